@@ -1,0 +1,3 @@
+from tcobench.cli.main import main
+
+main()

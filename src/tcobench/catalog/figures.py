@@ -1,0 +1,83 @@
+"""Pydantic field types that turn a catalog table ``{ value = "80 GB", source = "..." }`` into a Figure.
+
+Each field names its unit, so the same parser checks "80 GB" is bytes, "3.35 TB/s" bytes per
+second, and so on. Errors are raised as ValueError so pydantic attaches the key path to them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator
+
+from tcobench import units
+from tcobench.errors import UnitError
+from tcobench.records import Figure
+
+_FIGURE_KEYS = {"value", "source", "note", "low", "high", "date", "direction"}
+_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+DIRECTIONS = ("per-direction", "bidirectional")
+
+
+def _figure(raw: Any, *, unit: str, link: bool = False, dated: bool = False, integer: bool = False) -> Figure:
+    if isinstance(raw, Figure):
+        return raw
+    if not isinstance(raw, dict):
+        example = '{ value = "%s", source = "<source id>" }' % units._example(unit)
+        raise ValueError(f"expected a table like {example}, got {raw!r}")
+    extra = set(raw) - _FIGURE_KEYS
+    if extra:
+        from tcobench.errors import close_matches
+
+        key = sorted(extra)[0]
+        hint = close_matches(key, _FIGURE_KEYS)
+        raise ValueError(f"unknown key {key!r}" + (f"; did you mean {hint[0]!r}?" if hint else f"; allowed: {', '.join(sorted(_FIGURE_KEYS))}"))
+    for required in ("value", "source"):
+        if required not in raw:
+            raise ValueError(f"missing {required!r} in {raw!r}")
+    source = raw["source"]
+    if not isinstance(source, str) or not source.strip():
+        raise ValueError(f"'source' must be a source id, got {source!r}")
+    try:
+        value = units.parse(raw["value"], unit)
+        low = units.parse(raw["low"], unit) if "low" in raw else None
+        high = units.parse(raw["high"], unit) if "high" in raw else None
+    except UnitError as err:
+        raise ValueError(str(err)) from err
+    if value < 0:
+        raise ValueError(f"value {raw['value']!r} is negative; expected a non-negative {unit}")
+    if integer and value != int(value):
+        raise ValueError(f"value {raw['value']!r} must be a whole number")
+    if low is not None and low > value or high is not None and high < value:
+        raise ValueError(f"range must satisfy low <= value <= high, got low={raw.get('low')!r} value={raw['value']!r} high={raw.get('high')!r}")
+    date = raw.get("date")
+    if date is not None and (not isinstance(date, str) or not _DATE.match(date)):
+        raise ValueError(f"date {date!r} must be YYYY, YYYY-MM or YYYY-MM-DD (a string)")
+    if dated and date is None:
+        raise ValueError("a price needs a 'date' (YYYY, YYYY-MM or YYYY-MM-DD)")
+    direction = raw.get("direction")
+    if link:
+        if direction not in DIRECTIONS:
+            raise ValueError(f"a link bandwidth needs direction = {' or '.join(repr(d) for d in DIRECTIONS)}, got {direction!r}")
+        if direction == "bidirectional":  # stored per direction; the source's convention is kept
+            value, low, high = value / 2, (low / 2 if low is not None else None), (high / 2 if high is not None else None)
+    elif direction is not None:
+        raise ValueError("'direction' is only for link bandwidths")
+    return Figure(value=value, unit=unit, source=source.strip(), text=str(raw["value"]), note=raw.get("note"),
+                  low=low, high=high, date=date, direction=direction)
+
+
+def quantity(unit: str, *, link: bool = False, dated: bool = False, integer: bool = False) -> Any:
+    """An annotated Figure field in ``unit`` (e.g. ``quantity("B/s", link=True)``)."""
+    return Annotated[Figure, BeforeValidator(lambda raw: _figure(raw, unit=unit, link=link, dated=dated, integer=integer))]
+
+
+Bytes = quantity("B")
+Bandwidth = quantity("B/s")
+LinkBandwidth = quantity("B/s", link=True)
+Flops = quantity("FLOP/s")
+Watts = quantity("W")
+Dollars = quantity("USD", dated=True)
+Count = quantity("1", integer=True)
+Number = quantity("1")

@@ -1,0 +1,240 @@
+"""Validated, frozen catalog records: Source, Hardware, System, Model.
+
+The catalog data files are TOML; each ``[hardware.<id>]``, ``[system.<id>]``, ``[model.<id>]`` and
+``[source.<id>]`` table is validated into one of these records. Numbers are Figures in SI units
+(see ``figures.py``); unknown figures are ``None``. Unknown keys are errors (typos never pass).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from tcobench.catalog.figures import (
+    Bandwidth, Bytes, Count, Dollars, Flops, LinkBandwidth, Number, Watts, quantity,
+)
+from tcobench.records import Figure
+
+ID = re.compile(r"^[a-z0-9][a-z0-9.\-]*$")
+PRECISIONS = ("fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp6", "fp4", "int4")
+Precision = Literal["fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp6", "fp4", "int4"]
+Rate = quantity("USD/s", dated=True)
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+
+class Source(Record):
+    id: str
+    title: str
+    url: str | None = None
+    locator: str | None = None  # table, page, section
+    accessed: str | None = None
+    note: str | None = None
+
+
+class Memory(Record):
+    type: str | None = None
+    capacity: Bytes | None = None
+    bandwidth: Bandwidth | None = None
+
+
+class Sram(Record):
+    capacity: Bytes | None = None
+    bandwidth: Bandwidth | None = None
+
+
+class Link(Record):
+    name: str | None = None
+    bandwidth: LinkBandwidth | None = None  # per direction, per chip
+    domain: Count | None = None  # chips reachable on this tier (scale-up domain size)
+
+
+class Power(Record):
+    tdp: Watts | None = None
+
+
+class Price(Record):
+    purchase: Dollars | None = None
+
+
+class CloudRate(Record):
+    provider: str
+    rate: Figure  # USD per chip-second
+    date: str
+    source: str
+    note: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _rate(cls, raw: object) -> object:
+        if isinstance(raw, dict) and not isinstance(raw.get("rate"), Figure):
+            from tcobench.catalog.figures import _figure
+
+            fig = {k: raw[k] for k in ("source", "date", "note") if k in raw}
+            if "rate" not in raw:
+                raise ValueError("missing 'rate' (e.g. rate = \"$2.49/h\", per chip-hour)")
+            raw = {**raw, "rate": _figure({**fig, "value": raw["rate"]}, unit="USD/s", dated=True)}
+        return raw
+
+
+class Efficiency(Record):
+    """Fractions of peak a well-tuned inference stack reaches on this chip, used by the roofline."""
+
+    compute: Number | None = None
+    memory: Number | None = None
+    overhead: quantity("s") | None = None  # fixed per-kernel launch cost, seconds
+
+
+class Hardware(Record):
+    id: str
+    name: str
+    vendor: str
+    kind: Literal["gpu", "tpu", "wafer", "ipu", "lpu", "asic", "cpu"]
+    released: int | None = None
+    peak_dense: dict[Precision, Flops] = Field(default_factory=dict)
+    peak_sparse: dict[Precision, Flops] = Field(default_factory=dict)
+    memory: Memory = Memory()
+    sram: Sram = Sram()
+    scale_up: Link = Link()
+    scale_out: Link = Link()
+    external_io: Link = Link()
+    power: Power = Power()
+    price: Price = Price()
+    cloud: tuple[CloudRate, ...] = ()
+    efficiency: Efficiency = Efficiency()
+    note: str | None = None
+    origin: str = ""  # the file it was loaded from
+
+    def peak(self, precision: str) -> Figure | None:
+        """Dense peak at ``precision``; fp16 and bf16 share tensor-core rates where only one is given."""
+        fig = self.peak_dense.get(precision)  # type: ignore[call-overload]
+        if fig is None and precision in ("bf16", "fp16"):
+            fig = self.peak_dense.get("fp16" if precision == "bf16" else "bf16")
+        return fig
+
+    def figures(self) -> dict[str, Figure]:
+        """Every known figure keyed by its dotted path ('memory.bandwidth', 'peak_dense.bf16', ...)."""
+        return dict(_walk(self, ""))
+
+
+class Network(Record):
+    name: str | None = None
+    bandwidth: LinkBandwidth | None = None  # per chip, per direction
+
+
+class System(Record):
+    id: str
+    name: str
+    accelerator: str
+    chips: Count
+    scale_up_domain: Count | None = None
+    network: Network = Network()
+    price: Dollars | None = None
+    power: Watts | None = None
+    note: str | None = None
+    origin: str = ""
+
+    def figures(self) -> dict[str, Figure]:
+        return dict(_walk(self, ""))
+
+
+class Moe(Record):
+    experts: int = Field(gt=0)
+    top_k: int = Field(gt=0)
+    expert_ffn_hidden: int = Field(gt=0)
+    shared_experts: int = Field(default=0, ge=0)
+    dense_layers: int = Field(default=0, ge=0)  # the first N layers use the dense FFN (DeepSeek)
+    router_bias: bool = False
+
+    @model_validator(mode="after")
+    def _k(self) -> Moe:
+        if self.top_k > self.experts:
+            raise ValueError(f"top_k={self.top_k} is larger than experts={self.experts}")
+        return self
+
+
+class Mla(Record):
+    """Multi-head latent attention (DeepSeek-V2/V3): low-rank Q and a compressed, shared KV latent."""
+
+    q_lora_rank: int | None = Field(default=None, gt=0)
+    kv_lora_rank: int = Field(gt=0)
+    qk_nope_head_dim: int = Field(gt=0)
+    qk_rope_head_dim: int = Field(gt=0)
+    v_head_dim: int = Field(gt=0)
+
+
+class Model(Record):
+    id: str
+    name: str
+    family: str
+    source: str  # where the architecture comes from (config.json / paper table)
+    layers: int = Field(gt=0)
+    hidden: int = Field(gt=0)
+    heads: int = Field(gt=0)
+    kv_heads: int | None = Field(default=None, gt=0)  # None: = heads (MHA)
+    head_dim: int | None = Field(default=None, gt=0)  # None: hidden // heads
+    ffn: Literal["dense", "gated"]
+    ffn_hidden: int = Field(gt=0)
+    activation: str = "gelu"
+    vocab: int = Field(gt=0)
+    tied_embeddings: bool = False
+    max_context: int = Field(gt=0)
+    position: Literal["rope", "learned", "alibi", "none"] = "rope"
+    position_offset: int = Field(default=0, ge=0)  # OPT stores max_context + 2 learned positions
+    norm: Literal["rmsnorm", "layernorm"] = "rmsnorm"
+    norms_per_layer: int = Field(default=2, ge=0)  # 1 for parallel attention+FFN blocks (GPT-J, PaLM)
+    attention_bias: bool = False  # biases on Q, K, V and output projections
+    qkv_bias: bool | None = None  # None: same as attention_bias (Qwen2: QKV only)
+    mlp_bias: bool = False
+    lm_head_bias: bool = False
+    embedding_norm: bool = False  # BLOOM's word_embeddings_layernorm
+    encoder: bool = False  # BERT-style bidirectional encoder (no KV cache, no decode)
+    token_types: int = Field(default=0, ge=0)  # BERT segment embeddings
+    pooler: bool = False  # BERT pooler dense layer
+    moe: Moe | None = None
+    mla: Mla | None = None
+    published_params: Number | None = None
+    published_active_params: Number | None = None
+    # What the publisher counted as "active": everything a token touches ("all"), or that minus the
+    # input embedding table, which a token only indexes ("no-input-embedding"; DeepSeek-V3's 37B).
+    active_params_convention: Literal["all", "no-input-embedding"] = "all"
+    note: str | None = None
+    origin: str = ""
+
+    @property
+    def kv_head_count(self) -> int:
+        return self.kv_heads or self.heads
+
+    @property
+    def head_size(self) -> int:
+        return self.head_dim or self.hidden // self.heads
+
+    @model_validator(mode="after")
+    def _shape(self) -> Model:
+        if self.heads % self.kv_head_count:
+            raise ValueError(f"heads={self.heads} is not a multiple of kv_heads={self.kv_heads}")
+        if self.head_dim is None and self.hidden % self.heads and self.mla is None:
+            raise ValueError(f"hidden={self.hidden} is not divisible by heads={self.heads}; give head_dim")
+        return self
+
+
+def _walk(obj: BaseModel, prefix: str):  # type: ignore[no-untyped-def]
+    for name in type(obj).model_fields:
+        value = getattr(obj, name)
+        path = f"{prefix}{name}"
+        if isinstance(value, Figure):
+            yield path, value
+        elif isinstance(value, BaseModel):
+            yield from _walk(value, path + ".")
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                if isinstance(v, Figure):
+                    yield f"{path}.{k}", v
+        elif isinstance(value, tuple):
+            for i, v in enumerate(value):
+                if isinstance(v, BaseModel):
+                    yield from _walk(v, f"{path}[{i}].")

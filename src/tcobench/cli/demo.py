@@ -1,0 +1,26 @@
+"""``tcobench demo``: the main job on the built-in defaults, one step after another."""
+
+from __future__ import annotations
+
+import click
+
+from tcobench.cli.context import Context, pass_context
+from tcobench.cli.main import cli
+
+# Each step is a command line; later steps are added as the commands land.
+STEPS: list[list[str]] = [
+    ["catalog", "list", "hardware"],
+    ["catalog", "list", "models"],
+]
+
+
+@click.command()
+@pass_context
+@click.pass_context
+def demo(click_ctx: click.Context, ctx: Context) -> None:
+    """Run the main job: the catalog, then what later commands add (compare, audit, report)."""
+    for step in STEPS:
+        click.secho(f"\n$ tcobench {' '.join(step)}", bold=True)
+        sub = cli.make_context("tcobench", list(step), parent=click_ctx.parent, obj=ctx)
+        with sub:
+            cli.invoke(sub)

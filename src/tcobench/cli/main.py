@@ -1,0 +1,89 @@
+"""Entry point: ``tcobench`` and ``python -m tcobench``."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from tcobench import __version__
+from tcobench.cli.context import Context
+from tcobench.errors import TcobenchError
+
+# command name -> "module:attribute"; modules are imported only when their command runs
+COMMANDS = {
+    "catalog": "tcobench.cli.catalog:catalog",
+    "runs": "tcobench.cli.runs:runs",
+    "predict": "tcobench.cli.predict:predict",
+    "validate": "tcobench.cli.validate:validate",
+    "compare": "tcobench.cli.compare:compare",
+    "sweep": "tcobench.cli.sweep:sweep",
+    "plan": "tcobench.cli.plan:plan",
+    "audit": "tcobench.cli.audit:audit",
+    "bench": "tcobench.cli.bench:bench",
+    "report": "tcobench.cli.report:report",
+    "demo": "tcobench.cli.demo:demo",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(name for name in COMMANDS if self._load(name) is not None)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return self._load(name)
+
+    @staticmethod
+    def _load(name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attr = COMMANDS[name].split(":")
+        try:
+            return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
+        except ModuleNotFoundError as err:
+            if err.name == module:  # command not built yet
+                return None
+            raise
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            from tcobench.errors import close_matches
+
+            hint = close_matches(name, self.list_commands(ctx))
+            ctx.fail(f"no command {name!r}" + (f"; did you mean {hint[0]!r}?" if hint else f"; commands: {', '.join(self.list_commands(ctx))}"))
+        return super().resolve_command(ctx, args)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="tcobench")
+@click.option("--catalog", "catalog_paths", multiple=True, metavar="PATH",
+              help="Extra catalog file or folder (repeatable); also TCOBENCH_CATALOG.")
+@click.option("--db", metavar="PATH_OR_URL", help="Results store: a SQLite path or postgresql:// URL; also TCOBENCH_DB.")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.pass_context
+def cli(ctx: click.Context, catalog_paths: tuple[str, ...], db: str | None, debug: bool) -> None:
+    """tcobench: what AI work really costs on a given accelerator, and whether a claim about it is true."""
+    ctx.obj = Context(catalog_paths=catalog_paths, db=db, debug=debug)
+
+
+def main(argv: list[str] | None = None) -> Any:
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        return cli.main(args=argv, prog_name="tcobench", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as err:
+        err.show()
+        sys.exit(err.exit_code)
+    except TcobenchError as err:
+        if debug:
+            raise
+        click.echo(f"{type(err).__name__}: {err}", err=True)
+        sys.exit(err.exit_code)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)

@@ -1,0 +1,48 @@
+"""Terminal output: rich tables at a fixed width for golden files, JSON for --json."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+
+def console(stderr: bool = False) -> Console:
+    width = int(os.environ.get("TCOBENCH_WIDTH", "0")) or None
+    stream = sys.stderr if stderr else sys.stdout
+    if width is None and not stream.isatty():
+        width = 150  # pipes and files: wide enough that tables do not fold
+    return Console(stderr=stderr, width=width, soft_wrap=False, highlight=False)
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if hasattr(obj, "item"):  # NumPy scalars
+        return _jsonable(obj.item())
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    return obj
+
+
+def print_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(_jsonable(obj), indent=2, default=str) + "\n")
+
+
+def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, justify: Sequence[str] = ()) -> Table:
+    t = Table(title=title, title_justify="left", header_style="bold", show_lines=False, pad_edge=False, box=None)
+    for i, col in enumerate(columns):
+        t.add_column(col, justify=justify[i] if i < len(justify) else "left", overflow="fold", no_wrap=i == 0)  # type: ignore[arg-type]
+    for row in rows:
+        t.add_row(*["" if v is None else str(v) for v in row])
+    return t

@@ -1,0 +1,70 @@
+"""Every error tcobench raises on purpose.
+
+    TcobenchError                 base; the CLI prints ``ErrorType: message`` and exits non-zero
+     ├── InputError               bad input from a user: exit code 2
+     │    ├── UnitError           a value with a missing or wrong unit ("80 GB/s" where B was expected)
+     │    ├── CatalogError        a malformed catalog file: file, key, bad value, what was expected
+     │    ├── UnknownIdError      an id not in the catalog, with the closest matches
+     │    └── DeploymentError     an impossible deployment (TP does not divide heads, ...)
+     ├── MissingInputError        a figure a command needs is unknown in the catalog (exit code 2)
+     └── StoreError               the results store cannot be opened, read or written (exit code 1)
+
+Third-party exceptions are wrapped at the boundary with ``raise ... from``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class TcobenchError(Exception):
+    """Base class of tcobench's own errors."""
+
+    exit_code = 1
+
+
+class InputError(TcobenchError):
+    exit_code = 2
+
+
+class UnitError(InputError):
+    pass
+
+
+class CatalogError(InputError):
+    pass
+
+
+class UnknownIdError(InputError):
+    def __init__(self, kind: str, wanted: str, known: Iterable[str], where: str = "") -> None:
+        self.kind, self.wanted = kind, wanted
+        self.matches = close_matches(wanted, known)
+        place = f" in {where}" if where else ""
+        hint = f"; did you mean {', '.join(repr(m) for m in self.matches)}?" if self.matches else ""
+        super().__init__(f"unknown {kind} {wanted!r}{place}{hint}")
+
+
+class DeploymentError(InputError):
+    pass
+
+
+class MissingInputError(TcobenchError):
+    exit_code = 2
+
+
+class StoreError(TcobenchError):
+    pass
+
+
+def close_matches(wanted: str, known: Iterable[str], n: int = 3) -> list[str]:
+    """The known names closest to ``wanted``, ignoring case and punctuation ('h100sxm' -> 'h100-sxm')."""
+    known = list(known)
+    squash = {k: "".join(ch for ch in k.lower() if ch.isalnum()) for k in known}
+    target = "".join(ch for ch in wanted.lower() if ch.isalnum())
+    exact = [k for k, s in squash.items() if s == target]
+    if exact:
+        return exact[:n]
+    by_squash = difflib.get_close_matches(target, list(squash.values()), n=n, cutoff=0.6)
+    out = [k for s in by_squash for k, v in squash.items() if v == s]
+    return list(dict.fromkeys(out))[:n]

@@ -1,0 +1,15 @@
+"""Load generation for ``tcobench bench``: time real OpenAI-compatible endpoints.
+
+    prompts.py   what to send (random word prompts, JSONL, ShareGPT)
+    arrivals.py  when to send it in an open loop (poisson, constant, gamma)
+    api.py       the request body and the streamed delta of /v1/completions and /v1/chat/completions
+    sse.py       one incremental server-sent-events parser
+    client.py    one pooled async HTTP client; times one streamed request into a ``RequestResult``
+    result.py    ``RequestResult`` and the error kinds it is classified into
+    runner.py    closed loop (concurrency) and open loop (rate) over one load level
+    metrics.py   TTFT, TPOT, ICL, E2E, throughput, goodput over a steady-state window
+    price.py     $/1M tokens from $/hour or per-token prices; the seam for catalog pricing and predictions
+
+Every timestamp is ``time.perf_counter_ns()`` (a monotonic nanosecond clock); every duration that
+leaves this package is in seconds.
+"""

@@ -1,0 +1,54 @@
+"""Small frozen records shared by every layer: a sourced figure and a saved run.
+
+A ``Figure`` is one catalog number: its value in SI base units, the unit it is printed in, and where
+it came from. ``None`` means unknown (never 0.0).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """A number from a source. ``value`` is in SI base units (B, B/s, FLOP/s, W, USD, USD/s)."""
+
+    value: float
+    unit: str  # the unit it is shown in, e.g. "B/s"
+    source: str  # a source id from the catalog ([source.<id>] tables)
+    text: str = ""  # as written in the file, e.g. "900 GB/s"
+    note: str | None = None
+    low: float | None = None
+    high: float | None = None
+    date: str | None = None  # prices: when the price held
+    direction: str | None = None  # link bandwidths: the source's convention, value is per direction
+
+    @property
+    def range(self) -> tuple[float, float, float]:
+        """(low, likely, high); a figure without a stated range is its own range."""
+        lo = self.value if self.low is None else self.low
+        hi = self.value if self.high is None else self.high
+        return (lo, self.value, hi)
+
+
+class Provenance(StrEnum):
+    CLAIMED = "claimed"
+    PREDICTED = "predicted"
+    MEASURED = "measured"
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One saved result of a command: what went in, what came out, and how it was obtained."""
+
+    command: str  # "predict", "compare", "bench", "audit", ...
+    provenance: Provenance
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    tool_version: str
+    created: _dt.datetime = field(default_factory=lambda: _dt.datetime.now(_dt.UTC))
+    label: str = ""
+    id: int | None = None  # assigned by the store

@@ -1,0 +1,23 @@
+import tcobench
+
+EXPECTED = [
+    "Catalog", "CatalogError", "DeploymentError", "Figure", "Hardware", "InputError", "MissingInputError", "Model",
+    "ParamCount", "Provenance", "Run", "Source", "Store", "StoreError", "System", "TcobenchError", "UnitError",
+    "UnknownIdError", "__version__", "count_params", "load_catalog", "load_hf_config",
+]
+
+
+def test_public_api_is_the_curated_list() -> None:
+    assert tcobench.__all__ == sorted(tcobench.__all__), "__all__ must stay sorted"
+    assert set(tcobench.__all__) >= set(EXPECTED)
+    for name in tcobench.__all__:
+        assert hasattr(tcobench, name), name
+
+
+def test_core_does_not_import_the_cli() -> None:
+    import subprocess
+    import sys
+
+    code = "import tcobench, sys; print(any(m.startswith('tcobench.cli') for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
