@@ -1,0 +1,167 @@
+"""Drive one load level: a closed loop at fixed concurrency, or an open loop at a request rate.
+
+Closed loop: ``concurrency`` workers, each sends its next request the moment its last one ends
+(intended send time = that moment). Open loop: requests are sent on a schedule of arrival offsets,
+whatever is in flight (intended send time = the schedule). In both, the actual send time is taken
+inside the client, so client lag (actual - intended) shows an overloaded client instead of hiding it
+in the latencies.
+
+The first ``warmup`` requests of a level are sent as part of the load but flagged, and the metrics
+leave them out of every latency distribution. ``stop`` (set on Ctrl-C) ends the level at once:
+nothing new is sent, requests in flight are cancelled and recorded as cancelled, and every request
+already finished is kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from tcobench.errors import InputError
+from tcobench.loadgen.arrivals import Arrival, offsets
+from tcobench.loadgen.client import Client, now_ns
+from tcobench.loadgen.prompts import PromptSource
+from tcobench.loadgen.result import RequestResult
+
+RETRY_AFTER_CAP_S = 60.0  # a closed-loop worker told to wait by 429/503 waits at most this long
+
+
+@dataclass(frozen=True, slots=True)
+class Load:
+    """One load level: ``concurrency`` (closed loop) or ``rate`` in requests/s (open loop)."""
+
+    concurrency: int | None = None
+    rate: float | None = None
+    arrival: Arrival = field(default_factory=lambda: Arrival("poisson"))
+
+    def __post_init__(self) -> None:
+        if (self.concurrency is None) == (self.rate is None):
+            raise InputError("a load level needs exactly one of concurrency or rate")
+        if self.concurrency is not None and self.concurrency < 1:
+            raise InputError(f"concurrency must be >= 1, got {self.concurrency}")
+        if self.rate is not None and not self.rate > 0:
+            raise InputError(f"request rate must be > 0 requests/s, got {self.rate}")
+
+    @property
+    def label(self) -> str:
+        return f"concurrency {self.concurrency}" if self.concurrency is not None else f"rate {self.rate:g}/s {self.arrival}"
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """How much to send at each level. At least one of ``num_requests`` and ``duration_s``; the
+    level ends at whichever comes first. ``warmup`` requests come on top of ``num_requests``."""
+
+    num_requests: int | None = None
+    duration_s: float | None = None
+    warmup: int = 0
+    output_len: int | None = None  # max_tokens; None lets each prompt (ShareGPT) or the server decide
+
+    def __post_init__(self) -> None:
+        if self.num_requests is None and self.duration_s is None:
+            raise InputError("give --num-requests or --duration (or both)")
+        if self.num_requests is not None and self.num_requests < 1:
+            raise InputError(f"--num-requests must be >= 1, got {self.num_requests}")
+        if self.duration_s is not None and not self.duration_s > 0:
+            raise InputError(f"--duration must be > 0 s, got {self.duration_s}")
+        if self.warmup < 0:
+            raise InputError(f"--warmup must be >= 0, got {self.warmup}")
+
+
+@dataclass(frozen=True, slots=True)
+class LevelRun:
+    """Everything measured at one level, in send order."""
+
+    load: Load
+    results: tuple[RequestResult, ...]
+    start_ns: int
+    end_ns: int
+    interrupted: bool = False
+
+
+Progress = Callable[[RequestResult], None]
+
+
+async def run_level(client: Client, prompts: PromptSource, load: Load, plan: Plan, *, first_index: int = 0,
+                    seed: int = 0, stop: asyncio.Event | None = None, progress: Progress | None = None) -> LevelRun:
+    """Run one level to completion (or until ``stop`` is set). ``first_index`` offsets the prompts so
+    that levels of one sweep do not resend each other's prompts (prefix caches would flatter them)."""
+    stop = stop or asyncio.Event()
+    results: list[RequestResult] = []
+    inflight: set[asyncio.Task[RequestResult]] = set()
+    total = None if plan.num_requests is None else plan.num_requests + plan.warmup
+    start = now_ns()
+    deadline = None if plan.duration_s is None else start + int(plan.duration_s * 1e9)
+
+    def more(i: int, at: int) -> bool:
+        return not stop.is_set() and (total is None or i < total) and (deadline is None or at < deadline)
+
+    async def one(i: int, intended: int) -> RequestResult:
+        prompt = prompts[first_index + i]
+        max_tokens = plan.output_len if plan.output_len is not None else prompt.output_len
+        res = await client.send(first_index + i, prompt, max_tokens, intended_ns=intended, warmup=i < plan.warmup)
+        results.append(res)
+        if progress is not None:
+            progress(res)
+        return res
+
+    def launch(i: int, intended: int) -> asyncio.Task[RequestResult]:
+        task = asyncio.create_task(one(i, intended))
+        inflight.add(task)
+        task.add_done_callback(inflight.discard)
+        return task
+
+    counter = iter(range(1 << 62))
+
+    async def worker() -> None:  # closed loop
+        intended = now_ns()
+        while more(i := next(counter), now_ns()):
+            res = await launch(i, intended)
+            if res.error is not None and res.retry_after_s:  # honour 429/503 Retry-After, politely capped
+                await asyncio.sleep(min(res.retry_after_s, RETRY_AFTER_CAP_S))
+            intended = now_ns()
+
+    async def schedule(rate: float) -> None:  # open loop
+        for i, offset in zip(counter, offsets(load.arrival, rate, seed), strict=False):
+            target = start + int(offset * 1e9)
+            if not more(i, target):
+                break
+            await sleep_until(target)
+            launch(i, target)
+        while inflight:
+            await asyncio.gather(*list(inflight), return_exceptions=True)
+
+    drivers = ([asyncio.create_task(worker()) for _ in range(load.concurrency)] if load.concurrency is not None
+               else [asyncio.create_task(schedule(load.rate or 0.0))])
+
+    async def watch() -> None:
+        await stop.wait()
+        for task in [*drivers, *inflight]:
+            task.cancel()
+
+    watcher = asyncio.create_task(watch())
+    try:
+        await asyncio.gather(*drivers, return_exceptions=True)
+        await asyncio.gather(*list(inflight), return_exceptions=True)
+    finally:
+        watcher.cancel()
+    return LevelRun(load, tuple(sorted(results, key=lambda r: r.index)), start, now_ns(), interrupted=stop.is_set())
+
+
+async def sleep_until(target_ns: int, spin_s: float = 0.0015) -> None:
+    """Sleep until ``target_ns`` on the perf_counter clock. The event loop's timer rounds sleeps up
+    to whole milliseconds, so the last ``spin_s`` is spent yielding (``sleep(0)``), which keeps the
+    intended send times to a few tens of microseconds while other tasks still run."""
+    while True:
+        left = (target_ns - now_ns()) / 1e9
+        if left <= 0:
+            return
+        await asyncio.sleep(left - spin_s if left > spin_s else 0)
+
+
+def levels(concurrency: list[int] | None, rates: list[float] | None, arrival: Arrival) -> Iterator[Load]:
+    for c in concurrency or []:
+        yield Load(concurrency=c)
+    for r in rates or []:
+        yield Load(rate=r, arrival=arrival)
