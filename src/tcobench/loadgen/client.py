@@ -43,6 +43,7 @@ class Client:
                  timeout_s: float = 300.0, max_connections: int = 1024, ignore_eos: bool = True) -> None:
         self.url, self.model, self.api = base_url(url), model, api
         self.timeout_s, self.ignore_eos = timeout_s, ignore_eos
+        self._key = api_key
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         # trust_env=False: a proxy from the environment would sit inside every timed interval
         self._http = httpx.AsyncClient(
@@ -84,6 +85,8 @@ class Client:
         sent = now_ns()
 
         def result(error: str | None = None, detail: str | None = None, retry: float | None = None) -> RequestResult:
+            if detail and self._key:  # a server may echo the key back in an error body
+                detail = detail.replace(self._key, "***")
             return RequestResult(index=index, warmup=warmup, intended_ns=intended_ns, sent_ns=sent, done_ns=now_ns(),
                                  chunk_ns=tuple(chunks), output_tokens=usage[0], prompt_tokens=usage[1],
                                  error=error, detail=detail, retry_after_s=retry)

@@ -1,0 +1,89 @@
+"""A whole ``bench`` run: every load level in turn against one endpoint, with one pooled client."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from tcobench.loadgen.api import Api
+from tcobench.loadgen.arrivals import Arrival
+from tcobench.loadgen.client import Client
+from tcobench.loadgen.metrics import LevelMetrics, Slo, compute
+from tcobench.loadgen.prompts import PromptSource
+from tcobench.loadgen.runner import Load, Plan, Progress, run_level
+
+PROMPTS_PER_LEVEL = 1_000_000  # level k uses prompts k*1e6 ...: no prompt is sent at two levels
+
+
+@dataclass(frozen=True, slots=True)
+class BenchSettings:
+    """Every setting of a run (saved with the results). Never holds the API key itself."""
+
+    url: str
+    model: str
+    api: Api
+    loads: tuple[Load, ...]
+    plan: Plan
+    warmup_auto: bool = True  # warm-up = the level's concurrency, or one second of arrivals
+    slo: Slo = field(default_factory=Slo)
+    timeout_s: float = 300.0
+    ignore_eos: bool = True
+    seed: int = 0
+    api_key_env: str = "OPENAI_API_KEY"
+    max_connections: int = 1024
+
+    def warmup_for(self, load: Load) -> int:
+        if not self.warmup_auto:
+            return self.plan.warmup
+        if load.concurrency is not None:
+            return load.concurrency
+        return min(100, max(1, math.ceil(load.rate or 1.0)))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "url": self.url, "model": self.model, "api": str(self.api),
+            "levels": [{"concurrency": ld.concurrency, "rate": ld.rate,
+                        "arrival": str(ld.arrival) if ld.rate is not None else None} for ld in self.loads],
+            "num_requests": self.plan.num_requests, "duration_s": self.plan.duration_s,
+            "warmup": "auto" if self.warmup_auto else self.plan.warmup, "output_len": self.plan.output_len,
+            "slo": asdict(self.slo), "timeout_s": self.timeout_s, "ignore_eos": self.ignore_eos, "seed": self.seed,
+            "key_env_var": self.api_key_env,  # the variable's name only
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Measured:
+    level: LevelMetrics
+    extras: dict[str, Any]
+
+
+LevelStart = Callable[[Load, int | None], Progress | None]  # (load, total requests or None) -> per-request hook
+
+
+async def sweep(settings: BenchSettings, prompts: PromptSource, *, api_key: str | None,
+                annotate: Callable[[LevelMetrics], dict[str, Any]], stop: asyncio.Event | None = None,
+                on_level: LevelStart | None = None, on_done: Callable[[Measured], None] | None = None) -> list[Measured]:
+    """Run the levels in order; stop early (keeping what was measured) when ``stop`` is set."""
+    stop = stop or asyncio.Event()
+    out: list[Measured] = []
+    async with Client(settings.url, settings.model, settings.api, api_key=api_key, timeout_s=settings.timeout_s,
+                      max_connections=settings.max_connections, ignore_eos=settings.ignore_eos) as client:
+        for k, load in enumerate(settings.loads):
+            if stop.is_set():
+                break
+            warmup = settings.warmup_for(load)
+            plan = Plan(settings.plan.num_requests, settings.plan.duration_s, warmup, settings.plan.output_len)
+            await client.prewarm(min(settings.max_connections, load.concurrency or math.ceil((load.rate or 1.0) * 2)))
+            total = None if plan.num_requests is None else plan.num_requests + warmup
+            progress = on_level(load, total) if on_level else None
+            run = await run_level(client, prompts, load, plan, first_index=k * PROMPTS_PER_LEVEL,
+                                  seed=settings.seed + k, stop=stop, progress=progress)
+            level = compute(run, settings.slo)
+            measured = Measured(level, annotate(level))
+            out.append(measured)
+            if on_done:
+                on_done(measured)
+    return out
