@@ -2,7 +2,8 @@
 
 Files: the package's ``data/`` folder, then every file or folder named in ``TCOBENCH_CATALOG``
 (separated by ``os.pathsep``) or passed as ``extra``. A file holds any mix of ``[hardware.<id>]``,
-``[system.<id>]``, ``[model.<id>]`` and ``[source.<id>]`` tables. Every problem is reported with the
+``[system.<id>]``, ``[model.<id>]``, ``[cost.<id>]`` (a cost basis), ``[workload.<id>]`` and
+``[source.<id>]`` tables. Every problem is reported with the
 file, the key path, the bad value and what was expected.
 """
 
@@ -18,12 +19,14 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from tcobench.catalog.schema import ID, Hardware, Model, Source, System
+from tcobench.catalog.schema import ID, CostBasis, Efficiency, Hardware, Model, Source, System, Workload
 from tcobench.errors import CatalogError, UnknownIdError, close_matches
 
 ENV_VAR = "TCOBENCH_CATALOG"
-KINDS: dict[str, type[BaseModel]] = {"hardware": Hardware, "system": System, "model": Model, "source": Source}
-PLURAL = {"hardware": "hardware", "system": "systems", "model": "models", "source": "sources"}
+KINDS: dict[str, type[BaseModel]] = {"hardware": Hardware, "system": System, "model": Model, "source": Source,
+                                     "efficiency": Efficiency, "cost": CostBasis, "workload": Workload}
+PLURAL = {"hardware": "hardware", "system": "systems", "model": "models", "source": "sources",
+          "cost": "cost bases", "workload": "workloads"}
 R = TypeVar("R", bound=BaseModel)
 
 
@@ -34,6 +37,9 @@ class Catalog:
     models: Mapping[str, Model]
     sources: Mapping[str, Source]
     files: tuple[str, ...] = field(default=())
+    costs: Mapping[str, CostBasis] = field(default_factory=dict)
+    workloads: Mapping[str, Workload] = field(default_factory=dict)
+    efficiency: Mapping[str, Efficiency] = field(default_factory=dict)
 
     def get_hardware(self, name: str, where: str = "") -> Hardware:
         return _lookup(self.hardware, "hardware", name, where)
@@ -46,6 +52,12 @@ class Catalog:
 
     def get_source(self, name: str) -> Source:
         return _lookup(self.sources, "source", name, "")
+
+    def get_cost(self, name: str, where: str = "") -> CostBasis:
+        return _lookup(self.costs, "cost basis", name, where)
+
+    def get_workload(self, name: str, where: str = "") -> Workload:
+        return _lookup(self.workloads, "workload", name, where)
 
     def model(self, ref: str, where: str = "") -> Model:
         """A model by id, by a catalog file that defines one, or by a Hugging Face config.json path."""
@@ -126,7 +138,7 @@ def lint(paths: Iterable[str | Path]) -> tuple[Catalog, list[str]]:
     try:
         user = list(catalog_files(paths))
     except CatalogError as err:
-        return Catalog({}, {}, {}, {}), [str(err)]
+        return Catalog({}, {}, {}, {}), [str(err)]  # nothing loaded
     files = list(dict.fromkeys([*catalog_files([builtin_dir()]), *user]))
     return _build(files, collect=True)
 
@@ -146,7 +158,8 @@ def _build(files: list[Path], collect: bool = False) -> Any:
                 tables[kind][rid] = rec
     _check_references(tables, problems)
     cat = Catalog(hardware=tables["hardware"], systems=tables["system"], models=tables["model"],
-                  sources=tables["source"], files=tuple(map(str, files)))
+                  sources=tables["source"], files=tuple(map(str, files)), efficiency=tables["efficiency"],
+                  costs=tables["cost"], workloads=tables["workload"])
     if collect:
         return cat, problems
     if problems:
@@ -227,9 +240,11 @@ def _fields_at(cls: type[BaseModel], loc: list[str]) -> list[str]:
 
 def _check_references(tables: dict[str, dict[str, Any]], problems: list[str]) -> None:
     sources = tables["source"]
-    for kind in ("hardware", "system", "model"):
+    for kind in ("hardware", "system", "model", "efficiency", "cost", "workload"):
         for rid, rec in tables[kind].items():
             refs = {path: fig.source for path, fig in rec.figures().items()} if hasattr(rec, "figures") else {}
+            if kind == "workload":
+                refs["source"] = rec.source
             if kind == "model":
                 refs["source"] = rec.source
                 for name in ("published_params", "published_active_params"):

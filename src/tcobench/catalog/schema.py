@@ -1,7 +1,7 @@
-"""Validated, frozen catalog records: Source, Hardware, System, Model.
+"""Validated, frozen catalog records: Source, Hardware, System, Model, CostBasis, Workload.
 
-The catalog data files are TOML; each ``[hardware.<id>]``, ``[system.<id>]``, ``[model.<id>]`` and
-``[source.<id>]`` table is validated into one of these records. Numbers are Figures in SI units
+The catalog data files are TOML; each ``[hardware.<id>]``, ``[system.<id>]``, ``[model.<id>]``,
+``[cost.<id>]``, ``[workload.<id>]`` and ``[source.<id>]`` table is validated into one of these records. Numbers are Figures in SI units
 (see ``figures.py``); unknown figures are ``None``. Unknown keys are errors (typos never pass).
 """
 
@@ -82,11 +82,24 @@ class CloudRate(Record):
 
 
 class Efficiency(Record):
-    """Fractions of peak a well-tuned inference stack reaches on this chip, used by the roofline."""
+    """What a well-tuned inference stack reaches on a chip, used by the roofline (perf/efficiency.py).
 
-    compute: Number | None = None
-    memory: Number | None = None
-    overhead: quantity("s") | None = None  # fixed per-kernel launch cost, seconds
+    As a catalog table ``[efficiency.<id>]`` the id is ``default``, a hardware kind (``gpu``, ``tpu``,
+    ...) or a hardware id; the most specific one that sets a field wins, field by field.
+    """
+
+    id: str = ""
+    compute: Number | None = None  # fraction of dense peak FLOP/s reached by large matmuls
+    memory: Number | None = None  # fraction of peak memory bandwidth reached by streaming reads
+    overhead: quantity("s") | None = None  # fixed cost per operator (kernel launch / dispatch), seconds
+    collective_latency: quantity("s") | None = None  # alpha of the alpha-beta collective model, seconds
+    memory_utilization: Number | None = None  # fraction of memory capacity the serving engine may use
+    prefill_chunk: Count | None = None  # tokens per prefill chunk (bounds activation memory)
+    note: str | None = None
+    origin: str = ""
+
+    def figures(self) -> dict[str, Figure]:
+        return dict(_walk(self, ""))
 
 
 class Hardware(Record):
@@ -220,6 +233,58 @@ class Model(Record):
         if self.head_dim is None and self.hidden % self.heads and self.mla is None:
             raise ValueError(f"hidden={self.hidden} is not divisible by heads={self.heads}; give head_dim")
         return self
+
+
+Years = quantity("s")
+EnergyPrice = quantity("USD/J", dated=True)
+HostingPrice = quantity("USD/W/s", dated=True)
+
+
+class CostBasis(Record):
+    """The assumptions that turn owned hardware into a cost per second; every one a sourced Figure.
+
+    ``utilisation`` is average power draw as a fraction of the chip's (or system's) rated power;
+    ``hosting`` is colocation rent per watt of provisioned IT power; ``maintenance`` and
+    ``cost_of_capital`` are fractions of the purchase price per year.
+    """
+
+    id: str
+    name: str
+    amortisation: Years
+    cost_of_capital: Number
+    utilisation: Number
+    pue: Number
+    electricity: EnergyPrice
+    hosting: HostingPrice
+    maintenance: Number
+    note: str | None = None
+    origin: str = ""
+
+    @model_validator(mode="after")
+    def _ranges(self) -> CostBasis:
+        for name, lo, hi in (("amortisation", 1e-9, None), ("utilisation", 0.0, 1.0), ("pue", 1.0, None),
+                             ("cost_of_capital", 0.0, None), ("maintenance", 0.0, None)):
+            fig: Figure = getattr(self, name)
+            for value in fig.range:
+                if value < lo or (hi is not None and value > hi):
+                    bound = f"between {lo} and {hi}" if hi is not None else f"at least {lo}"
+                    raise ValueError(f"{name} = {value:g} is out of range; expected {bound}")
+        return self
+
+    def figures(self) -> dict[str, Figure]:
+        return dict(_walk(self, ""))
+
+
+class Workload(Record):
+    """A named request shape: prompt and generation lengths in tokens, with where they come from."""
+
+    id: str
+    name: str
+    input_len: int = Field(gt=0)
+    output_len: int = Field(gt=0)
+    source: str
+    note: str | None = None
+    origin: str = ""
 
 
 def _walk(obj: BaseModel, prefix: str):  # type: ignore[no-untyped-def]

@@ -1,0 +1,96 @@
+"""``tcobench predict``: one deployment through the performance model, with --explain per operator."""
+
+from __future__ import annotations
+
+import click
+
+from tcobench import __version__, units
+from tcobench.cli.context import Context, pass_context
+from tcobench.cli.options import DURATION
+from tcobench.cli.render import console, print_json, table
+from tcobench.perf import predict as run_predict
+from tcobench.perf.precision import BYTES
+from tcobench.records import Provenance, Run
+
+PRECISIONS = click.Choice(list(BYTES), case_sensitive=False)
+
+
+def parse_batch(value: str) -> int | str:
+    if value == "auto":
+        return value
+    try:
+        return int(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: expected a positive integer or 'auto'", param_hint="--batch") from None
+
+
+@click.command()
+@click.option("--model", "model_ref", required=True, help="Model id, catalog file, or Hugging Face config.json path.")
+@click.option("--hardware", "hw_ref", required=True, help="Hardware id or catalog file (a hypothetical chip).")
+@click.option("--chips", type=click.IntRange(min=1), help="Chips in the deployment [default: tp x pp x ep].")
+@click.option("--tp", type=click.IntRange(min=1), default=1, show_default=True, help="Tensor parallelism.")
+@click.option("--pp", type=click.IntRange(min=1), default=1, show_default=True, help="Pipeline parallelism.")
+@click.option("--ep", type=click.IntRange(min=1), default=1, show_default=True, help="Expert parallelism (MoE).")
+@click.option("--batch", default="1", show_default=True, help="Concurrent sequences per replica, or 'auto'.")
+@click.option("--input-len", type=click.IntRange(min=1), default=1024, show_default=True)
+@click.option("--output-len", type=click.IntRange(min=1), default=256, show_default=True)
+@click.option("--precision", type=PRECISIONS, default="bf16", show_default=True, help="Default for weights, KV and activations.")
+@click.option("--weights", type=PRECISIONS, help="Weight precision [default: --precision].")
+@click.option("--kv", type=PRECISIONS, help="KV-cache precision [default: --precision].")
+@click.option("--activations", type=PRECISIONS, help="Activation precision (sets the peak used) [default: --precision].")
+@click.option("--slo-ttft", type=DURATION, help="With --batch auto: largest TTFT allowed, e.g. 500ms.")
+@click.option("--slo-tpot", type=DURATION, help="With --batch auto: largest TPOT allowed, e.g. 50ms.")
+@click.option("--explain", is_flag=True, help="Print the per-operator breakdown (time, FLOPs, bytes, bound).")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--save", is_flag=True, help="Save the prediction to the results store.")
+@pass_context
+def predict(ctx: Context, model_ref: str, hw_ref: str, batch: str, explain: bool, as_json: bool, save: bool, **kw) -> None:  # type: ignore[no-untyped-def]
+    """Predict TTFT, TPOT, throughput, MFU/MBU and memory for one deployment."""
+    cat = ctx.catalog
+    model = cat.model(model_ref, where="--model")
+    hw = cat.hardware_ref(hw_ref, where="--hardware")
+    p = run_predict(model, hw, batch=parse_batch(batch), catalog=cat, explain=explain, **kw)
+    doc = p.to_dict()
+    if save:
+        inputs = {"model": model_ref, "hardware": hw_ref, "batch": batch, **{k: v for k, v in kw.items() if v is not None}}
+        doc["run_id"] = ctx.store.save(Run(command="predict", provenance=Provenance.PREDICTED, inputs=inputs, outputs=p.to_dict(),
+                                           tool_version=__version__, label=f"{model.id} on {hw.id}"))
+    if as_json:
+        if explain:
+            doc["ops"] = [o.__dict__ for o in p.ops]
+        print_json(doc)
+        return
+    render(p, explain)
+    if save:
+        click.echo(f"saved as run {doc['run_id']}", err=True)
+
+
+def render(p, explain: bool) -> None:  # type: ignore[no-untyped-def]
+    out = console()
+    prec = p.precision if p.weights == p.kv == p.activations == p.precision else f"weights {p.weights}, kv {p.kv}, activations {p.activations}"
+    out.print(f"[bold]{p.model}[/bold] on {p.chips} x {p.hardware}: tp={p.tp} pp={p.pp} ep={p.ep}, {p.replicas} replica(s), "
+              f"batch {p.batch} per replica, {p.input_len} in / {p.output_len} out, {prec}")
+    rows = [
+        ("TTFT", units.human(p.ttft_s, "s"), f"prefill {p.bound_prefill}-bound, MFU {p.mfu_prefill:.0%}"),
+        ("TPOT", units.human(p.tpot_s, "s"), f"decode {p.bound_decode}-bound, MFU {p.mfu_decode:.0%}, MBU {p.mbu_decode:.0%}"),
+        ("E2E", units.human(p.e2e_s, "s"), ""),
+        ("interactivity", f"{p.interactivity_tokens_per_s:,.1f} tok/s/user", ""),
+        ("output throughput", f"{p.output_tokens_per_s:,.0f} tok/s", f"{p.output_tokens_per_s_per_chip:,.0f} tok/s per chip"),
+        ("prefill throughput", f"{p.prefill_tokens_per_s:,.0f} tok/s", ""),
+        ("memory per chip", f"{units.human(p.weights_bytes + p.kv_cache_bytes + p.activation_bytes, 'B')} of {units.human(p.capacity_bytes, 'B')}",
+         f"weights {units.human(p.weights_bytes, 'B')}, KV {units.human(p.kv_cache_bytes, 'B')}, "
+         f"activations {units.human(p.activation_bytes, 'B')}; {'fits' if p.fits else 'DOES NOT FIT'}"),
+    ]
+    out.print(table(None, ["metric", "value", "note"], rows))
+    if p.reason:
+        out.print(f"[bold red]not feasible:[/bold red] {p.reason}")
+    if explain:
+        for phase in ("prefill", "decode"):
+            ops = [o for o in p.ops if o.phase == phase]
+            total = sum(o.time_s for o in ops) or 1.0
+            title = f"{phase} per chip ({'one request of ' + str(p.input_len) + ' tokens' if phase == 'prefill' else 'one step at batch ' + str(p.batch)})"
+            out.print(table(title, ["op", "count", "time", "share", "FLOPs", "bytes", "intensity", "bound"],
+                            [(o.name, f"{o.count:g}", units.human(o.time_s, "s"), f"{o.time_s / total:.0%}", units.human(o.flops, "FLOP"),
+                              units.human(o.bytes, "B"), f"{o.flops / o.bytes:.1f}" if o.bytes else "", o.bound) for o in ops],
+                            justify=["left", "right", "right", "right", "right", "right", "right", "left"]))
+        out.print("efficiency factors: " + "; ".join(f"{k} from {v}" for k, v in p.efficiency_sources.items()))

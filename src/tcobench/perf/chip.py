@@ -1,0 +1,62 @@
+"""A chip as arrays: the hardware numbers the roofline needs, broadcastable across a sweep."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from tcobench.catalog.schema import Hardware
+from tcobench.errors import MissingInputError
+from tcobench.perf.efficiency import Efficiencies
+
+Array = np.ndarray
+
+
+@dataclass(frozen=True)
+class Chip:
+    """Per-chip figures in SI units; each may be a float or an array that broadcasts with the axes.
+
+    ``peak`` is the dense FLOP/s at the compute precision in use (NaN where the chip has none).
+    """
+
+    peak: Array | float  # FLOP/s
+    mem_bw: Array | float  # B/s
+    mem_cap: Array | float  # B
+    up_bw: Array | float  # B/s per direction, scale-up tier (NaN: no scale-up link)
+    up_domain: Array | float  # chips on the scale-up tier
+    out_bw: Array | float  # B/s per direction, scale-out tier (NaN: unknown)
+    compute_eff: Array | float
+    memory_eff: Array | float
+    overhead: Array | float  # s per operator
+    alpha: Array | float  # s per collective step
+    mem_util: Array | float  # usable fraction of capacity
+    prefill_chunk: Array | float  # tokens
+
+    @classmethod
+    def of(cls, hw: Hardware, precision: str, eff: Efficiencies, *, strict: bool = True) -> Chip:
+        """One chip at one compute precision. ``strict`` raises MissingInputError naming a missing figure."""
+        peak = hw.peak(precision)
+        needed = {f"peak_dense.{precision}": peak, "memory.bandwidth": hw.memory.bandwidth, "memory.capacity": hw.memory.capacity}
+        missing = [k for k, v in needed.items() if v is None]
+        if strict and missing:
+            raise MissingInputError(f"{hw.id} has no {', '.join(missing)} in the catalog ({hw.origin}); "
+                                    f"add it with a source, or pick a precision it has ({', '.join(hw.peak_dense)})")
+        nan = float("nan")
+        up = hw.scale_up
+        return cls(
+            peak=peak.value if peak else nan,
+            mem_bw=hw.memory.bandwidth.value if hw.memory.bandwidth else nan,
+            mem_cap=hw.memory.capacity.value if hw.memory.capacity else nan,
+            up_bw=up.bandwidth.value if up.bandwidth else nan,
+            up_domain=up.domain.value if up.domain else 1.0,
+            out_bw=hw.scale_out.bandwidth.value if hw.scale_out.bandwidth else nan,
+            compute_eff=eff.compute, memory_eff=eff.memory, overhead=eff.overhead, alpha=eff.collective_latency,
+            mem_util=eff.memory_utilization, prefill_chunk=eff.prefill_chunk,
+        )
+
+
+def chip_arrays(chips: Sequence[Chip]) -> Chip:
+    """Stack chips along a leading axis of length len(chips), shaped (n, 1) so they broadcast with a flat grid."""
+    return Chip(**{f.name: np.array([float(getattr(c, f.name)) for c in chips])[:, None] for f in fields(Chip)})

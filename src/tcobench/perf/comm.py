@@ -1,0 +1,31 @@
+"""Collectives with the alpha-beta model, on the link tier they cross.
+
+Ring all-reduce of M bytes over n chips: 2 (n-1)/n x M / B + 2 (n-1) alpha
+(Patarasuk and Yuan, "Bandwidth optimal all-reduce algorithms", JPDC 2009; NCCL's ring algorithm).
+All-to-all: each chip sends (n-1)/n of its M bytes: (n-1)/n x M / B + (n-1) alpha.
+Point-to-point (pipeline stages): M / B + alpha. B is the per-direction bandwidth per chip.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tcobench.perf.chip import Chip
+
+
+def tier_bandwidth(chip: Chip, group):  # type: ignore[no-untyped-def]
+    """Per-direction B/s for a group of ``group`` chips: scale-up inside the domain, scale-out beyond it."""
+    inside = (group <= chip.up_domain) & np.isfinite(chip.up_bw)
+    return np.where(inside, chip.up_bw, chip.out_bw)
+
+
+def all_reduce(nbytes, n, bw, alpha):  # type: ignore[no-untyped-def]
+    return np.where(n > 1, 2.0 * (n - 1) / n * nbytes / bw + 2.0 * (n - 1) * alpha, 0.0)
+
+
+def all_to_all(nbytes, n, bw, alpha):  # type: ignore[no-untyped-def]
+    return np.where(n > 1, (n - 1) / n * nbytes / bw + (n - 1) * alpha, 0.0)
+
+
+def send_recv(nbytes, bw, alpha):  # type: ignore[no-untyped-def]
+    return nbytes / bw + alpha

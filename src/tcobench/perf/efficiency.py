@@ -1,0 +1,42 @@
+"""Efficiency factors for the roofline, from the catalog's [efficiency.*] tables (data, not code).
+
+Resolution, field by field: the hardware record's own ``[hardware.<id>.efficiency]``, then
+``[efficiency.<hardware id>]``, then ``[efficiency.<kind>]`` (gpu, tpu, ...), then ``[efficiency.default]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from tcobench.catalog.schema import Efficiency, Hardware
+from tcobench.errors import MissingInputError
+
+FIELDS = ("compute", "memory", "overhead", "collective_latency", "memory_utilization", "prefill_chunk")
+
+
+@dataclass(frozen=True)
+class Efficiencies:
+    compute: float
+    memory: float
+    overhead: float
+    collective_latency: float
+    memory_utilization: float
+    prefill_chunk: float
+    sources: Mapping[str, str]  # field -> "efficiency.<id>" it came from
+
+
+def resolve(hw: Hardware, tables: Mapping[str, Efficiency]) -> Efficiencies:
+    chain = [("hardware." + hw.id + ".efficiency", hw.efficiency), (f"efficiency.{hw.id}", tables.get(hw.id)),
+             (f"efficiency.{hw.kind}", tables.get(hw.kind)), ("efficiency.default", tables.get("default"))]
+    values: dict[str, float] = {}
+    sources: dict[str, str] = {}
+    for name in FIELDS:
+        for where, table in chain:
+            fig = getattr(table, name, None) if table is not None else None
+            if fig is not None:
+                values[name], sources[name] = fig.value, f"{where} ({fig.source})"
+                break
+        else:
+            raise MissingInputError(f"no efficiency '{name}' for {hw.id}: add [efficiency.default] {name} to the catalog")
+    return Efficiencies(**values, sources=sources)

@@ -1,0 +1,207 @@
+"""Inference phases, vectorised: prefill -> TTFT, decode steps -> TPOT, continuous batching -> tokens/s.
+
+Every argument of ``evaluate`` may be a NumPy array; results broadcast over all of them. Units: seconds,
+bytes, FLOPs, tokens. Per-operator costs are in ``_layer_ops``; the equations are in docs/model.md.
+
+Conventions (docs/model.md has the reasoning):
+- TTFT: prefill of one request of ``input_len`` tokens on an otherwise idle replica.
+- TPOT: one decode step at ``batch`` sequences per replica, at the mean context of the generation
+  (input_len + output_len / 2), so it is the average over the growing context.
+- Throughput: continuous batching in steady state; each of the ``batch`` sequences costs one prefill and
+  ``output_len`` decode steps: tokens/s = batch x output_len / (batch x TTFT + output_len x TPOT) per replica.
+- Pipeline: a step is split into min(batch, pp) micro-batches; a token crosses every stage once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tcobench.perf import comm
+from tcobench.perf.chip import Chip
+from tcobench.perf.memory import memory_per_chip
+from tcobench.perf.roofline import Phase
+from tcobench.perf.transformer import Shape
+
+# Reasons a configuration is invalid or infeasible, as bit flags (several can hold at once).
+REASONS = {
+    1: "tp does not divide the attention heads",
+    2: "tp and the KV heads do not divide one another",
+    4: "chips are not a multiple of tp x pp x ep",
+    8: "pp is larger than the number of layers",
+    16: "ep needs an MoE model whose experts ep divides",
+    32: "the chip has no peak FLOP/s at this precision in the catalog",
+    64: "no interconnect bandwidth is known for this group size",
+    128: "input_len + output_len exceeds the model's maximum context",
+    256: "does not fit in memory",
+    512: "misses the TTFT SLO",
+    1024: "misses the TPOT SLO",
+}
+
+
+def reason_text(code: int) -> str | None:
+    parts = [text for bit, text in REASONS.items() if int(code) & bit]
+    return "; ".join(parts) or None
+
+
+@dataclass(frozen=True)
+class Result:
+    """Arrays (broadcast over the inputs). Per replica unless the name says deployment or per chip."""
+
+    ttft_s: np.ndarray
+    tpot_s: np.ndarray
+    e2e_s: np.ndarray
+    output_tokens_per_s: np.ndarray  # whole deployment
+    output_tokens_per_s_per_chip: np.ndarray
+    prefill_tokens_per_s: np.ndarray  # whole deployment
+    mfu_prefill: np.ndarray
+    mfu_decode: np.ndarray
+    mbu_decode: np.ndarray
+    bound_prefill: np.ndarray  # 0 compute, 1 memory, 2 communication
+    bound_decode: np.ndarray
+    weights_bytes: np.ndarray  # per chip
+    kv_cache_bytes: np.ndarray
+    activation_bytes: np.ndarray
+    capacity_bytes: np.ndarray  # usable per chip
+    fits: np.ndarray
+    code: np.ndarray  # 0 when valid, fits and meets the SLOs; else REASONS bit flags
+    replicas: np.ndarray
+    prefill: Phase | None = None  # per-operator detail when asked for
+    decode: Phase | None = None
+
+    @property
+    def ok(self) -> np.ndarray:
+        return self.code == 0
+
+
+def _layer_ops(ph: Phase, s: Shape, tokens, groups, pairs, kv_read, lm_tokens, tp, ep, wb, kvb, ab, kv_per_chip, write_kv):  # type: ignore[no-untyped-def]
+    """Add one forward pass over every layer (per chip) to ``ph``.
+
+    tokens: tokens per attention group in this pass; groups: attention groups working at once (their
+    tokens meet in the routed experts); pairs: (query, context) pairs per group for attention;
+    kv_read: token positions whose K/V are read (FlashAttention-style: each once per pass, so the
+    whole context in decode and the prompt itself in prefill); lm_tokens: tokens that reach the LM head; kv_per_chip: KV elements per token per layer on one chip;
+    write_kv: tokens whose K/V are written to the cache.
+    """
+    h, L = s.hidden, s.layers
+    T = tokens
+    # attention block
+    ph.op("qkv_proj", L, 2.0 * T * (s.attn_params - s.attn_out_params) / tp,
+          (s.attn_params - s.attn_out_params) / tp * wb + T * (h + s.qkv_width / tp) * ab)
+    ph.op("attention", L, s.attn_flops_per_pair * pairs / tp,
+          (kv_read + write_kv) * kv_per_chip * kvb + T * 2.0 * s.heads * s.head_dim / tp * ab)
+    ph.op("out_proj", L, 2.0 * T * s.attn_out_params / tp, s.attn_out_params / tp * wb + T * (s.heads * s.head_dim / tp + h) * ab)
+    # FFN: dense layers, then MoE layers (shared experts + router, then routed experts over ep)
+    if s.dense_layers:
+        ph.op("ffn", s.dense_layers, 2.0 * T * s.dense_ffn_params / tp,
+              s.dense_ffn_params / tp * wb + T * (h + 3.0 * s.ffn_width / tp) * ab)
+    if s.moe_layers:
+        ph.op("moe_shared_router", s.moe_layers, 2.0 * T * s.shared_params / tp, s.shared_params / tp * wb + T * h * ab)
+        routed = T * groups  # tokens meeting in the experts; their top-k assignments spread over ep chips
+        touched = expected_experts(s, routed) / ep  # distinct experts each chip reads
+        per_chip = routed * s.top_k / ep
+        ph.op("moe_experts", s.moe_layers, 2.0 * per_chip * s.expert_params / tp,
+              touched * s.expert_params / tp * wb + per_chip * (2.0 * h + 3.0 * s.expert_width / tp) * ab)
+    # norms, activations, residual adds, rotary: memory-bound streams of the hidden state
+    ph.op("elementwise", L, 20.0 * T * h, 8.0 * T * h * ab)
+    ph.op("lm_head", 1, 2.0 * lm_tokens * s.lm_head_params / tp, s.lm_head_params / tp * wb + lm_tokens * (h + 2.0 * s.vocab / tp) * ab)
+
+
+def expected_experts(s: Shape, tokens):  # type: ignore[no-untyped-def]
+    """Distinct experts a layer touches for ``tokens`` tokens with uniform top-k routing:
+    E x (1 - (1 - k/E)^tokens) (each expert is missed by one token with probability 1 - k/E)."""
+    return s.experts * (1.0 - (1.0 - s.top_k / s.experts) ** tokens)
+
+
+def model_flops(s: Shape, tokens, pairs, lm_tokens):  # type: ignore[no-untyped-def]
+    """FLOPs the model needs (not per chip): 2 per active matmul parameter per token, plus attention."""
+    per_token = s.layers * s.attn_params + s.dense_layers * s.dense_ffn_params
+    per_token += s.moe_layers * (s.shared_params + s.top_k * s.expert_params)
+    return 2.0 * tokens * per_token + s.attn_flops_per_pair * pairs * s.layers + 2.0 * lm_tokens * s.lm_head_params
+
+
+def _collectives(ph: Phase, s: Shape, chip: Chip, tokens, tp, pp, ep, ab, bw_group, bw_pp):  # type: ignore[no-untyped-def]
+    msg = tokens * s.hidden * ab
+    ph.comm("tp_all_reduce", 2 * s.layers, comm.all_reduce(msg, tp, bw_group, chip.alpha), msg)
+    if s.moe_layers:
+        a2a = tokens * s.top_k * s.hidden * ab
+        ph.comm("ep_all_to_all", 2 * s.moe_layers, comm.all_to_all(a2a, ep, bw_group, chip.alpha), a2a)
+    ph.comm("pp_send_recv", np.maximum(pp - 1, 0), np.where(pp > 1, comm.send_recv(msg, bw_pp, chip.alpha), 0.0), msg)
+
+
+def evaluate(s: Shape, chip: Chip, *, batch, input_len, output_len, tp=1, pp=1, ep=1, chips=None,  # type: ignore[no-untyped-def]
+             weight_bytes=2.0, kv_bytes=2.0, act_bytes=2.0, max_context: float = np.inf,
+             slo_ttft=np.inf, slo_tpot=np.inf, detail: bool = False) -> Result:
+    """Evaluate every configuration the (broadcast) arguments describe. ``chips`` defaults to tp x pp x ep."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return _evaluate(s, chip, batch, input_len, output_len, tp, pp, ep, chips, weight_bytes, kv_bytes, act_bytes,
+                         max_context, slo_ttft, slo_tpot, detail)
+
+
+def _evaluate(s, chip, B, S_in, S_out, tp, pp, ep, chips, wb, kvb, ab, max_context, slo_ttft, slo_tpot, detail):  # type: ignore[no-untyped-def]
+    B, S_in, S_out = (np.asarray(x, dtype=float) for x in (B, S_in, S_out))
+    tp, pp, ep = (np.asarray(x, dtype=float) for x in (tp, pp, ep))
+    replica = tp * pp * ep
+    chips = replica if chips is None else np.asarray(chips, dtype=float)
+    replicas = np.floor(chips / replica)
+
+    kv_per_chip = s.kv_elems if s.kv_replicated else s.kv_elems / np.minimum(tp, s.kv_heads)
+    bw_group = comm.tier_bandwidth(chip, tp * ep)
+    bw_pp = comm.tier_bandwidth(chip, replica)
+
+    # Prefill: one request of S_in tokens (causal attention: S_in^2 / 2 query-key pairs).
+    pre = Phase(chip, detail)
+    _layer_ops(pre, s, S_in, 1.0, S_in * S_in / 2.0, S_in, 1.0, tp, ep, wb, kvb, ab, kv_per_chip, S_in)
+    _collectives(pre, s, chip, S_in, tp, pp, ep, ab, bw_group, bw_pp)
+    ttft = pre.time
+
+    # Decode: one step at B sequences, split into m micro-batches; per attention group B/(m ep) tokens.
+    m = np.minimum(B, pp)
+    t_group = B / (m * ep)
+    ctx = S_in + S_out / 2.0
+    dec = Phase(chip, detail)
+    _layer_ops(dec, s, t_group, ep, t_group * ctx, t_group * ctx, t_group, tp, ep, wb, kvb, ab, kv_per_chip, t_group)
+    _collectives(dec, s, chip, t_group, tp, pp, ep, ab, bw_group, bw_pp)
+    # Each stage runs its L/pp layers for m micro-batches per step (m x L/pp layer-times), and a micro-batch
+    # crosses pp stages (pp x L/pp): with m <= pp the step takes L layer-times of one micro-batch.
+    tpot = dec.time
+
+    e2e = ttft + np.maximum(S_out - 1.0, 0.0) * tpot
+    cycle = B * ttft + S_out * tpot
+    per_replica = B * S_out / cycle
+    out_tps = per_replica * replicas
+    per_chip = out_tps / chips
+    prefill_tps = replicas * S_in / ttft
+
+    peak_replica = chip.peak * replica
+    mfu_prefill = model_flops(s, S_in, S_in * S_in / 2.0, 1.0) / (ttft * peak_replica)
+    mfu_decode = model_flops(s, B, B * ctx, B) / (tpot * peak_replica)
+    # bytes that must move per step: every weight a token touches once, and the whole KV cache read once
+    touched = s.total_params - s.expert_total + (s.moe_layers * expected_experts(s, B) * s.expert_params if s.moe_layers else 0.0)
+    must_move = touched * wb + B * ctx * s.kv_elems * s.layers * kvb
+    mbu_decode = must_move / (tpot * chip.mem_bw * replica)
+
+    w, kv, act = memory_per_chip(s, B, S_in, S_out, tp, pp, ep, wb, kvb, ab, kv_per_chip, chip.prefill_chunk)
+    capacity = chip.mem_cap * chip.mem_util
+    fits = (w + kv + act) <= capacity
+
+    code = np.zeros(np.broadcast(B, S_in, S_out, tp, pp, ep, chips, ttft, tpot).shape, dtype=np.int32)
+    code |= np.where(np.mod(s.heads, tp) != 0, 1, 0)
+    if not s.kv_replicated:
+        code |= np.where((np.mod(s.kv_heads, tp) != 0) & (np.mod(tp, s.kv_heads) != 0), 2, 0)
+    code |= np.where((np.mod(chips, replica) != 0) | (chips < replica), 4, 0)
+    code |= np.where(pp > s.layers, 8, 0)
+    code |= np.where((ep > 1) & ((s.moe_layers == 0) | (np.mod(max(s.experts, 1), ep) != 0)), 16, 0)
+    code |= np.where(np.isfinite(chip.peak), 0, 32)
+    code |= np.where((replica > 1) & ~np.isfinite(bw_pp) | (tp * ep > 1) & ~np.isfinite(bw_group), 64, 0)
+    code |= np.where(S_in + S_out > max_context, 128, 0)
+    code |= np.where(fits, 0, 256)
+    code |= np.where(ttft <= slo_ttft, 0, 512)
+    code |= np.where(tpot <= slo_tpot, 0, 1024)
+
+    return Result(ttft_s=ttft, tpot_s=tpot, e2e_s=e2e, output_tokens_per_s=out_tps, output_tokens_per_s_per_chip=per_chip,
+                  prefill_tokens_per_s=prefill_tps, mfu_prefill=mfu_prefill, mfu_decode=mfu_decode, mbu_decode=mbu_decode,
+                  bound_prefill=pre.bound(), bound_decode=dec.bound(), weights_bytes=w, kv_cache_bytes=kv,
+                  activation_bytes=act, capacity_bytes=capacity, fits=fits, code=code, replicas=replicas,
+                  prefill=pre if detail else None, decode=dec if detail else None)

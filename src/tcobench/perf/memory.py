@@ -1,0 +1,23 @@
+"""Memory per chip: weights, KV cache, activations/workspace; all arrays broadcast."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tcobench.perf.transformer import Shape
+
+
+def memory_per_chip(s: Shape, B, S_in, S_out, tp, pp, ep, wb, kvb, ab, kv_per_chip, chunk):  # type: ignore[no-untyped-def]
+    """(weights, kv_cache, activations) in bytes on one chip.
+
+    Weights: non-expert parameters split over tp x pp, routed experts over tp x pp x ep.
+    KV cache: every sequence at its full length (input + output), B / ep sequences per attention group,
+    L / pp layers per stage. Activations: one prefill chunk of at most ``chunk`` tokens through the widest
+    layer, plus fp32 logits for the batch.
+    """
+    weights = ((s.total_params - s.expert_total) / (tp * pp) + s.expert_total / (tp * pp * ep)) * wb
+    kv = (B / ep) * (S_in + S_out) * (s.layers / pp) * kv_per_chip * kvb
+    tokens = np.minimum(B * S_in, chunk)
+    widest = np.maximum(s.qkv_width, 3.0 * max(s.ffn_width, s.ffn_act_width)) / tp
+    act = tokens * (2.0 * s.hidden + widest) * ab + B * s.vocab / tp * 4.0
+    return weights, kv, act

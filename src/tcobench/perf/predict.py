@@ -1,0 +1,155 @@
+"""One configuration in, one Prediction out: the scalar face of the vectorised model, with --explain detail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from tcobench.catalog import Catalog, Hardware, Model
+from tcobench.errors import DeploymentError, InputError
+from tcobench.perf import precision as prec
+from tcobench.perf.chip import Chip
+from tcobench.perf.efficiency import Efficiencies, resolve
+from tcobench.perf.inference import Result, evaluate, reason_text
+from tcobench.perf.roofline import BOUND_NAMES
+from tcobench.perf.transformer import shape
+
+# Batch sizes tried by --batch auto: powers of two and the midpoints between them, 1 .. 4096.
+AUTO_BATCHES = np.unique(np.concatenate([2 ** np.arange(13), 3 * 2 ** np.arange(11)]))
+AUTO_BATCHES = AUTO_BATCHES[AUTO_BATCHES <= 4096]
+
+
+@dataclass(frozen=True)
+class OpCost:
+    phase: str
+    name: str
+    count: float
+    flops: float  # per chip, all `count` operators
+    bytes: float
+    time_s: float
+    bound: str
+
+
+@dataclass(frozen=True)
+class Prediction:
+    model: str
+    hardware: str
+    chips: int
+    tp: int
+    pp: int
+    ep: int
+    replicas: int
+    batch: int
+    input_len: int
+    output_len: int
+    precision: str
+    weights: str
+    kv: str
+    activations: str
+    ttft_s: float
+    tpot_s: float
+    e2e_s: float
+    output_tokens_per_s: float
+    output_tokens_per_s_per_chip: float
+    prefill_tokens_per_s: float
+    mfu_prefill: float
+    mfu_decode: float
+    mbu_decode: float
+    bound_prefill: str
+    bound_decode: str
+    weights_bytes: float
+    kv_cache_bytes: float
+    activation_bytes: float
+    capacity_bytes: float
+    fits: bool
+    reason: str | None  # why the deployment is infeasible or misses an SLO; None when it is fine
+    ops: tuple[OpCost, ...] = field(default=(), repr=False)
+    efficiency_sources: dict[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def interactivity_tokens_per_s(self) -> float:
+        return 1.0 / self.tpot_s
+
+    def to_dict(self) -> dict[str, Any]:
+        keys = ("model hardware chips tp pp ep replicas batch input_len output_len precision weights kv activations ttft_s "
+                "tpot_s e2e_s output_tokens_per_s output_tokens_per_s_per_chip prefill_tokens_per_s mfu_prefill mfu_decode "
+                "mbu_decode bound_prefill bound_decode reason").split()
+        doc = {k: getattr(self, k) for k in keys}
+        doc["memory"] = {"weights_bytes": self.weights_bytes, "kv_cache_bytes": self.kv_cache_bytes,
+                         "activation_bytes": self.activation_bytes, "capacity_bytes": self.capacity_bytes, "fits": self.fits}
+        return doc
+
+
+def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: int = 1, pp: int = 1, ep: int = 1,
+            batch: int | str = 1, input_len: int = 1024, output_len: int = 256, precision: str = "bf16",
+            weights: str | None = None, kv: str | None = None, activations: str | None = None,
+            slo_ttft: float | None = None, slo_tpot: float | None = None, catalog: Catalog | None = None,
+            efficiencies: Efficiencies | None = None, explain: bool = False) -> Prediction:
+    """Predict one deployment. ``batch="auto"`` picks the batch (per replica) with the most output tokens/s
+    that fits in memory and meets ``slo_ttft``/``slo_tpot`` (seconds). Lengths in tokens.
+
+    Raises DeploymentError for an impossible layout (TP not dividing heads, chips not a multiple of
+    TP x PP x EP); a deployment that does not fit comes back with ``fits=False`` and a ``reason``.
+    """
+    for name, v in (("--tp", tp), ("--pp", pp), ("--ep", ep), ("--input-len", input_len), ("--output-len", output_len)):
+        if int(v) < 1:
+            raise InputError(f"{name} must be a positive integer, got {v}")
+    precision = prec.check(precision, "--precision")
+    w = prec.check(weights or precision, "--weights")
+    k = prec.check(kv or precision, "--kv")
+    a = prec.check(activations or precision, "--activations")
+    if efficiencies is None:
+        if catalog is None:
+            from tcobench.catalog import load_catalog
+
+            catalog = load_catalog()
+        efficiencies = resolve(hardware, catalog.efficiency)
+    chip = Chip.of(hardware, prec.compute_precision(w, a), efficiencies)
+    s = shape(model)
+    chips = chips or tp * pp * ep
+    if chips % (tp * pp * ep):
+        raise DeploymentError(f"--chips {chips} is not a multiple of tp x pp x ep = {tp * pp * ep}")
+    auto = isinstance(batch, str)
+    if auto and batch != "auto":
+        raise InputError(f"--batch {batch!r}: expected a positive integer or 'auto'")
+    if not auto and int(batch) < 1:
+        raise InputError(f"--batch must be a positive integer or 'auto', got {batch}")
+    batches = AUTO_BATCHES if auto else np.array([int(batch)])
+    common = dict(input_len=input_len, output_len=output_len, tp=tp, pp=pp, ep=ep, chips=chips,
+                  weight_bytes=prec.BYTES[w], kv_bytes=prec.BYTES[k], act_bytes=prec.BYTES[a], max_context=model.max_context,
+                  slo_ttft=np.inf if slo_ttft is None else slo_ttft, slo_tpot=np.inf if slo_tpot is None else slo_tpot)
+    r = evaluate(s, chip, batch=batches, **common)
+    layout = int(np.bitwise_or.reduce(r.code & (1 | 2 | 4 | 8 | 16 | 32 | 64 | 128)))
+    if layout:
+        raise DeploymentError(f"{model.id} on {chips} x {hardware.id} with tp={tp} pp={pp} ep={ep}: {reason_text(layout)}")
+    if auto:
+        score = np.where(r.ok, r.output_tokens_per_s, -np.inf)
+        i = int(np.argmax(score)) if np.isfinite(score).any() else 0  # nothing fits: report the smallest batch
+    else:
+        i = 0
+    chosen = int(batches[i])
+    r = evaluate(s, chip, batch=chosen, detail=explain, **common)
+    return _to_prediction(model, hardware, r, chosen, tp, pp, ep, chips, input_len, output_len, precision, w, k, a, efficiencies)
+
+
+def _to_prediction(model, hardware, r: Result, batch, tp, pp, ep, chips, input_len, output_len, precision, w, k, a, eff):  # type: ignore[no-untyped-def]
+    f = lambda x: float(np.asarray(x).reshape(-1)[0])  # noqa: E731
+    ops: list[OpCost] = []
+    for phase_name, ph in (("prefill", r.prefill), ("decode", r.decode)):
+        if ph is None:
+            continue
+        for name, count, flops, nbytes, t, bound in ph.ops:
+            if f(t) > 0 or f(nbytes) > 0:
+                ops.append(OpCost(phase_name, name, f(count), f(flops) * f(count), f(nbytes) * f(count), f(t), BOUND_NAMES[int(f(bound))]))
+    return Prediction(
+        model=model.id, hardware=hardware.id, chips=int(chips), tp=tp, pp=pp, ep=ep, replicas=int(f(r.replicas)), batch=batch,
+        input_len=int(input_len), output_len=int(output_len), precision=precision, weights=w, kv=k, activations=a,
+        ttft_s=f(r.ttft_s), tpot_s=f(r.tpot_s), e2e_s=f(r.e2e_s), output_tokens_per_s=f(r.output_tokens_per_s),
+        output_tokens_per_s_per_chip=f(r.output_tokens_per_s_per_chip), prefill_tokens_per_s=f(r.prefill_tokens_per_s),
+        mfu_prefill=f(r.mfu_prefill), mfu_decode=f(r.mfu_decode), mbu_decode=f(r.mbu_decode),
+        bound_prefill=BOUND_NAMES[int(f(r.bound_prefill))], bound_decode=BOUND_NAMES[int(f(r.bound_decode))],
+        weights_bytes=f(r.weights_bytes), kv_cache_bytes=f(r.kv_cache_bytes), activation_bytes=f(r.activation_bytes),
+        capacity_bytes=f(r.capacity_bytes), fits=bool(f(r.fits)), reason=reason_text(int(f(r.code))), ops=tuple(ops),
+        efficiency_sources=dict(eff.sources))

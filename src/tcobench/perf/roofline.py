@@ -1,0 +1,57 @@
+"""Roofline time of one operator, and the accumulation of operators into a phase.
+
+    time = max(FLOPs / (peak x compute_eff), bytes / (bandwidth x memory_eff)) + overhead
+
+Williams, Waterman and Patterson, "Roofline: an insightful visual performance model" (CACM 2009).
+Collectives are costed separately (comm.py) and add without overlap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tcobench.perf.chip import Chip
+
+COMPUTE, MEMORY, COMM = 0, 1, 2
+BOUND_NAMES = ("compute", "memory", "communication")
+
+
+@dataclass
+class Phase:
+    """Running totals of one phase (a prefill, or one decode step), per chip. Arrays broadcast."""
+
+    chip: Chip
+    detail: bool = False
+    time: np.ndarray | float = 0.0  # s
+    flops: np.ndarray | float = 0.0  # per chip
+    bytes: np.ndarray | float = 0.0  # per chip, memory traffic
+    by_bound: list = field(default_factory=lambda: [0.0, 0.0, 0.0])  # time in compute-, memory-, comm-bound ops
+    ops: list = field(default_factory=list)  # (name, count, flops, bytes, time, bound) when detail
+
+    def op(self, name: str, count: float, flops, nbytes) -> None:  # type: ignore[no-untyped-def]
+        """Add ``count`` identical operators (e.g. one per layer) of ``flops`` FLOPs and ``nbytes`` bytes each."""
+        c = self.chip
+        t_c = flops / (c.peak * c.compute_eff)
+        t_m = nbytes / (c.mem_bw * c.memory_eff)
+        compute_bound = t_c >= t_m
+        t = (np.maximum(t_c, t_m) + c.overhead) * count
+        self.time = self.time + t
+        self.flops = self.flops + flops * count
+        self.bytes = self.bytes + nbytes * count
+        self.by_bound[COMPUTE] = self.by_bound[COMPUTE] + np.where(compute_bound, t, 0.0)
+        self.by_bound[MEMORY] = self.by_bound[MEMORY] + np.where(compute_bound, 0.0, t)
+        if self.detail:
+            self.ops.append((name, count, flops, nbytes, t, np.where(compute_bound, COMPUTE, MEMORY)))
+
+    def comm(self, name: str, count: float, t_one, nbytes) -> None:  # type: ignore[no-untyped-def]
+        t = t_one * count
+        self.time = self.time + t
+        self.by_bound[COMM] = self.by_bound[COMM] + t
+        if self.detail:
+            self.ops.append((name, count, 0.0, nbytes, t, COMM))
+
+    def bound(self) -> np.ndarray:
+        """0 compute, 1 memory, 2 communication: where the phase spends most of its time."""
+        return np.argmax(np.broadcast_arrays(*[np.asarray(b, dtype=float) for b in self.by_bound]), axis=0)
