@@ -1,0 +1,47 @@
+"""``tcobench validate``: the performance model against published results, error per row."""
+
+from __future__ import annotations
+
+import click
+
+from tcobench import __version__
+from tcobench.cli.context import Context, pass_context
+from tcobench.cli.render import console, print_json, table
+from tcobench.perf.validate import run, summary
+from tcobench.records import Provenance, Run
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--save", is_flag=True, help="Save the comparison to the results store.")
+@pass_context
+def validate(ctx: Context, as_json: bool, save: bool) -> None:
+    """Predicted vs published for the shipped reference set (MLPerf, TensorRT-LLM, DeepSpeed BLOOM, PaLM)."""
+    outcomes = run(ctx.catalog)
+    rows = [{"id": o.row.id, "ref": o.row.ref, "phase": o.row.phase, "metric": o.row.metric, "published": o.row.published or None,
+             "predicted": o.predicted, "error": o.error, "batch": o.prediction.batch if o.prediction else None,
+             "problem": o.problem, "source": o.row.source} for o in outcomes]
+    summ = summary(outcomes)
+    doc = {"rows": rows, "summary": summ}
+    if save:
+        doc["run_id"] = ctx.store.save(Run(command="validate", provenance=Provenance.PREDICTED, inputs={}, outputs=doc,
+                                           tool_version=__version__, label="validation set"))
+    if as_json:
+        print_json(doc)
+        return
+    out = console()
+    out.print(table("predicted vs published", ["id", "ref", "phase", "metric", "published", "predicted", "error", "note"],
+                    [(r["id"], r["ref"], r["phase"], r["metric"], _num(r["published"]), _num(r["predicted"]),
+                      f"{r['error']:+.0%}" if r["error"] is not None else "", r["problem"] or "") for r in rows],
+                    justify=["left", "left", "left", "left", "right", "right", "right", "left"]))
+    med, mx = summ["median_abs_error"], summ["max_abs_error"]
+    out.print(f"{summ['compared']} rows compared, {summ['skipped']} skipped; median |error| {med:.1%}, max |error| {mx:.1%}; "
+              f"{summ['within_2x']}/{summ['compared']} within 2x")
+    for phase, s in summ["by_phase"].items():
+        out.print(f"  {phase}: median |error| {s['median_abs_error']:.1%}, max {s['max_abs_error']:.1%} over {s['rows']} rows")
+
+
+def _num(v: float | None) -> str:
+    if v is None:
+        return ""
+    return f"{v:,.4g}" if abs(v) < 1000 else f"{v:,.0f}"

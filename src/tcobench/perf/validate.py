@@ -1,0 +1,106 @@
+"""Predicted vs published: the reference set in perf/data/validation.toml, run through ``predict``.
+
+Each row is a deployment the source describes plus one published number; the error is reported as
+it comes out (signed, predicted / published - 1). Rows that cannot be expressed are listed as skipped.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from tcobench.catalog import Catalog
+from tcobench.errors import CatalogError, TcobenchError
+from tcobench.perf.predict import Prediction, predict
+
+Metric = Literal["output_tokens_per_s", "output_tokens_per_s_per_chip", "ttft_s", "tpot_s", "ms_per_token_amortized"]
+
+
+class Row(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    id: str
+    ref: str
+    skip: str | None = None
+    source: str = ""
+    model: str = ""
+    hardware: str = ""
+    chips: int = 1
+    tp: int = 1
+    pp: int = 1
+    ep: int = 1
+    batch: int | Literal["auto"] = 1
+    input_len: int = 1
+    output_len: int = 1
+    precision: str = "bf16"
+    weights: str | None = None
+    kv: str | None = None
+    metric: Metric = "output_tokens_per_s"
+    published: float = 0.0
+    phase: Literal["throughput", "prefill", "decode"] = "throughput"
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    row: Row
+    predicted: float | None
+    error: float | None  # predicted / published - 1
+    problem: str | None  # why no prediction (infeasible, missing data)
+    prediction: Prediction | None
+
+
+def load_rows() -> list[Row]:
+    path = resources.files("tcobench.perf").joinpath("data/validation.toml")
+    doc = tomllib.loads(path.read_text())
+    rows = []
+    for rid, raw in doc.get("row", {}).items():
+        try:
+            rows.append(Row(id=rid, **raw))
+        except ValidationError as err:
+            e = err.errors()[0]
+            raise CatalogError(f"{path}: row.{rid}.{'.'.join(map(str, e['loc']))}: {e['msg']}") from err
+    return rows
+
+
+def metric_of(p: Prediction, metric: str) -> float:
+    if metric == "ms_per_token_amortized":
+        return p.tpot_s / p.batch * 1e3
+    return float(getattr(p, metric))
+
+
+def run(catalog: Catalog) -> list[Outcome]:
+    out = []
+    for row in load_rows():
+        if row.skip:
+            out.append(Outcome(row, None, None, f"skipped: {row.skip}", None))
+            continue
+        try:
+            p = predict(catalog.get_model(row.model), catalog.get_hardware(row.hardware), chips=row.chips, tp=row.tp, pp=row.pp,
+                        ep=row.ep, batch=row.batch, input_len=row.input_len, output_len=row.output_len, precision=row.precision,
+                        weights=row.weights, kv=row.kv, catalog=catalog)
+        except TcobenchError as err:
+            out.append(Outcome(row, None, None, f"{type(err).__name__}: {err}", None))
+            continue
+        value = metric_of(p, row.metric)
+        problem = p.reason if not p.fits else None
+        out.append(Outcome(row, value, value / row.published - 1.0, problem, p))
+    return out
+
+
+def summary(outcomes: list[Outcome]) -> dict[str, Any]:
+    errs = [abs(o.error) for o in outcomes if o.error is not None]
+    by_phase: dict[str, list[float]] = {}
+    for o in outcomes:
+        if o.error is not None:
+            by_phase.setdefault(o.row.phase, []).append(abs(o.error))
+    return {
+        "rows": len(outcomes), "compared": len(errs), "skipped": sum(o.error is None for o in outcomes),
+        "median_abs_error": statistics.median(errs) if errs else None, "max_abs_error": max(errs) if errs else None,
+        "within_2x": sum(0.5 <= 1 + o.error <= 2.0 for o in outcomes if o.error is not None),
+        "by_phase": {k: {"median_abs_error": statistics.median(v), "max_abs_error": max(v), "rows": len(v)} for k, v in by_phase.items()},
+    }

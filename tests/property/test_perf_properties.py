@@ -1,0 +1,82 @@
+"""Invariants of the performance model, and the vectorised path against the scalar reference."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tcobench.catalog import load_catalog
+from tcobench.perf import Chip, evaluate
+from tcobench.perf.efficiency import resolve
+from tcobench.perf.transformer import shape
+from tests.unit.perf.reference import ttft_tpot_throughput
+
+CAT = load_catalog()
+H100 = CAT.get_hardware("h100-sxm")
+CHIP = Chip.of(H100, "bf16", resolve(H100, CAT.efficiency))
+C = dict(peak=CHIP.peak, bw=CHIP.mem_bw, ce=CHIP.compute_eff, me=CHIP.memory_eff, ovh=CHIP.overhead, alpha=CHIP.alpha,
+         up_bw=CHIP.up_bw, out_bw=CHIP.out_bw, domain=CHIP.up_domain)
+MODELS = ["llama-2-7b", "llama-2-70b", "mixtral-8x7b", "deepseek-v3", "gpt-3-175b", "palm-540b"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(model=st.sampled_from(MODELS), batch=st.integers(1, 512), s_in=st.integers(1, 8192), s_out=st.integers(1, 4096),
+       tp=st.sampled_from([1, 2, 4, 8]), ep=st.sampled_from([1, 2, 4, 8]))
+def test_vectorised_equals_scalar_reference(model: str, batch: int, s_in: int, s_out: int, tp: int, ep: int) -> None:
+    m = CAT.get_model(model)
+    if ep > 1 and m.moe is None:
+        ep = 1
+    s = shape(m)
+    r = evaluate(s, CHIP, batch=batch, input_len=s_in, output_len=s_out, tp=tp, ep=ep)
+    ttft, tpot, tput = ttft_tpot_throughput(s, C, batch, s_in, s_out, tp, ep, 2.0, 2.0, 2.0)
+    assert float(r.ttft_s) == pytest.approx(ttft, rel=1e-9)
+    assert float(r.tpot_s) == pytest.approx(tpot, rel=1e-9)
+    assert float(r.output_tokens_per_s) == pytest.approx(tput, rel=1e-9)
+
+
+def test_a_grid_equals_one_by_one() -> None:
+    s = shape(CAT.get_model("llama-2-70b"))
+    batch = np.array([1, 8, 64, 512])[:, None]
+    tp = np.array([1, 2, 4, 8])[None, :]
+    grid = evaluate(s, CHIP, batch=batch, input_len=1024, output_len=256, tp=tp)
+    for i, b in enumerate(batch[:, 0]):
+        for j, t in enumerate(tp[0]):
+            one = evaluate(s, CHIP, batch=int(b), input_len=1024, output_len=256, tp=int(t))
+            assert grid.tpot_s[i, j] == pytest.approx(float(one.tpot_s))
+            assert grid.code[i, j] == int(one.code)
+
+
+@settings(max_examples=40, deadline=None)
+@given(batch=st.integers(1, 256), s_in=st.integers(16, 4096), s_out=st.integers(16, 1024),
+       grow=st.floats(1.01, 4.0), which=st.sampled_from(["batch", "input_len", "output_len"]))
+def test_time_never_falls_when_work_grows(batch: int, s_in: int, s_out: int, grow: float, which: str) -> None:
+    s = shape(CAT.get_model("llama-2-7b"))
+    base = dict(batch=batch, input_len=s_in, output_len=s_out)
+    more = dict(base)
+    more[which] = base[which] * grow
+    a, b = evaluate(s, CHIP, **base), evaluate(s, CHIP, **more)
+    assert float(b.ttft_s) >= float(a.ttft_s) - 1e-15
+    assert float(b.tpot_s) >= float(a.tpot_s) - 1e-15
+
+
+@settings(max_examples=40, deadline=None)
+@given(scale=st.floats(0.1, 0.99), field=st.sampled_from(["peak", "mem_bw", "up_bw"]))
+def test_slower_hardware_is_never_faster(scale: float, field: str) -> None:
+    import dataclasses
+
+    s = shape(CAT.get_model("llama-2-70b"))
+    slow = dataclasses.replace(CHIP, **{field: getattr(CHIP, field) * scale})
+    kw = dict(batch=np.array([1, 16, 256]), input_len=2048, output_len=256, tp=4)
+    a, b = evaluate(s, CHIP, **kw), evaluate(s, slow, **kw)
+    assert np.all(b.ttft_s >= a.ttft_s) and np.all(b.tpot_s >= a.tpot_s)
+
+
+@pytest.mark.parametrize("batch", [1, 8, 64])
+def test_per_chip_throughput_does_not_rise_with_tp_unless_memory_bound(batch: int) -> None:
+    s = shape(CAT.get_model("llama-2-70b"))
+    tps = np.array([2, 4, 8])
+    r = evaluate(s, CHIP, batch=batch, input_len=512, output_len=256, tp=tps)
+    per_chip = r.output_tokens_per_s_per_chip
+    for i in range(len(tps) - 1):
+        rises = per_chip[i + 1] > per_chip[i] * (1 + 1e-9)
+        assert not rises or r.bound_decode[i] == 1  # only a memory-bound replica gains from spreading weights

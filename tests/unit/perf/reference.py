@@ -1,0 +1,57 @@
+"""A slow, scalar re-statement of the inference model for tests only (no NumPy, one configuration).
+
+It is written from the equations in docs/model.md, not by calling the vectorised code, so that the
+property test comparing the two can catch a broadcasting or bookkeeping mistake in either.
+"""
+
+from __future__ import annotations
+
+import math
+
+from tcobench.perf.transformer import Shape
+
+
+def roof(flops: float, nbytes: float, c: dict) -> float:
+    return max(flops / (c["peak"] * c["ce"]), nbytes / (c["bw"] * c["me"])) + c["ovh"]
+
+
+def forward(s: Shape, c: dict, T: float, groups: float, pairs: float, kv_read: float, lm: float, tp: float, ep: float,
+            wb: float, kvb: float, ab: float) -> float:
+    h, L = s.hidden, s.layers
+    kvpc = s.kv_elems if s.kv_replicated else s.kv_elems / min(tp, s.kv_heads)
+    qkv = s.attn_params - s.attn_out_params
+    t = 0.0
+    for _ in range(L):
+        t += roof(2 * T * qkv / tp, qkv / tp * wb + T * (h + s.qkv_width / tp) * ab, c)
+        t += roof(s.attn_flops_per_pair * pairs / tp, (kv_read + T) * kvpc * kvb + T * 2 * s.heads * s.head_dim / tp * ab, c)
+        t += roof(2 * T * s.attn_out_params / tp, s.attn_out_params / tp * wb + T * (s.heads * s.head_dim / tp + h) * ab, c)
+        t += roof(20 * T * h, 8 * T * h * ab, c)
+    for _ in range(s.dense_layers):
+        t += roof(2 * T * s.dense_ffn_params / tp, s.dense_ffn_params / tp * wb + T * (h + 3 * s.ffn_width / tp) * ab, c)
+    for _ in range(s.moe_layers):
+        t += roof(2 * T * s.shared_params / tp, s.shared_params / tp * wb + T * h * ab, c)
+        routed = T * groups
+        touched = s.experts * (1 - (1 - s.top_k / s.experts) ** routed) / ep
+        per_chip = routed * s.top_k / ep
+        t += roof(2 * per_chip * s.expert_params / tp,
+                  touched * s.expert_params / tp * wb + per_chip * (2 * h + 3 * s.expert_width / tp) * ab, c)
+    t += roof(2 * lm * s.lm_head_params / tp, s.lm_head_params / tp * wb + lm * (h + 2 * s.vocab / tp) * ab, c)
+    bw = c["up_bw"] if tp * ep <= c["domain"] else c["out_bw"]
+    msg = T * h * ab
+    if tp > 1:
+        t += 2 * L * (2 * (tp - 1) / tp * msg / bw + 2 * (tp - 1) * c["alpha"])
+    if ep > 1 and s.moe_layers:
+        t += 2 * s.moe_layers * ((ep - 1) / ep * T * s.top_k * h * ab / bw + (ep - 1) * c["alpha"])
+    return t
+
+
+def ttft_tpot_throughput(s: Shape, c: dict, B: float, S_in: float, S_out: float, tp: float, ep: float,
+                         wb: float, kvb: float, ab: float) -> tuple[float, float, float]:
+    """pp = 1, chips = tp x ep (one replica)."""
+    ttft = forward(s, c, S_in, 1, S_in * S_in / 2, S_in, 1, tp, ep, wb, kvb, ab)
+    t_group = B / ep
+    ctx = S_in + S_out / 2
+    tpot = forward(s, c, t_group, ep, t_group * ctx, t_group * ctx, t_group, tp, ep, wb, kvb, ab)
+    tput = B * S_out / (B * ttft + S_out * tpot)
+    assert math.isfinite(tput)
+    return ttft, tpot, tput

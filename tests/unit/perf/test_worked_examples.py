@@ -1,0 +1,101 @@
+"""Worked examples from the seed discussions and first principles."""
+
+import pytest
+
+from tcobench.catalog import load_catalog
+from tcobench.catalog.params import count_params
+from tcobench.perf import predict
+from tcobench.perf.inference import model_flops
+from tcobench.perf.transformer import shape
+
+CAT = load_catalog()
+GPUS = [h for h in sorted(CAT.hardware) if CAT.hardware[h].kind == "gpu"]
+
+
+def test_two_flops_per_parameter_per_token() -> None:
+    # 74 TFLOP/s on a 175B model is ~211 tokens/s (DeepSpeed-Inference, seed discussion)
+    s = shape(CAT.get_model("gpt-3-175b"))
+    per_token = model_flops(s, 1.0, 0.0, 0.0)  # matmul FLOPs of one token, no attention, no LM head
+    assert per_token == pytest.approx(2 * 175e9, rel=0.01)
+    assert 74e12 / per_token == pytest.approx(211, rel=0.01)
+
+
+def test_llama_2_7b_fp16_weights() -> None:
+    p = predict(CAT.get_model("llama-2-7b"), CAT.get_hardware("h100-sxm"), precision="fp16", catalog=CAT)
+    assert p.weights_bytes == pytest.approx(13.5e9, rel=0.01)
+
+
+def test_kv_cache_bytes_per_token_gqa_vs_mha() -> None:
+    # Llama-2-70B: 80 layers x 2 (K,V) x 8 KV heads x 128 x 2 B = 327,680 B/token
+    # Llama-2-7B:  32 layers x 2 x 32 heads x 128 x 2 B = 524,288 B/token (MHA: larger despite 10x fewer params)
+    for model_id, expected in (("llama-2-70b", 327_680), ("llama-2-7b", 524_288)):
+        s = shape(CAT.get_model(model_id))
+        assert s.kv_elems * s.layers * 2 == expected
+        p = predict(CAT.get_model(model_id), CAT.get_hardware("h200-sxm"), batch=1, input_len=1000, output_len=24,
+                    precision="bf16", catalog=CAT)
+        assert p.kv_cache_bytes == pytest.approx(expected * 1024)
+
+
+@pytest.mark.parametrize("hw", GPUS)
+def test_decode_batch_1_memory_bound_and_prefill_2k_compute_bound(hw: str) -> None:
+    p = predict(CAT.get_model("llama-2-7b"), CAT.get_hardware(hw), batch=1, input_len=2048, output_len=128,
+                precision="fp16", catalog=CAT)
+    assert p.bound_decode == "memory"
+    assert p.bound_prefill == "compute"
+
+
+def test_moe_decode_reads_only_touched_experts() -> None:
+    m = CAT.get_model("mixtral-8x7b")
+    one = predict(m, CAT.get_hardware("h100-sxm"), chips=2, tp=2, batch=1, catalog=CAT, explain=True)
+    many = predict(m, CAT.get_hardware("h100-sxm"), chips=2, tp=2, batch=64, catalog=CAT, explain=True)
+    bytes_of = lambda p: next(o.bytes for o in p.ops if o.phase == "decode" and o.name == "moe_experts")  # noqa: E731
+    # batch 1 touches 2 of 8 experts per layer; batch 64 touches nearly all 8
+    assert bytes_of(many) / bytes_of(one) == pytest.approx(4.0, rel=0.05)
+    assert count_params(m).active < count_params(m).total
+
+
+def test_impossible_deployments_are_one_line_errors(cli) -> None:
+    r = cli("predict", "--model", "llama-2-70b", "--hardware", "h100-sxm", "--tp", "3")
+    assert r.code == 2 and r.err.count("\n") == 1 and "tp does not divide the attention heads" in r.err
+    r = cli("predict", "--model", "llama-2-70b", "--hardware", "h100-sxm", "--tp", "2", "--chips", "3")
+    assert r.code == 2 and "not a multiple" in r.err
+
+
+def test_does_not_fit_gives_reason_in_json(cli) -> None:
+    import json
+
+    r = cli("predict", "--model", "llama-3.1-405b", "--hardware", "h100-sxm", "--json")
+    doc = json.loads(r.out)
+    assert doc["memory"]["fits"] is False and "does not fit" in doc["reason"]
+    assert "NaN" not in r.out
+
+
+def test_predict_json_keys(cli) -> None:
+    import json
+
+    r = cli("predict", "--model", "llama-2-70b", "--hardware", "h100-sxm", "--chips", "8", "--tp", "2", "--batch", "auto",
+            "--input-len", "1024", "--output-len", "256", "--precision", "fp8", "--json")
+    doc = json.loads(r.out)
+    keys = ("model hardware chips tp pp ep replicas batch input_len output_len precision ttft_s tpot_s e2e_s output_tokens_per_s "
+            "output_tokens_per_s_per_chip prefill_tokens_per_s mfu_prefill mfu_decode mbu_decode bound_prefill bound_decode memory").split()
+    assert set(keys) <= set(doc)
+    assert set(doc["memory"]) == {"weights_bytes", "kv_cache_bytes", "activation_bytes", "capacity_bytes", "fits"}
+    assert doc["replicas"] == 4 and doc["memory"]["fits"] is True
+
+
+def test_batch_auto_respects_slo(cli) -> None:
+    import json
+
+    free = json.loads(cli("predict", "--model", "llama-2-7b", "--hardware", "h100-sxm", "--batch", "auto", "--json").out)
+    slo = json.loads(cli("predict", "--model", "llama-2-7b", "--hardware", "h100-sxm", "--batch", "auto", "--slo-tpot", "10ms", "--json").out)
+    assert slo["tpot_s"] <= 0.010 < free["tpot_s"]
+    assert slo["batch"] < free["batch"]
+
+
+def test_user_hardware_file_works_in_predict(cli, tmp_path) -> None:
+    chip = tmp_path / "chip.toml"
+    chip.write_text('[source.d]\ntitle = "design"\n[hardware.hypo]\nname = "h"\nvendor = "v"\nkind = "asic"\n'
+                    '[hardware.hypo.peak_dense]\nbf16 = { value = "2 PFLOP/s", source = "d" }\n'
+                    '[hardware.hypo.memory]\ncapacity = { value = "256 GB", source = "d" }\nbandwidth = { value = "12 TB/s", source = "d" }\n')
+    r = cli("predict", "--model", "llama-2-70b", "--hardware", str(chip), "--json")
+    assert r.code == 0, r.err
