@@ -1,0 +1,51 @@
+"""``tcobench plan``: fleet sizing for a demand, per hardware, sorted by cost."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from tcobench import units
+from tcobench.cli.compare import _span, cost_options, hardware_list, money, own_parameters, search_options, workload_lengths
+from tcobench.cli.context import Context, pass_context
+from tcobench.cli.render import console, print_json, table
+from tcobench.search import plan as run_plan
+
+
+@click.command()
+@search_options
+@click.option("--qps", type=click.FloatRange(min=0, min_open=True), required=True, help="Average requests per second.")
+@click.option("--peak-factor", type=click.FloatRange(min=1), default=1.0, show_default=True,
+              help="Size for qps x this (peak over average).")
+@click.option("--basis", type=click.Choice(["own", "rent"]), default="own", show_default=True)
+@cost_options
+@click.option("--json", "as_json", is_flag=True)
+@pass_context
+def plan(ctx: Context, model_ref: str, hw_spec: str | None, workload: str | None, input_len: int | None,
+         output_len: int | None, precisions: str | None, qps: float, peak_factor: float, basis: str, as_json: bool,
+         **kw: Any) -> None:
+    """Replicas and chips per hardware to serve --qps, utilisation, $/month and $/1M output tokens."""
+    cat = ctx.catalog
+    model = cat.model(model_ref, where="--model")
+    n_in, n_out, wl = workload_lengths(cat, workload, input_len, output_len)
+    params = own_parameters(cat, kw)
+    rows, evaluated = run_plan(model, hardware_list(cat, hw_spec), qps=qps, input_len=n_in, output_len=n_out, catalog=cat,
+                               params=params, basis=basis, peak_factor=peak_factor,  # type: ignore[arg-type]
+                               precisions=precisions.split(",") if precisions else None, **kw)
+    doc = {"model": model.id, "workload": wl, "input_len": n_in, "output_len": n_out, "qps": qps, "peak_factor": peak_factor,
+           "basis": basis, "evaluated": evaluated, "rows": [r.to_dict() for r in rows]}
+    if as_json:
+        print_json(doc)
+        return
+    title = (f"{model.id}: {qps:g} req/s x {peak_factor:g} peak, {n_in} in / {n_out} out, {basis}"
+             + (f", TPOT <= {units.human(kw['slo_tpot'], 's')}" if kw["slo_tpot"] else "") + f": {evaluated:,} configurations")
+    body = []
+    for r in rows:
+        d = r.deployment
+        dep = f"{d.chips}x tp{d.tp} pp{d.pp} b{d.batch} {d.precision}" if d else "-"
+        body.append([r.hardware, dep, r.replicas or "-", r.chips or "-", f"{r.utilisation:.0%}" if r.utilisation else "-",
+                     units.human(r.tpot_s, "s") if r.tpot_s else "-", _span(r.usd_per_month, money),
+                     _span(r.usd_per_1m_output_tokens, money), r.excluded_reason or ""])
+    console().print(table(title, ["hardware", "replica", "replicas", "chips", "util", "TPOT", "$/month", "$/1M out", "note"],
+                          body, justify=["left", "left", "right", "right", "right", "right", "right", "right", "left"]))

@@ -1,0 +1,145 @@
+"""Deployment search, vectorised: build the axes, evaluate once, mask, reduce (argmin cost, Pareto front).
+
+For one model and workload, every (hardware, precision) candidate is one row of a stacked ``Chip``
+(shape (n, 1)); the layouts (tp, pp, ep) and batches are a flat grid (shape (1, m)); one call to
+``perf.evaluate`` gives every configuration's latency, throughput and feasibility. A deployment here
+is one replica (chips = tp x pp x ep): its cost per token does not depend on how many replicas run.
+The cheapest deployment of a chip is the feasible one with the most output tokens/s per chip,
+because a chip's rate ($/chip-second) is the same for all of its deployments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from tcobench.catalog import Catalog, Hardware, Model
+from tcobench.perf import chip_arrays, compute_precision
+from tcobench.perf import precision as prec
+from tcobench.perf.chip import Chip
+from tcobench.perf.efficiency import resolve
+from tcobench.perf.inference import REASONS, Result, evaluate, reason_text
+from tcobench.perf.predict import AUTO_BATCHES
+from tcobench.perf.transformer import shape
+
+DEFAULT_PRECISIONS = ("bf16", "fp8", "fp4")  # tried when a chip has a dense peak at them, unless pinned
+POWERS_OF_TWO = (1, 2, 4, 8, 16, 32, 64)
+LAYOUT_BITS = 1 | 2 | 4 | 8 | 16 | 32 | 64 | 128  # reasons that make a layout impossible, not just slow
+FIT_BIT, TTFT_BIT, TPOT_BIT = 256, 512, 1024
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One (hardware, precision) row of the search."""
+
+    hardware: Hardware
+    precision: str
+
+
+@dataclass(frozen=True)
+class Layouts:
+    """The flat grid of deployments tried for every candidate; arrays of one length m."""
+
+    tp: np.ndarray
+    pp: np.ndarray
+    ep: np.ndarray
+    batch: np.ndarray
+
+    @property
+    def chips(self) -> np.ndarray:
+        return self.tp * self.pp * self.ep  # type: ignore[no-any-return]
+
+    @classmethod
+    def grid(cls, model: Model, *, max_chips: int = 64, batches: Sequence[int] | np.ndarray = AUTO_BATCHES) -> Layouts:
+        """Every power-of-two tp, pp (and ep for MoE models) with tp x pp x ep <= max_chips, times every batch."""
+        eps = POWERS_OF_TWO if model.moe else (1,)
+        tp, pp, ep, b = np.meshgrid(POWERS_OF_TWO, (1, 2, 4, 8), eps, np.asarray(batches), indexing="ij")
+        keep = (tp * pp * ep) <= max_chips
+        return cls(*(a[keep].astype(float) for a in (tp, pp, ep, b)))
+
+    def __len__(self) -> int:
+        return int(self.tp.size)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The evaluated grid: candidates x layouts, plus what each candidate's best deployment is."""
+
+    candidates: tuple[Candidate, ...]
+    layouts: Layouts
+    result: Result  # arrays of shape (len(candidates), len(layouts))
+
+    @property
+    def evaluated(self) -> int:
+        return len(self.candidates) * len(self.layouts)
+
+    def best(self, rows: Sequence[int]) -> tuple[int, int] | None:
+        """(candidate row, layout column) of the feasible deployment with most output tokens/s per chip."""
+        score = np.where(self.result.ok[list(rows)], self.result.output_tokens_per_s_per_chip[list(rows)], -np.inf)
+        if not np.isfinite(score).any():
+            return None
+        r, c = np.unravel_index(int(np.argmax(score)), score.shape)
+        return list(rows)[int(r)], int(c)
+
+    def why_not(self, rows: Sequence[int]) -> str:
+        """Why none of these rows can serve: the first hurdle every layout fails, with the closest miss."""
+        code = self.result.code[list(rows)]
+        layout_ok = (code & LAYOUT_BITS) == 0
+        if not layout_ok.any():
+            common = int(np.bitwise_and.reduce(code.ravel()))
+            return reason_text(common & LAYOUT_BITS) or "no valid layout (tp, pp, ep) for this model"
+        fits = layout_ok & ((code & FIT_BIT) == 0)
+        if not fits.any():
+            biggest = int(self.layouts.chips.max())
+            return f"does not fit in memory on up to {biggest} chips at any batch"
+        tpot = self.result.tpot_s[list(rows)]
+        ttft = self.result.ttft_s[list(rows)]
+        meets_ttft = fits & ((code & TTFT_BIT) == 0)
+        if not meets_ttft.any():
+            return f"misses the TTFT SLO (best {np.min(np.where(fits, ttft, np.inf)) * 1e3:.0f} ms)"
+        return f"misses the TPOT SLO (best {np.min(np.where(meets_ttft, tpot, np.inf)) * 1e3:.1f} ms)"
+
+    def pareto(self, rows: Sequence[int]) -> list[tuple[int, int]]:
+        """The feasible deployments not beaten on both tokens/s per chip and interactivity (1 / TPOT)."""
+        r = self.result
+        ok = r.ok[list(rows)]
+        per_chip = r.output_tokens_per_s_per_chip[list(rows)][ok]
+        inter = 1.0 / r.tpot_s[list(rows)][ok]
+        where = np.argwhere(ok)
+        order = np.lexsort((-per_chip, -inter))  # by interactivity, then throughput, both descending
+        running = np.maximum.accumulate(per_chip[order])
+        front = np.concatenate(([True], per_chip[order][1:] > running[:-1])) if order.size else np.zeros(0, bool)
+        return [(list(rows)[int(where[i][0])], int(where[i][1])) for i in order[front]]
+
+
+def candidates(hardware: Sequence[Hardware], precisions: Sequence[str] | None = None) -> list[Candidate]:
+    """(hardware, precision) pairs: pinned precisions as given, else the defaults the chip has a peak at."""
+    out: list[Candidate] = []
+    for hw in hardware:
+        wanted = [prec.check(p, "--precision") for p in precisions] if precisions else list(DEFAULT_PRECISIONS)
+        have = [p for p in wanted if hw.peak(compute_precision(p, p)) is not None] if not precisions else wanted
+        out.extend(Candidate(hw, p) for p in (have or wanted[:1]))  # keep one row so the chip gets a reason
+    return out
+
+
+def search(model: Model, cands: Sequence[Candidate], layouts: Layouts, *, input_len: float, output_len: float,
+           catalog: Catalog, slo_ttft: float | None = None, slo_tpot: float | None = None) -> Outcome:
+    """Evaluate every candidate at every layout in one vectorised call."""
+    chips = [Chip.of(c.hardware, compute_precision(c.precision, c.precision), resolve(c.hardware, catalog.efficiency),
+                     strict=False) for c in cands]
+    stacked = chip_arrays(chips)
+    wb = np.array([prec.BYTES[c.precision] for c in cands])[:, None]  # (n, 1)
+    row = lambda a: a[None, :]  # noqa: E731  (1, m)
+    result = evaluate(shape(model), stacked, batch=row(layouts.batch), input_len=input_len, output_len=output_len,
+                      tp=row(layouts.tp), pp=row(layouts.pp), ep=row(layouts.ep), chips=row(layouts.chips),
+                      weight_bytes=wb, kv_bytes=wb, act_bytes=wb, max_context=model.max_context,
+                      slo_ttft=np.inf if slo_ttft is None else slo_ttft, slo_tpot=np.inf if slo_tpot is None else slo_tpot)
+    full = (len(cands), len(layouts))
+    result = Result(**{k: (np.broadcast_to(v, full) if isinstance(v, np.ndarray) and k not in ("prefill", "decode") else v)
+                       for k, v in vars(result).items()})
+    return Outcome(tuple(cands), layouts, result)
+
+
+
