@@ -1,0 +1,10 @@
+"""The registry of derivation kinds: name -> Kind (what it derives, its inputs, the function)."""
+
+from __future__ import annotations
+
+from tcobench.audit.kinds import cost, peak, prediction, throughput, transfer
+from tcobench.audit.kinds.base import Derived, Kind
+
+REGISTRY: dict[str, Kind] = {k.name: k for mod in (throughput, cost, peak, transfer, prediction) for k in mod.KINDS}
+
+__all__ = ["REGISTRY", "Derived", "Kind"]

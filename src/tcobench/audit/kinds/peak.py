@@ -1,0 +1,66 @@
+"""Peak compute of many chips at a stated precision and density; whether weights fit in memory."""
+
+from __future__ import annotations
+
+import math
+
+from tcobench.audit.kinds.base import Derived, Kind
+from tcobench.audit.trace import Value
+from tcobench.audit.verdict import Alternative, Verdict
+from tcobench.audit.work import Work
+from tcobench.catalog.params import count_params
+
+# Storage width of each number format, in bytes per element: the format's definition (16-bit = 2 B).
+FORMAT_BYTES = {"fp64": 8.0, "fp32": 4.0, "tf32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0,
+                "fp6": 0.75, "fp4": 0.5, "int4": 0.5}
+
+
+def aggregate_peak(w: Work) -> Derived:
+    system = w.system() if w.claim.system else None
+    hw = w.hardware()
+    precision = w.claim.precision or "bf16"
+    chips = w.chips(default_from=system)
+    peak = w.peak(hw, precision, w.claim.density)
+    total = w.step("aggregate peak = per-chip peak x chips", f"aggregate {w.claim.density} {precision} peak",
+                   peak.value * chips.value, "FLOP/s", peak, chips)
+    alts = []
+    for density, table in (("dense", hw.peak_dense), ("sparse", hw.peak_sparse)):
+        for p, fig in table.items():
+            if (density, p) == (w.claim.density, precision) or fig.value == peak.value:
+                continue
+            alts.append(Alternative(f"holds at {p} {density} ({fig.value * chips.value / 1e15:.4g} PFLOP/s)",
+                                    fig.value * chips.value, Verdict.PRECISION_MISMATCH))
+            w.step(f"aggregate peak at {p} {density} = per-chip peak x chips", f"aggregate {density} {p} peak",
+                   fig.value * chips.value, "FLOP/s",
+                   Value(f"{density} {p} peak per chip", fig.value, "FLOP/s", fig.source, ref=f"{hw.id}.peak_{density}.{p}"),
+                   chips, context=True)
+    return Derived(total, alternatives=tuple(alts))
+
+
+def memory_fit(w: Work) -> Derived:
+    """The fewest chips whose memory holds the weights (KV cache and activations not counted: a lower bound)."""
+    model, hw = w.model(), w.hardware()
+    precision = w.claim.precision or "bf16"
+    params = Value("parameters", float(count_params(model).total), "1", model.source, ref=f"{model.id} architecture")
+    width = Value(f"bytes per {precision} weight", FORMAT_BYTES[precision], "B", "number format definition")
+    weights = w.step("weight bytes = parameters x bytes per weight", "weight bytes", params.value * width.value, "B",
+                     params, width)
+    cap = w.figure(hw, "memory.capacity", name="memory per chip")
+    need = w.step("chips needed = ceil(weight bytes / memory per chip)", "chips needed",
+                  math.ceil(weights.value / cap.value), "1", weights, cap)
+    if w.claim.chips is not None:
+        chips = w.chips()
+        w.step("memory of the stated chips = chips x memory per chip", "memory of the stated chips",
+               chips.value * cap.value, "B", chips, cap, context=True)
+    alts = []
+    for p in ("fp8", "int8", "fp4", "int4"):
+        if FORMAT_BYTES[p] < FORMAT_BYTES[precision] and p in hw.peak_dense:
+            n = math.ceil(params.value * FORMAT_BYTES[p] / cap.value)
+            alts.append(Alternative(f"holds with {p} weights ({n} chips needed)", n, Verdict.PRECISION_MISMATCH))
+    return Derived(need, bound="lower", alternatives=tuple(alts))
+
+
+KINDS = (
+    Kind("aggregate-peak", "chips x per-chip peak at the stated precision and density", aggregate_peak, {}),
+    Kind("memory-fit", "the fewest chips whose memory holds the model's weights (lower bound)", memory_fit, {}),
+)

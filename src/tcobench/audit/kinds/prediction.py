@@ -1,0 +1,63 @@
+"""A full prediction of the performance model (``tcobench.perf.predict``) against a claimed number.
+
+The performance model is imported when a claim needs it, so the audit works (and says so) while
+that model is missing or broken.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tcobench.audit.kinds.base import Derived, Kind
+from tcobench.audit.trace import CLAIM_INPUT, Value
+from tcobench.audit.work import Work
+from tcobench.errors import InputError, MissingInputError
+
+# metric -> (Prediction attribute, unit); tokens/s/user is 1 / TPOT (DESIGN.md, "Interactivity")
+METRICS = {
+    "output_tokens_per_s": ("output_tokens_per_s", "token/s"),
+    "output_tokens_per_s_per_chip": ("output_tokens_per_s_per_chip", "token/s"),
+    "tokens_per_s_per_user": ("tpot_s", "token/s"),
+    "ttft_s": ("ttft_s", "s"),
+    "tpot_s": ("tpot_s", "s"),
+}
+LAYOUT = ("tp", "pp", "ep", "batch", "input_len", "output_len")
+UNAVAILABLE = "performance model not available"
+
+
+def prediction(w: Work) -> Derived:
+    metric = w.claim.metric or "output_tokens_per_s"
+    if metric not in METRICS:
+        from tcobench.errors import close_matches
+
+        hint = close_matches(metric, METRICS)
+        raise InputError(f"claim.{w.claim.id}.metric = {metric!r} is not a prediction metric; expected one of "
+                         f"{', '.join(METRICS)}" + (f"; did you mean {hint[0]!r}?" if hint else ""))
+    try:
+        from tcobench.perf import predict
+    except ImportError as err:
+        raise MissingInputError(f"{UNAVAILABLE} ({err})") from err
+    model, hw = w.model(), w.hardware()
+    precision = w.claim.precision or "bf16"
+    chips = w.chips() if w.claim.chips is not None else Value("chips", 1.0, "1", CLAIM_INPUT, note="one chip")
+    layout = {k: w.input(k, "1") for k in LAYOUT if w.has(k)}
+    args: dict[str, Any] = {k: int(v.value) for k, v in layout.items()}
+    p = predict(model, hw, chips=int(chips.value), precision=precision, catalog=w.catalog, **args)
+    attr, unit = METRICS[metric]
+    raw = float(getattr(p, attr))
+    value = 1.0 / raw if metric == "tokens_per_s_per_user" else raw
+    used = [w.peak(hw, precision)] + ([w.figure(hw, "memory.bandwidth")] if "memory.bandwidth" in hw.figures() else [])
+    shown = ", ".join(f"{k}={int(v.value)}" for k, v in layout.items())
+    formula = f"perf.predict({model.id}, {hw.id}, chips={int(chips.value)}, {shown}, precision={precision}).{attr}"
+    if metric == "tokens_per_s_per_user":
+        formula = f"1 / {formula}"
+    if not p.fits:
+        raise MissingInputError(f"the performance model finds this deployment infeasible: {p.reason}")
+    result = w.step(formula, metric, value, unit, chips, *layout.values(), *used)
+    return Derived(result)
+
+
+KINDS = (
+    Kind("prediction", "the performance model's prediction for the claimed deployment", prediction,
+         {k: "1" for k in LAYOUT}),
+)

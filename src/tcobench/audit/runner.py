@@ -1,0 +1,86 @@
+"""Audit claims: run each claim's derivation, convert to the claim's unit, and judge it.
+
+Claims may use another claim's derived value as an input (``{ claim = "<id>" }``); those are
+audited first, once. A claim that cannot be derived becomes ``unverifiable`` with the reason, and
+never stops the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from tcobench import units
+from tcobench.audit.kinds import REGISTRY
+from tcobench.audit.loader import Invalid
+from tcobench.audit.result import ClaimResult
+from tcobench.audit.schema import Claim
+from tcobench.audit.trace import Value
+from tcobench.audit.verdict import Verdict, judge
+from tcobench.audit.work import Work
+from tcobench.catalog import Catalog
+from tcobench.errors import InputError, MissingInputError, TcobenchError, UnitError, UnknownIdError
+
+
+class _Auditor:
+    def __init__(self, claims: Iterable[Claim], catalog: Catalog) -> None:
+        self.claims = {c.id: c for c in claims}
+        self.catalog = catalog
+        self.done: dict[str, ClaimResult] = {}
+        self.active: list[str] = []
+
+    def result(self, claim_id: str) -> ClaimResult:
+        if claim_id not in self.done:
+            self.active.append(claim_id)
+            try:
+                self.done[claim_id] = self._audit(self.claims[claim_id])
+            finally:
+                self.active.pop()
+        return self.done[claim_id]
+
+    def resolve(self, claim_id: str, name: str) -> Value:
+        """The derived value of ``claim_id``, used as input ``name`` by the claim being audited."""
+        if claim_id not in self.claims:
+            raise UnknownIdError("claim", claim_id, self.claims, where=f"inputs.{name}")
+        if claim_id in self.active:
+            raise InputError(f"claims use each other's values in a cycle: {' -> '.join([*self.active, claim_id])}")
+        got = self.result(claim_id)
+        if got.derived is None:
+            raise MissingInputError(f"input {name!r} comes from claim {claim_id!r}, which is {got.verdict}: {got.reason}")
+        return got.derived
+
+    def _audit(self, claim: Claim) -> ClaimResult:
+        base = dict(id=claim.id, statement=claim.statement, unit=claim.unit, claimed_value=claim.claimed,
+                    kind=claim.kind, source=claim.source, date=claim.date, file=claim.origin)
+        work = Work(claim, self.catalog, self.resolve)
+        try:
+            derived = REGISTRY[claim.kind].derive(work)
+        except MissingInputError as err:
+            return ClaimResult(**base, verdict=Verdict.UNVERIFIABLE, reason=str(err), derived_value=None, ratio=None,
+                               trace=tuple(work.steps))
+        except TcobenchError as err:  # a malformed input, an unknown catalog id, an impossible deployment
+            return ClaimResult(**base, verdict=Verdict.UNVERIFIABLE, reason=str(err), derived_value=None, ratio=None,
+                               trace=tuple(work.steps), error=f"{type(err).__name__}: {err}")
+        value = derived.value
+        try:
+            per_unit = units.parse(f"1 {claim.unit}", value.unit)  # SI per one claim unit
+        except UnitError:
+            return ClaimResult(**base, verdict=Verdict.UNIT_MISMATCH, derived_value=None, ratio=None,
+                               reason=f"the claim is in {claim.unit!r}, which is not a {value.unit}; derived "
+                                      f"{value.text}", trace=tuple(work.steps), derived=value)
+        claimed_si = claim.claimed * per_unit
+        verdict, reason = judge(claimed_si, value.value, claim.tolerance, derived.bound, derived.alternatives)
+        ratio = claimed_si / value.value if value.value else None
+        return ClaimResult(**base, verdict=verdict, reason=reason, derived_value=value.value / per_unit, ratio=ratio,
+                           trace=tuple(work.steps), derived=value)
+
+
+def audit_claims(claims: Sequence[Claim], catalog: Catalog, *, library: Iterable[Claim] = ()) -> list[ClaimResult]:
+    """Audit ``claims`` in order. ``library`` claims (the built-in suite) may be referenced but are not reported."""
+    auditor = _Auditor([*library, *claims], catalog)
+    return [auditor.result(c.id) for c in claims]
+
+
+def invalid_result(bad: Invalid) -> ClaimResult:
+    """A claim that could not be read, reported as unverifiable with the precise error."""
+    return ClaimResult(id=bad.id or "(file)", statement="", verdict=Verdict.UNVERIFIABLE, reason=bad.message, unit="",
+                       claimed_value=None, derived_value=None, ratio=None, file=bad.file, error=bad.message)
