@@ -49,6 +49,7 @@ class ScriptedServer:
         self.host, self.port, self.precise = host, port, precise
         self.served: list[Served] = []
         self.posts = 0
+        self.on_headers: Callable[[str], None] | None = None  # sees each request's Authorization header
         self._writers: set[asyncio.StreamWriter] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.Server | None = None
@@ -109,13 +110,15 @@ class ScriptedServer:
                 method, path, _ = lines[0].split(" ", 2)
                 headers = {k.strip().lower(): v.strip() for k, v in (ln.split(":", 1) for ln in lines[1:] if ":" in ln)}
                 body = await reader.readexactly(int(headers.get("content-length", "0")))
+                if self.on_headers is not None:
+                    self.on_headers(headers.get("authorization", ""))
                 if method == "GET":
                     await self._json(writer, 200, {"object": "list", "data": [{"id": "scripted", "object": "model"}]})
                 elif method == "POST" and path in ("/v1/completions", "/v1/chat/completions"):
                     n = self.posts
                     self.posts += 1
                     if not await self._stream(writer, json.loads(body), path.endswith("chat/completions"),
-                                              self.plan(n), received):
+                                              self.plan(n), received, headers.get("authorization", "")):
                         return
                 else:
                     await self._json(writer, 404, {"error": {"message": f"no route {path}"}})
@@ -132,14 +135,16 @@ class ScriptedServer:
                      f"{extra}\r\n".encode() + data)
         await writer.drain()
 
-    async def _stream(self, writer: asyncio.StreamWriter, req: dict, chat: bool, fault: str, received: int) -> bool:
+    async def _stream(self, writer: asyncio.StreamWriter, req: dict, chat: bool, fault: str, received: int,
+                      auth: str) -> bool:
         """Serve one POST; False when the connection is gone afterwards."""
         served = Served(fault, received)
         self.served.append(served)
         kind, _, arg = fault.partition(":")
         if kind == "status":
             code, _, retry = arg.partition(":")
-            await self._json(writer, int(code), {"error": {"message": f"scripted {code}"}},
+            # like some real APIs, echo the credential back: the client must never let it out
+            await self._json(writer, int(code), {"error": {"message": f"scripted {code} for {auth}"}},
                              f"Retry-After: {retry}\r\n" if retry else "")
             return True
         writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +21,7 @@ from tcobench.cli.render import console, print_json, table
 from tcobench.errors import InputError
 from tcobench.loadgen.api import Api
 from tcobench.loadgen.arrivals import Arrival
+from tcobench.loadgen.client import base_url
 from tcobench.loadgen.metrics import LevelMetrics, Slo, Stats
 from tcobench.loadgen.price import Annotator, Pricing, pricing_annotator
 from tcobench.loadgen.prompts import LengthDist, PromptSource, RandomPrompts, load_jsonl, load_sharegpt
@@ -85,8 +87,8 @@ def bench(ctx: Context, **opts: Any) -> None:
                     "interrupted": interrupted, "run_id": run_id})
     else:
         _render(measured, interrupted, run_id, ctx.store.where if run_id is not None else None)
-    if interrupted:
-        raise click.exceptions.Exit(130)
+    if interrupted:  # 128 + SIGINT, as a shell reports it, after the results were printed and saved
+        sys.exit(130)
 
 
 def level_extras(pricing: Pricing) -> Annotator:
@@ -117,7 +119,7 @@ def _settings(o: dict[str, Any]) -> BenchSettings:
     slo = Slo(_time(o["slo_ttft"], "--slo-ttft"), _time(o["slo_tpot"], "--slo-tpot"), _time(o["slo_e2e"], "--slo-e2e"))
     timeout = _time(o["timeout"], "--timeout")
     return BenchSettings(
-        url=o["url"], model=o["model"], api=Api(o["api"]),
+        url=base_url(o["url"]), model=o["model"], api=Api(o["api"]),
         loads=tuple(levels(conc, rates, Arrival.parse(o["arrival"]))),
         plan=Plan(num_requests=num, duration_s=duration, warmup=warmup, output_len=o["output_len"] or None),
         warmup_auto=auto, slo=slo, timeout_s=timeout or 300.0, ignore_eos=o["ignore_eos"], seed=o["seed"],
@@ -180,11 +182,11 @@ def _run(settings: BenchSettings, prompts: PromptSource, api_key: str | None, an
 
     def on_level(load: Load, total: int | None) -> RequestHook:
         task = bar.add_task(load.label, total=total, status="")
-        counts = {"ok": 0, "failed": 0}
+        counts = {"ok": 0, "failed": 0, "cancelled": 0}
 
         def hook(r: RequestResult) -> None:
-            counts["ok" if r.ok else "failed"] += 1
-            bar.update(task, advance=1, status=f"ok {counts['ok']} failed {counts['failed']}")
+            counts["ok" if r.ok else "cancelled" if r.error == "cancelled" else "failed"] += 1
+            bar.update(task, advance=1, status=" ".join(f"{k} {v}" for k, v in counts.items() if v or k != "cancelled"))
 
         return hook
 

@@ -13,6 +13,7 @@
   at, where counting completions in the window would say 1. The naive figures (first send -> last
   finish of the measured requests) are reported beside it.
 - Goodput: the same, over successful requests that met every given SLO; None when no SLO is given.
+- With no successful request there is no throughput to report: the rates are None, not 0.0.
 """
 
 from __future__ import annotations
@@ -125,7 +126,7 @@ def compute(run: LevelRun, slo: Slo = Slo()) -> LevelMetrics:
     failed = [r for r in measured if not r.ok]
     window = steady_window(results)
     span = window[1] - window[0] if window else 0
-    rates = _window_rates(results, window, slo) if span > 0 else None
+    rates = _window_rates(results, window, slo) if span > 0 and ok else None  # no success: not measured
     with_usage = [r for r in ok if r.output_tokens is not None]
     naive_span = (max(r.done_ns for r in ok) - min(r.sent_ns for r in ok)) / 1e9 if ok else 0.0
     out_tokens = sum(r.tokens for r in ok)
