@@ -1,0 +1,58 @@
+"""``tcobench bench`` against a real server: vLLM's CPU build serving a tiny local model.
+
+Started once per session by the ``vllm_server`` fixture (about 30 s); these tests take a few seconds each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from tests.servers.vllm import MODEL_NAME
+
+pytestmark = pytest.mark.server
+
+
+def test_concurrency_sweep_counts_from_usage_batching_visible_and_agrees_with_vllm_metrics(
+        vllm_server: object, bench_cli: Callable[..., object]) -> None:
+    before = vllm_server.metrics()  # type: ignore[attr-defined]
+    r = bench_cli("--url", vllm_server.url, "--model", MODEL_NAME, "--api", "completions",  # type: ignore[attr-defined]
+                  "--concurrency", "1,8", "--num-requests", "16", "--input-len", "32", "--output-len", "32",
+                  "--warmup", "0", "--price-hour", "$1/h", "--json", "--quiet")
+    after = vllm_server.metrics()  # type: ignore[attr-defined]
+    assert r.exit_code == 0, r.stderr  # type: ignore[attr-defined]
+    levels, details = r.json["levels"], r.json["details"]  # type: ignore[attr-defined]
+    for lv in levels:
+        assert (lv["requests_ok"], lv["requests_failed"]) == (16, 0)
+        assert lv["token_count_source"] == "usage"
+        assert lv["output_tokens"] == 16 * 32  # ignore_eos + min_tokens pinned the length
+        assert lv["ttft_s"]["p50"] > 0 and lv["e2e_s"]["p50"] >= lv["ttft_s"]["p50"]
+        assert lv["usd_per_1m_output_tokens"] > 0
+    # continuous batching: eight streams at once deliver clearly more tokens/s than one
+    assert levels[1]["output_tokens_per_s"] > 1.5 * levels[0]["output_tokens_per_s"]
+
+    def delta(name: str) -> float:
+        return after.get(name, 0.0) - before.get(name, 0.0)
+
+    # what the client counted is what the server says it did
+    assert delta("vllm:generation_tokens_total") == sum(lv["output_tokens"] for lv in levels)
+    assert delta("vllm:prompt_tokens_total") == sum(d["input_tokens"] for d in details)
+    assert delta("vllm:request_success_total") == 32
+
+
+def test_chat_open_loop_against_vllm(vllm_server: object, bench_cli: Callable[..., object]) -> None:
+    r = bench_cli("--url", vllm_server.url + "/v1", "--model", MODEL_NAME, "--api", "chat",  # type: ignore[attr-defined]
+                  "--rate", "8", "--arrival", "constant", "--num-requests", "12", "--input-len", "16",
+                  "--output-len", "16", "--warmup", "2", "--slo-e2e", "30s", "--json", "--quiet")
+    lv, detail = r.json["levels"][0], r.json["details"][0]  # type: ignore[attr-defined]
+    assert lv["rate"] == 8 and lv["requests_ok"] == 12 and lv["output_tokens"] == 12 * 16
+    assert detail["requests_warmup"] == 2
+    assert lv["goodput_requests_per_s"] == pytest.approx(lv["requests_per_s"])
+    assert 0 <= lv["client_lag_s"]["p50"] < 0.05
+
+
+def test_wrong_model_name_is_an_http_404_per_request(vllm_server: object, bench_cli: Callable[..., object]) -> None:
+    r = bench_cli("--url", vllm_server.url, "--model", "no-such-model", "--num-requests", "2",  # type: ignore[attr-defined]
+                  "--warmup", "0", "--json", "--quiet")
+    assert r.json["levels"][0]["errors"] == {"http_404": 2}  # type: ignore[attr-defined]
