@@ -2,7 +2,8 @@
 
 A ``Value`` is one quantity in SI base units with the unit it is printed in and its source: a catalog
 source id, ``"claim input"`` (a number the claim itself states), ``"derived"`` (a step's result) or
-``"claim <id>"`` (the derived value of another claim). A ``Step`` is one line of arithmetic: its
+``"claim <id>"`` (the derived value of another claim), ``"default"`` (a value assumed because the claim
+names none, e.g. one chip for a per-chip figure), or a definition. A ``Step`` is one line of arithmetic: its
 formula, the Values that went in, and the Value that came out.
 """
 
@@ -14,7 +15,10 @@ from typing import Any
 from tcobench import units
 
 CLAIM_INPUT = "claim input"
+_PLAIN = ("", "1", "s/h")
+_SHOWN_AS = {"USD/s": ("USD/h", 3600.0), "USD/token": ("USD/Mtoken", 1e6)}
 DERIVED = "derived"
+DEFAULT = "default"
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,11 +31,15 @@ class Value:
     source: str
     ref: str | None = None  # catalog path ("a100-sxm-80gb.peak_dense.bf16") or the input's own source id
     note: str | None = None
+    written: str | None = None  # a claim input as the claim wrote it ("34.49 min")
 
     @property
     def text(self) -> str:
-        if self.unit in ("", "1"):
+        if self.unit in _PLAIN:
             return f"{self.value:.4g}"
+        if self.unit in _SHOWN_AS:  # $/s and $/token are unreadable; people quote $/h and $/1M tokens
+            unit, factor = _SHOWN_AS[self.unit]
+            return f"{self.value * factor:.4g} {unit}"
         return units.human(self.value, self.unit, digits=4)
 
     def to_dict(self) -> dict[str, Any]:
@@ -41,6 +49,8 @@ class Value:
             out["ref"] = self.ref
         if self.note:
             out["note"] = self.note
+        if self.written:
+            out["written"] = self.written
         return out
 
 

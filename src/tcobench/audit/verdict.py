@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Literal
 
 Bound = Literal["upper", "lower"] | None
+_ROUNDING = 1e-9  # so that 1.1 vs 1.0 at 10% agrees despite binary floating point
 
 
 class Verdict(StrEnum):
@@ -43,11 +44,12 @@ def matches(claimed: float, target: float, tolerance: float, bound: Bound = None
     """
     if target == 0:
         return claimed == 0
+    slack = tolerance + _ROUNDING
     if bound == "upper":
-        return claimed <= target * (1 + tolerance)
+        return claimed <= target * (1 + slack)
     if bound == "lower":
-        return claimed >= target * (1 - tolerance)
-    return abs(claimed / target - 1) <= tolerance
+        return claimed >= target * (1 - slack)
+    return abs(claimed / target - 1) <= slack
 
 
 def judge(claimed: float, derived: float, tolerance: float, bound: Bound = None,

@@ -12,7 +12,7 @@ from typing import Any
 
 from tcobench import units
 from tcobench.audit.schema import Claim
-from tcobench.audit.trace import CLAIM_INPUT, DERIVED, Step, Value
+from tcobench.audit.trace import CLAIM_INPUT, DEFAULT, DERIVED, Step, Value
 from tcobench.catalog import Catalog, Hardware, Model, System
 from tcobench.errors import MissingInputError, UnitError
 
@@ -45,19 +45,23 @@ class Work:
             return Value(name, value, unit, f"claim {spec.claim}", note=spec.note)
         where = f"{self.claim.origin}: claim.{self.claim.id}.inputs.{name}"
         value = units.parse(spec.value if spec.value is not None else "", unit, where=where)
-        return Value(name, value, unit, CLAIM_INPUT, ref=spec.source or self.claim.source, note=spec.note)
+        return Value(name, value, unit, CLAIM_INPUT, ref=spec.source or self.claim.source, note=spec.note,
+                     written=str(spec.value))
 
     def claimed(self, unit: str) -> Value:
         """The claimed value itself, as an input (for derivations that rebase a claimed ratio)."""
         value = units.parse(f"{self.claim.claimed!r} {self.claim.unit}", unit, where=f"claim.{self.claim.id}.claimed")
         return Value("claimed", value, unit, CLAIM_INPUT, ref=self.claim.source)
 
-    def chips(self, default_from: System | None = None) -> Value:
-        """The chip count: the claim's ``chips``, else the system's catalog figure, else 1 only if neither."""
+    def chips(self, default_from: System | None = None, *, one_by_default: bool = False) -> Value:
+        """The chip count: the claim's ``chips``, else the system's catalog figure, else one chip where the
+        derivation is per chip (``one_by_default``), marked as a default in the trace."""
         if self.claim.chips is not None:
             return Value("chips", float(self.claim.chips), "1", CLAIM_INPUT, ref=self.claim.source)
         if default_from is not None:
             return self.figure(default_from, "chips", name="chips")
+        if one_by_default:
+            return Value("chips", 1.0, "1", DEFAULT, note="the claim names no chip count; per chip")
         raise MissingInputError(f"claim {self.claim.id!r} gives no 'chips' (and no 'system' to take them from)")
 
     # ---- catalog ------------------------------------------------------------------------------

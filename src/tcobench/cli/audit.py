@@ -99,5 +99,6 @@ def _step(i: int, s: Step) -> None:
     out.print(f"  {i}. {s.formula}{tag}", markup=False)
     for v in s.inputs:
         where = v.source + (f", {v.ref}" if v.ref else "")
-        out.print(f"       {v.name} = {v.text}   [{where}]", markup=False)
+        written = f" (written {v.written!r})" if v.written and v.written != v.text else ""
+        out.print(f"       {v.name} = {v.text}{written}   [{where}]", markup=False)
     out.print(f"       -> {s.result.name} = {s.result.text}", markup=False)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from tcobench.audit.kinds.base import Derived, Kind
-from tcobench.audit.trace import CLAIM_INPUT, Value
+from tcobench.audit.trace import Value
 from tcobench.audit.work import Work
 from tcobench.errors import InputError, MissingInputError
 
@@ -39,7 +39,7 @@ def prediction(w: Work) -> Derived:
         raise MissingInputError(f"{UNAVAILABLE} ({err})") from err
     model, hw = w.model(), w.hardware()
     precision = w.claim.precision or "bf16"
-    chips = w.chips() if w.claim.chips is not None else Value("chips", 1.0, "1", CLAIM_INPUT, note="one chip")
+    chips = w.chips(one_by_default=True)
     layout = {k: w.input(k, "1") for k in LAYOUT if w.has(k)}
     args: dict[str, Any] = {k: int(v.value) for k, v in layout.items()}
     p = predict(model, hw, chips=int(chips.value), precision=precision, catalog=w.catalog, **args)

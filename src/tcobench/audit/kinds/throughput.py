@@ -9,7 +9,7 @@ derived from it is an upper estimate.
 from __future__ import annotations
 
 from tcobench.audit.kinds.base import Derived, Kind
-from tcobench.audit.trace import CLAIM_INPUT, Value
+from tcobench.audit.trace import Value
 from tcobench.audit.verdict import Alternative, Verdict
 from tcobench.audit.work import Work
 from tcobench.catalog.params import count_params
@@ -51,7 +51,7 @@ def utilization(w: Work) -> Derived:
     hw = w.hardware()
     precision = w.claim.precision or "bf16"
     tps = w.input("throughput", "token/s", what="generated tokens per second")
-    chips = w.chips() if w.claim.chips is not None else Value("chips", 1.0, "1", CLAIM_INPUT, note="one chip")
+    chips = w.chips(one_by_default=True)
     fpt = flop_per_token(w)
     achieved = w.step("achieved FLOP/s = tokens/s x FLOP/token", "achieved compute", tps.value * fpt.value, "FLOP/s", tps, fpt)
     peak = w.peak(hw, precision)
