@@ -90,6 +90,7 @@ class Efficiency(Record):
 
     id: str = ""
     compute: Number | None = None  # fraction of dense peak FLOP/s reached by large matmuls
+    compute_at: dict[Precision, Number] = Field(default_factory=dict)  # per-precision overrides of `compute`
     memory: Number | None = None  # fraction of peak memory bandwidth reached by streaming reads
     overhead: quantity("s") | None = None  # fixed cost per operator (kernel launch / dispatch), seconds
     collective_latency: quantity("s") | None = None  # alpha of the alpha-beta collective model, seconds

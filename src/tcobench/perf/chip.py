@@ -52,7 +52,7 @@ class Chip:
             up_bw=up.bandwidth.value if up.bandwidth else nan,
             up_domain=up.domain.value if up.domain else 1.0,
             out_bw=hw.scale_out.bandwidth.value if hw.scale_out.bandwidth else nan,
-            compute_eff=eff.compute, memory_eff=eff.memory, overhead=eff.overhead, alpha=eff.collective_latency,
+            compute_eff=eff.compute_for(precision), memory_eff=eff.memory, overhead=eff.overhead, alpha=eff.collective_latency,
             mem_util=eff.memory_utilization, prefill_chunk=eff.prefill_chunk,
         )
 

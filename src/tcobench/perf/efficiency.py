@@ -7,7 +7,7 @@ Resolution, field by field: the hardware record's own ``[hardware.<id>.efficienc
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tcobench.catalog.schema import Efficiency, Hardware
 from tcobench.errors import MissingInputError
@@ -24,6 +24,10 @@ class Efficiencies:
     memory_utilization: float
     prefill_chunk: float
     sources: Mapping[str, str]  # field -> "efficiency.<id>" it came from
+    compute_at: Mapping[str, float] = field(default_factory=dict)  # precision -> compute efficiency
+
+    def compute_for(self, precision: str) -> float:
+        return self.compute_at.get(precision, self.compute)
 
 
 def resolve(hw: Hardware, tables: Mapping[str, Efficiency]) -> Efficiencies:
@@ -39,4 +43,9 @@ def resolve(hw: Hardware, tables: Mapping[str, Efficiency]) -> Efficiencies:
                 break
         else:
             raise MissingInputError(f"no efficiency '{name}' for {hw.id}: add [efficiency.default] {name} to the catalog")
-    return Efficiencies(**values, sources=sources)
+    compute_at: dict[str, float] = {}
+    for where, table in reversed(chain):  # most specific last, so it wins
+        for p, fig in (getattr(table, "compute_at", None) or {}).items():
+            compute_at[p] = fig.value
+            sources[f"compute_at.{p}"] = f"{where} ({fig.source})"
+    return Efficiencies(**values, sources=sources, compute_at=compute_at)
