@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 import click
+from rich.markup import escape
 
 from tcobench import __version__
 from tcobench.audit import ClaimResult, Verdict, audit_claims, builtin_dir, invalid_result, load_claims
@@ -51,8 +52,13 @@ def audit(ctx: Context, files: tuple[str, ...], as_json: bool, save: bool, expla
             for r in shown:
                 _explain(r)
         else:
-            out.print(table(None, ["id", "verdict", "claimed", "derived", "ratio", "why"], (_row(r) for r in results),
-                            justify=["left", "left", "right", "right", "right", "left"]))
+            t = table(None, ["id", "verdict", "claimed", "derived", "unit", "ratio", "why"], (_row(r) for r in results),
+                      justify=["left", "left", "right", "right", "left", "right", "left"])
+            for col in t.columns:
+                col.no_wrap = True
+            why = t.columns[-1]
+            why.overflow, why.max_width = "ellipsis", 42  # the full reason is in --explain
+            out.print(t)
             out.print()
             out.print("verdicts: " + _summary(results))
         if save:
@@ -61,6 +67,9 @@ def audit(ctx: Context, files: tuple[str, ...], as_json: bool, save: bool, expla
         click.echo(f"ClaimError: {bad.message}", err=True)
     if chosen.invalid:
         raise SystemExit(2)
+
+
+_ONLY = "matches only another reading: "
 
 
 def _num(value: float | None, unit: str) -> str:
@@ -72,8 +81,10 @@ def _num(value: float | None, unit: str) -> str:
 
 def _row(r: ClaimResult) -> Sequence[str]:
     ratio = "-" if r.ratio is None else f"{r.ratio:.3g}"
-    why = r.reason if len(r.reason) <= 70 else r.reason[:67] + "..."
-    return [r.id, str(r.verdict), _num(r.claimed_value, r.unit), _num(r.derived_value, r.unit), ratio, why]
+    why = r.reason.removeprefix(_ONLY).split("; ")[0]
+    unit = "" if r.unit == "1" else r.unit
+    cells = (r.id, str(r.verdict), _num(r.claimed_value, "1"), _num(r.derived_value, "1"), unit, ratio, why)
+    return [escape(x) for x in cells]
 
 
 def _summary(results: Sequence[ClaimResult]) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from tcobench.audit.kinds.base import Derived, Kind
-from tcobench.audit.trace import Value
 from tcobench.audit.work import Work
 from tcobench.errors import InputError, MissingInputError
 
@@ -52,7 +51,9 @@ def prediction(w: Work) -> Derived:
     if metric == "tokens_per_s_per_user":
         formula = f"1 / {formula}"
     if not p.fits:
-        raise MissingInputError(f"the performance model finds this deployment infeasible: {p.reason}")
+        given = "" if layout.keys() & {"tp", "pp", "ep"} else "; the claim gives no parallel layout (tp, pp, ep)"
+        raise MissingInputError(f"the performance model finds this deployment infeasible: {p.reason} "
+                                f"(tp={p.tp} pp={p.pp} ep={p.ep} on {p.chips} chips{given})")
     result = w.step(formula, metric, value, unit, chips, *layout.values(), *used)
     return Derived(result)
 
