@@ -85,7 +85,7 @@ def test_every_trace_input_has_a_known_source(builtin, catalog) -> None:
         for step in r.trace:
             for v in step.inputs:
                 ok = v.source in (CLAIM_INPUT, DERIVED, DEFAULT, "definition", "number format definition") or \
-                    v.source.startswith(("claim ", "Kaplan")) or v.source in sources
+                    v.source.startswith("claim ") or v.source in sources
                 assert ok, (r.id, step.formula, v)
                 if v.source == CLAIM_INPUT:
                     assert v.ref in sources, (r.id, v)

@@ -1,6 +1,8 @@
 """Verdicts from claimed vs derived values, bounds and alternative readings."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tcobench.audit.verdict import Alternative, Verdict, judge, matches
 
@@ -34,3 +36,25 @@ def test_alternative_reason_names_the_reading() -> None:
 def test_tolerance_edges() -> None:
     assert matches(1.1, 1.0, 0.1) and not matches(1.11, 1.0, 0.1)
     assert matches(0.0, 0.0, 0.1) and not matches(1.0, 0.0, 0.1)
+
+positive = st.floats(min_value=1e-6, max_value=1e12, allow_nan=False, allow_infinity=False)
+
+
+@given(positive, positive, st.floats(min_value=0, max_value=0.5), st.floats(min_value=1e-6, max_value=1e6))
+def test_verdict_does_not_depend_on_the_unit(claimed: float, derived: float, tol: float, scale: float) -> None:
+    """Expressing both values in another unit (x scale) never changes the verdict."""
+    a, _ = judge(claimed, derived, tol)
+    b, _ = judge(claimed * scale, derived * scale, tol)
+    ratio = claimed / derived
+    if abs(abs(ratio - 1) - tol) > 1e-6:  # away from the tolerance edge, where rounding may differ
+        assert a is b
+
+
+@given(positive, positive, st.floats(min_value=0, max_value=0.5))
+def test_consistent_exactly_within_tolerance(claimed: float, derived: float, tol: float) -> None:
+    verdict, _ = judge(claimed, derived, tol)
+    off = abs(claimed / derived - 1)
+    if off < tol - 1e-6:
+        assert verdict is Verdict.CONSISTENT
+    elif off > tol + 1e-6:
+        assert verdict is (Verdict.OVERSTATED if claimed > derived else Verdict.UNDERSTATED)

@@ -15,6 +15,7 @@ from tcobench.audit.work import Work
 from tcobench.catalog.params import count_params
 
 FLOP_PER_PARAM = 2.0  # multiply + add per weight per token (Kaplan et al. 2020, section 2.1)
+KAPLAN = "kaplan-2020-scaling-laws"  # defined in audit/data/sources.toml
 
 
 def flop_per_token(w: Work) -> Value:
@@ -22,7 +23,7 @@ def flop_per_token(w: Work) -> Value:
     count = count_params(model)
     params = Value("parameters", float(count.active), "1", model.source,
                    ref=f"{model.id} architecture (count_params; active parameters)")
-    two = Value("FLOP per parameter", FLOP_PER_PARAM, "FLOP", "Kaplan et al. 2020, section 2.1")
+    two = Value("FLOP per parameter", FLOP_PER_PARAM, "FLOP", KAPLAN, note="one multiply and one add per weight")
     return w.step("FLOP/token = 2 x parameters", "FLOP per token", FLOP_PER_PARAM * params.value, "FLOP/token", params, two)
 
 
