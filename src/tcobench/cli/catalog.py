@@ -132,7 +132,7 @@ def describe(rec: Hardware | System | Model, cat: Catalog) -> dict[str, Any]:
     else:
         skip = {"id", "name", "origin"}
         dumped = rec.model_dump(exclude=skip)
-        attributes = {k: v for k, v in _flatten(dumped).items() if v is not None and not _is_figure_path(k, figures)}
+        attributes = {k: v for k, v in _flatten(dumped).items() if v not in (None, "", {}) and not _is_figure_path(k, figures)}
     if isinstance(rec, Hardware):
         for i, c in enumerate(rec.cloud):
             attributes[f"cloud[{i}]"] = f"{c.provider}: ${c.rate.value * 3600:.4g}/chip-hour ({c.date}, source {c.source})"

@@ -11,6 +11,11 @@ from tcobench.cli.main import cli
 STEPS: list[list[str]] = [
     ["catalog", "list", "hardware"],
     ["catalog", "list", "models"],
+    ["predict", "--model", "llama-2-70b", "--hardware", "h100-sxm", "--chips", "8", "--tp", "2", "--batch", "auto",
+     "--input-len", "1024", "--output-len", "256", "--precision", "fp8", "--save"],
+    ["validate", "--save"],
+    ["compare", "--model", "llama-3.1-70b", "--hardware", "h100-sxm,h200-sxm,b200,mi300x,tpu-v5p,gaudi3",
+     "--workload", "chat", "--slo-tpot", "50ms", "--basis", "both", "--save"],
 ]
 
 
