@@ -39,6 +39,8 @@ def validate(ctx: Context, as_json: bool, save: bool) -> None:
               f"{summ['within_2x']}/{summ['compared']} within 2x")
     for phase, s in summ["by_phase"].items():
         out.print(f"  {phase}: median |error| {s['median_abs_error']:.1%}, max {s['max_abs_error']:.1%} over {s['rows']} rows")
+    if save:
+        click.echo(f"saved as run {doc['run_id']}", err=True)
 
 
 def _num(v: float | None) -> str:
