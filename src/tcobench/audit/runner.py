@@ -82,5 +82,6 @@ def audit_claims(claims: Sequence[Claim], catalog: Catalog, *, library: Iterable
 
 def invalid_result(bad: Invalid) -> ClaimResult:
     """A claim that could not be read, reported as unverifiable with the precise error."""
-    return ClaimResult(id=bad.id or "(file)", statement="", verdict=Verdict.UNVERIFIABLE, reason=bad.message, unit="",
+    reason = bad.message.removeprefix(f"{bad.file}: ")
+    return ClaimResult(id=bad.id or "(file)", statement="", verdict=Verdict.UNVERIFIABLE, reason=reason, unit="",
                        claimed_value=None, derived_value=None, ratio=None, file=bad.file, error=bad.message)

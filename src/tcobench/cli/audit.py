@@ -64,7 +64,7 @@ def audit(ctx: Context, files: tuple[str, ...], as_json: bool, save: bool, expla
         if save:
             out.print(f"saved run {run_id} to {ctx.store.where}")
     for bad in chosen.invalid:
-        click.echo(f"ClaimError: {bad.message}", err=True)
+        click.echo(f"CatalogError: {bad.message}", err=True)  # the error class for malformed data files
     if chosen.invalid:
         raise SystemExit(2)
 
