@@ -56,9 +56,10 @@ def judge(claimed: float, derived: float, tolerance: float, bound: Bound = None,
           alternatives: tuple[Alternative, ...] = ()) -> tuple[Verdict, str]:
     """The verdict and a one-line reason. Values are in the same unit."""
     if matches(claimed, derived, tolerance, bound):
-        what = {None: "within {t} of the derived value", "upper": "at or below the derived upper bound (+{t})",
-                "lower": "at or above the derived lower bound (-{t})"}[bound]
-        return Verdict.CONSISTENT, what.format(t=f"{tolerance:.0%}")
+        slack = f" (tolerance {tolerance:.0%})" if tolerance else ""
+        what = {None: f"within {tolerance:.0%} of the derived value", "upper": f"at or below the derived upper bound{slack}",
+                "lower": f"at or above the derived lower bound{slack}"}[bound]
+        return Verdict.CONSISTENT, what
     hits = [a for a in alternatives if matches(claimed, a.value, tolerance, bound)]
     if hits:
         labels = "; ".join(a.label for a in hits)

@@ -8,8 +8,6 @@ trace entry with its unit and source, and a missing input raises ``MissingInputE
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
-
 from tcobench import units
 from tcobench.audit.schema import Claim
 from tcobench.audit.trace import CLAIM_INPUT, DEFAULT, DERIVED, Step, Value
@@ -83,10 +81,13 @@ class Work:
     def system(self) -> System:
         return self.catalog.get_system(self._need("system", "a catalog system id"), where=f"claim.{self.claim.id}.system")
 
-    def baseline(self, kind: str) -> Any:
-        name = self._need("baseline", f"the catalog {kind} id it is compared with")
-        where = f"claim.{self.claim.id}.baseline"
-        return self.catalog.get_system(name, where) if kind == "system" else self.catalog.get_hardware(name, where)
+    def baseline_system(self) -> System:
+        name = self._need("baseline", "the catalog system id it is compared with")
+        return self.catalog.get_system(name, where=f"claim.{self.claim.id}.baseline")
+
+    def baseline_hardware(self) -> Hardware:
+        name = self._need("baseline", "the catalog hardware id it is compared with")
+        return self.catalog.get_hardware(name, where=f"claim.{self.claim.id}.baseline")
 
     def figure(self, record: Hardware | System | Model, path: str, *, name: str = "") -> Value:
         """A catalog figure by dotted path, e.g. figure(h100, "memory.bandwidth")."""

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.unit.audit.test_loader import GOOD
+from tests.unit.audit.samples import GOOD
 
 
 def test_derived_value_follows_the_claims_input(audit_text) -> None:
@@ -164,3 +164,26 @@ metric = "output_tokens_per_s_per_chip"
     results, _ = audit_text(text)
     assert results["p"].verdict == "unverifiable"
     assert results["p"].reason.startswith("performance model not available")
+
+
+def test_sparse_peak_per_dollar_is_a_precision_mismatch(audit_text) -> None:
+    text = """
+[claim.tenx]
+statement = "a 4090 is 10x an A100 per dollar"
+source = "t"
+date = "2023"
+kind = "spec-per-dollar"
+claimed = 10
+unit = "1"
+hardware = "rtx-4090"
+baseline = "a100-sxm-40gb"
+metric = "peak_dense.bf16"
+"""
+    results, _ = audit_text(text)
+    assert results["tenx"].verdict == "precision-mismatch" and "sparse" in results["tenx"].reason
+
+
+def test_price_range_is_shown_as_context(builtin) -> None:
+    r = builtin["seed-graphcore-pod16-perf-per-dollar"]
+    low = [s for s in r.trace if s.context and "low" in s.result.name]
+    assert low and low[0].result.value == pytest.approx(r.derived_value * 199_000 / 300_000)

@@ -2,17 +2,7 @@
 
 from __future__ import annotations
 
-GOOD = '''
-[claim.good]
-statement = "74 TFLOPS is 211 tok/s"
-source = "t"
-date = "2023-07"
-kind = "throughput-from-flops"
-claimed = 211
-unit = "token/s"
-model = "gpt-3-175b"
-inputs = { achieved = "74 TFLOP/s" }
-'''
+from tests.unit.audit.samples import GOOD
 
 
 def _claim(cid: str, **over: str) -> str:

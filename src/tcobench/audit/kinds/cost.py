@@ -10,6 +10,7 @@ from tcobench.audit.kinds.base import Derived, Kind
 from tcobench.audit.trace import Value
 from tcobench.audit.verdict import Alternative, Verdict
 from tcobench.audit.work import Work
+from tcobench.catalog import Hardware, System
 from tcobench.records import Figure
 
 SECONDS_PER_HOUR = Value("seconds per hour", 3600.0, "s/h", "definition")
@@ -43,47 +44,53 @@ def rebased_ratio(w: Work) -> Derived:
     return Derived(ratio)
 
 
-def _price(w: Work, record_kind: str, record: object) -> Value:
-    if record_kind == "system":
-        return w.figure(record, "price", name=f"{record.id} price")  # type: ignore[arg-type, attr-defined]
-    return w.figure(record, "price.purchase", name=f"{record.id} purchase price")  # type: ignore[arg-type, attr-defined]
+def _system_price(w: Work, system: System) -> Value:
+    return w.figure(system, "price", name=f"{system.id} price")
 
 
-def _range_context(w: Work, label: str, fig_path: str, record: object, scale: float, value: Value) -> None:
-    """For a price with a low/high range, show the result at each end (context; not used in the verdict)."""
-    fig: Figure | None = record.figures().get(fig_path)  # type: ignore[attr-defined]
+def _purchase_price(w: Work, hw: Hardware) -> Value:
+    return w.figure(hw, "price.purchase", name=f"{hw.id} purchase price")
+
+
+def _range_context(w: Work, system: System, scale: float, value: Value) -> None:
+    """For a system price with a low/high range, show the result at each end (context, not in the verdict).
+
+    ``scale`` is the exponent of the price in the result: +1 for the baseline's, -1 for the subject's.
+    """
+    fig: Figure | None = system.price
+    label = f"{system.id} price"
     if fig is None:
         return
     for end, other in (("low", fig.low), ("high", fig.high)):
         if other is not None and other != fig.value:
-            alt = Value(f"{label} ({end})", other, "USD", fig.source, ref=f"{record.id}.{fig_path}")  # type: ignore[attr-defined]
+            alt = Value(f"{label} ({end})", other, "USD", fig.source, ref=f"{system.id}.price")
             w.step(f"result with the {end} end of the {label} range", f"result ({end} {label})",
                    value.value * (other / fig.value) ** scale, value.unit, alt, value, context=True)
 
 
 def perf_per_dollar(w: Work) -> Derived:
     """Training performance per dollar of system price: (1 / time) / price, as a ratio subject : baseline."""
-    subject, base = w.system(), w.baseline("system")
+    subject, base = w.system(), w.baseline_system()
     t, t_base = w.input("time", "s", what="subject's time to train"), w.input("baseline_time", "s", what="baseline's time")
-    p, p_base = _price(w, "system", subject), _price(w, "system", base)
+    p, p_base = _system_price(w, subject), _system_price(w, base)
     cost = w.step("price-time = price x time", f"{subject.id} price x time", p.value * t.value, "USD*s", p, t)
     cost_b = w.step("price-time = price x time", f"{base.id} price x time", p_base.value * t_base.value, "USD*s", p_base, t_base)
     ratio = w.step("perf/$ advantage = baseline price-time / subject price-time", "performance per dollar ratio",
                    cost_b.value / cost.value, "1", cost_b, cost)
-    _range_context(w, f"{base.id} price", "price", base, 1.0, ratio)
-    _range_context(w, f"{subject.id} price", "price", subject, -1.0, ratio)
+    _range_context(w, base, 1.0, ratio)
+    _range_context(w, subject, -1.0, ratio)
     return Derived(ratio)
 
 
 def spec_per_dollar(w: Work) -> Derived:
     """A catalog figure (``metric``, e.g. peak_dense.bf16) per purchase dollar, as a ratio subject : baseline."""
-    hw, base = w.hardware(), w.baseline("hardware")
+    hw, base = w.hardware(), w.baseline_hardware()
     metric = w.claim.metric or "peak_dense.bf16"
     unit = ""
     per = []
     for rec in (hw, base):
         m = w.figure(rec, metric, name=f"{rec.id} {metric}")
-        p = _price(w, "hardware", rec)
+        p = _purchase_price(w, rec)
         unit = f"{m.unit}/USD"
         per.append(w.step(f"{metric} per $ = {metric} / price", f"{rec.id} {metric} per $", m.value / p.value, unit, m, p))
     ratio = w.step("advantage = subject per $ / baseline per $", f"{metric} per dollar ratio", per[0].value / per[1].value,
@@ -93,13 +100,11 @@ def spec_per_dollar(w: Work) -> Derived:
            "needs more chips, whatever the price)", "memory capacity ratio", caps[0].value / caps[1].value, "1", *caps,
            context=True)
     alts = []
-    if metric.startswith("peak_dense."):
-        sparse_path = "peak_sparse." + metric.split(".", 1)[1]
-        sparse = hw.figures().get(sparse_path)
-        price = hw.figures().get("price.purchase")
-        if sparse is not None and price is not None:
-            alts.append(Alternative(f"the subject's sparse peak ({sparse_path}) used", ratio.value * sparse.value /
-                                    hw.figures()[metric].value, Verdict.PRECISION_MISMATCH))
+    sparse = hw.figures().get(metric.replace("peak_dense.", "peak_sparse.")) if metric.startswith("peak_dense.") else None
+    if sparse is not None:  # a 2:4-sparse peak for the subject against a dense one for the baseline
+        dense = hw.figures()[metric].value
+        alts.append(Alternative(f"the subject's sparse peak used ({sparse.text})", ratio.value * sparse.value / dense,
+                                Verdict.PRECISION_MISMATCH))
     return Derived(ratio, alternatives=tuple(alts))
 
 
