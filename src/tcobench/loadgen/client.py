@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import ssl
 import time
 from types import TracebackType
 from typing import Any
@@ -24,6 +25,7 @@ from tcobench.loadgen.result import ErrorKind, RequestResult, http_error
 from tcobench.loadgen.sse import SSEDecoder
 
 now_ns = time.perf_counter_ns
+SHARDS = 16
 
 
 def base_url(url: str) -> str:
@@ -45,12 +47,16 @@ class Client:
         self.timeout_s, self.ignore_eos = timeout_s, ignore_eos
         self._key = api_key
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        # trust_env=False: a proxy from the environment would sit inside every timed interval
-        self._http = httpx.AsyncClient(
-            base_url=self.url, headers=headers, trust_env=False,
+        # httpcore's pool scans every connection it holds on each request start and end (cost grows with
+        # the square of the connections in flight), so the pool is split into shards and a request goes
+        # to the least busy one. trust_env=False: an environment proxy would sit inside every timing.
+        tls = ssl.create_default_context()  # one context for all shards (loading CA roots costs ~20 ms)
+        self._shards = [httpx.AsyncClient(
+            base_url=self.url, headers=headers, trust_env=False, verify=tls,
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
             timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0)),
-        )
+        ) for _ in range(SHARDS)]
+        self._busy = [0] * SHARDS
 
     async def __aenter__(self) -> Client:
         return self
@@ -59,21 +65,25 @@ class Client:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        for shard in self._shards:
+            await shard.aclose()
 
     async def prewarm(self, connections: int) -> int:
         """Open up to ``connections`` keep-alive connections (concurrent GET /v1/models) so that the
         first timed requests find them ready. Returns how many answered; failures are not fatal
         here, they show up, classified, in the timed requests."""
 
-        async def one() -> bool:
+        async def one(shard: httpx.AsyncClient) -> bool:
             try:
-                r = await self._http.get("/v1/models")
+                r = await shard.get("/v1/models")
                 return r.status_code < 500
             except httpx.HTTPError:
                 return False
 
-        results = await asyncio.gather(*(one() for _ in range(max(0, connections))))
+        # requests fill the least busy shard first, so n in flight use shards 0..n-1, ceil(n/SHARDS) each
+        per = -(-max(0, connections) // SHARDS)
+        used = self._shards[:max(0, min(SHARDS, connections))]
+        results = await asyncio.gather(*(one(shard) for shard in used for _ in range(per)))
         return sum(results)
 
     async def send(self, index: int, prompt: Prompt, max_tokens: int | None, *, intended_ns: int,
@@ -82,6 +92,9 @@ class Client:
         doc = _api.body(self.api, self.model, prompt, max_tokens, ignore_eos=self.ignore_eos)
         chunks: list[int] = []
         usage: list[int | None] = [None, None]  # completion, prompt
+        k = self._busy.index(min(self._busy))
+        self._busy[k] += 1
+        http = self._shards[k]
         sent = now_ns()
 
         def result(error: str | None = None, detail: str | None = None, retry: float | None = None) -> RequestResult:
@@ -93,7 +106,7 @@ class Client:
 
         try:
             async with asyncio.timeout(self.timeout_s):
-                async with self._http.stream("POST", self.api.path, json=doc) as resp:
+                async with http.stream("POST", self.api.path, json=doc) as resp:
                     if resp.status_code != 200:
                         text = (await resp.aread())[:200].decode("utf-8", "replace")
                         return result(http_error(resp.status_code), text.strip() or resp.reason_phrase,
@@ -120,6 +133,8 @@ class Client:
         except asyncio.CancelledError:
             # Ctrl-C: the runner cancels requests in flight and keeps this record of them
             return result(ErrorKind.CANCELLED, "stopped by the user")
+        finally:
+            self._busy[k] -= 1
 
     async def _read_stream(self, resp: httpx.Response, chunks: list[int], usage: list[int | None]) -> bool:
         decoder, api, done = SSEDecoder(), self.api, False

@@ -76,7 +76,7 @@ async def sweep(settings: BenchSettings, prompts: PromptSource, *, api_key: str 
                 break
             warmup = settings.warmup_for(load)
             plan = Plan(settings.plan.num_requests, settings.plan.duration_s, warmup, settings.plan.output_len)
-            await client.prewarm(min(settings.max_connections, load.concurrency or math.ceil((load.rate or 1.0) * 2)))
+            await client.prewarm(min(settings.max_connections, load.concurrency or min(256, math.ceil(load.rate or 1.0))))
             total = None if plan.num_requests is None else plan.num_requests + warmup
             progress = on_level(load, total) if on_level else None
             run = await run_level(client, prompts, load, plan, first_index=k * PROMPTS_PER_LEVEL,
