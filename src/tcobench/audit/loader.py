@@ -115,6 +115,17 @@ def _source(path: Path, rid: str, raw: Any, sources: dict[str, Source], invalid:
             invalid.append(Invalid("", str(path), _describe(e, Source, "source", rid, path)))
 
 
+def _explain(e: Any, rid: str, path: Path) -> str:
+    """pydantic's error as 'file: claim.<id>.<key>: problem', with a close match for unknown keys."""
+    loc = [str(x) for x in e["loc"]]
+    if e["type"] == "extra_forbidden" and len(loc) == 3 and loc[0] == "inputs":  # a key inside one input's table
+        fields = list(Input.model_fields)
+        hint = close_matches(loc[-1], fields)
+        return (f"{path}: claim.{rid}.{'.'.join(loc)}: unknown key"
+                + (f"; did you mean {hint[0]!r}?" if hint else f"; expected one of {', '.join(fields)}"))
+    return _describe(e, Claim, "claim", rid, path)
+
+
 def _claim(path: Path, rid: str, raw: Any, sources: Mapping[str, Source], invalid: list[Invalid]) -> Claim | None:
     def bad(msg: str) -> None:
         invalid.append(Invalid(rid, str(path), f"{path}: claim.{rid}{msg}"))
@@ -129,7 +140,7 @@ def _claim(path: Path, rid: str, raw: Any, sources: Mapping[str, Source], invali
         claim = Claim.model_validate({**raw, "id": rid, "origin": str(path)})
     except ValidationError as err:
         for e in err.errors():
-            invalid.append(Invalid(rid, str(path), _describe(e, Claim, "claim", rid, path)))
+            invalid.append(Invalid(rid, str(path), _explain(e, rid, path)))
         return None
     kind = REGISTRY.get(claim.kind)
     if kind is None:

@@ -68,3 +68,8 @@ def test_input_needs_value_or_claim(audit_text) -> None:
 def test_not_toml(audit_text) -> None:
     _, invalid = audit_text("[claim.x\n")
     assert invalid and "not valid TOML" in invalid[0]
+
+
+def test_typo_inside_an_input_table(audit_text) -> None:
+    _, invalid = audit_text(GOOD.replace('achieved = "74 TFLOP/s"', 'achieved = { vaule = "74 TFLOP/s" }'))
+    assert any("claim.good.inputs.achieved.vaule: unknown key; did you mean 'value'?" in m for m in invalid)
