@@ -45,7 +45,10 @@ def parse(text: str | float | int, unit: str, *, where: str = "") -> float:
     """
     reg = registry()
     place = f" in {where}" if where else ""
-    target = reg.Unit(unit or "dimensionless")
+    try:
+        target = reg.Unit(unit or "dimensionless")
+    except (pint.errors.PintError, ValueError, AttributeError, TypeError) as err:
+        raise UnitError(f"unknown unit {unit!r} expected{place}") from err
     if isinstance(text, bool):
         raise UnitError(f"{text!r}{place} is a boolean; expected a quantity in {unit}")
     if isinstance(text, int | float):

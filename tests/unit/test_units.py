@@ -60,3 +60,12 @@ def test_round_trip_through_text_is_exact_to_float_precision(value: float, unit:
                                                       (0.0123, "s", "12.3 ms"), (700.0, "W", "700 W")])
 def test_human(value: float, unit: str, text: str) -> None:
     assert units.human(value, unit) == text
+
+
+def test_unknown_target_unit_is_a_unit_error() -> None:
+    with pytest.raises(UnitError, match="unknown unit 'furlong'"):
+        units.parse("1 GB", "furlong")
+
+
+def test_hertz() -> None:
+    assert units.parse("1 GHz", "1/s") == 1e9
