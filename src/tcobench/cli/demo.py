@@ -16,6 +16,7 @@ STEPS: list[list[str]] = [
     ["validate", "--save"],
     ["compare", "--model", "llama-3.1-70b", "--hardware", "h100-sxm,h200-sxm,b200,mi300x,tpu-v5p,gaudi3",
      "--workload", "chat", "--slo-tpot", "50ms", "--basis", "both", "--save"],
+    ["audit", "--save"],
 ]
 
 
