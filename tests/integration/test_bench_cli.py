@@ -97,3 +97,38 @@ def test_bad_flags_fail_with_a_clear_message(bench_cli: Callable[..., object], a
     base = ["--url", "http://127.0.0.1:9", "--model", "m", "--num-requests", "1"]
     with pytest.raises(error, match=match):
         bench_cli(*base, *args)
+
+
+def test_hardware_pricing_and_prediction_beside_the_measurement(bench_cli: Callable[..., object]) -> None:
+    from tcobench.catalog import load_catalog
+    from tcobench.loadgen.catalog_price import hourly_price
+
+    cat = load_catalog()
+    low, likely, high, _ = hourly_price(cat, cat.get_hardware("h100-sxm"), 2, "rent")
+    with ScriptedServer(ttft_s=0.01, tpot_s=0.002) as srv:
+        r = bench_cli("--url", srv.url + "/v1", "--model", "m", "--concurrency", "2", "--num-requests", "6",
+                      "--output-len", "8", "--warmup", "0", "--hardware", "h100-sxm", "--chips", "2", "--basis", "rent",
+                      "--model-spec", "llama-3.1-8b", "--json")
+    assert r.exit_code == 0, r.stderr
+    level, detail = r.json["levels"][0], r.json["details"][0]
+    # 2 x the catalog's likely rent per chip-hour, priced at the measured rate
+    assert level["usd_per_1m_output_tokens"] == pytest.approx(likely / (level["output_tokens_per_s"] * 3600 / 1e6))
+    extras = json.dumps(detail)
+    assert "usd_per_hour_low" in extras and "predicted" in extras
+    pred = next(v for v in _walk(detail) if isinstance(v, dict) and "tpot_s" in v and "batch" in v)
+    assert pred["batch"] == 2 and pred["output_len"] == 8 and pred["model"] == "llama-3.1-8b"
+
+
+def test_model_spec_needs_hardware(bench_cli: Callable[..., object]) -> None:
+    with pytest.raises(InputError, match="--model-spec needs --hardware"):
+        bench_cli("--url", "http://127.0.0.1:9/v1", "--model", "m", "--model-spec", "llama-3.1-8b")
+
+
+def _walk(doc):  # type: ignore[no-untyped-def]
+    if isinstance(doc, dict):
+        yield doc
+        for v in doc.values():
+            yield from _walk(v)
+    elif isinstance(doc, list):
+        for v in doc:
+            yield from _walk(v)

@@ -60,6 +60,11 @@ LEVEL_KEYS = ("concurrency", "rate", "requests_ok", "requests_failed", "errors",
 @click.option("--price-hour", metavar="$/H", help="Self-hosted: $/hour of the serving hardware, e.g. '$2.49/h'.")
 @click.option("--price-in", metavar="$", help="API: $ per 1M input tokens.")
 @click.option("--price-out", metavar="$", help="API: $ per 1M output tokens.")
+@click.option("--hardware", "hardware", metavar="ID", help="Price from the catalog: the serving hardware (id or file).")
+@click.option("--chips", type=click.IntRange(min=1), default=1, show_default=True, help="With --hardware: chips serving the endpoint.")
+@click.option("--basis", type=click.Choice(["rent", "own"]), default="rent", show_default=True, help="With --hardware: rent or own.")
+@click.option("--model-spec", metavar="ID|config.json", help="With --hardware: the served model's architecture, for a prediction beside the measurement.")
+@click.option("--tp", type=click.IntRange(min=1), help="With --model-spec: tensor parallelism of the prediction [default: --chips].")
 @click.option("--api-key-env", default="OPENAI_API_KEY", metavar="VAR", help="Environment variable holding the API key.")
 @click.option("--seed", type=int, default=0, help="Seed for prompts and arrivals.")
 @click.option("--label", default="", help="A label saved with the run.")
@@ -73,11 +78,23 @@ def bench(ctx: Context, **opts: Any) -> None:
     prompts = _prompts(opts)
     pricing = _pricing(opts)
     annotate = level_extras(pricing)
+    if opts["hardware"]:
+        if pricing.basis is not None:
+            raise InputError("give --hardware (catalog price) or --price-hour/--price-in/--price-out, not both")
+        from tcobench.loadgen.catalog_price import hardware_annotator
+
+        cat = ctx.catalog
+        hw = cat.hardware_ref(opts["hardware"], where="--hardware")
+        spec = cat.model(opts["model_spec"], where="--model-spec") if opts["model_spec"] else None
+        annotate = hardware_annotator(cat, hw, opts["chips"], opts["basis"], spec, opts["tp"])
+    elif opts["model_spec"]:
+        raise InputError("--model-spec needs --hardware (the prediction is for that hardware)")
     api_key = os.environ.get(settings.api_key_env) or None
     measured, interrupted = _run(settings, prompts, api_key, annotate, quiet=opts["quiet"])
     run_id = None
     if opts["save"]:
-        inputs = {**settings.as_dict(), "prompts": prompts.describe(), "pricing": pricing_settings(pricing)}
+        hardware = {k: opts[k] for k in ("hardware", "chips", "basis", "model_spec", "tp")} if opts["hardware"] else None
+        inputs = {**settings.as_dict(), "prompts": prompts.describe(), "pricing": pricing_settings(pricing), "hardware": hardware}
         outputs = {"levels": [_detail(m) for m in measured], "interrupted": interrupted}
         run_id = ctx.store.save(Run(command="bench", provenance=Provenance.MEASURED, inputs=inputs, outputs=outputs,
                                     tool_version=tcobench.__version__, label=opts["label"]))
