@@ -1,0 +1,29 @@
+"""``--format png|svg``: every chart of a report written to its own file, for papers and slides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tcobench.errors import InputError
+from tcobench.report.document import Report
+
+FORMATS = ("png", "svg")
+
+
+def write_figures(report: Report, fmt: str, out_dir: str | Path) -> list[Path]:
+    """Write ``<out_dir>/<chart name>.<fmt>`` for each chart; returns the paths in page order."""
+    from tcobench.report.plots import render
+
+    if fmt not in FORMATS:
+        raise InputError(f"--format {fmt!r}: figures can be written as {' or '.join(FORMATS)}")
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise InputError(f"--out-dir {str(out)!r}: cannot create it ({err.strerror})") from err
+    paths = []
+    for chart in report.charts:
+        path = out / f"{chart.name}.{fmt}"
+        path.write_bytes(render(chart, fmt))
+        paths.append(path)
+    return paths

@@ -1,0 +1,161 @@
+"""Endpoint benchmarks from ``bench`` runs: latency CDFs, throughput and goodput vs load, errors by type,
+and predicted vs measured when a ``predict`` run for the same model is in the report.
+
+Saved bench runs keep each level's percentiles (p50, p90, p95, p99), not every request, so the CDFs
+are drawn through those points.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from tcobench.catalog import Catalog
+from tcobench.records import Run
+from tcobench.report import words
+from tcobench.report.charts import CdfChart, LoadChart, Series, slug
+from tcobench.report.document import Part, Section
+from tcobench.report.tables import Table
+
+QUANTILES = (("p50", 0.5), ("p90", 0.9), ("p95", 0.95), ("p99", 0.99))
+
+
+def build(runs: Sequence[Run], catalog: Catalog) -> Section | None:
+    predictions = [r for r in runs if r.command == "predict"]
+    parts = [part(r, predictions) for r in runs if r.command == "bench" and r.outputs.get("levels")]
+    return Section("bench", "Endpoint benchmarks", tuple(parts)) if parts else None
+
+
+def load_of(level: dict[str, Any]) -> tuple[str, float]:
+    """('concurrency' | 'rate', value) of one level."""
+    if level.get("concurrency") is not None:
+        return "concurrency", float(level["concurrency"])
+    return "rate", float(level.get("rate") or 0.0)
+
+
+def level_name(level: dict[str, Any]) -> str:
+    kind, v = load_of(level)
+    return f"c={v:g}" if kind == "concurrency" else f"{v:g} req/s"
+
+
+def _norm(name: str) -> str:
+    return name.rsplit("/", 1)[-1].strip().lower()
+
+
+def matching_prediction(run: Run, predictions: Sequence[Run]) -> Run | None:
+    """A predict run for the model the endpoint serves (catalog id equal to, or contained in, the served name)."""
+    served = _norm(str(run.inputs.get("model", "")))
+    for p in predictions:
+        pid = _norm(str(p.outputs.get("model") or p.inputs.get("model", "")))
+        if pid and (pid == served or pid in served):
+            return p
+    return None
+
+
+def _cdf(level: dict[str, Any], key: str) -> Series | None:
+    stats = level.get(key) or {}
+    pts = [(stats[q], f) for q, f in QUANTILES if stats.get(q) is not None]
+    if not pts:
+        return None
+    return Series(level_name(level), tuple(x for x, _ in pts), tuple(f for _, f in pts))
+
+
+def part(run: Run, predictions: Sequence[Run]) -> Part:
+    levels: list[dict[str, Any]] = run.outputs["levels"]
+    model = str(run.inputs.get("model", "?"))
+    slo = run.inputs.get("slo") or {}
+    tag = slug("bench", "run", run.id)
+    charts: list[Any] = []
+    for key, label, slo_key in (("ttft_s", "TTFT", "ttft_s"), ("tpot_s", "TPOT", "tpot_s")):
+        series = tuple(s for s in (_cdf(lv, key) for lv in levels) if s is not None)
+        if series:
+            charts.append(CdfChart(f"{tag}-{label.lower()}", f"{label} distribution, {model}", f"{label} (s)", series, slo.get(slo_key)))
+    kind = load_of(levels[0])[0]
+    xs = tuple(load_of(lv)[1] for lv in levels)
+    series_l = [Series("output tokens/s", xs, tuple(float(lv.get("output_tokens_per_s") or 0.0) for lv in levels))]
+    has_slo = any(v is not None for v in slo.values())
+    if has_slo:
+        series_l.append(Series("goodput tokens/s (met every SLO)", xs, tuple(float(lv.get("goodput_output_tokens_per_s") or 0.0) for lv in levels)))
+    if len(levels) > 1:
+        charts.append(LoadChart(f"{tag}-load", f"Throughput vs {kind}, {model}",
+                                "requests in flight" if kind == "concurrency" else "offered requests/s", "output tokens/s", tuple(series_l)))
+    tables = [summary(levels), errors(levels)]
+    pred = matching_prediction(run, predictions)
+    if pred is not None:
+        tables.append(versus(pred, levels))
+    notes = ("CDFs are drawn through the stored percentiles (p50, p90, p95, p99) of each level; lines between them are interpolated.",)
+    return Part(f"{model} at {run.inputs.get('url', '?')} — run {run.id}", reading(run, levels, pred), tuple(charts), tuple(tables), notes)
+
+
+def _p(level: dict[str, Any], key: str, q: str) -> float | None:
+    return (level.get(key) or {}).get(q)
+
+
+def summary(levels: list[dict[str, Any]]) -> Table:
+    return Table("Per load level", ("level", "ok", "failed", "TTFT p50", "TTFT p99", "TPOT p50", "TPOT p99", "output tok/s",
+                                    "goodput req/s", "SLO met", "$/1M out"),
+                 tuple((level_name(lv), str(lv.get("requests_ok", 0)), str(lv.get("requests_failed", 0)),
+                        words.seconds(_p(lv, "ttft_s", "p50")), words.seconds(_p(lv, "ttft_s", "p99")),
+                        words.seconds(_p(lv, "tpot_s", "p50")), words.seconds(_p(lv, "tpot_s", "p99")),
+                        words.rate(lv.get("output_tokens_per_s")), words.rate(lv.get("goodput_requests_per_s")),
+                        words.percent(lv.get("slo_attainment")), words.money(lv.get("usd_per_1m_output_tokens")))
+                       for lv in levels), numeric=tuple(range(1, 11)))
+
+
+def errors(levels: list[dict[str, Any]]) -> Table:
+    kinds = sorted({k for lv in levels for k in (lv.get("errors") or {})})
+    return Table("Errors by type", ("level", "failed", *kinds),
+                 tuple((level_name(lv), str(lv.get("requests_failed", 0)), *(str((lv.get("errors") or {}).get(k, 0)) for k in kinds))
+                       for lv in levels), numeric=tuple(range(1, 2 + len(kinds))))
+
+
+def _closest(levels: list[dict[str, Any]], batch: float) -> dict[str, Any]:
+    return min(levels, key=lambda lv: abs(load_of(lv)[1] - batch) if load_of(lv)[0] == "concurrency" else float("inf"))
+
+
+def versus(pred: Run, levels: list[dict[str, Any]]) -> Table:
+    o = pred.outputs
+    lv = _closest(levels, float(o.get("batch") or 1))
+    rows = []
+    for name, p_val, m_val, fmt in (("TTFT", o.get("ttft_s"), _p(lv, "ttft_s", "p50"), words.seconds),
+                                    ("TPOT", o.get("tpot_s"), _p(lv, "tpot_s", "p50"), words.seconds),
+                                    ("output tokens/s", o.get("output_tokens_per_s"), lv.get("output_tokens_per_s"), words.rate)):
+        ratio = f"{m_val / p_val:.2f}" if p_val and m_val is not None else "–"
+        rows.append((name, fmt(p_val), fmt(m_val), ratio))
+    return Table(f"Predicted (run {pred.id}, batch {o.get('batch')} on {o.get('chips')}× {o.get('hardware')}) vs measured "
+                 f"(p50 at {level_name(lv)})", ("metric", "predicted", "measured", "measured / predicted"), tuple(rows), numeric=(1, 2, 3))
+
+
+def reading(run: Run, levels: list[dict[str, Any]], pred: Run | None) -> str:
+    model = str(run.inputs.get("model", "the model"))
+    first, last = levels[0], levels[-1]
+    best = max(levels, key=lambda lv: lv.get("output_tokens_per_s") or 0.0)
+    ok = sum(int(lv.get("requests_ok", 0)) for lv in levels)
+    failed = sum(int(lv.get("requests_failed", 0)) for lv in levels)
+    text = (f"The endpoint serving {model} was measured at {words.plural(len(levels), 'load level')} "
+            f"({words.listing([level_name(lv) for lv in levels])}). At {level_name(first)}, half the requests saw their first "
+            f"token within {words.seconds(_p(first, 'ttft_s', 'p50'))} and tokens then came every "
+            f"{words.seconds(_p(first, 'tpot_s', 'p50'))}")
+    if len(levels) > 1:
+        text += (f"; at {level_name(last)} those became {words.seconds(_p(last, 'ttft_s', 'p50'))} and "
+                 f"{words.seconds(_p(last, 'tpot_s', 'p50'))}")
+    text += (f". Output throughput peaked at {words.rate(best.get('output_tokens_per_s'))} tokens/s at {level_name(best)}"
+             + (f", {words.money(best['usd_per_1m_output_tokens'])} per million output tokens at the stated price"
+                if best.get("usd_per_1m_output_tokens") is not None else "") + ". ")
+    if failed:
+        kinds: dict[str, int] = {}
+        for lv in levels:
+            for k, n in (lv.get("errors") or {}).items():
+                kinds[k] = kinds.get(k, 0) + int(n)
+        text += (f"{failed} of {ok + failed} requests failed "
+                 f"({words.listing([f'{n} {k}' for k, n in sorted(kinds.items(), key=lambda kv: -kv[1])])}). ")
+    else:
+        text += f"All {ok} measured requests succeeded. "
+    if pred is not None:
+        o = pred.outputs
+        lv = _closest(levels, float(o.get("batch") or 1))
+        m, p = _p(lv, "tpot_s", "p50"), o.get("tpot_s")
+        if m and p:
+            text += (f"The model predicted a TPOT of {words.seconds(p)} at batch {o.get('batch')} on {o.get('hardware')}; "
+                     f"the endpoint measured {words.seconds(m)} at {level_name(lv)} ({m / p:.2f}× the prediction).")
+    return text.strip()
