@@ -15,7 +15,7 @@ CAT = load_catalog()
 H100 = CAT.get_hardware("h100-sxm")
 CHIP = Chip.of(H100, "bf16", resolve(H100, CAT.efficiency))
 C = dict(peak=CHIP.peak, bw=CHIP.mem_bw, ce=CHIP.compute_eff, me=CHIP.memory_eff, ovh=CHIP.overhead, alpha=CHIP.alpha,
-         up_bw=CHIP.up_bw, out_bw=CHIP.out_bw, domain=CHIP.up_domain)
+         up_bw=CHIP.up_bw, out_bw=CHIP.out_bw, domain=CHIP.up_domain, chunk=CHIP.prefill_chunk)
 MODELS = ["llama-2-7b", "llama-2-70b", "mixtral-8x7b", "deepseek-v3", "gpt-3-175b", "palm-540b"]
 
 

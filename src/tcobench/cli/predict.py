@@ -86,7 +86,7 @@ def render(p, explain: bool) -> None:  # type: ignore[no-untyped-def]
         out.print(f"[bold red]not feasible:[/bold red] {p.reason}")
     if explain:
         for phase in ("prefill", "decode"):
-            ops = [o for o in p.ops if o.phase == phase]
+            ops = [o for o in p.ops if o.phase == phase and o.count > 0]
             total = sum(o.time_s for o in ops) or 1.0
             title = f"{phase} per chip ({'one request of ' + str(p.input_len) + ' tokens' if phase == 'prefill' else 'one step at batch ' + str(p.batch)})"
             out.print(table(title, ["op", "count", "time", "share", "FLOPs", "bytes", "intensity", "bound"],

@@ -7,8 +7,9 @@ Conventions (docs/model.md has the reasoning):
 - TTFT: prefill of one request of ``input_len`` tokens on an otherwise idle replica.
 - TPOT: one decode step at ``batch`` sequences per replica, at the mean context of the generation
   (input_len + output_len / 2), so it is the average over the growing context.
-- Throughput: continuous batching in steady state; each of the ``batch`` sequences costs one prefill and
-  ``output_len`` decode steps: tokens/s = batch x output_len / (batch x TTFT + output_len x TPOT) per replica.
+- Throughput: continuous batching in steady state; the ``batch`` sequences cost their prompts, prefilled
+  together in chunks of ``prefill_chunk`` tokens, and ``output_len`` decode steps:
+  tokens/s = batch x output_len / (batched prefill time + output_len x TPOT) per replica.
 - Pipeline: a step is split into min(batch, pp) micro-batches; a token crosses every stage once.
 """
 
@@ -167,12 +168,23 @@ def _evaluate(s, chip, B, S_in, S_out, tp, pp, ep, chips, wb, kvb, ab, max_conte
     # crosses pp stages (pp x L/pp): with m <= pp the step takes L layer-times of one micro-batch.
     tpot = dec.time
 
+    # Prefill under load: engines batch the prompts of many requests into chunks of up to `prefill_chunk`
+    # tokens (vLLM's max_num_batched_tokens); each attention group takes one chunk at a time, and with
+    # pp > 1 the chunks flow through the stages as a pipeline (fill + drain of pp - 1 chunks).
+    chunk = np.minimum(chip.prefill_chunk, B * S_in / ep)
+    rounds = B * S_in / (chunk * ep)
+    pch = Phase(chip, False)
+    _layer_ops(pch, s, chunk, ep, chunk * S_in / 2.0, chunk + np.maximum(S_in - chunk, 0.0) / 2.0, chunk / S_in,
+               tp, ep, wb, kvb, ab, kv_per_chip, chunk)
+    _collectives(pch, s, chip, chunk, tp, pp, ep, ab, bw_group, bw_pp)
+    prefill_batch = pch.time * (rounds + pp - 1.0) / pp
+
     e2e = ttft + np.maximum(S_out - 1.0, 0.0) * tpot
-    cycle = B * ttft + S_out * tpot
+    cycle = prefill_batch + S_out * tpot
     per_replica = B * S_out / cycle
     out_tps = per_replica * replicas
     per_chip = out_tps / chips
-    prefill_tps = replicas * S_in / ttft
+    prefill_tps = replicas * B * S_in / prefill_batch
 
     peak_replica = chip.peak * replica
     mfu_prefill = model_flops(s, S_in, S_in * S_in / 2.0, 1.0) / (ttft * peak_replica)

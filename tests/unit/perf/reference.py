@@ -52,6 +52,9 @@ def ttft_tpot_throughput(s: Shape, c: dict, B: float, S_in: float, S_out: float,
     t_group = B / ep
     ctx = S_in + S_out / 2
     tpot = forward(s, c, t_group, ep, t_group * ctx, t_group * ctx, t_group, tp, ep, wb, kvb, ab)
-    tput = B * S_out / (B * ttft + S_out * tpot)
+    chunk = min(c["chunk"], B * S_in / ep)  # prompts of all B requests, prefilled together in chunks
+    rounds = B * S_in / (chunk * ep)
+    t_chunk = forward(s, c, chunk, ep, chunk * S_in / 2, chunk + max(S_in - chunk, 0) / 2, chunk / S_in, tp, ep, wb, kvb, ab)
+    tput = B * S_out / (rounds * t_chunk + S_out * tpot)
     assert math.isfinite(tput)
     return ttft, tpot, tput
