@@ -20,7 +20,7 @@ from tcobench.perf import chip_arrays, compute_precision
 from tcobench.perf import precision as prec
 from tcobench.perf.chip import Chip
 from tcobench.perf.efficiency import resolve
-from tcobench.perf.inference import REASONS, Result, evaluate, reason_text
+from tcobench.perf.inference import Result, evaluate, reason_text
 from tcobench.perf.predict import AUTO_BATCHES
 from tcobench.perf.transformer import shape
 

@@ -137,7 +137,7 @@ def sweep(model: Model, cands: Sequence[Candidate], axes: dict[str, np.ndarray],
         nbytes = prec.BYTES[cand.precision]
         for start in range(0, per_cand, chunk):
             flat = np.arange(start, min(start + chunk, per_cand))
-            coords = dict(zip(AXES, (axes[a][i] for a, i in zip(AXES, np.unravel_index(flat, dims)))))
+            coords = dict(zip(AXES, (axes[a][i] for a, i in zip(AXES, np.unravel_index(flat, dims), strict=False)), strict=False))
             chips = coords["tp"] * coords["pp"] * coords["ep"]
             r = evaluate(s, chip, batch=coords["batch"], input_len=coords["input_len"], output_len=coords["output_len"],
                          tp=coords["tp"], pp=coords["pp"], ep=coords["ep"], chips=chips, weight_bytes=nbytes, kv_bytes=nbytes,
@@ -170,7 +170,7 @@ class CsvSink:
         self._w.writerow(COLUMNS)
 
     def __call__(self, rows: dict[str, np.ndarray]) -> None:
-        self._w.writerows(zip(*(rows[c].tolist() for c in COLUMNS)))
+        self._w.writerows(zip(*(rows[c].tolist() for c in COLUMNS), strict=False))
 
     def close(self) -> None:
         self._fh.close()
