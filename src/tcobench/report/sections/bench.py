@@ -1,5 +1,6 @@
 """Endpoint benchmarks from ``bench`` runs: latency CDFs, throughput and goodput vs load, errors by type,
-and predicted vs measured when a ``predict`` run for the same model is in the report.
+and predicted vs measured: per level when the run stored predictions (``bench --hardware H --model-spec M``),
+else against a ``predict`` run for the same model in the report.
 
 Saved bench runs keep each level's percentiles (p50, p90, p95, p99), not every request, so the CDFs
 are drawn through those points.
@@ -76,13 +77,20 @@ def part(run: Run, predictions: Sequence[Run]) -> Part:
     has_slo = any(v is not None for v in slo.values())
     if has_slo:
         series_l.append(Series("goodput tokens/s (met every SLO)", xs, tuple(float(lv.get("goodput_output_tokens_per_s") or 0.0) for lv in levels)))
+    predicted = [lv.get("predicted") or {} for lv in levels]
+    if all(p.get("output_tokens_per_s") is not None for p in predicted):
+        series_l.append(Series("predicted output tokens/s", xs, tuple(float(p["output_tokens_per_s"]) for p in predicted)))
     if len(levels) > 1:
         charts.append(LoadChart(f"{tag}-load", f"Throughput vs {kind}, {model}",
                                 "requests in flight" if kind == "concurrency" else "offered requests/s", "output tokens/s", tuple(series_l)))
     tables = [summary(levels), errors(levels)]
-    pred = matching_prediction(run, predictions)
-    if pred is not None:
-        tables.append(versus(pred, levels))
+    pred = None
+    if any(p.get("tpot_s") is not None for p in predicted):
+        tables.append(versus_levels(run, levels))
+    else:
+        pred = matching_prediction(run, predictions)
+        if pred is not None:
+            tables.append(versus(pred, levels))
     notes = ("CDFs are drawn through the stored percentiles (p50, p90, p95, p99) of each level; lines between them are interpolated.",)
     return Part(f"{model} at {run.inputs.get('url', '?')} — run {run.id}", reading(run, levels, pred), tuple(charts), tuple(tables), notes)
 
@@ -126,6 +134,21 @@ def versus(pred: Run, levels: list[dict[str, Any]]) -> Table:
                  f"(p50 at {level_name(lv)})", ("metric", "predicted", "measured", "measured / predicted"), tuple(rows), numeric=(1, 2, 3))
 
 
+def versus_levels(run: Run, levels: list[dict[str, Any]]) -> Table:
+    """Each level beside the performance model's prediction for the same load (stored by bench)."""
+    hw = run.inputs.get("hardware") or {}
+    rows = []
+    for lv in levels:
+        p = lv.get("predicted") or {}
+        m_tps, p_tps = lv.get("output_tokens_per_s"), p.get("output_tokens_per_s")
+        rows.append((level_name(lv), words.seconds(p.get("ttft_s")), words.seconds(_p(lv, "ttft_s", "p50")),
+                     words.seconds(p.get("tpot_s")), words.seconds(_p(lv, "tpot_s", "p50")), words.rate(p_tps), words.rate(m_tps),
+                     f"{m_tps / p_tps:.2f}" if m_tps and p_tps else (str(p.get("error")) if p.get("error") else "–")))
+    return Table(f"Predicted ({hw.get('model_spec', '?')} on {hw.get('chips', '?')}× {hw.get('hardware', '?')}) vs measured (p50)",
+                 ("level", "TTFT predicted", "TTFT measured", "TPOT predicted", "TPOT measured", "tok/s predicted",
+                  "tok/s measured", "measured / predicted tok/s"), tuple(rows), numeric=tuple(range(1, 8)))
+
+
 def reading(run: Run, levels: list[dict[str, Any]], pred: Run | None) -> str:
     model = str(run.inputs.get("model", "the model"))
     first, last = levels[0], levels[-1]
@@ -140,7 +163,9 @@ def reading(run: Run, levels: list[dict[str, Any]], pred: Run | None) -> str:
         text += (f"; at {level_name(last)} those became {words.seconds(_p(last, 'ttft_s', 'p50'))} and "
                  f"{words.seconds(_p(last, 'tpot_s', 'p50'))}")
     text += (f". Output throughput peaked at {words.rate(best.get('output_tokens_per_s'))} tokens/s at {level_name(best)}"
-             + (f", {words.money(best['usd_per_1m_output_tokens'])} per million output tokens at the stated price"
+             + (f", {words.money(best['usd_per_1m_output_tokens'])} per million output tokens at "
+                + (f"the catalog's {best.get('price_basis')} price of {best.get('chips')}× {best['hardware']}" if best.get("hardware")
+                   else "the stated price")
                 if best.get("usd_per_1m_output_tokens") is not None else "") + ". ")
     if failed:
         kinds: dict[str, int] = {}
@@ -151,7 +176,16 @@ def reading(run: Run, levels: list[dict[str, Any]], pred: Run | None) -> str:
                  f"({words.listing([f'{n} {k}' for k, n in sorted(kinds.items(), key=lambda kv: -kv[1])])}). ")
     else:
         text += f"All {ok} measured requests succeeded. "
-    if pred is not None:
+    stored = [(lv, lv["predicted"]) for lv in levels if (lv.get("predicted") or {}).get("tpot_s")]
+    if stored:
+        lv, p = stored[-1]
+        m = _p(lv, "tpot_s", "p50")
+        hw = run.inputs.get("hardware") or {}
+        if m:
+            text += (f"For {hw.get('model_spec', 'the model')} on {hw.get('chips', '?')}× {hw.get('hardware', '?')}, the performance model "
+                     f"predicted a TPOT of {words.seconds(p['tpot_s'])} at {level_name(lv)}; the endpoint measured {words.seconds(m)} "
+                     f"({m / p['tpot_s']:.2f}× the prediction).")
+    elif pred is not None:
         o = pred.outputs
         lv = _closest(levels, float(o.get("batch") or 1))
         m, p = _p(lv, "tpot_s", "p50"), o.get("tpot_s")

@@ -14,9 +14,23 @@ from tcobench.report.document import Provenance, RunRef, SourceRef
 
 def build(runs: Sequence[Run], catalog: Catalog, *, store: str, tool_version: str, generated: dt.datetime) -> Provenance:
     refs = tuple(RunRef(r.id, r.command, str(r.provenance), r.created, r.tool_version, r.label) for r in runs)
-    ids = sorted({s for r in runs for s in source_ids(r, catalog)})
-    sources = tuple(SourceRef(s.id, s.title, s.url, s.locator) for s in (catalog.sources.get(i) for i in ids) if s is not None)
+    ids = sorted({s for r in runs for s in source_ids(r, catalog)} - {"derived", "claim input", "default"})
+    known = dict(catalog.sources)
+    if any(r.command == "audit" for r in runs):
+        known = {**_claim_sources(catalog), **known}
+    sources = tuple(SourceRef(i, known[i].title, known[i].url, known[i].locator) if i in known
+                    else SourceRef(i, f"{i} (named in a claim file, not in the catalog)") for i in ids)
     return Provenance(tool_version, generated, store, refs, sources)
+
+
+def _claim_sources(catalog: Catalog) -> dict[str, Any]:
+    """Sources the built-in claim files define (claims cite papers and threads the hardware catalog does not)."""
+    try:
+        from tcobench.audit.loader import builtin_dir, load_claims
+
+        return dict(load_claims([builtin_dir()], catalog).sources)
+    except (TcobenchError, ImportError, AttributeError, TypeError):
+        return {}
 
 
 def _figure_sources(obj: Any) -> Iterator[str]:
