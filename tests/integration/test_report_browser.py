@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.unit.report.conftest import load_runs
 
 from tcobench.catalog import load_catalog
 from tcobench.report import build_report, render_html
-from tests.unit.report.conftest import load_runs
 
 pytestmark = pytest.mark.browser
 HOSTILE = "<script>document.title='pwned'</script>evil-model"

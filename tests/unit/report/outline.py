@@ -14,7 +14,7 @@ def mask(text: str) -> str:
 
 
 class _Outline(HTMLParser):
-    KEEP = {"h1", "h2", "h3", "caption", "th", "summary", "figcaption"}
+    KEEP = frozenset({"h1", "h2", "h3", "caption", "th", "summary", "figcaption"})
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)

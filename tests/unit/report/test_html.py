@@ -32,7 +32,7 @@ def test_structure_matches_the_golden_file(runs: list[Run], catalog, update_gold
 
 
 def test_each_section_appears_only_when_its_data_exists(by_command: dict[str, list[Run]], catalog) -> None:  # type: ignore[no-untyped-def]
-    ids = lambda html: re.findall(r'<section class="report" id="([a-z]+)"', html)  # noqa: E731
+    ids = lambda html: re.findall(r'<section class="report" id="([a-z]+)"', html)
     assert ids(page(by_command["audit"], catalog)) == ["audit"]
     assert ids(page(by_command["bench"], catalog)) == ["bench"]
     assert ids(page(by_command["predict"], catalog)) == ["roofline"]
