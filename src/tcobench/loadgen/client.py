@@ -1,31 +1,34 @@
 """One pooled async HTTP client that times streamed completions.
 
-Connections are pooled and kept alive, and ``prewarm`` opens them before a level starts, so TCP
-set-up never lands in TTFT. The hot path per chunk is: one ``perf_counter_ns`` call, the SSE split,
-one ``json.loads``. Every failure is classified into an ``ErrorKind`` (or ``http_<status>``) and
-returned as a ``RequestResult``; nothing is swallowed into a string, nothing raises out of ``send``.
+Connections are pooled and kept alive (``transport.Pool``), and ``prewarm`` opens them before a
+level starts, so TCP (and TLS) set-up never lands in TTFT. The send time is taken just before the
+request's bytes are written. The hot path per chunk runs inside the connection's ``data_received``:
+one ``perf_counter_ns`` call, chunked framing, the SSE split, one ``json.loads``. Every failure is
+classified into an ``ErrorKind`` (or ``http_<status>``) and returned as a ``RequestResult``; nothing
+is swallowed into a string, nothing raises out of ``send``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
-import ssl
+import json
 import time
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlsplit
 
-import httpx
-
+import tcobench
 from tcobench.errors import InputError
 from tcobench.loadgen import api as _api
 from tcobench.loadgen.api import Api, MalformedEvent
 from tcobench.loadgen.prompts import Prompt
 from tcobench.loadgen.result import ErrorKind, RequestResult, http_error
 from tcobench.loadgen.sse import SSEDecoder
+from tcobench.loadgen.transport import ConnectFailed, ConnectionClosed, Pool, ProtocolError, TransportError
 
 now_ns = time.perf_counter_ns
-SHARDS = 16
+ERROR_BODY_BYTES = 200  # of a non-200 answer's body, kept as the reason
 
 
 def base_url(url: str) -> str:
@@ -46,17 +49,15 @@ class Client:
         self.url, self.model, self.api = base_url(url), model, api
         self.timeout_s, self.ignore_eos = timeout_s, ignore_eos
         self._key = api_key
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        # httpcore's pool scans every connection it holds on each request start and end (cost grows with
-        # the square of the connections in flight), so the pool is split into shards and a request goes
-        # to the least busy one. trust_env=False: an environment proxy would sit inside every timing.
-        tls = ssl.create_default_context()  # one context for all shards (loading CA roots costs ~20 ms)
-        self._shards = [httpx.AsyncClient(
-            base_url=self.url, headers=headers, trust_env=False, verify=tls,
-            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
-            timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0)),
-        ) for _ in range(SHARDS)]
-        self._busy = [0] * SHARDS
+        parts = urlsplit(self.url)
+        # no proxy from the environment: a proxy would sit inside every timing
+        self._pool = Pool(f"{parts.scheme}://{parts.netloc}", max_connections=max_connections,
+                          connect_timeout_s=min(timeout_s, 10.0))
+        path = parts.path.rstrip("/") + api.path
+        auth = f"Authorization: Bearer {api_key}\r\n" if api_key else ""
+        self._head = (f"POST {path} HTTP/1.1\r\nHost: {self._pool.authority}\r\n"
+                      f"User-Agent: tcobench/{tcobench.__version__}\r\nAccept: text/event-stream\r\n"
+                      f"Content-Type: application/json\r\n{auth}Content-Length: ").encode("latin-1")
 
     async def __aenter__(self) -> Client:
         return self
@@ -65,86 +66,94 @@ class Client:
         await self.aclose()
 
     async def aclose(self) -> None:
-        for shard in self._shards:
-            await shard.aclose()
+        await self._pool.aclose()
 
     async def prewarm(self, connections: int) -> int:
-        """Open up to ``connections`` keep-alive connections (concurrent GET /v1/models) so that the
-        first timed requests find them ready. Returns how many answered; failures are not fatal
-        here, they show up, classified, in the timed requests."""
-
-        async def one(shard: httpx.AsyncClient) -> bool:
-            try:
-                r = await shard.get("/v1/models")
-                return r.status_code < 500
-            except httpx.HTTPError:
-                return False
-
-        # requests fill the least busy shard first, so n in flight use shards 0..n-1, ceil(n/SHARDS) each
-        per = -(-max(0, connections) // SHARDS)
-        used = self._shards[:max(0, min(SHARDS, connections))]
-        results = await asyncio.gather(*(one(shard) for shard in used for _ in range(per)))
-        return sum(results)
+        """Open up to ``connections`` keep-alive connections so that the first timed requests find
+        them ready. Returns how many are open; failures are not fatal here, they show up, classified,
+        in the timed requests."""
+        return await self._pool.prewarm(connections)
 
     async def send(self, index: int, prompt: Prompt, max_tokens: int | None, *, intended_ns: int,
                    warmup: bool = False) -> RequestResult:
         """Send one streamed request and time it. Never raises (except on programming errors)."""
-        doc = _api.body(self.api, self.model, prompt, max_tokens, ignore_eos=self.ignore_eos)
-        chunks: list[int] = []
-        usage: list[int | None] = [None, None]  # completion, prompt
-        k = self._busy.index(min(self._busy))
-        self._busy[k] += 1
-        http = self._shards[k]
-        sent = now_ns()
+        body = json.dumps(_api.body(self.api, self.model, prompt, max_tokens, ignore_eos=self.ignore_eos)).encode()
+        stream = _Stream(self.api, now_ns())
 
         def result(error: str | None = None, detail: str | None = None, retry: float | None = None) -> RequestResult:
             if detail and self._key:  # a server may echo the key back in an error body
                 detail = detail.replace(self._key, "***")
-            return RequestResult(index=index, warmup=warmup, intended_ns=intended_ns, sent_ns=sent, done_ns=now_ns(),
-                                 chunk_ns=tuple(chunks), output_tokens=usage[0], prompt_tokens=usage[1],
-                                 error=error, detail=detail, retry_after_s=retry)
+            return RequestResult(index=index, warmup=warmup, intended_ns=intended_ns, sent_ns=stream.sent,
+                                 done_ns=now_ns(), chunk_ns=tuple(stream.chunks), output_tokens=stream.usage[0],
+                                 prompt_tokens=stream.usage[1], error=error, detail=detail, retry_after_s=retry)
 
         try:
             async with asyncio.timeout(self.timeout_s):
-                async with http.stream("POST", self.api.path, json=doc) as resp:
-                    if resp.status_code != 200:
-                        text = (await resp.aread())[:200].decode("utf-8", "replace")
-                        return result(http_error(resp.status_code), text.strip() or resp.reason_phrase,
-                                      retry_after(resp.headers.get("retry-after")))
-                    done = await self._read_stream(resp, chunks, usage)
-            if not done:
+                await self._pool.request(b"%s%d\r\n\r\n%s" % (self._head, len(body), body), stream)
+            if stream.code != 200:
+                text = bytes(stream.error_body[:ERROR_BODY_BYTES]).decode("utf-8", "replace").strip()
+                return result(http_error(stream.code), text or f"HTTP {stream.code}", retry_after(stream.retry))
+            stream.close()
+            if not stream.done:
                 return result(ErrorKind.INCOMPLETE_STREAM, "the stream ended without [DONE]")
-            if not chunks:
+            if not stream.chunks:
                 return result(ErrorKind.NO_OUTPUT, "the stream carried no generated text")
             return result()
         except _ServerEvent as err:
             return result(ErrorKind.SERVER_ERROR_EVENT, str(err))
         except MalformedEvent as err:
             return result(ErrorKind.MALFORMED_SSE, str(err))
-        except (TimeoutError, httpx.TimeoutException):
+        except TimeoutError:
             return result(ErrorKind.TIMEOUT, f"no complete answer within {self.timeout_s:g} s")
-        except httpx.ConnectError as err:
+        except ConnectFailed as err:
+            if isinstance(err.__cause__, TimeoutError):
+                return result(ErrorKind.TIMEOUT, str(err))
             refused = _caused_by(err, ConnectionRefusedError)
             return result(ErrorKind.CONNECTION_REFUSED if refused else ErrorKind.CONNECT_ERROR, _reason(err))
-        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as err:
+        except (ConnectionClosed, ProtocolError) as err:
             return result(ErrorKind.CONNECTION_RESET, _reason(err))
-        except httpx.HTTPError as err:
+        except TransportError as err:
             return result(ErrorKind.CONNECT_ERROR, _reason(err))
         except asyncio.CancelledError:
             # Ctrl-C: the runner cancels requests in flight and keeps this record of them
             return result(ErrorKind.CANCELLED, "stopped by the user")
-        finally:
-            self._busy[k] -= 1
 
-    async def _read_stream(self, resp: httpx.Response, chunks: list[int], usage: list[int | None]) -> bool:
-        decoder, api, done = SSEDecoder(), self.api, False
-        async for raw in resp.aiter_raw():
-            t = now_ns()
-            for data in decoder.feed(raw):
-                done = _event(data, api, t, chunks, usage) or done
-        for data in decoder.close():
-            done = _event(data, api, now_ns(), chunks, usage) or done
-        return done
+
+class _Stream:
+    """The sink of one request: status, SSE events timed on arrival, or an error body."""
+
+    __slots__ = ("api", "sent", "code", "retry", "error_body", "decoder", "chunks", "usage", "done")
+
+    def __init__(self, api: Api, sent: int) -> None:
+        self.api, self.sent, self.code = api, sent, 0
+        self.retry: str | None = None
+        self.error_body = bytearray()
+        self.decoder = SSEDecoder()
+        self.chunks: list[int] = []
+        self.usage: list[int | None] = [None, None]  # completion, prompt
+        self.done = False
+
+    def sending(self, t_ns: int) -> None:
+        self.sent = t_ns
+
+    def status(self, code: int, headers: dict[str, str]) -> None:
+        self.code = code
+        if code != 200:
+            self.retry = headers.get("retry-after")
+
+    def body(self, data: bytes, t_ns: int) -> None:
+        if self.code != 200:
+            if len(self.error_body) < ERROR_BODY_BYTES:
+                self.error_body += data
+            return
+        for event in self.decoder.feed(data):
+            if _event(event, self.api, t_ns, self.chunks, self.usage):
+                self.done = True
+
+    def close(self) -> None:
+        for event in self.decoder.close():
+            if _event(event, self.api, now_ns(), self.chunks, self.usage):
+                self.done = True
 
 
 class _ServerEvent(Exception):

@@ -18,6 +18,9 @@ class SSEDecoder:
         self._data: list[bytes] = []
 
     def feed(self, chunk: bytes) -> list[bytes]:
+        if not self._tail and not self._data and chunk[-2:] == b"\n\n" and chunk.find(b"\n") == len(chunk) - 2 \
+                and chunk[:6] == b"data: ":
+            return [chunk[6:-2]]  # the usual case, one whole event "data: ...\n\n" in one piece
         lines = (self._tail + chunk).split(b"\n") if self._tail else chunk.split(b"\n")
         self._tail = lines.pop()  # an unfinished line, or b"" when the chunk ended with a newline
         out: list[bytes] = []
