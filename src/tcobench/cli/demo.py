@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from tcobench.cli.context import Context, pass_context
@@ -21,12 +23,16 @@ STEPS: list[list[str]] = [
 
 
 @click.command()
+@click.option("-o", "--output", "report", default="out/report.html", show_default=True, type=click.Path(dir_okay=False),
+              help="Where the closing report goes.")
 @pass_context
 @click.pass_context
-def demo(click_ctx: click.Context, ctx: Context) -> None:
-    """Run the main job: the catalog, then what later commands add (compare, audit, report)."""
-    for step in STEPS:
+def demo(click_ctx: click.Context, ctx: Context, report: str) -> None:
+    """Run the main job: the catalog, a prediction, the validation, a cost comparison, the audit, the report."""
+    Path(report).parent.mkdir(parents=True, exist_ok=True)
+    for step in [*STEPS, ["report", "-o", report]]:
         click.secho(f"\n$ tcobench {' '.join(step)}", bold=True)
         sub = cli.make_context("tcobench", list(step), parent=click_ctx.parent, obj=ctx)
         with sub:
             cli.invoke(sub)
+    click.secho(f"\nreport: {Path(report).resolve()}", bold=True)
