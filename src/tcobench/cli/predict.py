@@ -71,15 +71,16 @@ def render(p, explain: bool) -> None:  # type: ignore[no-untyped-def]
     out.print(f"[bold]{p.model}[/bold] on {p.chips} x {p.hardware}: tp={p.tp} pp={p.pp} ep={p.ep}, {p.replicas} replica(s), "
               f"batch {p.batch} per replica, {p.input_len} in / {p.output_len} out, {prec}")
     rows = [
-        ("TTFT", units.human(p.ttft_s, "s"), f"prefill {p.bound_prefill}-bound, MFU {p.mfu_prefill:.0%}"),
-        ("TPOT", units.human(p.tpot_s, "s"), f"decode {p.bound_decode}-bound, MFU {p.mfu_decode:.0%}, MBU {p.mbu_decode:.0%}"),
+        ("TTFT", units.human(p.ttft_s, "s"), f"prefill {p.bound_prefill}-bound, MFU {p.mfu_prefill:.1%}"),
+        ("TPOT", units.human(p.tpot_s, "s"), f"decode {p.bound_decode}-bound, MFU {p.mfu_decode:.1%}, MBU {p.mbu_decode:.1%}"),
         ("E2E", units.human(p.e2e_s, "s"), ""),
         ("interactivity", f"{p.interactivity_tokens_per_s:,.1f} tok/s/user", ""),
         ("output throughput", f"{p.output_tokens_per_s:,.0f} tok/s", f"{p.output_tokens_per_s_per_chip:,.0f} tok/s per chip"),
         ("prefill throughput", f"{p.prefill_tokens_per_s:,.0f} tok/s", ""),
         ("memory per chip", f"{units.human(p.weights_bytes + p.kv_cache_bytes + p.activation_bytes, 'B')} of {units.human(p.capacity_bytes, 'B')}",
          f"weights {units.human(p.weights_bytes, 'B')}, KV {units.human(p.kv_cache_bytes, 'B')}, "
-         f"activations {units.human(p.activation_bytes, 'B')}; {'fits' if p.fits else 'DOES NOT FIT'}"),
+         f"activations {units.human(p.activation_bytes, 'B')}; {'fits' if p.fits else 'DOES NOT FIT'}; "
+         f"largest batch that fits: {p.max_batch}"),
     ]
     out.print(table(None, ["metric", "value", "note"], rows))
     if p.reason:

@@ -21,3 +21,21 @@ def memory_per_chip(s: Shape, B, S_in, S_out, tp, pp, ep, wb, kvb, ab, kv_per_ch
     widest = np.maximum(s.qkv_width, 3.0 * max(s.ffn_width, s.ffn_act_width)) / tp
     act = tokens * (2.0 * s.hidden + widest) * ab + B * s.vocab / tp * 4.0
     return weights, kv, act
+
+
+def max_batch(s: Shape, S_in, S_out, tp, pp, ep, wb, kvb, ab, kv_per_chip, chunk, capacity, limit: int = 1 << 20) -> int:  # type: ignore[no-untyped-def]
+    """The largest batch per replica whose weights, KV cache and activations fit in ``capacity`` bytes
+    per chip (0 when not even one sequence fits). Memory grows with the batch, so bisect."""
+    def fits(b: int) -> bool:
+        w, kv, act = memory_per_chip(s, float(b), S_in, S_out, tp, pp, ep, wb, kvb, ab, kv_per_chip, chunk)
+        return bool(w + kv + act <= capacity)
+
+    if not fits(1):
+        return 0
+    lo, hi = 1, limit
+    if fits(hi):
+        return hi
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if fits(mid) else (lo, mid)
+    return lo

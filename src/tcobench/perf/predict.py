@@ -13,6 +13,7 @@ from tcobench.perf import precision as prec
 from tcobench.perf.chip import Chip
 from tcobench.perf.efficiency import Efficiencies, resolve
 from tcobench.perf.inference import Result, evaluate, reason_text
+from tcobench.perf.memory import max_batch
 from tcobench.perf.roofline import BOUND_NAMES
 from tcobench.perf.transformer import shape
 
@@ -64,6 +65,7 @@ class Prediction:
     activation_bytes: float
     capacity_bytes: float
     fits: bool
+    max_batch: int  # the largest batch per replica that fits in memory at these lengths
     reason: str | None  # why the deployment is infeasible or misses an SLO; None when it is fine
     ops: tuple[OpCost, ...] = field(default=(), repr=False)
     efficiency_sources: dict[str, str] = field(default_factory=dict, repr=False)
@@ -78,7 +80,8 @@ class Prediction:
                 "mbu_decode bound_prefill bound_decode reason").split()
         doc = {k: getattr(self, k) for k in keys}
         doc["memory"] = {"weights_bytes": self.weights_bytes, "kv_cache_bytes": self.kv_cache_bytes,
-                         "activation_bytes": self.activation_bytes, "capacity_bytes": self.capacity_bytes, "fits": self.fits}
+                         "activation_bytes": self.activation_bytes, "capacity_bytes": self.capacity_bytes, "fits": self.fits,
+                         "max_batch": self.max_batch}
         return doc
 
 
@@ -131,10 +134,15 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
         i = 0
     chosen = int(batches[i])
     r = evaluate(s, chip, batch=chosen, detail=explain, **common)
-    return _to_prediction(model, hardware, r, chosen, tp, pp, ep, chips, input_len, output_len, precision, w, k, a, efficiencies)
+    kv_per_chip = s.kv_elems if s.kv_replicated else s.kv_elems / min(tp, s.kv_heads)
+    biggest = max_batch(s, input_len, output_len, tp, pp, ep, prec.BYTES[w], prec.BYTES[k], prec.BYTES[a], kv_per_chip,
+                        chip.prefill_chunk, float(chip.mem_cap) * float(chip.mem_util))
+    return _to_prediction(model, hardware, r, chosen, tp, pp, ep, chips, input_len, output_len, precision, w, k, a, efficiencies,
+                          biggest)
 
 
-def _to_prediction(model, hardware, r: Result, batch, tp, pp, ep, chips, input_len, output_len, precision, w, k, a, eff):  # type: ignore[no-untyped-def]
+def _to_prediction(model, hardware, r: Result, batch, tp, pp, ep, chips, input_len, output_len, precision, w, k, a, eff,  # type: ignore[no-untyped-def]
+                   biggest):
     f = lambda x: float(np.asarray(x).reshape(-1)[0])  # noqa: E731
     ops: list[OpCost] = []
     for phase_name, ph in (("prefill", r.prefill), ("decode", r.decode)):
@@ -151,5 +159,5 @@ def _to_prediction(model, hardware, r: Result, batch, tp, pp, ep, chips, input_l
         mfu_prefill=f(r.mfu_prefill), mfu_decode=f(r.mfu_decode), mbu_decode=f(r.mbu_decode),
         bound_prefill=BOUND_NAMES[int(f(r.bound_prefill))], bound_decode=BOUND_NAMES[int(f(r.bound_decode))],
         weights_bytes=f(r.weights_bytes), kv_cache_bytes=f(r.kv_cache_bytes), activation_bytes=f(r.activation_bytes),
-        capacity_bytes=f(r.capacity_bytes), fits=bool(f(r.fits)), reason=reason_text(int(f(r.code))), ops=tuple(ops),
+        capacity_bytes=f(r.capacity_bytes), fits=bool(f(r.fits)), max_batch=int(biggest), reason=reason_text(int(f(r.code))), ops=tuple(ops),
         efficiency_sources=dict(eff.sources))

@@ -79,7 +79,7 @@ def test_predict_json_keys(cli) -> None:
     keys = ("model hardware chips tp pp ep replicas batch input_len output_len precision ttft_s tpot_s e2e_s output_tokens_per_s "
             "output_tokens_per_s_per_chip prefill_tokens_per_s mfu_prefill mfu_decode mbu_decode bound_prefill bound_decode memory").split()
     assert set(keys) <= set(doc)
-    assert set(doc["memory"]) == {"weights_bytes", "kv_cache_bytes", "activation_bytes", "capacity_bytes", "fits"}
+    assert set(doc["memory"]) == {"weights_bytes", "kv_cache_bytes", "activation_bytes", "capacity_bytes", "fits", "max_batch"}
     assert doc["replicas"] == 4 and doc["memory"]["fits"] is True
 
 
@@ -99,3 +99,14 @@ def test_user_hardware_file_works_in_predict(cli, tmp_path) -> None:
                     '[hardware.hypo.memory]\ncapacity = { value = "256 GB", source = "d" }\nbandwidth = { value = "12 TB/s", source = "d" }\n')
     r = cli("predict", "--model", "llama-2-70b", "--hardware", str(chip), "--json")
     assert r.code == 0, r.err
+
+
+def test_largest_batch_that_fits_is_the_edge_of_fits() -> None:
+    m, hw = CAT.get_model("llama-2-70b"), CAT.get_hardware("h100-sxm")
+    p = predict(m, hw, chips=2, tp=2, batch=1, input_len=1024, output_len=256, precision="fp8", catalog=CAT)
+    assert p.max_batch > 1
+    at = predict(m, hw, chips=2, tp=2, batch=p.max_batch, input_len=1024, output_len=256, precision="fp8", catalog=CAT)
+    over = predict(m, hw, chips=2, tp=2, batch=p.max_batch + 1, input_len=1024, output_len=256, precision="fp8", catalog=CAT)
+    assert at.fits and not over.fits
+    huge = predict(CAT.get_model("llama-3.1-405b"), hw, catalog=CAT)
+    assert huge.max_batch == 0 and not huge.fits
