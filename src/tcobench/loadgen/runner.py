@@ -23,6 +23,7 @@ from tcobench.loadgen.arrivals import Arrival, offsets
 from tcobench.loadgen.client import Client, now_ns
 from tcobench.loadgen.prompts import PromptSource
 from tcobench.loadgen.result import RequestResult
+from tcobench.loadgen.timer import sleep_until
 
 RETRY_AFTER_CAP_S = 60.0  # a closed-loop worker told to wait by 429/503 waits at most this long
 
@@ -147,17 +148,6 @@ async def run_level(client: Client, prompts: PromptSource, load: Load, plan: Pla
     finally:
         watcher.cancel()
     return LevelRun(load, tuple(sorted(results, key=lambda r: r.index)), start, now_ns(), interrupted=stop.is_set())
-
-
-async def sleep_until(target_ns: int, spin_s: float = 0.0015) -> None:
-    """Sleep until ``target_ns`` on the perf_counter clock. The event loop's timer rounds sleeps up
-    to whole milliseconds, so the last ``spin_s`` is spent yielding (``sleep(0)``), which keeps the
-    intended send times to a few tens of microseconds while other tasks still run."""
-    while True:
-        left = (target_ns - now_ns()) / 1e9
-        if left <= 0:
-            return
-        await asyncio.sleep(left - spin_s if left > spin_s else 0)
 
 
 def levels(concurrency: list[int] | None, rates: list[float] | None, arrival: Arrival) -> Iterator[Load]:
