@@ -28,6 +28,7 @@ from tcobench.loadgen.sse import SSEDecoder
 from tcobench.loadgen.transport import ConnectFailed, ConnectionClosed, Pool, ProtocolError, TransportError
 
 now_ns = time.perf_counter_ns
+_parse = _api.parse
 ERROR_BODY_BYTES = 200  # of a non-200 answer's body, kept as the reason
 
 
@@ -147,8 +148,16 @@ class _Stream:
                 self.error_body += data
             return
         for event in self.decoder.feed(data):
-            if _event(event, self.api, t_ns, self.chunks, self.usage):
+            if event == b"[DONE]":
                 self.done = True
+                continue
+            delta = _parse(event, self.api)
+            if delta.text:
+                self.chunks.append(t_ns)
+            elif delta.error is not None:
+                raise _ServerEvent(delta.error)
+            if delta.completion_tokens is not None:
+                self.usage[0], self.usage[1] = delta.completion_tokens, delta.prompt_tokens
 
     def close(self) -> None:
         for event in self.decoder.close():

@@ -95,6 +95,18 @@ class Connection(asyncio.Protocol):
         t = now_ns()  # arrival time of everything in this read
         try:
             if self._state >= _CHUNK_SIZE:  # a streamed response: the hot path
+                if self._state == _CHUNK_SIZE and not self._buf:  # fast path: the read is exactly one chunk
+                    eol = data.find(b"\r\n")
+                    try:
+                        size = int(data[:eol], 16) if 0 < eol < 9 and data[:eol].isalnum() else 0
+                    except ValueError:
+                        size = 0  # the general path below says what is wrong
+                    if size > 0:
+                        start = eol + 2
+                        end = start + size
+                        if end + 2 == len(data) and data[end:] == b"\r\n" and self._sink:
+                            self._sink.body(data[start:end], t)
+                            return
                 if self._buf:
                     data, self._buf = self._buf + data, b""
                 self._chunked(data, t)
@@ -198,10 +210,9 @@ class Connection(asyncio.Protocol):
                 if eol < 0:
                     break
                 size_field = data[pos:eol].split(b";", 1)[0].strip()
-                try:
-                    self._left = int(size_field, 16)
-                except ValueError:
-                    raise ProtocolError(f"bad chunk size {size_field[:20]!r}") from None
+                if not size_field or size_field.lstrip(b"0123456789abcdefABCDEF"):
+                    raise ProtocolError(f"bad chunk size {size_field[:20]!r}")
+                self._left = int(size_field, 16)
                 pos = eol + 2
                 self._state = _CHUNK_DATA if self._left else _TRAILER
             elif state == _CHUNK_DATA:

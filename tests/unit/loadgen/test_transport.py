@@ -95,6 +95,9 @@ def test_garbage_is_a_protocol_error_and_drops_the_connection() -> None:
     first_chunk_end = CHUNKED.index(b"\n\n\r\n") + 4
     _, done, tr = run([CHUNKED[:first_chunk_end] + b"zz\r\n"])
     assert isinstance(done.exception(), ProtocolError) and tr.aborted
+    for bad in (b"zz\r\nab\r\n", b"-2\r\nab\r\n", b"+2\r\nab\r\n", b"\r\nab\r\n"):  # also in a read of its own
+        _, done, tr = run([CHUNKED[:first_chunk_end], bad])
+        assert isinstance(done.exception(), ProtocolError) and tr.aborted, bad
 
 
 def test_one_read_gives_one_timestamp_to_every_event_in_it() -> None:
