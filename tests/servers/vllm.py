@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
-import time
 import urllib.request
 from pathlib import Path
+
+from tests.servers.process import ServerProcess, free_port  # noqa: F401 (free_port: imported from here by tests)
 
 REPO = Path(__file__).resolve().parents[2]
 MODEL_NAME = "tiny-llama"
@@ -21,12 +20,6 @@ def vllm_python() -> Path | None:
     return path if path.exists() else None
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def build_model(python: Path, out: Path) -> Path:
     from tcobench.loadgen.prompts import WORDS
 
@@ -37,15 +30,12 @@ def build_model(python: Path, out: Path) -> Path:
     return out
 
 
-class VllmServer:
-    def __init__(self, python: Path, model_dir: Path, log: Path, *, max_num_seqs: int = 16) -> None:
-        self.python, self.model_dir, self.log, self.max_num_seqs = python, model_dir, log, max_num_seqs
-        self.port = free_port()
-        self.proc: subprocess.Popen[bytes] | None = None
+class VllmServer(ServerProcess):
+    name = "vLLM"
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    def __init__(self, python: Path, model_dir: Path, log: Path, *, max_num_seqs: int = 16) -> None:
+        super().__init__(log)
+        self.python, self.model_dir, self.max_num_seqs = python, model_dir, max_num_seqs
 
     def start(self, timeout_s: float = 300.0) -> VllmServer:
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "VLLM_CPU_KVCACHE_SPACE": "1",
@@ -57,21 +47,8 @@ class VllmServer:
                "--served-model-name", MODEL_NAME, "--load-format", "dummy", "--host", "127.0.0.1",
                "--port", str(self.port), "--max-model-len", "512", "--max-num-seqs", str(self.max_num_seqs),
                "--dtype", "float32", "--enforce-eager"]
-        with open(self.log, "wb") as log:
-            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"vLLM exited with {self.proc.returncode} during start-up:\n{self.tail()}")
-            try:
-                with urllib.request.urlopen(self.url + "/health", timeout=2) as r:
-                    if r.status == 200:
-                        return self
-            except OSError:
-                pass
-            time.sleep(0.5)
-        self.stop()
-        raise RuntimeError(f"vLLM did not answer /health within {timeout_s:.0f} s:\n{self.tail()}")
+        self.launch(cmd, env, timeout_s)
+        return self
 
     def metrics(self) -> dict[str, float]:
         """Prometheus counters from /metrics, summed over labels: {"vllm:generation_tokens_total": ...}."""
@@ -88,19 +65,3 @@ class VllmServer:
             except ValueError:
                 continue
         return out
-
-    def tail(self, n: int = 40) -> str:
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
-        except OSError:
-            return "(no log)"
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        os.killpg(self.proc.pid, signal.SIGTERM)  # our own process group (start_new_session)
-        try:
-            self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(10)
