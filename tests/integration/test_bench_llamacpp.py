@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-
 from tests.servers.llamacpp import MODEL_NAME
 
 pytestmark = pytest.mark.server

@@ -15,7 +15,7 @@ import email.utils
 import json
 import time
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 import tcobench
@@ -35,8 +35,7 @@ ERROR_BODY_BYTES = 200  # of a non-200 answer's body, kept as the reason
 def base_url(url: str) -> str:
     """'http://host:8000/v1/' -> 'http://host:8000'. The API path is added per request."""
     u = url.strip().rstrip("/")
-    if u.endswith("/v1"):
-        u = u[:-3]
+    u = u.removesuffix("/v1")
     if not u.startswith(("http://", "https://")):
         raise InputError(f"--url {url!r} is not an http(s) URL; expected e.g. http://127.0.0.1:8000")
     return u
@@ -60,7 +59,7 @@ class Client:
                       f"User-Agent: tcobench/{tcobench.__version__}\r\nAccept: text/event-stream\r\n"
                       f"Content-Type: application/json\r\n{auth}Content-Length: ").encode("latin-1")
 
-    async def __aenter__(self) -> Client:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
@@ -123,7 +122,7 @@ class Client:
 class _Stream:
     """The sink of one request: status, SSE events timed on arrival, or an error body."""
 
-    __slots__ = ("api", "sent", "code", "retry", "error_body", "decoder", "chunks", "usage", "done")
+    __slots__ = ("api", "chunks", "code", "decoder", "done", "error_body", "retry", "sent", "usage")
 
     def __init__(self, api: Api, sent: int) -> None:
         self.api, self.sent, self.code = api, sent, 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 class SSEDecoder:
     """Feed raw bytes as they arrive; get back the data of every event completed by them."""
 
-    __slots__ = ("_tail", "_data")
+    __slots__ = ("_data", "_tail")
 
     def __init__(self) -> None:
         self._tail = b""

@@ -112,7 +112,7 @@ class Connection(asyncio.Protocol):
                 self._chunked(data, t)
             else:
                 self._feed(data, t)
-        except Exception as err:  # a sink's or the parser's error ends this request and this connection
+        except Exception as err:  # noqa: BLE001 - a sink's or the parser's error ends this request and connection
             self._fail(err)
 
     # -- one request -----------------------------------------------------------------------------
