@@ -5,6 +5,8 @@
     api.py       the request body and the streamed delta of /v1/completions and /v1/chat/completions
     sse.py       one incremental server-sent-events parser
     client.py    one pooled async HTTP client; times one streamed request into a ``RequestResult``
+    transport.py the keep-alive HTTP/1.1 connections under it (chunked framing parsed on arrival)
+    timer.py     microsecond-precise open-loop sleeps (a timerfd) without spinning
     result.py    ``RequestResult`` and the error kinds it is classified into
     runner.py    closed loop (concurrency) and open loop (rate) over one load level
     metrics.py   TTFT, TPOT, ICL, E2E, throughput, goodput over a steady-state window
