@@ -159,22 +159,24 @@ def measured(cmd: list[str]) -> tuple[float, float, str]:
     return float(load[-1]) if load else float("nan"), total, out.stdout
 
 
-def tcobench_run(url: str, rate: float, n: int) -> tuple[float, float, float | None]:
+def tcobench_run(url: str, rate: float, n: int) -> tuple[float, float, float | None, str]:
     load, total, out = measured([sys.executable, "-c", TCOBENCH_SHIM, "bench", "--url", url, "--model", "m",
                                  "--api", "completions", "--rate", str(rate), "--arrival", "constant",
                                  "--num-requests", str(n), "--warmup", "0", "--input-len", "32", "--output-len", "16",
                                  "--no-save", "--json", "--quiet"])
-    return load, total, json.loads(out)["details"][0]["naive_requests_per_s"]
+    d = json.loads(out)["details"][0]
+    own = f" (own lag p50 {d['client_lag_s']['p50'] * 1e3:.3f} p99 {d['client_lag_s']['p99'] * 1e3:.3f} ms)"
+    return load, total, d["naive_requests_per_s"], own
 
 
-def vllm_run(py: Path, tok: Path, url: str, rate: float, n: int) -> tuple[float, float, float | None]:
+def vllm_run(py: Path, tok: Path, url: str, rate: float, n: int) -> tuple[float, float, float | None, str]:
     load, total, out = measured([str(py), "-c", VLLM_SHIM, "--backend", "openai", "--base-url", url,
                                  "--endpoint", "/v1/completions", "--model", "m", "--tokenizer", str(tok),
                                  "--dataset-name", "random", "--random-input-len", "32", "--random-output-len", "16",
                                  "--num-prompts", str(n), "--request-rate", str(rate), "--burstiness", "inf",
                                  "--ignore-eos", "--disable-tqdm"])
     m = re.search(r"Request throughput \(req/s\):\s*([0-9.]+)", out)
-    return load, total, float(m[1]) if m else None
+    return load, total, float(m[1]) if m else None, ""
 
 
 def server_lag(url: str, rate: float, n: int) -> tuple[float, float, int]:
@@ -205,7 +207,7 @@ def client_cost(quick: bool) -> None:
         for rate in rates:
             n = int(rate * seconds)
             for name in names:
-                load, total, achieved = tcobench_run(url, rate, n) if name == "tcobench" else vllm_run(py, tok, url, rate, n)
+                load, total, achieved, own = tcobench_run(url, rate, n) if name == "tcobench" else vllm_run(py, tok, url, rate, n)
                 p50, p99, seen = server_lag(url, rate, n)
                 lag = {"p50": p50, "p99": p99}
                 cpu_ms[name][rate] = load / n * 1e3
@@ -216,7 +218,7 @@ def client_cost(quick: bool) -> None:
                     failed[name, q] = failed[name, q] or not ok
                 print(f"rate {rate:5}/s n={n:<6} {name:8}: {achieved or float('nan'):7.1f} req/s, "
                       f"{load / n * 1e3:6.3f} ms CPU/request in the load phase ({total:5.1f} s CPU for the process),"
-                      f" server-seen lag p50 {lag['p50'] * 1e3:7.3f} ms p99 {lag['p99'] * 1e3:8.3f} ms", flush=True)
+                      f" server-seen lag p50 {lag['p50'] * 1e3:7.3f} ms p99 {lag['p99'] * 1e3:8.3f} ms{own}", flush=True)
         for q in ("p50", "p99"):
             t, v = sustained["tcobench", q], sustained["vllm", q]
             print(f"sustained with lag {q} < {LAG_LIMIT_S * 1e3:g} ms, all answered: tcobench {t:g}/s"
