@@ -15,7 +15,7 @@ already finished is kept.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 
 from tcobench.errors import InputError
@@ -107,8 +107,8 @@ async def run_level(client: Client, prompts: PromptSource, load: Load, plan: Pla
             progress(res)
         return res
 
-    def launch(i: int, intended: int) -> asyncio.Task[RequestResult]:
-        task = asyncio.create_task(one(i, intended))
+    def launch(job: Coroutine[None, None, RequestResult]) -> asyncio.Task[RequestResult]:
+        task = asyncio.create_task(job)
         inflight.add(task)
         task.add_done_callback(inflight.discard)
         return task
@@ -118,18 +118,34 @@ async def run_level(client: Client, prompts: PromptSource, load: Load, plan: Pla
     async def worker() -> None:  # closed loop
         intended = now_ns()
         while more(i := next(counter), now_ns()):
-            res = await launch(i, intended)
+            res = await launch(one(i, intended))
             if res.error is not None and res.retry_after_s:  # honour 429/503 Retry-After, politely capped
                 await asyncio.sleep(min(res.retry_after_s, RETRY_AFTER_CAP_S))
             intended = now_ns()
 
     async def schedule(rate: float) -> None:  # open loop
-        for i, offset in zip(counter, offsets(load.arrival, rate, seed), strict=False):
-            target = start + int(offset * 1e9)
-            if not more(i, target):
+        # Each arrival is a task that sleeps until its time, lines up the next arrival, then sends: the
+        # send happens in the loop iteration right after the timer fires (a scheduler task that launched
+        # a new task per arrival took one iteration more, which showed as client lag under load).
+        arrivals = zip(counter, offsets(load.arrival, rate, seed), strict=False)
+        finished = asyncio.Event()
+
+        def next_arrival() -> None:
+            for i, offset in arrivals:
+                target = start + int(offset * 1e9)
+                if more(i, target):
+                    launch(timed(i, target))
+                    return
                 break
+            finished.set()
+
+        async def timed(i: int, target: int) -> RequestResult:
             await sleep_until(target)
-            launch(i, target)
+            next_arrival()
+            return await one(i, target)
+
+        next_arrival()
+        await finished.wait()
         while inflight:
             await asyncio.gather(*list(inflight), return_exceptions=True)
 
