@@ -18,19 +18,23 @@ def test_concurrency_sweep_counts_from_usage_batching_visible_and_agrees_with_vl
         vllm_server: object, bench_cli: Callable[..., object]) -> None:
     before = vllm_server.metrics()  # type: ignore[attr-defined]
     r = bench_cli("--url", vllm_server.url, "--model", MODEL_NAME, "--api", "completions",  # type: ignore[attr-defined]
-                  "--concurrency", "1,8", "--num-requests", "16", "--input-len", "32", "--output-len", "32",
+                  "--concurrency", "1,8", "--num-requests", "24", "--input-len", "32", "--output-len", "64",
                   "--warmup", "0", "--price-hour", "$1/h", "--json", "--quiet")
     after = vllm_server.metrics()  # type: ignore[attr-defined]
     assert r.exit_code == 0, r.stderr  # type: ignore[attr-defined]
     levels, details = r.json["levels"], r.json["details"]  # type: ignore[attr-defined]
     for lv in levels:
-        assert (lv["requests_ok"], lv["requests_failed"]) == (16, 0)
+        assert (lv["requests_ok"], lv["requests_failed"]) == (24, 0)
         assert lv["token_count_source"] == "usage"
-        assert lv["output_tokens"] == 16 * 32  # ignore_eos + min_tokens pinned the length
+        assert lv["output_tokens"] == 24 * 64  # ignore_eos + min_tokens pinned the length
         assert lv["ttft_s"]["p50"] > 0 and lv["e2e_s"]["p50"] >= lv["ttft_s"]["p50"]
         assert lv["usd_per_1m_output_tokens"] > 0
-    # continuous batching: eight streams at once deliver clearly more tokens/s than one
-    assert levels[1]["output_tokens_per_s"] > 1.5 * levels[0]["output_tokens_per_s"]
+    # continuous batching: eight streams at once deliver clearly more tokens/s than one. Judged on the
+    # whole level (first send -> last finish): with 3 rounds of 8 streams the steady-state window is a
+    # fraction of a second on 2 shared cores, too short to compare reliably.
+    naive = [d["naive_output_tokens_per_s"] for d in details]
+    print("naive output tokens/s at c=1, c=8:", naive)
+    assert naive[1] > 1.5 * naive[0], naive
 
     def delta(name: str) -> float:
         return after.get(name, 0.0) - before.get(name, 0.0)
@@ -38,7 +42,7 @@ def test_concurrency_sweep_counts_from_usage_batching_visible_and_agrees_with_vl
     # what the client counted is what the server says it did
     assert delta("vllm:generation_tokens_total") == sum(lv["output_tokens"] for lv in levels)
     assert delta("vllm:prompt_tokens_total") == sum(d["input_tokens"] for d in details)
-    assert delta("vllm:request_success_total") == 32
+    assert delta("vllm:request_success_total") == 48
 
 
 def test_chat_open_loop_against_vllm(vllm_server: object, bench_cli: Callable[..., object]) -> None:
