@@ -9,7 +9,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from tcobench.loadgen.api import Api
-from tcobench.loadgen.arrivals import Arrival
 from tcobench.loadgen.client import Client
 from tcobench.loadgen.metrics import LevelMetrics, Slo, compute
 from tcobench.loadgen.prompts import PromptSource
