@@ -16,33 +16,49 @@ pytestmark = pytest.mark.server
 
 def test_concurrency_sweep_counts_from_usage_batching_visible_and_agrees_with_vllm_metrics(
         vllm_server: object, bench_cli: Callable[..., object]) -> None:
-    before = vllm_server.metrics()  # type: ignore[attr-defined]
-    r = bench_cli("--url", vllm_server.url, "--model", MODEL_NAME, "--api", "completions",  # type: ignore[attr-defined]
-                  "--concurrency", "1,8", "--num-requests", "24", "--input-len", "32", "--output-len", "64",
-                  "--warmup", "0", "--price-hour", "$1/h", "--json", "--quiet")
-    after = vllm_server.metrics()  # type: ignore[attr-defined]
-    assert r.exit_code == 0, r.stderr  # type: ignore[attr-defined]
-    levels, details = r.json["levels"], r.json["details"]  # type: ignore[attr-defined]
+    # vLLM's CPU build, right after a run of one-at-a-time requests, was seen to keep serving the next
+    # concurrent requests one at a time (1.5 engine tokens per step at c=8, for urllib threads as well as
+    # for tcobench) until a burst of concurrent work; so prime it with one unmeasured c=8 run, measure
+    # c=8, then c=1.
+    bench_cli("--url", vllm_server.url, "--model", MODEL_NAME, "--api", "completions", "--concurrency", "8",  # type: ignore[attr-defined]
+              "--num-requests", "16", "--input-len", "32", "--output-len", "64", "--warmup", "0", "--json", "--quiet",
+              "--no-save")
+    levels, details, steps = [], [], []
+    for concurrency in ("8", "1"):  # one level per call, so vLLM's counters can be read between levels
+        before = vllm_server.metrics()  # type: ignore[attr-defined]
+        r = bench_cli("--url", vllm_server.url, "--model", MODEL_NAME, "--api", "completions",  # type: ignore[attr-defined]
+                      "--concurrency", concurrency, "--num-requests", "24", "--input-len", "32", "--output-len", "64",
+                      "--warmup", "0", "--price-hour", "$1/h", "--json", "--quiet")
+        after = vllm_server.metrics()  # type: ignore[attr-defined]
+        assert r.exit_code == 0, r.stderr  # type: ignore[attr-defined]
+        level, detail = r.json["levels"][0], r.json["details"][0]  # type: ignore[attr-defined]
+
+        def delta(name: str) -> float:
+            return after.get(name, 0.0) - before.get(name, 0.0)
+
+        # what the client counted is what the server says it did
+        assert delta("vllm:generation_tokens_total") == level["output_tokens"]
+        assert delta("vllm:prompt_tokens_total") == detail["input_tokens"]
+        assert delta("vllm:request_success_total") == 24
+        # tokens the engine processed per step (prompt and generated), from its own histogram
+        steps.append(delta("vllm:iteration_tokens_total_sum") / delta("vllm:iteration_tokens_total_count"))
+        levels.append(level)
+        details.append(detail)
     for lv in levels:
         assert (lv["requests_ok"], lv["requests_failed"]) == (24, 0)
         assert lv["token_count_source"] == "usage"
         assert lv["output_tokens"] == 24 * 64  # ignore_eos + min_tokens pinned the length
         assert lv["ttft_s"]["p50"] > 0 and lv["e2e_s"]["p50"] >= lv["ttft_s"]["p50"]
         assert lv["usd_per_1m_output_tokens"] > 0
-    # continuous batching: eight streams at once deliver clearly more tokens/s than one. Judged on the
-    # whole level (first send -> last finish): with 3 rounds of 8 streams the steady-state window is a
-    # fraction of a second on 2 shared cores, too short to compare reliably.
+    levels, details, steps = levels[::-1], details[::-1], steps[::-1]  # c=1 first from here on
     naive = [d["naive_output_tokens_per_s"] for d in details]
-    print("naive output tokens/s at c=1, c=8:", naive)
+    print("engine tokens per step at c=1, c=8:", steps, "; output tokens/s (first send -> last finish):", naive)
+    # continuous batching, seen by the engine itself: at 8 concurrent streams each step carries several
+    # sequences (c=1: ~1.5 tokens a step, prompt steps included). This does not depend on how the 2 shared
+    # cores happen to be scheduled, which the tokens/s comparison below does.
+    assert steps[1] > 2 * steps[0], steps
+    # and so more tokens/s (3.9x to 5.2x in four runs on the 2-core development machine)
     assert naive[1] > 1.5 * naive[0], naive
-
-    def delta(name: str) -> float:
-        return after.get(name, 0.0) - before.get(name, 0.0)
-
-    # what the client counted is what the server says it did
-    assert delta("vllm:generation_tokens_total") == sum(lv["output_tokens"] for lv in levels)
-    assert delta("vllm:prompt_tokens_total") == sum(d["input_tokens"] for d in details)
-    assert delta("vllm:request_success_total") == 48
 
 
 def test_chat_open_loop_against_vllm(vllm_server: object, bench_cli: Callable[..., object]) -> None:

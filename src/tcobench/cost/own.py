@@ -30,9 +30,11 @@ def capital_recovery_factor(rate: ArrayLike, years: ArrayLike) -> Array:
     """Annual payment per dollar borrowed at ``rate`` (per year) over ``years`` years."""
     r = np.asarray(rate, dtype=np.float64)
     n = np.asarray(years, dtype=np.float64)
+    x = n * np.log1p(r)
     with np.errstate(divide="ignore", invalid="ignore"):
-        annuity = r / -np.expm1(-n * np.log1p(r))
-    return np.where(r > 0, annuity, 1.0 / n)  # type: ignore[no-any-return]
+        annuity = r / -np.expm1(-x)
+    # for a vanishing rate the quotient is 0/0 in floating point; use its series 1/n + r (n + 1) / (2 n)
+    return np.where(x > 1e-9, annuity, 1.0 / n + r * (n + 1.0) / (2.0 * n))  # type: ignore[no-any-return]
 
 
 def own_usd_per_s(price_usd: ArrayLike, watts: ArrayLike, *, amortisation_s: ArrayLike, cost_of_capital: ArrayLike,

@@ -108,3 +108,11 @@ def test_missing_price_names_the_remedy() -> None:
 
 def test_span_of_point_is_flat() -> None:
     assert Span.point(3.0).as_tuple() == (3.0, 3.0, 3.0)
+
+
+@pytest.mark.parametrize("rate", [0.0, 5e-324, 1e-300, 1e-12, 1e-6])
+def test_capital_recovery_factor_is_finite_for_vanishing_rates(rate: float) -> None:
+    from tcobench.cost.own import capital_recovery_factor
+
+    # found by hypothesis: a subnormal rate made r / (1 - (1 + r)^-n) a 0/0 NaN
+    assert float(capital_recovery_factor(rate, 4.0)) == pytest.approx(0.25 + rate * 5 / 8, rel=1e-9)  # 1/n + r(n+1)/(2n)
