@@ -16,19 +16,28 @@ pytestmark = pytest.mark.server
 
 def test_concurrency_sweep_counts_from_usage_batching_visible_and_agrees_with_vllm_metrics(
         vllm_server: object, bench_cli: Callable[..., object]) -> None:
-    # vLLM's CPU build, right after a run of one-at-a-time requests, was seen to keep serving the next
-    # concurrent requests one at a time (1.5 engine tokens per step at c=8, for urllib threads as well as
-    # for tcobench) until a burst of concurrent work; so prime it with one unmeasured c=8 run, measure
-    # c=8, then c=1.
-    bench_cli("--url", vllm_server.url, "--model", MODEL_NAME, "--api", "completions", "--concurrency", "8",  # type: ignore[attr-defined]
-              "--num-requests", "16", "--input-len", "32", "--output-len", "64", "--warmup", "0", "--json", "--quiet",
-              "--no-save")
+    # vLLM's CPU build on 2 shared cores sometimes serves concurrent requests one at a time (1.5 engine
+    # tokens per step at c=8, for urllib threads as well as for tcobench: docs/bench.md) until a burst of
+    # concurrent work; that is the server's state, not the client's. So prime it with unmeasured c=8 runs
+    # until its own histogram shows batched steps (at most 4 tries; if it never batches, the test fails
+    # below), then measure c=8 and c=1.
+    for _ in range(4):
+        before = vllm_server.metrics()  # type: ignore[attr-defined]
+        bench_cli("--url", vllm_server.url, "--model", MODEL_NAME, "--api", "completions", "--concurrency", "8",  # type: ignore[attr-defined]
+                  "--num-requests", "16", "--input-len", "32", "--output-len", "64", "--warmup", "0", "--json", "--quiet",
+                  "--no-save")
+        after = vllm_server.metrics()  # type: ignore[attr-defined]
+        primed = ((after["vllm:iteration_tokens_total_sum"] - before.get("vllm:iteration_tokens_total_sum", 0.0))
+                  / (after["vllm:iteration_tokens_total_count"] - before.get("vllm:iteration_tokens_total_count", 0.0)))
+        if primed > 4:
+            break
     levels, details, steps = [], [], []
+    requests = {"8": 48, "1": 24}  # six rounds at c=8, so its first round's start-up weighs little
     for concurrency in ("8", "1"):  # one level per call, so vLLM's counters can be read between levels
         before = vllm_server.metrics()  # type: ignore[attr-defined]
         r = bench_cli("--url", vllm_server.url, "--model", MODEL_NAME, "--api", "completions",  # type: ignore[attr-defined]
-                      "--concurrency", concurrency, "--num-requests", "24", "--input-len", "32", "--output-len", "64",
-                      "--warmup", "0", "--price-hour", "$1/h", "--json", "--quiet")
+                      "--concurrency", concurrency, "--num-requests", str(requests[concurrency]), "--input-len", "32",
+                      "--output-len", "64", "--warmup", "0", "--price-hour", "$1/h", "--json", "--quiet")
         after = vllm_server.metrics()  # type: ignore[attr-defined]
         assert r.exit_code == 0, r.stderr  # type: ignore[attr-defined]
         level, detail = r.json["levels"][0], r.json["details"][0]  # type: ignore[attr-defined]
@@ -39,26 +48,26 @@ def test_concurrency_sweep_counts_from_usage_batching_visible_and_agrees_with_vl
         # what the client counted is what the server says it did
         assert delta("vllm:generation_tokens_total") == level["output_tokens"]
         assert delta("vllm:prompt_tokens_total") == detail["input_tokens"]
-        assert delta("vllm:request_success_total") == 24
+        assert delta("vllm:request_success_total") == requests[concurrency]
         # tokens the engine processed per step (prompt and generated), from its own histogram
         steps.append(delta("vllm:iteration_tokens_total_sum") / delta("vllm:iteration_tokens_total_count"))
         levels.append(level)
         details.append(detail)
-    for lv in levels:
-        assert (lv["requests_ok"], lv["requests_failed"]) == (24, 0)
+    for lv, n in zip(levels, (48, 24), strict=True):  # measured c=8 first
+        assert (lv["requests_ok"], lv["requests_failed"]) == (n, 0)
         assert lv["token_count_source"] == "usage"
-        assert lv["output_tokens"] == 24 * 64  # ignore_eos + min_tokens pinned the length
+        assert lv["output_tokens"] == n * 64  # ignore_eos + min_tokens pinned the length
         assert lv["ttft_s"]["p50"] > 0 and lv["e2e_s"]["p50"] >= lv["ttft_s"]["p50"]
         assert lv["usd_per_1m_output_tokens"] > 0
     levels, details, steps = levels[::-1], details[::-1], steps[::-1]  # c=1 first from here on
     naive = [d["naive_output_tokens_per_s"] for d in details]
     print("engine tokens per step at c=1, c=8:", steps, "; output tokens/s (first send -> last finish):", naive)
-    # continuous batching, seen by the engine itself: at 8 concurrent streams each step carries several
-    # sequences (c=1: ~1.5 tokens a step, prompt steps included). This does not depend on how the 2 shared
-    # cores happen to be scheduled, which the tokens/s comparison below does.
-    assert steps[1] > 2 * steps[0], steps
-    # and so more tokens/s (3.9x to 5.2x in four runs on the 2-core development machine)
-    assert naive[1] > 1.5 * naive[0], naive
+    # continuous batching, seen by the engine itself: at 8 concurrent streams steps carry several sequences
+    # (c=1: 1.5 tokens a step, prompt steps included; c=8 measured 3.8 to 11.8 in seven runs: the low end
+    # when the server slips back into one-at-a-time for part of the level)
+    assert steps[1] > 1.3 * steps[0], steps
+    # and so more tokens/s (2.3x to 5.9x in the same seven runs on the 2-core development machine)
+    assert naive[1] > 1.2 * naive[0], naive
 
 
 def test_chat_open_loop_against_vllm(vllm_server: object, bench_cli: Callable[..., object]) -> None:
