@@ -8,30 +8,20 @@ in flight. One thread: more than one on 2 shared cores was slower (../shared/not
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
-from tests.servers.process import ServerProcess
+from tests.servers.process import ServerProcess, build_with, venv_python
 
-REPO = Path(__file__).resolve().parents[2]
 MODEL_NAME = "tiny-llama"
 
 
 def llamacpp_python() -> Path | None:
     """``$TCOBENCH_LLAMACPP_PYTHON``, else ``<repo>/.venv-llamacpp/bin/python`` (scripts/setup-llamacpp.sh)."""
-    env = os.environ.get("TCOBENCH_LLAMACPP_PYTHON")
-    path = Path(env) if env else REPO / ".venv-llamacpp" / "bin" / "python"
-    return path if path.exists() else None
+    return venv_python("TCOBENCH_LLAMACPP_PYTHON", ".venv-llamacpp")
 
 
 def build_gguf(python: Path, out: Path) -> Path:
-    from tcobench.loadgen.prompts import WORDS
-
-    words = out.parent / "words.txt"
-    words.write_text("\n".join(WORDS))
-    subprocess.run([str(python), str(Path(__file__).with_name("tiny_gguf.py")), str(out), str(words)],
-                   check=True, capture_output=True, timeout=120)
-    return out
+    return build_with(python, "tiny_gguf.py", out, 120)
 
 
 class LlamaCppServer(ServerProcess):

@@ -64,3 +64,22 @@ class ServerProcess:
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(10)
+
+
+def venv_python(env_var: str, venv: str) -> Path | None:
+    """``$<env_var>``, else ``<repo>/<venv>/bin/python`` (made by the matching scripts/setup-*.sh); None if absent."""
+    env = os.environ.get(env_var)
+    path = Path(env) if env else Path(__file__).resolve().parents[2] / venv / "bin" / "python"
+    return path if path.exists() else None
+
+
+def build_with(python: Path, script: str, out: Path, timeout_s: float) -> Path:
+    """Run tests/servers/<script> in the server's own Python to write a tiny model at ``out``, using the
+    prompt vocabulary tcobench's random prompts draw from."""
+    from tcobench.loadgen.prompts import WORDS
+
+    words = out.parent / "words.txt"
+    words.write_text("\n".join(WORDS))
+    subprocess.run([str(python), str(Path(__file__).with_name(script)), str(out), str(words)],
+                   check=True, capture_output=True, timeout=timeout_s)
+    return out

@@ -3,31 +3,21 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import urllib.request
 from pathlib import Path
 
-from tests.servers.process import ServerProcess, free_port  # noqa: F401 (free_port: imported from here by tests)
+from tests.servers.process import ServerProcess, build_with, venv_python, free_port  # noqa: F401 (free_port: imported from here by tests)
 
-REPO = Path(__file__).resolve().parents[2]
 MODEL_NAME = "tiny-llama"
 
 
 def vllm_python() -> Path | None:
     """``$TCOBENCH_VLLM_PYTHON``, else ``<repo>/.venv-vllm/bin/python`` (made by scripts/setup-vllm.sh)."""
-    env = os.environ.get("TCOBENCH_VLLM_PYTHON")
-    path = Path(env) if env else REPO / ".venv-vllm" / "bin" / "python"
-    return path if path.exists() else None
+    return venv_python("TCOBENCH_VLLM_PYTHON", ".venv-vllm")
 
 
 def build_model(python: Path, out: Path) -> Path:
-    from tcobench.loadgen.prompts import WORDS
-
-    words = out.parent / "words.txt"
-    words.write_text("\n".join(WORDS))
-    subprocess.run([str(python), str(Path(__file__).with_name("tiny_model.py")), str(out), str(words)],
-                   check=True, capture_output=True, timeout=300)
-    return out
+    return build_with(python, "tiny_model.py", out, 300)
 
 
 class VllmServer(ServerProcess):
