@@ -21,14 +21,14 @@ MODELS = ["llama-2-7b", "llama-2-70b", "mixtral-8x7b", "deepseek-v3", "gpt-3-175
 
 @settings(max_examples=60, deadline=None)
 @given(model=st.sampled_from(MODELS), batch=st.integers(1, 512), s_in=st.integers(1, 8192), s_out=st.integers(1, 4096),
-       tp=st.sampled_from([1, 2, 4, 8]), ep=st.sampled_from([1, 2, 4, 8]))
-def test_vectorised_equals_scalar_reference(model: str, batch: int, s_in: int, s_out: int, tp: int, ep: int) -> None:
+       tp=st.sampled_from([1, 2, 4, 8]), ep=st.sampled_from([1, 2, 4, 8]), per_q=st.booleans())
+def test_vectorised_equals_scalar_reference(model: str, batch: int, s_in: int, s_out: int, tp: int, ep: int, per_q: bool) -> None:
     m = CAT.get_model(model)
     if ep > 1 and m.moe is None:
         ep = 1
     s = shape(m)
-    r = evaluate(s, CHIP, batch=batch, input_len=s_in, output_len=s_out, tp=tp, ep=ep)
-    ttft, tpot, tput = ttft_tpot_throughput(s, C, batch, s_in, s_out, tp, ep, 2.0, 2.0, 2.0)
+    r = evaluate(s, CHIP, batch=batch, input_len=s_in, output_len=s_out, tp=tp, ep=ep, kv_per_query_head=per_q)
+    ttft, tpot, tput = ttft_tpot_throughput(s, C, batch, s_in, s_out, tp, ep, 2.0, 2.0, 2.0, per_q)
     assert float(r.ttft_s) == pytest.approx(ttft, rel=1e-9)
     assert float(r.tpot_s) == pytest.approx(tpot, rel=1e-9)
     assert float(r.output_tokens_per_s) == pytest.approx(tput, rel=1e-9)
@@ -80,3 +80,16 @@ def test_per_chip_throughput_does_not_rise_with_tp_unless_memory_bound(batch: in
     for i in range(len(tps) - 1):
         rises = per_chip[i + 1] > per_chip[i] * (1 + 1e-9)
         assert not rises or r.bound_decode[i] == 1  # only a memory-bound replica gains from spreading weights
+
+
+@settings(max_examples=40, deadline=None)
+@given(model=st.sampled_from(MODELS), batch=st.integers(1, 512), ctx=st.integers(1, 8192), tp=st.sampled_from([1, 2, 4, 8]))
+def test_reading_kv_per_query_head_is_never_faster_and_costs_only_decode(model: str, batch: int, ctx: int, tp: int) -> None:
+    s = shape(CAT.get_model(model))
+    kw = dict(batch=batch, input_len=ctx, output_len=64, tp=tp)
+    shared, per_q = evaluate(s, CHIP, **kw), evaluate(s, CHIP, kv_per_query_head=True, **kw)
+    assert float(per_q.tpot_s) >= float(shared.tpot_s)
+    assert float(per_q.ttft_s) == float(shared.ttft_s)  # the prefill kernel is not the decode kernel
+    assert float(per_q.kv_cache_bytes) == float(shared.kv_cache_bytes)  # the cache is stored once either way
+    if s.heads == s.kv_heads and tp <= s.kv_heads:  # multi-head attention: nothing to share, nothing changes
+        assert float(per_q.tpot_s) == float(shared.tpot_s)

@@ -2,7 +2,7 @@
 
 Files: the package's ``data/`` folder, then every file or folder named in ``TCOBENCH_CATALOG``
 (separated by ``os.pathsep``) or passed as ``extra``. A file holds any mix of ``[hardware.<id>]``,
-``[system.<id>]``, ``[model.<id>]``, ``[cost.<id>]`` (a cost basis), ``[workload.<id>]`` and
+``[system.<id>]``, ``[model.<id>]``, ``[cost.<id>]`` (a cost basis), ``[workload.<id>]``, ``[runtime.<id>]`` and
 ``[source.<id>]`` tables. Every problem is reported with the
 file, the key path, the bad value and what was expected.
 """
@@ -19,14 +19,14 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from tcobench.catalog.schema import ID, CostBasis, Efficiency, Hardware, Model, Source, System, Workload
+from tcobench.catalog.schema import ID, CostBasis, Efficiency, Hardware, Model, Runtime, Source, System, Workload
 from tcobench.errors import CatalogError, UnknownIdError, close_matches
 
 ENV_VAR = "TCOBENCH_CATALOG"
 KINDS: dict[str, type[BaseModel]] = {"hardware": Hardware, "system": System, "model": Model, "source": Source,
-                                     "efficiency": Efficiency, "cost": CostBasis, "workload": Workload}
+                                     "efficiency": Efficiency, "cost": CostBasis, "workload": Workload, "runtime": Runtime}
 PLURAL = {"hardware": "hardware", "system": "systems", "model": "models", "source": "sources",
-          "cost": "cost bases", "workload": "workloads"}
+          "cost": "cost bases", "workload": "workloads", "runtime": "runtimes"}
 R = TypeVar("R", bound=BaseModel)
 
 
@@ -40,6 +40,7 @@ class Catalog:
     costs: Mapping[str, CostBasis] = field(default_factory=dict)
     workloads: Mapping[str, Workload] = field(default_factory=dict)
     efficiency: Mapping[str, Efficiency] = field(default_factory=dict)
+    runtimes: Mapping[str, Runtime] = field(default_factory=dict)
 
     def get_hardware(self, name: str, where: str = "") -> Hardware:
         return _lookup(self.hardware, "hardware", name, where)
@@ -58,6 +59,9 @@ class Catalog:
 
     def get_workload(self, name: str, where: str = "") -> Workload:
         return _lookup(self.workloads, "workload", name, where)
+
+    def get_runtime(self, name: str, where: str = "") -> Runtime:
+        return _lookup(self.runtimes, "runtime", name, where)
 
     def model(self, ref: str, where: str = "") -> Model:
         """A model by id, by a catalog file that defines one, or by a Hugging Face config.json path."""
@@ -159,7 +163,7 @@ def _build(files: list[Path], collect: bool = False) -> Any:
     _check_references(tables, problems)
     cat = Catalog(hardware=tables["hardware"], systems=tables["system"], models=tables["model"],
                   sources=tables["source"], files=tuple(map(str, files)), efficiency=tables["efficiency"],
-                  costs=tables["cost"], workloads=tables["workload"])
+                  costs=tables["cost"], workloads=tables["workload"], runtimes=tables["runtime"])
     if collect:
         return cat, problems
     if problems:
@@ -240,10 +244,10 @@ def _fields_at(cls: type[BaseModel], loc: list[str]) -> list[str]:
 
 def _check_references(tables: dict[str, dict[str, Any]], problems: list[str]) -> None:
     sources = tables["source"]
-    for kind in ("hardware", "system", "model", "efficiency", "cost", "workload"):
+    for kind in ("hardware", "system", "model", "efficiency", "cost", "workload", "runtime"):
         for rid, rec in tables[kind].items():
             refs = {path: fig.source for path, fig in rec.figures().items()} if hasattr(rec, "figures") else {}
-            if kind == "workload":
+            if kind in ("workload", "runtime"):
                 refs["source"] = rec.source
             if kind == "model":
                 refs["source"] = rec.source

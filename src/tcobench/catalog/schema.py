@@ -1,7 +1,7 @@
-"""Validated, frozen catalog records: Source, Hardware, System, Model, CostBasis, Workload.
+"""Validated, frozen catalog records: Source, Hardware, System, Model, CostBasis, Workload, Runtime.
 
 The catalog data files are TOML; each ``[hardware.<id>]``, ``[system.<id>]``, ``[model.<id>]``,
-``[cost.<id>]``, ``[workload.<id>]`` and ``[source.<id>]`` table is validated into one of these records. Numbers are Figures in SI units
+``[cost.<id>]``, ``[workload.<id>]``, ``[runtime.<id>]`` and ``[source.<id>]`` table is validated into one of these records. Numbers are Figures in SI units
 (see ``figures.py``); unknown figures are ``None``. Unknown keys are errors (typos never pass).
 """
 
@@ -101,6 +101,24 @@ class Efficiency(Record):
 
     def figures(self) -> dict[str, Figure]:
         return dict(_walk(self, ""))
+
+
+class Runtime(Record):
+    """A serving stack's kernel traits that change operator costs, independent of the chip.
+
+    ``decode_attention``: how the decode-step attention kernel reads a grouped-query (GQA/MQA) KV cache.
+    ``per-kv-head``: the query heads sharing a KV head are processed together, so each KV head's cache is
+    read once per step (FlashDecoding-style and TensorRT-LLM's XQA kernels). ``per-query-head``: one thread
+    block per query head, each reading its KV head's cache itself, so the cache is read once per query head
+    (TensorRT-LLM's masked multi-head attention kernel before XQA). Multi-head models read the same either way.
+    """
+
+    id: str = ""
+    name: str
+    decode_attention: Literal["per-kv-head", "per-query-head"]
+    source: str  # a [source.<id>] that shows the kernel's behaviour
+    note: str | None = None
+    origin: str = ""
 
 
 class Hardware(Record):

@@ -8,6 +8,7 @@ import click
 
 from tcobench import units
 from tcobench.catalog import Catalog, Hardware, Model, System
+from tcobench.catalog.schema import Runtime
 from tcobench.catalog.loader import lint as lint_files
 from tcobench.catalog.loader import builtin_dir, user_paths
 from tcobench.catalog.params import count_params
@@ -16,7 +17,7 @@ from tcobench.cli.render import console, print_json, table
 from tcobench.errors import CatalogError
 from tcobench.records import Figure
 
-KINDS = ("hardware", "systems", "models")
+KINDS = ("hardware", "systems", "models", "runtimes")
 
 
 @click.group()
@@ -29,7 +30,7 @@ def catalog() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_context
 def list_(ctx: Context, kind: str | None, as_json: bool) -> None:
-    """List catalog entries (all kinds, or one of hardware|systems|models)."""
+    """List catalog entries (all kinds, or one of hardware|systems|models|runtimes)."""
     cat = ctx.catalog
     kinds = (kind,) if kind else KINDS
     rows = {k: [_summary(r, cat) for r in _records(cat, k)] for k in kinds}
@@ -46,7 +47,7 @@ def list_(ctx: Context, kind: str | None, as_json: bool) -> None:
 
 
 def _records(cat: Catalog, kind: str) -> list[Any]:
-    table_ = {"hardware": cat.hardware, "systems": cat.systems, "models": cat.models}[kind]
+    table_ = {"hardware": cat.hardware, "systems": cat.systems, "models": cat.models, "runtimes": cat.runtimes}[kind]
     return [table_[k] for k in sorted(table_)]
 
 
@@ -54,7 +55,9 @@ def _cell(v: Any) -> str:
     return "" if v is None else str(v)
 
 
-def _summary(r: Hardware | System | Model, cat: Catalog) -> dict[str, Any]:
+def _summary(r: Hardware | System | Model | Runtime, cat: Catalog) -> dict[str, Any]:
+    if isinstance(r, Runtime):
+        return {"id": r.id, "name": r.name, "decode_attention": r.decode_attention, "source": r.source}
     if isinstance(r, Hardware):
         bf16 = r.peak("bf16")
         return {"id": r.id, "name": r.name, "vendor": r.vendor, "kind": r.kind,

@@ -40,6 +40,7 @@ def parse_batch(value: str) -> int | str:
 @click.option("--activations", type=PRECISIONS, help="Activation precision (sets the peak used) [default: --precision].")
 @click.option("--slo-ttft", type=DURATION, help="With --batch auto: largest TTFT allowed, e.g. 500ms.")
 @click.option("--slo-tpot", type=DURATION, help="With --batch auto: largest TPOT allowed, e.g. 50ms.")
+@click.option("--runtime", help="Serving stack from the catalog (how its kernels read the KV cache) [default: default].")
 @click.option("--explain", is_flag=True, help="Print the per-operator breakdown (time, FLOPs, bytes, bound).")
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--save", is_flag=True, help="Save the prediction to the results store.")
@@ -69,7 +70,8 @@ def render(p, explain: bool) -> None:  # type: ignore[no-untyped-def]
     out = console()
     prec = p.precision if p.weights == p.kv == p.activations == p.precision else f"weights {p.weights}, kv {p.kv}, activations {p.activations}"
     out.print(f"[bold]{p.model}[/bold] on {p.chips} x {p.hardware}: tp={p.tp} pp={p.pp} ep={p.ep}, {p.replicas} replica(s), "
-              f"batch {p.batch} per replica, {p.input_len} in / {p.output_len} out, {prec}")
+              f"batch {p.batch} per replica, {p.input_len} in / {p.output_len} out, {prec}"
+              + (f", runtime {p.runtime}" if p.runtime != "default" else ""))
     rows = [
         ("TTFT", units.human(p.ttft_s, "s"), f"prefill {p.bound_prefill}-bound, MFU {p.mfu_prefill:.1%}"),
         ("TPOT", units.human(p.tpot_s, "s"), f"decode {p.bound_decode}-bound, MFU {p.mfu_decode:.1%}, MBU {p.mbu_decode:.1%}"),

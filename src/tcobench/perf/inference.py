@@ -76,22 +76,26 @@ class Result:
         return self.code == 0
 
 
-def _layer_ops(ph: Phase, s: Shape, tokens, groups, pairs, kv_read, lm_tokens, tp, ep, wb, kvb, ab, kv_per_chip, write_kv):  # type: ignore[no-untyped-def]
+def _layer_ops(ph: Phase, s: Shape, tokens, groups, pairs, kv_read, lm_tokens, tp, ep, wb, kvb, ab, kv_per_chip, write_kv,  # type: ignore[no-untyped-def]
+              kv_read_elems=None):
     """Add one forward pass over every layer (per chip) to ``ph``.
 
     tokens: tokens per attention group in this pass; groups: attention groups working at once (their
     tokens meet in the routed experts); pairs: (query, context) pairs per group for attention;
     kv_read: token positions whose K/V are read (FlashAttention-style: each once per pass, so the
     whole context in decode and the prompt itself in prefill); lm_tokens: tokens that reach the LM head; kv_per_chip: KV elements per token per layer on one chip;
-    write_kv: tokens whose K/V are written to the cache.
+    write_kv: tokens whose K/V are written to the cache; kv_read_elems: KV elements the attention kernel
+    reads per token position per layer on one chip (default ``kv_per_chip``; more when the kernel reads a
+    KV head once per query head, see ``kv_read_per_chip``).
     """
+    kv_read_elems = kv_per_chip if kv_read_elems is None else kv_read_elems
     h, L = s.hidden, s.layers
     T = tokens
     # attention block
     ph.op("qkv_proj", L, 2.0 * T * (s.attn_params - s.attn_out_params) / tp,
           (s.attn_params - s.attn_out_params) / tp * wb + T * (h + s.qkv_width / tp) * ab)
     ph.op("attention", L, s.attn_flops_per_pair * pairs / tp,
-          (kv_read + write_kv) * kv_per_chip * kvb + T * 2.0 * s.heads * s.head_dim / tp * ab)
+          (kv_read * kv_read_elems + write_kv * kv_per_chip) * kvb + T * 2.0 * s.heads * s.head_dim / tp * ab)
     ph.op("out_proj", L, 2.0 * T * s.attn_out_params / tp, s.attn_out_params / tp * wb + T * (s.heads * s.head_dim / tp + h) * ab)
     # FFN: dense layers, then MoE layers (shared experts + router, then routed experts over ep)
     if s.dense_layers:
@@ -107,6 +111,20 @@ def _layer_ops(ph: Phase, s: Shape, tokens, groups, pairs, kv_read, lm_tokens, t
     # norms, activations, residual adds, rotary: memory-bound streams of the hidden state
     ph.op("elementwise", L, 20.0 * T * h, 8.0 * T * h * ab)
     ph.op("lm_head", 1, 2.0 * lm_tokens * s.lm_head_params / tp, s.lm_head_params / tp * wb + lm_tokens * (h + 2.0 * s.vocab / tp) * ab)
+
+
+def kv_read_per_chip(s: Shape, tp, kv_per_chip, per_query_head):  # type: ignore[no-untyped-def]
+    """KV elements a decode attention kernel reads per token position per layer on one chip.
+
+    Once per KV head (``per_query_head`` false/0): the cached K and V themselves. Once per query head
+    (true/1, e.g. TensorRT-LLM's pre-XQA kernel): K and V for each of the heads / tp query heads on the
+    chip, i.e. the group size (heads / kv_heads) times more for GQA/MQA and the same for multi-head
+    attention. MLA keeps one latent per token that every head reads; it is left as it is.
+    """
+    if s.kv_replicated:
+        return kv_per_chip
+    per_query = 2.0 * s.heads * s.head_dim / tp
+    return np.where(np.asarray(per_query_head, dtype=bool), np.maximum(kv_per_chip, per_query), kv_per_chip)
 
 
 def expected_experts(s: Shape, tokens):  # type: ignore[no-untyped-def]
@@ -133,14 +151,16 @@ def _collectives(ph: Phase, s: Shape, chip: Chip, tokens, tp, pp, ep, ab, bw_gro
 
 def evaluate(s: Shape, chip: Chip, *, batch, input_len, output_len, tp=1, pp=1, ep=1, chips=None,  # type: ignore[no-untyped-def]
              weight_bytes=2.0, kv_bytes=2.0, act_bytes=2.0, max_context: float = np.inf,
-             slo_ttft=np.inf, slo_tpot=np.inf, detail: bool = False) -> Result:
-    """Evaluate every configuration the (broadcast) arguments describe. ``chips`` defaults to tp x pp x ep."""
+             slo_ttft=np.inf, slo_tpot=np.inf, kv_per_query_head=False, detail: bool = False) -> Result:
+    """Evaluate every configuration the (broadcast) arguments describe. ``chips`` defaults to tp x pp x ep.
+    ``kv_per_query_head``: the runtime's decode attention reads a KV head once per query head (catalog
+    runtime ``decode_attention = "per-query-head"``)."""
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         return _evaluate(s, chip, batch, input_len, output_len, tp, pp, ep, chips, weight_bytes, kv_bytes, act_bytes,
-                         max_context, slo_ttft, slo_tpot, detail)
+                         max_context, slo_ttft, slo_tpot, kv_per_query_head, detail)
 
 
-def _evaluate(s, chip, B, S_in, S_out, tp, pp, ep, chips, wb, kvb, ab, max_context, slo_ttft, slo_tpot, detail):  # type: ignore[no-untyped-def]
+def _evaluate(s, chip, B, S_in, S_out, tp, pp, ep, chips, wb, kvb, ab, max_context, slo_ttft, slo_tpot, per_q, detail):  # type: ignore[no-untyped-def]
     B, S_in, S_out = (np.asarray(x, dtype=float) for x in (B, S_in, S_out))
     tp, pp, ep = (np.asarray(x, dtype=float) for x in (tp, pp, ep))
     replica = tp * pp * ep
@@ -162,7 +182,8 @@ def _evaluate(s, chip, B, S_in, S_out, tp, pp, ep, chips, wb, kvb, ab, max_conte
     t_group = B / (m * ep)
     ctx = S_in + S_out / 2.0
     dec = Phase(chip, detail)
-    _layer_ops(dec, s, t_group, ep, t_group * ctx, t_group * ctx, t_group, tp, ep, wb, kvb, ab, kv_per_chip, t_group)
+    _layer_ops(dec, s, t_group, ep, t_group * ctx, t_group * ctx, t_group, tp, ep, wb, kvb, ab, kv_per_chip, t_group,
+               kv_read_per_chip(s, tp, kv_per_chip, per_q))
     _collectives(dec, s, chip, t_group, tp, pp, ep, ab, bw_group, bw_pp)
     # Each stage runs its L/pp layers for m micro-batches per step (m x L/pp layer-times), and a micro-batch
     # crosses pp stages (pp x L/pp): with m <= pp the step takes L layer-times of one micro-batch.

@@ -49,6 +49,7 @@ class Prediction:
     weights: str
     kv: str
     activations: str
+    runtime: str
     ttft_s: float
     tpot_s: float
     e2e_s: float
@@ -75,7 +76,7 @@ class Prediction:
         return 1.0 / self.tpot_s
 
     def to_dict(self) -> dict[str, Any]:
-        keys = ("model hardware chips tp pp ep replicas batch input_len output_len precision weights kv activations ttft_s "
+        keys = ("model hardware chips tp pp ep replicas batch input_len output_len precision weights kv activations runtime ttft_s "
                 "tpot_s e2e_s output_tokens_per_s output_tokens_per_s_per_chip prefill_tokens_per_s mfu_prefill mfu_decode "
                 "mbu_decode bound_prefill bound_decode reason").split()
         doc = {k: getattr(self, k) for k in keys}
@@ -89,9 +90,10 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
             batch: int | str = 1, input_len: int = 1024, output_len: int = 256, precision: str = "bf16",
             weights: str | None = None, kv: str | None = None, activations: str | None = None,
             slo_ttft: float | None = None, slo_tpot: float | None = None, catalog: Catalog | None = None,
-            efficiencies: Efficiencies | None = None, explain: bool = False) -> Prediction:
+            efficiencies: Efficiencies | None = None, runtime: str | None = None, explain: bool = False) -> Prediction:
     """Predict one deployment. ``batch="auto"`` picks the batch (per replica) with the most output tokens/s
-    that fits in memory and meets ``slo_ttft``/``slo_tpot`` (seconds). Lengths in tokens.
+    that fits in memory and meets ``slo_ttft``/``slo_tpot`` (seconds). Lengths in tokens. ``runtime`` is a
+    catalog runtime id (the serving stack's kernel traits; ``default`` when not given).
 
     Raises DeploymentError for an impossible layout (TP not dividing heads, chips not a multiple of
     TP x PP x EP); a deployment that does not fit comes back with ``fits=False`` and a ``reason``.
@@ -103,12 +105,13 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
     w = prec.check(weights or precision, "--weights")
     k = prec.check(kv or precision, "--kv")
     a = prec.check(activations or precision, "--activations")
-    if efficiencies is None:
-        if catalog is None:
-            from tcobench.catalog import load_catalog
+    if catalog is None:
+        from tcobench.catalog import load_catalog
 
-            catalog = load_catalog()
+        catalog = load_catalog()
+    if efficiencies is None:
         efficiencies = resolve(hardware, catalog.efficiency)
+    stack = catalog.get_runtime(runtime or "default", where="--runtime")
     chip = Chip.of(hardware, prec.compute_precision(w, a), efficiencies)
     s = shape(model)
     chips = chips or tp * pp * ep
@@ -122,7 +125,8 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
     batches = AUTO_BATCHES if auto else np.array([int(batch)])
     common = dict(input_len=input_len, output_len=output_len, tp=tp, pp=pp, ep=ep, chips=chips,
                   weight_bytes=prec.BYTES[w], kv_bytes=prec.BYTES[k], act_bytes=prec.BYTES[a], max_context=model.max_context,
-                  slo_ttft=np.inf if slo_ttft is None else slo_ttft, slo_tpot=np.inf if slo_tpot is None else slo_tpot)
+                  slo_ttft=np.inf if slo_ttft is None else slo_ttft, slo_tpot=np.inf if slo_tpot is None else slo_tpot,
+                  kv_per_query_head=stack.decode_attention == "per-query-head")
     r = evaluate(s, chip, batch=batches, **common)
     layout = int(np.bitwise_or.reduce(r.code & (1 | 2 | 4 | 8 | 16 | 32 | 64 | 128)))
     if layout:
@@ -138,11 +142,11 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
     biggest = max_batch(s, input_len, output_len, tp, pp, ep, prec.BYTES[w], prec.BYTES[k], prec.BYTES[a], kv_per_chip,
                         chip.prefill_chunk, float(chip.mem_cap) * float(chip.mem_util))
     return _to_prediction(model, hardware, r, chosen, tp, pp, ep, chips, input_len, output_len, precision, w, k, a, efficiencies,
-                          biggest)
+                          biggest, stack.id)
 
 
 def _to_prediction(model, hardware, r: Result, batch, tp, pp, ep, chips, input_len, output_len, precision, w, k, a, eff,  # type: ignore[no-untyped-def]
-                   biggest):
+                   biggest, runtime):
     f = lambda x: float(np.asarray(x).reshape(-1)[0])  # noqa: E731
     ops: list[OpCost] = []
     for phase_name, ph in (("prefill", r.prefill), ("decode", r.decode)):
@@ -154,7 +158,7 @@ def _to_prediction(model, hardware, r: Result, batch, tp, pp, ep, chips, input_l
     return Prediction(
         model=model.id, hardware=hardware.id, chips=int(chips), tp=tp, pp=pp, ep=ep, replicas=int(f(r.replicas)), batch=batch,
         input_len=int(input_len), output_len=int(output_len), precision=precision, weights=w, kv=k, activations=a,
-        ttft_s=f(r.ttft_s), tpot_s=f(r.tpot_s), e2e_s=f(r.e2e_s), output_tokens_per_s=f(r.output_tokens_per_s),
+        runtime=runtime, ttft_s=f(r.ttft_s), tpot_s=f(r.tpot_s), e2e_s=f(r.e2e_s), output_tokens_per_s=f(r.output_tokens_per_s),
         output_tokens_per_s_per_chip=f(r.output_tokens_per_s_per_chip), prefill_tokens_per_s=f(r.prefill_tokens_per_s),
         mfu_prefill=f(r.mfu_prefill), mfu_decode=f(r.mfu_decode), mbu_decode=f(r.mbu_decode),
         bound_prefill=BOUND_NAMES[int(f(r.bound_prefill))], bound_decode=BOUND_NAMES[int(f(r.bound_decode))],

@@ -39,6 +39,7 @@ class Row(BaseModel):
     precision: str = "bf16"
     weights: str | None = None
     kv: str | None = None
+    runtime: str | None = None
     metric: Metric = "output_tokens_per_s"
     published: float = 0.0
     phase: Literal["throughput", "prefill", "decode"] = "throughput"
@@ -82,7 +83,7 @@ def run(catalog: Catalog) -> list[Outcome]:
         try:
             p = predict(catalog.get_model(row.model), catalog.get_hardware(row.hardware), chips=row.chips, tp=row.tp, pp=row.pp,
                         ep=row.ep, batch=row.batch, input_len=row.input_len, output_len=row.output_len, precision=row.precision,
-                        weights=row.weights, kv=row.kv, catalog=catalog)
+                        weights=row.weights, kv=row.kv, runtime=row.runtime, catalog=catalog)
         except TcobenchError as err:
             out.append(Outcome(row, None, None, f"{type(err).__name__}: {err}", None))
             continue

@@ -16,14 +16,16 @@ def roof(flops: float, nbytes: float, c: dict) -> float:
 
 
 def forward(s: Shape, c: dict, T: float, groups: float, pairs: float, kv_read: float, lm: float, tp: float, ep: float,
-            wb: float, kvb: float, ab: float) -> float:
+            wb: float, kvb: float, ab: float, per_query_head: bool = False) -> float:
     h, L = s.hidden, s.layers
     kvpc = s.kv_elems if s.kv_replicated else s.kv_elems / min(tp, s.kv_heads)
+    # read: a pre-XQA style kernel reads K and V once for each query head on the chip
+    kv_in = max(kvpc, 2 * s.heads * s.head_dim / tp) if per_query_head and not s.kv_replicated else kvpc
     qkv = s.attn_params - s.attn_out_params
     t = 0.0
     for _ in range(L):
         t += roof(2 * T * qkv / tp, qkv / tp * wb + T * (h + s.qkv_width / tp) * ab, c)
-        t += roof(s.attn_flops_per_pair * pairs / tp, (kv_read + T) * kvpc * kvb + T * 2 * s.heads * s.head_dim / tp * ab, c)
+        t += roof(s.attn_flops_per_pair * pairs / tp, (kv_read * kv_in + T * kvpc) * kvb + T * 2 * s.heads * s.head_dim / tp * ab, c)
         t += roof(2 * T * s.attn_out_params / tp, s.attn_out_params / tp * wb + T * (s.heads * s.head_dim / tp + h) * ab, c)
         t += roof(20 * T * h, 8 * T * h * ab, c)
     for _ in range(s.dense_layers):
@@ -46,12 +48,12 @@ def forward(s: Shape, c: dict, T: float, groups: float, pairs: float, kv_read: f
 
 
 def ttft_tpot_throughput(s: Shape, c: dict, B: float, S_in: float, S_out: float, tp: float, ep: float,
-                         wb: float, kvb: float, ab: float) -> tuple[float, float, float]:
+                         wb: float, kvb: float, ab: float, per_query_head: bool = False) -> tuple[float, float, float]:
     """pp = 1, chips = tp x ep (one replica)."""
     ttft = forward(s, c, S_in, 1, S_in * S_in / 2, S_in, 1, tp, ep, wb, kvb, ab)
     t_group = B / ep
     ctx = S_in + S_out / 2
-    tpot = forward(s, c, t_group, ep, t_group * ctx, t_group * ctx, t_group, tp, ep, wb, kvb, ab)
+    tpot = forward(s, c, t_group, ep, t_group * ctx, t_group * ctx, t_group, tp, ep, wb, kvb, ab, per_query_head)
     chunk = min(c["chunk"], B * S_in / ep)  # prompts of all B requests, prefilled together in chunks
     rounds = B * S_in / (chunk * ep)
     t_chunk = forward(s, c, chunk, ep, chunk * S_in / 2, chunk + max(S_in - chunk, 0) / 2, chunk / S_in, tp, ep, wb, kvb, ab)

@@ -110,3 +110,27 @@ def test_largest_batch_that_fits_is_the_edge_of_fits() -> None:
     assert at.fits and not over.fits
     huge = predict(CAT.get_model("llama-3.1-405b"), hw, catalog=CAT)
     assert huge.max_batch == 0 and not huge.fits
+
+
+def test_a_pre_xqa_runtime_reads_each_kv_head_once_per_query_head(cli) -> None:
+    """Llama-2-70B has 64 query heads over 8 KV heads: a per-query-head kernel reads the decode KV cache 8x;
+    Llama-2-7B is multi-head attention, so the runtime makes no difference there."""
+    import json
+
+    def attention_bytes(model: str, *runtime: str) -> float:
+        r = cli("predict", "--model", model, "--hardware", "h100-sxm", "--tp", "2", "--batch", "64", "--input-len", "2048",
+                "--output-len", "256", "--precision", "fp8", "--explain", "--json", *runtime)
+        assert r.code == 0, r.err
+        doc = json.loads(r.out)
+        assert doc["runtime"] == (runtime[1] if runtime else "default")
+        return next(o["bytes"] for o in doc["ops"] if o["phase"] == "decode" and o["name"] == "attention")
+
+    # decode attention bytes = KV read + KV written + q/o activations; the read dominates at 64 x 2176 positions
+    ratio = attention_bytes("llama-2-70b", "--runtime", "trtllm-0.6") / attention_bytes("llama-2-70b")
+    assert 7.9 < ratio < 8.0
+    assert attention_bytes("llama-2-7b", "--runtime", "trtllm-0.6") == attention_bytes("llama-2-7b")
+
+
+def test_unknown_runtime_names_the_flag_and_a_close_match(cli) -> None:
+    r = cli("predict", "--model", "llama-2-7b", "--hardware", "h100-sxm", "--runtime", "trtllm-06")
+    assert r.code == 2 and "--runtime" in r.err and "'trtllm-0.6'" in r.err
