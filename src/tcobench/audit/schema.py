@@ -78,6 +78,7 @@ class Claim(Record):
     density: Literal["dense", "sparse"] = "dense"
     link: Literal["scale_up", "scale_out", "external_io", "memory", "sram"] | None = None
     metric: str | None = None  # a catalog figure path ("peak_dense.bf16") or a prediction attribute
+    runtime: str | None = None  # prediction claims: the catalog runtime (serving stack) the claim was measured on
     workload: str | None = None
     inputs: dict[str, Input] = Field(default_factory=dict)
     note: str | None = None

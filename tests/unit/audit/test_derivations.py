@@ -187,3 +187,9 @@ def test_price_range_is_shown_as_context(builtin) -> None:
     r = builtin["seed-graphcore-pod16-perf-per-dollar"]
     low = [s for s in r.trace if s.context and "low" in s.result.name]
     assert low and low[0].result.value == pytest.approx(r.derived_value * 199_000 / 300_000)
+
+
+@pytest.mark.xfail(not PERF, reason="performance model not available (tcobench.perf)", strict=False)
+def test_a_prediction_claim_runs_on_the_runtime_it_names(builtin) -> None:
+    r = builtin["vendor-trtllm-llama2-70b-h100-tp2"]
+    assert "runtime=trtllm-0.6" in r.trace[-1].formula

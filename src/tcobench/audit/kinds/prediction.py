@@ -41,13 +41,15 @@ def prediction(w: Work) -> Derived:
     chips = w.chips(one_by_default=True)
     layout = {k: w.input(k, "1") for k in LAYOUT if w.has(k)}
     args: dict[str, Any] = {k: int(v.value) for k, v in layout.items()}
-    p = predict(model, hw, chips=int(chips.value), precision=precision, catalog=w.catalog, **args)
+    runtime = w.claim.runtime
+    p = predict(model, hw, chips=int(chips.value), precision=precision, catalog=w.catalog, runtime=runtime, **args)
     attr, unit = METRICS[metric]
     raw = float(getattr(p, attr))
     value = 1.0 / raw if metric == "tokens_per_s_per_user" else raw
     used = [w.peak(hw, precision)] + ([w.figure(hw, "memory.bandwidth")] if "memory.bandwidth" in hw.figures() else [])
     shown = ", ".join(f"{k}={int(v.value)}" for k, v in layout.items())
-    formula = f"perf.predict({model.id}, {hw.id}, chips={int(chips.value)}, {shown}, precision={precision}).{attr}"
+    on = f", runtime={runtime}" if runtime else ""
+    formula = f"perf.predict({model.id}, {hw.id}, chips={int(chips.value)}, {shown}, precision={precision}{on}).{attr}"
     if metric == "tokens_per_s_per_user":
         formula = f"1 / {formula}"
     if not p.fits:
