@@ -120,3 +120,13 @@ def test_price_needs_a_date(tmp_path: Path) -> None:
     p = write(tmp_path, CHIP + '\n[hardware.hypo-1.price]\npurchase = { value = "$10000", source = "my-design-doc" }\n')
     with pytest.raises(CatalogError, match="needs a 'date'"):
         load_catalog([p])
+
+
+def test_a_user_runtime_is_checked_like_any_record(tmp_path: Path) -> None:
+    good = '[source.k]\ntitle = "kernel code"\n[runtime.my-stack]\nname = "ours"\ndecode_attention = "per-query-head"\nsource = "k"\n'
+    cat = load_catalog([write(tmp_path, good)])
+    assert cat.get_runtime("my-stack").decode_attention == "per-query-head"
+    _, problems = lint([write(tmp_path, good.replace('"per-query-head"', '"per-query"'), "bad.toml")])
+    assert any("runtime.my-stack.decode_attention = 'per-query'" in p and "per-kv-head" in p for p in problems), problems
+    _, problems = lint([write(tmp_path, good.replace('source = "k"', 'source = "kk"'), "bad2.toml")])
+    assert any("runtime.my-stack.source: source 'kk' is not defined" in p and "did you mean 'k'" in p for p in problems), problems
