@@ -20,6 +20,7 @@ import numpy as np  # noqa: E402
 
 from tcobench.catalog import load_catalog  # noqa: E402
 from tcobench.perf import BYTES, Chip, evaluate, predict  # noqa: E402
+from tcobench.perf.precision import activation_bytes  # noqa: E402
 from tcobench.perf.efficiency import resolve  # noqa: E402
 from tcobench.perf.transformer import shape  # noqa: E402
 
@@ -56,7 +57,7 @@ def main() -> None:
                 for lo in range(0, B.size, 1_000_000):
                     sl = slice(lo, lo + 1_000_000)
                     r = evaluate(s, chip, batch=B[sl], input_len=I[sl], output_len=O[sl], tp=T[sl],
-                                 weight_bytes=BYTES[p], kv_bytes=BYTES[p], act_bytes=BYTES[p], max_context=model.max_context)
+                                 weight_bytes=BYTES[p], kv_bytes=BYTES[p], act_bytes=activation_bytes(p), max_context=model.max_context)
                     evaluated += r.tpot_s.size
     vec_s = time.perf_counter() - t0
     vec_rate = evaluated / vec_s

@@ -16,6 +16,18 @@ def check(name: str, flag: str) -> str:
     return name
 
 
+def activation_bytes(activations: str) -> float:
+    """Bytes per element of the activations that move between operators (the hidden state, residual adds,
+    norms, collectives): the activations' format, but never below 16 bits.
+
+    Quantised inference quantises a matmul's *input* to fp8/int8/fp4 and keeps everything between the
+    matmuls in 16-bit: TensorRT-LLM's fp8 engines are built with ``--dtype float16 --enable_fp8``, and
+    vLLM's fp8 linear layers take and return the model's bf16 dtype. The matmul itself still runs at the
+    quantised format's peak (``compute_precision``).
+    """
+    return max(BYTES[activations], 2.0)
+
+
 def compute_precision(weights: str, activations: str) -> str:
     """The tensor-core rate a matmul runs at: the activations' format.
 

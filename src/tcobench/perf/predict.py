@@ -124,7 +124,7 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
         raise InputError(f"--batch must be a positive integer or 'auto', got {batch}")
     batches = AUTO_BATCHES if auto else np.array([int(batch)])
     common = dict(input_len=input_len, output_len=output_len, tp=tp, pp=pp, ep=ep, chips=chips,
-                  weight_bytes=prec.BYTES[w], kv_bytes=prec.BYTES[k], act_bytes=prec.BYTES[a], max_context=model.max_context,
+                  weight_bytes=prec.BYTES[w], kv_bytes=prec.BYTES[k], act_bytes=prec.activation_bytes(a), max_context=model.max_context,
                   slo_ttft=np.inf if slo_ttft is None else slo_ttft, slo_tpot=np.inf if slo_tpot is None else slo_tpot,
                   kv_per_query_head=stack.decode_attention == "per-query-head")
     r = evaluate(s, chip, batch=batches, **common)
@@ -139,7 +139,7 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
     chosen = int(batches[i])
     r = evaluate(s, chip, batch=chosen, detail=explain, **common)
     kv_per_chip = s.kv_elems if s.kv_replicated else s.kv_elems / min(tp, s.kv_heads)
-    biggest = max_batch(s, input_len, output_len, tp, pp, ep, prec.BYTES[w], prec.BYTES[k], prec.BYTES[a], kv_per_chip,
+    biggest = max_batch(s, input_len, output_len, tp, pp, ep, prec.BYTES[w], prec.BYTES[k], prec.activation_bytes(a), kv_per_chip,
                         chip.prefill_chunk, float(chip.mem_cap) * float(chip.mem_util))
     return _to_prediction(model, hardware, r, chosen, tp, pp, ep, chips, input_len, output_len, precision, w, k, a, efficiencies,
                           biggest, stack.id)

@@ -131,10 +131,11 @@ def search(model: Model, cands: Sequence[Candidate], layouts: Layouts, *, input_
                      strict=False) for c in cands]
     stacked = chip_arrays(chips)
     wb = np.array([prec.BYTES[c.precision] for c in cands])[:, None]  # (n, 1)
+    ab = np.array([prec.activation_bytes(c.precision) for c in cands])[:, None]
     row = lambda a: a[None, :]  # noqa: E731  (1, m)
     result = evaluate(shape(model), stacked, batch=row(layouts.batch), input_len=input_len, output_len=output_len,
                       tp=row(layouts.tp), pp=row(layouts.pp), ep=row(layouts.ep), chips=row(layouts.chips),
-                      weight_bytes=wb, kv_bytes=wb, act_bytes=wb, max_context=model.max_context,
+                      weight_bytes=wb, kv_bytes=wb, act_bytes=ab, max_context=model.max_context,
                       slo_ttft=np.inf if slo_ttft is None else slo_ttft, slo_tpot=np.inf if slo_tpot is None else slo_tpot)
     full = (len(cands), len(layouts))
     result = Result(**{k: (np.broadcast_to(v, full) if isinstance(v, np.ndarray) and k not in ("prefill", "decode") else v)

@@ -141,7 +141,7 @@ def sweep(model: Model, cands: Sequence[Candidate], axes: dict[str, np.ndarray],
             chips = coords["tp"] * coords["pp"] * coords["ep"]
             r = evaluate(s, chip, batch=coords["batch"], input_len=coords["input_len"], output_len=coords["output_len"],
                          tp=coords["tp"], pp=coords["pp"], ep=coords["ep"], chips=chips, weight_bytes=nbytes, kv_bytes=nbytes,
-                         act_bytes=nbytes, max_context=model.max_context,
+                         act_bytes=prec.activation_bytes(cand.precision), max_context=model.max_context,
                          slo_ttft=np.inf if slo_ttft is None else slo_ttft, slo_tpot=np.inf if slo_tpot is None else slo_tpot)
             per_chip = r.output_tokens_per_s_per_chip
             with np.errstate(divide="ignore", invalid="ignore"):

@@ -134,3 +134,15 @@ def test_a_pre_xqa_runtime_reads_each_kv_head_once_per_query_head(cli) -> None:
 def test_unknown_runtime_names_the_flag_and_a_close_match(cli) -> None:
     r = cli("predict", "--model", "llama-2-7b", "--hardware", "h100-sxm", "--runtime", "trtllm-06")
     assert r.code == 2 and "--runtime" in r.err and "'trtllm-0.6'" in r.err
+
+
+def test_quantised_matmuls_keep_the_hidden_state_in_16_bit() -> None:
+    """fp8 and fp4 set the matmul peak; the hidden state and the all-reduce messages stay 16-bit."""
+    for precision in ("fp8", "fp4", "bf16"):
+        p = predict(CAT.get_model("llama-2-70b"), CAT.get_hardware("b200"), tp=2, batch=1, input_len=128, output_len=8,
+                    precision=precision, catalog=CAT, explain=True)
+        ar = next(o for o in p.ops if o.phase == "prefill" and o.name == "tp_all_reduce")
+        assert ar.count == 160 and ar.bytes == 160 * 128 * 8192 * 2.0
+    fp8 = predict(CAT.get_model("llama-2-70b"), CAT.get_hardware("h100-sxm"), tp=2, precision="fp8", catalog=CAT)
+    bf16 = predict(CAT.get_model("llama-2-70b"), CAT.get_hardware("h100-sxm"), tp=2, precision="bf16", catalog=CAT)
+    assert fp8.mfu_prefill > 0 and fp8.ttft_s < bf16.ttft_s  # the fp8 peak is still used for the matmuls
