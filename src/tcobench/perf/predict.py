@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from tcobench.catalog import Catalog, Hardware, Model
+from tcobench.catalog.schema import Runtime
 from tcobench.errors import DeploymentError, InputError
 from tcobench.perf import precision as prec
 from tcobench.perf.chip import Chip
@@ -90,10 +91,11 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
             batch: int | str = 1, input_len: int = 1024, output_len: int = 256, precision: str = "bf16",
             weights: str | None = None, kv: str | None = None, activations: str | None = None,
             slo_ttft: float | None = None, slo_tpot: float | None = None, catalog: Catalog | None = None,
-            efficiencies: Efficiencies | None = None, runtime: str | None = None, explain: bool = False) -> Prediction:
+            efficiencies: Efficiencies | None = None, runtime: str | Runtime | None = None, explain: bool = False) -> Prediction:
     """Predict one deployment. ``batch="auto"`` picks the batch (per replica) with the most output tokens/s
     that fits in memory and meets ``slo_ttft``/``slo_tpot`` (seconds). Lengths in tokens. ``runtime`` is a
-    catalog runtime id (the serving stack's kernel traits; ``default`` when not given).
+    catalog runtime id or record (the serving stack's kernel traits; ``default`` when not given); an id is
+    looked up as the CLI's ``--runtime``, so callers with their own input names pass the record.
 
     Raises DeploymentError for an impossible layout (TP not dividing heads, chips not a multiple of
     TP x PP x EP); a deployment that does not fit comes back with ``fits=False`` and a ``reason``.
@@ -111,7 +113,7 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
         catalog = load_catalog()
     if efficiencies is None:
         efficiencies = resolve(hardware, catalog.efficiency)
-    stack = catalog.get_runtime(runtime or "default", where="--runtime")
+    stack = runtime if isinstance(runtime, Runtime) else catalog.get_runtime(runtime or "default", where="--runtime")
     chip = Chip.of(hardware, prec.compute_precision(w, a), efficiencies)
     s = shape(model)
     chips = chips or tp * pp * ep

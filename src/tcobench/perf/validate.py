@@ -83,7 +83,8 @@ def run(catalog: Catalog) -> list[Outcome]:
         try:
             p = predict(catalog.get_model(row.model), catalog.get_hardware(row.hardware), chips=row.chips, tp=row.tp, pp=row.pp,
                         ep=row.ep, batch=row.batch, input_len=row.input_len, output_len=row.output_len, precision=row.precision,
-                        weights=row.weights, kv=row.kv, runtime=row.runtime, catalog=catalog)
+                        weights=row.weights, kv=row.kv, catalog=catalog,
+                        runtime=catalog.get_runtime(row.runtime, where=f"validation row {row.id}") if row.runtime else None)
         except TcobenchError as err:
             out.append(Outcome(row, None, None, f"{type(err).__name__}: {err}", None))
             continue

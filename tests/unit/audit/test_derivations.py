@@ -193,3 +193,25 @@ def test_price_range_is_shown_as_context(builtin) -> None:
 def test_a_prediction_claim_runs_on_the_runtime_it_names(builtin) -> None:
     r = builtin["vendor-trtllm-llama2-70b-h100-tp2"]
     assert "runtime=trtllm-0.6" in r.trace[-1].formula
+
+
+@pytest.mark.xfail(not PERF, reason="performance model not available (tcobench.perf)", strict=False)
+def test_an_unknown_runtime_in_a_claim_names_the_claim_field(audit_text) -> None:
+    text = '''
+[claim.p]
+statement = "s"
+source = "t"
+date = "2024"
+kind = "prediction"
+claimed = 2657
+unit = "token/s"
+model = "llama-2-70b"
+hardware = "h100-sxm"
+chips = 2
+precision = "fp8"
+metric = "output_tokens_per_s_per_chip"
+runtime = "trtllm-06"
+inputs = { tp = 2, batch = 64, input_len = 128, output_len = 128 }
+'''
+    results, _ = audit_text(text)
+    assert "claim.p.runtime" in results["p"].reason and "'trtllm-0.6'" in results["p"].reason, results["p"].reason

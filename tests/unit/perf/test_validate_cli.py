@@ -26,3 +26,13 @@ def test_validate_save(cli, tmp_path) -> None:
     assert r.code == 0 and "saved as run 1" in r.err
     listed = json.loads(cli("--db", db, "runs", "list", "--json").out)
     assert listed[0]["command"] == "validate"
+
+
+def test_a_row_with_an_unknown_runtime_is_reported_against_the_row(monkeypatch) -> None:
+    from tcobench.catalog import load_catalog
+    from tcobench.perf import validate
+
+    rows = [validate.Row(id="r1", ref="X", model="llama-2-7b", hardware="h100-sxm", runtime="trtllm-06", published=1.0)]
+    monkeypatch.setattr(validate, "load_rows", lambda: rows)
+    (out,) = validate.run(load_catalog())
+    assert out.predicted is None and "validation row r1" in out.problem and "'trtllm-0.6'" in out.problem

@@ -42,7 +42,8 @@ def prediction(w: Work) -> Derived:
     layout = {k: w.input(k, "1") for k in LAYOUT if w.has(k)}
     args: dict[str, Any] = {k: int(v.value) for k, v in layout.items()}
     runtime = w.claim.runtime
-    p = predict(model, hw, chips=int(chips.value), precision=precision, catalog=w.catalog, runtime=runtime, **args)
+    stack = w.catalog.get_runtime(runtime, where=f"claim.{w.claim.id}.runtime") if runtime else None
+    p = predict(model, hw, chips=int(chips.value), precision=precision, catalog=w.catalog, runtime=stack, **args)
     attr, unit = METRICS[metric]
     raw = float(getattr(p, attr))
     value = 1.0 / raw if metric == "tokens_per_s_per_user" else raw
