@@ -134,14 +134,14 @@ def sweep(model: Model, cands: Sequence[Candidate], axes: dict[str, np.ndarray],
     for ci, cand in enumerate(cands):
         chip = Chip.of(cand.hardware, compute_precision(cand.precision, cand.precision),
                        resolve(cand.hardware, catalog.efficiency), strict=False)
-        nbytes = prec.BYTES[cand.precision]
+        nbytes, abytes = prec.BYTES[cand.precision], prec.activation_bytes(cand.precision)
         for start in range(0, per_cand, chunk):
             flat = np.arange(start, min(start + chunk, per_cand))
             coords = dict(zip(AXES, (axes[a][i] for a, i in zip(AXES, np.unravel_index(flat, dims), strict=False)), strict=False))
             chips = coords["tp"] * coords["pp"] * coords["ep"]
             r = evaluate(s, chip, batch=coords["batch"], input_len=coords["input_len"], output_len=coords["output_len"],
                          tp=coords["tp"], pp=coords["pp"], ep=coords["ep"], chips=chips, weight_bytes=nbytes, kv_bytes=nbytes,
-                         act_bytes=prec.activation_bytes(cand.precision), max_context=model.max_context,
+                         act_bytes=abytes, max_context=model.max_context,
                          slo_ttft=np.inf if slo_ttft is None else slo_ttft, slo_tpot=np.inf if slo_tpot is None else slo_tpot)
             per_chip = r.output_tokens_per_s_per_chip
             with np.errstate(divide="ignore", invalid="ignore"):
