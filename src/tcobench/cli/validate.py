@@ -7,15 +7,17 @@ import click
 from tcobench import __version__
 from tcobench.cli.context import Context, pass_context
 from tcobench.cli.render import console, print_json, table
-from tcobench.perf.validate import run, summary
+from tcobench.perf.validate import GROUPS, run, summary
 from tcobench.records import Provenance, Run
 
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--save", is_flag=True, help="Save the comparison to the results store.")
+@click.option("--by", type=click.Choice(list(GROUPS)), default="phase", show_default=True,
+              help="Summarise the error per group of rows: phase, matmul precision, hardware, runtime or source family.")
 @pass_context
-def validate(ctx: Context, as_json: bool, save: bool) -> None:
+def validate(ctx: Context, as_json: bool, save: bool, by: str) -> None:
     """Predicted vs published for the shipped reference set (MLPerf, TensorRT-LLM, DeepSpeed BLOOM, PaLM)."""
     outcomes = run(ctx.catalog)
     rows = [{"id": o.row.id, "ref": o.row.ref, "phase": o.row.phase, "metric": o.row.metric, "published": o.row.published or None,
@@ -37,8 +39,9 @@ def validate(ctx: Context, as_json: bool, save: bool) -> None:
     med, mx = summ["median_abs_error"], summ["max_abs_error"]
     out.print(f"{summ['compared']} rows compared, {summ['skipped']} skipped; median |error| {med:.1%}, max |error| {mx:.1%}; "
               f"{summ['within_2x']}/{summ['compared']} within 2x")
-    for phase, s in summ["by_phase"].items():
-        out.print(f"  {phase}: median |error| {s['median_abs_error']:.1%}, max {s['max_abs_error']:.1%} over {s['rows']} rows")
+    for name, s in summ["groups"][by].items():
+        out.print(f"  {name}: median |error| {s['median_abs_error']:.1%} (median signed {s['median_error']:+.1%}), "
+                  f"max {s['max_abs_error']:.1%} over {s['rows']} rows")
     if save:
         click.echo(f"saved as run {doc['run_id']}", err=True)
 

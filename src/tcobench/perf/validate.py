@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import statistics
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Literal
@@ -16,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from tcobench.catalog import Catalog
 from tcobench.errors import CatalogError, TcobenchError
+from tcobench.perf.efficiency import Efficiencies, resolve
 from tcobench.perf.predict import Prediction, predict
 
 Metric = Literal["output_tokens_per_s", "output_tokens_per_s_per_chip", "ttft_s", "tpot_s", "ms_per_token_amortized"]
@@ -74,14 +76,18 @@ def metric_of(p: Prediction, metric: str) -> float:
     return float(getattr(p, metric))
 
 
-def run(catalog: Catalog) -> list[Outcome]:
+def run(catalog: Catalog, adjust: Callable[[Efficiencies], Efficiencies] | None = None) -> list[Outcome]:
+    """Predict every row. ``adjust`` may rewrite each row's resolved efficiencies (a what-if, e.g. the
+    sensitivity study in scripts/validate_sensitivity.py); the shipped model never passes it."""
     out = []
     for row in load_rows():
         if row.skip:
             out.append(Outcome(row, None, None, f"skipped: {row.skip}", None))
             continue
         try:
-            p = predict(catalog.get_model(row.model), catalog.get_hardware(row.hardware), chips=row.chips, tp=row.tp, pp=row.pp,
+            hw = catalog.get_hardware(row.hardware)
+            eff = adjust(resolve(hw, catalog.efficiency)) if adjust else None
+            p = predict(catalog.get_model(row.model), hw, efficiencies=eff, chips=row.chips, tp=row.tp, pp=row.pp,
                         ep=row.ep, batch=row.batch, input_len=row.input_len, output_len=row.output_len, precision=row.precision,
                         weights=row.weights, kv=row.kv, catalog=catalog,
                         runtime=catalog.get_runtime(row.runtime, where=f"validation row {row.id}") if row.runtime else None)
@@ -94,15 +100,32 @@ def run(catalog: Catalog) -> list[Outcome]:
     return out
 
 
-def summary(outcomes: list[Outcome]) -> dict[str, Any]:
-    errs = [abs(o.error) for o in outcomes if o.error is not None]
-    by_phase: dict[str, list[float]] = {}
+# What `validate --by` can group the rows by, and how each outcome is labelled for it.
+GROUPS: dict[str, Callable[[Outcome], str]] = {
+    "phase": lambda o: o.row.phase,
+    "precision": lambda o: f"{o.prediction.activations} matmuls" if o.prediction else o.row.precision,
+    "hardware": lambda o: o.row.hardware,
+    "runtime": lambda o: o.row.runtime or "default",
+    "source": lambda o: o.row.ref.split("-")[0],
+}
+
+
+def group_errors(outcomes: list[Outcome], by: str) -> dict[str, dict[str, float | int]]:
+    """Median and max absolute error per group of compared rows (``by`` is a key of GROUPS)."""
+    errs: dict[str, list[float]] = {}
     for o in outcomes:
         if o.error is not None:
-            by_phase.setdefault(o.row.phase, []).append(abs(o.error))
+            errs.setdefault(GROUPS[by](o), []).append(o.error)
+    return {k: {"median_abs_error": statistics.median(map(abs, v)), "max_abs_error": max(map(abs, v)),
+                "median_error": statistics.median(v), "rows": len(v)} for k, v in errs.items()}
+
+
+def summary(outcomes: list[Outcome]) -> dict[str, Any]:
+    errs = [abs(o.error) for o in outcomes if o.error is not None]
     return {
         "rows": len(outcomes), "compared": len(errs), "skipped": sum(o.error is None for o in outcomes),
         "median_abs_error": statistics.median(errs) if errs else None, "max_abs_error": max(errs) if errs else None,
         "within_2x": sum(0.5 <= 1 + o.error <= 2.0 for o in outcomes if o.error is not None),
-        "by_phase": {k: {"median_abs_error": statistics.median(v), "max_abs_error": max(v), "rows": len(v)} for k, v in by_phase.items()},
+        "by_phase": group_errors(outcomes, "phase"),
+        "groups": {by: group_errors(outcomes, by) for by in GROUPS},
     }

@@ -36,3 +36,44 @@ def test_a_row_with_an_unknown_runtime_is_reported_against_the_row(monkeypatch) 
     monkeypatch.setattr(validate, "load_rows", lambda: rows)
     (out,) = validate.run(load_catalog())
     assert out.predicted is None and "validation row r1" in out.problem and "'trtllm-0.6'" in out.problem
+
+
+def test_every_grouping_partitions_the_compared_rows(cli) -> None:
+    doc = json.loads(cli("validate", "--json").out)
+    compared = [row for row in doc["rows"] if row["error"] is not None]
+    for by, groups in doc["summary"]["groups"].items():
+        assert sum(g["rows"] for g in groups.values()) == len(compared), by
+        for g in groups.values():
+            assert g["max_abs_error"] >= g["median_abs_error"] >= abs(g["median_error"]) - 1e-12
+    by_hw = doc["summary"]["groups"]["hardware"]
+    assert set(by_hw) >= {"h100-sxm", "a100-sxm-80gb"}
+
+
+def test_by_prints_one_line_per_group(cli) -> None:
+    r = cli("validate", "--by", "precision")
+    assert r.code == 0, r.err
+    assert "fp8 matmuls: median |error|" in r.out and "fp16 matmuls: median |error|" in r.out
+
+
+def test_by_rejects_an_unknown_grouping_and_lists_the_choices(cli) -> None:
+    r = cli("validate", "--by", "chip")
+    assert r.code != 0 and "'chip' is not one of" in r.err and "hardware" in r.err
+
+
+def test_slower_low_precision_matmuls_lower_every_fp8_throughput_row() -> None:
+    """The what-if hook rewrites efficiencies per row; halving fp8 compute can only slow fp8 deployments."""
+    import dataclasses
+
+    from tcobench.catalog import load_catalog
+    from tcobench.perf import validate
+
+    cat = load_catalog()
+    base = {o.row.id: o for o in validate.run(cat)}
+    half = validate.run(cat, adjust=lambda e: dataclasses.replace(e, compute_at={**e.compute_at, "fp8": e.compute_for("fp8") / 2}))
+    fp8_throughput = [o for o in half if o.prediction and o.prediction.activations == "fp8" and o.row.phase == "throughput"]
+    assert fp8_throughput
+    for o in fp8_throughput:
+        assert o.predicted < base[o.row.id].predicted
+    for o in half:  # 16-bit rows do not move
+        if o.prediction and o.prediction.activations == "fp16":
+            assert o.predicted == base[o.row.id].predicted

@@ -1,0 +1,48 @@
+"""What-if: how the validation error would move if low-precision matmuls ran slower than the GEMM
+microbenchmarks behind the catalog's efficiencies. A diagnosis for docs/model.md, not part of the model:
+no measurement supports any of these factors, so tcobench ships with all of them at 1.
+
+    .venv/bin/python scripts/validate_sensitivity.py [--json]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import statistics
+import sys
+
+from tcobench.catalog import load_catalog
+from tcobench.perf import validate
+from tcobench.perf.efficiency import Efficiencies
+
+LOW = ("fp8", "int8", "fp6", "fp4", "int4")
+
+
+def scaled(factor: float):  # type: ignore[no-untyped-def]
+    """Multiply the compute efficiency of every low-precision matmul by ``factor``."""
+    def adjust(e: Efficiencies) -> Efficiencies:
+        at = {p: e.compute_for(p) * factor for p in LOW}
+        return dataclasses.replace(e, compute_at={**e.compute_at, **at})
+    return adjust
+
+
+def main() -> None:
+    catalog = load_catalog()
+    rows = []
+    for factor in (1.0, 0.9, 0.8, 0.7, 0.6):
+        out = validate.run(catalog, adjust=scaled(factor))
+        errs = [abs(o.error) for o in out if o.error is not None]
+        rows.append({"factor": factor, "median_abs_error": statistics.median(errs), "max_abs_error": max(errs),
+                     "within_10pct": sum(e <= 0.10 for e in errs), "compared": len(errs)})
+    if "--json" in sys.argv[1:]:
+        print(json.dumps(rows, indent=1))
+        return
+    print("low-precision compute efficiency x factor -> validate")
+    print(f"{'factor':>6}  {'median':>7}  {'max':>6}  within 10%")
+    for r in rows:
+        print(f"{r['factor']:>6.1f}  {r['median_abs_error']:>7.1%}  {r['max_abs_error']:>6.1%}  {r['within_10pct']}/{r['compared']}")
+
+
+if __name__ == "__main__":
+    main()
