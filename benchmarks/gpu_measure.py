@@ -42,7 +42,7 @@ def gemms(dev) -> list[dict]:
         w = torch.randn(n, k, device=dev, dtype=torch.bfloat16)
         for m in (1, 8, 32, 128, 512, 2048, 8192):
             x = torch.randn(m, k, device=dev, dtype=torch.bfloat16)
-            t = timed(lambda: x @ w.t())
+            t = timed(lambda x=x, w=w: x @ w.t())
             out.append({"dtype": "bf16", "m": m, "n": n, "k": k, "s": t, "flops": 2 * m * n * k / t,
                         "bytes_per_s": (n * k + m * k + m * n) * 2 / t})
             try:
@@ -50,7 +50,7 @@ def gemms(dev) -> list[dict]:
                 x8 = x.to(torch.float8_e4m3fn)
                 one = torch.tensor(1.0, device=dev)
                 if m % 16 == 0:
-                    t8 = timed(lambda: torch._scaled_mm(x8, w8.t(), scale_a=one, scale_b=one, out_dtype=torch.bfloat16))
+                    t8 = timed(lambda x8=x8, w8=w8, one=one: torch._scaled_mm(x8, w8.t(), scale_a=one, scale_b=one, out_dtype=torch.bfloat16))
                     out.append({"dtype": "fp8", "m": m, "n": n, "k": k, "s": t8, "flops": 2 * m * n * k / t8,
                                 "bytes_per_s": (n * k + m * k) / t8 + m * n * 2 / t8})
             except Exception as err:  # noqa: BLE001 - report and go on
@@ -124,7 +124,7 @@ def decoder_runs(dev, name: str, cfg: dict, batches, contexts, prefill_lens) -> 
             kc = torch.zeros(L, 1, kv, S, d, device=dev, dtype=torch.bfloat16)
             vc = torch.zeros_like(kc)
             ids = torch.randint(0, cfg["vocab"], (1, S), device=dev)
-            t = timed(lambda: model(ids, kc, vc, 0), reps=5, warm=2)
+            t = timed(lambda ids=ids, kc=kc, vc=vc: model(ids, kc, vc, 0), reps=5, warm=2)
             out.append({"model": name, "phase": "prefill", "batch": 1, "input_len": S, "s": t})
             del kc, vc
         for B in batches:
@@ -132,7 +132,7 @@ def decoder_runs(dev, name: str, cfg: dict, batches, contexts, prefill_lens) -> 
                 kc = torch.zeros(L, B, kv, ctx + 1, d, device=dev, dtype=torch.bfloat16)
                 vc = torch.zeros_like(kc)
                 ids = torch.randint(0, cfg["vocab"], (B, 1), device=dev)
-                step = lambda: model(ids, kc, vc, ctx)  # noqa: E731
+                step = lambda ids=ids, kc=kc, vc=vc, ctx=ctx: model(ids, kc, vc, ctx)  # noqa: E731
                 s = torch.cuda.Stream()
                 s.wait_stream(torch.cuda.current_stream())
                 with torch.cuda.stream(s):
@@ -145,7 +145,7 @@ def decoder_runs(dev, name: str, cfg: dict, batches, contexts, prefill_lens) -> 
                 out.append({"model": name, "phase": "decode", "batch": B, "context": ctx, "s": t})
                 del kc, vc, g
                 torch.cuda.empty_cache()
-    del model
+    model.cpu()  # free the GPU copy before the next model; the closures above still hold the object
     torch.cuda.empty_cache()
     return out
 
