@@ -124,7 +124,7 @@ def decoder_runs(dev, name: str, cfg: dict, batches, contexts, prefill_lens) -> 
             kc = torch.zeros(L, 1, kv, S, d, device=dev, dtype=torch.bfloat16)
             vc = torch.zeros_like(kc)
             ids = torch.randint(0, cfg["vocab"], (1, S), device=dev)
-            t = timed(lambda ids=ids, kc=kc, vc=vc: model(ids, kc, vc, 0), reps=5, warm=2)
+            t = timed(lambda m=model, ids=ids, kc=kc, vc=vc: m(ids, kc, vc, 0), reps=5, warm=2)
             out.append({"model": name, "phase": "prefill", "batch": 1, "input_len": S, "s": t})
             del kc, vc
         for B in batches:
@@ -132,7 +132,7 @@ def decoder_runs(dev, name: str, cfg: dict, batches, contexts, prefill_lens) -> 
                 kc = torch.zeros(L, B, kv, ctx + 1, d, device=dev, dtype=torch.bfloat16)
                 vc = torch.zeros_like(kc)
                 ids = torch.randint(0, cfg["vocab"], (B, 1), device=dev)
-                step = lambda ids=ids, kc=kc, vc=vc, ctx=ctx: model(ids, kc, vc, ctx)  # noqa: E731
+                step = lambda m=model, ids=ids, kc=kc, vc=vc, ctx=ctx: m(ids, kc, vc, ctx)  # noqa: E731
                 s = torch.cuda.Stream()
                 s.wait_stream(torch.cuda.current_stream())
                 with torch.cuda.stream(s):
@@ -145,7 +145,7 @@ def decoder_runs(dev, name: str, cfg: dict, batches, contexts, prefill_lens) -> 
                 out.append({"model": name, "phase": "decode", "batch": B, "context": ctx, "s": t})
                 del kc, vc, g
                 torch.cuda.empty_cache()
-    model.cpu()  # free the GPU copy before the next model; the closures above still hold the object
+    del model
     torch.cuda.empty_cache()
     return out
 
