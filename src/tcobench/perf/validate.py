@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from tcobench.catalog import Catalog
 from tcobench.errors import CatalogError, TcobenchError
 from tcobench.perf.efficiency import Efficiencies, resolve
+from tcobench.perf.finite import finite_run
 from tcobench.perf.predict import Prediction, predict
 
 Metric = Literal["output_tokens_per_s", "output_tokens_per_s_per_chip", "ttft_s", "tpot_s", "ms_per_token_amortized"]
@@ -35,7 +36,8 @@ class Row(BaseModel):
     tp: int = 1
     pp: int = 1
     ep: int = 1
-    batch: int | Literal["auto"] = 1
+    batch: int | Literal["auto"] = 1  # with `requests`: the engine's largest batch ("auto": as many as fit)
+    requests: int | None = None  # a finite run of this many requests queued at once (perf/finite.py)
     input_len: int = 1
     output_len: int = 1
     precision: str = "bf16"
@@ -86,15 +88,22 @@ def run(catalog: Catalog, adjust: Callable[[Efficiencies], Efficiencies] | None 
             continue
         try:
             hw = catalog.get_hardware(row.hardware)
-            eff = adjust(resolve(hw, catalog.efficiency)) if adjust else None
-            p = predict(catalog.get_model(row.model), hw, efficiencies=eff, chips=row.chips, tp=row.tp, pp=row.pp,
-                        ep=row.ep, batch=row.batch, input_len=row.input_len, output_len=row.output_len, precision=row.precision,
-                        weights=row.weights, kv=row.kv, catalog=catalog,
-                        runtime=catalog.get_runtime(row.runtime, where=f"validation row {row.id}") if row.runtime else None)
+            common: dict[str, Any] = {
+                "efficiencies": adjust(resolve(hw, catalog.efficiency)) if adjust else None, "chips": row.chips, "tp": row.tp,
+                "pp": row.pp, "ep": row.ep, "input_len": row.input_len, "output_len": row.output_len, "precision": row.precision,
+                "weights": row.weights, "kv": row.kv, "catalog": catalog,
+                "runtime": catalog.get_runtime(row.runtime, where=f"validation row {row.id}") if row.runtime else None}
+            model = catalog.get_model(row.model)
+            if row.requests:  # a finite benchmark: waves of at most `batch` (or as many as fit)
+                fin = finite_run(model, hw, requests=row.requests, max_batch=None if row.batch == "auto" else int(row.batch),
+                                 **common)
+                p, value = fin.full, float(getattr(fin, row.metric))
+            else:
+                p = predict(model, hw, batch=row.batch, **common)
+                value = metric_of(p, row.metric)
         except TcobenchError as err:
             out.append(Outcome(row, None, None, f"{type(err).__name__}: {err}", None))
             continue
-        value = metric_of(p, row.metric)
         problem = p.reason if not p.fits else None
         out.append(Outcome(row, value, value / row.published - 1.0, problem, p))
     return out
