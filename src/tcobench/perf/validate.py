@@ -6,6 +6,7 @@ it comes out (signed, predicted / published - 1). Rows that cannot be expressed 
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 import tomllib
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from tcobench.catalog import Catalog
+from tcobench.catalog import Catalog, Hardware
 from tcobench.errors import CatalogError, TcobenchError
 from tcobench.perf.efficiency import Efficiencies, resolve
 from tcobench.perf.finite import finite_run
@@ -38,6 +39,8 @@ class Row(BaseModel):
     ep: int = 1
     batch: int | Literal["auto"] = 1  # with `requests`: the engine's largest batch ("auto": as many as fit)
     requests: int | None = None  # a finite run of this many requests queued at once (perf/finite.py)
+    # engine settings the source fixed, as efficiency fields (memory_utilization, prefill_chunk); the row's note derives them
+    engine: dict[Literal["memory_utilization", "prefill_chunk"], float] = {}
     input_len: int = 1
     output_len: int = 1
     precision: str = "bf16"
@@ -78,6 +81,17 @@ def metric_of(p: Prediction, metric: str) -> float:
     return float(getattr(p, metric))
 
 
+def _efficiencies(row: Row, hw: Hardware, catalog: Catalog,
+                  adjust: Callable[[Efficiencies], Efficiencies] | None) -> Efficiencies | None:
+    if not row.engine and adjust is None:
+        return None  # predict resolves them itself
+    eff = resolve(hw, catalog.efficiency)
+    if row.engine:
+        fields: dict[str, Any] = {str(k): v for k, v in row.engine.items()}
+        eff = dataclasses.replace(eff, **fields, sources={**eff.sources, **{k: f"validation row {row.id}" for k in row.engine}})
+    return adjust(eff) if adjust else eff
+
+
 def run(catalog: Catalog, adjust: Callable[[Efficiencies], Efficiencies] | None = None) -> list[Outcome]:
     """Predict every row. ``adjust`` may rewrite each row's resolved efficiencies (a what-if, e.g. the
     sensitivity study in scripts/validate_sensitivity.py); the shipped model never passes it."""
@@ -89,7 +103,7 @@ def run(catalog: Catalog, adjust: Callable[[Efficiencies], Efficiencies] | None 
         try:
             hw = catalog.get_hardware(row.hardware)
             common: dict[str, Any] = {
-                "efficiencies": adjust(resolve(hw, catalog.efficiency)) if adjust else None, "chips": row.chips, "tp": row.tp,
+                "efficiencies": _efficiencies(row, hw, catalog, adjust), "chips": row.chips, "tp": row.tp,
                 "pp": row.pp, "ep": row.ep, "input_len": row.input_len, "output_len": row.output_len, "precision": row.precision,
                 "weights": row.weights, "kv": row.kv, "catalog": catalog,
                 "runtime": catalog.get_runtime(row.runtime, where=f"validation row {row.id}") if row.runtime else None}
