@@ -9,6 +9,7 @@ from tcobench.cli.context import Context, pass_context
 from tcobench.cli.options import DURATION
 from tcobench.cli.render import console, print_json, table
 from tcobench.perf import predict as run_predict
+from tcobench.perf.finite import finite_run
 from tcobench.perf.precision import BYTES
 from tcobench.records import Provenance, Run
 
@@ -41,20 +42,34 @@ def parse_batch(value: str) -> int | str:
 @click.option("--slo-ttft", type=DURATION, help="With --batch auto: largest TTFT allowed, e.g. 500ms.")
 @click.option("--slo-tpot", type=DURATION, help="With --batch auto: largest TPOT allowed, e.g. 50ms.")
 @click.option("--runtime", help="Serving stack from the catalog (how its kernels read the KV cache) [default: default].")
+@click.option("--requests", type=click.IntRange(min=1),
+              help="A finite offline run: this many requests queued at once, served in waves of at most --batch per "
+                   "replica (with --batch auto: as many as fit); prints the run's time and throughput.")
 @click.option("--explain", is_flag=True, help="Print the per-operator breakdown (time, FLOPs, bytes, bound).")
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--save", is_flag=True, help="Save the prediction to the results store.")
 @pass_context
-def predict(ctx: Context, model_ref: str, hw_ref: str, batch: str, explain: bool, as_json: bool, save: bool, **kw) -> None:  # type: ignore[no-untyped-def]
+def predict(ctx: Context, model_ref: str, hw_ref: str, batch: str, requests: int | None, explain: bool, as_json: bool,  # type: ignore[no-untyped-def]
+            save: bool, **kw) -> None:
     """Predict TTFT, TPOT, throughput, MFU/MBU and memory for one deployment."""
     cat = ctx.catalog
     model = cat.model(model_ref, where="--model")
     hw = cat.hardware_ref(hw_ref, where="--hardware")
-    p = run_predict(model, hw, batch=parse_batch(batch), catalog=cat, explain=explain, **kw)
+    run = None
+    if requests:
+        size = parse_batch(batch)
+        run = finite_run(model, hw, requests=requests, max_batch=None if size == "auto" else int(size), catalog=cat, **kw)
+        p = run_predict(model, hw, batch=run.wave, catalog=cat, explain=explain, **kw) if explain else run.full
+    else:
+        p = run_predict(model, hw, batch=parse_batch(batch), catalog=cat, explain=explain, **kw)
     doc = p.to_dict()
+    if run is not None:
+        doc["run"] = run.to_dict()
     if save:
-        inputs = {"model": model_ref, "hardware": hw_ref, "batch": batch, **{k: v for k, v in kw.items() if v is not None}}
-        doc["run_id"] = ctx.store.save(Run(command="predict", provenance=Provenance.PREDICTED, inputs=inputs, outputs=p.to_dict(),
+        inputs = {"model": model_ref, "hardware": hw_ref, "batch": batch, "requests": requests,
+                  **{k: v for k, v in kw.items() if v is not None}}
+        outputs = {k: v for k, v in doc.items() if k != "run_id"}
+        doc["run_id"] = ctx.store.save(Run(command="predict", provenance=Provenance.PREDICTED, inputs=inputs, outputs=outputs,
                                            tool_version=__version__, label=f"{model.id} on {hw.id}"))
     if as_json:
         if explain:
@@ -62,6 +77,10 @@ def predict(ctx: Context, model_ref: str, hw_ref: str, batch: str, explain: bool
         print_json(doc)
         return
     render(p, explain)
+    if run is not None:
+        waves = f"{run.full_waves} wave(s) of {run.wave}" + (f" and one of {run.remainder}" if run.remainder else "")
+        console().print(f"run of {run.requests:,} requests: {waves} per replica, {units.human(run.run_s, 's')}, "
+                        f"{run.output_tokens_per_s:,.0f} output tok/s ({run.output_tokens_per_s_per_chip:,.0f} per chip)")
     if save:
         click.echo(f"saved as run {doc['run_id']}", err=True)
 

@@ -1,5 +1,7 @@
 """A finite run of N requests is served in waves; its throughput follows from the steady-state model."""
 
+import json
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -58,3 +60,19 @@ def test_a_finite_run_is_never_faster_than_steady_state_at_its_wave(requests: in
 def test_bad_counts_say_what_was_expected(kwargs: dict, match: str) -> None:
     with pytest.raises(InputError, match=match):
         finite_run(MODEL, HW, **kwargs, **KW)
+
+
+def test_predict_requests_prints_the_run_and_adds_it_to_json(cli) -> None:
+    args = ("predict", "--model", "llama-2-7b", "--hardware", "h100-sxm", "--batch", "100", "--requests", "250",
+            "--input-len", "512", "--output-len", "256", "--precision", "fp8")
+    r = cli(*args)
+    assert r.code == 0, r.err
+    assert "run of 250 requests: 2 wave(s) of 100 and one of 50 per replica" in r.out
+    doc = json.loads(cli(*args, "--json").out)
+    expected = finite_run(MODEL, HW, requests=250, max_batch=100, **KW)
+    assert doc["batch"] == 100 and doc["run"]["run_s"] == pytest.approx(expected.run_s, rel=1e-12)
+
+
+def test_predict_rejects_zero_requests_naming_the_flag(cli) -> None:
+    r = cli("predict", "--model", "llama-2-7b", "--hardware", "h100-sxm", "--requests", "0")
+    assert r.code != 0 and "--requests" in r.err and "0" in r.err
