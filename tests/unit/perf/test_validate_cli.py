@@ -77,3 +77,18 @@ def test_slower_low_precision_matmuls_lower_every_fp8_throughput_row() -> None:
     for o in half:  # 16-bit rows do not move
         if o.prediction and o.prediction.activations == "fp16":
             assert o.predicted == base[o.row.id].predicted
+
+
+def test_a_rows_engine_settings_reach_the_prediction(monkeypatch) -> None:
+    from tcobench.catalog import load_catalog
+    from tcobench.perf import validate
+
+    base = {"ref": "X", "model": "llama-3.1-8b", "hardware": "gb200", "precision": "fp8", "batch": "auto", "requests": 1000,
+            "input_len": 2048, "output_len": 2048, "published": 1.0}
+    rows = [validate.Row(id="plain", **base),
+            validate.Row(id="tight", engine={"memory_utilization": 0.5, "prefill_chunk": 2048}, **base)]
+    monkeypatch.setattr(validate, "load_rows", lambda: rows)
+    plain, tight = validate.run(load_catalog())
+    assert tight.prediction.capacity_bytes == 0.5 * 186e9 < plain.prediction.capacity_bytes
+    assert tight.prediction.batch < plain.prediction.batch  # fewer sequences fit in a wave
+    assert tight.prediction.efficiency_sources["memory_utilization"] == "validation row tight"
