@@ -8,19 +8,19 @@ The catalog data files are TOML; each ``[hardware.<id>]``, ``[system.<id>]``, ``
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tcobench.catalog.figures import (
-    Bandwidth, Bytes, Count, Dollars, Flops, LinkBandwidth, Number, Watts, quantity,
+    Bandwidth, Bytes, Count, Dollars, Flops, LinkBandwidth, Number, Seconds, Watts, parser,
 )
 from tcobench.records import Figure
 
 ID = re.compile(r"^[a-z0-9][a-z0-9.\-]*$")
 PRECISIONS = ("fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp6", "fp4", "int4")
 Precision = Literal["fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp6", "fp4", "int4"]
-Rate = quantity("USD/s", dated=True)
+Rate: TypeAlias = Annotated[Figure, parser("USD/s", dated=True)]
 
 
 class Record(BaseModel):
@@ -92,8 +92,8 @@ class Efficiency(Record):
     compute: Number | None = None  # fraction of dense peak FLOP/s reached by large matmuls
     compute_at: dict[Precision, Number] = Field(default_factory=dict)  # per-precision overrides of `compute`
     memory: Number | None = None  # fraction of peak memory bandwidth reached by streaming reads
-    overhead: quantity("s") | None = None  # fixed cost per operator (kernel launch / dispatch), seconds
-    collective_latency: quantity("s") | None = None  # alpha of the alpha-beta collective model, seconds
+    overhead: Seconds | None = None  # fixed cost per operator (kernel launch / dispatch), seconds
+    collective_latency: Seconds | None = None  # alpha of the alpha-beta collective model, seconds
     memory_utilization: Number | None = None  # fraction of memory capacity the serving engine may use
     prefill_chunk: Count | None = None  # tokens per prefill chunk (bounds activation memory)
     note: str | None = None
@@ -254,9 +254,9 @@ class Model(Record):
         return self
 
 
-Years = quantity("s")
-EnergyPrice = quantity("USD/J", dated=True)
-HostingPrice = quantity("USD/W/s", dated=True)
+Years: TypeAlias = Seconds
+EnergyPrice: TypeAlias = Annotated[Figure, parser("USD/J", dated=True)]
+HostingPrice: TypeAlias = Annotated[Figure, parser("USD/W/s", dated=True)]
 
 
 class CostBasis(Record):
