@@ -72,7 +72,7 @@ LEVEL_KEYS = ("concurrency", "rate", "requests_ok", "requests_failed", "errors",
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: {\"levels\": [...], \"settings\": {...}}.")
 @click.option("--quiet", is_flag=True, help="No live progress on stderr.")
 @pass_context
-def bench(ctx: Context, **opts: Any) -> None:
+def bench(ctx: Context, /, **opts: Any) -> None:
     """Benchmark an OpenAI-compatible streaming endpoint: TTFT, TPOT, ICL, E2E, throughput, goodput, $/1M tokens."""
     settings = _settings(opts)
     prompts = _prompts(opts)
@@ -210,7 +210,11 @@ def _run(settings: BenchSettings, prompts: PromptSource, api_key: str | None, an
     async def main() -> list[Measured]:
         loop = asyncio.get_running_loop()
         try:  # first Ctrl-C: stop cleanly and keep what was measured; second: the default (abort)
-            loop.add_signal_handler(signal.SIGINT, lambda: (stop.set(), loop.remove_signal_handler(signal.SIGINT)))
+            def first_interrupt() -> None:
+                stop.set()
+                loop.remove_signal_handler(signal.SIGINT)
+
+            loop.add_signal_handler(signal.SIGINT, first_interrupt)
         except (ValueError, RuntimeError, NotImplementedError):  # not the main thread, or no signals here
             pass
         try:

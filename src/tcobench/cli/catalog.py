@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -110,7 +111,8 @@ def show(ctx: Context, id_: str, as_json: bool) -> None:
 def _from_any_file(cat: Catalog, path: str) -> Hardware | System | Model:
     for kind in ("hardware", "model", "system"):
         try:
-            return cat._from_file(kind, __import__("pathlib").Path(path), "catalog show")  # noqa: SLF001
+            found: Hardware | System | Model = cat._from_file(kind, __import__("pathlib").Path(path), "catalog show")  # noqa: SLF001
+            return found
         except CatalogError as err:
             if "expected exactly one" not in str(err) or "found 0" not in str(err):
                 raise
@@ -177,7 +179,7 @@ def _is_figure_path(key: str, figures: dict[str, Figure]) -> bool:
 @pass_context
 def lint(ctx: Context, paths: tuple[str, ...], as_json: bool) -> None:
     """Validate catalog files (yours, or the shipped catalog and TCOBENCH_CATALOG when no PATH is given)."""
-    targets = list(paths) or [*user_paths(ctx.catalog_paths)] or []
+    targets: list[str | Path] = [*paths] or [*user_paths(ctx.catalog_paths)]
     cat, problems = lint_files(targets) if targets else lint_files([builtin_dir()])
     counts = {"hardware": len(cat.hardware), "systems": len(cat.systems), "models": len(cat.models), "sources": len(cat.sources)}
     if as_json:

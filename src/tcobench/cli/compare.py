@@ -103,7 +103,7 @@ def money(v: float) -> str:
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--save", is_flag=True, help="Save the comparison to the results store.")
 @pass_context
-def compare(ctx: Context, model_ref: str, hw_spec: str | None, workload: str | None, input_len: int | None,
+def compare(ctx: Context, /, model_ref: str, hw_spec: str | None, workload: str | None, input_len: int | None,
             output_len: int | None, precisions: str | None, basis: str, pareto: bool, as_json: bool, save: bool,
             **kw: Any) -> None:
     """Cheapest deployment per hardware for a model and workload, $/1M output tokens own and/or rent."""

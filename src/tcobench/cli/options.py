@@ -8,7 +8,7 @@ from tcobench import units
 from tcobench.errors import UnitError
 
 
-class Duration(click.ParamType):
+class Duration(click.ParamType):  # type: ignore[type-arg]  # ParamType is generic only in click stubs newer than the pinned range
     """'50ms', '0.2 s', '2s' -> seconds (float). A bare number is an error: say the unit."""
 
     name = "duration"

@@ -22,7 +22,7 @@ from tcobench.search import plan as run_plan
 @cost_options
 @click.option("--json", "as_json", is_flag=True)
 @pass_context
-def plan(ctx: Context, model_ref: str, hw_spec: str | None, workload: str | None, input_len: int | None,
+def plan(ctx: Context, /, model_ref: str, hw_spec: str | None, workload: str | None, input_len: int | None,
          output_len: int | None, precisions: str | None, qps: float, peak_factor: float, basis: str, as_json: bool,
          **kw: Any) -> None:
     """Replicas and chips per hardware to serve --qps, utilisation, $/month and $/1M output tokens."""

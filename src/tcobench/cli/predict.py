@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from tcobench import __version__, units
@@ -49,8 +51,8 @@ def parse_batch(value: str) -> int | str:
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--save", is_flag=True, help="Save the prediction to the results store.")
 @pass_context
-def predict(ctx: Context, model_ref: str, hw_ref: str, batch: str, requests: int | None, explain: bool, as_json: bool,  # type: ignore[no-untyped-def]
-            save: bool, **kw) -> None:
+def predict(ctx: Context, /, model_ref: str, hw_ref: str, batch: str, requests: int | None, explain: bool, as_json: bool,
+            save: bool, **kw: Any) -> None:
     """Predict TTFT, TPOT, throughput, MFU/MBU and memory for one deployment."""
     cat = ctx.catalog
     model = cat.model(model_ref, where="--model")

@@ -40,7 +40,7 @@ from tcobench.search.sweep import AXES, iter_rows, open_sink, parse_axis, sweep 
 @click.option("--chunk", type=click.IntRange(min=1), default=1 << 20, show_default=True, help="Points per vectorised chunk.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_context
-def sweep(ctx: Context, model_ref: str, hw_spec: str | None, precisions: str, basis: str, objective: str, top_k: int,
+def sweep(ctx: Context, /, model_ref: str, hw_spec: str | None, precisions: str, basis: str, objective: str, top_k: int,
           pareto: bool, output: Path | None, chunk: int, as_json: bool, slo_ttft: float | None, slo_tpot: float | None,
           **kw: Any) -> None:
     """Evaluate every combination of the axes; report the top-k by --objective, the count and the wall time."""
@@ -69,7 +69,7 @@ def sweep(ctx: Context, model_ref: str, hw_spec: str | None, precisions: str, ba
             if sink is not None:
                 sink.close()
     wall = time.perf_counter() - start
-    doc = {"model": model.id, "evaluated": res.evaluated, "feasible": res.feasible, "wall_s": wall,
+    doc: dict[str, Any] = {"model": model.id, "evaluated": res.evaluated, "feasible": res.feasible, "wall_s": wall,
            "configurations_per_s": res.evaluated / wall if wall > 0 else None, "objective": objective, "basis": basis,
            "output": str(output) if output else None, "top": list(iter_rows(res.top))}
     if pareto:

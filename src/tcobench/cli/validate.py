@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from tcobench import __version__
@@ -20,11 +22,11 @@ from tcobench.records import Provenance, Run
 def validate(ctx: Context, as_json: bool, save: bool, by: str) -> None:
     """Predicted vs published for the shipped reference set (MLPerf, TensorRT-LLM, DeepSpeed BLOOM, PaLM)."""
     outcomes = run(ctx.catalog)
-    rows = [{"id": o.row.id, "ref": o.row.ref, "phase": o.row.phase, "metric": o.row.metric, "published": o.row.published or None,
+    rows: list[dict[str, Any]] = [{"id": o.row.id, "ref": o.row.ref, "phase": o.row.phase, "metric": o.row.metric, "published": o.row.published or None,
              "predicted": o.predicted, "error": o.error, "batch": o.prediction.batch if o.prediction else None,
              "problem": o.problem, "source": o.row.source} for o in outcomes]
     summ = summary(outcomes)
-    doc = {"rows": rows, "summary": summ}
+    doc: dict[str, Any] = {"rows": rows, "summary": summ}
     if save:
         doc["run_id"] = ctx.store.save(Run(command="validate", provenance=Provenance.PREDICTED, inputs={}, outputs=doc,
                                            tool_version=__version__, label="validation set"))
