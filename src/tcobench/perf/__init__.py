@@ -8,7 +8,7 @@ See docs/model.md for the equations and their sources.
 
 from tcobench.perf.chip import Chip, chip_arrays
 from tcobench.perf.inference import Result, evaluate
-from tcobench.perf.predict import Prediction, predict
 from tcobench.perf.precision import BYTES, compute_precision
+from tcobench.perf.predict import Prediction, predict
 
 __all__ = ["BYTES", "Chip", "Prediction", "Result", "chip_arrays", "compute_precision", "evaluate", "predict"]

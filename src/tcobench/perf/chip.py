@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
+from typing import Any, TypeAlias
 
 import numpy as np
 
@@ -12,6 +13,9 @@ from tcobench.errors import MissingInputError
 from tcobench.perf.efficiency import Efficiencies
 
 Array = np.ndarray
+# A float or an ndarray: the vectorised model's arguments and results broadcast over either. NumPy's stubs
+# cannot express "same shape as the broadcast of the inputs", so the alias stays loose on purpose.
+Vec: TypeAlias = Any
 
 
 @dataclass(frozen=True)

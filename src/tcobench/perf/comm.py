@@ -10,22 +10,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from tcobench.perf.chip import Chip
+from tcobench.perf.chip import Chip, Vec
 
 
-def tier_bandwidth(chip: Chip, group):  # type: ignore[no-untyped-def]
+def tier_bandwidth(chip: Chip, group: Vec) -> Vec:
     """Per-direction B/s for a group of ``group`` chips: scale-up inside the domain, scale-out beyond it."""
     inside = (group <= chip.up_domain) & np.isfinite(chip.up_bw)
     return np.where(inside, chip.up_bw, chip.out_bw)
 
 
-def all_reduce(nbytes, n, bw, alpha):  # type: ignore[no-untyped-def]
+def all_reduce(nbytes: Vec, n: Vec, bw: Vec, alpha: Vec) -> Vec:
     return np.where(n > 1, 2.0 * (n - 1) / n * nbytes / bw + 2.0 * (n - 1) * alpha, 0.0)
 
 
-def all_to_all(nbytes, n, bw, alpha):  # type: ignore[no-untyped-def]
+def all_to_all(nbytes: Vec, n: Vec, bw: Vec, alpha: Vec) -> Vec:
     return np.where(n > 1, (n - 1) / n * nbytes / bw + (n - 1) * alpha, 0.0)
 
 
-def send_recv(nbytes, bw, alpha):  # type: ignore[no-untyped-def]
+def send_recv(nbytes: Vec, bw: Vec, alpha: Vec) -> Vec:
     return nbytes / bw + alpha

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tcobench.perf import comm
-from tcobench.perf.chip import Chip
+from tcobench.perf.chip import Chip, Vec
 from tcobench.perf.memory import memory_per_chip
 from tcobench.perf.roofline import Phase
 from tcobench.perf.transformer import Shape
@@ -50,34 +50,34 @@ def reason_text(code: int) -> str | None:
 class Result:
     """Arrays (broadcast over the inputs). Per replica unless the name says deployment or per chip."""
 
-    ttft_s: np.ndarray
-    tpot_s: np.ndarray
-    e2e_s: np.ndarray
-    output_tokens_per_s: np.ndarray  # whole deployment
-    output_tokens_per_s_per_chip: np.ndarray
-    prefill_tokens_per_s: np.ndarray  # whole deployment
-    mfu_prefill: np.ndarray
-    mfu_decode: np.ndarray
-    mbu_decode: np.ndarray
-    bound_prefill: np.ndarray  # 0 compute, 1 memory, 2 communication
-    bound_decode: np.ndarray
-    weights_bytes: np.ndarray  # per chip
-    kv_cache_bytes: np.ndarray
-    activation_bytes: np.ndarray
-    capacity_bytes: np.ndarray  # usable per chip
-    fits: np.ndarray
-    code: np.ndarray  # 0 when valid, fits and meets the SLOs; else REASONS bit flags
-    replicas: np.ndarray
+    ttft_s: Vec
+    tpot_s: Vec
+    e2e_s: Vec
+    output_tokens_per_s: Vec  # whole deployment
+    output_tokens_per_s_per_chip: Vec
+    prefill_tokens_per_s: Vec  # whole deployment
+    mfu_prefill: Vec
+    mfu_decode: Vec
+    mbu_decode: Vec
+    bound_prefill: Vec  # 0 compute, 1 memory, 2 communication
+    bound_decode: Vec
+    weights_bytes: Vec  # per chip
+    kv_cache_bytes: Vec
+    activation_bytes: Vec
+    capacity_bytes: Vec  # usable per chip
+    fits: Vec
+    code: Vec  # 0 when valid, fits and meets the SLOs; else REASONS bit flags
+    replicas: Vec
     prefill: Phase | None = None  # per-operator detail when asked for
     decode: Phase | None = None
 
     @property
-    def ok(self) -> np.ndarray:
+    def ok(self) -> Vec:
         return self.code == 0
 
 
-def _layer_ops(ph: Phase, s: Shape, tokens, groups, pairs, kv_read, lm_tokens, tp, ep, wb, kvb, ab, kv_per_chip, write_kv,  # type: ignore[no-untyped-def]
-              kv_read_elems=None):
+def _layer_ops(ph: Phase, s: Shape, tokens: Vec, groups: Vec, pairs: Vec, kv_read: Vec, lm_tokens: Vec, tp: Vec, ep: Vec,
+              wb: Vec, kvb: Vec, ab: Vec, kv_per_chip: Vec, write_kv: Vec, kv_read_elems: Vec = None) -> None:
     """Add one forward pass over every layer (per chip) to ``ph``.
 
     tokens: tokens per attention group in this pass; groups: attention groups working at once (their
@@ -113,7 +113,7 @@ def _layer_ops(ph: Phase, s: Shape, tokens, groups, pairs, kv_read, lm_tokens, t
     ph.op("lm_head", 1, 2.0 * lm_tokens * s.lm_head_params / tp, s.lm_head_params / tp * wb + lm_tokens * (h + 2.0 * s.vocab / tp) * ab)
 
 
-def kv_read_per_chip(s: Shape, tp, kv_per_chip, per_query_head):  # type: ignore[no-untyped-def]
+def kv_read_per_chip(s: Shape, tp: Vec, kv_per_chip: Vec, per_query_head: Vec) -> Vec:
     """KV elements a decode attention kernel reads per token position per layer on one chip.
 
     Once per KV head (``per_query_head`` false/0): the cached K and V themselves. Once per query head
@@ -127,20 +127,20 @@ def kv_read_per_chip(s: Shape, tp, kv_per_chip, per_query_head):  # type: ignore
     return np.where(np.asarray(per_query_head, dtype=bool), np.maximum(kv_per_chip, per_query), kv_per_chip)
 
 
-def expected_experts(s: Shape, tokens):  # type: ignore[no-untyped-def]
+def expected_experts(s: Shape, tokens: Vec) -> Vec:
     """Distinct experts a layer touches for ``tokens`` tokens with uniform top-k routing:
     E x (1 - (1 - k/E)^tokens) (each expert is missed by one token with probability 1 - k/E)."""
     return s.experts * (1.0 - (1.0 - s.top_k / s.experts) ** tokens)
 
 
-def model_flops(s: Shape, tokens, pairs, lm_tokens):  # type: ignore[no-untyped-def]
+def model_flops(s: Shape, tokens: Vec, pairs: Vec, lm_tokens: Vec) -> Vec:
     """FLOPs the model needs (not per chip): 2 per active matmul parameter per token, plus attention."""
     per_token = s.layers * s.attn_params + s.dense_layers * s.dense_ffn_params
     per_token += s.moe_layers * (s.shared_params + s.top_k * s.expert_params)
     return 2.0 * tokens * per_token + s.attn_flops_per_pair * pairs * s.layers + 2.0 * lm_tokens * s.lm_head_params
 
 
-def _collectives(ph: Phase, s: Shape, chip: Chip, tokens, tp, pp, ep, ab, bw_group, bw_pp):  # type: ignore[no-untyped-def]
+def _collectives(ph: Phase, s: Shape, chip: Chip, tokens: Vec, tp: Vec, pp: Vec, ep: Vec, ab: Vec, bw_group: Vec, bw_pp: Vec) -> None:
     msg = tokens * s.hidden * ab
     ph.comm("tp_all_reduce", 2 * s.layers, comm.all_reduce(msg, tp, bw_group, chip.alpha), msg)
     if s.moe_layers:
@@ -149,9 +149,9 @@ def _collectives(ph: Phase, s: Shape, chip: Chip, tokens, tp, pp, ep, ab, bw_gro
     ph.comm("pp_send_recv", np.maximum(pp - 1, 0), np.where(pp > 1, comm.send_recv(msg, bw_pp, chip.alpha), 0.0), msg)
 
 
-def evaluate(s: Shape, chip: Chip, *, batch, input_len, output_len, tp=1, pp=1, ep=1, chips=None,  # type: ignore[no-untyped-def]
-             weight_bytes=2.0, kv_bytes=2.0, act_bytes=2.0, max_context: float = np.inf,
-             slo_ttft=np.inf, slo_tpot=np.inf, kv_per_query_head=False, detail: bool = False) -> Result:
+def evaluate(s: Shape, chip: Chip, *, batch: Vec, input_len: Vec, output_len: Vec, tp: Vec = 1, pp: Vec = 1, ep: Vec = 1,
+             chips: Vec = None, weight_bytes: Vec = 2.0, kv_bytes: Vec = 2.0, act_bytes: Vec = 2.0, max_context: float = np.inf,
+             slo_ttft: Vec = np.inf, slo_tpot: Vec = np.inf, kv_per_query_head: Vec = False, detail: bool = False) -> Result:
     """Evaluate every configuration the (broadcast) arguments describe. ``chips`` defaults to tp x pp x ep.
     ``kv_per_query_head``: the runtime's decode attention reads a KV head once per query head (catalog
     runtime ``decode_attention = "per-query-head"``)."""
@@ -160,7 +160,8 @@ def evaluate(s: Shape, chip: Chip, *, batch, input_len, output_len, tp=1, pp=1, 
                          max_context, slo_ttft, slo_tpot, kv_per_query_head, detail)
 
 
-def _evaluate(s, chip, B, S_in, S_out, tp, pp, ep, chips, wb, kvb, ab, max_context, slo_ttft, slo_tpot, per_q, detail):  # type: ignore[no-untyped-def]
+def _evaluate(s: Shape, chip: Chip, B: Vec, S_in: Vec, S_out: Vec, tp: Vec, pp: Vec, ep: Vec, chips: Vec, wb: Vec, kvb: Vec,
+              ab: Vec, max_context: float, slo_ttft: Vec, slo_tpot: Vec, per_q: Vec, detail: bool) -> Result:
     B, S_in, S_out = (np.asarray(x, dtype=float) for x in (B, S_in, S_out))
     tp, pp, ep = (np.asarray(x, dtype=float) for x in (tp, pp, ep))
     replica = tp * pp * ep

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from tcobench.perf.chip import Vec
 from tcobench.perf.transformer import Shape
 
 
-def memory_per_chip(s: Shape, B, S_in, S_out, tp, pp, ep, wb, kvb, ab, kv_per_chip, chunk):  # type: ignore[no-untyped-def]
+def memory_per_chip(s: Shape, B: Vec, S_in: Vec, S_out: Vec, tp: Vec, pp: Vec, ep: Vec, wb: Vec, kvb: Vec, ab: Vec,
+                    kv_per_chip: Vec, chunk: Vec) -> tuple[Vec, Vec, Vec]:
     """(weights, kv_cache, activations) in bytes on one chip.
 
     Weights: non-expert parameters split over tp x pp, routed experts over tp x pp x ep.
@@ -23,7 +25,8 @@ def memory_per_chip(s: Shape, B, S_in, S_out, tp, pp, ep, wb, kvb, ab, kv_per_ch
     return weights, kv, act
 
 
-def max_batch(s: Shape, S_in, S_out, tp, pp, ep, wb, kvb, ab, kv_per_chip, chunk, capacity, limit: int = 1 << 20) -> int:  # type: ignore[no-untyped-def]
+def max_batch(s: Shape, S_in: Vec, S_out: Vec, tp: Vec, pp: Vec, ep: Vec, wb: Vec, kvb: Vec, ab: Vec, kv_per_chip: Vec, chunk: Vec,
+              capacity: Vec, limit: int = 1 << 20) -> int:
     """The largest batch per replica whose weights, KV cache and activations fit in ``capacity`` bytes
     per chip (0 when not even one sequence fits). Memory grows with the batch, so bisect."""
     def fits(b: int) -> bool:

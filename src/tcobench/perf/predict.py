@@ -11,7 +11,7 @@ from tcobench.catalog import Catalog, Hardware, Model
 from tcobench.catalog.schema import Runtime
 from tcobench.errors import DeploymentError, InputError
 from tcobench.perf import precision as prec
-from tcobench.perf.chip import Chip
+from tcobench.perf.chip import Chip, Vec
 from tcobench.perf.efficiency import Efficiencies, resolve
 from tcobench.perf.inference import Result, evaluate, reason_text
 from tcobench.perf.memory import max_batch
@@ -125,7 +125,7 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
     if not auto and int(batch) < 1:
         raise InputError(f"--batch must be a positive integer or 'auto', got {batch}")
     batches = AUTO_BATCHES if auto else np.array([int(batch)])
-    common = dict(input_len=input_len, output_len=output_len, tp=tp, pp=pp, ep=ep, chips=chips,
+    common: dict[str, Any] = dict(input_len=input_len, output_len=output_len, tp=tp, pp=pp, ep=ep, chips=chips,
                   weight_bytes=prec.BYTES[w], kv_bytes=prec.BYTES[k], act_bytes=prec.activation_bytes(a), max_context=model.max_context,
                   slo_ttft=np.inf if slo_ttft is None else slo_ttft, slo_tpot=np.inf if slo_tpot is None else slo_tpot,
                   kv_per_query_head=stack.decode_attention == "per-query-head")
@@ -147,9 +147,14 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
                           biggest, stack.id)
 
 
-def _to_prediction(model, hardware, r: Result, batch, tp, pp, ep, chips, input_len, output_len, precision, w, k, a, eff,  # type: ignore[no-untyped-def]
-                   biggest, runtime):
-    f = lambda x: float(np.asarray(x).reshape(-1)[0])  # noqa: E731
+def _first(x: Vec) -> float:
+    return float(np.asarray(x).reshape(-1)[0])
+
+
+def _to_prediction(model: Model, hardware: Hardware, r: Result, batch: int, tp: int, pp: int, ep: int, chips: int,
+                   input_len: int, output_len: int, precision: str, w: str, k: str, a: str, eff: Efficiencies,
+                   biggest: int, runtime: str) -> Prediction:
+    f = _first
     ops: list[OpCost] = []
     for phase_name, ph in (("prefill", r.prefill), ("decode", r.decode)):
         if ph is None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tcobench.perf.chip import Chip
+from tcobench.perf.chip import Chip, Vec
 
 COMPUTE, MEMORY, COMM = 0, 1, 2
 BOUND_NAMES = ("compute", "memory", "communication")
@@ -24,13 +24,13 @@ class Phase:
 
     chip: Chip
     detail: bool = False
-    time: np.ndarray | float = 0.0  # s
-    flops: np.ndarray | float = 0.0  # per chip
-    bytes: np.ndarray | float = 0.0  # per chip, memory traffic
-    by_bound: list = field(default_factory=lambda: [0.0, 0.0, 0.0])  # time in compute-, memory-, comm-bound ops
-    ops: list = field(default_factory=list)  # (name, count, flops, bytes, time, bound) when detail
+    time: Vec = 0.0  # s
+    flops: Vec = 0.0  # per chip
+    bytes: Vec = 0.0  # per chip, memory traffic
+    by_bound: list[Vec] = field(default_factory=lambda: [0.0, 0.0, 0.0])  # time in compute-, memory-, comm-bound ops
+    ops: list[tuple[str, Vec, Vec, Vec, Vec, Vec]] = field(default_factory=list)  # (name, count, flops, bytes, time, bound)
 
-    def op(self, name: str, count: float, flops, nbytes) -> None:  # type: ignore[no-untyped-def]
+    def op(self, name: str, count: Vec, flops: Vec, nbytes: Vec) -> None:
         """Add ``count`` identical operators (e.g. one per layer) of ``flops`` FLOPs and ``nbytes`` bytes each."""
         c = self.chip
         t_c = flops / (c.peak * c.compute_eff)
@@ -45,13 +45,13 @@ class Phase:
         if self.detail:
             self.ops.append((name, count, flops, nbytes, t, np.where(compute_bound, COMPUTE, MEMORY)))
 
-    def comm(self, name: str, count: float, t_one, nbytes) -> None:  # type: ignore[no-untyped-def]
+    def comm(self, name: str, count: Vec, t_one: Vec, nbytes: Vec) -> None:
         t = t_one * count
         self.time = self.time + t
         self.by_bound[COMM] = self.by_bound[COMM] + t
         if self.detail:
             self.ops.append((name, count, 0.0, nbytes, t, COMM))
 
-    def bound(self) -> np.ndarray:
+    def bound(self) -> Vec:
         """0 compute, 1 memory, 2 communication: where the phase spends most of its time."""
         return np.argmax(np.broadcast_arrays(*[np.asarray(b, dtype=float) for b in self.by_bound]), axis=0)
