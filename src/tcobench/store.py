@@ -98,7 +98,9 @@ class Store:
                    tool_version=run.tool_version, inputs=scrub(run.inputs), outputs=scrub(run.outputs))
         try:
             with self.engine.begin() as conn:
-                return int(conn.execute(runs.insert().values(**row)).inserted_primary_key[0])
+                key = conn.execute(runs.insert().values(**row)).inserted_primary_key
+                assert key is not None  # an INSERT into a table with an integer primary key
+                return int(key[0])
         except SQLAlchemyError as err:
             raise StoreError(f"cannot save run to {self.where}: {_first_line(err)}") from err
 

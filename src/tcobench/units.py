@@ -11,6 +11,7 @@ import math
 import re
 from functools import cache
 from importlib import resources
+from typing import Any
 
 import pint
 
@@ -20,7 +21,7 @@ _MONEY = re.compile(r"^\s*(-?)\$\s*([0-9][0-9,]*(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)
 
 
 @cache
-def registry() -> pint.UnitRegistry:
+def registry() -> pint.UnitRegistry[float]:
     path = resources.files("tcobench").joinpath("units.txt")
     with resources.as_file(path) as p:
         return pint.UnitRegistry(str(p), autoconvert_offset_to_baseunit=False)
@@ -56,7 +57,7 @@ def parse(text: str | float | int, unit: str, *, where: str = "") -> float:
             return float(text)
         raise UnitError(f"{text!r}{place} has no unit; expected a quantity in {unit}, e.g. '{_example(unit)}'")
     try:
-        q = reg.Quantity(_normalise(text))
+        q: Any = reg.Quantity(_normalise(text))
     except (pint.errors.PintError, ValueError, AttributeError, TypeError) as err:
         raise UnitError(f"cannot read {text!r}{place} as a quantity ({err}); expected {unit}, e.g. '{_example(unit)}'") from err
     if not isinstance(q, pint.Quantity):  # a bare number in a string

@@ -71,20 +71,28 @@ class Catalog:
                 from tcobench.catalog.hf import load_hf_config
 
                 return load_hf_config(path)
-            return self._from_file("model", path, where)
+            rec = self._from_file("model", path, where)
+            assert isinstance(rec, Model)  # _from_file looked in the models table
+            return rec
         return self.get_model(ref, where)
 
     def hardware_ref(self, ref: str, where: str = "") -> Hardware:
         """Hardware by id or by a catalog file that defines it (a hypothetical chip, say)."""
-        return self._from_file("hardware", Path(ref), where) if _is_path(ref) else self.get_hardware(ref, where)
+        if not _is_path(ref):
+            return self.get_hardware(ref, where)
+        rec = self._from_file("hardware", Path(ref), where)
+        assert isinstance(rec, Hardware)  # _from_file looked in the hardware table
+        return rec
 
-    def _from_file(self, kind: str, path: Path, where: str) -> Any:
+    def _from_file(self, kind: str, path: Path, where: str) -> Hardware | System | Model:
         if not path.is_file():
             raise CatalogError(f"{where or kind} file {str(path)!r} does not exist")
         files = [Path(f) for f in self.files if Path(f).resolve() != path.resolve()] + [path]
         cat = _build(files)
-        table = {"hardware": cat.hardware, "model": cat.models, "system": cat.systems}[kind]
-        mine = [r for r in table.values() if Path(r.origin).resolve() == path.resolve()]
+        tables: dict[str, Mapping[str, Hardware | System | Model]] = {"hardware": cat.hardware, "model": cat.models,
+                                                                        "system": cat.systems}
+        table = tables[kind]
+        mine: list[Hardware | System | Model] = [r for r in table.values() if Path(r.origin).resolve() == path.resolve()]
         if len(mine) != 1:
             raise CatalogError(f"{path}: expected exactly one [{kind}.<id>] table, found {len(mine)}"
                                + (f" ({', '.join(r.id for r in mine)}); pass one id instead" if mine else ""))
@@ -132,7 +140,7 @@ def user_paths(extra: Iterable[str | Path] = ()) -> list[str | Path]:
 
 def load_catalog(extra: Iterable[str | Path] = (), *, builtin: bool = True) -> Catalog:
     """The shipped catalog plus the user's files; raises CatalogError listing every problem."""
-    paths: list[str | Path] = ([builtin_dir()] if builtin else []) + user_paths(extra)
+    paths: list[str | Path] = [*([builtin_dir()] if builtin else []), *user_paths(extra)]
     files = list(dict.fromkeys(catalog_files(paths)))
     return _build(files)
 
@@ -144,10 +152,20 @@ def lint(paths: Iterable[str | Path]) -> tuple[Catalog, list[str]]:
     except CatalogError as err:
         return Catalog({}, {}, {}, {}), [str(err)]  # nothing loaded
     files = list(dict.fromkeys([*catalog_files([builtin_dir()]), *user]))
-    return _build(files, collect=True)
+    return _assemble(files)
 
 
-def _build(files: list[Path], collect: bool = False) -> Any:
+def _build(files: list[Path]) -> Catalog:
+    """The catalog from ``files``; raises CatalogError naming the first problem (and how many more)."""
+    cat, problems = _assemble(files)
+    if problems:
+        more = f" (and {len(problems) - 1} more; run 'tcobench catalog lint' to see all)" if len(problems) > 1 else ""
+        raise CatalogError(problems[0] + more)
+    return cat
+
+
+def _assemble(files: list[Path]) -> tuple[Catalog, list[str]]:
+    """Every record of ``files`` that validates, and every problem found (none raised)."""
     tables: dict[str, dict[str, Any]] = {k: {} for k in KINDS}
     origin: dict[tuple[str, str], Path] = {}
     problems: list[str] = []
@@ -164,12 +182,7 @@ def _build(files: list[Path], collect: bool = False) -> Any:
     cat = Catalog(hardware=tables["hardware"], systems=tables["system"], models=tables["model"],
                   sources=tables["source"], files=tuple(map(str, files)), efficiency=tables["efficiency"],
                   costs=tables["cost"], workloads=tables["workload"], runtimes=tables["runtime"])
-    if collect:
-        return cat, problems
-    if problems:
-        more = f" (and {len(problems) - 1} more; run 'tcobench catalog lint' to see all)" if len(problems) > 1 else ""
-        raise CatalogError(problems[0] + more)
-    return cat
+    return cat, problems
 
 
 def _entries(path: Path, problems: list[str]) -> Iterator[tuple[str, str, dict[str, Any]]]:

@@ -143,9 +143,10 @@ class Hardware(Record):
 
     def peak(self, precision: str) -> Figure | None:
         """Dense peak at ``precision``; fp16 and bf16 share tensor-core rates where only one is given."""
-        fig = self.peak_dense.get(precision)  # type: ignore[call-overload]
+        peaks: dict[str, Figure] = {str(k): v for k, v in self.peak_dense.items()}
+        fig = peaks.get(precision)
         if fig is None and precision in ("bf16", "fp16"):
-            fig = self.peak_dense.get("fp16" if precision == "bf16" else "bf16")
+            fig = peaks.get("fp16" if precision == "bf16" else "bf16")
         return fig
 
     def figures(self) -> dict[str, Figure]:

@@ -34,7 +34,7 @@ def capital_recovery_factor(rate: ArrayLike, years: ArrayLike) -> Array:
     with np.errstate(divide="ignore", invalid="ignore"):
         annuity = r / -np.expm1(-x)
     # for a vanishing rate the quotient is 0/0 in floating point; use its series 1/n + r (n + 1) / (2 n)
-    return np.where(x > 1e-9, annuity, 1.0 / n + r * (n + 1.0) / (2.0 * n))  # type: ignore[no-any-return]
+    return np.where(x > 1e-9, annuity, 1.0 / n + r * (n + 1.0) / (2.0 * n))
 
 
 def own_usd_per_s(price_usd: ArrayLike, watts: ArrayLike, *, amortisation_s: ArrayLike, cost_of_capital: ArrayLike,
@@ -87,7 +87,7 @@ def chip_capex(hw: Hardware, catalog: Catalog, *, price_chip: float | None = Non
     """
     system = _priced_system(hw, catalog)
     if price_chip is not None:
-        price, basis, sources = Span.point(price_chip), f"--price-chip ${price_chip:,.0f}", ()
+        price, basis, sources = Span.point(price_chip), f"--price-chip ${price_chip:,.0f}", tuple[str, ...]()
     elif system is not None and system.price is not None:
         n = system.chips.value
         price = Span.from_figure(system.price).scale(1.0 / n)

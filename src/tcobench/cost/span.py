@@ -48,7 +48,7 @@ class Span:
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.likely.shape  # type: ignore[no-any-return]
+        return self.likely.shape
 
     def map(self, fn: Any, *, decreasing: bool = False) -> Span:
         """Apply a monotone function; a decreasing one swaps the ends."""

@@ -69,6 +69,6 @@ def token_energy(watts_per_chip: Span, utilisation: Span, chips: ArrayLike, outp
     return TokenEnergy(per_w.scale(J_PER_KWH), j_per_token, per_w)
 
 
-def _positive(x: ArrayLike) -> np.ndarray:  # type: ignore[type-arg]
+def _positive(x: ArrayLike) -> np.ndarray:
     a = np.asarray(x, dtype=np.float64)
     return np.where(np.isfinite(a) & (a > 0), a, 0.0)

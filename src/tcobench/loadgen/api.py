@@ -51,7 +51,7 @@ def body(api: Api, model: str, prompt: Prompt, max_tokens: int | None, *, ignore
     return doc
 
 
-_scan = json.JSONDecoder().scan_once  # the C scanner behind json.loads, without its per-call wrapping
+_scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # the C scanner behind json.loads, without its per-call wrapping
 _TEXT, _NO_TEXT = Delta(text=True), Delta(text=False)  # the usual events, shared instead of built each time
 
 
