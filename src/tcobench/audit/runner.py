@@ -8,6 +8,7 @@ never stops the others.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from tcobench import units
 from tcobench.audit.kinds import REGISTRY
@@ -49,7 +50,7 @@ class _Auditor:
         return got.derived
 
     def _audit(self, claim: Claim) -> ClaimResult:
-        base = dict(id=claim.id, statement=claim.statement, unit=claim.unit, claimed_value=claim.claimed,
+        base: dict[str, Any] = dict(id=claim.id, statement=claim.statement, unit=claim.unit, claimed_value=claim.claimed,
                     kind=claim.kind, source=claim.source, date=claim.date, file=claim.origin)
         work = Work(claim, self.catalog, self.resolve)
         try:

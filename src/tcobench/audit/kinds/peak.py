@@ -26,9 +26,9 @@ def aggregate_peak(w: Work) -> Derived:
                    peak.value * chips.value, "FLOP/s", peak, chips)
     readings: dict[float, list[tuple[str, str, Figure]]] = {}  # per-chip peak -> every (precision, density) at it
     for density, table in (("dense", hw.peak_dense), ("sparse", hw.peak_sparse)):
-        for p, fig in table.items():
+        for prec, fig in table.items():
             if fig.value != peak.value:
-                readings.setdefault(fig.value, []).append((p, density, fig))
+                readings.setdefault(fig.value, []).append((prec, density, fig))
     alts = []
     for value, names in readings.items():
         label = " / ".join(f"{p} {d}" for p, d, _ in names)

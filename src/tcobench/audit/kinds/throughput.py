@@ -59,7 +59,7 @@ def utilization(w: Work) -> Derived:
     total = w.step("peak = per-chip peak x chips", "peak compute", peak.value * chips.value, "FLOP/s", peak, chips)
     util = w.step("utilisation = achieved / peak", "utilisation", achieved.value / total.value, "1", achieved, total)
     alts = []
-    sparse = hw.peak_sparse.get(precision)  # type: ignore[call-overload]
+    sparse = hw.peak_sparse.get(precision)
     if sparse is not None:
         alts.append(Alternative(f"against the sparse {precision} peak", achieved.value / (sparse.value * chips.value),
                                 Verdict.PRECISION_MISMATCH))

@@ -24,7 +24,9 @@ def _link(w: Work, hw: Hardware) -> Value:
 
 def _misreadings(w: Work, hw: Hardware, value: float, invert: bool) -> tuple[Alternative, ...]:
     """``value`` is a bandwidth (invert=False) or a time over that bandwidth (invert=True)."""
-    f = (lambda k: value / k) if invert else (lambda k: value * k)
+    def f(k: float) -> float:
+        return value / k if invert else value * k
+
     alts = [Alternative("bits read as bytes (8x)", f(8), Verdict.UNIT_MISMATCH)]
     if w.claim.link not in ("memory", "sram"):
         alts.append(Alternative("both directions added (2x)", f(2), Verdict.UNIT_MISMATCH))
