@@ -38,7 +38,9 @@ def build_report(runs: Sequence[Run], catalog: Catalog, *, store: str = "", tool
                  generated: dt.datetime | None = None, title: str = "tcobench report") -> Report:
     """Every section whose data exists in ``runs``, in page order, with the provenance footer."""
     if tool_version is None:
-        from tcobench import __version__ as tool_version
+        from tcobench import __version__
+
+        tool_version = __version__
     generated = generated or dt.datetime.now(dt.UTC)
     sections: list[Section] = [s for b in BUILDERS for s in [b(runs, catalog)] if s is not None]
     skipped = tuple(f"run {r.id} ({r.command}): not a kind of run a report shows" for r in runs if r.command not in REPORTABLE)

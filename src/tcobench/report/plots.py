@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 WIDTH, HEIGHT = 7.0, 3.6  # inches; about 700 x 360 CSS px in the page
 COLORS = ("#1f6feb", "#d1495b", "#2a9d8f", "#e9a23b", "#6a4c93", "#8d6e63", "#00798c", "#edae49", "#66a182", "#3d405b")
 PHASE_COLORS = {"prefill": "#1f6feb", "decode": "#d1495b"}
-RC = {
+RC: dict[str, Any] = {
     "svg.fonttype": "none",  # text stays text: small files, searchable, no embedded glyphs
     "text.parse_math": False,
     "font.family": "sans-serif",
@@ -51,7 +51,8 @@ def render(chart: Chart, fmt: str) -> bytes:
     plt = _mpl()
     import matplotlib
 
-    with matplotlib.rc_context({**RC, "svg.hashsalt": chart.name}):
+    rc: Any = {**RC, "svg.hashsalt": chart.name}  # matplotlib types its keys as a Literal of every rc name
+    with matplotlib.rc_context(rc):
         fig = plt.figure(figsize=(WIDTH, HEIGHT), layout="constrained")
         try:
             draw(chart, fig)

@@ -10,6 +10,7 @@ import numpy as np
 
 from tcobench.catalog import Catalog, Hardware, Model
 from tcobench.cost import OwnParameters, token_costs, token_energy
+from tcobench.cost.span import Span
 from tcobench.search.grid import Layouts, Outcome, candidates, search
 from tcobench.search.pricing import Basis, Pricing, price_hardware
 
@@ -44,7 +45,7 @@ class CompareRow:
     tokens_per_kwh: tuple[float, float, float] | None = None
     excluded_reason: str | None = None
     price_notes: dict[str, str] = field(default_factory=dict)
-    pareto: tuple[dict[str, float], ...] = ()
+    pareto: tuple[dict[str, float | str], ...] = ()
 
     @property
     def interactivity_tokens_per_s(self) -> float | None:
@@ -107,12 +108,14 @@ def _row(hw: Hardware, mine: list[int], o: Outcome, pricing: Pricing, params: Ow
     reason = None
     if not costs:
         reason = "; ".join(notes.values())
-    front = tuple({"tp": float(lay.tp[c]), "pp": float(lay.pp[c]), "ep": float(lay.ep[c]), "batch": float(lay.batch[c]),
-                   "precision": o.candidates[i].precision,  # type: ignore[dict-item]
+    front: tuple[dict[str, float | str], ...] = tuple({"tp": float(lay.tp[c]), "pp": float(lay.pp[c]), "ep": float(lay.ep[c]), "batch": float(lay.batch[c]),
+                   "precision": o.candidates[i].precision,
                    "interactivity_tokens_per_s": float(1.0 / res.tpot_s[i, c]),
                    "output_tokens_per_s_per_chip": float(res.output_tokens_per_s_per_chip[i, c])}
                   for i, c in o.pareto(mine)) if pareto else ()
-    t = lambda s: s.as_tuple() if s is not None else None  # noqa: E731
+    def t(s: Span | None) -> tuple[float, float, float] | None:
+        return s.as_tuple() if s is not None else None
+
     return CompareRow(
         hw.id, dep, ttft_s=float(res.ttft_s[r, k]), tpot_s=float(res.tpot_s[r, k]), output_tokens_per_s=out_tps,
         output_tokens_per_s_per_chip=float(res.output_tokens_per_s_per_chip[r, k]), prefill_tokens_per_s=pre_tps,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -132,14 +133,17 @@ def search(model: Model, cands: Sequence[Candidate], layouts: Layouts, *, input_
     stacked = chip_arrays(chips)
     wb = np.array([prec.BYTES[c.precision] for c in cands])[:, None]  # (n, 1)
     ab = np.array([prec.activation_bytes(c.precision) for c in cands])[:, None]
-    row = lambda a: a[None, :]  # noqa: E731  (1, m)
+    def row(a: np.ndarray) -> np.ndarray:  # (m,) -> (1, m)
+        return a[None, :]
+
     result = evaluate(shape(model), stacked, batch=row(layouts.batch), input_len=input_len, output_len=output_len,
                       tp=row(layouts.tp), pp=row(layouts.pp), ep=row(layouts.ep), chips=row(layouts.chips),
                       weight_bytes=wb, kv_bytes=wb, act_bytes=ab, max_context=model.max_context,
                       slo_ttft=np.inf if slo_ttft is None else slo_ttft, slo_tpot=np.inf if slo_tpot is None else slo_tpot)
     full = (len(cands), len(layouts))
-    result = Result(**{k: (np.broadcast_to(v, full) if isinstance(v, np.ndarray) and k not in ("prefill", "decode") else v)
-                       for k, v in vars(result).items()})
+    fields: dict[str, Any] = {k: (np.broadcast_to(v, full) if isinstance(v, np.ndarray) and k not in ("prefill", "decode") else v)
+                              for k, v in vars(result).items()}
+    result = Result(**fields)
     return Outcome(tuple(cands), layouts, result)
 
 

@@ -181,12 +181,13 @@ class ParquetSink:
 
     def __init__(self, path: Path) -> None:
         try:
-            import pyarrow as pa
-            import pyarrow.parquet as pq
+            import pyarrow as pa  # type: ignore[import-not-found]
+            import pyarrow.parquet as pq  # type: ignore[import-not-found]
         except ModuleNotFoundError as err:
             raise InputError(f"--output {path}: writing Parquet needs pyarrow, which is not installed "
                              "(pip install pyarrow); write a .csv instead") from err
-        self._pa, self._writer, self._path, self._pq = pa, None, path, pq
+        self._pa, self._path, self._pq = pa, path, pq
+        self._writer: Any = None
 
     def __call__(self, rows: dict[str, np.ndarray]) -> None:
         table = self._pa.table({c: rows[c].astype(str) if rows[c].dtype == object else rows[c] for c in COLUMNS})

@@ -48,7 +48,7 @@ def part(run: Run) -> Part:
     served = [r for r in rows if r.get("deployment")]
     priced = [r for r in served if r.get("usd_per_1m_output_tokens_own") is not None or r.get("usd_per_1m_output_tokens_rent") is not None]
     excluded = [r for r in rows if not r.get("deployment") or r not in priced]
-    charts = ()
+    charts: tuple[CostChart, ...] = ()
     if priced:
         charts = (CostChart(slug("cost", "run", run.id), f"$/1M output tokens, {run.inputs.get('model', '')}",
                             tuple(r["hardware"] for r in priced), tuple(_span(r, "usd_per_1m_output_tokens_own") for r in priced),
