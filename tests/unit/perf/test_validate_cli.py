@@ -92,3 +92,16 @@ def test_a_rows_engine_settings_reach_the_prediction(monkeypatch) -> None:
     assert tight.prediction.capacity_bytes == 0.5 * 186e9 < plain.prediction.capacity_bytes
     assert tight.prediction.batch < plain.prediction.batch  # fewer sequences fit in a wave
     assert tight.prediction.efficiency_sources["memory_utilization"] == "validation row tight"
+
+
+def test_predict_reports_the_track_record_of_its_precision(cli) -> None:
+    """predict's 'validation' block is the validate rows at the same matmul precision, per phase."""
+    doc = json.loads(cli("predict", "--model", "llama-2-7b", "--hardware", "h100-sxm", "--precision", "fp8", "--json").out)
+    rows = json.loads(cli("validate", "--json").out)["rows"]
+    fp8_throughput = [r["error"] for r in rows if r["error"] is not None and r["phase"] == "throughput"
+                      and r["id"] in {"trtllm061-7b-h100-128-128", "mlperf41-h100x8-offline", "azure-gb200-8b-tp1-128-128"}]
+    record = doc["validation"]["throughput"]
+    assert record["rows"] >= len(fp8_throughput) == 3
+    assert record["min_error"] <= min(fp8_throughput) and record["max_error"] >= max(fp8_throughput)
+    text = cli("predict", "--model", "llama-2-7b", "--hardware", "h100-sxm", "--precision", "fp8").out
+    assert f"throughput {record['median_error']:+.0%} (median of {record['rows']}," in " ".join(text.split())
