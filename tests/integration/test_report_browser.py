@@ -154,7 +154,7 @@ def test_report_opens_cleanly_in_headless_chromium(browser: DevTools, tmp_path: 
                          returnByValue=True)
     assert shown["result"]["value"] is True  # ... and shows as text
     svgs = browser.send("Runtime.evaluate", expression="document.querySelectorAll('figure svg').length", returnByValue=True)
-    assert svgs["result"]["value"] == 9
+    assert svgs["result"]["value"] == 10  # with the validation strip chart
     details = browser.send("Runtime.evaluate", expression="document.querySelectorAll('details').length", returnByValue=True)
     assert details["result"]["value"] == 20
 

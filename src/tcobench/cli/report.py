@@ -13,7 +13,7 @@ from tcobench.errors import InputError
 
 @click.command()
 @click.option("--run", "run_ids", type=click.IntRange(min=1), multiple=True, metavar="ID",
-              help="A saved run to show (repeatable) [default: the latest compare, predict, bench and audit runs].")
+              help="A saved run to show (repeatable) [default: the latest compare, predict, validate, bench and audit runs].")
 @click.option("--latest", is_flag=True, help="Also add the newest run of each kind not named by --run.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("report.html"), show_default=True,
               help="The HTML file to write (--format html).")

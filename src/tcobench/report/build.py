@@ -9,11 +9,11 @@ from tcobench.catalog import Catalog
 from tcobench.errors import InputError
 from tcobench.records import Run
 from tcobench.report.document import Report, Section
-from tcobench.report.sections import audit, bench, cost, pareto, provenance, roofline
+from tcobench.report.sections import audit, bench, cost, pareto, provenance, roofline, validation
 from tcobench.store import Store
 
-REPORTABLE = ("compare", "predict", "bench", "audit")  # commands whose saved runs a report can show
-BUILDERS = (cost.build, pareto.build, roofline.build, bench.build, audit.build)  # in page order
+REPORTABLE = ("compare", "predict", "validate", "bench", "audit")  # commands whose saved runs a report can show
+BUILDERS = (cost.build, pareto.build, roofline.build, validation.build, bench.build, audit.build)  # in page order
 
 
 def select_runs(store: Store, ids: Sequence[int] = (), latest: bool = False) -> list[Run]:

@@ -98,4 +98,22 @@ class LoadChart:
     series: tuple[Series, ...]
 
 
-Chart = CostChart | ParetoChart | RooflineChart | CdfChart | LoadChart
+@dataclass(frozen=True)
+class ErrorPoint:
+    label: str  # the reference row
+    group: str  # where it comes from (drawn as one line of the strip)
+    phase: str  # "throughput" | "prefill" | "decode"
+    ratio: float  # predicted / published
+
+
+@dataclass(frozen=True)
+class AccuracyChart:
+    """Predicted / published per reference row on a log axis, one strip per source family, with the
+    exact line, the +-10 % band and the 2x lines."""
+
+    name: str
+    title: str
+    points: tuple[ErrorPoint, ...]
+
+
+Chart = CostChart | ParetoChart | RooflineChart | CdfChart | LoadChart | AccuracyChart

@@ -12,7 +12,7 @@ import math
 from functools import singledispatch
 from typing import TYPE_CHECKING, Any
 
-from tcobench.report.charts import CdfChart, Chart, CostChart, LoadChart, ParetoChart, RooflineChart
+from tcobench.report.charts import AccuracyChart, CdfChart, Chart, CostChart, LoadChart, ParetoChart, RooflineChart
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -196,6 +196,31 @@ def _load(chart: LoadChart, fig: Figure) -> None:
     ax.set_ylabel(chart.ylabel)
     ax.set_ylim(bottom=0)
     ax.legend(loc="best", fontsize=8)
+    ax.set_title(chart.title, loc="left")
+
+
+@draw.register(AccuracyChart)
+def _accuracy(chart: AccuracyChart, fig: Figure) -> None:
+    ax: Axes = fig.add_subplot()
+    groups = list(dict.fromkeys(p.group for p in chart.points))
+    ratios = [p.ratio for p in chart.points if p.ratio > 0] or [1.0]
+    lo, hi = min(min(ratios), 0.5) / 1.25, max(max(ratios), 2.0) * 1.25
+    ax.axvspan(1 / 1.1, 1.1, color="#2a9d8f", alpha=0.12, linewidth=0)
+    ax.axvline(1.0, color="#333333", linewidth=1)
+    for edge in (0.5, 2.0):
+        ax.axvline(edge, color="#999999", linestyle="--", linewidth=1)
+    for phase, color in (("throughput", COLORS[0]), ("prefill", COLORS[3]), ("decode", COLORS[1])):
+        pts = [p for p in chart.points if p.phase == phase and p.ratio > 0]
+        if pts:  # rows of one strip spread a little in y so equal ratios stay visible
+            ys = [groups.index(p.group) + ((i % 5) - 2) * 0.06 for i, p in enumerate(pts)]
+            ax.scatter([p.ratio for p in pts], ys, s=26, color=color, label=phase, zorder=3, edgecolors="white", linewidths=0.5)
+    _log(ax, "x", 2)
+    ax.set_xlim(lo, hi)
+    ax.set_yticks(range(len(groups)), groups)
+    ax.set_ylim(len(groups) - 0.5, -0.5)
+    ax.grid(axis="y", visible=False)
+    ax.set_xlabel("predicted / published (band: within 10 %; dashed: 2x)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
     ax.set_title(chart.title, loc="left")
 
 

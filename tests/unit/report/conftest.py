@@ -28,7 +28,7 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
 
 def load_runs() -> list[Run]:
     """Runs as ``runs export`` wrote them (compare --pareto, predict, bench with a hostile model name, audit, bench
-    with --hardware/--model-spec predictions)."""
+    with --hardware/--model-spec predictions, validate)."""
     return [Run(command=d["command"], provenance=Provenance(d["provenance"]), inputs=d["inputs"], outputs=d["outputs"],
                 tool_version=d["tool_version"], created=dt.datetime.fromisoformat(d["created"]), label=d["label"], id=d["id"])
             for d in json.loads(DATA.read_text())]
@@ -49,7 +49,7 @@ def by_command(runs: list[Run]) -> dict[str, list[Run]]:
 
 @pytest.fixture
 def store(tmp_path: Path, runs: list[Run]) -> Store:
-    """A SQLite store holding the captured runs (ids 1..5, in order)."""
+    """A SQLite store holding the captured runs (ids 1..6, in order)."""
     s = Store.open(str(tmp_path / "runs.sqlite"))
     for r in runs:
         assert s.save(Run(command=r.command, provenance=r.provenance, inputs=r.inputs, outputs=r.outputs,

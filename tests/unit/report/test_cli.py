@@ -13,7 +13,8 @@ def test_html_report_of_the_latest_runs(cli, store: Store, tmp_path: Path) -> No
     out = tmp_path / "report.html"
     r = cli("--db", str(store.engine.url.database), "report", "-o", str(out))
     assert r.code == 0, r.err
-    assert r.out.startswith(f"wrote {out} (cost comparison, throughput vs interactivity, roofline, endpoint benchmarks, audit of claims")
+    assert r.out.startswith(f"wrote {out} (cost comparison, throughput vs interactivity, roofline, model accuracy against published "
+                            "results, endpoint benchmarks, audit of claims")
     html = out.read_text()
     assert "run 5" in html and "run 3" not in html  # --latest picks the newest bench run only
     assert html.startswith("<!DOCTYPE html>")

@@ -65,7 +65,7 @@ def test_the_page_is_self_contained(runs: list[Run], catalog) -> None:  # type: 
     assert not re.search(r'\b(src|srcset)\s*=\s*"(?!data:)', html), "no external resource may be referenced"
     assert not re.search(r"url\((?!#)", html), "CSS may only reference in-document fragments"
     assert "Content-Security-Policy" in html and "default-src 'none'" in html
-    assert html.count("<svg") == 9  # cost, pareto, roofline (of the predict run), and ttft, tpot, load for each of two bench runs
+    assert html.count("<svg") == 10  # cost, pareto, roofline (of the predict run), validation, and ttft, tpot, load for each of two bench runs
 
 
 def test_audit_rows_open_to_their_derivation_trace(by_command: dict[str, list[Run]], catalog) -> None:  # type: ignore[no-untyped-def]

@@ -112,3 +112,33 @@ def test_span_and_slug() -> None:
     assert words.listing(["a", "b", "c"]) == "a, b and c"
     assert slug("roofline", "run", 3, "H100 SXM") == "roofline-run-3-h100-sxm"
     assert slug("<script>") == "script"
+
+
+def test_validation_section_reads_the_run_as_it_is(by_command) -> None:  # type: ignore[no-untyped-def]
+    from tcobench.catalog import load_catalog
+    from tcobench.report.sections import validation
+
+    run = by_command["validate"][0]
+    section = validation.build([run], load_catalog())
+    assert section is not None
+    (part,) = section.parts
+    summ = run.outputs["summary"]
+    assert f"median absolute error is {summ['median_abs_error']:.0%}" in part.reading
+    assert ("misses its 10 % target" if summ["median_abs_error"] > 0.10 else "meets its 10 % target") in part.reading
+    (chart,) = part.charts
+    compared = [r for r in run.outputs["rows"] if r["error"] is not None]
+    assert len(chart.points) == len(compared)
+    assert sorted(p.ratio for p in chart.points) == sorted(1 + r["error"] for r in compared)
+    (table,) = part.tables
+    errors = [abs(float(row[6].rstrip("%"))) for row in table.rows if row[6] != "–"]
+    assert errors == sorted(errors, reverse=True)  # furthest off first
+    assert len(table.rows) == len(run.outputs["rows"])  # skipped rows are listed too, last
+
+
+def test_validation_section_says_meets_when_the_median_is_within_target() -> None:
+    from tcobench.report.sections.validation import reading
+
+    rows = [{"id": f"r{i}", "ref": "X-1", "error": e} for i, e in enumerate((0.02, -0.05, 0.3))]
+    text = reading({"median_abs_error": 0.05}, rows)
+    assert "meets its 10 % target; 2 of 3 rows are within 10 % and 3 within 2x" in text
+    assert "The furthest off is r2 at +30%" in text
