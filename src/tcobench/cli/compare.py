@@ -11,9 +11,10 @@ from tcobench import units
 from tcobench.catalog import Catalog, Hardware
 from tcobench.cli.context import Context, pass_context
 from tcobench.cli.options import DURATION
-from tcobench.cli.render import console, print_json, table
+from tcobench.cli.render import console, print_json, print_track_record, table
 from tcobench.cost import DEFAULT_BASIS, OwnParameters
 from tcobench.errors import InputError
+from tcobench.perf.validate import track_record
 from tcobench.records import Provenance, Run
 from tcobench.search import compare as run_compare
 
@@ -149,6 +150,8 @@ def compare(ctx: Context, /, model_ref: str, hw_spec: str | None, workload: str 
     notes = sorted({f"{r.hardware} {b}: {n}" for r in rows for b, n in r.price_notes.items() if r.deployment and not n.startswith("no ")})
     for n in notes:
         out.print(f"  price basis: {n}")
+    for precision in sorted({r.deployment.precision for r in rows if r.deployment}):
+        print_track_record(precision, track_record(cat, precision), phases=("throughput",))
     if pareto:
         for r in rows:
             if r.pareto:

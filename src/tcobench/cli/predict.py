@@ -9,11 +9,11 @@ import click
 from tcobench import __version__, units
 from tcobench.cli.context import Context, pass_context
 from tcobench.cli.options import DURATION
-from tcobench.cli.render import console, print_json, table
+from tcobench.cli.render import console, print_json, print_track_record, table
 from tcobench.perf import predict as run_predict
 from tcobench.perf.finite import finite_run
-from tcobench.perf.validate import track_record
 from tcobench.perf.precision import BYTES
+from tcobench.perf.validate import track_record
 from tcobench.records import Provenance, Run
 
 PRECISIONS = click.Choice(list(BYTES), case_sensitive=False)
@@ -82,7 +82,7 @@ def predict(ctx: Context, /, model_ref: str, hw_ref: str, batch: str, requests: 
         print_json(doc)
         return
     render(p, explain)
-    _print_track_record(p.activations, record)
+    print_track_record(p.activations, record)
     if run is not None:
         waves = f"{run.full_waves} wave(s) of {run.wave}" + (f" and one of {run.remainder}" if run.remainder else "")
         console().print(f"run of {run.requests:,} requests: {waves} per replica, {units.human(run.run_s, 's')}, "
@@ -123,14 +123,3 @@ def render(p, explain: bool) -> None:  # type: ignore[no-untyped-def]
                             justify=["left", "right", "right", "right", "right", "right", "right", "left"]))
         out.print("efficiency factors: " + "; ".join(f"{k} from {v}" for k, v in p.efficiency_sources.items()))
 
-
-PHASE_WORDS = {"throughput": "throughput", "prefill": "TTFT", "decode": "decode"}
-
-
-def _print_track_record(activations: str, record: dict[str, dict[str, float | int]]) -> None:
-    """One line on how predictions like this one compare with published results (tcobench validate)."""
-    parts = [f"{PHASE_WORDS[ph]} {r['median_error']:+.0%} (median of {r['rows']}, {r['min_error']:+.0%}..{r['max_error']:+.0%})"
-             for ph, r in record.items()]
-    if parts:
-        console().print(f"on published results with {activations} matmuls this model has predicted, vs measured: "
-                        + "; ".join(parts) + " (tcobench validate)")
