@@ -150,8 +150,9 @@ def compare(ctx: Context, /, model_ref: str, hw_spec: str | None, workload: str 
     notes = sorted({f"{r.hardware} {b}: {n}" for r in rows for b, n in r.price_notes.items() if r.deployment and not n.startswith("no ")})
     for n in notes:
         out.print(f"  price basis: {n}")
-    for precision in sorted({r.deployment.precision for r in rows if r.deployment}):
-        print_track_record(precision, track_record(cat, precision), phases=("throughput",))
+    kinds = {h.id: h.kind for h in hardware}
+    for kind, precision in sorted({(kinds[r.hardware], r.deployment.precision) for r in rows if r.deployment}):
+        print_track_record(f"{precision} matmuls on a {kind}", track_record(cat, precision, kind), phases=("throughput",))
     if pareto:
         for r in rows:
             if r.pareto:

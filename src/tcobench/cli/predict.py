@@ -68,7 +68,7 @@ def predict(ctx: Context, /, model_ref: str, hw_ref: str, batch: str, requests: 
     doc = p.to_dict()
     if run is not None:
         doc["run"] = run.to_dict()
-    record = track_record(cat, p.activations)
+    record = track_record(cat, p.activations, hw.kind)
     doc["validation"] = record
     if save:
         inputs = {"model": model_ref, "hardware": hw_ref, "batch": batch, "requests": requests,
@@ -82,11 +82,13 @@ def predict(ctx: Context, /, model_ref: str, hw_ref: str, batch: str, requests: 
         print_json(doc)
         return
     render(p, explain)
-    print_track_record(p.activations, record)
-    if run is not None:
+    if run is not None and not run.fits:
+        console().print(f"run of {run.requests:,} requests: not feasible ({run.reason})")
+    elif run is not None:
         waves = f"{run.full_waves} wave(s) of {run.wave}" + (f" and one of {run.remainder}" if run.remainder else "")
         console().print(f"run of {run.requests:,} requests: {waves} per replica, {units.human(run.run_s, 's')}, "
                         f"{run.output_tokens_per_s:,.0f} output tok/s ({run.output_tokens_per_s_per_chip:,.0f} per chip)")
+    print_track_record(f"{p.activations} matmuls on a {hw.kind}", record)
     if save:
         click.echo(f"saved as run {doc['run_id']}", err=True)
 

@@ -51,10 +51,11 @@ def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any
 PHASE_WORDS = {"throughput": "throughput", "prefill": "TTFT", "decode": "decode"}
 
 
-def print_track_record(activations: str, record: dict[str, dict[str, float | int]], phases: tuple[str, ...] | None = None) -> None:
-    """One line on how predictions like this one compare with published results (tcobench validate)."""
+def print_track_record(what: str, record: dict[str, dict[str, float | int]], phases: tuple[str, ...] | None = None) -> None:
+    """One line on how predictions like this one (``what``: 'fp8 matmuls on a gpu') compare with published
+    results (tcobench validate)."""
     parts = [f"{PHASE_WORDS[ph]} {r['median_error']:+.0%} (median of {r['rows']}, {r['min_error']:+.0%}..{r['max_error']:+.0%})"
              for ph, r in record.items() if phases is None or ph in phases]
     if parts:
-        console().print(f"on published results with {activations} matmuls this model has predicted, vs measured: "
+        console().print(f"on published results with {what} this model has predicted, vs measured: "
                         + "; ".join(parts) + " (tcobench validate)")

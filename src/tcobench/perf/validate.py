@@ -154,13 +154,14 @@ def summary(outcomes: list[Outcome]) -> dict[str, Any]:
     }
 
 
-def track_record(catalog: Catalog, activations: str) -> dict[str, dict[str, float | int]]:
-    """How the model has fared on published results like a prediction at ``activations`` matmuls:
-    signed error (predicted / published - 1) of the reference rows per phase, for `predict` to print
-    beside its numbers. Empty when no row runs at that precision."""
+def track_record(catalog: Catalog, activations: str, kind: str) -> dict[str, dict[str, float | int]]:
+    """How the model has fared on published results like a prediction at ``activations`` matmuls on a
+    ``kind`` of hardware (gpu, tpu, ...): signed error (predicted / published - 1) of those reference rows
+    per phase, with their count, for `predict` and `compare` to print beside their numbers."""
     out: dict[str, list[float]] = {}
     for o in run(catalog):
-        if o.error is not None and o.prediction is not None and o.prediction.activations == activations:
+        if (o.error is not None and o.prediction is not None and o.prediction.activations == activations
+                and catalog.get_hardware(o.row.hardware).kind == kind):
             out.setdefault(o.row.phase, []).append(o.error)
     return {phase: {"rows": len(e), "median_error": statistics.median(e), "min_error": min(e), "max_error": max(e)}
             for phase, e in out.items()}

@@ -76,3 +76,11 @@ def test_predict_requests_prints_the_run_and_adds_it_to_json(cli) -> None:
 def test_predict_rejects_zero_requests_naming_the_flag(cli) -> None:
     r = cli("predict", "--model", "llama-2-7b", "--hardware", "h100-sxm", "--requests", "0")
     assert r.code != 0 and "--requests" in r.err and "0" in r.err
+
+
+def test_predict_requests_on_a_deployment_that_does_not_fit_says_so(cli) -> None:
+    r = cli("predict", "--model", "llama-3.1-405b", "--hardware", "h100-sxm", "--requests", "100", "--batch", "auto")
+    assert r.code == 0, r.err
+    assert "run of 100 requests: not feasible (does not fit in memory)" in r.out
+    doc = json.loads(cli("predict", "--model", "llama-3.1-405b", "--hardware", "h100-sxm", "--requests", "100", "--json").out)
+    assert doc["run"]["fits"] is False and doc["run"]["reason"] == "does not fit in memory"
