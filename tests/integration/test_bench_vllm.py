@@ -5,6 +5,7 @@ Started once per session by the ``vllm_server`` fixture (about 30 s); these test
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import pytest
@@ -12,6 +13,17 @@ import pytest
 from tests.servers.vllm import MODEL_NAME
 
 pytestmark = pytest.mark.server
+
+
+def settled_metrics(server: object, before: dict[str, float], name: str, expected: float, timeout_s: float = 5.0) -> dict[str, float]:
+    """The server's metrics once counter ``name`` has grown by ``expected`` since ``before``, or after
+    ``timeout_s`` (then the caller's assertion reports the shortfall)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        after: dict[str, float] = server.metrics()  # type: ignore[attr-defined]
+        if after.get(name, 0.0) - before.get(name, 0.0) >= expected or time.monotonic() > deadline:
+            return after
+        time.sleep(0.1)
 
 
 def test_concurrency_sweep_counts_from_usage_batching_visible_and_agrees_with_vllm_metrics(
@@ -40,7 +52,9 @@ def test_concurrency_sweep_counts_from_usage_batching_visible_and_agrees_with_vl
         r = bench_cli("--url", vllm_server.url, "--model", MODEL_NAME, "--api", "completions",  # type: ignore[attr-defined]
                       "--concurrency", concurrency, "--num-requests", str(requests[concurrency]), "--input-len", "32",
                       "--output-len", "384", "--warmup", "0", "--price-hour", "$1/h", "--json", "--quiet")
-        after = vllm_server.metrics()  # type: ignore[attr-defined]
+        # vLLM bumps request_success_total after the last chunk is sent, so a scrape right after the last
+        # response can miss one request (seen: 15 of 16); wait for the counters to settle (5 s at most)
+        after = settled_metrics(vllm_server, before, "vllm:request_success_total", requests[concurrency])
         assert r.exit_code == 0, r.stderr  # type: ignore[attr-defined]
         level, detail = r.json["levels"][0], r.json["details"][0]  # type: ignore[attr-defined]
 
