@@ -9,23 +9,27 @@ import click
 from tcobench import __version__
 from tcobench.cli.context import Context, pass_context
 from tcobench.cli.render import console, print_json, table
-from tcobench.perf.validate import GROUPS, run, summary
+from tcobench.perf.validate import GROUPS, group_errors, run, summary
 from tcobench.records import Provenance, Run
 
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--save", is_flag=True, help="Save the comparison to the results store.")
-@click.option("--by", type=click.Choice(list(GROUPS)), default="phase", show_default=True,
-              help="Summarise the error per group of rows: phase, matmul precision, hardware, runtime or source family.")
+@click.option("--by", default="phase", show_default=True,
+              help=f"Summarise the error per group of rows: one of {', '.join(GROUPS)}, or several joined by commas "
+                   "(e.g. batching,phase).")
 @pass_context
 def validate(ctx: Context, as_json: bool, save: bool, by: str) -> None:
     """Predicted vs published for the shipped reference set (MLPerf, TensorRT-LLM, DeepSpeed BLOOM, PaLM)."""
+    group_errors([], by)  # a bad --by fails here, before the work
     outcomes = run(ctx.catalog)
     rows: list[dict[str, Any]] = [{"id": o.row.id, "ref": o.row.ref, "phase": o.row.phase, "metric": o.row.metric, "published": o.row.published or None,
              "predicted": o.predicted, "error": o.error, "batch": o.prediction.batch if o.prediction else None,
              "problem": o.problem, "source": o.row.source} for o in outcomes]
     summ = summary(outcomes)
+    if by not in summ["groups"]:
+        summ["groups"][by] = group_errors(outcomes, by)
     doc: dict[str, Any] = {"rows": rows, "summary": summ}
     if save:
         doc["run_id"] = ctx.store.save(Run(command="validate", provenance=Provenance.PREDICTED, inputs={}, outputs=doc,

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from tcobench.catalog import Catalog, Hardware
-from tcobench.errors import CatalogError, TcobenchError
+from tcobench.errors import CatalogError, InputError, TcobenchError, close_matches
 from tcobench.perf.efficiency import Efficiencies, resolve
 from tcobench.perf.finite import finite_run
 from tcobench.perf.predict import Prediction, predict
@@ -50,6 +50,7 @@ class Row(BaseModel):
     metric: Metric = "output_tokens_per_s"
     published: float = 0.0
     phase: Literal["throughput", "prefill", "decode"] = "throughput"
+    batching: Literal["static", "inflight"] | None = None  # how the measured stack batched (not used by the model)
     note: str | None = None
 
 
@@ -130,15 +131,23 @@ GROUPS: dict[str, Callable[[Outcome], str]] = {
     "hardware": lambda o: o.row.hardware,
     "runtime": lambda o: o.row.runtime or "default",
     "source": lambda o: o.row.ref.split("-")[0],
+    "batching": lambda o: o.row.batching or "unknown",
 }
 
 
 def group_errors(outcomes: list[Outcome], by: str) -> dict[str, dict[str, float | int]]:
-    """Median and max absolute error per group of compared rows (``by`` is a key of GROUPS)."""
+    """Median and max absolute error per group of compared rows. ``by`` is a key of GROUPS, or several
+    joined by commas ("batching,phase"), which groups by each combination ("inflight / throughput")."""
+    keys = by.split(",")
+    for key in keys:
+        if key not in GROUPS:
+            hint = close_matches(key, GROUPS)
+            raise InputError(f"--by {by!r}: {key!r} is not a grouping; expected one or more of {', '.join(GROUPS)} joined by commas"
+                             + (f"; did you mean {hint[0]!r}?" if hint else ""))
     errs: dict[str, list[float]] = {}
     for o in outcomes:
         if o.error is not None:
-            errs.setdefault(GROUPS[by](o), []).append(o.error)
+            errs.setdefault(" / ".join(GROUPS[k](o) for k in keys), []).append(o.error)
     return {k: {"median_abs_error": statistics.median(map(abs, v)), "max_abs_error": max(map(abs, v)),
                 "median_error": statistics.median(v), "rows": len(v)} for k, v in errs.items()}
 

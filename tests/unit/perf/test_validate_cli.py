@@ -57,7 +57,9 @@ def test_by_prints_one_line_per_group(cli) -> None:
 
 def test_by_rejects_an_unknown_grouping_and_lists_the_choices(cli) -> None:
     r = cli("validate", "--by", "chip")
-    assert r.code != 0 and "'chip' is not one of" in r.err and "hardware" in r.err
+    assert r.code != 0 and "--by 'chip': 'chip' is not a grouping" in r.err and "hardware" in r.err and r.out == ""
+    r = cli("validate", "--by", "batching,fase")
+    assert r.code != 0 and "did you mean 'phase'?" in r.err
 
 
 def test_slower_low_precision_matmuls_lower_every_fp8_throughput_row() -> None:
@@ -105,3 +107,13 @@ def test_predict_reports_the_track_record_of_its_precision(cli) -> None:
     assert record["min_error"] <= min(fp8_throughput) and record["max_error"] >= max(fp8_throughput)
     text = cli("predict", "--model", "llama-2-7b", "--hardware", "h100-sxm", "--precision", "fp8").out
     assert f"throughput {record['median_error']:+.0%} (median of {record['rows']}," in " ".join(text.split())
+
+
+def test_by_several_keys_groups_by_each_combination(cli) -> None:
+    doc = json.loads(cli("validate", "--by", "batching,phase", "--json").out)
+    combined = doc["summary"]["groups"]["batching,phase"]
+    by_batching = doc["summary"]["groups"]["batching"]
+    for batching, g in by_batching.items():
+        parts = [v for k, v in combined.items() if k.startswith(batching + " / ")]
+        assert sum(p["rows"] for p in parts) == g["rows"]
+    assert {"inflight / throughput", "static / throughput", "static / prefill"} <= set(combined)
