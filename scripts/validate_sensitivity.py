@@ -2,7 +2,7 @@
 microbenchmarks behind the catalog's efficiencies. A diagnosis for docs/model.md, not part of the model:
 no measurement supports any of these factors, so tcobench ships with all of them at 1.
 
-    .venv/bin/python scripts/validate_sensitivity.py [--json]
+    .venv/bin/python scripts/validate_sensitivity.py [--json]   (--json adds every row's signed error per factor)
 """
 
 from __future__ import annotations
@@ -34,17 +34,24 @@ def main() -> None:
         out = validate.run(catalog, adjust=scaled(factor))
         errs = [abs(o.error) for o in out if o.error is not None]
         families = {k: v["median_abs_error"] for k, v in validate.group_errors(out, "source").items()}
+        batching = {k: v["median_error"] for k, v in validate.group_errors(out, "batching,phase").items()
+                    if k.endswith("throughput")}
         rows.append({"factor": factor, "median_abs_error": statistics.median(errs), "max_abs_error": max(errs),
-                     "within_10pct": sum(e <= 0.10 for e in errs), "compared": len(errs), "by_source": families})
+                     "within_10pct": sum(e <= 0.10 for e in errs), "compared": len(errs), "by_source": families,
+                     "signed_throughput": batching, "rows": {o.row.id: o.error for o in out if o.error is not None}})
     if "--json" in sys.argv[1:]:
         print(json.dumps(rows, indent=1))
         return
     families = list(rows[0]["by_source"])
-    print("low-precision compute efficiency x factor -> validate (median |error| per source family too)")
-    print(f"{'factor':>6}  {'median':>7}  {'max':>6}  {'within 10%':>10}" + "".join(f"  {f:>7}" for f in families))
+    kinds = sorted(rows[0]["signed_throughput"])
+    print("low-precision compute efficiency x factor -> validate: median |error| overall and per source family;")
+    print("median signed error of the throughput rows by how the measured stack batched")
+    print(f"{'factor':>6}  {'median':>7}  {'max':>6}  {'within 10%':>10}" + "".join(f"  {f:>7}" for f in families)
+          + "".join(f"  {k.split(' / ')[0] + ' thr':>12}" for k in kinds))
     for r in rows:
         print(f"{r['factor']:>6.2f}  {r['median_abs_error']:>7.1%}  {r['max_abs_error']:>6.1%}  "
-              f"{str(r['within_10pct']) + '/' + str(r['compared']):>10}" + "".join(f"  {r['by_source'][f]:>7.1%}" for f in families))
+              f"{str(r['within_10pct']) + '/' + str(r['compared']):>10}" + "".join(f"  {r['by_source'][f]:>7.1%}" for f in families)
+              + "".join(f"  {r['signed_throughput'][k]:>+12.1%}" for k in kinds))
 
 
 if __name__ == "__main__":
