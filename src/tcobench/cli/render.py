@@ -48,14 +48,17 @@ def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any
     return t
 
 
-PHASE_WORDS = {"throughput": "throughput", "prefill": "TTFT", "decode": "decode"}
+PHASE_WORDS = {"inflight throughput": "throughput in serving engines (in-flight batching)",
+               "static throughput": "throughput of static batches", "unknown throughput": "throughput",
+               "prefill": "TTFT", "decode": "decode"}
 
 
 def print_track_record(what: str, record: dict[str, dict[str, float | int]], phases: tuple[str, ...] | None = None) -> None:
     """One line on how predictions like this one (``what``: 'fp8 matmuls on a gpu') compare with published
     results (tcobench validate)."""
     parts = [f"{PHASE_WORDS[ph]} {r['median_error']:+.0%} (median of {r['rows']}, {r['min_error']:+.0%}..{r['max_error']:+.0%})"
-             for ph, r in record.items() if phases is None or ph in phases]
+             for ph, r in sorted(record.items(), key=lambda kv: list(PHASE_WORDS).index(kv[0]) if kv[0] in PHASE_WORDS else 99)
+             if phases is None or ph.endswith(phases)]
     if parts:
         console().print(f"on published results with {what} this model has predicted, vs measured: "
                         + "; ".join(parts) + " (tcobench validate)")

@@ -166,11 +166,14 @@ def summary(outcomes: list[Outcome]) -> dict[str, Any]:
 def track_record(catalog: Catalog, activations: str, kind: str) -> dict[str, dict[str, float | int]]:
     """How the model has fared on published results like a prediction at ``activations`` matmuls on a
     ``kind`` of hardware (gpu, tpu, ...): signed error (predicted / published - 1) of those reference rows
-    per phase, with their count, for `predict` and `compare` to print beside their numbers."""
+    per phase, with their count, for `predict` and `compare` to print beside their numbers. Throughput
+    rows are split by how the measured stack batched ("inflight throughput", "static throughput"): the
+    model fares differently on the two."""
     out: dict[str, list[float]] = {}
     for o in run(catalog):
         if (o.error is not None and o.prediction is not None and o.prediction.activations == activations
                 and catalog.get_hardware(o.row.hardware).kind == kind):
-            out.setdefault(o.row.phase, []).append(o.error)
+            key = f"{o.row.batching or 'unknown'} throughput" if o.row.phase == "throughput" else o.row.phase
+            out.setdefault(key, []).append(o.error)
     return {phase: {"rows": len(e), "median_error": statistics.median(e), "min_error": min(e), "max_error": max(e)}
             for phase, e in out.items()}

@@ -100,13 +100,15 @@ def test_predict_reports_the_track_record_of_its_precision(cli) -> None:
     """predict's 'validation' block is the validate rows at the same matmul precision, per phase."""
     doc = json.loads(cli("predict", "--model", "llama-2-7b", "--hardware", "h100-sxm", "--precision", "fp8", "--json").out)
     rows = json.loads(cli("validate", "--json").out)["rows"]
-    fp8_throughput = [r["error"] for r in rows if r["error"] is not None and r["phase"] == "throughput"
-                      and r["id"] in {"trtllm061-7b-h100-128-128", "mlperf41-h100x8-offline", "azure-gb200-8b-tp1-128-128"}]
-    record = doc["validation"]["throughput"]
-    assert record["rows"] >= len(fp8_throughput) == 3
-    assert record["min_error"] <= min(fp8_throughput) and record["max_error"] >= max(fp8_throughput)
-    text = cli("predict", "--model", "llama-2-7b", "--hardware", "h100-sxm", "--precision", "fp8").out
-    assert f"throughput {record['median_error']:+.0%} (median of {record['rows']}," in " ".join(text.split())
+    inflight = [r["error"] for r in rows if r["id"] in {"mlperf41-h100x8-offline", "azure-gb200-8b-tp1-128-128"}]
+    static = [r["error"] for r in rows if r["id"] in {"trtllm061-7b-h100-128-128", "trtllm061-gptj-h100-128-128"}]
+    for key, errors in (("inflight throughput", inflight), ("static throughput", static)):
+        record = doc["validation"][key]
+        assert record["rows"] >= len(errors) == 2
+        assert record["min_error"] <= min(errors) and record["max_error"] >= max(errors)
+    text = " ".join(cli("predict", "--model", "llama-2-7b", "--hardware", "h100-sxm", "--precision", "fp8").out.split())
+    record = doc["validation"]["inflight throughput"]
+    assert f"throughput in serving engines (in-flight batching) {record['median_error']:+.0%} (median of {record['rows']}," in text
 
 
 def test_by_several_keys_groups_by_each_combination(cli) -> None:
