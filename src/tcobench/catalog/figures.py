@@ -73,12 +73,6 @@ def parser(unit: str, *, link: bool = False, dated: bool = False, integer: bool 
     return BeforeValidator(lambda raw: _figure(raw, unit=unit, link=link, dated=dated, integer=integer))
 
 
-def quantity(unit: str, *, link: bool = False, dated: bool = False, integer: bool = False) -> Any:
-    """An annotated Figure field in ``unit``, built at run time (e.g. for a user-defined unit); static
-    fields use the aliases below, which type checkers can read."""
-    return Annotated[Figure, parser(unit, link=link, dated=dated, integer=integer)]
-
-
 Bytes: TypeAlias = Annotated[Figure, parser("B")]
 Bandwidth: TypeAlias = Annotated[Figure, parser("B/s")]
 LinkBandwidth: TypeAlias = Annotated[Figure, parser("B/s", link=True)]

@@ -14,6 +14,7 @@ from tcobench.cli.options import DURATION
 from tcobench.cli.render import console, print_json, print_track_record, table
 from tcobench.cost import DEFAULT_BASIS, OwnParameters
 from tcobench.errors import InputError
+from tcobench.perf.validate import run as run_validation
 from tcobench.perf.validate import track_record
 from tcobench.records import Provenance, Run
 from tcobench.search import compare as run_compare
@@ -151,8 +152,9 @@ def compare(ctx: Context, /, model_ref: str, hw_spec: str | None, workload: str 
     for n in notes:
         out.print(f"  price basis: {n}")
     kinds = {h.id: h.kind for h in hardware}
+    outcomes = run_validation(cat)
     for kind, precision in sorted({(kinds[r.hardware], r.deployment.precision) for r in rows if r.deployment}):
-        print_track_record(f"{precision} matmuls on a {kind}", track_record(cat, precision, kind), phases=("throughput",))
+        print_track_record(f"{precision} matmuls on a {kind}", track_record(cat, precision, kind, outcomes), phases=("throughput",))
     if pareto:
         for r in rows:
             if r.pareto:

@@ -9,7 +9,7 @@ import click
 from tcobench import __version__
 from tcobench.cli.context import Context, pass_context
 from tcobench.cli.render import console, print_json, table
-from tcobench.perf.validate import GROUPS, group_errors, run, summary
+from tcobench.perf.validate import GROUPS, group_errors, grouping, run, summary
 from tcobench.records import Provenance, Run
 
 
@@ -22,7 +22,7 @@ from tcobench.records import Provenance, Run
 @pass_context
 def validate(ctx: Context, as_json: bool, save: bool, by: str) -> None:
     """Predicted vs published for the shipped reference set (MLPerf, TensorRT-LLM, DeepSpeed BLOOM, PaLM)."""
-    group_errors([], by)  # a bad --by fails here, before the work
+    grouping(by)  # a bad --by fails here, before the work
     outcomes = run(ctx.catalog)
     rows: list[dict[str, Any]] = [{"id": o.row.id, "ref": o.row.ref, "phase": o.row.phase, "metric": o.row.metric, "published": o.row.published or None,
              "predicted": o.predicted, "error": o.error, "batch": o.prediction.batch if o.prediction else None,

@@ -135,15 +135,21 @@ GROUPS: dict[str, Callable[[Outcome], str]] = {
 }
 
 
-def group_errors(outcomes: list[Outcome], by: str) -> dict[str, dict[str, float | int]]:
-    """Median and max absolute error per group of compared rows. ``by`` is a key of GROUPS, or several
-    joined by commas ("batching,phase"), which groups by each combination ("inflight / throughput")."""
+def grouping(by: str) -> list[str]:
+    """The GROUPS keys of ``by``: one key, or several joined by commas ("batching,phase")."""
     keys = by.split(",")
     for key in keys:
         if key not in GROUPS:
             hint = close_matches(key, GROUPS)
             raise InputError(f"--by {by!r}: {key!r} is not a grouping; expected one or more of {', '.join(GROUPS)} joined by commas"
                              + (f"; did you mean {hint[0]!r}?" if hint else ""))
+    return keys
+
+
+def group_errors(outcomes: list[Outcome], by: str) -> dict[str, dict[str, float | int]]:
+    """Median and max absolute error per group of compared rows, by ``grouping(by)``; several keys group by
+    each combination ("inflight / throughput")."""
+    keys = grouping(by)
     errs: dict[str, list[float]] = {}
     for o in outcomes:
         if o.error is not None:
@@ -154,23 +160,26 @@ def group_errors(outcomes: list[Outcome], by: str) -> dict[str, dict[str, float 
 
 def summary(outcomes: list[Outcome]) -> dict[str, Any]:
     errs = [abs(o.error) for o in outcomes if o.error is not None]
+    groups = {by: group_errors(outcomes, by) for by in GROUPS}
     return {
         "rows": len(outcomes), "compared": len(errs), "skipped": sum(o.error is None for o in outcomes),
         "median_abs_error": statistics.median(errs) if errs else None, "max_abs_error": max(errs) if errs else None,
         "within_2x": sum(0.5 <= 1 + o.error <= 2.0 for o in outcomes if o.error is not None),
-        "by_phase": group_errors(outcomes, "phase"),
-        "groups": {by: group_errors(outcomes, by) for by in GROUPS},
+        "by_phase": groups["phase"],  # kept for readers of earlier JSON; the same as groups["phase"]
+        "groups": groups,
     }
 
 
-def track_record(catalog: Catalog, activations: str, kind: str) -> dict[str, dict[str, float | int]]:
+def track_record(catalog: Catalog, activations: str, kind: str,
+                 outcomes: list[Outcome] | None = None) -> dict[str, dict[str, float | int]]:
     """How the model has fared on published results like a prediction at ``activations`` matmuls on a
     ``kind`` of hardware (gpu, tpu, ...): signed error (predicted / published - 1) of those reference rows
     per phase, with their count, for `predict` and `compare` to print beside their numbers. Throughput
     rows are split by how the measured stack batched ("inflight throughput", "static throughput"): the
-    model fares differently on the two."""
+    model fares differently on the two. ``outcomes``: a ``run(catalog)`` already made (the set runs once
+    for several calls)."""
     out: dict[str, list[float]] = {}
-    for o in run(catalog):
+    for o in run(catalog) if outcomes is None else outcomes:
         if (o.error is not None and o.prediction is not None and o.prediction.activations == activations
                 and catalog.get_hardware(o.row.hardware).kind == kind):
             key = f"{o.row.batching or 'unknown'} throughput" if o.row.phase == "throughput" else o.row.phase
