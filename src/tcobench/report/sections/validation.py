@@ -3,7 +3,6 @@ and a table, with a reading that says plainly whether the model meets its target
 
 from __future__ import annotations
 
-import math
 import statistics
 from collections.abc import Sequence
 from typing import Any
@@ -33,12 +32,6 @@ def strip(row: dict[str, Any]) -> str:
     return str(row.get("id") or "?").split("-")[0]
 
 
-def _num(v: Any) -> str:
-    if not isinstance(v, int | float) or not math.isfinite(v):
-        return "–"
-    return f"{v:,.4g}" if abs(v) < 1000 else f"{v:,.0f}"
-
-
 def part(run: Run) -> Part:
     rows: list[dict[str, Any]] = list(run.outputs["rows"])
     compared = [r for r in rows if isinstance(r.get("error"), int | float)]
@@ -46,9 +39,9 @@ def part(run: Run) -> Part:
     chart = AccuracyChart(slug("validation", "run", run.id), "Predicted / published, per reference row",
                           tuple(ErrorPoint(str(r["id"]), strip(r), str(r.get("phase")), 1.0 + r["error"]) for r in compared))
     table = Table("Rows, furthest off first", ("row", "source", "phase", "metric", "published", "predicted", "error", "note"),
-                  tuple((str(r["id"]), family(r), str(r.get("phase", "")), str(r.get("metric", "")), _num(r.get("published")),
-                         _num(r.get("predicted")), f"{r['error']:+.0%}", str(r.get("problem") or "")) for r in compared)
-                  + tuple((str(r["id"]), family(r), str(r.get("phase", "")), str(r.get("metric", "")), _num(r.get("published")),
+                  tuple((str(r["id"]), family(r), str(r.get("phase", "")), str(r.get("metric", "")), words.rate(r.get("published")),
+                         words.rate(r.get("predicted")), f"{r['error']:+.0%}", str(r.get("problem") or "")) for r in compared)
+                  + tuple((str(r["id"]), family(r), str(r.get("phase", "")), str(r.get("metric", "")), words.rate(r.get("published")),
                            "–", "–", str(r.get("problem") or "")) for r in rows if r not in compared),
                   numeric=(4, 5, 6))
     return Part(f"{words.plural(len(compared), 'published result')} — run {run.id}", reading(run.outputs.get("summary") or {},
