@@ -91,11 +91,13 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
             batch: int | str = 1, input_len: int = 1024, output_len: int = 256, precision: str = "bf16",
             weights: str | None = None, kv: str | None = None, activations: str | None = None,
             slo_ttft: float | None = None, slo_tpot: float | None = None, catalog: Catalog | None = None,
-            efficiencies: Efficiencies | None = None, runtime: str | Runtime | None = None, explain: bool = False) -> Prediction:
+            efficiencies: Efficiencies | None = None, runtime: str | Runtime | None = None, explain: bool = False,
+            max_context: int | None = None) -> Prediction:
     """Predict one deployment. ``batch="auto"`` picks the batch (per replica) with the most output tokens/s
     that fits in memory and meets ``slo_ttft``/``slo_tpot`` (seconds). Lengths in tokens. ``runtime`` is a
     catalog runtime id or record (the serving stack's kernel traits; ``default`` when not given); an id is
     looked up as the CLI's ``--runtime``, so callers with their own input names pass the record.
+    ``max_context`` replaces the model's own context limit (tokens), for engines run past it.
 
     Raises DeploymentError for an impossible layout (TP not dividing heads, chips not a multiple of
     TP x PP x EP); a deployment that does not fit comes back with ``fits=False`` and a ``reason``.
@@ -126,7 +128,7 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
         raise InputError(f"--batch must be a positive integer or 'auto', got {batch}")
     batches = AUTO_BATCHES if auto else np.array([int(batch)])
     common: dict[str, Any] = dict(input_len=input_len, output_len=output_len, tp=tp, pp=pp, ep=ep, chips=chips,
-                  weight_bytes=prec.BYTES[w], kv_bytes=prec.BYTES[k], act_bytes=prec.activation_bytes(a), max_context=model.max_context,
+                  weight_bytes=prec.BYTES[w], kv_bytes=prec.BYTES[k], act_bytes=prec.activation_bytes(a), max_context=max_context or model.max_context,
                   slo_ttft=np.inf if slo_ttft is None else slo_ttft, slo_tpot=np.inf if slo_tpot is None else slo_tpot,
                   kv_per_query_head=stack.decode_attention == "per-query-head")
     r = evaluate(s, chip, batch=batches, **common)

@@ -47,6 +47,9 @@ class Row(BaseModel):
     weights: str | None = None
     kv: str | None = None
     runtime: str | None = None
+    # the context the measured engine ran to, where the source ran past the model's own limit (cost is modelled
+    # at the lengths run; the row's note says so)
+    context: int | None = None
     metric: Metric = "output_tokens_per_s"
     published: float = 0.0
     phase: Literal["throughput", "prefill", "decode"] = "throughput"
@@ -106,7 +109,7 @@ def run(catalog: Catalog, adjust: Callable[[Efficiencies], Efficiencies] | None 
             common: dict[str, Any] = {
                 "efficiencies": _efficiencies(row, hw, catalog, adjust), "chips": row.chips, "tp": row.tp,
                 "pp": row.pp, "ep": row.ep, "input_len": row.input_len, "output_len": row.output_len, "precision": row.precision,
-                "weights": row.weights, "kv": row.kv, "catalog": catalog,
+                "weights": row.weights, "kv": row.kv, "catalog": catalog, "max_context": row.context,
                 "runtime": catalog.get_runtime(row.runtime, where=f"validation row {row.id}") if row.runtime else None}
             model = catalog.get_model(row.model)
             if row.requests:  # a finite benchmark: waves of at most `batch` (or as many as fit)

@@ -119,3 +119,18 @@ def test_by_several_keys_groups_by_each_combination(cli) -> None:
         parts = [v for k, v in combined.items() if k.startswith(batching + " / ")]
         assert sum(p["rows"] for p in parts) == g["rows"]
     assert {"inflight / throughput", "static / throughput", "static / prefill"} <= set(combined)
+
+
+def test_a_row_run_past_the_model_context_needs_its_context_stated(monkeypatch) -> None:
+    """GPT-J's context is 2048 tokens; TensorRT-LLM's table ran 2048 + 2048. Without `context` the row is
+    refused as a deployment error; with it, it is modelled at the lengths run."""
+    from tcobench.catalog import load_catalog
+    from tcobench.perf import validate
+
+    base = dict(ref="X", model="gpt-j-6b", hardware="h100-sxm", batch=64, input_len=2048, output_len=2048, precision="fp8",
+                metric="output_tokens_per_s", published=1.0)
+    rows = [validate.Row(id="refused", **base), validate.Row(id="stated", context=4096, **base)]
+    monkeypatch.setattr(validate, "load_rows", lambda: rows)
+    refused, stated = validate.run(load_catalog())
+    assert refused.predicted is None and "exceeds the model's maximum context" in refused.problem
+    assert stated.predicted is not None and stated.predicted > 0 and stated.problem is None
