@@ -45,6 +45,9 @@ def parse_batch(value: str) -> int | str:
 @click.option("--slo-ttft", type=DURATION, help="With --batch auto: largest TTFT allowed, e.g. 500ms.")
 @click.option("--slo-tpot", type=DURATION, help="With --batch auto: largest TPOT allowed, e.g. 50ms.")
 @click.option("--runtime", help="Serving stack from the catalog (how its kernels read the KV cache) [default: default].")
+@click.option("--max-context", type=click.IntRange(min=1),
+              help="Model input + output up to this many tokens, past the model's own context (engines run past it) "
+                   "[default: the model's].")
 @click.option("--requests", type=click.IntRange(min=1),
               help="A finite offline run: this many requests queued at once, served in waves of at most --batch per "
                    "replica (with --batch auto: as many as fit); prints the run's time and throughput.")

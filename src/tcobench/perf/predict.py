@@ -126,9 +126,15 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
         raise InputError(f"--batch {batch!r}: expected a positive integer or 'auto'")
     if not auto and int(batch) < 1:
         raise InputError(f"--batch must be a positive integer or 'auto', got {batch}")
+    limit = max_context or model.max_context
+    if input_len + output_len > limit:
+        raise DeploymentError(
+            f"--input-len {input_len} + --output-len {output_len} = {input_len + output_len} tokens exceeds {model.id}'s "
+            f"maximum context of {limit} tokens; pass --max-context {input_len + output_len} to model the run past it "
+            "(engines can run past the trained context; output quality there is not modelled)")
     batches = AUTO_BATCHES if auto else np.array([int(batch)])
     common: dict[str, Any] = dict(input_len=input_len, output_len=output_len, tp=tp, pp=pp, ep=ep, chips=chips,
-                  weight_bytes=prec.BYTES[w], kv_bytes=prec.BYTES[k], act_bytes=prec.activation_bytes(a), max_context=max_context or model.max_context,
+                  weight_bytes=prec.BYTES[w], kv_bytes=prec.BYTES[k], act_bytes=prec.activation_bytes(a), max_context=limit,
                   slo_ttft=np.inf if slo_ttft is None else slo_ttft, slo_tpot=np.inf if slo_tpot is None else slo_tpot,
                   kv_per_query_head=stack.decode_attention == "per-query-head")
     r = evaluate(s, chip, batch=batches, **common)

@@ -132,5 +132,5 @@ def test_a_row_run_past_the_model_context_needs_its_context_stated(monkeypatch) 
     rows = [validate.Row(id="refused", **base), validate.Row(id="stated", context=4096, **base)]
     monkeypatch.setattr(validate, "load_rows", lambda: rows)
     refused, stated = validate.run(load_catalog())
-    assert refused.predicted is None and "exceeds the model's maximum context" in refused.problem
+    assert refused.predicted is None and "maximum context of 2048 tokens; pass --max-context 4096" in refused.problem
     assert stated.predicted is not None and stated.predicted > 0 and stated.problem is None

@@ -61,6 +61,19 @@ def test_impossible_deployments_are_one_line_errors(cli) -> None:
     assert r.code == 2 and "not a multiple" in r.err
 
 
+
+def test_past_the_context_names_the_lengths_and_the_flag_that_allows_it(cli) -> None:
+    import json
+
+    args = ("predict", "--model", "gpt-j-6b", "--hardware", "h100-sxm", "--input-len", "2048", "--output-len", "2048")
+    r = cli(*args)
+    assert r.code == 2 and r.err.count("\n") == 1
+    assert "2048 + --output-len 2048 = 4096 tokens exceeds gpt-j-6b's maximum context of 2048" in r.err
+    assert "--max-context 4096" in r.err
+    r = cli(*args, "--max-context", "4096", "--json")
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["tpot_s"] > 0
+
 def test_does_not_fit_gives_reason_in_json(cli) -> None:
     import json
 
