@@ -100,7 +100,7 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
     ``max_context`` replaces the model's own context limit (tokens), for engines run past it.
 
     Raises DeploymentError for an impossible layout (TP not dividing heads, chips not a multiple of
-    TP x PP x EP); a deployment that does not fit comes back with ``fits=False`` and a ``reason``.
+    TP x PP x EP) or input + output past the context; a deployment that does not fit comes back with ``fits=False`` and a ``reason``.
     """
     for name, v in (("--tp", tp), ("--pp", pp), ("--ep", ep), ("--input-len", input_len), ("--output-len", output_len)):
         if int(v) < 1:
