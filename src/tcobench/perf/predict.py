@@ -138,7 +138,8 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
                   slo_ttft=np.inf if slo_ttft is None else slo_ttft, slo_tpot=np.inf if slo_tpot is None else slo_tpot,
                   kv_per_query_head=stack.decode_attention == "per-query-head")
     r = evaluate(s, chip, batch=batches, **common)
-    layout = int(np.bitwise_or.reduce(r.code & (1 | 2 | 4 | 8 | 16 | 32 | 64 | 128)))
+    # (bit 128, past the context, cannot occur here: the lengths were checked above with a message that names them)
+    layout = int(np.bitwise_or.reduce(r.code & (1 | 2 | 4 | 8 | 16 | 32 | 64)))
     if layout:
         raise DeploymentError(f"{model.id} on {chips} x {hardware.id} with tp={tp} pp={pp} ep={ep}: {reason_text(layout)}")
     if auto:
