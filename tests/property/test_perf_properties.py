@@ -14,21 +14,32 @@ from tests.unit.perf.reference import ttft_tpot_throughput
 CAT = load_catalog()
 H100 = CAT.get_hardware("h100-sxm")
 CHIP = Chip.of(H100, "bf16", resolve(H100, CAT.efficiency))
-C = dict(peak=CHIP.peak, bw=CHIP.mem_bw, ce=CHIP.compute_eff, me=CHIP.memory_eff, ovh=CHIP.overhead, alpha=CHIP.alpha,
-         up_bw=CHIP.up_bw, out_bw=CHIP.out_bw, domain=CHIP.up_domain, chunk=CHIP.prefill_chunk)
+FP8 = Chip.of(H100, "fp8", resolve(H100, CAT.efficiency))  # its LM head runs at the bf16 rate
+
+
+def as_dict(c: Chip) -> dict:
+    return dict(peak=c.peak, bw=c.mem_bw, ce=c.compute_eff, me=c.memory_eff, ovh=c.overhead, alpha=c.alpha, up_bw=c.up_bw,
+                out_bw=c.out_bw, domain=c.up_domain, chunk=c.prefill_chunk, head_rate=c.head_rate)
+
+
 MODELS = ["llama-2-7b", "llama-2-70b", "mixtral-8x7b", "deepseek-v3", "gpt-3-175b", "palm-540b"]
 
 
 @settings(max_examples=60, deadline=None)
 @given(model=st.sampled_from(MODELS), batch=st.integers(1, 512), s_in=st.integers(1, 8192), s_out=st.integers(1, 4096),
-       tp=st.sampled_from([1, 2, 4, 8]), ep=st.sampled_from([1, 2, 4, 8]), per_q=st.booleans())
-def test_vectorised_equals_scalar_reference(model: str, batch: int, s_in: int, s_out: int, tp: int, ep: int, per_q: bool) -> None:
+       tp=st.sampled_from([1, 2, 4, 8]), ep=st.sampled_from([1, 2, 4, 8]), per_q=st.booleans(),
+       fmt=st.sampled_from([("bf16", 2.0, 2.0), ("fp8", 1.0, 1.0), ("fp8", 0.5, 2.0)]))
+def test_vectorised_equals_scalar_reference(model: str, batch: int, s_in: int, s_out: int, tp: int, ep: int, per_q: bool,
+                                            fmt: tuple[str, float, float]) -> None:
     m = CAT.get_model(model)
     if ep > 1 and m.moe is None:
         ep = 1
     s = shape(m)
-    r = evaluate(s, CHIP, batch=batch, input_len=s_in, output_len=s_out, tp=tp, ep=ep, kv_per_query_head=per_q)
-    ttft, tpot, tput = ttft_tpot_throughput(s, C, batch, s_in, s_out, tp, ep, 2.0, 2.0, 2.0, per_q)
+    compute, wb, kvb = fmt  # the compute rate, bytes per weight and per KV element (activations move in 16-bit)
+    chip = CHIP if compute == "bf16" else FP8
+    r = evaluate(s, chip, batch=batch, input_len=s_in, output_len=s_out, tp=tp, ep=ep, kv_per_query_head=per_q,
+                 weight_bytes=wb, kv_bytes=kvb)
+    ttft, tpot, tput = ttft_tpot_throughput(s, as_dict(chip), batch, s_in, s_out, tp, ep, wb, kvb, 2.0, per_q)
     assert float(r.ttft_s) == pytest.approx(ttft, rel=1e-9)
     assert float(r.tpot_s) == pytest.approx(tpot, rel=1e-9)
     assert float(r.output_tokens_per_s) == pytest.approx(tput, rel=1e-9)

@@ -11,6 +11,7 @@ import numpy as np
 from tcobench.catalog.schema import Hardware
 from tcobench.errors import MissingInputError
 from tcobench.perf.efficiency import Efficiencies
+from tcobench.perf.precision import head_precision
 
 Array = np.ndarray
 # A float or an ndarray: the vectorised model's arguments and results broadcast over either. NumPy's stubs
@@ -23,6 +24,7 @@ class Chip:
     """Per-chip figures in SI units; each may be a float or an array that broadcasts with the axes.
 
     ``peak`` is the dense FLOP/s at the compute precision in use (NaN where the chip has none).
+    ``head_rate`` is the FLOP/s the LM head reaches (peak x efficiency at ``precision.head_precision``).
     """
 
     peak: Array | float  # FLOP/s
@@ -37,6 +39,7 @@ class Chip:
     alpha: Array | float  # s per collective step
     mem_util: Array | float  # usable fraction of capacity
     prefill_chunk: Array | float  # tokens
+    head_rate: Array | float = float("nan")  # FLOP/s of the 16-bit LM head (NaN: use peak x compute_eff)
 
     @classmethod
     def of(cls, hw: Hardware, precision: str, eff: Efficiencies, *, strict: bool = True) -> Chip:
@@ -48,6 +51,8 @@ class Chip:
             raise MissingInputError(f"{hw.id} has no {', '.join(missing)} in the catalog ({hw.origin}); "
                                     f"add it with a source, or pick a precision it has ({', '.join(hw.peak_dense)})")
         nan = float("nan")
+        head = head_precision(precision, [str(k) for k in hw.peak_dense])
+        head_peak = hw.peak(head) or peak
         up = hw.scale_up
         return cls(
             peak=peak.value if peak else nan,
@@ -58,6 +63,7 @@ class Chip:
             out_bw=hw.scale_out.bandwidth.value if hw.scale_out.bandwidth else nan,
             compute_eff=eff.compute_for(precision), memory_eff=eff.memory, overhead=eff.overhead, alpha=eff.collective_latency,
             mem_util=eff.memory_utilization, prefill_chunk=eff.prefill_chunk,
+            head_rate=head_peak.value * eff.compute_for(head) if head_peak else nan,
         )
 
 

@@ -77,14 +77,15 @@ class Result:
 
 
 def _layer_ops(ph: Phase, s: Shape, tokens: Vec, groups: Vec, pairs: Vec, kv_read: Vec, lm_tokens: Vec, tp: Vec, ep: Vec,
-              wb: Vec, kvb: Vec, ab: Vec, kv_per_chip: Vec, write_kv: Vec, kv_read_elems: Vec = None) -> None:
+              wb: Vec, kvb: Vec, ab: Vec, kv_per_chip: Vec, write_kv: Vec, hb: Vec, kv_read_elems: Vec = None) -> None:
     """Add one forward pass over every layer (per chip) to ``ph``.
 
     tokens: tokens per attention group in this pass; groups: attention groups working at once (their
     tokens meet in the routed experts); pairs: (query, context) pairs per group for attention;
     kv_read: token positions whose K/V are read (FlashAttention-style: each once per pass, so the
     whole context in decode and the prompt itself in prefill); lm_tokens: tokens that reach the LM head; kv_per_chip: KV elements per token per layer on one chip;
-    write_kv: tokens whose K/V are written to the cache; kv_read_elems: KV elements the attention kernel
+    write_kv: tokens whose K/V are written to the cache; hb: bytes per LM-head weight, which runs at the
+    chip's ``head_rate`` (16-bit when the body is quantised: ``precision.head_bytes``); kv_read_elems: KV elements the attention kernel
     reads per token position per layer on one chip (default ``kv_per_chip``; more when the kernel reads a
     KV head once per query head, see ``kv_read_per_chip``).
     """
@@ -110,7 +111,9 @@ def _layer_ops(ph: Phase, s: Shape, tokens: Vec, groups: Vec, pairs: Vec, kv_rea
               touched * s.expert_params / tp * wb + per_chip * (2.0 * h + 3.0 * s.expert_width / tp) * ab)
     # norms, activations, residual adds, rotary: memory-bound streams of the hidden state
     ph.op("elementwise", L, 20.0 * T * h, 8.0 * T * h * ab)
-    ph.op("lm_head", 1, 2.0 * lm_tokens * s.lm_head_params / tp, s.lm_head_params / tp * wb + lm_tokens * (h + 2.0 * s.vocab / tp) * ab)
+    head_rate = np.where(np.isnan(ph.chip.head_rate), ph.chip.peak * ph.chip.compute_eff, ph.chip.head_rate)
+    ph.op("lm_head", 1, 2.0 * lm_tokens * s.lm_head_params / tp, s.lm_head_params / tp * hb + lm_tokens * (h + 2.0 * s.vocab / tp) * ab,
+          rate=head_rate)
 
 
 def kv_read_per_chip(s: Shape, tp: Vec, kv_per_chip: Vec, per_query_head: Vec) -> Vec:
@@ -150,18 +153,21 @@ def _collectives(ph: Phase, s: Shape, chip: Chip, tokens: Vec, tp: Vec, pp: Vec,
 
 
 def evaluate(s: Shape, chip: Chip, *, batch: Vec, input_len: Vec, output_len: Vec, tp: Vec = 1, pp: Vec = 1, ep: Vec = 1,
-             chips: Vec = None, weight_bytes: Vec = 2.0, kv_bytes: Vec = 2.0, act_bytes: Vec = 2.0, max_context: float = np.inf,
-             slo_ttft: Vec = np.inf, slo_tpot: Vec = np.inf, kv_per_query_head: Vec = False, detail: bool = False) -> Result:
+             chips: Vec = None, weight_bytes: Vec = 2.0, kv_bytes: Vec = 2.0, act_bytes: Vec = 2.0, head_bytes: Vec = None,
+             max_context: float = np.inf, slo_ttft: Vec = np.inf, slo_tpot: Vec = np.inf, kv_per_query_head: Vec = False,
+             detail: bool = False) -> Result:
     """Evaluate every configuration the (broadcast) arguments describe. ``chips`` defaults to tp x pp x ep.
+    ``head_bytes``: bytes per embedding / LM-head weight (default: ``weight_bytes``, never below 16 bits).
     ``kv_per_query_head``: the runtime's decode attention reads a KV head once per query head (catalog
     runtime ``decode_attention = "per-query-head"``)."""
+    hb = np.maximum(weight_bytes, 2.0) if head_bytes is None else head_bytes
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        return _evaluate(s, chip, batch, input_len, output_len, tp, pp, ep, chips, weight_bytes, kv_bytes, act_bytes,
+        return _evaluate(s, chip, batch, input_len, output_len, tp, pp, ep, chips, weight_bytes, kv_bytes, act_bytes, hb,
                          max_context, slo_ttft, slo_tpot, kv_per_query_head, detail)
 
 
 def _evaluate(s: Shape, chip: Chip, B: Vec, S_in: Vec, S_out: Vec, tp: Vec, pp: Vec, ep: Vec, chips: Vec, wb: Vec, kvb: Vec,
-              ab: Vec, max_context: float, slo_ttft: Vec, slo_tpot: Vec, per_q: Vec, detail: bool) -> Result:
+              ab: Vec, hb: Vec, max_context: float, slo_ttft: Vec, slo_tpot: Vec, per_q: Vec, detail: bool) -> Result:
     B, S_in, S_out = (np.asarray(x, dtype=float) for x in (B, S_in, S_out))
     tp, pp, ep = (np.asarray(x, dtype=float) for x in (tp, pp, ep))
     replica = tp * pp * ep
@@ -174,7 +180,7 @@ def _evaluate(s: Shape, chip: Chip, B: Vec, S_in: Vec, S_out: Vec, tp: Vec, pp: 
 
     # Prefill: one request of S_in tokens (causal attention: S_in^2 / 2 query-key pairs).
     pre = Phase(chip, detail)
-    _layer_ops(pre, s, S_in, 1.0, S_in * S_in / 2.0, S_in, 1.0, tp, ep, wb, kvb, ab, kv_per_chip, S_in)
+    _layer_ops(pre, s, S_in, 1.0, S_in * S_in / 2.0, S_in, 1.0, tp, ep, wb, kvb, ab, kv_per_chip, S_in, hb)
     _collectives(pre, s, chip, S_in, tp, pp, ep, ab, bw_group, bw_pp)
     ttft = pre.time
 
@@ -183,7 +189,7 @@ def _evaluate(s: Shape, chip: Chip, B: Vec, S_in: Vec, S_out: Vec, tp: Vec, pp: 
     t_group = B / (m * ep)
     ctx = S_in + S_out / 2.0
     dec = Phase(chip, detail)
-    _layer_ops(dec, s, t_group, ep, t_group * ctx, t_group * ctx, t_group, tp, ep, wb, kvb, ab, kv_per_chip, t_group,
+    _layer_ops(dec, s, t_group, ep, t_group * ctx, t_group * ctx, t_group, tp, ep, wb, kvb, ab, kv_per_chip, t_group, hb,
                kv_read_per_chip(s, tp, kv_per_chip, per_q))
     _collectives(dec, s, chip, t_group, tp, pp, ep, ab, bw_group, bw_pp)
     # Each stage runs its L/pp layers for m micro-batches per step (m x L/pp layer-times), and a micro-batch
@@ -197,7 +203,7 @@ def _evaluate(s: Shape, chip: Chip, B: Vec, S_in: Vec, S_out: Vec, tp: Vec, pp: 
     rounds = B * S_in / (chunk * ep)
     pch = Phase(chip, False)
     _layer_ops(pch, s, chunk, ep, chunk * S_in / 2.0, chunk + np.maximum(S_in - chunk, 0.0) / 2.0, chunk / S_in,
-               tp, ep, wb, kvb, ab, kv_per_chip, chunk)
+               tp, ep, wb, kvb, ab, kv_per_chip, chunk, hb)
     _collectives(pch, s, chip, chunk, tp, pp, ep, ab, bw_group, bw_pp)
     prefill_batch = pch.time * (rounds + pp - 1.0) / pp
 
@@ -211,12 +217,14 @@ def _evaluate(s: Shape, chip: Chip, B: Vec, S_in: Vec, S_out: Vec, tp: Vec, pp: 
     peak_replica = chip.peak * replica
     mfu_prefill = model_flops(s, S_in, S_in * S_in / 2.0, 1.0) / (ttft * peak_replica)
     mfu_decode = model_flops(s, B, B * ctx, B) / (tpot * peak_replica)
-    # bytes that must move per step: every weight a token touches once, and the whole KV cache read once
-    touched = s.total_params - s.expert_total + (s.moe_layers * expected_experts(s, B) * s.expert_params if s.moe_layers else 0.0)
-    must_move = touched * wb + B * ctx * s.kv_elems * s.layers * kvb
+    # bytes that must move per step: every body weight a token touches once, the LM head (the embedding
+    # table is only looked up), and the whole KV cache read once
+    routed = s.moe_layers * expected_experts(s, B) * s.expert_params if s.moe_layers else 0.0
+    touched = s.total_params - s.expert_total - s.head_params + routed
+    must_move = touched * wb + s.lm_head_params * hb + B * ctx * s.kv_elems * s.layers * kvb
     mbu_decode = must_move / (tpot * chip.mem_bw * replica)
 
-    w, kv, act = memory_per_chip(s, B, S_in, S_out, tp, pp, ep, wb, kvb, ab, kv_per_chip, chip.prefill_chunk)
+    w, kv, act = memory_per_chip(s, B, S_in, S_out, tp, pp, ep, wb, kvb, ab, kv_per_chip, chip.prefill_chunk, hb)
     capacity = chip.mem_cap * chip.mem_util
     fits = (w + kv + act) <= capacity
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from tcobench.errors import InputError, close_matches
 
 BYTES = {"fp32": 4.0, "tf32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0, "fp6": 0.75, "fp4": 0.5, "int4": 0.5}
@@ -26,6 +28,23 @@ def activation_bytes(activations: str) -> float:
     quantised format's peak (``compute_precision``).
     """
     return max(BYTES[activations], 2.0)
+
+
+def head_bytes(weights: str) -> float:
+    """Bytes per element of the embedding table and the LM head: the weights' format, but never below
+    16 bits. Quantisation tools leave the output projection unquantised by default (NVIDIA ModelOpt's
+    configs disable ``*lm_head*``; llm-compressor's recipes pass ``ignore=["lm_head"]``), and an
+    embedding is a table lookup, not a matmul they quantise. Sources in docs/model.md."""
+    return max(BYTES[weights], 2.0)
+
+
+def head_precision(activations: str, available: Iterable[str]) -> str:
+    """The tensor-core rate the LM head runs at: a 16-bit matmul when the body runs below 16 bits (its
+    weights stay 16-bit, ``head_bytes``), bf16 if the chip has it, else fp16, else the body's rate."""
+    if BYTES[activations] >= 2.0:
+        return activations
+    have = set(available)
+    return next((p for p in ("bf16", "fp16") if p in have), activations)
 
 
 def compute_precision(weights: str, activations: str) -> str:

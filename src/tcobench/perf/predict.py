@@ -134,7 +134,8 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
             "(engines can run past the trained context; output quality there is not modelled)")
     batches = AUTO_BATCHES if auto else np.array([int(batch)])
     common: dict[str, Any] = dict(input_len=input_len, output_len=output_len, tp=tp, pp=pp, ep=ep, chips=chips,
-                  weight_bytes=prec.BYTES[w], kv_bytes=prec.BYTES[k], act_bytes=prec.activation_bytes(a), max_context=limit,
+                  weight_bytes=prec.BYTES[w], kv_bytes=prec.BYTES[k], act_bytes=prec.activation_bytes(a), head_bytes=prec.head_bytes(w),
+                  max_context=limit,
                   slo_ttft=np.inf if slo_ttft is None else slo_ttft, slo_tpot=np.inf if slo_tpot is None else slo_tpot,
                   kv_per_query_head=stack.decode_attention == "per-query-head")
     r = evaluate(s, chip, batch=batches, **common)
@@ -151,7 +152,7 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
     r = evaluate(s, chip, batch=chosen, detail=explain, **common)
     kv_per_chip = s.kv_elems if s.kv_replicated else s.kv_elems / min(tp, s.kv_heads)
     biggest = max_batch(s, input_len, output_len, tp, pp, ep, prec.BYTES[w], prec.BYTES[k], prec.activation_bytes(a), kv_per_chip,
-                        chip.prefill_chunk, float(chip.mem_cap) * float(chip.mem_util))
+                        chip.prefill_chunk, float(chip.mem_cap) * float(chip.mem_util), hb=prec.head_bytes(w))
     return _to_prediction(model, hardware, r, chosen, tp, pp, ep, chips, input_len, output_len, precision, w, k, a, efficiencies,
                           biggest, stack.id)
 

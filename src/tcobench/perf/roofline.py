@@ -30,10 +30,11 @@ class Phase:
     by_bound: list[Vec] = field(default_factory=lambda: [0.0, 0.0, 0.0])  # time in compute-, memory-, comm-bound ops
     ops: list[tuple[str, Vec, Vec, Vec, Vec, Vec]] = field(default_factory=list)  # (name, count, flops, bytes, time, bound)
 
-    def op(self, name: str, count: Vec, flops: Vec, nbytes: Vec) -> None:
-        """Add ``count`` identical operators (e.g. one per layer) of ``flops`` FLOPs and ``nbytes`` bytes each."""
+    def op(self, name: str, count: Vec, flops: Vec, nbytes: Vec, rate: Vec = None) -> None:
+        """Add ``count`` identical operators (e.g. one per layer) of ``flops`` FLOPs and ``nbytes`` bytes each.
+        ``rate``: the FLOP/s this operator reaches, when not the chip's peak x compute efficiency."""
         c = self.chip
-        t_c = flops / (c.peak * c.compute_eff)
+        t_c = flops / (c.peak * c.compute_eff if rate is None else rate)
         t_m = nbytes / (c.mem_bw * c.memory_eff)
         compute_bound = t_c >= t_m
         t = (np.maximum(t_c, t_m) + c.overhead) * count

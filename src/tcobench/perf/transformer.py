@@ -37,6 +37,7 @@ class Shape:
     expert_width: int
     shared_params: int  # per MoE layer: shared experts + router
     lm_head_params: int  # the output projection (tied or not, it is a matmul)
+    head_params: int  # stored once: the embedding table(s) and an untied LM head (kept 16-bit when quantised)
     total_params: int
     expert_total: int  # all routed experts of all layers
     active_params: int
@@ -79,6 +80,6 @@ def shape(m: Model) -> Shape:
         kv_elems=kv_elems, attn_flops_per_pair=pair, dense_layers=dense_layers,
         dense_ffn_params=ffn_params(m.hidden, m.ffn_hidden, gated, m.mlp_bias), ffn_width=m.ffn_hidden,
         moe_layers=moe_layers, experts=experts, top_k=top_k, expert_params=expert_params, expert_width=expert_width,
-        shared_params=shared, lm_head_params=m.vocab * m.hidden, total_params=p.total, expert_total=p.expert_ffn,
+        shared_params=shared, lm_head_params=m.vocab * m.hidden, head_params=p.embedding + p.lm_head, total_params=p.total, expert_total=p.expert_ffn,
         active_params=p.active,
     )

@@ -17,6 +17,8 @@ def roof(flops: float, nbytes: float, c: dict) -> float:
 
 def forward(s: Shape, c: dict, T: float, groups: float, pairs: float, kv_read: float, lm: float, tp: float, ep: float,
             wb: float, kvb: float, ab: float, per_query_head: bool = False) -> float:
+    """One pass over every layer, per chip. The LM head's weights stay 16-bit under quantised weights and it
+    runs at the chip's 16-bit rate ``c["head_rate"]``."""
     h, L = s.hidden, s.layers
     kvpc = s.kv_elems if s.kv_replicated else s.kv_elems / min(tp, s.kv_heads)
     # read: a pre-XQA style kernel reads K and V once for each query head on the chip
@@ -37,7 +39,8 @@ def forward(s: Shape, c: dict, T: float, groups: float, pairs: float, kv_read: f
         per_chip = routed * s.top_k / ep
         t += roof(2 * per_chip * s.expert_params / tp,
                   touched * s.expert_params / tp * wb + per_chip * (2 * h + 3 * s.expert_width / tp) * ab, c)
-    t += roof(2 * lm * s.lm_head_params / tp, s.lm_head_params / tp * wb + lm * (h + 2 * s.vocab / tp) * ab, c)
+    head = dict(c, peak=c["head_rate"], ce=1.0)
+    t += roof(2 * lm * s.lm_head_params / tp, s.lm_head_params / tp * max(wb, 2) + lm * (h + 2 * s.vocab / tp) * ab, head)
     bw = c["up_bw"] if tp * ep <= c["domain"] else c["out_bw"]
     msg = T * h * ab
     if tp > 1:

@@ -5,6 +5,7 @@ import pytest
 from tcobench.catalog import load_catalog
 from tcobench.catalog.params import count_params
 from tcobench.perf import predict
+from tcobench.perf.efficiency import resolve
 from tcobench.perf.inference import model_flops
 from tcobench.perf.transformer import shape
 
@@ -159,3 +160,33 @@ def test_quantised_matmuls_keep_the_hidden_state_in_16_bit() -> None:
     fp8 = predict(CAT.get_model("llama-2-70b"), CAT.get_hardware("h100-sxm"), tp=2, precision="fp8", catalog=CAT)
     bf16 = predict(CAT.get_model("llama-2-70b"), CAT.get_hardware("h100-sxm"), tp=2, precision="bf16", catalog=CAT)
     assert fp8.mfu_prefill > 0 and fp8.ttft_s < bf16.ttft_s  # the fp8 peak is still used for the matmuls
+
+
+def test_quantised_weights_keep_the_embedding_and_lm_head_in_16_bit() -> None:
+    """Llama-3.1-8B: 128,256 x 4,096 embedding + an untied LM head of the same size stay bf16 under fp8 and fp4
+    (ModelOpt disables *lm_head*; embeddings are lookups); the other 6.98B weights take the quantised format."""
+    m = CAT.get_model("llama-3.1-8b")
+    p = count_params(m)
+    head = p.embedding + p.lm_head
+    assert head == 2 * 128_256 * 4_096
+    for precision, wb in (("fp8", 1.0), ("fp4", 0.5), ("bf16", 2.0)):
+        got = predict(m, CAT.get_hardware("b200"), precision=precision, catalog=CAT, explain=True)
+        assert got.weights_bytes == pytest.approx((p.total - head) * wb + head * 2.0, rel=1e-12)
+        lm = next(o for o in got.ops if o.phase == "decode" and o.name == "lm_head")
+        assert lm.bytes >= 128_256 * 4_096 * 2.0  # the whole head is read in 16-bit every step
+
+
+def test_the_lm_head_runs_at_the_16_bit_rate_under_fp8() -> None:
+    # at batch 4096 the LM head is compute-bound: its time is its FLOPs over the bf16 peak x bf16 efficiency
+    m, h100 = CAT.get_model("llama-3.1-8b"), CAT.get_hardware("h100-sxm")
+    eff = resolve(h100, CAT.efficiency)
+    got = predict(m, h100, precision="fp8", batch=4096, input_len=128, output_len=128, catalog=CAT, explain=True)
+    lm = next(o for o in got.ops if o.phase == "decode" and o.name == "lm_head")
+    assert lm.bound == "compute"
+    bf16 = h100.peak("bf16")
+    assert bf16 is not None
+    assert lm.time_s == pytest.approx(lm.flops / (bf16.value * eff.compute_for("bf16")) + eff.overhead, rel=1e-9)
+    qkv = next(o for o in got.ops if o.phase == "decode" and o.name == "qkv_proj")  # the body runs at the fp8 rate
+    assert qkv.bound == "compute"
+    assert qkv.time_s / qkv.count == pytest.approx(qkv.flops / qkv.count / (h100.peak("fp8").value * eff.compute_for("fp8"))  # type: ignore[union-attr]
+                                                   + eff.overhead, rel=1e-9)
