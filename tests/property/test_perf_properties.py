@@ -28,18 +28,19 @@ MODELS = ["llama-2-7b", "llama-2-70b", "mixtral-8x7b", "deepseek-v3", "gpt-3-175
 @settings(max_examples=60, deadline=None)
 @given(model=st.sampled_from(MODELS), batch=st.integers(1, 512), s_in=st.integers(1, 8192), s_out=st.integers(1, 4096),
        tp=st.sampled_from([1, 2, 4, 8]), ep=st.sampled_from([1, 2, 4, 8]), per_q=st.booleans(),
-       fmt=st.sampled_from([("bf16", 2.0, 2.0), ("fp8", 1.0, 1.0), ("fp8", 0.5, 2.0)]))
+       fmt=st.sampled_from([("bf16", 2.0, 2.0), ("fp8", 1.0, 1.0), ("fp8", 0.5, 2.0)]), two_d=st.booleans())
 def test_vectorised_equals_scalar_reference(model: str, batch: int, s_in: int, s_out: int, tp: int, ep: int, per_q: bool,
-                                            fmt: tuple[str, float, float]) -> None:
+                                            fmt: tuple[str, float, float], two_d: bool) -> None:
     m = CAT.get_model(model)
     if ep > 1 and m.moe is None:
         ep = 1
     s = shape(m)
+    two_d = two_d and m.moe is None  # the 2D layout covers dense models
     compute, wb, kvb = fmt  # the compute rate, bytes per weight and per KV element (activations move in 16-bit)
     chip = CHIP if compute == "bf16" else FP8
     r = evaluate(s, chip, batch=batch, input_len=s_in, output_len=s_out, tp=tp, ep=ep, kv_per_query_head=per_q,
-                 weight_bytes=wb, kv_bytes=kvb)
-    ttft, tpot, tput = ttft_tpot_throughput(s, as_dict(chip), batch, s_in, s_out, tp, ep, wb, kvb, 2.0, per_q)
+                 weight_bytes=wb, kv_bytes=kvb, tp_layout=int(two_d))
+    ttft, tpot, tput = ttft_tpot_throughput(s, as_dict(chip), batch, s_in, s_out, tp, ep, wb, kvb, 2.0, per_q, two_d)
     assert float(r.ttft_s) == pytest.approx(ttft, rel=1e-9)
     assert float(r.tpot_s) == pytest.approx(tpot, rel=1e-9)
     assert float(r.output_tokens_per_s) == pytest.approx(tput, rel=1e-9)

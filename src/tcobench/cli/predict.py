@@ -33,6 +33,9 @@ def parse_batch(value: str) -> int | str:
 @click.option("--hardware", "hw_ref", required=True, help="Hardware id or catalog file (a hypothetical chip).")
 @click.option("--chips", type=click.IntRange(min=1), help="Chips in the deployment [default: tp x pp x ep].")
 @click.option("--tp", type=click.IntRange(min=1), default=1, show_default=True, help="Tensor parallelism.")
+@click.option("--tp-layout", type=click.Choice(["1d", "2d"]), default="1d", show_default=True,
+              help="1d: Megatron-style tensor parallelism; 2d: weight-stationary over x * yz chips with batch-sharded "
+                   "decode attention (Pope et al. 2022; TPU-style, for dense models).")
 @click.option("--pp", type=click.IntRange(min=1), default=1, show_default=True, help="Pipeline parallelism.")
 @click.option("--ep", type=click.IntRange(min=1), default=1, show_default=True, help="Expert parallelism (MoE).")
 @click.option("--batch", default="1", show_default=True, help="Concurrent sequences per replica, or 'auto'.")
@@ -99,7 +102,8 @@ def predict(ctx: Context, /, model_ref: str, hw_ref: str, batch: str, requests: 
 def render(p, explain: bool) -> None:  # type: ignore[no-untyped-def]
     out = console()
     prec = p.precision if p.weights == p.kv == p.activations == p.precision else f"weights {p.weights}, kv {p.kv}, activations {p.activations}"
-    out.print(f"[bold]{p.model}[/bold] on {p.chips} x {p.hardware}: tp={p.tp} pp={p.pp} ep={p.ep}, {p.replicas} replica(s), "
+    tp = f"tp={p.tp} (2d)" if p.tp_layout == "2d" else f"tp={p.tp}"
+    out.print(f"[bold]{p.model}[/bold] on {p.chips} x {p.hardware}: {tp} pp={p.pp} ep={p.ep}, {p.replicas} replica(s), "
               f"batch {p.batch} per replica, {p.input_len} in / {p.output_len} out, {prec}"
               + (f", runtime {p.runtime}" if p.runtime != "default" else ""))
     rows = [

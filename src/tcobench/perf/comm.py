@@ -3,6 +3,7 @@
 Ring all-reduce of M bytes over n chips: 2 (n-1)/n x M / B + 2 (n-1) alpha
 (Patarasuk and Yuan, "Bandwidth optimal all-reduce algorithms", JPDC 2009; NCCL's ring algorithm).
 All-to-all: each chip sends (n-1)/n of its M bytes: (n-1)/n x M / B + (n-1) alpha.
+Ring all-gather or reduce-scatter of a tensor of M bytes (gathered size) over n chips: (n-1)/n x M / B + (n-1) alpha.
 Point-to-point (pipeline stages): M / B + alpha. B is the per-direction bandwidth per chip.
 """
 
@@ -24,6 +25,11 @@ def all_reduce(nbytes: Vec, n: Vec, bw: Vec, alpha: Vec) -> Vec:
 
 
 def all_to_all(nbytes: Vec, n: Vec, bw: Vec, alpha: Vec) -> Vec:
+    return np.where(n > 1, (n - 1) / n * nbytes / bw + (n - 1) * alpha, 0.0)
+
+
+def all_gather(nbytes: Vec, n: Vec, bw: Vec, alpha: Vec) -> Vec:
+    """Also the cost of a reduce-scatter of the same tensor (half of a ring all-reduce)."""
     return np.where(n > 1, (n - 1) / n * nbytes / bw + (n - 1) * alpha, 0.0)
 
 

@@ -38,7 +38,18 @@ REASONS = {
     256: "does not fit in memory",
     512: "misses the TTFT SLO",
     1024: "misses the TPOT SLO",
+    2048: "the 2d layout needs a dense model and tp = x * yz with yz dividing the attention heads",
 }
+LAYOUTS = {"1d": 0, "2d": 1}  # tensor-parallel layouts: Megatron-style 1D, 2D weight-stationary (docs/model.md)
+
+
+def split_2d(s: Shape, tp: Vec) -> tuple[Vec, Vec]:
+    """(x, yz) of the 2D weight-stationary layout on ``tp`` chips: d_model over x, d_ff and heads over yz.
+    x = sqrt(tp x d_model / d_ff), to the nearest power of two within [1, tp], the split that minimises the
+    per-chip traffic 2 T (d_model / x + d_ff / yz) (Pope et al. 2022, section 3.2.2)."""
+    tp = np.asarray(tp, dtype=float)
+    x = np.clip(2.0 ** np.round(0.5 * np.log2(tp * s.hidden / max(s.ffn_width, 1))), 1.0, tp)
+    return x, tp / x
 
 
 def reason_text(code: int) -> str | None:
@@ -77,7 +88,8 @@ class Result:
 
 
 def _layer_ops(ph: Phase, s: Shape, tokens: Vec, groups: Vec, pairs: Vec, kv_read: Vec, lm_tokens: Vec, tp: Vec, ep: Vec,
-              wb: Vec, kvb: Vec, ab: Vec, kv_per_chip: Vec, write_kv: Vec, hb: Vec, kv_read_elems: Vec = None) -> None:
+              wb: Vec, kvb: Vec, ab: Vec, kv_per_chip: Vec, write_kv: Vec, hb: Vec, kv_read_elems: Vec = None,
+              h_mm: Vec = None, h_ew: Vec = None) -> None:
     """Add one forward pass over every layer (per chip) to ``ph``.
 
     tokens: tokens per attention group in this pass; groups: attention groups working at once (their
@@ -87,10 +99,14 @@ def _layer_ops(ph: Phase, s: Shape, tokens: Vec, groups: Vec, pairs: Vec, kv_rea
     write_kv: tokens whose K/V are written to the cache; hb: bytes per LM-head weight, which runs at the
     chip's ``head_rate`` (16-bit when the body is quantised: ``precision.head_bytes``); kv_read_elems: KV elements the attention kernel
     reads per token position per layer on one chip (default ``kv_per_chip``; more when the kernel reads a
-    KV head once per query head, see ``kv_read_per_chip``).
+    KV head once per query head, see ``kv_read_per_chip``). h_mm / h_ew: hidden-state elements per token
+    that a matmul reads or writes / that the elementwise ops touch, on one chip (default the whole hidden
+    state, as 1D tensor parallelism replicates it; the 2D layout shards it: d_model / x and d_model / tp).
     """
     kv_read_elems = kv_per_chip if kv_read_elems is None else kv_read_elems
-    h, L = s.hidden, s.layers
+    L = s.layers
+    h = s.hidden if h_mm is None else h_mm
+    h_ew = s.hidden if h_ew is None else h_ew
     T = tokens
     # attention block
     ph.op("qkv_proj", L, 2.0 * T * (s.attn_params - s.attn_out_params) / tp,
@@ -110,10 +126,18 @@ def _layer_ops(ph: Phase, s: Shape, tokens: Vec, groups: Vec, pairs: Vec, kv_rea
         ph.op("moe_experts", s.moe_layers, 2.0 * per_chip * s.expert_params / tp,
               touched * s.expert_params / tp * wb + per_chip * (2.0 * h + 3.0 * s.expert_width / tp) * ab)
     # norms, activations, residual adds, rotary: memory-bound streams of the hidden state
-    ph.op("elementwise", L, 20.0 * T * h, 8.0 * T * h * ab)
+    ph.op("elementwise", L, 20.0 * T * h_ew, 8.0 * T * h_ew * ab)
     head_rate = np.where(np.isnan(ph.chip.head_rate), ph.chip.peak * ph.chip.compute_eff, ph.chip.head_rate)
-    ph.op("lm_head", 1, 2.0 * lm_tokens * s.lm_head_params / tp, s.lm_head_params / tp * hb + lm_tokens * (h + 2.0 * s.vocab / tp) * ab,
+    ph.op("lm_head", 1, 2.0 * lm_tokens * s.lm_head_params / tp, s.lm_head_params / tp * hb + lm_tokens * (s.hidden + 2.0 * s.vocab / tp) * ab,
           rate=head_rate)
+
+
+def kv_share(s: Shape, tp: Vec, two_d: Vec = False) -> Vec:
+    """KV-cache elements per token per layer that one chip holds. 1D: the KV heads are split over tp (an MLA
+    latent, or KV heads fewer than tp, are repeated). 2D: sequences are split over the tp chips (batch-sharded
+    attention), so a chip holds all heads of 1/tp of the tokens: kv_elems / tp on average."""
+    one_d = s.kv_elems if s.kv_replicated else s.kv_elems / np.minimum(tp, s.kv_heads)
+    return np.where(two_d, s.kv_elems / np.asarray(tp, dtype=float), one_d)
 
 
 def kv_read_per_chip(s: Shape, tp: Vec, kv_per_chip: Vec, per_query_head: Vec) -> Vec:
@@ -143,9 +167,33 @@ def model_flops(s: Shape, tokens: Vec, pairs: Vec, lm_tokens: Vec) -> Vec:
     return 2.0 * tokens * per_token + s.attn_flops_per_pair * pairs * s.layers + 2.0 * lm_tokens * s.lm_head_params
 
 
-def _collectives(ph: Phase, s: Shape, chip: Chip, tokens: Vec, tp: Vec, pp: Vec, ep: Vec, ab: Vec, bw_group: Vec, bw_pp: Vec) -> None:
+def _collectives(ph: Phase, s: Shape, chip: Chip, tokens: Vec, tp: Vec, pp: Vec, ep: Vec, ab: Vec, bw_group: Vec, bw_pp: Vec,
+                 two_d: Vec = False, batch_sharded: Vec = False) -> None:
+    """Collectives of one pass, per chip. 1D: an all-reduce of the hidden state after attention and after the
+    FFN. 2D (``two_d``): per block, all-gather the input over yz, reduce-scatter the projection's partial sums
+    over x, all-gather its activated output over x, reduce-scatter the block's output over yz; with
+    ``batch_sharded`` attention (decode), q/k/v go to the chip that holds the sequence's KV and the attention
+    output comes back, two all-to-alls per layer."""
     msg = tokens * s.hidden * ab
-    ph.comm("tp_all_reduce", 2 * s.layers, comm.all_reduce(msg, tp, bw_group, chip.alpha), msg)
+    one = np.where(two_d, 0.0, 1.0)
+    ph.comm("tp_all_reduce", 2 * s.layers, one * comm.all_reduce(msg, tp, bw_group, chip.alpha), one * msg)
+    if np.any(two_d):
+        x, yz = split_2d(s, tp)
+        on = np.where(two_d, 1.0, 0.0)
+        d_in = s.hidden / x * tokens * ab  # the block's input (and output) slice, gathered over yz
+        gated = 2.0 if s.ffn_gated else 1.0  # gate and up: both partial sums are reduced before the activation
+        attn_in, attn_mid = s.qkv_width / yz * tokens * ab, s.heads * s.head_dim / yz * tokens * ab
+        ffn_in, ffn_mid = gated * s.ffn_width / yz * tokens * ab, s.ffn_width / yz * tokens * ab
+        ag_yz = comm.all_gather(d_in, yz, bw_group, chip.alpha)
+        ph.comm("tp2d_all_gather_yz", 2 * s.layers, on * ag_yz, on * d_in)
+        ph.comm("tp2d_reduce_scatter_yz", 2 * s.layers, on * ag_yz, on * d_in)
+        for name, m_in, m_mid in (("attn", attn_in, attn_mid), ("ffn", ffn_in, ffn_mid)):
+            t = comm.all_gather(m_in, x, bw_group, chip.alpha) + comm.all_gather(m_mid, x, bw_group, chip.alpha)
+            ph.comm(f"tp2d_{name}_x", s.layers, on * t, on * (m_in + m_mid))
+        a2a = on * np.where(batch_sharded, 1.0, 0.0)
+        qkv, out = s.qkv_width / tp * tokens * ab, s.heads * s.head_dim / tp * tokens * ab  # each chip's share
+        t = comm.all_to_all(qkv, tp, bw_group, chip.alpha) + comm.all_to_all(out, tp, bw_group, chip.alpha)
+        ph.comm("attn_all_to_all", s.layers, a2a * t, a2a * (qkv + out))
     if s.moe_layers:
         a2a = tokens * s.top_k * s.hidden * ab
         ph.comm("ep_all_to_all", 2 * s.moe_layers, comm.all_to_all(a2a, ep, bw_group, chip.alpha), a2a)
@@ -155,33 +203,38 @@ def _collectives(ph: Phase, s: Shape, chip: Chip, tokens: Vec, tp: Vec, pp: Vec,
 def evaluate(s: Shape, chip: Chip, *, batch: Vec, input_len: Vec, output_len: Vec, tp: Vec = 1, pp: Vec = 1, ep: Vec = 1,
              chips: Vec = None, weight_bytes: Vec = 2.0, kv_bytes: Vec = 2.0, act_bytes: Vec = 2.0, head_bytes: Vec = None,
              max_context: float = np.inf, slo_ttft: Vec = np.inf, slo_tpot: Vec = np.inf, kv_per_query_head: Vec = False,
-             detail: bool = False) -> Result:
+             tp_layout: Vec = 0, detail: bool = False) -> Result:
     """Evaluate every configuration the (broadcast) arguments describe. ``chips`` defaults to tp x pp x ep.
     ``head_bytes``: bytes per embedding / LM-head weight (default: ``weight_bytes``, never below 16 bits).
     ``kv_per_query_head``: the runtime's decode attention reads a KV head once per query head (catalog
-    runtime ``decode_attention = "per-query-head"``)."""
+    runtime ``decode_attention = "per-query-head"``). ``tp_layout``: 0 Megatron-style 1D tensor parallelism,
+    1 the 2D weight-stationary layout over the tp chips (``LAYOUTS``, ``split_2d``, ``kv_share``)."""
     hb = np.maximum(weight_bytes, 2.0) if head_bytes is None else head_bytes
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         return _evaluate(s, chip, batch, input_len, output_len, tp, pp, ep, chips, weight_bytes, kv_bytes, act_bytes, hb,
-                         max_context, slo_ttft, slo_tpot, kv_per_query_head, detail)
+                         max_context, slo_ttft, slo_tpot, kv_per_query_head, tp_layout, detail)
 
 
 def _evaluate(s: Shape, chip: Chip, B: Vec, S_in: Vec, S_out: Vec, tp: Vec, pp: Vec, ep: Vec, chips: Vec, wb: Vec, kvb: Vec,
-              ab: Vec, hb: Vec, max_context: float, slo_ttft: Vec, slo_tpot: Vec, per_q: Vec, detail: bool) -> Result:
+              ab: Vec, hb: Vec, max_context: float, slo_ttft: Vec, slo_tpot: Vec, per_q: Vec, layout: Vec, detail: bool) -> Result:
     B, S_in, S_out = (np.asarray(x, dtype=float) for x in (B, S_in, S_out))
     tp, pp, ep = (np.asarray(x, dtype=float) for x in (tp, pp, ep))
     replica = tp * pp * ep
     chips = replica if chips is None else np.asarray(chips, dtype=float)
     replicas = np.floor(chips / replica)
 
-    kv_per_chip = s.kv_elems if s.kv_replicated else s.kv_elems / np.minimum(tp, s.kv_heads)
+    two_d = np.asarray(layout) == LAYOUTS["2d"]
+    kv_prompt = kv_share(s, tp)  # one request's prefill: KV heads split over tp, in either layout
+    kv_per_chip = kv_share(s, tp, two_d)  # the batch's cache, in decode and in batched prefill
+    x, yz = split_2d(s, tp)
+    hid = dict(h_mm=np.where(two_d, s.hidden / x, s.hidden), h_ew=np.where(two_d, s.hidden / tp, s.hidden))
     bw_group = comm.tier_bandwidth(chip, tp * ep)
     bw_pp = comm.tier_bandwidth(chip, replica)
 
     # Prefill: one request of S_in tokens (causal attention: S_in^2 / 2 query-key pairs).
     pre = Phase(chip, detail)
-    _layer_ops(pre, s, S_in, 1.0, S_in * S_in / 2.0, S_in, 1.0, tp, ep, wb, kvb, ab, kv_per_chip, S_in, hb)
-    _collectives(pre, s, chip, S_in, tp, pp, ep, ab, bw_group, bw_pp)
+    _layer_ops(pre, s, S_in, 1.0, S_in * S_in / 2.0, S_in, 1.0, tp, ep, wb, kvb, ab, kv_prompt, S_in, hb, **hid)
+    _collectives(pre, s, chip, S_in, tp, pp, ep, ab, bw_group, bw_pp, two_d)
     ttft = pre.time
 
     # Decode: one step at B sequences, split into m micro-batches; per attention group B/(m ep) tokens.
@@ -190,8 +243,8 @@ def _evaluate(s: Shape, chip: Chip, B: Vec, S_in: Vec, S_out: Vec, tp: Vec, pp: 
     ctx = S_in + S_out / 2.0
     dec = Phase(chip, detail)
     _layer_ops(dec, s, t_group, ep, t_group * ctx, t_group * ctx, t_group, tp, ep, wb, kvb, ab, kv_per_chip, t_group, hb,
-               kv_read_per_chip(s, tp, kv_per_chip, per_q))
-    _collectives(dec, s, chip, t_group, tp, pp, ep, ab, bw_group, bw_pp)
+               kv_read_per_chip(s, tp, kv_per_chip, per_q), **hid)
+    _collectives(dec, s, chip, t_group, tp, pp, ep, ab, bw_group, bw_pp, two_d, two_d)
     # Each stage runs its L/pp layers for m micro-batches per step (m x L/pp layer-times), and a micro-batch
     # crosses pp stages (pp x L/pp): with m <= pp the step takes L layer-times of one micro-batch.
     tpot = dec.time
@@ -203,8 +256,8 @@ def _evaluate(s: Shape, chip: Chip, B: Vec, S_in: Vec, S_out: Vec, tp: Vec, pp: 
     rounds = B * S_in / (chunk * ep)
     pch = Phase(chip, False)
     _layer_ops(pch, s, chunk, ep, chunk * S_in / 2.0, chunk + np.maximum(S_in - chunk, 0.0) / 2.0, chunk / S_in,
-               tp, ep, wb, kvb, ab, kv_per_chip, chunk, hb)
-    _collectives(pch, s, chip, chunk, tp, pp, ep, ab, bw_group, bw_pp)
+               tp, ep, wb, kvb, ab, kv_per_chip, chunk, hb, **hid)
+    _collectives(pch, s, chip, chunk, tp, pp, ep, ab, bw_group, bw_pp, two_d, two_d)
     prefill_batch = pch.time * (rounds + pp - 1.0) / pp
 
     e2e = ttft + np.maximum(S_out - 1.0, 0.0) * tpot
@@ -229,9 +282,10 @@ def _evaluate(s: Shape, chip: Chip, B: Vec, S_in: Vec, S_out: Vec, tp: Vec, pp: 
     fits = (w + kv + act) <= capacity
 
     code = np.zeros(np.broadcast(B, S_in, S_out, tp, pp, ep, chips, ttft, tpot).shape, dtype=np.int32)
-    code |= np.where(np.mod(s.heads, tp) != 0, 1, 0)
+    code |= np.where(~two_d & (np.mod(s.heads, tp) != 0), 1, 0)
     if not s.kv_replicated:
-        code |= np.where((np.mod(s.kv_heads, tp) != 0) & (np.mod(tp, s.kv_heads) != 0), 2, 0)
+        code |= np.where(~two_d & (np.mod(s.kv_heads, tp) != 0) & (np.mod(tp, s.kv_heads) != 0), 2, 0)
+    code |= np.where(two_d & ((s.moe_layers > 0) | (np.mod(tp, x) != 0) | (np.mod(s.heads, yz) != 0)), 2048, 0)
     code |= np.where((np.mod(chips, replica) != 0) | (chips < replica), 4, 0)
     code |= np.where(pp > s.layers, 8, 0)
     code |= np.where((ep > 1) & ((s.moe_layers == 0) | (np.mod(max(s.experts, 1), ep) != 0)), 16, 0)

@@ -9,11 +9,11 @@ import numpy as np
 
 from tcobench.catalog import Catalog, Hardware, Model
 from tcobench.catalog.schema import Runtime
-from tcobench.errors import DeploymentError, InputError
+from tcobench.errors import DeploymentError, InputError, close_matches
 from tcobench.perf import precision as prec
 from tcobench.perf.chip import Chip, Vec
 from tcobench.perf.efficiency import Efficiencies, resolve
-from tcobench.perf.inference import Result, evaluate, reason_text
+from tcobench.perf.inference import LAYOUTS, Result, evaluate, kv_share, reason_text, split_2d
 from tcobench.perf.memory import max_batch
 from tcobench.perf.roofline import BOUND_NAMES
 from tcobench.perf.transformer import shape
@@ -42,6 +42,7 @@ class Prediction:
     tp: int
     pp: int
     ep: int
+    tp_layout: str  # "1d" (Megatron-style) or "2d" (weight-stationary over x * yz chips)
     replicas: int
     batch: int
     input_len: int
@@ -77,7 +78,7 @@ class Prediction:
         return 1.0 / self.tpot_s
 
     def to_dict(self) -> dict[str, Any]:
-        keys = ("model hardware chips tp pp ep replicas batch input_len output_len precision weights kv activations runtime ttft_s "
+        keys = ("model hardware chips tp pp ep tp_layout replicas batch input_len output_len precision weights kv activations runtime ttft_s "
                 "tpot_s e2e_s output_tokens_per_s output_tokens_per_s_per_chip prefill_tokens_per_s mfu_prefill mfu_decode "
                 "mbu_decode bound_prefill bound_decode reason").split()
         doc = {k: getattr(self, k) for k in keys}
@@ -92,12 +93,14 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
             weights: str | None = None, kv: str | None = None, activations: str | None = None,
             slo_ttft: float | None = None, slo_tpot: float | None = None, catalog: Catalog | None = None,
             efficiencies: Efficiencies | None = None, runtime: str | Runtime | None = None, explain: bool = False,
-            max_context: int | None = None) -> Prediction:
+            max_context: int | None = None, tp_layout: str = "1d") -> Prediction:
     """Predict one deployment. ``batch="auto"`` picks the batch (per replica) with the most output tokens/s
     that fits in memory and meets ``slo_ttft``/``slo_tpot`` (seconds). Lengths in tokens. ``runtime`` is a
     catalog runtime id or record (the serving stack's kernel traits; ``default`` when not given); an id is
     looked up as the CLI's ``--runtime``, so callers with their own input names pass the record.
     ``max_context`` replaces the model's own context limit (tokens), for engines run past it.
+    ``tp_layout``: "1d" (Megatron-style tensor parallelism) or "2d" (the 2D weight-stationary layout of Pope
+    et al. 2022 over the tp chips, with batch-sharded decode attention; docs/model.md).
 
     Raises DeploymentError for an impossible layout (TP not dividing heads, chips not a multiple of
     TP x PP x EP) or input + output past the context; a deployment that does not fit comes back with ``fits=False`` and a ``reason``.
@@ -105,6 +108,10 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
     for name, v in (("--tp", tp), ("--pp", pp), ("--ep", ep), ("--input-len", input_len), ("--output-len", output_len)):
         if int(v) < 1:
             raise InputError(f"{name} must be a positive integer, got {v}")
+    if tp_layout not in LAYOUTS:
+        hint = close_matches(str(tp_layout), LAYOUTS)
+        raise InputError(f"--tp-layout {tp_layout!r}: expected one of {', '.join(LAYOUTS)}"
+                         + (f"; did you mean {hint[0]!r}?" if hint else ""))
     precision = prec.check(precision, "--precision")
     w = prec.check(weights or precision, "--weights")
     k = prec.check(kv or precision, "--kv")
@@ -137,12 +144,14 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
                   weight_bytes=prec.BYTES[w], kv_bytes=prec.BYTES[k], act_bytes=prec.activation_bytes(a), head_bytes=prec.head_bytes(w),
                   max_context=limit,
                   slo_ttft=np.inf if slo_ttft is None else slo_ttft, slo_tpot=np.inf if slo_tpot is None else slo_tpot,
-                  kv_per_query_head=stack.decode_attention == "per-query-head")
+                  kv_per_query_head=stack.decode_attention == "per-query-head", tp_layout=LAYOUTS[tp_layout])
     r = evaluate(s, chip, batch=batches, **common)
+    x, yz = (float(v) for v in split_2d(s, tp))
     # (bit 128, past the context, cannot occur here: the lengths were checked above with a message that names them)
-    layout = int(np.bitwise_or.reduce(r.code & (1 | 2 | 4 | 8 | 16 | 32 | 64)))
+    layout = int(np.bitwise_or.reduce(r.code & (1 | 2 | 4 | 8 | 16 | 32 | 64 | 2048)))
     if layout:
-        raise DeploymentError(f"{model.id} on {chips} x {hardware.id} with tp={tp} pp={pp} ep={ep}: {reason_text(layout)}")
+        where = f"tp={tp} ({tp_layout}, x={x:g} yz={yz:g})" if tp_layout == "2d" else f"tp={tp}"
+        raise DeploymentError(f"{model.id} on {chips} x {hardware.id} with {where} pp={pp} ep={ep}: {reason_text(layout)}")
     if auto:
         score = np.where(r.ok, r.output_tokens_per_s, -np.inf)
         i = int(np.argmax(score)) if np.isfinite(score).any() else 0  # nothing fits: report the smallest batch
@@ -150,11 +159,11 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
         i = 0
     chosen = int(batches[i])
     r = evaluate(s, chip, batch=chosen, detail=explain, **common)
-    kv_per_chip = s.kv_elems if s.kv_replicated else s.kv_elems / min(tp, s.kv_heads)
+    kv_per_chip = float(kv_share(s, tp, tp_layout == "2d"))
     biggest = max_batch(s, input_len, output_len, tp, pp, ep, prec.BYTES[w], prec.BYTES[k], prec.activation_bytes(a), kv_per_chip,
                         chip.prefill_chunk, float(chip.mem_cap) * float(chip.mem_util), hb=prec.head_bytes(w))
     return _to_prediction(model, hardware, r, chosen, tp, pp, ep, chips, input_len, output_len, precision, w, k, a, efficiencies,
-                          biggest, stack.id)
+                          biggest, stack.id, tp_layout)
 
 
 def _first(x: Vec) -> float:
@@ -163,7 +172,7 @@ def _first(x: Vec) -> float:
 
 def _to_prediction(model: Model, hardware: Hardware, r: Result, batch: int, tp: int, pp: int, ep: int, chips: int,
                    input_len: int, output_len: int, precision: str, w: str, k: str, a: str, eff: Efficiencies,
-                   biggest: int, runtime: str) -> Prediction:
+                   biggest: int, runtime: str, tp_layout: str = "1d") -> Prediction:
     f = _first
     ops: list[OpCost] = []
     for phase_name, ph in (("prefill", r.prefill), ("decode", r.decode)):
@@ -173,7 +182,7 @@ def _to_prediction(model: Model, hardware: Hardware, r: Result, batch: int, tp: 
             if f(t) > 0 or f(nbytes) > 0:
                 ops.append(OpCost(phase_name, name, f(count), f(flops) * f(count), f(nbytes) * f(count), f(t), BOUND_NAMES[int(f(bound))]))
     return Prediction(
-        model=model.id, hardware=hardware.id, chips=int(chips), tp=tp, pp=pp, ep=ep, replicas=int(f(r.replicas)), batch=batch,
+        model=model.id, hardware=hardware.id, chips=int(chips), tp=tp, pp=pp, ep=ep, tp_layout=tp_layout, replicas=int(f(r.replicas)), batch=batch,
         input_len=int(input_len), output_len=int(output_len), precision=precision, weights=w, kv=k, activations=a,
         runtime=runtime, ttft_s=f(r.ttft_s), tpot_s=f(r.tpot_s), e2e_s=f(r.e2e_s), output_tokens_per_s=f(r.output_tokens_per_s),
         output_tokens_per_s_per_chip=f(r.output_tokens_per_s_per_chip), prefill_tokens_per_s=f(r.prefill_tokens_per_s),

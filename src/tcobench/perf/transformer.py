@@ -30,6 +30,7 @@ class Shape:
     dense_layers: int
     dense_ffn_params: int  # per dense layer
     ffn_width: int  # intermediate width of a dense layer
+    ffn_gated: bool  # gate and up projections (SwiGLU/GeGLU)
     moe_layers: int
     experts: int
     top_k: int
@@ -78,7 +79,7 @@ def shape(m: Model) -> Shape:
         layers=m.layers, hidden=m.hidden, heads=m.heads, kv_heads=kv_heads, kv_replicated=replicated, head_dim=d,
         vocab=m.vocab, attn_params=attention_params(m), attn_out_params=out_params, qkv_width=qkv_width,
         kv_elems=kv_elems, attn_flops_per_pair=pair, dense_layers=dense_layers,
-        dense_ffn_params=ffn_params(m.hidden, m.ffn_hidden, gated, m.mlp_bias), ffn_width=m.ffn_hidden,
+        dense_ffn_params=ffn_params(m.hidden, m.ffn_hidden, gated, m.mlp_bias), ffn_width=m.ffn_hidden, ffn_gated=gated,
         moe_layers=moe_layers, experts=experts, top_k=top_k, expert_params=expert_params, expert_width=expert_width,
         shared_params=shared, lm_head_params=m.vocab * m.hidden, head_params=p.embedding + p.lm_head, total_params=p.total, expert_total=p.expert_ffn,
         active_params=p.active,

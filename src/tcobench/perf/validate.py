@@ -37,6 +37,7 @@ class Row(BaseModel):
     tp: int = 1
     pp: int = 1
     ep: int = 1
+    tp_layout: Literal["1d", "2d"] = "1d"
     batch: int | Literal["auto"] = 1  # with `requests`: the engine's largest batch ("auto": as many as fit)
     requests: int | None = None  # a finite run of this many requests queued at once (perf/finite.py)
     # engine settings the source fixed, as efficiency fields (memory_utilization, prefill_chunk); the row's note derives them
@@ -108,7 +109,7 @@ def run(catalog: Catalog, adjust: Callable[[Efficiencies], Efficiencies] | None 
             hw = catalog.get_hardware(row.hardware)
             common: dict[str, Any] = {
                 "efficiencies": _efficiencies(row, hw, catalog, adjust), "chips": row.chips, "tp": row.tp,
-                "pp": row.pp, "ep": row.ep, "input_len": row.input_len, "output_len": row.output_len, "precision": row.precision,
+                "tp_layout": row.tp_layout, "pp": row.pp, "ep": row.ep, "input_len": row.input_len, "output_len": row.output_len, "precision": row.precision,
                 "weights": row.weights, "kv": row.kv, "catalog": catalog, "max_context": row.context,
                 "runtime": catalog.get_runtime(row.runtime, where=f"validation row {row.id}") if row.runtime else None}
             model = catalog.get_model(row.model)

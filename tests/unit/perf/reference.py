@@ -15,51 +15,83 @@ def roof(flops: float, nbytes: float, c: dict) -> float:
     return max(flops / (c["peak"] * c["ce"]), nbytes / (c["bw"] * c["me"])) + c["ovh"]
 
 
+def split(s: Shape, tp: float) -> tuple[float, float]:
+    """2D weight-stationary split: x = sqrt(tp d_model / d_ff) rounded to a power of two in [1, tp]."""
+    x = 2.0 ** round(0.5 * math.log2(tp * s.hidden / s.ffn_width))
+    x = min(max(x, 1.0), tp)
+    return x, tp / x
+
+
+def gather(m: float, n: float, c: dict) -> float:  # ring all-gather / reduce-scatter of m bytes over n chips
+    return (n - 1) / n * m / c["bw_tp"] + (n - 1) * c["alpha"] if n > 1 else 0.0
+
+
 def forward(s: Shape, c: dict, T: float, groups: float, pairs: float, kv_read: float, lm: float, tp: float, ep: float,
-            wb: float, kvb: float, ab: float, per_query_head: bool = False) -> float:
+            wb: float, kvb: float, ab: float, per_query_head: bool = False, two_d: bool = False,
+            batch_sharded: bool = False) -> float:
     """One pass over every layer, per chip. The LM head's weights stay 16-bit under quantised weights and it
-    runs at the chip's 16-bit rate ``c["head_rate"]``."""
-    h, L = s.hidden, s.layers
-    kvpc = s.kv_elems if s.kv_replicated else s.kv_elems / min(tp, s.kv_heads)
+    runs at the chip's 16-bit rate ``c["head_rate"]``. ``two_d``: the 2D weight-stationary layout (hidden
+    state sharded d_model/x into the matmuls, d_model/tp in the elementwise ops; four gathers/scatters per
+    block); ``batch_sharded``: each chip keeps the KV of 1/tp of the sequences (all heads)."""
+    x, yz = split(s, tp)
+    h_mm, h_ew = (s.hidden / x, s.hidden / tp) if two_d else (s.hidden, s.hidden)
+    L = s.layers
+    if batch_sharded:
+        kvpc = s.kv_elems / tp
+    else:
+        kvpc = s.kv_elems if s.kv_replicated else s.kv_elems / min(tp, s.kv_heads)
     # read: a pre-XQA style kernel reads K and V once for each query head on the chip
     kv_in = max(kvpc, 2 * s.heads * s.head_dim / tp) if per_query_head and not s.kv_replicated else kvpc
     qkv = s.attn_params - s.attn_out_params
     t = 0.0
     for _ in range(L):
-        t += roof(2 * T * qkv / tp, qkv / tp * wb + T * (h + s.qkv_width / tp) * ab, c)
+        t += roof(2 * T * qkv / tp, qkv / tp * wb + T * (h_mm + s.qkv_width / tp) * ab, c)
         t += roof(s.attn_flops_per_pair * pairs / tp, (kv_read * kv_in + T * kvpc) * kvb + T * 2 * s.heads * s.head_dim / tp * ab, c)
-        t += roof(2 * T * s.attn_out_params / tp, s.attn_out_params / tp * wb + T * (s.heads * s.head_dim / tp + h) * ab, c)
-        t += roof(20 * T * h, 8 * T * h * ab, c)
+        t += roof(2 * T * s.attn_out_params / tp, s.attn_out_params / tp * wb + T * (s.heads * s.head_dim / tp + h_mm) * ab, c)
+        t += roof(20 * T * h_ew, 8 * T * h_ew * ab, c)
     for _ in range(s.dense_layers):
-        t += roof(2 * T * s.dense_ffn_params / tp, s.dense_ffn_params / tp * wb + T * (h + 3 * s.ffn_width / tp) * ab, c)
+        t += roof(2 * T * s.dense_ffn_params / tp, s.dense_ffn_params / tp * wb + T * (h_mm + 3 * s.ffn_width / tp) * ab, c)
     for _ in range(s.moe_layers):
-        t += roof(2 * T * s.shared_params / tp, s.shared_params / tp * wb + T * h * ab, c)
+        t += roof(2 * T * s.shared_params / tp, s.shared_params / tp * wb + T * h_mm * ab, c)
         routed = T * groups
         touched = s.experts * (1 - (1 - s.top_k / s.experts) ** routed) / ep
         per_chip = routed * s.top_k / ep
         t += roof(2 * per_chip * s.expert_params / tp,
-                  touched * s.expert_params / tp * wb + per_chip * (2 * h + 3 * s.expert_width / tp) * ab, c)
+                  touched * s.expert_params / tp * wb + per_chip * (2 * h_mm + 3 * s.expert_width / tp) * ab, c)
     head = dict(c, peak=c["head_rate"], ce=1.0)
-    t += roof(2 * lm * s.lm_head_params / tp, s.lm_head_params / tp * max(wb, 2) + lm * (h + 2 * s.vocab / tp) * ab, head)
+    t += roof(2 * lm * s.lm_head_params / tp, s.lm_head_params / tp * max(wb, 2) + lm * (s.hidden + 2 * s.vocab / tp) * ab, head)
     bw = c["up_bw"] if tp * ep <= c["domain"] else c["out_bw"]
-    msg = T * h * ab
-    if tp > 1:
+    c = dict(c, bw_tp=bw)
+    msg = T * s.hidden * ab
+    if two_d:
+        up = 2 if s.ffn_gated else 1
+        for f_in, f_mid in ((s.qkv_width, s.heads * s.head_dim), (up * s.ffn_width, s.ffn_width)):  # attention, FFN
+            t += L * (2 * gather(T * s.hidden / x * ab, yz, c)  # input gathered over yz, output scattered over yz
+                      + gather(T * f_in / yz * ab, x, c) + gather(T * f_mid / yz * ab, x, c))
+        if batch_sharded:
+            for m in (T * s.qkv_width / tp * ab, T * s.heads * s.head_dim / tp * ab):
+                t += L * ((tp - 1) / tp * m / bw + (tp - 1) * c["alpha"]) if tp > 1 else 0.0
+    elif tp > 1:
         t += 2 * L * (2 * (tp - 1) / tp * msg / bw + 2 * (tp - 1) * c["alpha"])
     if ep > 1 and s.moe_layers:
-        t += 2 * s.moe_layers * ((ep - 1) / ep * T * s.top_k * h * ab / bw + (ep - 1) * c["alpha"])
+        t += 2 * s.moe_layers * ((ep - 1) / ep * T * s.top_k * s.hidden * ab / bw + (ep - 1) * c["alpha"])
     return t
 
 
 def ttft_tpot_throughput(s: Shape, c: dict, B: float, S_in: float, S_out: float, tp: float, ep: float,
-                         wb: float, kvb: float, ab: float, per_query_head: bool = False) -> tuple[float, float, float]:
-    """pp = 1, chips = tp x ep (one replica)."""
-    ttft = forward(s, c, S_in, 1, S_in * S_in / 2, S_in, 1, tp, ep, wb, kvb, ab)
+                         wb: float, kvb: float, ab: float, per_query_head: bool = False,
+                         two_d: bool = False) -> tuple[float, float, float]:
+    """pp = 1, chips = tp x ep (one replica). With ``two_d`` the batch's KV is sharded by sequence over the
+    tp chips (decode and batched prefill); one request's prefill keeps its KV heads split over tp."""
+    ttft = forward(s, c, S_in, 1, S_in * S_in / 2, S_in, 1, tp, ep, wb, kvb, ab, two_d=two_d)
     t_group = B / ep
     ctx = S_in + S_out / 2
-    tpot = forward(s, c, t_group, ep, t_group * ctx, t_group * ctx, t_group, tp, ep, wb, kvb, ab, per_query_head)
+    tpot = forward(s, c, t_group, ep, t_group * ctx, t_group * ctx, t_group, tp, ep, wb, kvb, ab, per_query_head,
+                   two_d=two_d, batch_sharded=two_d)
     chunk = min(c["chunk"], B * S_in / ep)  # prompts of all B requests, prefilled together in chunks
     rounds = B * S_in / (chunk * ep)
-    t_chunk = forward(s, c, chunk, ep, chunk * S_in / 2, chunk + max(S_in - chunk, 0) / 2, chunk / S_in, tp, ep, wb, kvb, ab)
+    t_chunk = forward(s, c, chunk, ep, chunk * S_in / 2, chunk + max(S_in - chunk, 0) / 2, chunk / S_in, tp, ep, wb, kvb, ab,
+                      two_d=two_d, batch_sharded=two_d)
     tput = B * S_out / (rounds * t_chunk + S_out * tpot)
     assert math.isfinite(tput)
     return ttft, tpot, tput

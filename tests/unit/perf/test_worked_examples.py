@@ -190,3 +190,37 @@ def test_the_lm_head_runs_at_the_16_bit_rate_under_fp8() -> None:
     assert qkv.bound == "compute"
     assert qkv.time_s / qkv.count == pytest.approx(qkv.flops / qkv.count / (h100.peak("fp8").value * eff.compute_for("fp8"))  # type: ignore[union-attr]
                                                    + eff.overhead, rel=1e-9)
+
+
+def test_palm_540b_2d_weight_stationary_on_64_tpu_v4(cli) -> None:
+    """Pope et al. 2022: 64 chips as x = 4 (d_model) by yz = 16 (heads, d_ff); 48 heads do not split 64 ways in
+    1D, but 16 ways in 2D. Decode attention is batch-sharded: each chip keeps 1/64 of the multi-query KV cache."""
+    import json
+
+    from tcobench.perf.inference import split_2d
+
+    m = CAT.get_model("palm-540b")
+    assert tuple(float(v) for v in split_2d(shape(m), 64)) == (4.0, 16.0)
+    args = ("predict", "--model", "palm-540b", "--hardware", "tpu-v4", "--tp", "64", "--batch", "64", "--input-len", "1920",
+            "--output-len", "128", "--weights", "int8")
+    r = cli(*args)
+    assert r.code == 2 and "tp does not divide the attention heads" in r.err
+    r = cli(*args, "--tp-layout", "2d", "--json", "--explain")
+    assert r.code == 0, r.err
+    doc = json.loads(r.out)
+    assert doc["tp_layout"] == "2d" and doc["memory"]["fits"]
+    # 118 layers x (K + V: 2 x 256) x 2048 tokens x 64 sequences x 2 B, over 64 chips
+    assert doc["memory"]["kv_cache_bytes"] == pytest.approx(118 * 512 * 2048 * 64 * 2 / 64)
+    names = {o["name"] for o in doc["ops"] if o["phase"] == "decode"}
+    assert {"tp2d_all_gather_yz", "tp2d_reduce_scatter_yz", "attn_all_to_all"} <= names and "tp_all_reduce" not in names
+    one_d = predict(m, CAT.get_hardware("tpu-v4"), chips=64, tp=16, pp=4, batch=64, input_len=1920, output_len=128,
+                    weights="int8", catalog=CAT)
+    assert doc["tpot_s"] < one_d.tpot_s  # the stand-in re-reads each stage's weights once per micro-batch
+
+
+def test_the_2d_layout_refuses_moe_and_names_its_split(cli) -> None:
+    r = cli("predict", "--model", "mixtral-8x7b", "--hardware", "h100-sxm", "--tp", "8", "--tp-layout", "2d")
+    assert r.code == 2 and r.err.count("\n") == 1
+    assert "tp=8 (2d, x=" in r.err and "the 2d layout needs a dense model" in r.err
+    r = cli("predict", "--model", "palm-540b", "--hardware", "tpu-v4", "--tp", "64", "--tp-layout", "3d")
+    assert r.code == 2 and "--tp-layout" in r.err and "'1d', '2d'" in r.err
