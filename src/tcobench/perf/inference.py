@@ -175,7 +175,7 @@ def _collectives(ph: Phase, s: Shape, chip: Chip, tokens: Vec, tp: Vec, pp: Vec,
     ``batch_sharded`` attention (decode), q/k/v go to the chip that holds the sequence's KV and the attention
     output comes back, two all-to-alls per layer."""
     msg = tokens * s.hidden * ab
-    one = np.where(two_d, 0.0, 1.0)
+    one = np.where(two_d, 0.0, 1.0) if np.any(two_d) else 1.0
     ph.comm("tp_all_reduce", 2 * s.layers, one * comm.all_reduce(msg, tp, bw_group, chip.alpha), one * msg)
     if np.any(two_d):
         x, yz = split_2d(s, tp)
@@ -225,9 +225,10 @@ def _evaluate(s: Shape, chip: Chip, B: Vec, S_in: Vec, S_out: Vec, tp: Vec, pp: 
 
     two_d = np.asarray(layout) == LAYOUTS["2d"]
     kv_prompt = kv_share(s, tp)  # one request's prefill: KV heads split over tp, in either layout
-    kv_per_chip = kv_share(s, tp, two_d)  # the batch's cache, in decode and in batched prefill
-    x, yz = split_2d(s, tp)
-    hid = dict(h_mm=np.where(two_d, s.hidden / x, s.hidden), h_ew=np.where(two_d, s.hidden / tp, s.hidden))
+    any_2d = bool(np.any(two_d))  # 1D-only sweeps skip the 2D arrays (perf_grid's speed)
+    kv_per_chip = kv_share(s, tp, two_d) if any_2d else kv_prompt  # the batch's cache, in decode and in batched prefill
+    x, yz = split_2d(s, tp) if any_2d else (1.0, tp)
+    hid = dict(h_mm=np.where(two_d, s.hidden / x, s.hidden), h_ew=np.where(two_d, s.hidden / tp, s.hidden)) if any_2d else {}
     bw_group = comm.tier_bandwidth(chip, tp * ep)
     bw_pp = comm.tier_bandwidth(chip, replica)
 
@@ -285,7 +286,8 @@ def _evaluate(s: Shape, chip: Chip, B: Vec, S_in: Vec, S_out: Vec, tp: Vec, pp: 
     code |= np.where(~two_d & (np.mod(s.heads, tp) != 0), 1, 0)
     if not s.kv_replicated:
         code |= np.where(~two_d & (np.mod(s.kv_heads, tp) != 0) & (np.mod(tp, s.kv_heads) != 0), 2, 0)
-    code |= np.where(two_d & ((s.moe_layers > 0) | (np.mod(tp, x) != 0) | (np.mod(s.heads, yz) != 0)), 2048, 0)
+    if any_2d:
+        code |= np.where(two_d & ((s.moe_layers > 0) | (np.mod(tp, x) != 0) | (np.mod(s.heads, yz) != 0)), 2048, 0)
     code |= np.where((np.mod(chips, replica) != 0) | (chips < replica), 4, 0)
     code |= np.where(pp > s.layers, 8, 0)
     code |= np.where((ep > 1) & ((s.moe_layers == 0) | (np.mod(max(s.experts, 1), ep) != 0)), 16, 0)
