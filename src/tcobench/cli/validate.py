@@ -9,7 +9,8 @@ import click
 from tcobench import __version__
 from tcobench.cli.context import Context, pass_context
 from tcobench.cli.render import console, print_json, table
-from tcobench.perf.validate import GROUPS, group_errors, grouping, run, summary
+from tcobench.cli.predict import render
+from tcobench.perf.validate import GROUPS, Outcome, group_errors, grouping, predict_command, run, summary
 from tcobench.records import Provenance, Run
 
 
@@ -19,14 +20,22 @@ from tcobench.records import Provenance, Run
 @click.option("--by", default="phase", show_default=True,
               help=f"Summarise the error per group of rows: one of {', '.join(GROUPS)}, or several joined by commas "
                    "(e.g. batching,phase).")
+@click.option("--row", "row_ids", multiple=True,
+              help="Only these rows: an id or a shell pattern such as 'azure-*' (repeatable).")
+@click.option("--explain", is_flag=True,
+              help="For each row: the `tcobench predict` command that reproduces it and its per-operator breakdown.")
 @pass_context
-def validate(ctx: Context, as_json: bool, save: bool, by: str) -> None:
-    """Predicted vs published for the shipped reference set (MLPerf, TensorRT-LLM, DeepSpeed BLOOM, PaLM)."""
+def validate(ctx: Context, as_json: bool, save: bool, by: str, row_ids: tuple[str, ...], explain: bool) -> None:
+    """Predicted vs published for the shipped reference set (MLPerf, TensorRT-LLM, DeepSpeed BLOOM, PaLM, Azure)."""
     grouping(by)  # a bad --by fails here, before the work
-    outcomes = run(ctx.catalog)
+    outcomes = run(ctx.catalog, rows=row_ids, explain=explain)
     rows: list[dict[str, Any]] = [{"id": o.row.id, "ref": o.row.ref, "phase": o.row.phase, "metric": o.row.metric, "published": o.row.published or None,
              "predicted": o.predicted, "error": o.error, "batch": o.prediction.batch if o.prediction else None,
-             "problem": o.problem, "source": o.row.source} for o in outcomes]
+             "problem": o.problem, "source": o.row.source, "command": None if o.row.skip else predict_command(o.row),
+             "engine": dict(o.row.engine)} for o in outcomes]
+    if explain and as_json:
+        for r, o in zip(rows, outcomes, strict=True):
+            r["ops"] = [op.__dict__ for op in o.prediction.ops] if o.prediction else []
     summ = summary(outcomes)
     if by not in summ["groups"]:
         summ["groups"][by] = group_errors(outcomes, by)
@@ -48,8 +57,25 @@ def validate(ctx: Context, as_json: bool, save: bool, by: str) -> None:
     for name, s in summ["groups"][by].items():
         out.print(f"  {name}: median |error| {s['median_abs_error']:.1%} (median signed {s['median_error']:+.1%}), "
                   f"max {s['max_abs_error']:.1%} over {s['rows']} rows")
+    if explain:
+        _explain(outcomes)
     if save:
         click.echo(f"saved as run {doc['run_id']}", err=True)
+
+
+def _explain(outcomes: list[Outcome]) -> None:
+    out = console()
+    for o in outcomes:
+        if o.prediction is None:
+            continue
+        out.print(f"\n[bold]{o.row.id}[/bold]: published {_num(o.row.published)}, predicted {_num(o.predicted)} {o.row.metric} "
+                  f"({o.error:+.0%}); {o.row.source}")
+        out.print(f"  reproduce: {predict_command(o.row)}", soft_wrap=True)
+        if o.row.engine:
+            fixed = ", ".join(f"{k} = {v:g}" for k, v in o.row.engine.items())
+            out.print(f"  with the engine settings the source fixed ({fixed}): a hardware file's [efficiency] table sets them",
+                      soft_wrap=True)
+        render(o.prediction, True)
 
 
 def _num(v: float | None) -> str:

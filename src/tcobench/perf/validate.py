@@ -7,9 +7,10 @@ it comes out (signed, predicted / published - 1). Rows that cannot be expressed 
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import statistics
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Literal
@@ -80,6 +81,36 @@ def load_rows() -> list[Row]:
     return rows
 
 
+def select_rows(rows: list[Row], patterns: Sequence[str]) -> list[Row]:
+    """The rows whose id matches any of ``patterns`` (an id, or a shell pattern such as ``azure-*``); all rows
+    when none are given. A pattern that matches nothing is an InputError naming ``--row`` and a close id."""
+    if not patterns:
+        return rows
+    ids = [r.id for r in rows]
+    for pat in patterns:
+        if not fnmatch.filter(ids, pat):
+            hint = close_matches(pat, ids)
+            raise InputError(f"--row {pat!r} matches no validation row; expected a row id or a pattern such as 'azure-*'"
+                             + (f"; did you mean {hint[0]!r}?" if hint else " (tcobench validate lists them)"))
+    return [r for r in rows if any(fnmatch.fnmatchcase(r.id, pat) for pat in patterns)]
+
+
+def predict_command(row: Row) -> str:
+    """The ``tcobench predict`` command line that makes this row's prediction (engine settings aside: those
+    are efficiency fields, which a hardware file's [efficiency] table sets)."""
+    args = ["tcobench predict", f"--model {row.model}", f"--hardware {row.hardware}", f"--chips {row.chips}", f"--tp {row.tp}"]
+    args += [f"--tp-layout {row.tp_layout}"] if row.tp_layout != "1d" else []
+    args += [f"--pp {row.pp}"] if row.pp != 1 else []
+    args += [f"--ep {row.ep}"] if row.ep != 1 else []
+    args += [f"--batch {row.batch}"] + ([f"--requests {row.requests}"] if row.requests else [])
+    args += [f"--input-len {row.input_len}", f"--output-len {row.output_len}", f"--precision {row.precision}"]
+    args += [f"--weights {row.weights}"] if row.weights else []
+    args += [f"--kv {row.kv}"] if row.kv else []
+    args += [f"--runtime {row.runtime}"] if row.runtime else []
+    args += [f"--max-context {row.context}"] if row.context else []
+    return " ".join(args)
+
+
 def metric_of(p: Prediction, metric: str) -> float:
     if metric == "ms_per_token_amortized":
         return p.tpot_s / p.batch * 1e3
@@ -97,11 +128,13 @@ def _efficiencies(row: Row, hw: Hardware, catalog: Catalog,
     return adjust(eff) if adjust else eff
 
 
-def run(catalog: Catalog, adjust: Callable[[Efficiencies], Efficiencies] | None = None) -> list[Outcome]:
-    """Predict every row. ``adjust`` may rewrite each row's resolved efficiencies (a what-if, e.g. the
-    sensitivity study in scripts/validate_sensitivity.py); the shipped model never passes it."""
+def run(catalog: Catalog, adjust: Callable[[Efficiencies], Efficiencies] | None = None, *, rows: Sequence[str] = (),
+        explain: bool = False) -> list[Outcome]:
+    """Predict every row (or those ``rows`` selects, see ``select_rows``). ``adjust`` may rewrite each row's
+    resolved efficiencies (a what-if, e.g. the sensitivity study in scripts/validate_sensitivity.py); the
+    shipped model never passes it. ``explain`` keeps each prediction's per-operator breakdown."""
     out = []
-    for row in load_rows():
+    for row in select_rows(load_rows(), rows):
         if row.skip:
             out.append(Outcome(row, None, None, f"skipped: {row.skip}", None))
             continue
@@ -111,7 +144,8 @@ def run(catalog: Catalog, adjust: Callable[[Efficiencies], Efficiencies] | None 
                 "efficiencies": _efficiencies(row, hw, catalog, adjust), "chips": row.chips, "tp": row.tp,
                 "tp_layout": row.tp_layout, "pp": row.pp, "ep": row.ep, "input_len": row.input_len, "output_len": row.output_len, "precision": row.precision,
                 "weights": row.weights, "kv": row.kv, "catalog": catalog, "max_context": row.context,
-                "runtime": catalog.get_runtime(row.runtime, where=f"validation row {row.id}") if row.runtime else None}
+                "runtime": catalog.get_runtime(row.runtime, where=f"validation row {row.id}") if row.runtime else None,
+                "explain": explain}
             model = catalog.get_model(row.model)
             if row.requests:  # a finite benchmark: waves of at most `batch` (or as many as fit)
                 fin = finite_run(model, hw, requests=row.requests, max_batch=None if row.batch == "auto" else int(row.batch),

@@ -134,3 +134,25 @@ def test_a_row_run_past_the_model_context_needs_its_context_stated(monkeypatch) 
     refused, stated = validate.run(load_catalog())
     assert refused.predicted is None and "maximum context of 2048 tokens; pass --max-context 4096" in refused.problem
     assert stated.predicted is not None and stated.predicted > 0 and stated.problem is None
+
+
+def test_a_row_explained_names_the_predict_command_that_reproduces_it(cli) -> None:
+    r = cli("validate", "--row", "palm-540b-tpu-v4-decode", "--explain")
+    assert r.code == 0, r.err
+    assert "1 rows compared" in r.out and "attn_all_to_all" in r.out
+    line = next(x for x in r.out.splitlines() if "reproduce: " in x)
+    command = line.split("reproduce: tcobench ", 1)[1].split()
+    assert command[:3] == ["predict", "--model", "palm-540b"] and "--tp-layout" in command
+    doc = json.loads(cli("validate", "--row", "palm-540b-tpu-v4-decode", "--json").out)
+    again = json.loads(cli(*command, "--json").out)
+    assert again["tpot_s"] == doc["rows"][0]["predicted"]  # the command is the row, not a paraphrase of it
+
+
+def test_rows_by_pattern_and_a_close_match_for_a_typo(cli) -> None:
+    doc = json.loads(cli("validate", "--row", "azure-gb200-8b-*", "--row", "bloom-ds-inference-bs1", "--json").out)
+    ids = [row["id"] for row in doc["rows"]]
+    assert len(ids) == 7 and ids[0] == "bloom-ds-inference-bs1" and doc["summary"]["compared"] == 7  # the file's order
+    assert all(row["engine"] for row in doc["rows"][1:])  # the Azure rows carry the engine settings they ran with
+    r = cli("validate", "--row", "palm-540b-decode")
+    assert r.code == 2 and r.err.count("\n") == 1
+    assert "--row 'palm-540b-decode' matches no validation row" in r.err and "'palm-540b-tpu-v4-decode'" in r.err
