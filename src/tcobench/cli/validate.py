@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import click
+from rich.markup import escape
 
 from tcobench import __version__
 from tcobench.cli.context import Context, pass_context
@@ -68,13 +69,13 @@ def _explain(outcomes: list[Outcome]) -> None:
     for o in outcomes:
         if o.prediction is None:
             continue
-        out.print(f"\n[bold]{o.row.id}[/bold]: published {_num(o.row.published)}, predicted {_num(o.predicted)} {o.row.metric} "
-                  f"({o.error:+.0%}); {o.row.source}")
-        out.print(f"  reproduce: {predict_command(o.row)}", soft_wrap=True)
+        out.print(f"\n[bold]{escape(o.row.id)}[/bold]: " + escape(f"published {_num(o.row.published)}, predicted {_num(o.predicted)} "
+                                                             f"{o.row.metric} ({o.error:+.0%}); {o.row.source}"))
+        out.print(escape(f"  reproduce: {predict_command(o.row)}"), soft_wrap=True)
         if o.row.engine:
             fixed = ", ".join(f"{k} = {v:g}" for k, v in o.row.engine.items())
-            out.print(f"  with the engine settings the source fixed ({fixed}): a hardware file's [efficiency] table sets them",
-                      soft_wrap=True)
+            out.print(escape(f"  with the engine settings the source fixed ({fixed}): a hardware file's [efficiency] table "
+                             "sets them"), soft_wrap=True)
         render(o.prediction, True)
 
 

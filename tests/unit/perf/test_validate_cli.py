@@ -156,3 +156,9 @@ def test_rows_by_pattern_and_a_close_match_for_a_typo(cli) -> None:
     r = cli("validate", "--row", "palm-540b-decode")
     assert r.code == 2 and r.err.count("\n") == 1
     assert "--row 'palm-540b-decode' matches no validation row" in r.err and "'palm-540b-tpu-v4-decode'" in r.err
+
+
+def test_an_explained_row_with_engine_settings_names_where_they_go(cli) -> None:
+    r = cli("validate", "--row", "azure-gb200-8b-tp1-128-128", "--explain")
+    assert r.code == 0, r.err
+    assert "memory_utilization = 0.84, prefill_chunk = 2048): a hardware file's [efficiency] table sets them" in r.out
