@@ -39,7 +39,7 @@ class Chip:
     alpha: Array | float  # s per collective step
     mem_util: Array | float  # usable fraction of capacity
     prefill_chunk: Array | float  # tokens
-    head_rate: Array | float = float("nan")  # FLOP/s of the 16-bit LM head (NaN: use peak x compute_eff)
+    head_rate: Array | float  # FLOP/s of the LM head (16-bit when the body is quantised)
 
     @classmethod
     def of(cls, hw: Hardware, precision: str, eff: Efficiencies, *, strict: bool = True) -> Chip:

@@ -28,9 +28,9 @@ def all_to_all(nbytes: Vec, n: Vec, bw: Vec, alpha: Vec) -> Vec:
     return np.where(n > 1, (n - 1) / n * nbytes / bw + (n - 1) * alpha, 0.0)
 
 
-def all_gather(nbytes: Vec, n: Vec, bw: Vec, alpha: Vec) -> Vec:
-    """Also the cost of a reduce-scatter of the same tensor (half of a ring all-reduce)."""
-    return np.where(n > 1, (n - 1) / n * nbytes / bw + (n - 1) * alpha, 0.0)
+# A ring all-gather (or reduce-scatter, half of a ring all-reduce) moves (n-1)/n of the gathered tensor in
+# n-1 steps: the same cost as an all-to-all of it.
+all_gather = all_to_all
 
 
 def send_recv(nbytes: Vec, bw: Vec, alpha: Vec) -> Vec:

@@ -127,9 +127,8 @@ def _layer_ops(ph: Phase, s: Shape, tokens: Vec, groups: Vec, pairs: Vec, kv_rea
               touched * s.expert_params / tp * wb + per_chip * (2.0 * h + 3.0 * s.expert_width / tp) * ab)
     # norms, activations, residual adds, rotary: memory-bound streams of the hidden state
     ph.op("elementwise", L, 20.0 * T * h_ew, 8.0 * T * h_ew * ab)
-    head_rate = np.where(np.isnan(ph.chip.head_rate), ph.chip.peak * ph.chip.compute_eff, ph.chip.head_rate)
     ph.op("lm_head", 1, 2.0 * lm_tokens * s.lm_head_params / tp, s.lm_head_params / tp * hb + lm_tokens * (s.hidden + 2.0 * s.vocab / tp) * ab,
-          rate=head_rate)
+          rate=ph.chip.head_rate)
 
 
 def kv_share(s: Shape, tp: Vec, two_d: Vec = False) -> Vec:
@@ -137,6 +136,8 @@ def kv_share(s: Shape, tp: Vec, two_d: Vec = False) -> Vec:
     latent, or KV heads fewer than tp, are repeated). 2D: sequences are split over the tp chips (batch-sharded
     attention), so a chip holds all heads of 1/tp of the tokens: kv_elems / tp on average."""
     one_d = s.kv_elems if s.kv_replicated else s.kv_elems / np.minimum(tp, s.kv_heads)
+    if not np.any(two_d):
+        return one_d
     return np.where(two_d, s.kv_elems / np.asarray(tp, dtype=float), one_d)
 
 

@@ -9,16 +9,15 @@ from tcobench.perf.transformer import Shape
 
 
 def memory_per_chip(s: Shape, B: Vec, S_in: Vec, S_out: Vec, tp: Vec, pp: Vec, ep: Vec, wb: Vec, kvb: Vec, ab: Vec,
-                    kv_per_chip: Vec, chunk: Vec, hb: Vec = None) -> tuple[Vec, Vec, Vec]:
+                    kv_per_chip: Vec, chunk: Vec, hb: Vec) -> tuple[Vec, Vec, Vec]:
     """(weights, kv_cache, activations) in bytes on one chip.
 
     Weights: non-expert parameters split over tp x pp, routed experts over tp x pp x ep; the embedding
-    table and an untied LM head at ``hb`` bytes each (default: ``wb``, never below 16 bits), the rest at ``wb``.
+    table and an untied LM head at ``hb`` bytes each (``precision.head_bytes``), the rest at ``wb``.
     KV cache: every sequence at its full length (input + output), B / ep sequences per attention group,
     L / pp layers per stage. Activations: one prefill chunk of at most ``chunk`` tokens through the widest
     layer, plus fp32 logits for the batch.
     """
-    hb = np.maximum(wb, 2.0) if hb is None else hb
     body = (s.total_params - s.expert_total - s.head_params) / (tp * pp) + s.expert_total / (tp * pp * ep)
     weights = body * wb + s.head_params / (tp * pp) * hb
     kv = (B / ep) * (S_in + S_out) * (s.layers / pp) * kv_per_chip * kvb
@@ -29,7 +28,7 @@ def memory_per_chip(s: Shape, B: Vec, S_in: Vec, S_out: Vec, tp: Vec, pp: Vec, e
 
 
 def max_batch(s: Shape, S_in: Vec, S_out: Vec, tp: Vec, pp: Vec, ep: Vec, wb: Vec, kvb: Vec, ab: Vec, kv_per_chip: Vec, chunk: Vec,
-              capacity: Vec, limit: int = 1 << 20, hb: Vec = None) -> int:
+              capacity: Vec, hb: Vec, limit: int = 1 << 20) -> int:
     """The largest batch per replica whose weights, KV cache and activations fit in ``capacity`` bytes
     per chip (0 when not even one sequence fits). Memory grows with the batch, so bisect."""
     def fits(b: int) -> bool:

@@ -146,10 +146,10 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
                   slo_ttft=np.inf if slo_ttft is None else slo_ttft, slo_tpot=np.inf if slo_tpot is None else slo_tpot,
                   kv_per_query_head=stack.decode_attention == "per-query-head", tp_layout=LAYOUTS[tp_layout])
     r = evaluate(s, chip, batch=batches, **common)
-    x, yz = (float(v) for v in split_2d(s, tp))
     # (bit 128, past the context, cannot occur here: the lengths were checked above with a message that names them)
     layout = int(np.bitwise_or.reduce(r.code & (1 | 2 | 4 | 8 | 16 | 32 | 64 | 2048)))
     if layout:
+        x, yz = (float(v) for v in split_2d(s, tp))
         where = f"tp={tp} ({tp_layout}, x={x:g} yz={yz:g})" if tp_layout == "2d" else f"tp={tp}"
         raise DeploymentError(f"{model.id} on {chips} x {hardware.id} with {where} pp={pp} ep={ep}: {reason_text(layout)}")
     if auto:
@@ -161,7 +161,7 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
     r = evaluate(s, chip, batch=chosen, detail=explain, **common)
     kv_per_chip = float(kv_share(s, tp, tp_layout == "2d"))
     biggest = max_batch(s, input_len, output_len, tp, pp, ep, prec.BYTES[w], prec.BYTES[k], prec.activation_bytes(a), kv_per_chip,
-                        chip.prefill_chunk, float(chip.mem_cap) * float(chip.mem_util), hb=prec.head_bytes(w))
+                        chip.prefill_chunk, float(chip.mem_cap) * float(chip.mem_util), prec.head_bytes(w))
     return _to_prediction(model, hardware, r, chosen, tp, pp, ep, chips, input_len, output_len, precision, w, k, a, efficiencies,
                           biggest, stack.id, tp_layout)
 
