@@ -48,6 +48,30 @@ def test_faults_are_classified_and_the_good_requests_kept(bench_cli: Callable[..
     assert lv["ttft_s"]["p50"] > 0.001
 
 
+def test_a_pooled_connection_the_server_dropped_is_retried_once_on_a_new_one(bench_cli: Callable[..., object]) -> None:
+    # every third POST is dropped unanswered on its keep-alive connection (prewarmed or reused): the client
+    # sends it again on a new connection, which the next plan entry serves; nothing is lost or counted twice
+    with ScriptedServer(ttft_s=0.002, tpot_s=0.001, plan=lambda n: "drop" if n % 3 == 1 else "ok") as srv:
+        r = bench_cli("--url", srv.url, "--concurrency", "1", "--num-requests", "8", *BASE)
+        faults = [s.fault for s in srv.served]
+    lv = _level(r)
+    assert r.exit_code == 0, r.stderr  # type: ignore[attr-defined]
+    assert (lv["requests_ok"], lv["requests_failed"], lv["errors"]) == (8, 0, {})
+    assert faults.count("drop") >= 3 and len(faults) == 8 + faults.count("drop")
+
+
+def test_a_drop_on_a_fresh_connection_is_not_retried(bench_cli: Callable[..., object]) -> None:
+    # a new connection closed unanswered is the server's failure, not a stale connection: classified, once
+    with ScriptedServer(ttft_s=0.002, tpot_s=0.001, plan=lambda n: "drop") as srv:
+        r = bench_cli("--url", srv.url, "--concurrency", "1", "--num-requests", "3", *BASE)
+        posts = len(srv.served)
+    lv = _level(r)
+    assert (lv["requests_ok"], lv["errors"]) == (0, {"connection_reset": 3})
+    # the first request went out on the prewarmed (pooled) connection and once more on a new one; the pool
+    # was then empty, so the other two went out once each, on new connections
+    assert posts == 4
+
+
 def test_connection_refused_when_nothing_listens(bench_cli: Callable[..., object]) -> None:
     r = bench_cli("--url", f"http://127.0.0.1:{free_port()}", "--concurrency", "2", "--num-requests", "4", *BASE)
     lv = _level(r)

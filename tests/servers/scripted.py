@@ -7,6 +7,8 @@ a fault from ``plan(n)`` (n = 0, 1, 2, ... in arrival order):
     "ok"                  a normal stream
     "status:CODE[:RETRY]" an HTTP error, with a Retry-After header when RETRY is given
     "reset:K"             K token events, then a TCP reset (SO_LINGER 0)
+    "drop"                the connection closed without an answer, as a server closing an idle
+                          keep-alive connection just as a request arrives on it
     "malformed"           one event whose data is not JSON
     "stall"               one token event, then silence (the client's timeout must fire)
     "no_done"             a complete stream whose final [DONE] is missing, cleanly ended
@@ -141,6 +143,9 @@ class ScriptedServer:
         served = Served(fault, received)
         self.served.append(served)
         kind, _, arg = fault.partition(":")
+        if kind == "drop":
+            writer.close()
+            return False
         if kind == "status":
             code, _, retry = arg.partition(":")
             # like some real APIs, echo the credential back: the client must never let it out

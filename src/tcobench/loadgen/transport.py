@@ -72,6 +72,7 @@ class Connection(asyncio.Protocol):
         self._buf = b""
         self._left = 0  # bytes left in the current chunk (or in a Content-Length body)
         self._keep = True
+        self.answered = False  # any byte of the current request's response has arrived
 
     # -- asyncio.Protocol ------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -93,6 +94,7 @@ class Connection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         t = now_ns()  # arrival time of everything in this read
+        self.answered = True
         try:
             if self._state >= _CHUNK_SIZE:  # a streamed response: the hot path
                 if self._state == _CHUNK_SIZE and not self._buf:  # fast path: the read is exactly one chunk
@@ -120,7 +122,7 @@ class Connection(asyncio.Protocol):
         """Write ``request`` and return a future that is done when the response has ended (result:
         whether the connection can be reused) or has failed."""
         assert self.transport is not None and self._state == _IDLE
-        self._sink, self._state, self._buf, self._keep = sink, _HEAD, b"", True
+        self._sink, self._state, self._buf, self._keep, self.answered = sink, _HEAD, b"", True, False
         self._done = asyncio.get_running_loop().create_future()
         self.transport.write(request)
         return self._done
@@ -289,15 +291,16 @@ class Pool:
             raise
         return conn
 
-    async def acquire(self) -> Connection:
+    async def acquire(self) -> tuple[Connection, bool]:
+        """A connection, and whether it came from the idle pool (where the server may have closed it)."""
         while True:
             while self._idle:
                 conn = self._idle.pop()  # most recently used first: warm in every cache
                 if conn.alive:
-                    return conn
+                    return conn, True
                 self._open -= 1
             if self._open < self.max_connections:
-                return await self.connect()
+                return await self.connect(), False
             waiter = asyncio.get_running_loop().create_future()
             self._waiters.append(waiter)
             try:
@@ -341,14 +344,26 @@ class Pool:
     async def request(self, data: bytes, sink: Sink) -> None:
         """Send one request (head and body) and feed the response to ``sink``. ``sink.sending`` gets
         the send time (``now_ns``) just before the bytes are written, after any connection set-up.
-        Raises on failure; on cancellation the connection is dropped."""
-        conn = await self.acquire()
-        keep = False
-        try:
-            sink.sending(now_ns())
-            keep = await conn.start(data, sink)
-        finally:
-            self.release(conn, keep)
+        Raises on failure; on cancellation the connection is dropped.
+
+        A connection taken from the idle pool that closes before any byte of the answer arrives is one
+        the server had already closed as idle (uvicorn, under vLLM, closes keep-alive connections idle
+        for 5 s; the close can still be in flight when the connection is reused): the request is sent
+        once more on a new connection, as HTTP clients do for stale keep-alive connections. The send
+        time stays the first attempt's, so the reconnect is inside the measured latency."""
+        conn, pooled = await self.acquire()
+        sink.sending(now_ns())
+        while True:
+            keep = False
+            try:
+                keep = await conn.start(data, sink)
+                return
+            except ConnectionClosed:
+                if not pooled or conn.answered:
+                    raise
+            finally:
+                self.release(conn, keep)
+            conn, pooled = await self.connect(), False
 
     async def aclose(self) -> None:
         for conn in self._idle:
