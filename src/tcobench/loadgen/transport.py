@@ -346,9 +346,10 @@ class Pool:
         the send time (``now_ns``) just before the bytes are written, after any connection set-up.
         Raises on failure; on cancellation the connection is dropped.
 
-        A connection taken from the idle pool that closes before any byte of the answer arrives is one
-        the server had already closed as idle (uvicorn, under vLLM, closes keep-alive connections idle
-        for 5 s; the close can still be in flight when the connection is reused): the request is sent
+        A connection taken from the idle pool that closes before any byte of the answer arrives is most
+        likely one the server had already closed as idle (vLLM's HTTP server closes keep-alive connections
+        idle for VLLM_HTTP_TIMEOUT_KEEP_ALIVE = 5 s; the close can still be in flight when the connection
+        is reused): the request is sent
         once more on a new connection, as HTTP clients do for stale keep-alive connections. The send
         time stays the first attempt's, so the reconnect is inside the measured latency."""
         conn, pooled = await self.acquire()
