@@ -15,11 +15,13 @@ CAT = load_catalog()
 H100 = CAT.get_hardware("h100-sxm")
 CHIP = Chip.of(H100, "bf16", resolve(H100, CAT.efficiency))
 FP8 = Chip.of(H100, "fp8", resolve(H100, CAT.efficiency))  # its LM head runs at the bf16 rate
+FP8_KV16 = Chip.of(H100, "fp8", resolve(H100, CAT.efficiency), kv="bf16")  # and its attention too, on a 16-bit cache
 
 
 def as_dict(c: Chip) -> dict:
     return dict(peak=c.peak, bw=c.mem_bw, ce=c.compute_eff, me=c.memory_eff, ovh=c.overhead, alpha=c.alpha, up_bw=c.up_bw,
-                out_bw=c.out_bw, domain=c.up_domain, chunk=c.prefill_chunk, head_rate=c.head_rate)
+                out_bw=c.out_bw, domain=c.up_domain, chunk=c.prefill_chunk, head_rate=c.head_rate,
+                attn_rate=c.attn_rate)
 
 
 MODELS = ["llama-2-7b", "llama-2-70b", "mixtral-8x7b", "deepseek-v3", "gpt-3-175b", "palm-540b"]
@@ -28,7 +30,7 @@ MODELS = ["llama-2-7b", "llama-2-70b", "mixtral-8x7b", "deepseek-v3", "gpt-3-175
 @settings(max_examples=60, deadline=None)
 @given(model=st.sampled_from(MODELS), batch=st.integers(1, 512), s_in=st.integers(1, 8192), s_out=st.integers(1, 4096),
        tp=st.sampled_from([1, 2, 4, 8]), ep=st.sampled_from([1, 2, 4, 8]), per_q=st.booleans(),
-       fmt=st.sampled_from([("bf16", 2.0, 2.0), ("fp8", 1.0, 1.0), ("fp8", 0.5, 2.0)]), two_d=st.booleans())
+       fmt=st.sampled_from([("bf16", 2.0, 2.0), ("fp8", 1.0, 1.0), ("fp8-kv16", 0.5, 2.0)]), two_d=st.booleans())
 def test_vectorised_equals_scalar_reference(model: str, batch: int, s_in: int, s_out: int, tp: int, ep: int, per_q: bool,
                                             fmt: tuple[str, float, float], two_d: bool) -> None:
     m = CAT.get_model(model)
@@ -37,7 +39,7 @@ def test_vectorised_equals_scalar_reference(model: str, batch: int, s_in: int, s
     s = shape(m)
     two_d = two_d and m.moe is None  # the 2D layout covers dense models
     compute, wb, kvb = fmt  # the compute rate, bytes per weight and per KV element (activations move in 16-bit)
-    chip = CHIP if compute == "bf16" else FP8
+    chip = {"bf16": CHIP, "fp8": FP8, "fp8-kv16": FP8_KV16}[compute]
     r = evaluate(s, chip, batch=batch, input_len=s_in, output_len=s_out, tp=tp, ep=ep, kv_per_query_head=per_q,
                  weight_bytes=wb, kv_bytes=kvb, tp_layout=int(two_d))
     ttft, tpot, tput = ttft_tpot_throughput(s, as_dict(chip), batch, s_in, s_out, tp, ep, wb, kvb, 2.0, per_q, two_d)

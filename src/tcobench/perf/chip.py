@@ -11,7 +11,7 @@ import numpy as np
 from tcobench.catalog.schema import Hardware
 from tcobench.errors import MissingInputError
 from tcobench.perf.efficiency import Efficiencies
-from tcobench.perf.precision import head_precision
+from tcobench.perf.precision import attention_precision, head_precision
 
 Array = np.ndarray
 # A float or an ndarray: the vectorised model's arguments and results broadcast over either. NumPy's stubs
@@ -24,7 +24,8 @@ class Chip:
     """Per-chip figures in SI units; each may be a float or an array that broadcasts with the axes.
 
     ``peak`` is the dense FLOP/s at the compute precision in use (NaN where the chip has none).
-    ``head_rate`` is the FLOP/s the LM head reaches (peak x efficiency at ``precision.head_precision``).
+    ``head_rate`` is the FLOP/s the LM head reaches (peak x efficiency at ``precision.head_precision``);
+    ``attn_rate`` the FLOP/s attention's matmuls reach (at ``precision.attention_precision``).
     """
 
     peak: Array | float  # FLOP/s
@@ -40,10 +41,12 @@ class Chip:
     mem_util: Array | float  # usable fraction of capacity
     prefill_chunk: Array | float  # tokens
     head_rate: Array | float  # FLOP/s of the LM head (16-bit when the body is quantised)
+    attn_rate: Array | float  # FLOP/s of attention (the wider of activations and KV cache, at least 8-bit)
 
     @classmethod
-    def of(cls, hw: Hardware, precision: str, eff: Efficiencies, *, strict: bool = True) -> Chip:
-        """One chip at one compute precision. ``strict`` raises MissingInputError naming a missing figure."""
+    def of(cls, hw: Hardware, precision: str, eff: Efficiencies, *, kv: str | None = None, strict: bool = True) -> Chip:
+        """One chip at one compute precision, with its KV cache in ``kv`` (default: ``precision``).
+        ``strict`` raises MissingInputError naming a missing figure."""
         peak = hw.peak(precision)
         needed = {f"peak_dense.{precision}": peak, "memory.bandwidth": hw.memory.bandwidth, "memory.capacity": hw.memory.capacity}
         missing = [k for k, v in needed.items() if v is None]
@@ -51,8 +54,11 @@ class Chip:
             raise MissingInputError(f"{hw.id} has no {', '.join(missing)} in the catalog ({hw.origin}); "
                                     f"add it with a source, or pick a precision it has ({', '.join(hw.peak_dense)})")
         nan = float("nan")
-        head = head_precision(precision, [str(k) for k in hw.peak_dense])
+        have = [str(k) for k in hw.peak_dense]
+        head = head_precision(precision, have)
         head_peak = hw.peak(head) or peak
+        attn = attention_precision(precision, kv or precision, have)
+        attn_peak = hw.peak(attn) or peak
         up = hw.scale_up
         return cls(
             peak=peak.value if peak else nan,
@@ -64,6 +70,7 @@ class Chip:
             compute_eff=eff.compute_for(precision), memory_eff=eff.memory, overhead=eff.overhead, alpha=eff.collective_latency,
             mem_util=eff.memory_utilization, prefill_chunk=eff.prefill_chunk,
             head_rate=head_peak.value * eff.compute_for(head) if head_peak else nan,
+            attn_rate=attn_peak.value * eff.compute_for(attn) if attn_peak else nan,
         )
 
 

@@ -112,7 +112,8 @@ def _layer_ops(ph: Phase, s: Shape, tokens: Vec, groups: Vec, pairs: Vec, kv_rea
     ph.op("qkv_proj", L, 2.0 * T * (s.attn_params - s.attn_out_params) / tp,
           (s.attn_params - s.attn_out_params) / tp * wb + T * (h + s.qkv_width / tp) * ab)
     ph.op("attention", L, s.attn_flops_per_pair * pairs / tp,
-          (kv_read * kv_read_elems + write_kv * kv_per_chip) * kvb + T * 2.0 * s.heads * s.head_dim / tp * ab)
+          (kv_read * kv_read_elems + write_kv * kv_per_chip) * kvb + T * 2.0 * s.heads * s.head_dim / tp * ab,
+          rate=ph.chip.attn_rate)
     ph.op("out_proj", L, 2.0 * T * s.attn_out_params / tp, s.attn_out_params / tp * wb + T * (s.heads * s.head_dim / tp + h) * ab)
     # FFN: dense layers, then MoE layers (shared experts + router, then routed experts over ep)
     if s.dense_layers:

@@ -123,7 +123,7 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
     if efficiencies is None:
         efficiencies = resolve(hardware, catalog.efficiency)
     stack = runtime if isinstance(runtime, Runtime) else catalog.get_runtime(runtime or "default", where="--runtime")
-    chip = Chip.of(hardware, prec.compute_precision(w, a), efficiencies)
+    chip = Chip.of(hardware, prec.compute_precision(w, a), efficiencies, kv=k)
     s = shape(model)
     chips = chips or tp * pp * ep
     if chips % (tp * pp * ep):

@@ -43,10 +43,11 @@ def forward(s: Shape, c: dict, T: float, groups: float, pairs: float, kv_read: f
     # read: a pre-XQA style kernel reads K and V once for each query head on the chip
     kv_in = max(kvpc, 2 * s.heads * s.head_dim / tp) if per_query_head and not s.kv_replicated else kvpc
     qkv = s.attn_params - s.attn_out_params
+    attn = dict(c, peak=c["attn_rate"], ce=1.0)  # attention runs at the wider of activations and KV, >= 8-bit
     t = 0.0
     for _ in range(L):
         t += roof(2 * T * qkv / tp, qkv / tp * wb + T * (h_mm + s.qkv_width / tp) * ab, c)
-        t += roof(s.attn_flops_per_pair * pairs / tp, (kv_read * kv_in + T * kvpc) * kvb + T * 2 * s.heads * s.head_dim / tp * ab, c)
+        t += roof(s.attn_flops_per_pair * pairs / tp, (kv_read * kv_in + T * kvpc) * kvb + T * 2 * s.heads * s.head_dim / tp * ab, attn)
         t += roof(2 * T * s.attn_out_params / tp, s.attn_out_params / tp * wb + T * (s.heads * s.head_dim / tp + h_mm) * ab, c)
         t += roof(20 * T * h_ew, 8 * T * h_ew * ab, c)
     for _ in range(s.dense_layers):
