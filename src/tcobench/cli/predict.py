@@ -130,5 +130,8 @@ def render(p, explain: bool) -> None:  # type: ignore[no-untyped-def]
                             [(o.name, f"{o.count:g}", units.human(o.time_s, "s"), f"{o.time_s / total:.0%}", units.human(o.flops, "FLOP"),
                               units.human(o.bytes, "B"), f"{o.flops / o.bytes:.1f}" if o.bytes else "", o.bound) for o in ops],
                             justify=["left", "right", "right", "right", "right", "right", "right", "left"]))
+        if p.rates:
+            out.print("tensor-core rates: " + ", ".join(f"{k} at {v}" for k, v in p.rates.items())
+                      + " (attention: the wider of activations and KV cache, at least fp8; LM head: 16-bit; docs/model.md)")
         out.print("efficiency factors: " + "; ".join(f"{k} from {v}" for k, v in p.efficiency_sources.items()))
 

@@ -72,6 +72,7 @@ class Prediction:
     reason: str | None  # why the deployment is infeasible or misses an SLO; None when it is fine
     ops: tuple[OpCost, ...] = field(default=(), repr=False)
     efficiency_sources: dict[str, str] = field(default_factory=dict, repr=False)
+    rates: dict[str, str] = field(default_factory=dict)  # tensor-core format of the matmuls, attention and LM head
 
     @property
     def interactivity_tokens_per_s(self) -> float:
@@ -80,7 +81,7 @@ class Prediction:
     def to_dict(self) -> dict[str, Any]:
         keys = ("model hardware chips tp pp ep tp_layout replicas batch input_len output_len precision weights kv activations runtime ttft_s "
                 "tpot_s e2e_s output_tokens_per_s output_tokens_per_s_per_chip prefill_tokens_per_s mfu_prefill mfu_decode "
-                "mbu_decode bound_prefill bound_decode reason").split()
+                "mbu_decode bound_prefill bound_decode reason rates").split()
         doc = {k: getattr(self, k) for k in keys}
         doc["memory"] = {"weights_bytes": self.weights_bytes, "kv_cache_bytes": self.kv_cache_bytes,
                          "activation_bytes": self.activation_bytes, "capacity_bytes": self.capacity_bytes, "fits": self.fits,
@@ -162,8 +163,11 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
     kv_per_chip = float(kv_share(s, tp, tp_layout == "2d"))
     biggest = max_batch(s, input_len, output_len, tp, pp, ep, prec.BYTES[w], prec.BYTES[k], prec.activation_bytes(a), kv_per_chip,
                         chip.prefill_chunk, float(chip.mem_cap) * float(chip.mem_util), prec.head_bytes(w))
+    have = [str(p) for p in hardware.peak_dense]
+    body = prec.compute_precision(w, a)
+    rates = {"matmuls": body, "attention": prec.attention_precision(body, k, have), "lm_head": prec.head_precision(body, have)}
     return _to_prediction(model, hardware, r, chosen, tp, pp, ep, chips, input_len, output_len, precision, w, k, a, efficiencies,
-                          biggest, stack.id, tp_layout)
+                          biggest, stack.id, tp_layout, rates)
 
 
 def _first(x: Vec) -> float:
@@ -172,7 +176,7 @@ def _first(x: Vec) -> float:
 
 def _to_prediction(model: Model, hardware: Hardware, r: Result, batch: int, tp: int, pp: int, ep: int, chips: int,
                    input_len: int, output_len: int, precision: str, w: str, k: str, a: str, eff: Efficiencies,
-                   biggest: int, runtime: str, tp_layout: str = "1d") -> Prediction:
+                   biggest: int, runtime: str, tp_layout: str = "1d", rates: dict[str, str] | None = None) -> Prediction:
     f = _first
     ops: list[OpCost] = []
     for phase_name, ph in (("prefill", r.prefill), ("decode", r.decode)):
@@ -190,4 +194,4 @@ def _to_prediction(model: Model, hardware: Hardware, r: Result, batch: int, tp: 
         bound_prefill=BOUND_NAMES[int(f(r.bound_prefill))], bound_decode=BOUND_NAMES[int(f(r.bound_decode))],
         weights_bytes=f(r.weights_bytes), kv_cache_bytes=f(r.kv_cache_bytes), activation_bytes=f(r.activation_bytes),
         capacity_bytes=f(r.capacity_bytes), fits=bool(f(r.fits)), max_batch=int(biggest), reason=reason_text(int(f(r.code))), ops=tuple(ops),
-        efficiency_sources=dict(eff.sources))
+        efficiency_sources=dict(eff.sources), rates=dict(rates or {}))

@@ -95,6 +95,7 @@ def test_predict_json_keys(cli) -> None:
     assert set(keys) <= set(doc)
     assert set(doc["memory"]) == {"weights_bytes", "kv_cache_bytes", "activation_bytes", "capacity_bytes", "fits", "max_batch"}
     assert doc["replicas"] == 4 and doc["memory"]["fits"] is True
+    assert doc["rates"] == {"matmuls": "fp8", "attention": "fp8", "lm_head": "bf16"}
 
 
 def test_batch_auto_respects_slo(cli) -> None:
