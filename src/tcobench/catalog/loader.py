@@ -262,6 +262,8 @@ def _check_references(tables: dict[str, dict[str, Any]], problems: list[str]) ->
             refs = {path: fig.source for path, fig in rec.figures().items()} if hasattr(rec, "figures") else {}
             if kind in ("workload", "runtime"):
                 refs["source"] = rec.source
+            if kind == "runtime" and rec.context_attention_source is not None:
+                refs["context_attention_source"] = rec.context_attention_source
             if kind == "model":
                 refs["source"] = rec.source
                 for name in ("published_params", "published_active_params"):

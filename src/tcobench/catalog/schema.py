@@ -111,11 +111,16 @@ class Runtime(Record):
     read once per step (FlashDecoding-style and TensorRT-LLM's XQA kernels). ``per-query-head``: one thread
     block per query head, each reading its KV head's cache itself, so the cache is read once per query head
     (TensorRT-LLM's masked multi-head attention kernel before XQA). Multi-head models read the same either way.
+    ``context_attention``: the format attention's matmuls run in. ``kv-format``: the wider of the activations'
+    and the KV cache's, at least fp8 (FP8 context attention for fp8/fp4 models). ``16-bit``: the engine's
+    fp16/bf16 type whatever the cache (TensorRT-LLM's context FMHA before it had an FP8 kernel).
     """
 
     id: str = ""
     name: str
     decode_attention: Literal["per-kv-head", "per-query-head"]
+    context_attention: Literal["kv-format", "16-bit"] = "kv-format"
+    context_attention_source: str | None = None  # a [source.<id>] for a context_attention other than the default
     source: str  # a [source.<id>] that shows the kernel's behaviour
     note: str | None = None
     origin: str = ""

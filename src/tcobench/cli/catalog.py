@@ -58,7 +58,8 @@ def _cell(v: Any) -> str:
 
 def _summary(r: Hardware | System | Model | Runtime, cat: Catalog) -> dict[str, Any]:
     if isinstance(r, Runtime):
-        return {"id": r.id, "name": r.name, "decode_attention": r.decode_attention, "source": r.source}
+        return {"id": r.id, "name": r.name, "decode_attention": r.decode_attention,
+                "context_attention": r.context_attention, "source": r.source}
     if isinstance(r, Hardware):
         bf16 = r.peak("bf16")
         return {"id": r.id, "name": r.name, "vendor": r.vendor, "kind": r.kind,

@@ -44,9 +44,11 @@ class Chip:
     attn_rate: Array | float  # FLOP/s of attention (the wider of activations and KV cache, at least 8-bit)
 
     @classmethod
-    def of(cls, hw: Hardware, precision: str, eff: Efficiencies, *, kv: str | None = None, strict: bool = True) -> Chip:
-        """One chip at one compute precision, with its KV cache in ``kv`` (default: ``precision``).
-        ``strict`` raises MissingInputError naming a missing figure."""
+    def of(cls, hw: Hardware, precision: str, eff: Efficiencies, *, kv: str | None = None, attention_16bit: bool = False,
+           strict: bool = True) -> Chip:
+        """One chip at one compute precision, with its KV cache in ``kv`` (default: ``precision``);
+        ``attention_16bit`` for a runtime that attends in 16 bits whatever the formats. ``strict`` raises
+        MissingInputError naming a missing figure."""
         peak = hw.peak(precision)
         needed = {f"peak_dense.{precision}": peak, "memory.bandwidth": hw.memory.bandwidth, "memory.capacity": hw.memory.capacity}
         missing = [k for k, v in needed.items() if v is None]
@@ -57,7 +59,7 @@ class Chip:
         have = [str(k) for k in hw.peak_dense]
         head = head_precision(precision, have)
         head_peak = hw.peak(head) or peak
-        attn = attention_precision(precision, kv or precision, have)
+        attn = attention_precision(precision, kv or precision, have, sixteen_bit=attention_16bit)
         attn_peak = hw.peak(attn) or peak
         up = hw.scale_up
         return cls(

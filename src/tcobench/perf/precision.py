@@ -47,18 +47,19 @@ def head_precision(activations: str, available: Iterable[str]) -> str:
     return next((p for p in ("bf16", "fp16") if p in have), activations)
 
 
-def attention_precision(activations: str, kv: str, available: Iterable[str]) -> str:
+def attention_precision(activations: str, kv: str, available: Iterable[str], *, sixteen_bit: bool = False) -> str:
     """The tensor-core rate attention's two matmuls (QK^T, PV) run at: the wider of the activations' and the
     KV cache's formats, and never below 8 bits.
 
     The kernel multiplies the query (an activation) by cached keys and values, so it cannot run narrower than
     either: a 16-bit model over an fp8 cache attends in 16 bits. Nor does it go below fp8: trtllm-bench
     builds FP8 context attention with an FP8 cache for both FP8 and NVFP4 models, so an fp4 model attends at
-    the fp8 rate. Sources in docs/model.md. Falls back to 16 bits, then to the activations' rate, when the
-    chip has no peak at the wanted format."""
+    the fp8 rate. ``sixteen_bit``: a runtime whose attention kernels run in 16 bits whatever the cache (the
+    runtime's ``context_attention``). Sources in docs/model.md. Falls back to 16 bits, then to the
+    activations' rate, when the chip has no peak at the wanted format."""
     wide = kv if BYTES[kv] > BYTES[activations] else activations
-    if BYTES[wide] < 1.0:
-        wide = "fp8"
+    if BYTES[wide] < (2.0 if sixteen_bit else 1.0):
+        wide = "bf16" if sixteen_bit else "fp8"
     have = set(available)
     return next((p for p in (wide, "bf16", "fp16") if p in have), activations)
 

@@ -124,7 +124,8 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
     if efficiencies is None:
         efficiencies = resolve(hardware, catalog.efficiency)
     stack = runtime if isinstance(runtime, Runtime) else catalog.get_runtime(runtime or "default", where="--runtime")
-    chip = Chip.of(hardware, prec.compute_precision(w, a), efficiencies, kv=k)
+    chip = Chip.of(hardware, prec.compute_precision(w, a), efficiencies, kv=k,
+                   attention_16bit=stack.context_attention == "16-bit")
     s = shape(model)
     chips = chips or tp * pp * ep
     if chips % (tp * pp * ep):
@@ -165,7 +166,7 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
                         chip.prefill_chunk, float(chip.mem_cap) * float(chip.mem_util), prec.head_bytes(w))
     have = [str(p) for p in hardware.peak_dense]
     body = prec.compute_precision(w, a)
-    rates = {"matmuls": body, "attention": prec.attention_precision(body, k, have), "lm_head": prec.head_precision(body, have)}
+    rates = {"matmuls": body, "attention": prec.attention_precision(body, k, have, sixteen_bit=stack.context_attention == "16-bit"), "lm_head": prec.head_precision(body, have)}
     return _to_prediction(model, hardware, r, chosen, tp, pp, ep, chips, input_len, output_len, precision, w, k, a, efficiencies,
                           biggest, stack.id, tp_layout, rates)
 

@@ -130,3 +130,7 @@ def test_a_user_runtime_is_checked_like_any_record(tmp_path: Path) -> None:
     assert any("runtime.my-stack.decode_attention = 'per-query'" in p and "per-kv-head" in p for p in problems), problems
     _, problems = lint([write(tmp_path, good.replace('source = "k"', 'source = "kk"'), "bad2.toml")])
     assert any("runtime.my-stack.source: source 'kk' is not defined" in p and "did you mean 'k'" in p for p in problems), problems
+    sixteen = good.replace('source = "k"\n', 'source = "k"\ncontext_attention = "16-bit"\ncontext_attention_source = "kx"\n')
+    _, problems = lint([write(tmp_path, sixteen, "bad3.toml")])
+    assert any("runtime.my-stack.context_attention_source: source 'kx' is not defined" in p for p in problems), problems
+    assert load_catalog([write(tmp_path, sixteen.replace('"kx"', '"k"'), "ok.toml")]).get_runtime("my-stack").context_attention == "16-bit"

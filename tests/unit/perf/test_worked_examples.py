@@ -193,18 +193,21 @@ def test_the_lm_head_runs_at_the_16_bit_rate_under_fp8() -> None:
                                                    + eff.overhead, rel=1e-9)
 
 
-@pytest.mark.parametrize(("precision", "kv", "hw", "rate"), [
-    ("fp4", "fp8", "b200", "fp8"),  # no 4-bit attention kernel: an fp4 model attends at the fp8 rate
-    ("fp8", "bf16", "h100-sxm", "bf16"),  # a 16-bit cache is not multiplied in fp8
-    ("fp8", "fp8", "h100-sxm", "fp8"),  # FP8 context attention
-    ("bf16", "fp8", "h100-sxm", "bf16"),  # an fp8 cache under a bf16 query is dequantised to bf16
+@pytest.mark.parametrize(("precision", "kv", "hw", "rate", "runtime"), [
+    ("fp4", "fp8", "b200", "fp8", "trtllm"),  # no 4-bit attention kernel: an fp4 model attends at the fp8 rate
+    ("fp8", "bf16", "h100-sxm", "bf16", "default"),  # a 16-bit cache is not multiplied in fp8
+    ("fp8", "fp8", "h100-sxm", "fp8", "trtllm"),  # FP8 context attention
+    ("fp8", "fp8", "h100-sxm", "bf16", "trtllm-0.6"),  # ... which TensorRT-LLM 0.5/0.6 did not have
+    ("bf16", "fp8", "h100-sxm", "bf16", "default"),  # an fp8 cache under a bf16 query is dequantised to bf16
 ])
-def test_prefill_attention_runs_at_the_wider_of_activations_and_kv(precision: str, kv: str, hw: str, rate: str) -> None:
+def test_prefill_attention_runs_at_the_wider_of_activations_and_kv(precision: str, kv: str, hw: str, rate: str,
+                                                                    runtime: str) -> None:
     # a 16k-token prompt makes the prefill's attention compute-bound: its time is its FLOPs over that format's rate
     m, chip = CAT.get_model("llama-3.1-70b"), CAT.get_hardware(hw)
     eff = resolve(chip, CAT.efficiency)
     got = predict(m, chip, precision=precision, kv=kv, batch=1, input_len=16384, output_len=1, tp=8, chips=8,
-                  catalog=CAT, explain=True)
+                  catalog=CAT, explain=True, runtime=runtime)
+    assert got.rates["attention"] == rate
     attn = next(o for o in got.ops if o.phase == "prefill" and o.name == "attention")
     assert attn.bound == "compute"
     peak = chip.peak(rate)
