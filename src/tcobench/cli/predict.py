@@ -132,6 +132,6 @@ def render(p, explain: bool) -> None:  # type: ignore[no-untyped-def]
                             justify=["left", "right", "right", "right", "right", "right", "right", "left"]))
         if p.rates:
             out.print("tensor-core rates: " + ", ".join(f"{k} at {v}" for k, v in p.rates.items())
-                      + " (attention: the wider of activations and KV cache, at least fp8; LM head: 16-bit; docs/model.md)")
+                      + " (why: docs/model.md, 'Operators' and 'Runtimes')")
         out.print("efficiency factors: " + "; ".join(f"{k} from {v}" for k, v in p.efficiency_sources.items()))
 

@@ -11,7 +11,7 @@ import numpy as np
 from tcobench.catalog.schema import Hardware
 from tcobench.errors import MissingInputError
 from tcobench.perf.efficiency import Efficiencies
-from tcobench.perf.precision import attention_precision, head_precision
+from tcobench.perf.precision import rates
 
 Array = np.ndarray
 # A float or an ndarray: the vectorised model's arguments and results broadcast over either. NumPy's stubs
@@ -56,10 +56,9 @@ class Chip:
             raise MissingInputError(f"{hw.id} has no {', '.join(missing)} in the catalog ({hw.origin}); "
                                     f"add it with a source, or pick a precision it has ({', '.join(hw.peak_dense)})")
         nan = float("nan")
-        have = [str(k) for k in hw.peak_dense]
-        head = head_precision(precision, have)
+        fmt = rates(precision, kv or precision, [str(k) for k in hw.peak_dense], sixteen_bit=attention_16bit)
+        head, attn = fmt["lm_head"], fmt["attention"]
         head_peak = hw.peak(head) or peak
-        attn = attention_precision(precision, kv or precision, have, sixteen_bit=attention_16bit)
         attn_peak = hw.peak(attn) or peak
         up = hw.scale_up
         return cls(

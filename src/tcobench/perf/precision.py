@@ -64,6 +64,13 @@ def attention_precision(activations: str, kv: str, available: Iterable[str], *, 
     return next((p for p in (wide, "bf16", "fp16") if p in have), activations)
 
 
+def rates(activations: str, kv: str, available: Iterable[str], *, sixteen_bit: bool = False) -> dict[str, str]:
+    """The format each class of matmul runs at, by name: the body's matmuls, attention, the LM head."""
+    have = list(available)
+    return {"matmuls": activations, "attention": attention_precision(activations, kv, have, sixteen_bit=sixteen_bit),
+            "lm_head": head_precision(activations, have)}
+
+
 def compute_precision(weights: str, activations: str) -> str:
     """The tensor-core rate a matmul runs at: the activations' format.
 

@@ -164,9 +164,8 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
     kv_per_chip = float(kv_share(s, tp, tp_layout == "2d"))
     biggest = max_batch(s, input_len, output_len, tp, pp, ep, prec.BYTES[w], prec.BYTES[k], prec.activation_bytes(a), kv_per_chip,
                         chip.prefill_chunk, float(chip.mem_cap) * float(chip.mem_util), prec.head_bytes(w))
-    have = [str(p) for p in hardware.peak_dense]
-    body = prec.compute_precision(w, a)
-    rates = {"matmuls": body, "attention": prec.attention_precision(body, k, have, sixteen_bit=stack.context_attention == "16-bit"), "lm_head": prec.head_precision(body, have)}
+    rates = prec.rates(prec.compute_precision(w, a), k, [str(p) for p in hardware.peak_dense],
+                       sixteen_bit=stack.context_attention == "16-bit")
     return _to_prediction(model, hardware, r, chosen, tp, pp, ep, chips, input_len, output_len, precision, w, k, a, efficiencies,
                           biggest, stack.id, tp_layout, rates)
 
