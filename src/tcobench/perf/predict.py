@@ -124,8 +124,8 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
     if efficiencies is None:
         efficiencies = resolve(hardware, catalog.efficiency)
     stack = runtime if isinstance(runtime, Runtime) else catalog.get_runtime(runtime or "default", where="--runtime")
-    chip = Chip.of(hardware, prec.compute_precision(w, a), efficiencies, kv=k,
-                   attention_16bit=stack.context_attention == "16-bit")
+    attention_16bit = stack.context_attention == "16-bit"
+    chip = Chip.of(hardware, prec.compute_precision(w, a), efficiencies, kv=k, attention_16bit=attention_16bit)
     s = shape(model)
     chips = chips or tp * pp * ep
     if chips % (tp * pp * ep):
@@ -165,7 +165,7 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
     biggest = max_batch(s, input_len, output_len, tp, pp, ep, prec.BYTES[w], prec.BYTES[k], prec.activation_bytes(a), kv_per_chip,
                         chip.prefill_chunk, float(chip.mem_cap) * float(chip.mem_util), prec.head_bytes(w))
     rates = prec.rates(prec.compute_precision(w, a), k, [str(p) for p in hardware.peak_dense],
-                       sixteen_bit=stack.context_attention == "16-bit")
+                       sixteen_bit=attention_16bit)
     return _to_prediction(model, hardware, r, chosen, tp, pp, ep, chips, input_len, output_len, precision, w, k, a, efficiencies,
                           biggest, stack.id, tp_layout, rates)
 
