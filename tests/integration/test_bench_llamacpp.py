@@ -32,7 +32,10 @@ def test_serialised_server_queueing_shows_in_ttft_and_counts_come_from_chunks(
     # grows by about two whole requests, while the tokens/s of the server stay where they were
     assert four["ttft_s"]["p50"] > one["ttft_s"]["p50"] + 1.5 * one["e2e_s"]["p50"]
     assert four["ttft_s"]["p50"] > 5 * one["ttft_s"]["p50"]
-    assert four["output_tokens_per_s"] < 1.3 * one["output_tokens_per_s"]
+    # and a serial server cannot beat one stream's own rate, OUT tokens per request's send-to-last-token time
+    # (not c=1's wall-clock tokens/s: that includes the client's gaps between requests, which c=4 fills;
+    # seen 1.35x in a fresh-clone run on the 2-core machine)
+    assert four["output_tokens_per_s"] < 1.3 * OUT / one["e2e_s"]["p50"]
     # per-stream speed is unchanged: decoding is not shared between requests
     assert four["tpot_s"]["p50"] == pytest.approx(one["tpot_s"]["p50"], rel=0.5)
 
