@@ -22,7 +22,9 @@ What the rows need and where it comes from:
 - `--kv_cache_free_gpu_mem_fraction 0.95`: "In many cases", the document says ("we fall back to 0.90 or lower
   if out-of-memory errors are encountered"); 0.95 for every row, a stated assumption. As tcobench's
   memory_utilization: (weights + 0.95 x (capacity - weights)) / capacity per GPU.
-- GPU memory in the heuristic: the catalog's capacity in GiB (the heuristic reads the device's).
+- GPU memory in the heuristic: the catalog's capacity in GiB (the heuristic reads the device's). Its weights are
+  every parameter at 1 byte (FP8) or 0.5 (NVFP4, scales left out); tcobench's own weights (in memory_utilization)
+  count the NVFP4 scales and the 16-bit embedding and LM head.
 - Llama 3.3 70B has Llama 3.1 70B's shape; llama-3.1-70b stands in for it.
 
 Usage: .venv/bin/python scripts/trtllm_v1_rows.py >> src/tcobench/perf/data/validation.toml
@@ -35,7 +37,6 @@ import math
 from tcobench.catalog import load_catalog
 from tcobench.catalog.params import count_params
 from tcobench.perf import predict
-from tcobench.perf.precision import BYTES
 
 SOURCE = ("NVIDIA/TensorRT-LLM docs/source/performance/perf-overview.md @00f37686 (v1.0), table '{table}', column "
           "'{gpu} TP{tp} ({prec})', row {isl}/{osl}: Total Output Throughput (tokens/sec), trtllm-bench throughput "
@@ -64,6 +65,8 @@ TABLES = {
     ]),
 }
 KV_FRACTION = 0.95
+# bytes per weight as the heuristic counts them (its BYTES_PER_ELEM: FP8 1, NVFP4 0.5, the block scales left out)
+HEURISTIC_BYTES = {"fp8": 1.0, "fp4": 0.5}
 
 
 def round_up(x: float, step: int) -> int:
@@ -97,7 +100,7 @@ def main() -> None:
             cap = hw.memory.capacity.value  # type: ignore[union-attr]
             weights = predict(model, hw, tp=tp, precision=prec, catalog=cat).weights_bytes  # per GPU, as tcobench counts them
             # the heuristic counts every weight at the checkpoint's format, KV heads at max(tp, kv_heads)
-            w_heur = count_params(model).total * BYTES[prec]
+            w_heur = count_params(model).total * HEURISTIC_BYTES[prec]
             kv_token = 2 * model.layers * max(tp, model.kv_head_count) * model.head_size * 1.0  # fp8 KV
             util = round((weights + KV_FRACTION * (cap - weights)) / cap, 3)
             for (isl, osl), value in zip(LENGTHS, values, strict=True):

@@ -6,7 +6,13 @@ from collections.abc import Iterable
 
 from tcobench.errors import InputError, close_matches
 
-BYTES = {"fp32": 4.0, "tf32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0, "fp6": 0.75, "fp4": 0.5, "int4": 0.5}
+# Bytes per element as stored. The block-scaled formats carry their scales: fp4 is NVFP4 (4-bit E2M1 values and one
+# FP8 E4M3 scale per 16 of them, 4.5 bits: the fp4 that Blackwell's tensor cores, NVIDIA's ModelOpt checkpoints and
+# TensorRT-LLM use), fp6 is MXFP6 (6-bit values and one 8-bit scale per 32, 6.25 bits). int4's group size is the
+# checkpoint's own choice, so it stays at 4 bits. Sources in docs/model.md ('Number formats').
+BLOCK_SCALE_BITS = {"fp4": 8.0 / 16.0, "fp6": 8.0 / 32.0}
+ELEMENT_BITS = {"fp32": 32, "tf32": 32, "bf16": 16, "fp16": 16, "fp8": 8, "int8": 8, "fp6": 6, "fp4": 4, "int4": 4}
+BYTES = {name: (bits + BLOCK_SCALE_BITS.get(name, 0.0)) / 8.0 for name, bits in ELEMENT_BITS.items()}
 
 
 def check(name: str, flag: str) -> str:

@@ -7,6 +7,7 @@ from tcobench.catalog.params import count_params
 from tcobench.perf import predict
 from tcobench.perf.efficiency import resolve
 from tcobench.perf.inference import model_flops
+from tcobench.perf.precision import BYTES
 from tcobench.perf.transformer import shape
 
 CAT = load_catalog()
@@ -170,7 +171,7 @@ def test_quantised_weights_keep_the_embedding_and_lm_head_in_16_bit() -> None:
     p = count_params(m)
     head = p.embedding + p.lm_head
     assert head == 2 * 128_256 * 4_096
-    for precision, wb in (("fp8", 1.0), ("fp4", 0.5), ("bf16", 2.0)):
+    for precision, wb in (("fp8", 1.0), ("fp4", 0.5 + 1 / 16), ("bf16", 2.0)):  # NVFP4: one fp8 scale per 16 weights
         got = predict(m, CAT.get_hardware("b200"), precision=precision, catalog=CAT, explain=True)
         assert got.weights_bytes == pytest.approx((p.total - head) * wb + head * 2.0, rel=1e-12)
         lm = next(o for o in got.ops if o.phase == "decode" and o.name == "lm_head")
@@ -248,3 +249,16 @@ def test_the_2d_layout_refuses_moe_and_names_its_split(cli) -> None:
     assert "tp=8 (2d, x=" in r.err and "the 2d layout needs a dense model" in r.err
     r = cli("predict", "--model", "palm-540b", "--hardware", "tpu-v4", "--tp", "64", "--tp-layout", "3d")
     assert r.code == 2 and "--tp-layout" in r.err and "'1d', '2d'" in r.err
+
+
+def test_block_scaled_formats_store_their_scales() -> None:
+    """NVFP4 keeps one FP8 E4M3 scale per 16 values (TensorRT-LLM's NVFP4LinearMethod: weight [out, in / 2] plus an
+    fp8 scale per 16 inputs), MXFP6 one 8-bit scale per 32: 4.5 and 6.25 bits an element. Llama-3.1-70B's body in
+    fp4 takes 12.5 % more than 4 bits a weight would."""
+    assert BYTES["fp4"] == 4.5 / 8 and BYTES["fp6"] == 6.25 / 8 and BYTES["int4"] == 0.5 and BYTES["fp8"] == 1.0
+    m = CAT.get_model("llama-3.1-70b")
+    p = count_params(m)
+    body = p.total - p.embedding - p.lm_head
+    got = predict(m, CAT.get_hardware("b200"), precision="fp4", catalog=CAT)
+    assert got.weights_bytes == pytest.approx(body * 0.5625 + (p.embedding + p.lm_head) * 2.0, rel=1e-12)
+    assert got.weights_bytes > body * 0.5 * 1.12

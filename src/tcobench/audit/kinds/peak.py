@@ -9,11 +9,11 @@ from tcobench.audit.trace import Value
 from tcobench.audit.verdict import Alternative, Verdict
 from tcobench.audit.work import Work
 from tcobench.catalog.params import count_params
+from tcobench.perf.precision import BLOCK_SCALE_BITS, BYTES
 from tcobench.records import Figure
 
-# Storage width of each number format, in bytes per element: the format's definition (16-bit = 2 B).
-FORMAT_BYTES = {"fp64": 8.0, "fp32": 4.0, "tf32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0,
-                "fp6": 0.75, "fp4": 0.5, "int4": 0.5}
+# Storage width of each number format, in bytes per element, block scales included (perf/precision.py).
+FORMAT_BYTES = {"fp64": 8.0, **BYTES}
 
 
 def aggregate_peak(w: Work) -> Derived:
@@ -45,7 +45,8 @@ def memory_fit(w: Work) -> Derived:
     model, hw = w.model(), w.hardware()
     precision = w.claim.precision or "bf16"
     params = Value("parameters", float(count_params(model).total), "1", model.source, ref=f"{model.id} architecture")
-    width = Value(f"bytes per {precision} weight", FORMAT_BYTES[precision], "B", "number format definition")
+    width = Value(f"bytes per {precision} weight", FORMAT_BYTES[precision], "B", "number format definition",
+                  note="block scales included (docs/model.md, 'Number formats')" if precision in BLOCK_SCALE_BITS else None)
     weights = w.step("weight bytes = parameters x bytes per weight", "weight bytes", params.value * width.value, "B",
                      params, width)
     cap = w.figure(hw, "memory.capacity", name="memory per chip")
