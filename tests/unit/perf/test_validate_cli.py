@@ -3,6 +3,8 @@
 import json
 import statistics
 
+import pytest
+
 
 def test_validate_json_rows_and_summary_agree(cli) -> None:
     r = cli("validate", "--json")
@@ -90,8 +92,11 @@ def test_a_rows_engine_settings_reach_the_prediction(monkeypatch) -> None:
     rows = [validate.Row(id="plain", **base),
             validate.Row(id="tight", engine={"memory_utilization": 0.5, "prefill_chunk": 2048}, **base)]
     monkeypatch.setattr(validate, "load_rows", lambda: rows)
-    plain, tight = validate.run(load_catalog())
-    assert tight.prediction.capacity_bytes == 0.5 * 186e9 < plain.prediction.capacity_bytes
+    catalog = load_catalog()
+    plain, tight = validate.run(catalog)
+    capacity = catalog.get_hardware("gb200").memory.capacity.value  # type: ignore[union-attr]
+    assert tight.prediction.capacity_bytes == pytest.approx(0.5 * capacity, rel=1e-12)
+    assert tight.prediction.capacity_bytes < plain.prediction.capacity_bytes
     assert tight.prediction.batch < plain.prediction.batch  # fewer sequences fit in a wave
     assert tight.prediction.efficiency_sources["memory_utilization"] == "validation row tight"
 
