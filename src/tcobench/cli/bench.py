@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 import tcobench
 from tcobench.cli.context import Context, pass_context
+from tcobench.cli.options import Choice
 from tcobench.cli.render import console, print_json, table
 from tcobench.errors import InputError
 from tcobench.loadgen.api import Api
@@ -40,7 +41,7 @@ LEVEL_KEYS = ("concurrency", "rate", "requests_ok", "requests_failed", "errors",
 @click.command(context_settings={"show_default": True})
 @click.option("--url", required=True, help="Server base URL, e.g. http://127.0.0.1:8000 (a trailing /v1 is fine).")
 @click.option("--model", required=True, help="Model name the server serves.")
-@click.option("--api", type=click.Choice(["chat", "completions"]), default="chat", help="Which streaming API to call.")
+@click.option("--api", type=Choice(["chat", "completions"]), default="chat", help="Which streaming API to call.")
 @click.option("--concurrency", metavar="N[,N...]", help="Closed-loop levels: requests in flight, e.g. 1,8,64.")
 @click.option("--rate", metavar="R[,R...]", help="Open-loop levels: requests/s, e.g. 1,5,20.")
 @click.option("--arrival", default="poisson", help="Open-loop arrivals: poisson, constant or gamma:CV.")
@@ -62,7 +63,7 @@ LEVEL_KEYS = ("concurrency", "rate", "requests_ok", "requests_failed", "errors",
 @click.option("--price-out", metavar="$", help="API: $ per 1M output tokens.")
 @click.option("--hardware", "hardware", metavar="ID", help="Price from the catalog: the serving hardware (id or file).")
 @click.option("--chips", type=click.IntRange(min=1), default=1, show_default=True, help="With --hardware: chips serving the endpoint.")
-@click.option("--basis", type=click.Choice(["rent", "own"]), default="rent", show_default=True, help="With --hardware: rent or own.")
+@click.option("--basis", type=Choice(["rent", "own"]), default="rent", show_default=True, help="With --hardware: rent or own.")
 @click.option("--model-spec", metavar="ID|config.json", help="With --hardware: the served model's architecture, for a prediction beside the measurement.")
 @click.option("--tp", type=click.IntRange(min=1), help="With --model-spec: tensor parallelism of the prediction [default: --chips].")
 @click.option("--api-key-env", default="OPENAI_API_KEY", metavar="VAR", help="Environment variable holding the API key.")

@@ -9,11 +9,12 @@ import click
 
 from tcobench import units
 from tcobench.catalog import Catalog, Hardware, Model, System
-from tcobench.catalog.schema import Runtime
-from tcobench.catalog.loader import lint as lint_files
 from tcobench.catalog.loader import builtin_dir, user_paths
+from tcobench.catalog.loader import lint as lint_files
 from tcobench.catalog.params import count_params
+from tcobench.catalog.schema import Runtime
 from tcobench.cli.context import Context, pass_context
+from tcobench.cli.options import Choice
 from tcobench.cli.render import console, print_json, table
 from tcobench.errors import CatalogError
 from tcobench.records import Figure
@@ -27,7 +28,7 @@ def catalog() -> None:
 
 
 @catalog.command("list")
-@click.argument("kind", required=False, type=click.Choice(KINDS))
+@click.argument("kind", required=False, type=Choice(KINDS))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_context
 def list_(ctx: Context, kind: str | None, as_json: bool) -> None:

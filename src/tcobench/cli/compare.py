@@ -10,7 +10,7 @@ import click
 from tcobench import units
 from tcobench.catalog import Catalog, Hardware
 from tcobench.cli.context import Context, pass_context
-from tcobench.cli.options import DURATION
+from tcobench.cli.options import DURATION, Choice
 from tcobench.cli.render import console, print_json, print_track_record, table
 from tcobench.cost import DEFAULT_BASIS, OwnParameters
 from tcobench.errors import InputError
@@ -99,7 +99,7 @@ def money(v: float) -> str:
 
 @click.command()
 @search_options
-@click.option("--basis", type=click.Choice(["own", "rent", "both"]), default="both", show_default=True)
+@click.option("--basis", type=Choice(["own", "rent", "both"]), default="both", show_default=True)
 @cost_options
 @click.option("--pareto", is_flag=True, help="Also print, per hardware, the front of tokens/s per chip vs interactivity.")
 @click.option("--json", "as_json", is_flag=True)

@@ -1,11 +1,11 @@
-"""Option parsers shared by commands: durations with units, integer lists and ranges."""
+"""Option parsers shared by commands: durations with units, integer lists and ranges, choices with hints."""
 
 from __future__ import annotations
 
 import click
 
 from tcobench import units
-from tcobench.errors import UnitError
+from tcobench.errors import UnitError, close_matches
 
 
 class Duration(click.ParamType):  # type: ignore[type-arg]  # ParamType is generic only in click stubs newer than the pinned range
@@ -25,3 +25,16 @@ class Duration(click.ParamType):  # type: ignore[type-arg]  # ParamType is gener
 
 
 DURATION = Duration()
+
+
+class Choice(click.Choice):  # type: ignore[type-arg]
+    """click's Choice, plus the closest choices when a value is not one ('runtime' -> 'runtimes')."""
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter as err:
+            hint = close_matches(str(value), [str(c) for c in self.choices])
+            if not hint:
+                raise
+            self.fail(f"{err.message.rstrip('.')}; did you mean {', '.join(repr(h) for h in hint)}?", param, ctx)

@@ -9,6 +9,7 @@ import click
 from tcobench import units
 from tcobench.cli.compare import _span, cost_options, hardware_list, money, own_parameters, search_options, workload_lengths
 from tcobench.cli.context import Context, pass_context
+from tcobench.cli.options import Choice
 from tcobench.cli.render import console, print_json, table
 from tcobench.search import plan as run_plan
 
@@ -18,7 +19,7 @@ from tcobench.search import plan as run_plan
 @click.option("--qps", type=click.FloatRange(min=0, min_open=True), required=True, help="Average requests per second.")
 @click.option("--peak-factor", type=click.FloatRange(min=1), default=1.0, show_default=True,
               help="Size for qps x this (peak over average).")
-@click.option("--basis", type=click.Choice(["own", "rent"]), default="own", show_default=True)
+@click.option("--basis", type=Choice(["own", "rent"]), default="own", show_default=True)
 @cost_options
 @click.option("--json", "as_json", is_flag=True)
 @pass_context

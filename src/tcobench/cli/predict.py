@@ -8,7 +8,7 @@ import click
 
 from tcobench import __version__, units
 from tcobench.cli.context import Context, pass_context
-from tcobench.cli.options import DURATION
+from tcobench.cli.options import DURATION, Choice
 from tcobench.cli.render import console, print_json, print_track_record, table
 from tcobench.perf import predict as run_predict
 from tcobench.perf.finite import finite_run
@@ -16,7 +16,7 @@ from tcobench.perf.precision import BYTES
 from tcobench.perf.validate import track_record
 from tcobench.records import Provenance, Run
 
-PRECISIONS = click.Choice(list(BYTES), case_sensitive=False)
+PRECISIONS = Choice(list(BYTES), case_sensitive=False)
 
 
 def parse_batch(value: str) -> int | str:
@@ -33,7 +33,7 @@ def parse_batch(value: str) -> int | str:
 @click.option("--hardware", "hw_ref", required=True, help="Hardware id or catalog file (a hypothetical chip).")
 @click.option("--chips", type=click.IntRange(min=1), help="Chips in the deployment [default: tp x pp x ep].")
 @click.option("--tp", type=click.IntRange(min=1), default=1, show_default=True, help="Tensor parallelism.")
-@click.option("--tp-layout", type=click.Choice(["1d", "2d"]), default="1d", show_default=True,
+@click.option("--tp-layout", type=Choice(["1d", "2d"]), default="1d", show_default=True,
               help="1d: Megatron-style tensor parallelism; 2d: weight-stationary over x * yz chips with batch-sharded "
                    "decode attention (Pope et al. 2022; TPU-style, for dense models).")
 @click.option("--pp", type=click.IntRange(min=1), default=1, show_default=True, help="Pipeline parallelism.")

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from tcobench.cli.context import Context, pass_context
+from tcobench.cli.options import Choice
 from tcobench.cli.render import print_json
 from tcobench.errors import InputError
 
@@ -17,7 +18,7 @@ from tcobench.errors import InputError
 @click.option("--latest", is_flag=True, help="Also add the newest run of each kind not named by --run.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("report.html"), show_default=True,
               help="The HTML file to write (--format html).")
-@click.option("--format", "fmt", type=click.Choice(["html", "png", "svg"]), default="html", show_default=True,
+@click.option("--format", "fmt", type=Choice(["html", "png", "svg"]), default="html", show_default=True,
               help="html: one page; png/svg: each figure in its own file under --out-dir.")
 @click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), help="Folder for --format png|svg [default: report-figures].")
 @click.option("--json", "as_json", is_flag=True, help="Print what was written, and the sections, as JSON.")

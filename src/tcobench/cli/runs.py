@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from tcobench.cli.context import Context, pass_context
+from tcobench.cli.options import Choice
 from tcobench.cli.render import console, print_json, table
 from tcobench.records import Run
 
@@ -56,7 +57,7 @@ def show(ctx: Context, run_id: int, as_json: bool) -> None:
 
 
 @runs.command()
-@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
+@click.option("--format", "fmt", type=Choice(["json", "csv"]), default="json", show_default=True)
 @click.option("--command", "command", help="Only runs of this command.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="File to write (default: stdout).")
 @pass_context

@@ -13,10 +13,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from tcobench import units
 from tcobench.cli.compare import cost_options, hardware_list, money, own_parameters
 from tcobench.cli.context import Context, pass_context
-from tcobench.cli.options import DURATION
+from tcobench.cli.options import DURATION, Choice
 from tcobench.cli.render import console, print_json, table
 from tcobench.search import candidates, price_hardware
-from tcobench.search.sweep import AXES, iter_rows, open_sink, parse_axis, sweep as run_sweep
+from tcobench.search.sweep import AXES, iter_rows, open_sink, parse_axis
+from tcobench.search.sweep import sweep as run_sweep
 
 
 @click.command()
@@ -31,9 +32,9 @@ from tcobench.search.sweep import AXES, iter_rows, open_sink, parse_axis, sweep 
 @click.option("--output-len", default="256", show_default=True)
 @click.option("--slo-ttft", type=DURATION)
 @click.option("--slo-tpot", type=DURATION)
-@click.option("--basis", type=click.Choice(["own", "rent"]), default="own", show_default=True, help="Prices the cost objective.")
+@click.option("--basis", type=Choice(["own", "rent"]), default="own", show_default=True, help="Prices the cost objective.")
 @cost_options
-@click.option("--objective", type=click.Choice(["cost", "throughput", "latency"]), default="cost", show_default=True)
+@click.option("--objective", type=Choice(["cost", "throughput", "latency"]), default="cost", show_default=True)
 @click.option("--top", "top_k", type=click.IntRange(min=1), default=10, show_default=True)
 @click.option("--pareto", is_flag=True, help="Print the Pareto front (tokens/s per chip vs interactivity).")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write every point: .csv, or .parquet (needs pyarrow).")

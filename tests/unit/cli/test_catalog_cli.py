@@ -82,3 +82,12 @@ def test_module_entry_point_runs() -> None:
 
     out = subprocess.run([sys.executable, "-m", "tcobench", "--version"], capture_output=True, text=True, check=True)
     assert out.stdout.startswith("tcobench, version ")
+
+
+def test_choice_typo_suggests_the_closest_choice(cli) -> None:
+    r = cli("catalog", "list", "runtime")
+    assert r.code == 2 and "'runtime' is not one of" in r.err and "did you mean 'runtimes'?" in r.err
+    r = cli("predict", "--model", "llama-2-7b", "--hardware", "h100-sxm", "--precision", "fp9")
+    assert r.code == 2 and "'--precision'" in r.err and "did you mean 'fp8'" in r.err
+    r = cli("catalog", "list", "zzz")  # nothing close: click's own message, no empty hint
+    assert r.code == 2 and "did you mean" not in r.err
