@@ -26,6 +26,13 @@ What the rows need and where it comes from:
   every parameter at 1 byte (FP8) or 0.5 (NVFP4, scales left out); tcobench's own weights (in memory_utilization)
   count the NVFP4 scales and the 16-bit embedding and LM head.
 - Llama 3.3 70B has Llama 3.1 70B's shape; llama-3.1-70b stands in for it.
+- Decode CUDA graphs: the runs pass `--extra_llm_api_options` with `cuda_graph_config: enable_padding: true` and
+  batch_sizes 1, 2, 4, ..., 256, 384, 512, 1024, ..., 8192 (the same document's dense-model llm_options.yml).
+  The PyTorch model engine keeps the listed sizes up to min(max_batch_size, max_num_tokens) and adds that cap
+  itself (`_filter_cuda_graph_batch_sizes`), then pads a generation-only batch up to the next captured size
+  (`_round_up_batch_size`, `_get_padded_batch`); an iteration with any context request runs without a graph
+  (`ScheduledRequests.can_run_cuda_graph`). tensorrt_llm/_torch/pyexecutor/model_engine.py @1a0dc5f7 (a tree
+  near v1.0; the same logic on both sides of it). Written as the row's `cuda_graph_batches`.
 
 Usage: .venv/bin/python scripts/trtllm_v1_rows.py >> src/tcobench/perf/data/validation.toml
 """
@@ -65,6 +72,8 @@ TABLES = {
     ]),
 }
 KV_FRACTION = 0.95
+# cuda_graph_config.batch_sizes of the document's llm_options.yml for dense models
+GRAPH_BATCHES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 384, 512, 1024, 2048, 4096, 8192]
 # bytes per weight as the heuristic counts them (its BYTES_PER_ELEM: FP8 1, NVFP4 0.5, the block scales left out)
 HEURISTIC_BYTES = {"fp8": 1.0, "fp4": 0.5}
 
@@ -87,6 +96,12 @@ def tuned(requests_fit: float, isl: int, osl: int, pp: int = 1) -> tuple[int, in
     if max_tokens < isl:  # chunked prefill is off by default: a whole prompt must fit in one step
         max_tokens = isl + max_bs
     return max_bs, max_tokens
+
+
+def captured(max_bs: int, max_tokens: int) -> list[int]:
+    """The decode batch sizes the engine captures graphs at: the listed ones up to its cap, and the cap."""
+    cap = min(max_bs, max_tokens)
+    return [b for b in GRAPH_BATCHES if b < cap] + [cap]
 
 
 def main() -> None:
@@ -120,6 +135,7 @@ def main() -> None:
                 print(f"input_len = {isl}\noutput_len = {osl}")
                 print(f'precision = "{prec}"\nkv = "fp8"')
                 print(f"engine = {{ memory_utilization = {util}, prefill_chunk = {max_tokens} }}")
+                print(f"cuda_graph_batches = {captured(max_bs, max_tokens)}")
                 print(f'metric = "output_tokens_per_s"\npublished = {value}\nphase = "throughput"\nbatching = "inflight"')
                 if isl + osl > model.max_context:
                     print(f"context = {isl + osl}")

@@ -30,9 +30,10 @@ MODELS = ["llama-2-7b", "llama-2-70b", "mixtral-8x7b", "deepseek-v3", "gpt-3-175
 @settings(max_examples=60, deadline=None)
 @given(model=st.sampled_from(MODELS), batch=st.integers(1, 512), s_in=st.integers(1, 8192), s_out=st.integers(1, 4096),
        tp=st.sampled_from([1, 2, 4, 8]), ep=st.sampled_from([1, 2, 4, 8]), per_q=st.booleans(),
-       fmt=st.sampled_from([("bf16", 2.0, 2.0), ("fp8", 1.0, 1.0), ("fp8-kv16", 0.5, 2.0)]), two_d=st.booleans())
+       fmt=st.sampled_from([("bf16", 2.0, 2.0), ("fp8", 1.0, 1.0), ("fp8-kv16", 0.5, 2.0)]), two_d=st.booleans(),
+       graphs=st.sampled_from([None, [1, 2, 4, 8, 16, 32, 64, 128, 256, 384], [3, 100, 300]]))
 def test_vectorised_equals_scalar_reference(model: str, batch: int, s_in: int, s_out: int, tp: int, ep: int, per_q: bool,
-                                            fmt: tuple[str, float, float], two_d: bool) -> None:
+                                            fmt: tuple[str, float, float], two_d: bool, graphs: list[int] | None) -> None:
     m = CAT.get_model(model)
     if ep > 1 and m.moe is None:
         ep = 1
@@ -41,8 +42,8 @@ def test_vectorised_equals_scalar_reference(model: str, batch: int, s_in: int, s
     compute, wb, kvb = fmt  # the compute rate, bytes per weight and per KV element (activations move in 16-bit)
     chip = {"bf16": CHIP, "fp8": FP8, "fp8-kv16": FP8_KV16}[compute]
     r = evaluate(s, chip, batch=batch, input_len=s_in, output_len=s_out, tp=tp, ep=ep, kv_per_query_head=per_q,
-                 weight_bytes=wb, kv_bytes=kvb, tp_layout=int(two_d))
-    ttft, tpot, tput = ttft_tpot_throughput(s, as_dict(chip), batch, s_in, s_out, tp, ep, wb, kvb, 2.0, per_q, two_d)
+                 weight_bytes=wb, kv_bytes=kvb, tp_layout=int(two_d), graph_batches=graphs)
+    ttft, tpot, tput = ttft_tpot_throughput(s, as_dict(chip), batch, s_in, s_out, tp, ep, wb, kvb, 2.0, per_q, two_d, graphs)
     assert float(r.ttft_s) == pytest.approx(ttft, rel=1e-9)
     assert float(r.tpot_s) == pytest.approx(tpot, rel=1e-9)
     assert float(r.output_tokens_per_s) == pytest.approx(tput, rel=1e-9)
@@ -107,3 +108,21 @@ def test_reading_kv_per_query_head_is_never_faster_and_costs_only_decode(model: 
     assert float(per_q.kv_cache_bytes) == float(shared.kv_cache_bytes)  # the cache is stored once either way
     if s.heads == s.kv_heads and tp <= s.kv_heads:  # multi-head attention: nothing to share, nothing changes
         assert float(per_q.tpot_s) == float(shared.tpot_s)
+
+
+@settings(max_examples=40, deadline=None)
+@given(model=st.sampled_from(MODELS), batch=st.integers(1, 600), s_in=st.integers(1, 4096), s_out=st.integers(1, 4096),
+       tp=st.sampled_from([1, 2, 8]))
+def test_cuda_graph_padding_never_speeds_a_step_and_a_captured_batch_is_not_padded(model: str, batch: int, s_in: int,
+                                                                                    s_out: int, tp: int) -> None:
+    s = shape(CAT.get_model(model))
+    args = dict(batch=batch, input_len=s_in, output_len=s_out, tp=tp)
+    plain = evaluate(s, FP8, **args)
+    padded = evaluate(s, FP8, graph_batches=[1, 2, 4, 8, 16, 32, 64, 128, 256, 384, 512], **args)
+    exact = evaluate(s, FP8, graph_batches=[batch], **args)
+    assert float(padded.tpot_s) >= float(plain.tpot_s) * (1 - 1e-12)
+    assert float(padded.output_tokens_per_s) <= float(plain.output_tokens_per_s) * (1 + 1e-12)
+    assert float(padded.ttft_s) == float(plain.ttft_s)  # padding is a decode-step matter
+    assert float(exact.tpot_s) == pytest.approx(float(plain.tpot_s), rel=1e-12)
+    expected = batch if batch > 512 else min(g for g in (1, 2, 4, 8, 16, 32, 64, 128, 256, 384, 512) if g >= batch)
+    assert float(padded.graph_batch) == expected

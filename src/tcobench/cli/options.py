@@ -27,6 +27,23 @@ class Duration(click.ParamType):  # type: ignore[type-arg]  # ParamType is gener
 DURATION = Duration()
 
 
+class IntList(click.ParamType):  # type: ignore[type-arg]
+    """'1,2,4,8' -> (1, 2, 4, 8): positive integers, sorted, each once."""
+
+    name = "N[,N...]"
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        if isinstance(value, tuple):
+            return value
+        parts = [p.strip() for p in str(value).split(",")]
+        if not all(p.isdigit() and int(p) > 0 for p in parts):
+            self.fail(f"{value!r}: expected positive integers separated by commas, e.g. 1,2,4,8", param, ctx)
+        return tuple(sorted({int(p) for p in parts}))
+
+
+INT_LIST = IntList()
+
+
 class Choice(click.Choice):  # type: ignore[type-arg]
     """click's Choice, plus the closest choices when a value is not one ('runtime' -> 'runtimes')."""
 

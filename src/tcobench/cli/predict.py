@@ -8,7 +8,7 @@ import click
 
 from tcobench import __version__, units
 from tcobench.cli.context import Context, pass_context
-from tcobench.cli.options import DURATION, Choice
+from tcobench.cli.options import DURATION, INT_LIST, Choice
 from tcobench.cli.render import console, print_json, print_track_record, table
 from tcobench.perf import predict as run_predict
 from tcobench.perf.finite import finite_run
@@ -51,6 +51,9 @@ def parse_batch(value: str) -> int | str:
 @click.option("--max-context", type=click.IntRange(min=1),
               help="Model input + output up to this many tokens, past the model's own context (engines run past it) "
                    "[default: the model's].")
+@click.option("--cuda-graph-batches", "graph_batches", type=INT_LIST,
+              help="Decode steps replay CUDA graphs captured at these batch sizes, the running batch padded up to the next "
+                   "(TensorRT-LLM's cuda_graph_config with enable_padding) [default: no padding].")
 @click.option("--requests", type=click.IntRange(min=1),
               help="A finite offline run: this many requests queued at once, served in waves of at most --batch per "
                    "replica (with --batch auto: as many as fit); prints the run's time and throughput.")
@@ -118,6 +121,9 @@ def render(p, explain: bool) -> None:  # type: ignore[no-untyped-def]
          f"activations {units.human(p.activation_bytes, 'B')}; {'fits' if p.fits else 'DOES NOT FIT'}; "
          f"largest batch that fits: {p.max_batch}"),
     ]
+    if p.graph_batch is not None and p.graph_batch != p.batch and p.graphed_share:
+        rows.insert(2, ("CUDA graphs", f"batch {p.graph_batch}", f"{p.graphed_share:.0%} of decode steps run padded from "
+                        f"{p.batch} to {p.graph_batch} (no prompt beside them); TPOT is the mean step"))
     out.print(table(None, ["metric", "value", "note"], rows))
     if p.reason:
         out.print(f"[bold red]not feasible:[/bold red] {p.reason}")

@@ -11,10 +11,16 @@ Conventions (docs/model.md has the reasoning):
   together in chunks of ``prefill_chunk`` tokens, and ``output_len`` decode steps:
   tokens/s = batch x output_len / (batched prefill time + output_len x TPOT) per replica.
 - Pipeline: a step is split into min(batch, pp) micro-batches; a token crosses every stage once.
+- CUDA-graph padding (``graph_batches``): engines that replay decode steps from CUDA graphs captured at a few
+  batch sizes pad the running batch up to the next one (TensorRT-LLM's ``cuda_graph_config.enable_padding``).
+  Only steps with no prompt in their iteration run from a graph; the model counts the decode steps of a cycle
+  that its prefill rounds do not share, and charges those at the padded batch (the padding sequences have no
+  context, so attention is the real batch's). TPOT is the mean step.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,6 +87,8 @@ class Result:
     replicas: Vec
     prefill: Phase | None = None  # per-operator detail when asked for
     decode: Phase | None = None
+    graph_batch: Vec = None  # with graph_batches: the batch the graph-replayed decode steps run at
+    graphed_share: Vec = None  # ... and the share of decode steps that do
 
     @property
     def ok(self) -> Vec:
@@ -205,20 +213,23 @@ def _collectives(ph: Phase, s: Shape, chip: Chip, tokens: Vec, tp: Vec, pp: Vec,
 def evaluate(s: Shape, chip: Chip, *, batch: Vec, input_len: Vec, output_len: Vec, tp: Vec = 1, pp: Vec = 1, ep: Vec = 1,
              chips: Vec = None, weight_bytes: Vec = 2.0, kv_bytes: Vec = 2.0, act_bytes: Vec = 2.0, head_bytes: Vec = None,
              max_context: float = np.inf, slo_ttft: Vec = np.inf, slo_tpot: Vec = np.inf, kv_per_query_head: Vec = False,
-             tp_layout: Vec = 0, detail: bool = False) -> Result:
+             tp_layout: Vec = 0, graph_batches: Sequence[int] | None = None, detail: bool = False) -> Result:
     """Evaluate every configuration the (broadcast) arguments describe. ``chips`` defaults to tp x pp x ep.
     ``head_bytes``: bytes per embedding / LM-head weight (default: ``weight_bytes``, never below 16 bits).
     ``kv_per_query_head``: the runtime's decode attention reads a KV head once per query head (catalog
     runtime ``decode_attention = "per-query-head"``). ``tp_layout``: 0 Megatron-style 1D tensor parallelism,
-    1 the 2D weight-stationary layout over the tp chips (``LAYOUTS``, ``split_2d``, ``kv_share``)."""
+    1 the 2D weight-stationary layout over the tp chips (``LAYOUTS``, ``split_2d``, ``kv_share``).
+    ``graph_batches``: the batch sizes (per replica) the engine captured decode CUDA graphs at and pads the
+    running batch up to; a batch above the largest runs unpadded (module docstring). None: no padding."""
     hb = np.maximum(weight_bytes, 2.0) if head_bytes is None else head_bytes
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         return _evaluate(s, chip, batch, input_len, output_len, tp, pp, ep, chips, weight_bytes, kv_bytes, act_bytes, hb,
-                         max_context, slo_ttft, slo_tpot, kv_per_query_head, tp_layout, detail)
+                         max_context, slo_ttft, slo_tpot, kv_per_query_head, tp_layout, graph_batches, detail)
 
 
 def _evaluate(s: Shape, chip: Chip, B: Vec, S_in: Vec, S_out: Vec, tp: Vec, pp: Vec, ep: Vec, chips: Vec, wb: Vec, kvb: Vec,
-              ab: Vec, hb: Vec, max_context: float, slo_ttft: Vec, slo_tpot: Vec, per_q: Vec, layout: Vec, detail: bool) -> Result:
+              ab: Vec, hb: Vec, max_context: float, slo_ttft: Vec, slo_tpot: Vec, per_q: Vec, layout: Vec,
+              graph_batches: Sequence[int] | None, detail: bool) -> Result:
     B, S_in, S_out = (np.asarray(x, dtype=float) for x in (B, S_in, S_out))
     tp, pp, ep = (np.asarray(x, dtype=float) for x in (tp, pp, ep))
     replica = tp * pp * ep
@@ -245,8 +256,9 @@ def _evaluate(s: Shape, chip: Chip, B: Vec, S_in: Vec, S_out: Vec, tp: Vec, pp: 
     t_group = B / (m * ep)
     ctx = S_in + S_out / 2.0
     dec = Phase(chip, detail)
+    kv_read_elems = kv_read_per_chip(s, tp, kv_per_chip, per_q)
     _layer_ops(dec, s, t_group, ep, t_group * ctx, t_group * ctx, t_group, tp, ep, wb, kvb, ab, kv_per_chip, t_group, hb,
-               kv_read_per_chip(s, tp, kv_per_chip, per_q), **hid)
+               kv_read_elems, **hid)
     _collectives(dec, s, chip, t_group, tp, pp, ep, ab, bw_group, bw_pp, two_d, two_d)
     # Each stage runs its L/pp layers for m micro-batches per step (m x L/pp layer-times), and a micro-batch
     # crosses pp stages (pp x L/pp): with m <= pp the step takes L layer-times of one micro-batch.
@@ -262,6 +274,18 @@ def _evaluate(s: Shape, chip: Chip, B: Vec, S_in: Vec, S_out: Vec, tp: Vec, pp: 
                tp, ep, wb, kvb, ab, kv_per_chip, chunk, hb, **hid)
     _collectives(pch, s, chip, chunk, tp, pp, ep, ab, bw_group, bw_pp, two_d, two_d)
     prefill_batch = pch.time * (rounds + pp - 1.0) / pp
+
+    graph_batch = graphed = None
+    if graph_batches is not None:  # decode steps with no prompt beside them replay a graph at the padded batch
+        sizes = np.sort(np.asarray(graph_batches, dtype=float))
+        graph_batch = np.where(B <= sizes[-1], sizes[np.minimum(np.searchsorted(sizes, B), sizes.size - 1)], B)
+        t_pad = graph_batch / (m * ep)
+        padded = Phase(chip, False)
+        _layer_ops(padded, s, t_pad, ep, t_group * ctx, t_group * ctx, t_pad, tp, ep, wb, kvb, ab, kv_per_chip, t_pad, hb,
+                   kv_read_elems, **hid)
+        _collectives(padded, s, chip, t_pad, tp, pp, ep, ab, bw_group, bw_pp, two_d, two_d)
+        graphed = np.clip(1.0 - rounds / S_out, 0.0, 1.0)  # the other steps share an iteration with a prefill round
+        tpot = graphed * padded.time + (1.0 - graphed) * tpot
 
     e2e = ttft + np.maximum(S_out - 1.0, 0.0) * tpot
     cycle = prefill_batch + S_out * tpot
@@ -304,4 +328,4 @@ def _evaluate(s: Shape, chip: Chip, B: Vec, S_in: Vec, S_out: Vec, tp: Vec, pp: 
                   prefill_tokens_per_s=prefill_tps, mfu_prefill=mfu_prefill, mfu_decode=mfu_decode, mbu_decode=mbu_decode,
                   bound_prefill=pre.bound(), bound_decode=dec.bound(), weights_bytes=w, kv_cache_bytes=kv,
                   activation_bytes=act, capacity_bytes=capacity, fits=fits, code=code, replicas=replicas,
-                  prefill=pre if detail else None, decode=dec if detail else None)
+                  prefill=pre if detail else None, decode=dec if detail else None, graph_batch=graph_batch, graphed_share=graphed)

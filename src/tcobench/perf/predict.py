@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,6 +74,8 @@ class Prediction:
     ops: tuple[OpCost, ...] = field(default=(), repr=False)
     efficiency_sources: dict[str, str] = field(default_factory=dict, repr=False)
     rates: dict[str, str] = field(default_factory=dict)  # tensor-core format of the matmuls, attention and LM head
+    graph_batch: int | None = None  # with graph_batches: the padded batch graph-replayed decode steps run at
+    graphed_share: float | None = None  # ... and the share of the decode steps that do
 
     @property
     def interactivity_tokens_per_s(self) -> float:
@@ -86,6 +89,8 @@ class Prediction:
         doc["memory"] = {"weights_bytes": self.weights_bytes, "kv_cache_bytes": self.kv_cache_bytes,
                          "activation_bytes": self.activation_bytes, "capacity_bytes": self.capacity_bytes, "fits": self.fits,
                          "max_batch": self.max_batch}
+        if self.graph_batch is not None:
+            doc["cuda_graph"] = {"batch": self.graph_batch, "share_of_decode_steps": self.graphed_share}
         return doc
 
 
@@ -94,7 +99,7 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
             weights: str | None = None, kv: str | None = None, activations: str | None = None,
             slo_ttft: float | None = None, slo_tpot: float | None = None, catalog: Catalog | None = None,
             efficiencies: Efficiencies | None = None, runtime: str | Runtime | None = None, explain: bool = False,
-            max_context: int | None = None, tp_layout: str = "1d") -> Prediction:
+            max_context: int | None = None, tp_layout: str = "1d", graph_batches: Sequence[int] | None = None) -> Prediction:
     """Predict one deployment. ``batch="auto"`` picks the batch (per replica) with the most output tokens/s
     that fits in memory and meets ``slo_ttft``/``slo_tpot`` (seconds). Lengths in tokens. ``runtime`` is a
     catalog runtime id or record (the serving stack's kernel traits; ``default`` when not given); an id is
@@ -102,6 +107,8 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
     ``max_context`` replaces the model's own context limit (tokens), for engines run past it.
     ``tp_layout``: "1d" (Megatron-style tensor parallelism) or "2d" (the 2D weight-stationary layout of Pope
     et al. 2022 over the tp chips, with batch-sharded decode attention; docs/model.md).
+    ``graph_batches``: batch sizes the engine captured decode CUDA graphs at and pads the running batch up to
+    (TensorRT-LLM's cuda_graph_config with enable_padding); None for an engine that does not pad.
 
     Raises DeploymentError for an impossible layout (TP not dividing heads, chips not a multiple of
     TP x PP x EP) or input + output past the context; a deployment that does not fit comes back with ``fits=False`` and a ``reason``.
@@ -113,6 +120,8 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
         hint = close_matches(str(tp_layout), LAYOUTS)
         raise InputError(f"--tp-layout {tp_layout!r}: expected one of {', '.join(LAYOUTS)}"
                          + (f"; did you mean {hint[0]!r}?" if hint else ""))
+    if graph_batches is not None and (not len(graph_batches) or min(int(b) for b in graph_batches) < 1):
+        raise InputError(f"--cuda-graph-batches {','.join(map(str, graph_batches))!r}: expected positive batch sizes, e.g. 1,2,4,8")
     precision = prec.check(precision, "--precision")
     w = prec.check(weights or precision, "--weights")
     k = prec.check(kv or precision, "--kv")
@@ -146,7 +155,8 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
                   weight_bytes=prec.BYTES[w], kv_bytes=prec.BYTES[k], act_bytes=prec.activation_bytes(a), head_bytes=prec.head_bytes(w),
                   max_context=limit,
                   slo_ttft=np.inf if slo_ttft is None else slo_ttft, slo_tpot=np.inf if slo_tpot is None else slo_tpot,
-                  kv_per_query_head=stack.decode_attention == "per-query-head", tp_layout=LAYOUTS[tp_layout])
+                  kv_per_query_head=stack.decode_attention == "per-query-head", tp_layout=LAYOUTS[tp_layout],
+                  graph_batches=graph_batches)
     r = evaluate(s, chip, batch=batches, **common)
     # (bit 128, past the context, cannot occur here: the lengths were checked above with a message that names them)
     layout = int(np.bitwise_or.reduce(r.code & (1 | 2 | 4 | 8 | 16 | 32 | 64 | 2048)))
@@ -194,4 +204,6 @@ def _to_prediction(model: Model, hardware: Hardware, r: Result, batch: int, tp: 
         bound_prefill=BOUND_NAMES[int(f(r.bound_prefill))], bound_decode=BOUND_NAMES[int(f(r.bound_decode))],
         weights_bytes=f(r.weights_bytes), kv_cache_bytes=f(r.kv_cache_bytes), activation_bytes=f(r.activation_bytes),
         capacity_bytes=f(r.capacity_bytes), fits=bool(f(r.fits)), max_batch=int(biggest), reason=reason_text(int(f(r.code))), ops=tuple(ops),
-        efficiency_sources=dict(eff.sources), rates=dict(rates or {}))
+        efficiency_sources=dict(eff.sources), rates=dict(rates or {}),
+        graph_batch=None if r.graph_batch is None else int(f(r.graph_batch)),
+        graphed_share=None if r.graphed_share is None else f(r.graphed_share))

@@ -43,6 +43,8 @@ class Row(BaseModel):
     requests: int | None = None  # a finite run of this many requests queued at once (perf/finite.py)
     # engine settings the source fixed, as efficiency fields (memory_utilization, prefill_chunk); the row's note derives them
     engine: dict[Literal["memory_utilization", "prefill_chunk"], float] = {}
+    # the batch sizes the engine captured decode CUDA graphs at, padding the running batch up to them
+    cuda_graph_batches: list[int] | None = None
     input_len: int = 1
     output_len: int = 1
     precision: str = "bf16"
@@ -108,6 +110,7 @@ def predict_command(row: Row) -> str:
     args += [f"--kv {row.kv}"] if row.kv else []
     args += [f"--runtime {row.runtime}"] if row.runtime else []
     args += [f"--max-context {row.context}"] if row.context else []
+    args += [f"--cuda-graph-batches {','.join(map(str, row.cuda_graph_batches))}"] if row.cuda_graph_batches else []
     return " ".join(args)
 
 
@@ -144,6 +147,7 @@ def run(catalog: Catalog, adjust: Callable[[Efficiencies], Efficiencies] | None 
                 "efficiencies": _efficiencies(row, hw, catalog, adjust), "chips": row.chips, "tp": row.tp,
                 "tp_layout": row.tp_layout, "pp": row.pp, "ep": row.ep, "input_len": row.input_len, "output_len": row.output_len, "precision": row.precision,
                 "weights": row.weights, "kv": row.kv, "catalog": catalog, "max_context": row.context,
+                "graph_batches": row.cuda_graph_batches,
                 "runtime": catalog.get_runtime(row.runtime, where=f"validation row {row.id}") if row.runtime else None,
                 "explain": explain}
             model = catalog.get_model(row.model)

@@ -81,9 +81,11 @@ def forward(s: Shape, c: dict, T: float, groups: float, pairs: float, kv_read: f
 
 def ttft_tpot_throughput(s: Shape, c: dict, B: float, S_in: float, S_out: float, tp: float, ep: float,
                          wb: float, kvb: float, ab: float, per_query_head: bool = False,
-                         two_d: bool = False) -> tuple[float, float, float]:
+                         two_d: bool = False, graph_batches: list[int] | None = None) -> tuple[float, float, float]:
     """pp = 1, chips = tp x ep (one replica). With ``two_d`` the batch's KV is sharded by sequence over the
-    tp chips (decode and batched prefill); one request's prefill keeps its KV heads split over tp."""
+    tp chips (decode and batched prefill); one request's prefill keeps its KV heads split over tp.
+    ``graph_batches``: decode steps with no prefill round beside them run at the next of these sizes up
+    (padding sequences without context); TPOT is the mean over the steps."""
     ttft = forward(s, c, S_in, 1, S_in * S_in / 2, S_in, 1, tp, ep, wb, kvb, ab, two_d=two_d)
     t_group = B / ep
     ctx = S_in + S_out / 2
@@ -93,6 +95,12 @@ def ttft_tpot_throughput(s: Shape, c: dict, B: float, S_in: float, S_out: float,
     rounds = B * S_in / (chunk * ep)
     t_chunk = forward(s, c, chunk, ep, chunk * S_in / 2, chunk + max(S_in - chunk, 0) / 2, chunk / S_in, tp, ep, wb, kvb, ab,
                       two_d=two_d, batch_sharded=two_d)
+    if graph_batches:
+        padded = min((g for g in graph_batches if g >= B), default=B)
+        t_pad = forward(s, c, padded / ep, ep, t_group * ctx, t_group * ctx, padded / ep, tp, ep, wb, kvb, ab, per_query_head,
+                        two_d=two_d, batch_sharded=two_d)
+        graphed = min(max(1 - rounds / S_out, 0.0), 1.0)
+        tpot = graphed * t_pad + (1 - graphed) * tpot
     tput = B * S_out / (rounds * t_chunk + S_out * tpot)
     assert math.isfinite(tput)
     return ttft, tpot, tput

@@ -31,8 +31,8 @@ def test_the_shipped_v1_rows_are_the_scripts_output() -> None:
     assert len(written) == len(shipped) == 100
     for rid, raw in written.items():
         row = shipped[rid]
-        assert (row.batch, row.requests, row.published, dict(row.engine)) == (
-            raw["batch"], raw["requests"], raw["published"], raw["engine"]), rid
+        assert (row.batch, row.requests, row.published, dict(row.engine), row.cuda_graph_batches) == (
+            raw["batch"], raw["requests"], raw["published"], raw["engine"], raw["cuda_graph_batches"]), rid
 
 
 def test_the_tuning_rule_rounds_as_documented() -> None:
@@ -41,3 +41,10 @@ def test_the_tuning_rule_rounds_as_documented() -> None:
     assert mod.tuned(300.0, 128, 128) == (384, 2048)  # multiple of 128 below 1024
     assert mod.tuned(5000.0, 128, 128) == (4096, 8192)  # capped at 4096; 8192 tokens
     assert mod.tuned(50.0, 20000, 2000) == (64, 20064)  # a whole prompt must fit one step: isl + batch
+
+
+def test_graphs_are_captured_up_to_the_engine_cap_and_at_it() -> None:
+    mod = script()
+    assert mod.captured(512, 2048) == [1, 2, 4, 8, 16, 32, 64, 128, 256, 384, 512]  # the cap is a listed size
+    assert mod.captured(3584, 7168) == [1, 2, 4, 8, 16, 32, 64, 128, 256, 384, 512, 1024, 2048, 3584]
+    assert mod.captured(4096, 2048) == [1, 2, 4, 8, 16, 32, 64, 128, 256, 384, 512, 1024, 2048]  # max_num_tokens caps it

@@ -1,5 +1,7 @@
 """Worked examples from the seed discussions and first principles."""
 
+import json
+
 import pytest
 
 from tcobench.catalog import load_catalog
@@ -65,7 +67,6 @@ def test_impossible_deployments_are_one_line_errors(cli) -> None:
 
 
 def test_past_the_context_names_the_lengths_and_the_flag_that_allows_it(cli) -> None:
-    import json
 
     args = ("predict", "--model", "gpt-j-6b", "--hardware", "h100-sxm", "--input-len", "2048", "--output-len", "2048")
     r = cli(*args)
@@ -77,7 +78,6 @@ def test_past_the_context_names_the_lengths_and_the_flag_that_allows_it(cli) -> 
     assert json.loads(r.out)["tpot_s"] > 0
 
 def test_does_not_fit_gives_reason_in_json(cli) -> None:
-    import json
 
     r = cli("predict", "--model", "llama-3.1-405b", "--hardware", "h100-sxm", "--json")
     doc = json.loads(r.out)
@@ -86,7 +86,6 @@ def test_does_not_fit_gives_reason_in_json(cli) -> None:
 
 
 def test_predict_json_keys(cli) -> None:
-    import json
 
     r = cli("predict", "--model", "llama-2-70b", "--hardware", "h100-sxm", "--chips", "8", "--tp", "2", "--batch", "auto",
             "--input-len", "1024", "--output-len", "256", "--precision", "fp8", "--json")
@@ -100,7 +99,6 @@ def test_predict_json_keys(cli) -> None:
 
 
 def test_batch_auto_respects_slo(cli) -> None:
-    import json
 
     free = json.loads(cli("predict", "--model", "llama-2-7b", "--hardware", "h100-sxm", "--batch", "auto", "--json").out)
     slo = json.loads(cli("predict", "--model", "llama-2-7b", "--hardware", "h100-sxm", "--batch", "auto", "--slo-tpot", "10ms", "--json").out)
@@ -131,7 +129,6 @@ def test_largest_batch_that_fits_is_the_edge_of_fits() -> None:
 def test_a_pre_xqa_runtime_reads_each_kv_head_once_per_query_head(cli) -> None:
     """Llama-2-70B has 64 query heads over 8 KV heads: a per-query-head kernel reads the decode KV cache 8x;
     Llama-2-7B is multi-head attention, so the runtime makes no difference there."""
-    import json
 
     def attention_bytes(model: str, *runtime: str) -> float:
         r = cli("predict", "--model", model, "--hardware", "h100-sxm", "--tp", "2", "--batch", "64", "--input-len", "2048",
@@ -220,7 +217,6 @@ def test_prefill_attention_runs_at_the_wider_of_activations_and_kv(precision: st
 def test_palm_540b_2d_weight_stationary_on_64_tpu_v4(cli) -> None:
     """Pope et al. 2022: 64 chips as x = 4 (d_model) by yz = 16 (heads, d_ff); 48 heads do not split 64 ways in
     1D, but 16 ways in 2D. Decode attention is batch-sharded: each chip keeps 1/64 of the multi-query KV cache."""
-    import json
 
     from tcobench.perf.inference import split_2d
 
@@ -262,3 +258,17 @@ def test_block_scaled_formats_store_their_scales() -> None:
     got = predict(m, CAT.get_hardware("b200"), precision="fp4", catalog=CAT)
     assert got.weights_bytes == pytest.approx(body * 0.5625 + (p.embedding + p.lm_head) * 2.0, rel=1e-12)
     assert got.weights_bytes > body * 0.5 * 1.12
+
+
+def test_cuda_graph_padding_in_predict(cli) -> None:
+    args = ("predict", "--model", "llama-3.1-70b", "--hardware", "h200-sxm", "--batch", "200", "--input-len", "128",
+            "--output-len", "2048", "--precision", "fp8")
+    plain = json.loads(cli(*args, "--json").out)
+    r = cli(*args, "--cuda-graph-batches", "256,1,128", "--json")
+    padded = json.loads(r.out)
+    assert r.code == 0 and padded["cuda_graph"]["batch"] == 256 and 0.9 < padded["cuda_graph"]["share_of_decode_steps"] <= 1
+    assert padded["tpot_s"] > plain["tpot_s"] and padded["ttft_s"] == plain["ttft_s"] and "cuda_graph" not in plain
+    text = cli(*args, "--cuda-graph-batches", "1,128,256").out
+    assert "CUDA graphs" in text and "padded from 200 to 256" in text
+    bad = cli(*args, "--cuda-graph-batches", "64,x")
+    assert bad.code == 2 and "--cuda-graph-batches" in bad.err and "'64,x'" in bad.err
