@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 import tcobench
 from tcobench.cli.context import Context, pass_context
-from tcobench.cli.options import Choice
+from tcobench.cli.options import Choice, positive_list
 from tcobench.cli.render import console, print_json, table
 from tcobench.errors import InputError
 from tcobench.loadgen.api import Api
@@ -160,15 +160,7 @@ def _pricing(o: dict[str, Any]) -> Pricing:
 
 
 def _list(text: str | None, kind: Callable[[str], Any], flag: str) -> list[Any]:
-    if not text:
-        return []
-    try:
-        values = [kind(part) for part in text.replace(" ", "").split(",") if part]
-    except ValueError:
-        raise InputError(f"cannot read {text!r} in {flag}; expected comma-separated numbers, e.g. 1,8,64") from None
-    if not values or any(v <= 0 for v in values):
-        raise InputError(f"{flag} {text!r}: every level must be > 0")
-    return values
+    return positive_list(text, kind, flag) if text else []
 
 
 def _time(text: str | None, flag: str) -> float | None:

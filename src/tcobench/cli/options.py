@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import click
 
 from tcobench import units
-from tcobench.errors import UnitError, close_matches
+from tcobench.errors import InputError, UnitError, close_matches
 
 
 class Duration(click.ParamType):  # type: ignore[type-arg]  # ParamType is generic only in click stubs newer than the pinned range
@@ -27,6 +30,17 @@ class Duration(click.ParamType):  # type: ignore[type-arg]  # ParamType is gener
 DURATION = Duration()
 
 
+def positive_list(text: str, kind: Callable[[str], Any], flag: str) -> list[Any]:
+    """'1,8,64' -> [1, 8, 64] with ``kind`` (int or float); every value must be > 0 (InputError naming ``flag``)."""
+    try:
+        values = [kind(part) for part in text.replace(" ", "").split(",") if part]
+    except ValueError:
+        raise InputError(f"cannot read {text!r} in {flag}; expected comma-separated numbers, e.g. 1,8,64") from None
+    if not values or any(v <= 0 for v in values):
+        raise InputError(f"{flag} {text!r}: every value must be > 0")
+    return values
+
+
 class IntList(click.ParamType):  # type: ignore[type-arg]
     """'1,2,4,8' -> (1, 2, 4, 8): positive integers, sorted, each once."""
 
@@ -35,10 +49,11 @@ class IntList(click.ParamType):  # type: ignore[type-arg]
     def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
         if isinstance(value, tuple):
             return value
-        parts = [p.strip() for p in str(value).split(",")]
-        if not all(p.isdigit() and int(p) > 0 for p in parts):
-            self.fail(f"{value!r}: expected positive integers separated by commas, e.g. 1,2,4,8", param, ctx)
-        return tuple(sorted({int(p) for p in parts}))
+        flag = "/".join(param.opts) if param is not None else "list"
+        try:
+            return tuple(sorted(set(positive_list(str(value), int, flag))))
+        except InputError as err:
+            self.fail(str(err), param, ctx)
 
 
 INT_LIST = IntList()
