@@ -21,7 +21,7 @@ FP8_KV16 = Chip.of(H100, "fp8", resolve(H100, CAT.efficiency), kv="bf16")  # and
 def as_dict(c: Chip) -> dict:
     return dict(peak=c.peak, bw=c.mem_bw, ce=c.compute_eff, me=c.memory_eff, ovh=c.overhead, alpha=c.alpha, up_bw=c.up_bw,
                 out_bw=c.out_bw, domain=c.up_domain, chunk=c.prefill_chunk, head_rate=c.head_rate,
-                attn_rate=c.attn_rate)
+                attn_rate=c.attn_rate, mm_me=c.matmul_memory_eff, head_me=c.head_memory_eff)
 
 
 MODELS = ["llama-2-7b", "llama-2-70b", "mixtral-8x7b", "deepseek-v3", "gpt-3-175b", "palm-540b"]

@@ -92,6 +92,8 @@ class Efficiency(Record):
     compute: Number | None = None  # fraction of dense peak FLOP/s reached by large matmuls
     compute_at: dict[Precision, Number] = Field(default_factory=dict)  # per-precision overrides of `compute`
     memory: Number | None = None  # fraction of peak memory bandwidth reached by streaming reads
+    # per-precision overrides of `memory` for the matmuls of that compute precision (their weight streaming)
+    memory_at: dict[Precision, Number] = Field(default_factory=dict)
     overhead: Seconds | None = None  # fixed cost per operator (kernel launch / dispatch), seconds
     collective_latency: Seconds | None = None  # alpha of the alpha-beta collective model, seconds
     memory_utilization: Number | None = None  # fraction of memory capacity the serving engine may use

@@ -26,6 +26,9 @@ class Chip:
     ``peak`` is the dense FLOP/s at the compute precision in use (NaN where the chip has none).
     ``head_rate`` is the FLOP/s the LM head reaches (peak x efficiency at ``precision.head_precision``);
     ``attn_rate`` the FLOP/s attention's matmuls reach (at ``precision.attention_precision``).
+    ``memory_eff`` is the fraction of the memory bandwidth streaming reads reach (attention's KV, elementwise
+    ops); ``matmul_memory_eff`` / ``head_memory_eff`` what the body's matmuls at the compute precision / the LM
+    head at its own precision reach streaming their weights (``Efficiencies.memory_for``).
     """
 
     peak: Array | float  # FLOP/s
@@ -42,6 +45,8 @@ class Chip:
     prefill_chunk: Array | float  # tokens
     head_rate: Array | float  # FLOP/s of the LM head (16-bit when the body is quantised)
     attn_rate: Array | float  # FLOP/s of attention (the wider of activations and KV cache, at least 8-bit)
+    matmul_memory_eff: Array | float  # weight streaming of the body's matmuls, at the compute precision
+    head_memory_eff: Array | float  # ... and of the LM head, at its precision
 
     @classmethod
     def of(cls, hw: Hardware, precision: str, eff: Efficiencies, *, kv: str | None = None, attention_16bit: bool = False,
@@ -72,6 +77,7 @@ class Chip:
             mem_util=eff.memory_utilization, prefill_chunk=eff.prefill_chunk,
             head_rate=head_peak.value * eff.compute_for(head) if head_peak else nan,
             attn_rate=attn_peak.value * eff.compute_for(attn) if attn_peak else nan,
+            matmul_memory_eff=eff.memory_for(precision), head_memory_eff=eff.memory_for(head),
         )
 
 

@@ -25,9 +25,14 @@ class Efficiencies:
     prefill_chunk: float
     sources: Mapping[str, str]  # field -> "efficiency.<id>" it came from
     compute_at: Mapping[str, float] = field(default_factory=dict)  # precision -> compute efficiency
+    memory_at: Mapping[str, float] = field(default_factory=dict)  # precision -> weight streaming of its matmuls
 
     def compute_for(self, precision: str) -> float:
         return self.compute_at.get(precision, self.compute)
+
+    def memory_for(self, precision: str) -> float:
+        """Fraction of the memory bandwidth a matmul at ``precision`` reaches streaming its weights."""
+        return self.memory_at.get(precision, self.memory)
 
 
 def resolve(hw: Hardware, tables: Mapping[str, Efficiency]) -> Efficiencies:
@@ -43,9 +48,10 @@ def resolve(hw: Hardware, tables: Mapping[str, Efficiency]) -> Efficiencies:
                 break
         else:
             raise MissingInputError(f"no efficiency '{name}' for {hw.id}: add [efficiency.default] {name} to the catalog")
-    compute_at: dict[str, float] = {}
-    for where, table in reversed(chain):  # most specific last, so it wins
-        for p, fig in (getattr(table, "compute_at", None) or {}).items():
-            compute_at[p] = fig.value
-            sources[f"compute_at.{p}"] = f"{where} ({fig.source})"
-    return Efficiencies(**values, sources=sources, compute_at=compute_at)
+    per_precision: dict[str, dict[str, float]] = {"compute_at": {}, "memory_at": {}}
+    for name, found in per_precision.items():
+        for where, table in reversed(chain):  # most specific last, so it wins
+            for p, fig in (getattr(table, name, None) or {}).items():
+                found[p] = fig.value
+                sources[f"{name}.{p}"] = f"{where} ({fig.source})"
+    return Efficiencies(**values, sources=sources, **per_precision)

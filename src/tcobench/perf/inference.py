@@ -116,28 +116,31 @@ def _layer_ops(ph: Phase, s: Shape, tokens: Vec, groups: Vec, pairs: Vec, kv_rea
     h = s.hidden if h_mm is None else h_mm
     h_ew = s.hidden if h_ew is None else h_ew
     T = tokens
+    mm = ph.chip.matmul_memory_eff  # the body's matmuls stream their weights at the compute precision's rate
     # attention block
     ph.op("qkv_proj", L, 2.0 * T * (s.attn_params - s.attn_out_params) / tp,
-          (s.attn_params - s.attn_out_params) / tp * wb + T * (h + s.qkv_width / tp) * ab)
+          (s.attn_params - s.attn_out_params) / tp * wb + T * (h + s.qkv_width / tp) * ab, memory_eff=mm)
     ph.op("attention", L, s.attn_flops_per_pair * pairs / tp,
           (kv_read * kv_read_elems + write_kv * kv_per_chip) * kvb + T * 2.0 * s.heads * s.head_dim / tp * ab,
           rate=ph.chip.attn_rate)
-    ph.op("out_proj", L, 2.0 * T * s.attn_out_params / tp, s.attn_out_params / tp * wb + T * (s.heads * s.head_dim / tp + h) * ab)
+    ph.op("out_proj", L, 2.0 * T * s.attn_out_params / tp, s.attn_out_params / tp * wb + T * (s.heads * s.head_dim / tp + h) * ab,
+          memory_eff=mm)
     # FFN: dense layers, then MoE layers (shared experts + router, then routed experts over ep)
     if s.dense_layers:
         ph.op("ffn", s.dense_layers, 2.0 * T * s.dense_ffn_params / tp,
-              s.dense_ffn_params / tp * wb + T * (h + 3.0 * s.ffn_width / tp) * ab)
+              s.dense_ffn_params / tp * wb + T * (h + 3.0 * s.ffn_width / tp) * ab, memory_eff=mm)
     if s.moe_layers:
-        ph.op("moe_shared_router", s.moe_layers, 2.0 * T * s.shared_params / tp, s.shared_params / tp * wb + T * h * ab)
+        ph.op("moe_shared_router", s.moe_layers, 2.0 * T * s.shared_params / tp, s.shared_params / tp * wb + T * h * ab,
+              memory_eff=mm)
         routed = T * groups  # tokens meeting in the experts; their top-k assignments spread over ep chips
         touched = expected_experts(s, routed) / ep  # distinct experts each chip reads
         per_chip = routed * s.top_k / ep
         ph.op("moe_experts", s.moe_layers, 2.0 * per_chip * s.expert_params / tp,
-              touched * s.expert_params / tp * wb + per_chip * (2.0 * h + 3.0 * s.expert_width / tp) * ab)
+              touched * s.expert_params / tp * wb + per_chip * (2.0 * h + 3.0 * s.expert_width / tp) * ab, memory_eff=mm)
     # norms, activations, residual adds, rotary: memory-bound streams of the hidden state
     ph.op("elementwise", L, 20.0 * T * h_ew, 8.0 * T * h_ew * ab)
     ph.op("lm_head", 1, 2.0 * lm_tokens * s.lm_head_params / tp, s.lm_head_params / tp * hb + lm_tokens * (s.hidden + 2.0 * s.vocab / tp) * ab,
-          rate=ph.chip.head_rate)
+          rate=ph.chip.head_rate, memory_eff=ph.chip.head_memory_eff)
 
 
 def kv_share(s: Shape, tp: Vec, two_d: Vec = False) -> Vec:

@@ -30,12 +30,13 @@ class Phase:
     by_bound: list[Vec] = field(default_factory=lambda: [0.0, 0.0, 0.0])  # time in compute-, memory-, comm-bound ops
     ops: list[tuple[str, Vec, Vec, Vec, Vec, Vec]] = field(default_factory=list)  # (name, count, flops, bytes, time, bound)
 
-    def op(self, name: str, count: Vec, flops: Vec, nbytes: Vec, rate: Vec = None) -> None:
+    def op(self, name: str, count: Vec, flops: Vec, nbytes: Vec, rate: Vec = None, memory_eff: Vec = None) -> None:
         """Add ``count`` identical operators (e.g. one per layer) of ``flops`` FLOPs and ``nbytes`` bytes each.
-        ``rate``: the FLOP/s this operator reaches, when not the chip's peak x compute efficiency."""
+        ``rate``: the FLOP/s this operator reaches, when not the chip's peak x compute efficiency;
+        ``memory_eff``: the fraction of the bandwidth its reads reach, when not the chip's ``memory_eff``."""
         c = self.chip
         t_c = flops / (c.peak * c.compute_eff if rate is None else rate)
-        t_m = nbytes / (c.mem_bw * c.memory_eff)
+        t_m = nbytes / (c.mem_bw * (c.memory_eff if memory_eff is None else memory_eff))
         compute_bound = t_c >= t_m
         t = (np.maximum(t_c, t_m) + c.overhead) * count
         self.time = self.time + t

@@ -44,22 +44,23 @@ def forward(s: Shape, c: dict, T: float, groups: float, pairs: float, kv_read: f
     kv_in = max(kvpc, 2 * s.heads * s.head_dim / tp) if per_query_head and not s.kv_replicated else kvpc
     qkv = s.attn_params - s.attn_out_params
     attn = dict(c, peak=c["attn_rate"], ce=1.0)  # attention runs at the wider of activations and KV, >= 8-bit
+    mm = dict(c, me=c["mm_me"])  # matmuls stream their weights at their own format's rate
     t = 0.0
     for _ in range(L):
-        t += roof(2 * T * qkv / tp, qkv / tp * wb + T * (h_mm + s.qkv_width / tp) * ab, c)
+        t += roof(2 * T * qkv / tp, qkv / tp * wb + T * (h_mm + s.qkv_width / tp) * ab, mm)
         t += roof(s.attn_flops_per_pair * pairs / tp, (kv_read * kv_in + T * kvpc) * kvb + T * 2 * s.heads * s.head_dim / tp * ab, attn)
-        t += roof(2 * T * s.attn_out_params / tp, s.attn_out_params / tp * wb + T * (s.heads * s.head_dim / tp + h_mm) * ab, c)
+        t += roof(2 * T * s.attn_out_params / tp, s.attn_out_params / tp * wb + T * (s.heads * s.head_dim / tp + h_mm) * ab, mm)
         t += roof(20 * T * h_ew, 8 * T * h_ew * ab, c)
     for _ in range(s.dense_layers):
-        t += roof(2 * T * s.dense_ffn_params / tp, s.dense_ffn_params / tp * wb + T * (h_mm + 3 * s.ffn_width / tp) * ab, c)
+        t += roof(2 * T * s.dense_ffn_params / tp, s.dense_ffn_params / tp * wb + T * (h_mm + 3 * s.ffn_width / tp) * ab, mm)
     for _ in range(s.moe_layers):
-        t += roof(2 * T * s.shared_params / tp, s.shared_params / tp * wb + T * h_mm * ab, c)
+        t += roof(2 * T * s.shared_params / tp, s.shared_params / tp * wb + T * h_mm * ab, mm)
         routed = T * groups
         touched = s.experts * (1 - (1 - s.top_k / s.experts) ** routed) / ep
         per_chip = routed * s.top_k / ep
         t += roof(2 * per_chip * s.expert_params / tp,
-                  touched * s.expert_params / tp * wb + per_chip * (2 * h_mm + 3 * s.expert_width / tp) * ab, c)
-    head = dict(c, peak=c["head_rate"], ce=1.0)
+                  touched * s.expert_params / tp * wb + per_chip * (2 * h_mm + 3 * s.expert_width / tp) * ab, mm)
+    head = dict(c, peak=c["head_rate"], ce=1.0, me=c["head_me"])
     t += roof(2 * lm * s.lm_head_params / tp, s.lm_head_params / tp * max(wb, 2) + lm * (s.hidden + 2 * s.vocab / tp) * ab, head)
     bw = c["up_bw"] if tp * ep <= c["domain"] else c["out_bw"]
     c = dict(c, bw_tp=bw)

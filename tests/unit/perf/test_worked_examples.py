@@ -190,6 +190,23 @@ def test_the_lm_head_runs_at_the_16_bit_rate_under_fp8() -> None:
     assert qkv.time_s / qkv.count == pytest.approx(qkv.flops / qkv.count / (h100.peak("fp8").value * eff.compute_for("fp8"))  # type: ignore[union-attr]
                                                    + eff.overhead, rel=1e-9)
 
+@pytest.mark.parametrize("precision", ["fp8", "bf16"])
+def test_matmuls_stream_weights_at_their_formats_rate_and_attention_at_the_chips(precision: str) -> None:
+    # decode at batch 1 is memory-bound everywhere: a matmul's time is its bytes over the bandwidth x the weight
+    # streaming factor of its format (H100: fp8 GEMMs measured slower than bf16), the KV read's the chip's factor
+    m, h100 = CAT.get_model("llama-3.1-8b"), CAT.get_hardware("h100-sxm")
+    eff = resolve(h100, CAT.efficiency)
+    assert eff.memory_for("fp8") < eff.memory == eff.memory_for("bf16")
+    got = predict(m, h100, precision=precision, batch=1, input_len=2048, output_len=128, catalog=CAT, explain=True)
+    bw = h100.memory.bandwidth.value  # type: ignore[union-attr]
+    ops = {o.name: o for o in got.ops if o.phase == "decode"}
+    for name, factor in (("ffn", eff.memory_for(precision)), ("qkv_proj", eff.memory_for(precision)),
+                         ("lm_head", eff.memory_for("bf16")), ("attention", eff.memory)):
+        o = ops[name]
+        assert o.bound == "memory", name
+        assert o.time_s / o.count == pytest.approx(o.bytes / o.count / (bw * factor) + eff.overhead, rel=1e-9), name
+
+
 
 @pytest.mark.parametrize(("precision", "kv", "hw", "rate", "runtime"), [
     ("fp4", "fp8", "b200", "fp8", "trtllm"),  # no 4-bit attention kernel: an fp4 model attends at the fp8 rate
