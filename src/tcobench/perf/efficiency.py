@@ -48,10 +48,15 @@ def resolve(hw: Hardware, tables: Mapping[str, Efficiency]) -> Efficiencies:
                 break
         else:
             raise MissingInputError(f"no efficiency '{name}' for {hw.id}: add [efficiency.default] {name} to the catalog")
-    per_precision: dict[str, dict[str, float]] = {"compute_at": {}, "memory_at": {}}
-    for name, found in per_precision.items():
-        for where, table in reversed(chain):  # most specific last, so it wins
-            for p, fig in (getattr(table, name, None) or {}).items():
-                found[p] = fig.value
-                sources[f"{name}.{p}"] = f"{where} ({fig.source})"
-    return Efficiencies(**values, sources=sources, **per_precision)
+    compute_at, memory_at = _per_precision("compute_at", chain, sources), _per_precision("memory_at", chain, sources)
+    return Efficiencies(**values, sources=sources, compute_at=compute_at, memory_at=memory_at)
+
+
+def _per_precision(name: str, chain: list[tuple[str, Efficiency | None]], sources: dict[str, str]) -> dict[str, float]:
+    """The per-precision overrides ``name`` (compute_at, memory_at), most specific table winning; records sources."""
+    found: dict[str, float] = {}
+    for where, table in reversed(chain):  # most specific last, so it wins
+        for p, fig in (getattr(table, name, None) or {}).items():
+            found[p] = fig.value
+            sources[f"{name}.{p}"] = f"{where} ({fig.source})"
+    return found
