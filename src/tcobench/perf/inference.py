@@ -126,9 +126,13 @@ def _layer_ops(ph: Phase, s: Shape, tokens: Vec, groups: Vec, pairs: Vec, kv_rea
     ph.op("out_proj", L, 2.0 * T * s.attn_out_params / tp, s.attn_out_params / tp * wb + T * (s.heads * s.head_dim / tp + h) * ab,
           memory_eff=mm)
     # FFN: dense layers, then MoE layers (shared experts + router, then routed experts over ep)
+    # the FFN's activation (SiLU/GELU, times the up projection when gated) is a kernel of its own between the two
+    # matmuls: it reads the gate and up outputs (one input when not gated) and writes their product
+    act_io = 3.0 if s.ffn_gated else 2.0
     if s.dense_layers:
         ph.op("ffn", s.dense_layers, 2.0 * T * s.dense_ffn_params / tp,
               s.dense_ffn_params / tp * wb + T * (h + 3.0 * s.ffn_width / tp) * ab, memory_eff=mm)
+        ph.op("ffn_activation", s.dense_layers, 4.0 * T * s.ffn_width / tp, act_io * T * s.ffn_width / tp * ab)
     if s.moe_layers:
         ph.op("moe_shared_router", s.moe_layers, 2.0 * T * s.shared_params / tp, s.shared_params / tp * wb + T * h * ab,
               memory_eff=mm)
@@ -137,7 +141,9 @@ def _layer_ops(ph: Phase, s: Shape, tokens: Vec, groups: Vec, pairs: Vec, kv_rea
         per_chip = routed * s.top_k / ep
         ph.op("moe_experts", s.moe_layers, 2.0 * per_chip * s.expert_params / tp,
               touched * s.expert_params / tp * wb + per_chip * (2.0 * h + 3.0 * s.expert_width / tp) * ab, memory_eff=mm)
-    # norms, activations, residual adds, rotary: memory-bound streams of the hidden state
+        width = (per_chip * s.expert_width + T * s.shared_width) / tp  # routed and shared experts' intermediates
+        ph.op("moe_activation", s.moe_layers, 4.0 * width, act_io * width * ab)
+    # norms and residual adds: memory-bound streams of the hidden state
     ph.op("elementwise", L, 20.0 * T * h_ew, 8.0 * T * h_ew * ab)
     ph.op("lm_head", 1, 2.0 * lm_tokens * s.lm_head_params / tp, s.lm_head_params / tp * hb + lm_tokens * (s.hidden + 2.0 * s.vocab / tp) * ab,
           rate=ph.chip.head_rate, memory_eff=ph.chip.head_memory_eff)

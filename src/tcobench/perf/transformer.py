@@ -37,6 +37,7 @@ class Shape:
     expert_params: int  # one routed expert
     expert_width: int
     shared_params: int  # per MoE layer: shared experts + router
+    shared_width: int  # per MoE layer: intermediate width of the shared experts, all of them
     lm_head_params: int  # the output projection (tied or not, it is a matmul)
     head_params: int  # stored once: the embedding table(s) and an untied LM head (kept 16-bit when quantised)
     total_params: int
@@ -69,18 +70,19 @@ def shape(m: Model) -> Shape:
         out_params, kv_heads, replicated = m.heads * d * m.hidden, m.kv_head_count, False
     moe = m.moe
     if moe is None:
-        dense_layers, moe_layers, experts, top_k, expert_params, expert_width, shared = m.layers, 0, 0, 0, 0, 0, 0
+        dense_layers, moe_layers, experts, top_k, expert_params, expert_width, shared, shared_width = m.layers, 0, 0, 0, 0, 0, 0, 0
     else:
         dense_layers, moe_layers = moe.dense_layers, m.layers - moe.dense_layers
         experts, top_k, expert_width = moe.experts, moe.top_k, moe.expert_ffn_hidden
         expert_params = ffn_params(m.hidden, expert_width, gated, m.mlp_bias)
         shared = moe.shared_experts * expert_params + moe.experts * m.hidden
+        shared_width = moe.shared_experts * expert_width
     return Shape(
         layers=m.layers, hidden=m.hidden, heads=m.heads, kv_heads=kv_heads, kv_replicated=replicated, head_dim=d,
         vocab=m.vocab, attn_params=attention_params(m), attn_out_params=out_params, qkv_width=qkv_width,
         kv_elems=kv_elems, attn_flops_per_pair=pair, dense_layers=dense_layers,
         dense_ffn_params=ffn_params(m.hidden, m.ffn_hidden, gated, m.mlp_bias), ffn_width=m.ffn_hidden, ffn_gated=gated,
         moe_layers=moe_layers, experts=experts, top_k=top_k, expert_params=expert_params, expert_width=expert_width,
-        shared_params=shared, lm_head_params=m.vocab * m.hidden, head_params=p.embedding + p.lm_head, total_params=p.total, expert_total=p.expert_ffn,
+        shared_params=shared, shared_width=shared_width, lm_head_params=m.vocab * m.hidden, head_params=p.embedding + p.lm_head, total_params=p.total, expert_total=p.expert_ffn,
         active_params=p.active,
     )

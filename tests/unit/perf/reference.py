@@ -51,8 +51,10 @@ def forward(s: Shape, c: dict, T: float, groups: float, pairs: float, kv_read: f
         t += roof(s.attn_flops_per_pair * pairs / tp, (kv_read * kv_in + T * kvpc) * kvb + T * 2 * s.heads * s.head_dim / tp * ab, attn)
         t += roof(2 * T * s.attn_out_params / tp, s.attn_out_params / tp * wb + T * (s.heads * s.head_dim / tp + h_mm) * ab, mm)
         t += roof(20 * T * h_ew, 8 * T * h_ew * ab, c)
+    act = 3 if s.ffn_gated else 2  # the activation kernel reads gate and up (or one input), writes the product
     for _ in range(s.dense_layers):
         t += roof(2 * T * s.dense_ffn_params / tp, s.dense_ffn_params / tp * wb + T * (h_mm + 3 * s.ffn_width / tp) * ab, mm)
+        t += roof(4 * T * s.ffn_width / tp, act * T * s.ffn_width / tp * ab, c)
     for _ in range(s.moe_layers):
         t += roof(2 * T * s.shared_params / tp, s.shared_params / tp * wb + T * h_mm * ab, mm)
         routed = T * groups
@@ -60,6 +62,8 @@ def forward(s: Shape, c: dict, T: float, groups: float, pairs: float, kv_read: f
         per_chip = routed * s.top_k / ep
         t += roof(2 * per_chip * s.expert_params / tp,
                   touched * s.expert_params / tp * wb + per_chip * (2 * h_mm + 3 * s.expert_width / tp) * ab, mm)
+        width = per_chip * s.expert_width / tp + T * s.shared_width / tp
+        t += roof(4 * width, act * width * ab, c)
     head = dict(c, peak=c["head_rate"], ce=1.0, me=c["head_me"])
     t += roof(2 * lm * s.lm_head_params / tp, s.lm_head_params / tp * max(wb, 2) + lm * (s.hidden + 2 * s.vocab / tp) * ab, head)
     bw = c["up_bw"] if tp * ep <= c["domain"] else c["out_bw"]

@@ -289,3 +289,30 @@ def test_cuda_graph_padding_in_predict(cli) -> None:
     assert "CUDA graphs" in text and "padded from 200 to 256" in text
     bad = cli(*args, "--cuda-graph-batches", "64,x")
     assert bad.code == 2 and "--cuda-graph-batches" in bad.err and "'64,x'" in bad.err
+
+
+@pytest.mark.parametrize(("model", "tp", "moves"), [
+    ("llama-3.1-8b", 1, 3),  # SwiGLU: reads the gate and up outputs, writes their product
+    ("llama-3.1-70b", 4, 3),  # ... each chip its 1/tp of the intermediate
+    ("gpt-j-6b", 1, 2),  # GELU, not gated: reads one input, writes one output
+])
+def test_the_ffn_activation_is_a_memory_bound_kernel_over_the_intermediate(model: str, tp: int, moves: int) -> None:
+    m = CAT.get_model(model)
+    got = predict(m, CAT.get_hardware("h100-sxm"), precision="bf16", batch=8, input_len=1000, output_len=100, tp=tp,
+                  chips=tp, catalog=CAT, explain=True)
+    for phase, tokens in (("prefill", 1000), ("decode", 8)):
+        act = next(o for o in got.ops if o.phase == phase and o.name == "ffn_activation")
+        assert act.count == m.layers
+        assert act.bytes / act.count == pytest.approx(moves * tokens * m.ffn_hidden / tp * 2.0, rel=1e-12)  # 16-bit
+        assert act.bound == "memory"
+
+
+def test_moe_activation_covers_the_routed_and_shared_experts() -> None:
+    m = CAT.get_model("deepseek-v3")  # 256 routed experts, top 8, one shared, three dense layers
+    assert m.moe is not None
+    got = predict(m, CAT.get_hardware("h200-sxm"), precision="fp8", batch=1, input_len=512, output_len=1, tp=8, chips=8,
+                  catalog=CAT, explain=True)
+    act = next(o for o in got.ops if o.phase == "prefill" and o.name == "moe_activation")
+    width = (m.moe.top_k + m.moe.shared_experts) * m.moe.expert_ffn_hidden / 8
+    assert act.count == m.layers - m.moe.dense_layers
+    assert act.bytes / act.count == pytest.approx(3 * 512 * width * 2.0, rel=1e-12)
