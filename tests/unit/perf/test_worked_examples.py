@@ -190,6 +190,7 @@ def test_the_lm_head_runs_at_the_16_bit_rate_under_fp8() -> None:
     assert qkv.time_s / qkv.count == pytest.approx(qkv.flops / qkv.count / (h100.peak("fp8").value * eff.compute_for("fp8"))  # type: ignore[union-attr]
                                                    + eff.overhead, rel=1e-9)
 
+
 @pytest.mark.parametrize("precision", ["fp8", "bf16"])
 def test_matmuls_stream_weights_at_their_formats_rate_and_attention_at_the_chips(precision: str) -> None:
     # decode at batch 1 is memory-bound everywhere: a matmul's time is its bytes over the bandwidth x the weight
@@ -205,7 +206,6 @@ def test_matmuls_stream_weights_at_their_formats_rate_and_attention_at_the_chips
         o = ops[name]
         assert o.bound == "memory", name
         assert o.time_s / o.count == pytest.approx(o.bytes / o.count / (bw * factor) + eff.overhead, rel=1e-9), name
-
 
 
 @pytest.mark.parametrize(("precision", "kv", "hw", "rate", "runtime"), [
