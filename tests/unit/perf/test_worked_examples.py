@@ -316,3 +316,22 @@ def test_moe_activation_covers_the_routed_and_shared_experts() -> None:
     width = (m.moe.top_k + m.moe.shared_experts) * m.moe.expert_ffn_hidden / 8
     assert act.count == m.layers - m.moe.dense_layers
     assert act.bytes / act.count == pytest.approx(3 * 512 * width * 2.0, rel=1e-12)
+
+
+def test_a_hardware_files_own_weight_streaming_factor_wins_and_names_its_source(tmp_path) -> None:
+    # the record's own [efficiency] memory_at beats every catalog table; a format it does not name keeps `memory`
+    chip = tmp_path / "chip.toml"
+    chip.write_text('[source.d]\ntitle = "design"\n[hardware.hypo]\nname = "h"\nvendor = "v"\nkind = "gpu"\n'
+                    '[hardware.hypo.peak_dense]\nbf16 = { value = "2 PFLOP/s", source = "d" }\nfp8 = { value = "4 PFLOP/s", source = "d" }\n'
+                    '[hardware.hypo.memory]\ncapacity = { value = "256 GB", source = "d" }\nbandwidth = { value = "12 TB/s", source = "d" }\n'
+                    '[hardware.hypo.efficiency]\nmemory = { value = 0.9, source = "d" }\n'
+                    'memory_at = { fp8 = { value = 0.45, source = "d" } }\n')
+    hw = CAT.hardware_ref(str(chip), where="--hardware")
+    eff = resolve(hw, CAT.efficiency)
+    assert (eff.memory_for("fp8"), eff.memory_for("bf16"), eff.memory_for("fp4")) == (0.45, 0.9, 0.9)
+    assert eff.sources["memory_at.fp8"] == "hardware.hypo.efficiency (d)"
+    fp8 = predict(CAT.get_model("llama-3.1-8b"), hw, precision="fp8", batch=1, catalog=CAT, explain=True)
+    bf16 = predict(CAT.get_model("llama-3.1-8b"), hw, precision="bf16", batch=1, catalog=CAT, explain=True)
+    ffn8, ffn16 = (next(o for o in p.ops if o.phase == "decode" and o.name == "ffn") for p in (fp8, bf16))
+    # half the bytes at half the streaming rate: the same time
+    assert ffn8.time_s == pytest.approx(ffn16.time_s, rel=0.02)
