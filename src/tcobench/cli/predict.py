@@ -139,5 +139,18 @@ def render(p, explain: bool) -> None:  # type: ignore[no-untyped-def]
         if p.rates:
             out.print("tensor-core rates: " + ", ".join(f"{k} at {v}" for k, v in p.rates.items())
                       + " (why: docs/model.md, 'Operators' and 'Runtimes')")
-        out.print("efficiency factors: " + "; ".join(f"{k} from {v}" for k, v in p.efficiency_sources.items()))
+        out.print("efficiency factors used: " + _factors(p.efficiency))
+        out.print("efficiency factors from: " + "; ".join(f"{k} from {v}" for k, v in p.efficiency_sources.items()))
 
+
+def _factors(e: dict[str, Any]) -> str:
+    """One line: compute and weight-streaming fractions per operator class, then the chip-wide figures."""
+    parts = []
+    for part, label in (("matmuls", "matmuls"), ("attention", "attention"), ("lm_head", "LM head")):
+        if part in e:
+            f = e[part]
+            parts.append(f"{label} ({f['precision']}): compute {f['compute']:g}"
+                         + (f", weight streaming {f['weight_streaming']:g}" if "weight_streaming" in f else ""))
+    parts.append(f"other memory reads {e['memory']:g}; {units.human(e['overhead_s'], 's')} per operator, "
+                 f"{units.human(e['collective_latency_s'], 's')} per collective step")
+    return "; ".join(parts)

@@ -73,6 +73,7 @@ class Prediction:
     reason: str | None  # why the deployment is infeasible or misses an SLO; None when it is fine
     ops: tuple[OpCost, ...] = field(default=(), repr=False)
     efficiency_sources: dict[str, str] = field(default_factory=dict, repr=False)
+    efficiency: dict[str, Any] = field(default_factory=dict, repr=False)  # the factors used (``factors_used``)
     rates: dict[str, str] = field(default_factory=dict)  # tensor-core format of the matmuls, attention and LM head
     graph_batch: int | None = None  # with graph_batches: the padded batch graph-replayed decode steps run at
     graphed_share: float | None = None  # ... and the share of the decode steps that do
@@ -84,7 +85,7 @@ class Prediction:
     def to_dict(self) -> dict[str, Any]:
         keys = ("model hardware chips tp pp ep tp_layout replicas batch input_len output_len precision weights kv activations runtime ttft_s "
                 "tpot_s e2e_s output_tokens_per_s output_tokens_per_s_per_chip prefill_tokens_per_s mfu_prefill mfu_decode "
-                "mbu_decode bound_prefill bound_decode reason rates").split()
+                "mbu_decode bound_prefill bound_decode reason rates efficiency").split()
         doc = {k: getattr(self, k) for k in keys}
         doc["memory"] = {"weights_bytes": self.weights_bytes, "kv_cache_bytes": self.kv_cache_bytes,
                          "activation_bytes": self.activation_bytes, "capacity_bytes": self.capacity_bytes, "fits": self.fits,
@@ -180,6 +181,17 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
                           biggest, stack.id, tp_layout, rates)
 
 
+def factors_used(eff: Efficiencies, rates: dict[str, str]) -> dict[str, Any]:
+    """The efficiency factors a prediction ran with, per operator class and the format it ran in."""
+    out: dict[str, Any] = {}
+    for part, streams in (("matmuls", True), ("attention", False), ("lm_head", True)):
+        if part in rates:
+            p = rates[part]
+            out[part] = {"precision": p, "compute": eff.compute_for(p), **({"weight_streaming": eff.memory_for(p)} if streams else {})}
+    return {**out, "memory": eff.memory, "overhead_s": eff.overhead, "collective_latency_s": eff.collective_latency,
+            "memory_utilization": eff.memory_utilization, "prefill_chunk": eff.prefill_chunk}
+
+
 def _first(x: Vec) -> float:
     return float(np.asarray(x).reshape(-1)[0])
 
@@ -204,6 +216,6 @@ def _to_prediction(model: Model, hardware: Hardware, r: Result, batch: int, tp: 
         bound_prefill=BOUND_NAMES[int(f(r.bound_prefill))], bound_decode=BOUND_NAMES[int(f(r.bound_decode))],
         weights_bytes=f(r.weights_bytes), kv_cache_bytes=f(r.kv_cache_bytes), activation_bytes=f(r.activation_bytes),
         capacity_bytes=f(r.capacity_bytes), fits=bool(f(r.fits)), max_batch=int(biggest), reason=reason_text(int(f(r.code))), ops=tuple(ops),
-        efficiency_sources=dict(eff.sources), rates=dict(rates or {}),
+        efficiency_sources=dict(eff.sources), efficiency=factors_used(eff, rates or {}), rates=dict(rates or {}),
         graph_batch=None if r.graph_batch is None else int(f(r.graph_batch)),
         graphed_share=None if r.graphed_share is None else f(r.graphed_share))

@@ -335,3 +335,18 @@ def test_a_hardware_files_own_weight_streaming_factor_wins_and_names_its_source(
     ffn8, ffn16 = (next(o for o in p.ops if o.phase == "decode" and o.name == "ffn") for p in (fp8, bf16))
     # half the bytes at half the streaming rate: the same time
     assert ffn8.time_s == pytest.approx(ffn16.time_s, rel=0.02)
+
+
+def test_predict_shows_the_efficiency_factors_it_ran_with(cli) -> None:
+    # JSON and --explain give the factor per operator class in the format it ran in, as the catalog resolves them
+    b200 = CAT.get_hardware("b200")
+    eff = resolve(b200, CAT.efficiency)
+    args = ("predict", "--model", "llama-3.1-70b", "--hardware", "b200", "--precision", "fp4", "--batch", "64")
+    doc = json.loads(cli(*args, "--json").out)["efficiency"]
+    assert doc["matmuls"] == {"precision": "fp4", "compute": eff.compute_for("fp4"), "weight_streaming": eff.memory_for("fp4")}
+    assert doc["attention"] == {"precision": "fp8", "compute": eff.compute_for("fp8")}
+    assert doc["lm_head"]["weight_streaming"] == eff.memory_for("bf16") == eff.memory != eff.memory_for("fp4")
+    assert (doc["overhead_s"], doc["collective_latency_s"]) == (eff.overhead, eff.collective_latency)
+    text = " ".join(cli(*args, "--explain").out.split())  # the console wraps long lines
+    assert f"matmuls (fp4): compute {eff.compute_for('fp4'):g}, weight streaming {eff.memory_for('fp4'):g}" in text
+    assert "memory_at.fp4 from efficiency.b200" in text
