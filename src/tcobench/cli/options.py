@@ -11,20 +11,33 @@ from tcobench import units
 from tcobench.errors import InputError, UnitError, close_matches
 
 
-class Duration(click.ParamType):  # type: ignore[type-arg]  # ParamType is generic only in click stubs newer than the pinned range
+class _Parsed(click.ParamType):  # type: ignore[type-arg]  # ParamType is generic only in click stubs newer than the pinned range
+    """A click type that parses text with ``parse(text, flag)``; a value already of ``parsed`` type (a default)
+    passes through, and a parse error becomes click's usage error naming the flag."""
+
+    parsed: type = object
+
+    def parse(self, text: str, flag: str) -> Any:
+        raise NotImplementedError
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        if isinstance(value, self.parsed):
+            return value
+        flag = "/".join(param.opts) if param is not None else self.name
+        try:
+            return self.parse(str(value).strip(), flag)
+        except (UnitError, InputError) as err:
+            self.fail(str(err), param, ctx)
+
+
+class Duration(_Parsed):
     """'50ms', '0.2 s', '2s' -> seconds (float). A bare number is an error: say the unit."""
 
     name = "duration"
+    parsed = float
 
-    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
-        if isinstance(value, float):
-            return value
-        flag = "/".join(param.opts) if param is not None else "duration"
-        try:
-            text = str(value).strip()
-            return units.parse(text if not text.replace(".", "", 1).isdigit() else text, "s", where=flag)
-        except UnitError as err:
-            self.fail(str(err), param, ctx)
+    def parse(self, text: str, flag: str) -> float:
+        return units.parse(text, "s", where=flag)
 
 
 DURATION = Duration()
@@ -41,19 +54,14 @@ def positive_list(text: str, kind: Callable[[str], Any], flag: str) -> list[Any]
     return values
 
 
-class IntList(click.ParamType):  # type: ignore[type-arg]
+class IntList(_Parsed):
     """'1,2,4,8' -> (1, 2, 4, 8): positive integers, sorted, each once."""
 
     name = "N[,N...]"
+    parsed = tuple
 
-    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
-        if isinstance(value, tuple):
-            return value
-        flag = "/".join(param.opts) if param is not None else "list"
-        try:
-            return tuple(sorted(set(positive_list(str(value), int, flag))))
-        except InputError as err:
-            self.fail(str(err), param, ctx)
+    def parse(self, text: str, flag: str) -> tuple[int, ...]:
+        return tuple(sorted(set(positive_list(text, int, flag))))
 
 
 INT_LIST = IntList()
