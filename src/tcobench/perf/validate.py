@@ -23,7 +23,8 @@ from tcobench.perf.efficiency import Efficiencies, resolve
 from tcobench.perf.finite import finite_run
 from tcobench.perf.predict import Prediction, predict
 
-Metric = Literal["output_tokens_per_s", "output_tokens_per_s_per_chip", "ttft_s", "tpot_s", "ms_per_token_amortized"]
+Metric = Literal["output_tokens_per_s", "output_tokens_per_s_per_chip", "ttft_s", "tpot_s", "ms_per_token_amortized",
+                 "batch_prefill_s"]
 
 
 class Row(BaseModel):
@@ -117,6 +118,8 @@ def predict_command(row: Row) -> str:
 def metric_of(p: Prediction, metric: str) -> float:
     if metric == "ms_per_token_amortized":
         return p.tpot_s / p.batch * 1e3
+    if metric == "batch_prefill_s":  # a replica's whole batch of prompts: a static batch's first token
+        return p.batch * p.input_len * p.replicas / p.prefill_tokens_per_s
     return float(getattr(p, metric))
 
 

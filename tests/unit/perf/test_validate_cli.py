@@ -167,3 +167,20 @@ def test_an_explained_row_with_engine_settings_names_where_they_go(cli) -> None:
     r = cli("validate", "--row", "azure-gb200-8b-tp1-128-128", "--explain")
     assert r.code == 0, r.err
     assert "memory_utilization = 0.84, prefill_chunk = 2048): a hardware file's [efficiency] table sets them" in r.out
+
+
+def test_a_static_batchs_prefill_is_one_requests_ttft_at_batch_one_and_grows_with_the_batch(monkeypatch) -> None:
+    """batch_prefill_s: the time to prefill a replica's whole batch of prompts (when a static batch gets its
+    first token). At batch 1 in one chunk it is the TTFT; 64 prompts cost more than one, less than 64 apart."""
+    from tcobench.catalog import load_catalog
+    from tcobench.perf import validate
+
+    base = dict(ref="X", model="gpt-j-6b", hardware="h100-sxm", input_len=128, output_len=1, precision="fp8",
+                published=1.0, engine={"prefill_chunk": 8192.0})
+    rows = [validate.Row(id="one", batch=1, metric="batch_prefill_s", **base),
+            validate.Row(id="ttft", batch=1, metric="ttft_s", **base),
+            validate.Row(id="many", batch=64, metric="batch_prefill_s", **base)]
+    monkeypatch.setattr(validate, "load_rows", lambda: rows)
+    one, ttft, many = validate.run(load_catalog())
+    assert one.predicted == pytest.approx(ttft.predicted, rel=1e-9)
+    assert one.predicted < many.predicted < 64 * one.predicted
