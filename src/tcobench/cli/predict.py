@@ -10,6 +10,7 @@ from tcobench import __version__, units
 from tcobench.cli.context import Context, pass_context
 from tcobench.cli.options import DURATION, INT_LIST, Choice
 from tcobench.cli.render import console, print_json, print_track_record, table
+from tcobench.errors import DeploymentError
 from tcobench.perf import predict as run_predict
 from tcobench.perf.finite import finite_run
 from tcobench.perf.precision import BYTES
@@ -68,12 +69,17 @@ def predict(ctx: Context, /, model_ref: str, hw_ref: str, batch: str, requests: 
     model = cat.model(model_ref, where="--model")
     hw = cat.hardware_ref(hw_ref, where="--hardware")
     run = None
-    if requests:
-        size = parse_batch(batch)
-        run = finite_run(model, hw, requests=requests, max_batch=None if size == "auto" else int(size), catalog=cat, **kw)
-        p = run_predict(model, hw, batch=run.wave, catalog=cat, explain=explain, **kw) if explain else run.full
-    else:
-        p = run_predict(model, hw, batch=parse_batch(batch), catalog=cat, explain=explain, **kw)
+    try:
+        if requests:
+            size = parse_batch(batch)
+            run = finite_run(model, hw, requests=requests, max_batch=None if size == "auto" else int(size), catalog=cat, **kw)
+            p = run_predict(model, hw, batch=run.wave, catalog=cat, explain=explain, **kw) if explain else run.full
+        else:
+            p = run_predict(model, hw, batch=parse_batch(batch), catalog=cat, explain=explain, **kw)
+    except DeploymentError as err:
+        if as_json:  # the deployment is impossible: say so in the document too, with no metric to misread
+            print_json(impossible(model.id, hw.id, batch, requests, kw, str(err)))
+        raise
     doc = p.to_dict()
     if run is not None:
         doc["run"] = run.to_dict()
@@ -100,6 +106,19 @@ def predict(ctx: Context, /, model_ref: str, hw_ref: str, batch: str, requests: 
     print_track_record(f"{p.activations} matmuls on a {hw.kind}", record)
     if save:
         click.echo(f"saved as run {doc['run_id']}", err=True)
+
+
+def impossible(model: str, hardware: str, batch: str, requests: int | None, kw: dict[str, Any], reason: str) -> dict[str, Any]:
+    """The --json document of a deployment that cannot run (a layout the model does not split into, chips not a
+    multiple of the replica, lengths past the context): the inputs as given, ``fits: false`` and the reason."""
+    tp, pp, ep = (kw.get(k) or 1 for k in ("tp", "pp", "ep"))
+    precision = kw.get("precision") or "bf16"
+    return {"model": model, "hardware": hardware, "chips": kw.get("chips") or tp * pp * ep, "tp": tp, "pp": pp, "ep": ep,
+            "tp_layout": kw.get("tp_layout") or "1d", "batch": parse_batch(batch), **({"requests": requests} if requests else {}),
+            "input_len": kw.get("input_len"), "output_len": kw.get("output_len"), "precision": precision,
+            "weights": kw.get("weights") or precision, "kv": kw.get("kv") or precision,
+            "activations": kw.get("activations") or precision, "runtime": kw.get("runtime") or "default",
+            "fits": False, "reason": reason, "memory": {"fits": False}}
 
 
 def render(p, explain: bool) -> None:  # type: ignore[no-untyped-def]

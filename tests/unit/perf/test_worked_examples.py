@@ -65,6 +65,22 @@ def test_impossible_deployments_are_one_line_errors(cli) -> None:
     assert r.code == 2 and "not a multiple" in r.err
 
 
+@pytest.mark.parametrize("args, reason", [
+    (("--model", "llama-2-70b", "--tp", "3"), "tp does not divide the attention heads"),
+    (("--model", "llama-2-70b", "--tp", "2", "--chips", "3", "--batch", "8"), "--chips 3 is not a multiple of tp x pp x ep = 2"),
+    (("--model", "gpt-j-6b", "--input-len", "2048", "--output-len", "2048"), "exceeds gpt-j-6b's maximum context of 2048"),
+])
+def test_an_impossible_deployment_in_json_is_a_document_with_fits_false_and_the_reason(cli, args, reason) -> None:
+    """The issue's bad-input rule: in --json, `fits: false` with the reason, never a NaN; the exit code and
+    the one-line message stay those of the plain command."""
+    r = cli("predict", "--hardware", "h100-sxm", *args, "--json")
+    assert r.code == 2 and r.err.count("\n") == 1 and reason in r.err
+    doc = json.loads(r.out)
+    assert doc["fits"] is False and doc["memory"]["fits"] is False and reason in doc["reason"]
+    assert doc["model"] in args and doc["hardware"] == "h100-sxm" and isinstance(doc["batch"], int)
+    assert not any(k.endswith("_s") or k.startswith("mfu") for k in doc)  # no metric to misread
+
+
 
 def test_past_the_context_names_the_lengths_and_the_flag_that_allows_it(cli) -> None:
 
