@@ -56,7 +56,12 @@ PHASE_WORDS = {"inflight throughput": "throughput in serving engines (in-flight 
 def print_track_record(what: str, record: dict[str, dict[str, float | int]], phases: tuple[str, ...] | None = None) -> None:
     """One line on how predictions like this one (``what``: 'fp8 matmuls on a gpu') compare with published
     results (tcobench validate)."""
-    parts = [f"{PHASE_WORDS[ph]} {r['median_error']:+.0%} (median of {r['rows']}, {r['min_error']:+.0%}..{r['max_error']:+.0%})"
+    def spread(r: dict[str, float | int]) -> str:
+        if r["rows"] == 1:
+            return f"{r['median_error']:+.0%} (one row)"
+        return f"{r['median_error']:+.0%} (median of {r['rows']}, {r['min_error']:+.0%}..{r['max_error']:+.0%})"
+
+    parts = [f"{PHASE_WORDS[ph]} {spread(r)}"
              for ph, r in sorted(record.items(), key=lambda kv: list(PHASE_WORDS).index(kv[0]) if kv[0] in PHASE_WORDS else 99)
              if phases is None or ph.endswith(phases)]
     if parts:

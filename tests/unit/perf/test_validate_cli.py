@@ -184,3 +184,13 @@ def test_a_static_batchs_prefill_is_one_requests_ttft_at_batch_one_and_grows_wit
     one, ttft, many = validate.run(load_catalog())
     assert one.predicted == pytest.approx(ttft.predicted, rel=1e-9)
     assert one.predicted < many.predicted < 64 * one.predicted
+
+
+def test_a_track_record_of_one_row_says_so_instead_of_a_range(capsys) -> None:
+    from tcobench.cli.render import print_track_record
+
+    print_track_record("fp8 matmuls on a gpu", {
+        "decode": {"rows": 1, "median_error": 0.95, "min_error": 0.95, "max_error": 0.95},
+        "prefill": {"rows": 3, "median_error": -0.2, "min_error": -0.5, "max_error": 0.1}})
+    text = " ".join(capsys.readouterr().out.split())
+    assert "decode +95% (one row)" in text and "TTFT -20% (median of 3, -50%..+10%)" in text
