@@ -111,13 +111,11 @@ def predict(ctx: Context, /, model_ref: str, hw_ref: str, batch: str, requests: 
 def impossible(model: str, hardware: str, batch: str, requests: int | None, kw: dict[str, Any], reason: str) -> dict[str, Any]:
     """The --json document of a deployment that cannot run (a layout the model does not split into, chips not a
     multiple of the replica, lengths past the context): the inputs as given, ``fits: false`` and the reason."""
-    tp, pp, ep = (kw.get(k) or 1 for k in ("tp", "pp", "ep"))
-    precision = kw.get("precision") or "bf16"
-    return {"model": model, "hardware": hardware, "chips": kw.get("chips") or tp * pp * ep, "tp": tp, "pp": pp, "ep": ep,
-            "tp_layout": kw.get("tp_layout") or "1d", "batch": parse_batch(batch), **({"requests": requests} if requests else {}),
-            "input_len": kw.get("input_len"), "output_len": kw.get("output_len"), "precision": precision,
-            "weights": kw.get("weights") or precision, "kv": kw.get("kv") or precision,
-            "activations": kw.get("activations") or precision, "runtime": kw.get("runtime") or "default",
+    tp, pp, ep, precision = kw["tp"], kw["pp"], kw["ep"], kw["precision"]
+    return {"model": model, "hardware": hardware, "chips": kw["chips"] or tp * pp * ep, "tp": tp, "pp": pp, "ep": ep,
+            "tp_layout": kw["tp_layout"], "batch": parse_batch(batch), **({"requests": requests} if requests else {}),
+            "input_len": kw["input_len"], "output_len": kw["output_len"], "precision": precision,
+            **{k: kw[k] or precision for k in ("weights", "kv", "activations")}, "runtime": kw["runtime"] or "default",
             "fits": False, "reason": reason, "memory": {"fits": False}}
 
 
