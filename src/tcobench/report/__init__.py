@@ -10,7 +10,7 @@ Plotting (matplotlib, Agg) and templating (jinja2) are imported only when someth
 
 from tcobench.report.build import build_report, select_runs
 from tcobench.report.document import Report
-from tcobench.report.figures import write_figures
+from tcobench.report.export import write_figures
 from tcobench.report.html import render_html
 
 __all__ = ["Report", "build_report", "render_html", "select_runs", "write_figures"]

@@ -62,7 +62,7 @@ class Measured:
 LevelStart = Callable[[Load, int | None], Progress | None]  # (load, total requests or None) -> per-request hook
 
 
-async def sweep(settings: BenchSettings, prompts: PromptSource, *, api_key: str | None,
+async def run_bench(settings: BenchSettings, prompts: PromptSource, *, api_key: str | None,
                 annotate: Callable[[LevelMetrics], dict[str, Any]], stop: asyncio.Event | None = None,
                 on_level: LevelStart | None = None, on_done: Callable[[Measured], None] | None = None) -> list[Measured]:
     """Run the levels in order; stop early (keeping what was measured) when ``stop`` is set."""
