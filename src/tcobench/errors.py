@@ -10,18 +10,40 @@
      └── StoreError               the results store cannot be opened, read or written (exit code 1)
 
 Third-party exceptions are wrapped at the boundary with ``raise ... from``.
+
+The library speaks in parameters, the CLI in flags. An error about a parameter names it as a field in its
+message and lists it in ``params``: ``InputError("{tp} must be a positive integer, got 0", params=("tp",))``
+reads "tp must be ..." from Python and "--tp must be ..." from the CLI, which renders it with
+``err.render(flags)`` (the invoked command's own option names; ``--`` + the name with ``-`` for ``_``
+otherwise).
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 
 
 class TcobenchError(Exception):
-    """Base class of tcobench's own errors."""
+    """Base class of tcobench's own errors. ``params``: the parameters named in the message as ``{name}``."""
 
     exit_code = 1
+
+    def __init__(self, message: str = "", *, params: Sequence[str] = ()) -> None:
+        self.template, self.params = message, tuple(params)
+        super().__init__(self.render())
+
+    def render(self, flags: Mapping[str, str] | None = None) -> str:
+        """The message with each parameter as ``flags`` names it (a CLI), or as its Python name (no ``flags``)."""
+        if not self.params:
+            return self.template
+        names = {p: (flag_name(p, flags) if flags is not None else p) for p in self.params}
+        return self.template.format(**names)
+
+
+def flag_name(param: str, flags: Mapping[str, str] | None = None) -> str:
+    """The CLI flag of a parameter: the command's own option for it, else ``--`` + the name with ``-`` for ``_``."""
+    return (flags or {}).get(param) or "--" + param.replace("_", "-")
 
 
 class InputError(TcobenchError):

@@ -28,7 +28,24 @@ COMMANDS = {
 }
 
 
+def command_flags(command: click.Command | None) -> dict[str, str]:
+    """Parameter name -> flag for a command and every subcommand under it ('tp' -> '--tp')."""
+    out: dict[str, str] = {}
+    stack = [command] if command is not None else []
+    while stack:
+        cmd = stack.pop()
+        for p in cmd.params:
+            if isinstance(p, click.Option) and p.name:
+                long = [o for o in p.opts if o.startswith("--")]
+                out.setdefault(p.name, (long or p.opts)[0])
+        if isinstance(cmd, click.Group):
+            stack.extend(cmd.commands.values())
+    return out
+
+
 class LazyGroup(click.Group):
+    invoked: click.Command | None = None  # the command this run resolved: its flags name a library error's parameters
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(name for name in COMMANDS if self._load(name) is not None)
 
@@ -49,6 +66,7 @@ class LazyGroup(click.Group):
 
     def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
         name = args[0] if args else ""
+        self.invoked = self.get_command(ctx, name) if name and not name.startswith("-") else None
         if name and not name.startswith("-") and self.get_command(ctx, name) is None:
             from tcobench.errors import close_matches
 
@@ -82,7 +100,7 @@ def main(argv: list[str] | None = None) -> Any:
     except TcobenchError as err:
         if debug:
             raise
-        click.echo(f"{type(err).__name__}: {err}", err=True)
+        click.echo(f"{type(err).__name__}: {err.render(command_flags(cli.invoked))}", err=True)
         sys.exit(err.exit_code)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
