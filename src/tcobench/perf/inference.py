@@ -28,24 +28,10 @@ import numpy as np
 from tcobench.perf import comm
 from tcobench.perf.chip import Chip, Vec
 from tcobench.perf.memory import memory_per_chip
+from tcobench.perf.reasons import Reason
 from tcobench.perf.roofline import Phase
 from tcobench.perf.transformer import Shape
 
-# Reasons a configuration is invalid or infeasible, as bit flags (several can hold at once).
-REASONS = {
-    1: "tp does not divide the attention heads",
-    2: "tp and the KV heads do not divide one another",
-    4: "chips are not a multiple of tp x pp x ep",
-    8: "pp is larger than the number of layers",
-    16: "ep needs an MoE model whose experts ep divides",
-    32: "the chip has no peak FLOP/s at this precision in the catalog",
-    64: "no interconnect bandwidth is known for this group size",
-    128: "input_len + output_len exceeds the model's maximum context",
-    256: "does not fit in memory",
-    512: "misses the TTFT SLO",
-    1024: "misses the TPOT SLO",
-    2048: "the 2d layout needs a dense model and tp = x * yz with yz dividing the attention heads",
-}
 LAYOUTS = {"1d": 0, "2d": 1}  # tensor-parallel layouts: Megatron-style 1D, 2D weight-stationary (docs/model.md)
 
 
@@ -56,11 +42,6 @@ def split_2d(s: Shape, tp: Vec) -> tuple[Vec, Vec]:
     tp = np.asarray(tp, dtype=float)
     x = np.clip(2.0 ** np.round(0.5 * np.log2(tp * s.hidden / max(s.ffn_width, 1))), 1.0, tp)
     return x, tp / x
-
-
-def reason_text(code: int) -> str | None:
-    parts = [text for bit, text in REASONS.items() if int(code) & bit]
-    return "; ".join(parts) or None
 
 
 @dataclass(frozen=True)
@@ -83,7 +64,7 @@ class Result:
     activation_bytes: Vec
     capacity_bytes: Vec  # usable per chip
     fits: Vec
-    code: Vec  # 0 when valid, fits and meets the SLOs; else REASONS bit flags
+    code: Vec  # 0 when valid, fits and meets the SLOs; else ``Reason`` flags (perf/reasons.py)
     replicas: Vec
     prefill: Phase | None = None  # per-operator detail when asked for
     decode: Phase | None = None
@@ -318,20 +299,20 @@ def _evaluate(s: Shape, chip: Chip, B: Vec, S_in: Vec, S_out: Vec, tp: Vec, pp: 
     fits = (w + kv + act) <= capacity
 
     code = np.zeros(np.broadcast(B, S_in, S_out, tp, pp, ep, chips, ttft, tpot).shape, dtype=np.int32)
-    code |= np.where(~two_d & (np.mod(s.heads, tp) != 0), 1, 0)
+    code |= np.where(~two_d & (np.mod(s.heads, tp) != 0), Reason.TP_HEADS, 0)
     if not s.kv_replicated:
-        code |= np.where(~two_d & (np.mod(s.kv_heads, tp) != 0) & (np.mod(tp, s.kv_heads) != 0), 2, 0)
+        code |= np.where(~two_d & (np.mod(s.kv_heads, tp) != 0) & (np.mod(tp, s.kv_heads) != 0), Reason.TP_KV_HEADS, 0)
     if any_2d:
-        code |= np.where(two_d & ((s.moe_layers > 0) | (np.mod(tp, x) != 0) | (np.mod(s.heads, yz) != 0)), 2048, 0)
-    code |= np.where((np.mod(chips, replica) != 0) | (chips < replica), 4, 0)
-    code |= np.where(pp > s.layers, 8, 0)
-    code |= np.where((ep > 1) & ((s.moe_layers == 0) | (np.mod(max(s.experts, 1), ep) != 0)), 16, 0)
-    code |= np.where(np.isfinite(chip.peak), 0, 32)
-    code |= np.where((replica > 1) & ~np.isfinite(bw_pp) | (tp * ep > 1) & ~np.isfinite(bw_group), 64, 0)
-    code |= np.where(S_in + S_out > max_context, 128, 0)
-    code |= np.where(fits, 0, 256)
-    code |= np.where(ttft <= slo_ttft, 0, 512)
-    code |= np.where(tpot <= slo_tpot, 0, 1024)
+        code |= np.where(two_d & ((s.moe_layers > 0) | (np.mod(tp, x) != 0) | (np.mod(s.heads, yz) != 0)), Reason.LAYOUT_2D, 0)
+    code |= np.where((np.mod(chips, replica) != 0) | (chips < replica), Reason.CHIPS_LAYOUT, 0)
+    code |= np.where(pp > s.layers, Reason.PP_LAYERS, 0)
+    code |= np.where((ep > 1) & ((s.moe_layers == 0) | (np.mod(max(s.experts, 1), ep) != 0)), Reason.EP_EXPERTS, 0)
+    code |= np.where(np.isfinite(chip.peak), 0, Reason.NO_PEAK)
+    code |= np.where((replica > 1) & ~np.isfinite(bw_pp) | (tp * ep > 1) & ~np.isfinite(bw_group), Reason.NO_LINK, 0)
+    code |= np.where(S_in + S_out > max_context, Reason.CONTEXT, 0)
+    code |= np.where(fits, 0, Reason.MEMORY)
+    code |= np.where(ttft <= slo_ttft, 0, Reason.TTFT_SLO)
+    code |= np.where(tpot <= slo_tpot, 0, Reason.TPOT_SLO)
 
     return Result(ttft_s=ttft, tpot_s=tpot, e2e_s=e2e, output_tokens_per_s=out_tps, output_tokens_per_s_per_chip=per_chip,
                   prefill_tokens_per_s=prefill_tps, mfu_prefill=mfu_prefill, mfu_decode=mfu_decode, mbu_decode=mbu_decode,

@@ -14,7 +14,8 @@ from tcobench.errors import DeploymentError, InputError, close_matches
 from tcobench.perf import precision as prec
 from tcobench.perf.chip import Chip, Vec
 from tcobench.perf.efficiency import Efficiencies, resolve
-from tcobench.perf.inference import LAYOUTS, Result, evaluate, kv_share, reason_text, split_2d
+from tcobench.perf import reasons
+from tcobench.perf.inference import LAYOUTS, Result, evaluate, kv_share, split_2d
 from tcobench.perf.memory import max_batch
 from tcobench.perf.roofline import BOUND_NAMES
 from tcobench.perf.transformer import shape
@@ -159,12 +160,12 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
                   kv_per_query_head=stack.decode_attention == "per-query-head", tp_layout=LAYOUTS[tp_layout],
                   graph_batches=graph_batches)
     r = evaluate(s, chip, batch=batches, **common)
-    # (bit 128, past the context, cannot occur here: the lengths were checked above with a message that names them)
-    layout = int(np.bitwise_or.reduce(r.code & (1 | 2 | 4 | 8 | 16 | 32 | 64 | 2048)))
+    # (past the context cannot occur here: the lengths were checked above with a message that names them)
+    layout = int(np.bitwise_or.reduce(r.code & reasons.Reason.INVALID))
     if layout:
         x, yz = (float(v) for v in split_2d(s, tp))
         where = f"tp={tp} ({tp_layout}, x={x:g} yz={yz:g})" if tp_layout == "2d" else f"tp={tp}"
-        raise DeploymentError(f"{model.id} on {chips} x {hardware.id} with {where} pp={pp} ep={ep}: {reason_text(layout)}")
+        raise DeploymentError(f"{model.id} on {chips} x {hardware.id} with {where} pp={pp} ep={ep}: {reasons.text(layout)}")
     if auto:
         score = np.where(r.ok, r.output_tokens_per_s, -np.inf)
         i = int(np.argmax(score)) if np.isfinite(score).any() else 0  # nothing fits: report the smallest batch
@@ -215,7 +216,7 @@ def _to_prediction(model: Model, hardware: Hardware, r: Result, batch: int, tp: 
         mfu_prefill=f(r.mfu_prefill), mfu_decode=f(r.mfu_decode), mbu_decode=f(r.mbu_decode),
         bound_prefill=BOUND_NAMES[int(f(r.bound_prefill))], bound_decode=BOUND_NAMES[int(f(r.bound_decode))],
         weights_bytes=f(r.weights_bytes), kv_cache_bytes=f(r.kv_cache_bytes), activation_bytes=f(r.activation_bytes),
-        capacity_bytes=f(r.capacity_bytes), fits=bool(f(r.fits)), max_batch=int(biggest), reason=reason_text(int(f(r.code))), ops=tuple(ops),
+        capacity_bytes=f(r.capacity_bytes), fits=bool(f(r.fits)), max_batch=int(biggest), reason=reasons.text(int(f(r.code))), ops=tuple(ops),
         efficiency_sources=dict(eff.sources), efficiency=factors_used(eff, rates or {}), rates=dict(rates or {}),
         graph_batch=None if r.graph_batch is None else int(f(r.graph_batch)),
         graphed_share=None if r.graphed_share is None else f(r.graphed_share))

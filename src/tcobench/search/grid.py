@@ -21,14 +21,13 @@ from tcobench.perf import chip_arrays, compute_precision
 from tcobench.perf import precision as prec
 from tcobench.perf.chip import Chip
 from tcobench.perf.efficiency import resolve
-from tcobench.perf.inference import Result, evaluate, reason_text
+from tcobench.perf.inference import Result, evaluate
+from tcobench.perf.reasons import Reason, text
 from tcobench.perf.predict import AUTO_BATCHES
 from tcobench.perf.transformer import shape
 
 DEFAULT_PRECISIONS = ("bf16", "fp8", "fp4")  # tried when a chip has a dense peak at them, unless pinned
 POWERS_OF_TWO = (1, 2, 4, 8, 16, 32, 64)
-LAYOUT_BITS = 1 | 2 | 4 | 8 | 16 | 32 | 64 | 128  # reasons that make a layout impossible, not just slow
-FIT_BIT, TTFT_BIT, TPOT_BIT = 256, 512, 1024
 
 
 @dataclass(frozen=True)
@@ -87,17 +86,17 @@ class Outcome:
     def why_not(self, rows: Sequence[int]) -> str:
         """Why none of these rows can serve: the first hurdle every layout fails, with the closest miss."""
         code = self.result.code[list(rows)]
-        layout_ok = (code & LAYOUT_BITS) == 0
+        layout_ok = (code & Reason.INVALID) == 0
         if not layout_ok.any():
             common = int(np.bitwise_and.reduce(code.ravel()))
-            return reason_text(common & LAYOUT_BITS) or "no valid layout (tp, pp, ep) for this model"
-        fits = layout_ok & ((code & FIT_BIT) == 0)
+            return text(common & Reason.INVALID) or "no valid layout (tp, pp, ep) for this model"
+        fits = layout_ok & ((code & Reason.MEMORY) == 0)
         if not fits.any():
             biggest = int(self.layouts.chips.max())
             return f"does not fit in memory on up to {biggest} chips at any batch"
         tpot = self.result.tpot_s[list(rows)]
         ttft = self.result.ttft_s[list(rows)]
-        meets_ttft = fits & ((code & TTFT_BIT) == 0)
+        meets_ttft = fits & ((code & Reason.TTFT_SLO) == 0)
         if not meets_ttft.any():
             return f"misses the TTFT SLO (best {np.min(np.where(fits, ttft, np.inf)) * 1e3:.0f} ms)"
         return f"misses the TPOT SLO (best {np.min(np.where(meets_ttft, tpot, np.inf)) * 1e3:.1f} ms)"
