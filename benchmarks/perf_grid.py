@@ -19,7 +19,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 
 from tcobench.catalog import load_catalog  # noqa: E402
-from tcobench.perf import BYTES, Chip, evaluate, predict  # noqa: E402
+from tcobench.perf import BYTES, Batch, Chip, Formats, Layout, Limits, evaluate, predict  # noqa: E402
 from tcobench.perf.precision import activation_bytes  # noqa: E402
 from tcobench.perf.efficiency import resolve  # noqa: E402
 from tcobench.perf.transformer import shape  # noqa: E402
@@ -56,8 +56,8 @@ def main() -> None:
                 chip = Chip.of(hw, p, eff)
                 for lo in range(0, B.size, 1_000_000):
                     sl = slice(lo, lo + 1_000_000)
-                    r = evaluate(s, chip, batch=B[sl], input_len=I[sl], output_len=O[sl], tp=T[sl],
-                                 weight_bytes=BYTES[p], kv_bytes=BYTES[p], act_bytes=activation_bytes(p), max_context=model.max_context)
+                    r = evaluate(s, chip, Batch(B[sl], I[sl], O[sl]), Layout(tp=T[sl]),
+                                 Formats(BYTES[p], BYTES[p], activation_bytes(p)), limits=Limits(model.max_context))
                     evaluated += r.tpot_s.size
     vec_s = time.perf_counter() - t0
     vec_rate = evaluated / vec_s

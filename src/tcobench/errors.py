@@ -15,12 +15,13 @@ The library speaks in parameters, the CLI in flags. An error about a parameter n
 message and lists it in ``params``: ``InputError("{tp} must be a positive integer, got 0", params=("tp",))``
 reads "tp must be ..." from Python and "--tp must be ..." from the CLI, which renders it with
 ``err.render(flags)`` (the invoked command's own option names; ``--`` + the name with ``-`` for ``_``
-otherwise).
+otherwise). Only the listed ``{name}`` tokens are replaced, so a quoted value may hold braces.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Mapping, Sequence
 
 
@@ -37,8 +38,10 @@ class TcobenchError(Exception):
         """The message with each parameter as ``flags`` names it (a CLI), or as its Python name (no ``flags``)."""
         if not self.params:
             return self.template
-        names = {p: (flag_name(p, flags) if flags is not None else p) for p in self.params}
-        return self.template.format(**names)
+        text = self.template
+        for p in self.params:  # by replacement, not str.format: a value quoted in the message may hold braces
+            text = text.replace("{" + p + "}", flag_name(p, flags) if flags is not None else p)
+        return text
 
 
 def flag_name(param: str, flags: Mapping[str, str] | None = None) -> str:
@@ -59,12 +62,14 @@ class CatalogError(InputError):
 
 
 class UnknownIdError(InputError):
+    """``where`` says where the id was given: a place ("catalog show") or a parameter as ``{name}``."""
+
     def __init__(self, kind: str, wanted: str, known: Iterable[str], where: str = "") -> None:
         self.kind, self.wanted = kind, wanted
         self.matches = close_matches(wanted, known)
         place = f" in {where}" if where else ""
         hint = f"; did you mean {', '.join(repr(m) for m in self.matches)}?" if self.matches else ""
-        super().__init__(f"unknown {kind} {wanted!r}{place}{hint}")
+        super().__init__(f"unknown {kind} {wanted!r}{place}{hint}", params=re.findall(r"\{(\w+)\}", where))
 
 
 class DeploymentError(InputError):

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tcobench.catalog import load_catalog
-from tcobench.perf import Chip, evaluate
+from tcobench.perf import Batch, Chip, Engine, Formats, Layout, evaluate
 from tcobench.perf.efficiency import resolve
 from tcobench.perf.transformer import shape
 from tests.unit.perf.reference import ttft_tpot_throughput
@@ -22,6 +22,13 @@ def as_dict(c: Chip) -> dict:
     return dict(peak=c.peak, bw=c.mem_bw, ce=c.compute_eff, me=c.memory_eff, ovh=c.overhead, alpha=c.alpha, up_bw=c.up_bw,
                 out_bw=c.out_bw, domain=c.up_domain, chunk=c.prefill_chunk, head_rate=c.head_rate,
                 attn_rate=c.attn_rate, mm_me=c.matmul_memory_eff, head_me=c.head_memory_eff)
+
+
+def run(s, chip: Chip, *, batch, input_len, output_len, tp=1, ep=1, weight_bytes=2.0, kv_bytes=2.0, two_d=False,
+        kv_per_query_head=False, graph_batches=None):
+    """``evaluate`` with the records built from the axes these tests vary."""
+    return evaluate(s, chip, Batch(batch, input_len, output_len), Layout(tp=tp, ep=ep, two_d=two_d),
+                    Formats(weight_bytes, kv_bytes), engine=Engine(kv_per_query_head, graph_batches))
 
 
 MODELS = ["llama-2-7b", "llama-2-70b", "mixtral-8x7b", "deepseek-v3", "gpt-3-175b", "palm-540b"]
@@ -41,8 +48,8 @@ def test_vectorised_equals_scalar_reference(model: str, batch: int, s_in: int, s
     two_d = two_d and m.moe is None  # the 2D layout covers dense models
     compute, wb, kvb = fmt  # the compute rate, bytes per weight and per KV element (activations move in 16-bit)
     chip = {"bf16": CHIP, "fp8": FP8, "fp8-kv16": FP8_KV16}[compute]
-    r = evaluate(s, chip, batch=batch, input_len=s_in, output_len=s_out, tp=tp, ep=ep, kv_per_query_head=per_q,
-                 weight_bytes=wb, kv_bytes=kvb, tp_layout=int(two_d), graph_batches=graphs)
+    r = run(s, chip, batch=batch, input_len=s_in, output_len=s_out, tp=tp, ep=ep, kv_per_query_head=per_q,
+            weight_bytes=wb, kv_bytes=kvb, two_d=two_d, graph_batches=graphs)
     ttft, tpot, tput = ttft_tpot_throughput(s, as_dict(chip), batch, s_in, s_out, tp, ep, wb, kvb, 2.0, per_q, two_d, graphs)
     assert float(r.ttft_s) == pytest.approx(ttft, rel=1e-9)
     assert float(r.tpot_s) == pytest.approx(tpot, rel=1e-9)
@@ -53,10 +60,10 @@ def test_a_grid_equals_one_by_one() -> None:
     s = shape(CAT.get_model("llama-2-70b"))
     batch = np.array([1, 8, 64, 512])[:, None]
     tp = np.array([1, 2, 4, 8])[None, :]
-    grid = evaluate(s, CHIP, batch=batch, input_len=1024, output_len=256, tp=tp)
+    grid = run(s, CHIP, batch=batch, input_len=1024, output_len=256, tp=tp)
     for i, b in enumerate(batch[:, 0]):
         for j, t in enumerate(tp[0]):
-            one = evaluate(s, CHIP, batch=int(b), input_len=1024, output_len=256, tp=int(t))
+            one = run(s, CHIP, batch=int(b), input_len=1024, output_len=256, tp=int(t))
             assert grid.tpot_s[i, j] == pytest.approx(float(one.tpot_s))
             assert grid.code[i, j] == int(one.code)
 
@@ -69,7 +76,7 @@ def test_time_never_falls_when_work_grows(batch: int, s_in: int, s_out: int, gro
     base = dict(batch=batch, input_len=s_in, output_len=s_out)
     more = dict(base)
     more[which] = base[which] * grow
-    a, b = evaluate(s, CHIP, **base), evaluate(s, CHIP, **more)
+    a, b = run(s, CHIP, **base), run(s, CHIP, **more)
     assert float(b.ttft_s) >= float(a.ttft_s) - 1e-15
     assert float(b.tpot_s) >= float(a.tpot_s) - 1e-15
 
@@ -82,7 +89,7 @@ def test_slower_hardware_is_never_faster(scale: float, field: str) -> None:
     s = shape(CAT.get_model("llama-2-70b"))
     slow = dataclasses.replace(CHIP, **{field: getattr(CHIP, field) * scale})
     kw = dict(batch=np.array([1, 16, 256]), input_len=2048, output_len=256, tp=4)
-    a, b = evaluate(s, CHIP, **kw), evaluate(s, slow, **kw)
+    a, b = run(s, CHIP, **kw), run(s, slow, **kw)
     assert np.all(b.ttft_s >= a.ttft_s) and np.all(b.tpot_s >= a.tpot_s)
 
 
@@ -90,7 +97,7 @@ def test_slower_hardware_is_never_faster(scale: float, field: str) -> None:
 def test_per_chip_throughput_does_not_rise_with_tp_unless_memory_bound(batch: int) -> None:
     s = shape(CAT.get_model("llama-2-70b"))
     tps = np.array([2, 4, 8])
-    r = evaluate(s, CHIP, batch=batch, input_len=512, output_len=256, tp=tps)
+    r = run(s, CHIP, batch=batch, input_len=512, output_len=256, tp=tps)
     per_chip = r.output_tokens_per_s_per_chip
     for i in range(len(tps) - 1):
         rises = per_chip[i + 1] > per_chip[i] * (1 + 1e-9)
@@ -102,7 +109,7 @@ def test_per_chip_throughput_does_not_rise_with_tp_unless_memory_bound(batch: in
 def test_reading_kv_per_query_head_is_never_faster_and_costs_only_decode(model: str, batch: int, ctx: int, tp: int) -> None:
     s = shape(CAT.get_model(model))
     kw = dict(batch=batch, input_len=ctx, output_len=64, tp=tp)
-    shared, per_q = evaluate(s, CHIP, **kw), evaluate(s, CHIP, kv_per_query_head=True, **kw)
+    shared, per_q = run(s, CHIP, **kw), run(s, CHIP, kv_per_query_head=True, **kw)
     assert float(per_q.tpot_s) >= float(shared.tpot_s)
     assert float(per_q.ttft_s) == float(shared.ttft_s)  # the prefill kernel is not the decode kernel
     assert float(per_q.kv_cache_bytes) == float(shared.kv_cache_bytes)  # the cache is stored once either way
@@ -117,9 +124,9 @@ def test_cuda_graph_padding_never_speeds_a_step_and_a_captured_batch_is_not_padd
                                                                                     s_out: int, tp: int) -> None:
     s = shape(CAT.get_model(model))
     args = dict(batch=batch, input_len=s_in, output_len=s_out, tp=tp)
-    plain = evaluate(s, FP8, **args)
-    padded = evaluate(s, FP8, graph_batches=[1, 2, 4, 8, 16, 32, 64, 128, 256, 384, 512], **args)
-    exact = evaluate(s, FP8, graph_batches=[batch], **args)
+    plain = run(s, FP8, **args)
+    padded = run(s, FP8, graph_batches=[1, 2, 4, 8, 16, 32, 64, 128, 256, 384, 512], **args)
+    exact = run(s, FP8, graph_batches=[batch], **args)
     assert float(padded.tpot_s) >= float(plain.tpot_s) * (1 - 1e-12)
     assert float(padded.output_tokens_per_s) <= float(plain.output_tokens_per_s) * (1 + 1e-12)
     assert float(padded.ttft_s) == float(plain.ttft_s)  # padding is a decode-step matter

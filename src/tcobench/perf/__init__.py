@@ -1,14 +1,23 @@
 """The performance model: operators -> roofline -> parallelism -> phases, vectorised with NumPy.
 
-    evaluate(model, chip, **axes) -> Result      every axis may be an array; results broadcast
-    predict(model, hardware, ...) -> Prediction  one configuration, with the per-operator breakdown
+    evaluate(shape, chip, Batch, Layout, Formats, limits=, engine=) -> Result   every field may be an array
+    predict(model, hardware, ...) -> Prediction                                one configuration, with detail
+
+    deployment.py  the records the core takes (Layout, Formats, Batch, Limits, Engine)
+    layer.py       one pass over some tokens: the operators and collectives it costs, per chip
+    roofline.py    an operator's time on a chip; a phase's running totals
+    inference.py   prefill, decode steps and continuous batching -> TTFT, TPOT, tokens/s, memory, reasons
+    reasons.py     why a configuration cannot serve (an IntFlag)
 
 See docs/model.md for the equations and their sources.
 """
 
 from tcobench.perf.chip import Chip, chip_arrays
+from tcobench.perf.deployment import Batch, Engine, Formats, Layout, Limits
 from tcobench.perf.inference import Result, evaluate
 from tcobench.perf.precision import BYTES, compute_precision
 from tcobench.perf.predict import Prediction, predict
+from tcobench.perf.reasons import Reason
 
-__all__ = ["BYTES", "Chip", "Prediction", "Result", "chip_arrays", "compute_precision", "evaluate", "predict"]
+__all__ = ["BYTES", "Batch", "Chip", "Engine", "Formats", "Layout", "Limits", "Prediction", "Reason", "Result", "chip_arrays",
+           "compute_precision", "evaluate", "predict"]

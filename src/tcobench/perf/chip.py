@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from typing import Any, TypeAlias
 
 import numpy as np
 
@@ -14,9 +13,6 @@ from tcobench.perf.efficiency import Efficiencies
 from tcobench.perf.precision import rates
 
 Array = np.ndarray
-# A float or an ndarray: the vectorised model's arguments and results broadcast over either. NumPy's stubs
-# cannot express "same shape as the broadcast of the inputs", so the alias stays loose on purpose.
-Vec: TypeAlias = Any
 
 
 @dataclass(frozen=True)

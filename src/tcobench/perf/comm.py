@@ -9,23 +9,22 @@ Point-to-point (pipeline stages): M / B + alpha. B is the per-direction bandwidt
 
 from __future__ import annotations
 
-import numpy as np
-
-from tcobench.perf.chip import Chip, Vec
+from tcobench.perf.chip import Chip
+from tcobench.perf.vec import Vec, isfinite, where
 
 
 def tier_bandwidth(chip: Chip, group: Vec) -> Vec:
     """Per-direction B/s for a group of ``group`` chips: scale-up inside the domain, scale-out beyond it."""
-    inside = (group <= chip.up_domain) & np.isfinite(chip.up_bw)
-    return np.where(inside, chip.up_bw, chip.out_bw)
+    inside = (group <= chip.up_domain) & isfinite(chip.up_bw)
+    return where(inside, chip.up_bw, chip.out_bw)
 
 
 def all_reduce(nbytes: Vec, n: Vec, bw: Vec, alpha: Vec) -> Vec:
-    return np.where(n > 1, 2.0 * (n - 1) / n * nbytes / bw + 2.0 * (n - 1) * alpha, 0.0)
+    return where(n > 1, 2.0 * (n - 1) / n * nbytes / bw + 2.0 * (n - 1) * alpha, 0.0)
 
 
 def all_to_all(nbytes: Vec, n: Vec, bw: Vec, alpha: Vec) -> Vec:
-    return np.where(n > 1, (n - 1) / n * nbytes / bw + (n - 1) * alpha, 0.0)
+    return where(n > 1, (n - 1) / n * nbytes / bw + (n - 1) * alpha, 0.0)
 
 
 # A ring all-gather (or reduce-scatter, half of a ring all-reduce) moves (n-1)/n of the gathered tensor in

@@ -2,45 +2,59 @@
 
 from __future__ import annotations
 
-import numpy as np
+import math
 
-from tcobench.perf.chip import Vec
+from tcobench.perf.deployment import Formats, Layout
 from tcobench.perf.transformer import Shape
+from tcobench.perf.vec import Vec, minimum
 
 
-def memory_per_chip(s: Shape, B: Vec, S_in: Vec, S_out: Vec, tp: Vec, pp: Vec, ep: Vec, wb: Vec, kvb: Vec, ab: Vec,
-                    kv_per_chip: Vec, chunk: Vec, hb: Vec) -> tuple[Vec, Vec, Vec]:
-    """(weights, kv_cache, activations) in bytes on one chip.
+def memory_per_chip(s: Shape, B: Vec, S_in: Vec, S_out: Vec, lay: Layout, fmt: Formats, kv_per_chip: Vec,
+                    chunk: Vec) -> tuple[Vec, Vec, Vec]:
+    """(weights, kv_cache, activations) in bytes on one chip, for ``B`` sequences per replica.
 
     Weights: non-expert parameters split over tp x pp, routed experts over tp x pp x ep; the embedding
-    table and an untied LM head at ``hb`` bytes each (``precision.head_bytes``), the rest at ``wb``.
-    KV cache: every sequence at its full length (input + output), B / ep sequences per attention group,
-    L / pp layers per stage. Activations: one prefill chunk of at most ``chunk`` tokens through the widest
-    layer, plus fp32 logits for the batch.
+    table and an untied LM head at ``fmt.head_bytes`` each (``precision.head_bytes``), the rest at
+    ``fmt.weights``. KV cache: every sequence at its full length (input + output), B / ep sequences per
+    attention group, L / pp layers per stage. Activations: one prefill chunk of at most ``chunk`` tokens
+    through the widest layer, plus fp32 logits for the batch.
     """
+    tp, pp, ep = lay.tp, lay.pp, lay.ep
     body = (s.total_params - s.expert_total - s.head_params) / (tp * pp) + s.expert_total / (tp * pp * ep)
-    weights = body * wb + s.head_params / (tp * pp) * hb
-    kv = (B / ep) * (S_in + S_out) * (s.layers / pp) * kv_per_chip * kvb
-    tokens = np.minimum(B * S_in, chunk)
-    widest = np.maximum(s.qkv_width, 3.0 * max(s.ffn_width, s.ffn_act_width)) / tp
-    act = tokens * (2.0 * s.hidden + widest) * ab + B * s.vocab / tp * 4.0
+    weights = body * fmt.weights + s.head_params / (tp * pp) * fmt.head_bytes
+    kv = (B / ep) * (S_in + S_out) * (s.layers / pp) * kv_per_chip * fmt.kv
+    tokens = minimum(B * S_in, chunk)
+    widest = max(s.qkv_width, 3.0 * max(s.ffn_width, s.ffn_act_width)) / tp
+    act = tokens * (2.0 * s.hidden + widest) * fmt.activations + B * s.vocab / tp * 4.0
     return weights, kv, act
 
 
-def max_batch(s: Shape, S_in: Vec, S_out: Vec, tp: Vec, pp: Vec, ep: Vec, wb: Vec, kvb: Vec, ab: Vec, kv_per_chip: Vec, chunk: Vec,
-              capacity: Vec, hb: Vec, limit: int = 1 << 20) -> int:
-    """The largest batch per replica whose weights, KV cache and activations fit in ``capacity`` bytes
-    per chip (0 when not even one sequence fits). Memory grows with the batch, so bisect."""
-    def fits(b: int) -> bool:
-        w, kv, act = memory_per_chip(s, float(b), S_in, S_out, tp, pp, ep, wb, kvb, ab, kv_per_chip, chunk, hb)
-        return bool(w + kv + act <= capacity)
+def max_batch(s: Shape, S_in: float, S_out: float, lay: Layout, fmt: Formats, kv_per_chip: float, chunk: float,
+              capacity: float, limit: int = 1 << 20) -> int:
+    """The largest batch per replica (at most ``limit``) whose weights, KV cache and activations fit in
+    ``capacity`` bytes per chip; 0 when not even one sequence fits.
 
-    if not fits(1):
+    Memory is affine in the batch on either side of the batch whose prompts fill one prefill chunk
+    (B x S_in = chunk), so the largest batch is where the line of its piece crosses the capacity; the
+    answer is then stepped to the exact integer boundary of ``memory_per_chip`` itself, so rounding in the
+    line cannot move it.
+    """
+    def used(b: float) -> float:
+        w, kv, act = memory_per_chip(s, b, S_in, S_out, lay, fmt, kv_per_chip, chunk)
+        return float(w + kv + act)
+
+    if not used(1.0) <= capacity:
         return 0
-    lo, hi = 1, limit
-    if fits(hi):
-        return hi
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        lo, hi = (mid, hi) if fits(mid) else (lo, mid)
-    return lo
+    if used(float(limit)) <= capacity:
+        return limit
+    knee = min(max(chunk / S_in, 1.0), float(limit))  # where the activations stop growing with the batch
+    lo = knee if used(knee) <= capacity else 1.0
+    hi = float(limit) if lo == knee else knee
+    m_lo, m_hi = used(lo), used(hi)
+    guess = lo + (capacity - m_lo) * (hi - lo) / (m_hi - m_lo) if m_hi > m_lo else lo
+    b = min(max(int(math.floor(guess)), 1), limit - 1)
+    while b + 1 < limit and used(float(b + 1)) <= capacity:
+        b += 1
+    while b > 1 and not used(float(b)) <= capacity:
+        b -= 1
+    return b

@@ -15,12 +15,13 @@ ELEMENT_BITS = {"fp32": 32, "tf32": 32, "bf16": 16, "fp16": 16, "fp8": 8, "int8"
 BYTES = {name: (bits + BLOCK_SCALE_BITS.get(name, 0.0)) / 8.0 for name, bits in ELEMENT_BITS.items()}
 
 
-def check(name: str, flag: str) -> str:
+def check(name: str, param: str) -> str:
+    """``name`` in lower case if it is a format; else InputError naming the parameter ``param``."""
     name = name.lower()
     if name not in BYTES:
         hint = close_matches(name, BYTES)
-        raise InputError(f"{flag} {name!r} is not a precision; expected one of {', '.join(BYTES)}"
-                         + (f"; did you mean {hint[0]!r}?" if hint else ""))
+        raise InputError(f"{{{param}}} {name!r} is not a precision; expected one of {', '.join(BYTES)}"
+                         + (f"; did you mean {hint[0]!r}?" if hint else ""), params=(param,))
     return name
 
 

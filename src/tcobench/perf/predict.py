@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
@@ -12,12 +12,16 @@ from tcobench.catalog import Catalog, Hardware, Model
 from tcobench.catalog.schema import Runtime
 from tcobench.errors import DeploymentError, InputError, close_matches
 from tcobench.perf import precision as prec
-from tcobench.perf.chip import Chip, Vec
-from tcobench.perf.efficiency import Efficiencies, resolve
 from tcobench.perf import reasons
-from tcobench.perf.inference import LAYOUTS, Result, evaluate, kv_share, split_2d
+from tcobench.perf.chip import Chip
+from tcobench.perf.deployment import TP_LAYOUTS, Batch, Engine, Formats, Layout, Limits
+from tcobench.perf.efficiency import Efficiencies, resolve
+from tcobench.perf.inference import Result, evaluate
+from tcobench.perf.layer import kv_share, split_2d
 from tcobench.perf.memory import max_batch
-from tcobench.perf.roofline import BOUND_NAMES
+from tcobench.perf.reasons import Reason
+from tcobench.perf.roofline import BOUND_NAMES, Phase
+from tcobench.perf.vec import Vec
 from tcobench.perf.transformer import shape
 
 # Batch sizes tried by --batch auto: powers of two and the midpoints between them, 1 .. 4096.
@@ -104,82 +108,82 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
             max_context: int | None = None, tp_layout: str = "1d", graph_batches: Sequence[int] | None = None) -> Prediction:
     """Predict one deployment. ``batch="auto"`` picks the batch (per replica) with the most output tokens/s
     that fits in memory and meets ``slo_ttft``/``slo_tpot`` (seconds). Lengths in tokens. ``runtime`` is a
-    catalog runtime id or record (the serving stack's kernel traits; ``default`` when not given); an id is
-    looked up as the CLI's ``--runtime``, so callers with their own input names pass the record.
+    catalog runtime id or record (the serving stack's kernel traits; ``default`` when not given).
     ``max_context`` replaces the model's own context limit (tokens), for engines run past it.
     ``tp_layout``: "1d" (Megatron-style tensor parallelism) or "2d" (the 2D weight-stationary layout of Pope
     et al. 2022 over the tp chips, with batch-sharded decode attention; docs/model.md).
     ``graph_batches``: batch sizes the engine captured decode CUDA graphs at and pads the running batch up to
     (TensorRT-LLM's cuda_graph_config with enable_padding); None for an engine that does not pad.
 
-    Raises DeploymentError for an impossible layout (TP not dividing heads, chips not a multiple of
-    TP x PP x EP) or input + output past the context; a deployment that does not fit comes back with ``fits=False`` and a ``reason``.
+    Raises InputError naming the parameter for a value out of range, DeploymentError for an impossible layout
+    (TP not dividing heads, chips not a multiple of TP x PP x EP) or input + output past the context; a
+    deployment that does not fit comes back with ``fits=False`` and a ``reason``.
     """
-    for name, v in (("--tp", tp), ("--pp", pp), ("--ep", ep), ("--input-len", input_len), ("--output-len", output_len)):
+    for name, v in (("tp", tp), ("pp", pp), ("ep", ep), ("input_len", input_len), ("output_len", output_len)):
         if int(v) < 1:
-            raise InputError(f"{name} must be a positive integer, got {v}")
-    if tp_layout not in LAYOUTS:
-        hint = close_matches(str(tp_layout), LAYOUTS)
-        raise InputError(f"--tp-layout {tp_layout!r}: expected one of {', '.join(LAYOUTS)}"
-                         + (f"; did you mean {hint[0]!r}?" if hint else ""))
+            raise InputError(f"{{{name}}} must be a positive integer, got {v}", params=(name,))
+    if tp_layout not in TP_LAYOUTS:
+        hint = close_matches(str(tp_layout), TP_LAYOUTS)
+        raise InputError(f"{{tp_layout}} {tp_layout!r}: expected one of {', '.join(TP_LAYOUTS)}"
+                         + (f"; did you mean {hint[0]!r}?" if hint else ""), params=("tp_layout",))
     if graph_batches is not None and (not len(graph_batches) or min(int(b) for b in graph_batches) < 1):
-        raise InputError(f"--cuda-graph-batches {','.join(map(str, graph_batches))!r}: expected positive batch sizes, e.g. 1,2,4,8")
-    precision = prec.check(precision, "--precision")
-    w = prec.check(weights or precision, "--weights")
-    k = prec.check(kv or precision, "--kv")
-    a = prec.check(activations or precision, "--activations")
+        raise InputError(f"{{graph_batches}} {','.join(map(str, graph_batches))!r}: expected positive batch sizes, "
+                         "e.g. 1,2,4,8", params=("graph_batches",))
+    precision = prec.check(precision, "precision")
+    w = prec.check(weights or precision, "weights")
+    k = prec.check(kv or precision, "kv")
+    a = prec.check(activations or precision, "activations")
     if catalog is None:
         from tcobench.catalog import load_catalog
 
         catalog = load_catalog()
     if efficiencies is None:
         efficiencies = resolve(hardware, catalog.efficiency)
-    stack = runtime if isinstance(runtime, Runtime) else catalog.get_runtime(runtime or "default", where="--runtime")
+    stack = runtime if isinstance(runtime, Runtime) else catalog.get_runtime(runtime or "default", where="{runtime}")
     attention_16bit = stack.context_attention == "16-bit"
     chip = Chip.of(hardware, prec.compute_precision(w, a), efficiencies, kv=k, attention_16bit=attention_16bit)
     s = shape(model)
     chips = chips or tp * pp * ep
     if chips % (tp * pp * ep):
-        raise DeploymentError(f"--chips {chips} is not a multiple of tp x pp x ep = {tp * pp * ep}")
+        raise DeploymentError(f"{{chips}} {chips} is not a multiple of tp x pp x ep = {tp * pp * ep}", params=("chips",))
     auto = isinstance(batch, str)
     if auto and batch != "auto":
-        raise InputError(f"--batch {batch!r}: expected a positive integer or 'auto'")
+        raise InputError(f"{{batch}} {batch!r}: expected a positive integer or 'auto'", params=("batch",))
     if not auto and int(batch) < 1:
-        raise InputError(f"--batch must be a positive integer or 'auto', got {batch}")
+        raise InputError(f"{{batch}} must be a positive integer or 'auto', got {batch}", params=("batch",))
     limit = max_context or model.max_context
     if input_len + output_len > limit:
         raise DeploymentError(
-            f"--input-len {input_len} + --output-len {output_len} = {input_len + output_len} tokens exceeds {model.id}'s "
-            f"maximum context of {limit} tokens; pass --max-context {input_len + output_len} to model the run past it "
-            "(engines can run past the trained context; output quality there is not modelled)")
-    batches = AUTO_BATCHES if auto else np.array([int(batch)])
-    common: dict[str, Any] = dict(input_len=input_len, output_len=output_len, tp=tp, pp=pp, ep=ep, chips=chips,
-                  weight_bytes=prec.BYTES[w], kv_bytes=prec.BYTES[k], act_bytes=prec.activation_bytes(a), head_bytes=prec.head_bytes(w),
-                  max_context=limit,
-                  slo_ttft=np.inf if slo_ttft is None else slo_ttft, slo_tpot=np.inf if slo_tpot is None else slo_tpot,
-                  kv_per_query_head=stack.decode_attention == "per-query-head", tp_layout=LAYOUTS[tp_layout],
-                  graph_batches=graph_batches)
-    r = evaluate(s, chip, batch=batches, **common)
+            f"{{input_len}} {input_len} + {{output_len}} {output_len} = {input_len + output_len} tokens exceeds {model.id}'s "
+            f"maximum context of {limit} tokens; pass {{max_context}} {input_len + output_len} to model the run past it "
+            "(engines can run past the trained context; output quality there is not modelled)",
+            params=("input_len", "output_len", "max_context"))
+    layout = Layout(float(tp), float(pp), float(ep), float(chips), tp_layout == "2d")
+    formats = Formats.of(w, k, a)
+    limits = Limits(limit, np.inf if slo_ttft is None else slo_ttft, np.inf if slo_tpot is None else slo_tpot)
+    engine = Engine(stack.decode_attention == "per-query-head", graph_batches)
+    work = Batch(AUTO_BATCHES if auto else float(batch), float(input_len), float(output_len))
+    r = evaluate(s, chip, work, layout, formats, limits=limits, engine=engine, detail=explain and not auto)
     # (past the context cannot occur here: the lengths were checked above with a message that names them)
-    layout = int(np.bitwise_or.reduce(r.code & reasons.Reason.INVALID))
-    if layout:
+    invalid = int(np.bitwise_or.reduce(np.ravel(r.code)) & Reason.INVALID)
+    if invalid:
         x, yz = (float(v) for v in split_2d(s, tp))
         where = f"tp={tp} ({tp_layout}, x={x:g} yz={yz:g})" if tp_layout == "2d" else f"tp={tp}"
-        raise DeploymentError(f"{model.id} on {chips} x {hardware.id} with {where} pp={pp} ep={ep}: {reasons.text(layout)}")
+        raise DeploymentError(f"{model.id} on {chips} x {hardware.id} with {where} pp={pp} ep={ep}: {reasons.text(invalid)}")
+    i, chosen = 0, int(batch) if not auto else 0
     if auto:
         score = np.where(r.ok, r.output_tokens_per_s, -np.inf)
         i = int(np.argmax(score)) if np.isfinite(score).any() else 0  # nothing fits: report the smallest batch
-    else:
-        i = 0
-    chosen = int(batches[i])
-    r = evaluate(s, chip, batch=chosen, detail=explain, **common)
-    kv_per_chip = float(kv_share(s, tp, tp_layout == "2d"))
-    biggest = max_batch(s, input_len, output_len, tp, pp, ep, prec.BYTES[w], prec.BYTES[k], prec.activation_bytes(a), kv_per_chip,
-                        chip.prefill_chunk, float(chip.mem_cap) * float(chip.mem_util), prec.head_bytes(w))
-    rates = prec.rates(prec.compute_precision(w, a), k, [str(p) for p in hardware.peak_dense],
-                       sixteen_bit=attention_16bit)
-    return _to_prediction(model, hardware, r, chosen, tp, pp, ep, chips, input_len, output_len, precision, w, k, a, efficiencies,
-                          biggest, stack.id, tp_layout, rates)
+        chosen = int(AUTO_BATCHES[i])
+        if explain:  # the per-operator detail of the chosen batch only
+            r, i = evaluate(s, chip, replace(work, size=float(chosen)), layout, formats, limits=limits, engine=engine,
+                            detail=True), 0
+    kv_per_chip = float(kv_share(s, float(tp), tp_layout == "2d"))
+    biggest = max_batch(s, float(input_len), float(output_len), layout, formats, kv_per_chip, float(chip.prefill_chunk),
+                        float(chip.mem_cap) * float(chip.mem_util))
+    rates = prec.rates(prec.compute_precision(w, a), k, [str(p) for p in hardware.peak_dense], sixteen_bit=attention_16bit)
+    return _to_prediction(model, hardware, _at(r, i), Choice(chosen, input_len, output_len, biggest, layout, tp_layout, (precision, w, k, a), stack.id,
+                                                            efficiencies, rates))
 
 
 def factors_used(eff: Efficiencies, rates: dict[str, str]) -> dict[str, Any]:
@@ -193,30 +197,54 @@ def factors_used(eff: Efficiencies, rates: dict[str, str]) -> dict[str, Any]:
             "memory_utilization": eff.memory_utilization, "prefill_chunk": eff.prefill_chunk}
 
 
-def _first(x: Vec) -> float:
-    return float(np.asarray(x).reshape(-1)[0])
+@dataclass(frozen=True)
+class Choice:
+    """What ``predict`` settled on besides the model's arrays: the batch, the layout, the formats by name."""
+
+    batch: int
+    input_len: int
+    output_len: int
+    max_batch: int
+    layout: Layout
+    tp_layout: str
+    formats: tuple[str, str, str, str]  # precision, weights, kv, activations
+    runtime: str
+    efficiencies: Efficiencies
+    rates: dict[str, str]
 
 
-def _to_prediction(model: Model, hardware: Hardware, r: Result, batch: int, tp: int, pp: int, ep: int, chips: int,
-                   input_len: int, output_len: int, precision: str, w: str, k: str, a: str, eff: Efficiencies,
-                   biggest: int, runtime: str, tp_layout: str = "1d", rates: dict[str, str] | None = None) -> Prediction:
-    f = _first
+def _at(r: Result, i: int) -> Result:
+    """Configuration ``i`` of a result over a batch axis (or the only one), every array field as a float."""
+    def pick(x: Vec) -> Vec:
+        if x is None or isinstance(x, Phase):
+            return x
+        if isinstance(x, (float, int, np.generic)):
+            return float(x)
+        a = np.ravel(x)
+        return float(a[i if a.size > 1 else 0])
+
+    return Result(**{f.name: pick(getattr(r, f.name)) for f in fields(Result)})
+
+
+def _to_prediction(model: Model, hardware: Hardware, r: Result, c: Choice) -> Prediction:
     ops: list[OpCost] = []
     for phase_name, ph in (("prefill", r.prefill), ("decode", r.decode)):
         if ph is None:
             continue
         for name, count, flops, nbytes, t, bound in ph.ops:
-            if f(t) > 0 or f(nbytes) > 0:
-                ops.append(OpCost(phase_name, name, f(count), f(flops) * f(count), f(nbytes) * f(count), f(t), BOUND_NAMES[int(f(bound))]))
+            count, flops, nbytes, t = float(count), float(flops), float(nbytes), float(t)
+            if t > 0 or nbytes > 0:
+                ops.append(OpCost(phase_name, name, count, flops * count, nbytes * count, t, BOUND_NAMES[int(bound)]))
+    lay = c.layout
+    precision, w, k, a = c.formats
     return Prediction(
-        model=model.id, hardware=hardware.id, chips=int(chips), tp=tp, pp=pp, ep=ep, tp_layout=tp_layout, replicas=int(f(r.replicas)), batch=batch,
-        input_len=int(input_len), output_len=int(output_len), precision=precision, weights=w, kv=k, activations=a,
-        runtime=runtime, ttft_s=f(r.ttft_s), tpot_s=f(r.tpot_s), e2e_s=f(r.e2e_s), output_tokens_per_s=f(r.output_tokens_per_s),
-        output_tokens_per_s_per_chip=f(r.output_tokens_per_s_per_chip), prefill_tokens_per_s=f(r.prefill_tokens_per_s),
-        mfu_prefill=f(r.mfu_prefill), mfu_decode=f(r.mfu_decode), mbu_decode=f(r.mbu_decode),
-        bound_prefill=BOUND_NAMES[int(f(r.bound_prefill))], bound_decode=BOUND_NAMES[int(f(r.bound_decode))],
-        weights_bytes=f(r.weights_bytes), kv_cache_bytes=f(r.kv_cache_bytes), activation_bytes=f(r.activation_bytes),
-        capacity_bytes=f(r.capacity_bytes), fits=bool(f(r.fits)), max_batch=int(biggest), reason=reasons.text(int(f(r.code))), ops=tuple(ops),
-        efficiency_sources=dict(eff.sources), efficiency=factors_used(eff, rates or {}), rates=dict(rates or {}),
-        graph_batch=None if r.graph_batch is None else int(f(r.graph_batch)),
-        graphed_share=None if r.graphed_share is None else f(r.graphed_share))
+        model=model.id, hardware=hardware.id, chips=int(lay.replica if lay.chips is None else lay.chips), tp=int(lay.tp), pp=int(lay.pp), ep=int(lay.ep),
+        tp_layout=c.tp_layout, replicas=int(r.replicas), batch=c.batch, input_len=c.input_len, output_len=c.output_len,
+        precision=precision, weights=w, kv=k, activations=a, runtime=c.runtime, ttft_s=r.ttft_s, tpot_s=r.tpot_s,
+        e2e_s=r.e2e_s, output_tokens_per_s=r.output_tokens_per_s, output_tokens_per_s_per_chip=r.output_tokens_per_s_per_chip,
+        prefill_tokens_per_s=r.prefill_tokens_per_s, mfu_prefill=r.mfu_prefill, mfu_decode=r.mfu_decode,
+        mbu_decode=r.mbu_decode, bound_prefill=BOUND_NAMES[int(r.bound_prefill)], bound_decode=BOUND_NAMES[int(r.bound_decode)],
+        weights_bytes=r.weights_bytes, kv_cache_bytes=r.kv_cache_bytes, activation_bytes=r.activation_bytes,
+        capacity_bytes=r.capacity_bytes, fits=bool(r.fits), max_batch=c.max_batch, reason=reasons.text(int(r.code)),
+        ops=tuple(ops), efficiency_sources=dict(c.efficiencies.sources), efficiency=factors_used(c.efficiencies, c.rates),
+        rates=dict(c.rates), graph_batch=None if r.graph_batch is None else int(r.graph_batch), graphed_share=r.graphed_share)

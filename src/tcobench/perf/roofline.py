@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tcobench.perf.chip import Chip, Vec
+from tcobench.perf.chip import Chip
+from tcobench.perf.vec import Vec, maximum, where
 
 COMPUTE, MEMORY, COMM = 0, 1, 2
 BOUND_NAMES = ("compute", "memory", "communication")
@@ -38,14 +39,14 @@ class Phase:
         t_c = flops / (c.peak * c.compute_eff if rate is None else rate)
         t_m = nbytes / (c.mem_bw * (c.memory_eff if memory_eff is None else memory_eff))
         compute_bound = t_c >= t_m
-        t = (np.maximum(t_c, t_m) + c.overhead) * count
+        t = (maximum(t_c, t_m) + c.overhead) * count
         self.time = self.time + t
         self.flops = self.flops + flops * count
         self.bytes = self.bytes + nbytes * count
-        self.by_bound[COMPUTE] = self.by_bound[COMPUTE] + np.where(compute_bound, t, 0.0)
-        self.by_bound[MEMORY] = self.by_bound[MEMORY] + np.where(compute_bound, 0.0, t)
+        self.by_bound[COMPUTE] = self.by_bound[COMPUTE] + where(compute_bound, t, 0.0)
+        self.by_bound[MEMORY] = self.by_bound[MEMORY] + where(compute_bound, 0.0, t)
         if self.detail:
-            self.ops.append((name, count, flops, nbytes, t, np.where(compute_bound, COMPUTE, MEMORY)))
+            self.ops.append((name, count, flops, nbytes, t, where(compute_bound, COMPUTE, MEMORY)))
 
     def comm(self, name: str, count: Vec, t_one: Vec, nbytes: Vec) -> None:
         t = t_one * count
@@ -56,4 +57,7 @@ class Phase:
 
     def bound(self) -> Vec:
         """0 compute, 1 memory, 2 communication: where the phase spends most of its time."""
-        return np.argmax(np.broadcast_arrays(*[np.asarray(b, dtype=float) for b in self.by_bound]), axis=0)
+        b = self.by_bound
+        if all(isinstance(x, float) and x == x for x in b):  # one configuration: the first of the largest, as argmax
+            return COMPUTE if b[0] >= b[1] and b[0] >= b[2] else MEMORY if b[1] >= b[2] else COMM
+        return np.argmax(np.broadcast_arrays(*[np.asarray(x, dtype=float) for x in b]), axis=0)

@@ -161,8 +161,8 @@ def run(catalog: Catalog, adjust: Callable[[Efficiencies], Efficiencies] | None 
             else:
                 p = predict(model, hw, batch=row.batch, **common)
                 value = metric_of(p, row.metric)
-        except TcobenchError as err:
-            out.append(Outcome(row, None, None, f"{type(err).__name__}: {err}", None))
+        except TcobenchError as err:  # named as `tcobench predict` flags: --row ID --explain prints that command
+            out.append(Outcome(row, None, None, f"{type(err).__name__}: {err.render({})}", None))
             continue
         problem = p.reason if not p.fits else None
         out.append(Outcome(row, value, value / row.published - 1.0, problem, p))

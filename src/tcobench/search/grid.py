@@ -20,6 +20,7 @@ from tcobench.catalog import Catalog, Hardware, Model
 from tcobench.perf import chip_arrays, compute_precision
 from tcobench.perf import precision as prec
 from tcobench.perf.chip import Chip
+from tcobench.perf.deployment import Batch, Formats, Layout, Limits
 from tcobench.perf.efficiency import resolve
 from tcobench.perf.inference import Result, evaluate
 from tcobench.perf.reasons import Reason, text
@@ -118,7 +119,7 @@ def candidates(hardware: Sequence[Hardware], precisions: Sequence[str] | None = 
     """(hardware, precision) pairs: pinned precisions as given, else the defaults the chip has a peak at."""
     out: list[Candidate] = []
     for hw in hardware:
-        wanted = [prec.check(p, "--precision") for p in precisions] if precisions else list(DEFAULT_PRECISIONS)
+        wanted = [prec.check(p, "precision") for p in precisions] if precisions else list(DEFAULT_PRECISIONS)
         have = [p for p in wanted if hw.peak(compute_precision(p, p)) is not None] if not precisions else wanted
         out.extend(Candidate(hw, p) for p in (have or wanted[:1]))  # keep one row so the chip gets a reason
     return out
@@ -135,10 +136,10 @@ def search(model: Model, cands: Sequence[Candidate], layouts: Layouts, *, input_
     def row(a: np.ndarray) -> np.ndarray:  # (m,) -> (1, m)
         return a[None, :]
 
-    result = evaluate(shape(model), stacked, batch=row(layouts.batch), input_len=input_len, output_len=output_len,
-                      tp=row(layouts.tp), pp=row(layouts.pp), ep=row(layouts.ep), chips=row(layouts.chips),
-                      weight_bytes=wb, kv_bytes=wb, act_bytes=ab, max_context=model.max_context,
-                      slo_ttft=np.inf if slo_ttft is None else slo_ttft, slo_tpot=np.inf if slo_tpot is None else slo_tpot)
+    result = evaluate(shape(model), stacked, Batch(row(layouts.batch), input_len, output_len),
+                      Layout(row(layouts.tp), row(layouts.pp), row(layouts.ep), row(layouts.chips)), Formats(wb, wb, ab),
+                      limits=Limits(model.max_context, np.inf if slo_ttft is None else slo_ttft,
+                                    np.inf if slo_tpot is None else slo_tpot))
     full = (len(cands), len(layouts))
     fields: dict[str, Any] = {k: (np.broadcast_to(v, full) if isinstance(v, np.ndarray) and k not in ("prefill", "decode") else v)
                               for k, v in vars(result).items()}

@@ -23,6 +23,7 @@ from tcobench.errors import InputError
 from tcobench.perf import compute_precision
 from tcobench.perf import precision as prec
 from tcobench.perf.chip import Chip
+from tcobench.perf.deployment import Batch, Formats, Layout, Limits
 from tcobench.perf.efficiency import resolve
 from tcobench.perf.inference import evaluate
 from tcobench.perf.transformer import shape
@@ -130,6 +131,7 @@ def sweep(model: Model, cands: Sequence[Candidate], axes: dict[str, np.ndarray],
     dims = tuple(len(axes[a]) for a in AXES)
     per_cand = int(np.prod(dims))
     red = Reduction(top_k, objective)
+    limits = Limits(model.max_context, np.inf if slo_ttft is None else slo_ttft, np.inf if slo_tpot is None else slo_tpot)
     evaluated = feasible = 0
     for ci, cand in enumerate(cands):
         chip = Chip.of(cand.hardware, compute_precision(cand.precision, cand.precision),
@@ -139,10 +141,8 @@ def sweep(model: Model, cands: Sequence[Candidate], axes: dict[str, np.ndarray],
             flat = np.arange(start, min(start + chunk, per_cand))
             coords = dict(zip(AXES, (axes[a][i] for a, i in zip(AXES, np.unravel_index(flat, dims), strict=False)), strict=False))
             chips = coords["tp"] * coords["pp"] * coords["ep"]
-            r = evaluate(s, chip, batch=coords["batch"], input_len=coords["input_len"], output_len=coords["output_len"],
-                         tp=coords["tp"], pp=coords["pp"], ep=coords["ep"], chips=chips, weight_bytes=nbytes, kv_bytes=nbytes,
-                         act_bytes=abytes, max_context=model.max_context,
-                         slo_ttft=np.inf if slo_ttft is None else slo_ttft, slo_tpot=np.inf if slo_tpot is None else slo_tpot)
+            r = evaluate(s, chip, Batch(coords["batch"], coords["input_len"], coords["output_len"]),
+                         Layout(coords["tp"], coords["pp"], coords["ep"], chips), Formats(nbytes, nbytes, abytes), limits=limits)
             per_chip = r.output_tokens_per_s_per_chip
             with np.errstate(divide="ignore", invalid="ignore"):
                 cost = usd_per_chip_s[ci] / per_chip * 1e6

@@ -8,7 +8,7 @@ from tcobench.catalog import load_catalog
 from tcobench.catalog.params import count_params
 from tcobench.perf import predict
 from tcobench.perf.efficiency import resolve
-from tcobench.perf.inference import model_flops
+from tcobench.perf.layer import model_flops
 from tcobench.perf.precision import BYTES
 from tcobench.perf.transformer import shape
 
@@ -251,7 +251,7 @@ def test_palm_540b_2d_weight_stationary_on_64_tpu_v4(cli) -> None:
     """Pope et al. 2022: 64 chips as x = 4 (d_model) by yz = 16 (heads, d_ff); 48 heads do not split 64 ways in
     1D, but 16 ways in 2D. Decode attention is batch-sharded: each chip keeps 1/64 of the multi-query KV cache."""
 
-    from tcobench.perf.inference import split_2d
+    from tcobench.perf.layer import split_2d
 
     m = CAT.get_model("palm-540b")
     assert tuple(float(v) for v in split_2d(shape(m), 64)) == (4.0, 16.0)

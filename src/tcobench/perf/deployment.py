@@ -1,0 +1,87 @@
+"""How a model is deployed and asked: the small frozen records the model core takes.
+
+    Layout    how one replica is split over chips (tp, pp, ep, the tensor-parallel layout) and how many chips run
+    Formats   bytes per element of the weights, the KV cache, the activations that move, and the LM head
+    Batch     the sequences a replica runs at once and their input and output lengths
+    Limits    the model's context limit and the latency targets a configuration must meet
+    Engine    traits of the serving stack that change the cost of a step
+
+Every numeric field may be a float or a NumPy array; ``evaluate`` broadcasts them all together, so one record
+can describe one configuration or a whole grid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from tcobench.perf import precision as prec
+from tcobench.perf.vec import Vec
+
+TP_LAYOUTS = ("1d", "2d")  # Megatron-style 1D tensor parallelism; 2D weight-stationary (docs/model.md)
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """One replica on tp x pp x ep chips; ``chips`` in all (a multiple of the replica; default one replica).
+    ``two_d``: the 2D weight-stationary layout of Pope et al. 2022 over the tp chips (true/1) instead of 1D."""
+
+    tp: Vec = 1.0
+    pp: Vec = 1.0
+    ep: Vec = 1.0
+    chips: Vec | None = None
+    two_d: Vec = False
+
+    @property
+    def replica(self) -> Vec:
+        return self.tp * self.pp * self.ep
+
+
+@dataclass(frozen=True, slots=True)
+class Formats:
+    """Bytes per element: weights, KV cache, activations between operators, embedding / LM head weights."""
+
+    weights: Vec = 2.0
+    kv: Vec = 2.0
+    activations: Vec = 2.0
+    head: Vec | None = None  # default: the weights' bytes, never below 16 bits (``precision.head_bytes``)
+
+    @classmethod
+    def of(cls, weights: str, kv: str | None = None, activations: str | None = None) -> Formats:
+        """From format names (``precision.BYTES``); ``kv`` and ``activations`` default to ``weights``."""
+        return cls(prec.BYTES[weights], prec.BYTES[kv or weights], prec.activation_bytes(activations or weights),
+                   prec.head_bytes(weights))
+
+    @property
+    def head_bytes(self) -> Vec:
+        return np.maximum(self.weights, 2.0) if self.head is None else self.head
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """``size`` sequences per replica, ``input_len`` prompt tokens and ``output_len`` generated tokens each."""
+
+    size: Vec
+    input_len: Vec
+    output_len: Vec
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Context limit (tokens) and latency targets (seconds); infinity for none."""
+
+    max_context: float = np.inf
+    slo_ttft: Vec = np.inf
+    slo_tpot: Vec = np.inf
+
+
+@dataclass(frozen=True, slots=True)
+class Engine:
+    """Serving-stack traits. ``kv_per_query_head``: decode attention reads a KV head once per query head
+    (catalog runtime ``decode_attention = "per-query-head"``). ``graph_batches``: the batch sizes (per replica)
+    decode CUDA graphs were captured at, the running batch padded up to the next (None: no padding)."""
+
+    kv_per_query_head: Vec = False
+    graph_batches: Sequence[int] | None = None

@@ -1,0 +1,200 @@
+"""One pass of a transformer over some tokens, per chip: the operators and collectives it costs.
+
+``layer_ops`` adds the operators of every layer (matmuls, attention, activation, elementwise, LM head) to a
+``roofline.Phase``; ``collectives`` adds the tensor-, expert- and pipeline-parallel traffic. A ``Pass`` says
+which tokens the pass carries and what they attend to; a ``Split`` what the layout leaves on each chip.
+Inference (prefill, decode steps) is built from these passes; training will be too. Equations: docs/model.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tcobench.perf import comm
+from tcobench.perf.chip import Chip
+from tcobench.perf.deployment import Formats, Layout
+from tcobench.perf.roofline import Phase
+from tcobench.perf.transformer import Shape
+from tcobench.perf.vec import Vec, maximum, minimum, truthy, where
+
+
+@dataclass(frozen=True, slots=True)
+class Pass:
+    """One forward pass, per attention group.
+
+    tokens: tokens per attention group; groups: attention groups working at once (their tokens meet in the
+    routed experts); pairs: (query, context) pairs per group for attention; kv_read: token positions whose K/V
+    are read (FlashAttention-style: each once per pass, so the whole context in decode and the prompt itself
+    in prefill); lm_tokens: tokens that reach the LM head; write_kv: tokens whose K/V are written to the cache;
+    kv_per_chip: KV elements per token per layer on one chip (``kv_share``); kv_read_elems: KV elements the
+    attention kernel reads per token position per layer on one chip (default ``kv_per_chip``; more when the
+    kernel reads a KV head once per query head, see ``kv_read_per_chip``).
+    """
+
+    tokens: Vec
+    groups: Vec
+    pairs: Vec
+    kv_read: Vec
+    lm_tokens: Vec
+    write_kv: Vec
+    kv_per_chip: Vec
+    kv_read_elems: Vec | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Split:
+    """What a layout leaves on each chip, worked out once per evaluation.
+
+    h_mm / h_ew: hidden-state elements per token that a matmul reads or writes / that the elementwise ops touch
+    on one chip (the whole hidden state in 1D tensor parallelism, which replicates it; the 2D layout shards it:
+    d_model / x and d_model / tp). x, yz: the 2D split of tp (``split_2d``). bw_group / bw_pp: per-direction
+    bandwidth of the link tier the tp x ep group / the whole replica crosses.
+    """
+
+    two_d: Vec
+    any_2d: bool  # 1D-only sweeps skip the 2D arrays (perf_grid's speed)
+    x: Vec
+    yz: Vec
+    h_mm: Vec
+    h_ew: Vec
+    bw_group: Vec
+    bw_pp: Vec
+
+    @classmethod
+    def of(cls, s: Shape, chip: Chip, lay: Layout) -> Split:
+        two_d = truthy(lay.two_d)
+        any_2d = two_d if isinstance(two_d, bool) else bool(np.any(two_d))
+        x, yz = split_2d(s, lay.tp) if any_2d else (1.0, lay.tp)
+        h_mm = np.where(two_d, s.hidden / x, s.hidden) if any_2d else s.hidden
+        h_ew = np.where(two_d, s.hidden / lay.tp, s.hidden) if any_2d else s.hidden
+        return cls(two_d, any_2d, x, yz, h_mm, h_ew, comm.tier_bandwidth(chip, lay.tp * lay.ep),
+                   comm.tier_bandwidth(chip, lay.replica))
+
+
+def split_2d(s: Shape, tp: Vec) -> tuple[Vec, Vec]:
+    """(x, yz) of the 2D weight-stationary layout on ``tp`` chips: d_model over x, d_ff and heads over yz.
+    x = sqrt(tp x d_model / d_ff), to the nearest power of two within [1, tp], the split that minimises the
+    per-chip traffic 2 T (d_model / x + d_ff / yz) (Pope et al. 2022, section 3.2.2)."""
+    tp = np.asarray(tp, dtype=float)
+    x = np.clip(2.0 ** np.round(0.5 * np.log2(tp * s.hidden / max(s.ffn_width, 1))), 1.0, tp)
+    return x, tp / x
+
+
+def layer_ops(ph: Phase, s: Shape, p: Pass, lay: Layout, fmt: Formats, split: Split) -> None:
+    """Add one forward pass ``p`` over every layer, per chip, to ``ph``: the attention block, the FFN (dense or
+    MoE), norms and residual adds, and the LM head. The embedding and LM head weights run at
+    ``fmt.head_bytes`` and the chip's ``head_rate`` (16-bit when the body is quantised: ``precision.head_bytes``).
+    """
+    tp, ep = lay.tp, lay.ep
+    wb, kvb, ab, hb = fmt.weights, fmt.kv, fmt.activations, fmt.head_bytes
+    kv_per_chip = p.kv_per_chip
+    kv_read_elems = kv_per_chip if p.kv_read_elems is None else p.kv_read_elems
+    L = s.layers
+    h, h_ew = split.h_mm, split.h_ew
+    T, groups, pairs, kv_read, write_kv, lm_tokens = p.tokens, p.groups, p.pairs, p.kv_read, p.write_kv, p.lm_tokens
+    mm = ph.chip.matmul_memory_eff  # the body's matmuls stream their weights at the compute precision's rate
+    # attention block
+    ph.op("qkv_proj", L, 2.0 * T * (s.attn_params - s.attn_out_params) / tp,
+          (s.attn_params - s.attn_out_params) / tp * wb + T * (h + s.qkv_width / tp) * ab, memory_eff=mm)
+    ph.op("attention", L, s.attn_flops_per_pair * pairs / tp,
+          (kv_read * kv_read_elems + write_kv * kv_per_chip) * kvb + T * 2.0 * s.heads * s.head_dim / tp * ab,
+          rate=ph.chip.attn_rate)
+    ph.op("out_proj", L, 2.0 * T * s.attn_out_params / tp, s.attn_out_params / tp * wb + T * (s.heads * s.head_dim / tp + h) * ab,
+          memory_eff=mm)
+    # FFN: dense layers, then MoE layers (shared experts + router, then routed experts over ep)
+    # the FFN's activation (SiLU/GELU, times the up projection when gated) is a kernel of its own between the two
+    # matmuls: it reads the gate and up outputs (one input when not gated) and writes their product
+    act_io = 3.0 if s.ffn_gated else 2.0
+    if s.dense_layers:
+        ph.op("ffn", s.dense_layers, 2.0 * T * s.dense_ffn_params / tp,
+              s.dense_ffn_params / tp * wb + T * (h + 3.0 * s.ffn_width / tp) * ab, memory_eff=mm)
+        ph.op("ffn_activation", s.dense_layers, 4.0 * T * s.ffn_width / tp, act_io * T * s.ffn_width / tp * ab)
+    if s.moe_layers:
+        ph.op("moe_shared_router", s.moe_layers, 2.0 * T * s.shared_params / tp, s.shared_params / tp * wb + T * h * ab,
+              memory_eff=mm)
+        routed = T * groups  # tokens meeting in the experts; their top-k assignments spread over ep chips
+        touched = expected_experts(s, routed) / ep  # distinct experts each chip reads
+        per_chip = routed * s.top_k / ep
+        ph.op("moe_experts", s.moe_layers, 2.0 * per_chip * s.expert_params / tp,
+              touched * s.expert_params / tp * wb + per_chip * (2.0 * h + 3.0 * s.expert_width / tp) * ab, memory_eff=mm)
+        width = (per_chip * s.expert_width + T * s.shared_width) / tp  # routed and shared experts' intermediates
+        ph.op("moe_activation", s.moe_layers, 4.0 * width, act_io * width * ab)
+    # norms and residual adds: memory-bound streams of the hidden state
+    ph.op("elementwise", L, 20.0 * T * h_ew, 8.0 * T * h_ew * ab)
+    ph.op("lm_head", 1, 2.0 * lm_tokens * s.lm_head_params / tp, s.lm_head_params / tp * hb + lm_tokens * (s.hidden + 2.0 * s.vocab / tp) * ab,
+          rate=ph.chip.head_rate, memory_eff=ph.chip.head_memory_eff)
+
+
+
+
+def kv_share(s: Shape, tp: Vec, two_d: Vec = False) -> Vec:
+    """KV-cache elements per token per layer that one chip holds. 1D: the KV heads are split over tp (an MLA
+    latent, or KV heads fewer than tp, are repeated). 2D: sequences are split over the tp chips (batch-sharded
+    attention), so a chip holds all heads of 1/tp of the tokens: kv_elems / tp on average."""
+    one_d = s.kv_elems if s.kv_replicated else s.kv_elems / minimum(tp, s.kv_heads)
+    if two_d is False or not np.any(two_d):
+        return one_d
+    return np.where(two_d, s.kv_elems / np.asarray(tp, dtype=float), one_d)
+
+
+def kv_read_per_chip(s: Shape, tp: Vec, kv_per_chip: Vec, per_query_head: Vec) -> Vec:
+    """KV elements a decode attention kernel reads per token position per layer on one chip.
+
+    Once per KV head (``per_query_head`` false/0): the cached K and V themselves. Once per query head
+    (true/1, e.g. TensorRT-LLM's pre-XQA kernel): K and V for each of the heads / tp query heads on the
+    chip, i.e. the group size (heads / kv_heads) times more for GQA/MQA and the same for multi-head
+    attention. MLA keeps one latent per token that every head reads; it is left as it is.
+    """
+    if s.kv_replicated:
+        return kv_per_chip
+    per_query = 2.0 * s.heads * s.head_dim / tp
+    return where(truthy(per_query_head), maximum(kv_per_chip, per_query), kv_per_chip)
+
+
+def expected_experts(s: Shape, tokens: Vec) -> Vec:
+    """Distinct experts a layer touches for ``tokens`` tokens with uniform top-k routing:
+    E x (1 - (1 - k/E)^tokens) (each expert is missed by one token with probability 1 - k/E)."""
+    return s.experts * (1.0 - (1.0 - s.top_k / s.experts) ** tokens)
+
+
+def model_flops(s: Shape, tokens: Vec, pairs: Vec, lm_tokens: Vec) -> Vec:
+    """FLOPs the model needs (not per chip): 2 per active matmul parameter per token, plus attention."""
+    per_token = s.layers * s.attn_params + s.dense_layers * s.dense_ffn_params
+    per_token += s.moe_layers * (s.shared_params + s.top_k * s.expert_params)
+    return 2.0 * tokens * per_token + s.attn_flops_per_pair * pairs * s.layers + 2.0 * lm_tokens * s.lm_head_params
+
+
+def collectives(ph: Phase, s: Shape, tokens: Vec, lay: Layout, fmt: Formats, split: Split, batch_sharded: Vec = False) -> None:
+    """Collectives of one pass of ``tokens`` tokens per attention group, per chip. 1D: an all-reduce of the hidden
+    state after attention and after the FFN. 2D (``split.two_d``): per block, all-gather the input over yz,
+    reduce-scatter the projection's partial sums over x, all-gather its activated output over x, reduce-scatter
+    the block's output over yz; with ``batch_sharded`` attention (decode), q/k/v go to the chip that holds the
+    sequence's KV and the attention output comes back, two all-to-alls per layer."""
+    tp, pp, ep, ab = lay.tp, lay.pp, lay.ep, fmt.activations
+    chip, two_d, bw_group, bw_pp = ph.chip, split.two_d, split.bw_group, split.bw_pp
+    msg = tokens * s.hidden * ab
+    one = np.where(two_d, 0.0, 1.0) if split.any_2d else 1.0
+    ph.comm("tp_all_reduce", 2 * s.layers, one * comm.all_reduce(msg, tp, bw_group, chip.alpha), one * msg)
+    if split.any_2d:
+        x, yz = split.x, split.yz
+        on = np.where(two_d, 1.0, 0.0)
+        d_in = s.hidden / x * tokens * ab  # the block's input (and output) slice, gathered over yz
+        gated = 2.0 if s.ffn_gated else 1.0  # gate and up: both partial sums are reduced before the activation
+        attn_in, attn_mid = s.qkv_width / yz * tokens * ab, s.heads * s.head_dim / yz * tokens * ab
+        ffn_in, ffn_mid = gated * s.ffn_width / yz * tokens * ab, s.ffn_width / yz * tokens * ab
+        ag_yz = comm.all_gather(d_in, yz, bw_group, chip.alpha)
+        ph.comm("tp2d_all_gather_yz", 2 * s.layers, on * ag_yz, on * d_in)
+        ph.comm("tp2d_reduce_scatter_yz", 2 * s.layers, on * ag_yz, on * d_in)
+        for name, m_in, m_mid in (("attn", attn_in, attn_mid), ("ffn", ffn_in, ffn_mid)):
+            t = comm.all_gather(m_in, x, bw_group, chip.alpha) + comm.all_gather(m_mid, x, bw_group, chip.alpha)
+            ph.comm(f"tp2d_{name}_x", s.layers, on * t, on * (m_in + m_mid))
+        a2a = on * where(batch_sharded, 1.0, 0.0)
+        qkv, out = s.qkv_width / tp * tokens * ab, s.heads * s.head_dim / tp * tokens * ab  # each chip's share
+        t = comm.all_to_all(qkv, tp, bw_group, chip.alpha) + comm.all_to_all(out, tp, bw_group, chip.alpha)
+        ph.comm("attn_all_to_all", s.layers, a2a * t, a2a * (qkv + out))
+    if s.moe_layers:
+        a2a = tokens * s.top_k * s.hidden * ab
+        ph.comm("ep_all_to_all", 2 * s.moe_layers, comm.all_to_all(a2a, ep, bw_group, chip.alpha), a2a)
+    ph.comm("pp_send_recv", maximum(pp - 1, 0.0), where(pp > 1, comm.send_recv(msg, bw_pp, chip.alpha), 0.0), msg)
