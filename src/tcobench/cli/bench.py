@@ -24,7 +24,8 @@ from tcobench.loadgen.api import Api
 from tcobench.loadgen.arrivals import Arrival
 from tcobench.loadgen.client import base_url
 from tcobench.loadgen.metrics import LevelMetrics, Slo, Stats
-from tcobench.loadgen.price import Annotator, Pricing, pricing_annotator
+from tcobench.api.bench import Annotator, price_annotator
+from tcobench.cost import Prices
 from tcobench.loadgen.prompts import LengthDist, PromptSource, RandomPrompts, load_jsonl, load_sharegpt
 from tcobench.loadgen.result import RequestResult
 from tcobench.loadgen.runner import Load, Plan, Progress as RequestHook, levels
@@ -82,7 +83,7 @@ def bench(ctx: Context, /, **opts: Any) -> None:
     if opts["hardware"]:
         if pricing.basis is not None:
             raise InputError("give --hardware (catalog price) or --price-hour/--price-in/--price-out, not both")
-        from tcobench.loadgen.catalog_price import hardware_annotator
+        from tcobench.api.bench import hardware_annotator
 
         cat = ctx.catalog
         hw = cat.hardware_ref(opts["hardware"], where="--hardware")
@@ -109,14 +110,14 @@ def bench(ctx: Context, /, **opts: Any) -> None:
         sys.exit(130)
 
 
-def level_extras(pricing: Pricing) -> Annotator:
-    """The seam for extra per-level fields: price today; the lead's ``--hardware/--chips/--basis``
-    pricing and the prediction beside the measurement plug in here (same signature)."""
-    return pricing_annotator(pricing)
+def level_extras(pricing: Prices) -> Annotator:
+    """Extra per-level fields: the price (``--hardware/--chips/--basis`` replace this with the catalog's price
+    and the prediction beside the measurement, ``api.bench.hardware_annotator``)."""
+    return price_annotator(pricing)
 
 
-def pricing_settings(p: Pricing) -> dict[str, Any]:
-    return {"usd_per_hour": p.usd_per_hour, "usd_per_1m_input": p.usd_per_1m_input, "usd_per_1m_output": p.usd_per_1m_output}
+def pricing_settings(p: Prices) -> dict[str, Any]:
+    return p.as_dict()
 
 
 # -- parsing ---------------------------------------------------------------------------------------
@@ -154,8 +155,8 @@ def _prompts(o: dict[str, Any]) -> PromptSource:
     return RandomPrompts(LengthDist.parse(o["input_len"]), seed=o["seed"])
 
 
-def _pricing(o: dict[str, Any]) -> Pricing:
-    return Pricing(_money(o["price_hour"], "USD/h", "--price-hour"), _money(o["price_in"], "USD", "--price-in"),
+def _pricing(o: dict[str, Any]) -> Prices:
+    return Prices(_money(o["price_hour"], "USD/h", "--price-hour"), _money(o["price_in"], "USD", "--price-in"),
                    _money(o["price_out"], "USD", "--price-out"))
 
 

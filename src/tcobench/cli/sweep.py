@@ -15,7 +15,8 @@ from tcobench.cli.compare import cost_options, hardware_list, money, own_paramet
 from tcobench.cli.context import Context, pass_context
 from tcobench.cli.options import DURATION, Choice
 from tcobench.cli.render import console, print_json, table
-from tcobench.search import candidates, price_hardware
+from tcobench.cost import price_hardware
+from tcobench.search import candidates
 from tcobench.search.sweep import AXES, iter_rows, open_sink, parse_axis
 from tcobench.search.sweep import sweep as run_sweep
 

@@ -70,6 +70,10 @@ def own_span(price: Span, watts: Span, p: OwnParameters) -> Span:
     return Span(at("low", "high"), at("likely", "likely"), at("high", "low"))
 
 
+class MissingPower(MissingInputError):
+    """The own basis needs a power figure (electricity, hosting) the catalog lacks."""
+
+
 @dataclass(frozen=True, slots=True)
 class Capex:
     """What one chip costs to buy and how much power it is provisioned for, and where that comes from."""
@@ -106,7 +110,7 @@ def chip_capex(hw: Hardware, catalog: Catalog, *, price_chip: float | None = Non
         watts = Span.from_figure(hw.power.tdp)
         sources = (*sources, hw.power.tdp.source)
     else:
-        raise MissingInputError(f"no power figure for {hw.id!r} in the catalog (power.tdp or a system power); "
+        raise MissingPower(f"no power figure for {hw.id!r} in the catalog (power.tdp or a system power); "
                                 "the own basis needs it for electricity and hosting")
     return Capex(price, watts, basis, sources)
 

@@ -1,6 +1,6 @@
 """From a cost per second and a throughput to the figures users compare: $/hour, $/1M tokens, tokens/kWh.
 
-Definitions (DESIGN.md):
+Definitions (docs/metrics.md, "$/1M tokens"):
     usd_per_hour              = usd_per_s_per_chip x chips x 3600
     usd_per_1m_output_tokens  = usd_per_s / output_tokens_per_s x 1e6   (all cost charged to output)
     usd_per_1m_input_tokens   = usd_per_s / prefill_tokens_per_s x 1e6  (all cost charged to prefill)

@@ -11,7 +11,9 @@
     runner.py    closed loop (concurrency) and open loop (rate) over one load level
     bench.py     a whole run: every load level in turn, with one pooled client (``run_bench``)
     metrics.py   TTFT, TPOT, ICL, E2E, throughput, goodput over a steady-state window
-    price.py     $/1M tokens from $/hour or per-token prices; the seam for catalog pricing and predictions
+
+What a level costs is priced above this package (``cost.price_tokens``, ``api.bench``): the measured side
+does not import the model or the search.
 
 Every timestamp is ``time.perf_counter_ns()`` (a monotonic nanosecond clock); every duration that
 leaves this package is in seconds.

@@ -9,10 +9,9 @@ from typing import Any
 import numpy as np
 
 from tcobench.catalog import Catalog, Hardware, Model
-from tcobench.cost import OwnParameters, token_costs, token_energy
+from tcobench.cost import Basis, ChipPrice, OwnParameters, price_hardware, token_costs, token_energy
 from tcobench.cost.span import Span
 from tcobench.search.grid import Layouts, Outcome, candidates, search
-from tcobench.search.pricing import Basis, Pricing, price_hardware
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,7 @@ class CompareRow:
         return (0 if self.deployment is not None and np.isfinite(cost) else 1 if self.deployment else 2, float(cost))
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON row of issue 4: costs flattened into likely / _low / _high keys."""
+        """The JSON row: costs flattened into likely / _low / _high keys."""
         doc: dict[str, Any] = {"hardware": self.hardware,
                                "deployment": None if self.deployment is None else vars(self.deployment).copy(),
                                "ttft_s": self.ttft_s, "tpot_s": self.tpot_s,
@@ -92,7 +91,7 @@ def compare(model: Model, hardware: Sequence[Hardware], *, input_len: int, outpu
     return rows, outcome.evaluated
 
 
-def _row(hw: Hardware, mine: list[int], o: Outcome, pricing: Pricing, params: OwnParameters, basis: Basis,
+def _row(hw: Hardware, mine: list[int], o: Outcome, pricing: ChipPrice, params: OwnParameters, basis: Basis,
          pareto: bool) -> CompareRow:
     notes = {k: v for k, v in (("own", pricing.own_note), ("rent", pricing.rent_note)) if v}
     best = o.best(mine)

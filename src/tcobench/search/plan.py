@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from tcobench.catalog import Catalog, Hardware, Model
-from tcobench.cost import YEAR_S, OwnParameters
+from tcobench.cost import YEAR_S, Basis, OwnParameters
 from tcobench.search.compare import CompareRow, Deployment, compare
-from tcobench.search.pricing import Basis
 
 MONTH_S = YEAR_S / 12
 
