@@ -1,4 +1,4 @@
-"""Accuracy and cost of tcobench's load-generating client (issue 6). Not a test; prints figures.
+"""Accuracy and cost of tcobench's load-generating client. Not a test; prints figures.
 
     .venv/bin/python benchmarks/bench_client.py [--quick] [--only accuracy|cost] [--loop asyncio|uvloop]
 

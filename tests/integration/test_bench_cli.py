@@ -16,7 +16,7 @@ from tests.servers.scripted import ScriptedServer
 STATS = {"mean", "p50", "p90", "p95", "p99"}
 
 
-def test_json_levels_have_exactly_the_issue_keys_and_the_run_is_saved(bench_cli: Callable[..., object]) -> None:
+def test_json_levels_have_exactly_the_level_keys_and_the_run_is_saved(bench_cli: Callable[..., object]) -> None:
     with ScriptedServer(ttft_s=0.02, tpot_s=0.002) as srv:
         r = bench_cli("--url", srv.url + "/v1", "--model", "m", "--concurrency", "1,4", "--num-requests", "12",
                       "--output-len", "8", "--warmup", "0", "--price-hour", "$3.60/h", "--slo-ttft", "1 s", "--json")

@@ -1,4 +1,4 @@
-"""compare / plan / sweep as a user runs them: JSON keys of issue 4, errors, files."""
+"""compare / plan / sweep as a user runs them: the JSON row keys, errors, files."""
 
 import csv
 import json
@@ -10,7 +10,7 @@ ROW_KEYS = set(("hardware deployment ttft_s tpot_s interactivity_tokens_per_s ou
 COSTS = ("usd_per_hour_own", "usd_per_hour_rent", "usd_per_1m_output_tokens_own", "usd_per_1m_output_tokens_rent")
 
 
-def test_compare_json_has_the_issue_keys_and_ranges(cli) -> None:
+def test_compare_json_has_the_row_keys_and_ranges(cli) -> None:
     r = cli("compare", "--model", "llama-3.1-70b", "--hardware", "h100-sxm,h200-sxm,b200,mi300x,tpu-v5p,gaudi3",
             "--workload", "chat", "--slo-tpot", "50ms", "--basis", "both", "--json")
     assert r.code == 0, r.err

@@ -2,7 +2,7 @@
 
 The catalog data files are TOML; each ``[hardware.<id>]``, ``[system.<id>]``, ``[model.<id>]``,
 ``[cost.<id>]``, ``[workload.<id>]``, ``[runtime.<id>]`` and ``[source.<id>]`` table is validated into one of these records. Numbers are Figures in SI units
-(see ``figures.py``); unknown figures are ``None``. Unknown keys are errors (typos never pass).
+(see ``fields.py``); unknown figures are ``None``. Unknown keys are errors (typos never pass).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ import click
 from tcobench.cli.context import Context, pass_context
 from tcobench.cli.main import cli
 
-# Each step is a command line; later steps are added as the commands land.
+# Each step is a command line, run in order; the report (``report -o``) closes the demo.
 STEPS: list[list[str]] = [
     ["catalog", "list", "hardware"],
     ["catalog", "list", "models"],

@@ -1,4 +1,4 @@
-"""Metrics of one load level, exactly as DESIGN.md defines them.
+"""Metrics of one load level, exactly as docs/metrics.md, "Metric definitions", defines them.
 
 - TTFT: sent -> first generated token. E2E: sent -> last generated token.
   TPOT: (E2E - TTFT) / (n - 1), n = output tokens (requests with n >= 2).

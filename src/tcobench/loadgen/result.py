@@ -55,7 +55,7 @@ class RequestResult:
 
     @property
     def e2e_s(self) -> float | None:
-        """Sent -> last generated token (DESIGN.md), not -> end of stream."""
+        """Sent -> last generated token (docs/metrics.md, "E2E"), not -> end of stream."""
         return (self.chunk_ns[-1] - self.sent_ns) / 1e9 if self.chunk_ns else None
 
     @property

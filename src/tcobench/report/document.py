@@ -1,7 +1,7 @@
 """What a report is made of, before it is drawn: sections of parts, each with a reading, charts and tables.
 
 Sections are built from saved runs (``tcobench.report.sections``) and rendered by ``html`` (one page)
-or ``figures`` (one file per chart). Everything here is plain data, so tests can check a report's
+or ``export`` (one file per chart). Everything here is plain data, so tests can check a report's
 structure without drawing it.
 """
 

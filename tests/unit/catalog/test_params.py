@@ -38,12 +38,12 @@ def within_published(derived: float, fig) -> bool:  # type: ignore[no-untyped-de
 
 @pytest.mark.parametrize(
     ("model_id", "total", "active"),
-    [  # the figures the foundation issue names
+    [  # published totals (and active parameters of the MoE models)
         ("llama-2-7b", 6.74e9, None), ("llama-2-70b", 6.898e10, None), ("llama-3.1-405b", 4.0585e11, None),
         ("mixtral-8x7b", 4.67e10, 1.29e10), ("deepseek-v3", 6.71e11, 3.7e10), ("gpt-3-175b", 1.746e11, None),
     ],
 )
-def test_issue_figures(model_id: str, total: float, active: float | None) -> None:
+def test_published_totals(model_id: str, total: float, active: float | None) -> None:
     m = CATALOG.models[model_id]
     p = count_params(m)
     assert p.total == pytest.approx(total, rel=0.005)

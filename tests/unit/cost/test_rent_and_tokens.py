@@ -1,4 +1,4 @@
-"""Renting, and the per-token figures: the issue's hand-worked case and the blended price."""
+"""Renting, and the per-token figures: a hand-worked case (211 tok/s at $1/h is $0.0013 per 1k tokens) and the blended price."""
 
 import numpy as np
 import pytest

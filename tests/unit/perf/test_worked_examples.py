@@ -71,7 +71,7 @@ def test_impossible_deployments_are_one_line_errors(cli) -> None:
     (("--model", "gpt-j-6b", "--input-len", "2048", "--output-len", "2048"), "exceeds gpt-j-6b's maximum context of 2048"),
 ])
 def test_an_impossible_deployment_in_json_is_a_document_with_fits_false_and_the_reason(cli, args, reason) -> None:
-    """The issue's bad-input rule: in --json, `fits: false` with the reason, never a NaN; the exit code and
+    """An impossible deployment in --json: `fits: false` with the reason, never a NaN; the exit code and
     the one-line message stay those of the plain command."""
     r = cli("predict", "--hardware", "h100-sxm", *args, "--json")
     assert r.code == 2 and r.err.count("\n") == 1 and reason in r.err

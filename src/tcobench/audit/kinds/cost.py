@@ -1,7 +1,7 @@
 """Money: cost per token from throughput and $/hour, rebased cost ratios, performance per dollar.
 
-$/token = ($/hour) / (tokens/s x 3600 s/h), the definition in DESIGN.md; a claim in $/1k or $/1M
-tokens is converted by its unit ("USD/ktoken", "USD/Mtoken").
+$/token = ($/hour) / (tokens/s x 3600 s/h), the definition in docs/metrics.md, "$/1M tokens"; a claim in
+$/1k or $/1M tokens is converted by its unit ("USD/ktoken", "USD/Mtoken").
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from tcobench.audit.kinds.base import Derived, Kind
 from tcobench.audit.work import Work
 from tcobench.errors import InputError, MissingInputError
 
-# metric -> (Prediction attribute, unit); tokens/s/user is 1 / TPOT (DESIGN.md, "Interactivity")
+# metric -> (Prediction attribute, unit); tokens/s/user is 1 / TPOT (docs/metrics.md, "Interactivity")
 METRICS = {
     "output_tokens_per_s": ("output_tokens_per_s", "token/s"),
     "output_tokens_per_s_per_chip": ("output_tokens_per_s_per_chip", "token/s"),
