@@ -44,6 +44,11 @@ class TcobenchError(Exception):
         return text
 
 
+def params_in(where: str) -> tuple[str, ...]:
+    """The parameters a place names as ``{name}`` ("{hardware}" -> ("hardware",); "catalog show" -> ())."""
+    return tuple(re.findall(r"\{(\w+)\}", where))
+
+
 def flag_name(param: str, flags: Mapping[str, str] | None = None) -> str:
     """The CLI flag of a parameter: the command's own option for it, else ``--`` + the name with ``-`` for ``_``."""
     return (flags or {}).get(param) or "--" + param.replace("_", "-")
@@ -69,7 +74,7 @@ class UnknownIdError(InputError):
         self.matches = close_matches(wanted, known)
         place = f" in {where}" if where else ""
         hint = f"; did you mean {', '.join(repr(m) for m in self.matches)}?" if self.matches else ""
-        super().__init__(f"unknown {kind} {wanted!r}{place}{hint}", params=re.findall(r"\{(\w+)\}", where))
+        super().__init__(f"unknown {kind} {wanted!r}{place}{hint}", params=params_in(where))
 
 
 class DeploymentError(InputError):

@@ -1,4 +1,4 @@
-"""Small frozen records shared by every layer: a sourced figure and a saved run.
+"""Small frozen records shared by every layer: a sourced figure, a saved run, and the tabular mixin of results.
 
 A ``Figure`` is one catalog number: its value in SI base units, the unit it is printed in, and where
 it came from. ``None`` means unknown (never 0.0).
@@ -52,3 +52,20 @@ class Run:
     created: _dt.datetime = field(default_factory=lambda: _dt.datetime.now(_dt.UTC))
     label: str = ""
     id: int | None = None  # assigned by the store
+
+
+class Tabular:
+    """A result with rows: ``to_rows()`` (flat dicts) and ``to_pandas()`` (pandas is optional, imported here only)."""
+
+    def to_rows(self) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def to_pandas(self) -> Any:
+        """The rows as a ``pandas.DataFrame``; needs ``pip install pandas``, which tcobench does not install."""
+        try:
+            import pandas as pd  # type: ignore[import-untyped, import-not-found, unused-ignore]
+        except ImportError as err:
+            from tcobench.errors import MissingInputError
+
+            raise MissingInputError("to_pandas() needs pandas, which tcobench does not install: pip install pandas") from err
+        return pd.DataFrame(self.to_rows())

@@ -15,7 +15,7 @@ from typing import Any
 
 import pint
 
-from tcobench.errors import UnitError
+from tcobench.errors import UnitError, params_in
 
 _MONEY = re.compile(r"^\s*(-?)\$\s*([0-9][0-9,]*(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?)\s*(.*)$")
 
@@ -42,33 +42,33 @@ def parse(text: str | float | int, unit: str, *, where: str = "") -> float:
     """Parse ``text`` (e.g. "3.35 TB/s") and return its value in ``unit`` (e.g. "B/s") as a float.
 
     A bare number is accepted only when ``unit`` is dimensionless ("" or "1"). ``where`` names the
-    file/flag the value came from, for the error message.
+    file, key or flag the value came from, for the error message; a parameter as ``{name}``.
     """
     reg = registry()
     place = f" in {where}" if where else ""
     try:
         target = reg.Unit(unit or "dimensionless")
     except (pint.errors.PintError, ValueError, AttributeError, TypeError) as err:
-        raise UnitError(f"unknown unit {unit!r} expected{place}") from err
+        raise UnitError(f"unknown unit {unit!r} expected{place}", params=params_in(where)) from err
     if isinstance(text, bool):
-        raise UnitError(f"{text!r}{place} is a boolean; expected a quantity in {unit}")
+        raise UnitError(f"{text!r}{place} is a boolean; expected a quantity in {unit}", params=params_in(where))
     if isinstance(text, int | float):
         if target.dimensionless:
             return float(text)
-        raise UnitError(f"{text!r}{place} has no unit; expected a quantity in {unit}, e.g. '{_example(unit)}'")
+        raise UnitError(f"{text!r}{place} has no unit; expected a quantity in {unit}, e.g. '{_example(unit)}'", params=params_in(where))
     try:
         q: Any = reg.Quantity(_normalise(text))
     except (pint.errors.PintError, ValueError, AttributeError, TypeError) as err:
-        raise UnitError(f"cannot read {text!r}{place} as a quantity ({err}); expected {unit}, e.g. '{_example(unit)}'") from err
+        raise UnitError(f"cannot read {text!r}{place} as a quantity ({err}); expected {unit}, e.g. '{_example(unit)}'", params=params_in(where)) from err
     if not isinstance(q, pint.Quantity):  # a bare number in a string
         q = reg.Quantity(float(q), "dimensionless")
     try:
         value = float(q.to(target).magnitude)
     except pint.errors.DimensionalityError as err:
         got = "no unit" if q.dimensionless else f"unit '{q.units:~}'"
-        raise UnitError(f"{text!r}{place} has {got}; expected a quantity in {unit}, e.g. '{_example(unit)}'") from err
+        raise UnitError(f"{text!r}{place} has {got}; expected a quantity in {unit}, e.g. '{_example(unit)}'", params=params_in(where)) from err
     if not math.isfinite(value):
-        raise UnitError(f"{text!r}{place} is not a finite number")
+        raise UnitError(f"{text!r}{place} is not a finite number", params=params_in(where))
     return value
 
 

@@ -1,5 +1,16 @@
 """The Python API: one call per command, keyword arguments named like the command's flags.
 
-This layer composes the others (catalog, perf, cost, search, audit, loadgen): it is where the measured and the
-predicted sides meet. The CLI renders what it returns.
+    predict(model, hardware, ...) -> Prediction     compare(model, hardware, ...) -> CompareResult
+    plan(model, hardware, qps=...) -> PlanResult     sweep(model, hardware, ...) -> SweepSummary
+    validate(by=...) -> ValidationResult             audit(files) -> AuditResult
+    bench(url, model, ...) -> BenchResult            (api/bench.py: measured meets predicted)
+
+This layer composes the others (catalog, perf, cost, search, audit, loadgen); it is where the measured and the
+predicted sides meet. The CLI renders what it returns. docs/api.md has examples.
 """
+
+from tcobench.api.results import AuditResult, CompareResult, PlanResult, SweepSummary, ValidationResult
+from tcobench.api.tasks import audit, compare, plan, predict, sweep, validate
+
+__all__ = ["AuditResult", "CompareResult", "PlanResult", "SweepSummary", "ValidationResult", "audit", "compare", "plan",
+           "predict", "sweep", "validate"]

@@ -7,34 +7,14 @@ from typing import Any
 
 import click
 
-from tcobench import units
-from tcobench.catalog import Catalog, Hardware
+from tcobench import api, units
 from tcobench.cli.context import Context, pass_context
 from tcobench.cli.options import DURATION, Choice
 from tcobench.cli.render import console, print_json, print_track_record, table
-from tcobench.cost import DEFAULT_BASIS, OwnParameters
-from tcobench.errors import InputError
+from tcobench.cost import DEFAULT_BASIS
 from tcobench.perf.validate import run as run_validation
 from tcobench.perf.validate import track_record
 from tcobench.records import Provenance, Run
-from tcobench.search import compare as run_compare
-
-
-def hardware_list(cat: Catalog, spec: str | None, flag: str = "--hardware") -> list[Hardware]:
-    """'h100-sxm,b200' or 'all' (or nothing: all) -> hardware records, with did-you-mean errors."""
-    if not spec or spec.strip().lower() == "all":
-        return [cat.hardware[k] for k in sorted(cat.hardware)]
-    return [cat.hardware_ref(name.strip(), where=flag) for name in spec.split(",") if name.strip()]
-
-
-def workload_lengths(cat: Catalog, workload: str | None, input_len: int | None, output_len: int | None) -> tuple[int, int, str]:
-    """Lengths from --workload or --input-len/--output-len (flags override the preset)."""
-    if workload:
-        w = cat.get_workload(workload, where="--workload")
-        return input_len or w.input_len, output_len or w.output_len, w.id
-    if input_len is None or output_len is None:
-        raise InputError(f"give --workload ({', '.join(sorted(cat.workloads))}) or both --input-len and --output-len")
-    return input_len, output_len, f"{input_len}/{output_len}"
 
 
 def cost_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -54,19 +34,6 @@ def cost_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     for opt in reversed(opts):
         fn = opt(fn)
     return fn
-
-
-def own_parameters(cat: Catalog, kw: dict[str, Any]) -> OwnParameters:
-    """The cost basis with the user's overrides pinned; pops the override flags from ``kw``."""
-    basis = cat.get_cost(kw.pop("cost_basis"), where="--cost-basis")
-    years = kw.pop("amortisation_years")
-    elec, host = kw.pop("electricity"), kw.pop("hosting")
-    return OwnParameters.from_basis(basis).pinned({
-        "amortisation_s": None if years is None else years * units.parse("1 year", "s"),
-        "cost_of_capital": kw.pop("cost_of_capital"), "utilisation": kw.pop("utilisation"), "pue": kw.pop("pue"),
-        "electricity_usd_per_j": None if elec is None else units.parse(elec, "USD/J", where="--electricity"),
-        "hosting_usd_per_w_s": None if host is None else units.parse(host, "USD/W/s", where="--hosting"),
-        "maintenance": kw.pop("maintenance")}, where="cost flags")
 
 
 def search_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -110,16 +77,10 @@ def compare(ctx: Context, /, model_ref: str, hw_spec: str | None, workload: str 
             **kw: Any) -> None:
     """Cheapest deployment per hardware for a model and workload, $/1M output tokens own and/or rent."""
     cat = ctx.catalog
-    model = cat.model(model_ref, where="--model")
-    hardware = hardware_list(cat, hw_spec)
-    n_in, n_out, wl = workload_lengths(cat, workload, input_len, output_len)
-    params = own_parameters(cat, kw)
-    rows, evaluated = run_compare(model, hardware, input_len=n_in, output_len=n_out, catalog=cat, params=params,
-                                  basis=basis,  # type: ignore[arg-type]
-                                  precisions=precisions.split(",") if precisions else None, pareto=pareto, **kw)
-    doc = {"model": model.id, "workload": wl, "input_len": n_in, "output_len": n_out, "basis": basis,
-           "slo_ttft_s": kw["slo_ttft"], "slo_tpot_s": kw["slo_tpot"], "evaluated": evaluated,
-           "rows": [r.to_dict() for r in rows]}
+    res = api.compare(model_ref, hw_spec, workload=workload, input_len=input_len, output_len=output_len, precision=precisions,
+                      basis=basis, pareto=pareto, catalog=cat, **kw)  # type: ignore[arg-type]
+    rows, evaluated, n_in, n_out, wl = res.rows, res.evaluated, res.input_len, res.output_len, res.workload
+    doc = res.to_dict()
     if save:
         inputs = {k: v for k, v in doc.items() if k != "rows"}
         doc["run_id"] = ctx.store.save(Run(command="compare", provenance=Provenance.PREDICTED, inputs=inputs,
@@ -129,7 +90,7 @@ def compare(ctx: Context, /, model_ref: str, hw_spec: str | None, workload: str 
         return
     out = console()
     slo = ", ".join(f"{k} <= {units.human(v, 's')}" for k, v in (("TTFT", kw["slo_ttft"]), ("TPOT", kw["slo_tpot"])) if v)
-    title = f"{model.id}, {wl} ({n_in} in / {n_out} out){', ' + slo if slo else ''}: {evaluated:,} configurations"
+    title = f"{res.model}, {wl} ({n_in} in / {n_out} out){', ' + slo if slo else ''}: {evaluated:,} configurations"
     cols = ["hardware", "deployment", "TTFT", "TPOT", "tok/s/user", "tok/s/chip"]
     cols += [c for b, c in (("own", "$/1M out (own)"), ("rent", "$/1M out (rent)")) if basis in (b, "both")]
     cols += ["tokens/kWh", "note"]
@@ -151,7 +112,7 @@ def compare(ctx: Context, /, model_ref: str, hw_spec: str | None, workload: str 
     notes = sorted({f"{r.hardware} {b}: {n}" for r in rows for b, n in r.price_notes.items() if r.deployment and not n.startswith("no ")})
     for n in notes:
         out.print(f"  price basis: {n}")
-    kinds = {h.id: h.kind for h in hardware}
+    kinds = res.hardware_kinds
     outcomes = run_validation(cat)
     for kind, precision in sorted({(kinds[r.hardware], r.deployment.precision) for r in rows if r.deployment}):
         print_track_record(f"{precision} matmuls on a {kind}", track_record(cat, precision, kind, outcomes), phases=("throughput",))

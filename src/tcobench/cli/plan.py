@@ -7,11 +7,11 @@ from typing import Any
 import click
 
 from tcobench import units
-from tcobench.cli.compare import _span, cost_options, hardware_list, money, own_parameters, search_options, workload_lengths
+from tcobench import api
+from tcobench.cli.compare import _span, cost_options, money, search_options
 from tcobench.cli.context import Context, pass_context
 from tcobench.cli.options import Choice
 from tcobench.cli.render import console, print_json, table
-from tcobench.search import plan as run_plan
 
 
 @click.command()
@@ -27,19 +27,14 @@ def plan(ctx: Context, /, model_ref: str, hw_spec: str | None, workload: str | N
          output_len: int | None, precisions: str | None, qps: float, peak_factor: float, basis: str, as_json: bool,
          **kw: Any) -> None:
     """Replicas and chips per hardware to serve --qps, utilisation, $/month and $/1M output tokens."""
-    cat = ctx.catalog
-    model = cat.model(model_ref, where="--model")
-    n_in, n_out, wl = workload_lengths(cat, workload, input_len, output_len)
-    params = own_parameters(cat, kw)
-    rows, evaluated = run_plan(model, hardware_list(cat, hw_spec), qps=qps, input_len=n_in, output_len=n_out, catalog=cat,
-                               params=params, basis=basis, peak_factor=peak_factor,  # type: ignore[arg-type]
-                               precisions=precisions.split(",") if precisions else None, **kw)
-    doc = {"model": model.id, "workload": wl, "input_len": n_in, "output_len": n_out, "qps": qps, "peak_factor": peak_factor,
-           "basis": basis, "evaluated": evaluated, "rows": [r.to_dict() for r in rows]}
+    res = api.plan(model_ref, hw_spec, qps=qps, workload=workload, input_len=input_len, output_len=output_len,
+                   precision=precisions, peak_factor=peak_factor, basis=basis, catalog=ctx.catalog, **kw)  # type: ignore[arg-type]
+    rows, evaluated, n_in, n_out = res.rows, res.evaluated, res.input_len, res.output_len
+    doc = res.to_dict()
     if as_json:
         print_json(doc)
         return
-    title = (f"{model.id}: {qps:g} req/s x {peak_factor:g} peak, {n_in} in / {n_out} out, {basis}"
+    title = (f"{res.model}: {qps:g} req/s x {peak_factor:g} peak, {n_in} in / {n_out} out, {basis}"
              + (f", TPOT <= {units.human(kw['slo_tpot'], 's')}" if kw["slo_tpot"] else "") + f": {evaluated:,} configurations")
     body = []
     for r in rows:

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
 import click
 import numpy as np
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from tcobench import units
-from tcobench.cli.compare import cost_options, hardware_list, money, own_parameters
+from tcobench import api, units
+from tcobench.cli.compare import cost_options, money
 from tcobench.cli.context import Context, pass_context
 from tcobench.cli.options import DURATION, Choice
 from tcobench.cli.render import console, print_json, table
-from tcobench.cost import price_hardware
-from tcobench.search import candidates
-from tcobench.search.sweep import AXES, iter_rows, open_sink, parse_axis
-from tcobench.search.sweep import sweep as run_sweep
+from tcobench.search.sweep import AXES
 
 
 @click.command()
@@ -46,36 +42,25 @@ def sweep(ctx: Context, /, model_ref: str, hw_spec: str | None, precisions: str,
           pareto: bool, output: Path | None, chunk: int, as_json: bool, slo_ttft: float | None, slo_tpot: float | None,
           **kw: Any) -> None:
     """Evaluate every combination of the axes; report the top-k by --objective, the count and the wall time."""
-    cat = ctx.catalog
-    model = cat.model(model_ref, where="--model")
-    axes = {a: parse_axis(kw.pop(a), "--" + a.replace("_", "-")) for a in AXES}
-    price_hour, price_chip = kw.pop("price_hour"), kw.pop("price_chip")
-    params = own_parameters(cat, kw)
-    cands = candidates(hardware_list(cat, hw_spec), precisions.split(","))
-    prices = {}
-    for c in cands:
-        p = price_hardware(c.hardware, cat, params, basis, price_hour=price_hour, price_chip=price_chip)  # type: ignore[arg-type]
-        span = p.own if basis == "own" else p.rent
-        prices[c.hardware.id] = float(span.likely) if span is not None else float("nan")
-    total = len(cands) * int(np.prod([len(axes[a]) for a in AXES]))
-    sink = open_sink(output) if output else None
-    start = time.perf_counter()
-    with Progress(TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console(stderr=True), transient=True, disable=as_json) as bar:
-        task = bar.add_task("sweep", total=total)
-        try:
-            res = run_sweep(model, cands, axes, catalog=cat, usd_per_chip_s=[prices[c.hardware.id] for c in cands],
-                            slo_ttft=slo_ttft, slo_tpot=slo_tpot, objective=objective,  # type: ignore[arg-type]
-                            top_k=top_k, chunk=chunk, sink=sink, progress=lambda n: bar.advance(task, n))
-        finally:
-            if sink is not None:
-                sink.close()
-    wall = time.perf_counter() - start
-    doc: dict[str, Any] = {"model": model.id, "evaluated": res.evaluated, "feasible": res.feasible, "wall_s": wall,
-           "configurations_per_s": res.evaluated / wall if wall > 0 else None, "objective": objective, "basis": basis,
-           "output": str(output) if output else None, "top": list(iter_rows(res.top))}
-    if pareto:
-        doc["pareto"] = list(iter_rows(res.front))
+    bar = Progress(TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   console=console(stderr=True), transient=True, disable=as_json)
+    task: list[TaskID] = []
+
+    def advance(n: int, total: int) -> None:  # the bar starts with the work, after the inputs were checked
+        if not task:
+            bar.start()
+            task.append(bar.add_task("sweep", total=total))
+        bar.advance(task[0], n)
+
+    try:
+        res = api.sweep(model_ref, hw_spec, precision=precisions, basis=basis, objective=objective,  # type: ignore[arg-type]
+                        top=top_k, pareto=pareto, output=output, chunk=chunk, slo_ttft=slo_ttft, slo_tpot=slo_tpot,
+                        progress=advance, catalog=ctx.catalog, **kw)
+    finally:
+        if task:
+            bar.stop()
+    doc = res.to_dict()
+    wall = res.wall_s
     if as_json:
         print_json(doc)
         return

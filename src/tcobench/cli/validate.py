@@ -7,11 +7,11 @@ from typing import Any
 import click
 from rich.markup import escape
 
-from tcobench import __version__
+from tcobench import __version__, api
 from tcobench.cli.context import Context, pass_context
 from tcobench.cli.render import console, print_json, table
 from tcobench.cli.predict import render
-from tcobench.perf.validate import GROUPS, Outcome, group_errors, grouping, predict_command, run, summary
+from tcobench.perf.validate import GROUPS, Outcome, predict_command
 from tcobench.records import Provenance, Run
 
 
@@ -28,19 +28,11 @@ from tcobench.records import Provenance, Run
 @pass_context
 def validate(ctx: Context, as_json: bool, save: bool, by: str, row_ids: tuple[str, ...], explain: bool) -> None:
     """Predicted vs published for the shipped reference set (MLPerf, TensorRT-LLM, DeepSpeed BLOOM, PaLM, Azure)."""
-    grouping(by)  # a bad --by fails here, before the work
-    outcomes = run(ctx.catalog, rows=row_ids, explain=explain)
-    rows: list[dict[str, Any]] = [{"id": o.row.id, "ref": o.row.ref, "phase": o.row.phase, "metric": o.row.metric, "published": o.row.published or None,
-             "predicted": o.predicted, "error": o.error, "batch": o.prediction.batch if o.prediction else None,
-             "problem": o.problem, "source": o.row.source, "command": None if o.row.skip else predict_command(o.row),
-             "engine": dict(o.row.engine)} for o in outcomes]
-    if explain and as_json:
-        for r, o in zip(rows, outcomes, strict=True):
-            r["ops"] = [op.__dict__ for op in o.prediction.ops] if o.prediction else []
-    summ = summary(outcomes)
-    if by not in summ["groups"]:
-        summ["groups"][by] = group_errors(outcomes, by)
-    doc: dict[str, Any] = {"rows": rows, "summary": summ}
+    res = api.validate(by=by, row=row_ids, explain=explain, catalog=ctx.catalog)
+    rows, summ, outcomes = res.rows, res.summary, res.outcomes
+    for r in rows if not as_json else ():  # the operators are printed below, not saved
+        r.pop("ops", None)
+    doc: dict[str, Any] = res.to_dict()
     if save:
         doc["run_id"] = ctx.store.save(Run(command="validate", provenance=Provenance.PREDICTED, inputs={}, outputs=doc,
                                            tool_version=__version__, label="validation set"))

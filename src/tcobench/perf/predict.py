@@ -22,6 +22,7 @@ from tcobench.perf.memory import max_batch
 from tcobench.perf.reasons import Reason
 from tcobench.perf.roofline import BOUND_NAMES, Phase
 from tcobench.perf.vec import Vec
+from tcobench.records import Tabular
 from tcobench.perf.transformer import shape
 
 # Batch sizes tried by --batch auto: powers of two and the midpoints between them, 1 .. 4096.
@@ -41,7 +42,7 @@ class OpCost:
 
 
 @dataclass(frozen=True)
-class Prediction:
+class Prediction(Tabular):
     model: str
     hardware: str
     chips: int
@@ -86,6 +87,10 @@ class Prediction:
     @property
     def interactivity_tokens_per_s(self) -> float:
         return 1.0 / self.tpot_s
+
+    def to_rows(self) -> list[dict[str, Any]]:
+        """The per-operator breakdown (with ``explain=True``): phase, name, count, FLOPs, bytes, time, bound."""
+        return [vars(op).copy() for op in self.ops]
 
     def to_dict(self) -> dict[str, Any]:
         keys = ("model hardware chips tp pp ep tp_layout replicas batch input_len output_len precision weights kv activations runtime ttft_s "

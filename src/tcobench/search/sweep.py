@@ -36,7 +36,7 @@ COLUMNS = ("hardware", "precision", *AXES, "chips", "ttft_s", "tpot_s", "output_
 _RANGE = re.compile(r"^(\d+):(\d+)(?::(x?)(\d+(?:\.\d+)?))?$")
 
 
-def parse_axis(text: str, flag: str) -> np.ndarray:
+def parse_axis(text: str, param: str) -> np.ndarray:
     """'1,2,4' | '1:4096' (step 1) | '128:32768:x2' (geometric) | '1:64:8' (step 8) -> sorted unique ints."""
     values: list[float] = []
     for part in text.split(","):
@@ -45,8 +45,8 @@ def parse_axis(text: str, flag: str) -> np.ndarray:
         if m:
             lo, hi, geo, step = int(m[1]), int(m[2]), m[3] == "x", float(m[4]) if m[4] else 1.0
             if lo < 1 or hi < lo or step <= (1 if geo else 0):
-                raise InputError(f"{flag} {part!r}: expected LOW:HIGH[:STEP|:xFACTOR] with 1 <= LOW <= HIGH, "
-                                 f"a step > 0 or a factor > 1, e.g. '128:32768:x2'")
+                raise InputError(f"{{{param}}} {part!r}: expected LOW:HIGH[:STEP|:xFACTOR] with 1 <= LOW <= HIGH, "
+                                 f"a step > 0 or a factor > 1, e.g. '128:32768:x2'", params=(param,))
             if geo:
                 n = int(math.floor(math.log(hi / lo, step) + 1e-9)) + 1
                 values.extend(np.round(lo * step ** np.arange(n)))
@@ -55,7 +55,8 @@ def parse_axis(text: str, flag: str) -> np.ndarray:
         elif part.isdigit() and int(part) >= 1:
             values.append(int(part))
         else:
-            raise InputError(f"{flag} {part!r}: expected positive integers, 'LOW:HIGH', 'LOW:HIGH:STEP' or 'LOW:HIGH:xFACTOR'")
+            raise InputError(f"{{{param}}} {part!r}: expected positive integers, 'LOW:HIGH', 'LOW:HIGH:STEP' or "
+                             "'LOW:HIGH:xFACTOR'", params=(param,))
     return np.unique(np.asarray(values, dtype=float))
 
 
@@ -126,7 +127,7 @@ def sweep(model: Model, cands: Sequence[Candidate], axes: dict[str, np.ndarray],
     ``sink`` receives every chunk's rows (for a CSV/Parquet file); ``progress`` the number of points done.
     """
     if top_k < 1:
-        raise InputError(f"--top {top_k}: expected a positive integer")
+        raise InputError(f"{{top}} {top_k}: expected a positive integer", params=("top",))
     s = shape(model)
     dims = tuple(len(axes[a]) for a in AXES)
     per_cand = int(np.prod(dims))
@@ -184,8 +185,8 @@ class ParquetSink:
             import pyarrow as pa  # type: ignore[import-not-found]
             import pyarrow.parquet as pq  # type: ignore[import-not-found]
         except ModuleNotFoundError as err:
-            raise InputError(f"--output {path}: writing Parquet needs pyarrow, which is not installed "
-                             "(pip install pyarrow); write a .csv instead") from err
+            raise InputError(f"{{output}} {path}: writing Parquet needs pyarrow, which is not installed "
+                             "(pip install pyarrow); write a .csv instead", params=("output",)) from err
         self._pa, self._path, self._pq = pa, path, pq
         self._writer: Any = None
 
@@ -205,7 +206,7 @@ def open_sink(path: Path) -> CsvSink | ParquetSink:
         return ParquetSink(path)
     if path.suffix == ".csv":
         return CsvSink(path)
-    raise InputError(f"--output {str(path)!r}: expected a .csv or .parquet file name")
+    raise InputError(f"{{output}} {str(path)!r}: expected a .csv or .parquet file name", params=("output",))
 
 
 def iter_rows(rows: dict[str, np.ndarray]) -> Iterator[dict[str, Any]]:

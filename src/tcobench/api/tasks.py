@@ -1,0 +1,160 @@
+"""One function per command. Keyword arguments are named like the command's flags (``--input-len`` is
+``input_len``, ``--precision`` is ``precision``); a model or hardware may be an id, a file path or a record;
+durations may be seconds or text with a unit ("50ms"). Each returns a typed result whose ``to_dict()`` is the
+document ``--json`` prints. docs/api.md has examples (the tests run them).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from tcobench.api.inputs import (
+    HardwareRef, Ref, catalog_or_default, hardware_list, hardware_of, model_of, names, own_parameters, seconds,
+    workload_lengths,
+)
+from tcobench.api.results import AuditResult, CompareResult, PlanResult, SweepSummary, ValidationResult
+from tcobench.audit import audit_claims, builtin_dir, invalid_result, load_claims
+from tcobench.catalog import Catalog
+from tcobench.cost import price_hardware
+from tcobench.perf import Prediction
+from tcobench.perf import predict as _predict
+from tcobench.perf.validate import group_errors, grouping, predict_command, summary
+from tcobench.perf.validate import run as _validate
+from tcobench.search import candidates
+from tcobench.search import compare as _compare
+from tcobench.search import plan as _plan
+from tcobench.search.sweep import AXES, Objective, iter_rows, open_sink, parse_axis
+from tcobench.search.sweep import sweep as _sweep
+
+Basis = Literal["own", "rent", "both"]
+
+
+def predict(model: Ref, hardware: HardwareRef, *, chips: int | None = None, tp: int = 1, pp: int = 1, ep: int = 1,
+            batch: int | Literal["auto"] = 1, input_len: int = 1024, output_len: int = 256, precision: str = "bf16",
+            weights: str | None = None, kv: str | None = None, activations: str | None = None,
+            slo_ttft: float | str | None = None, slo_tpot: float | str | None = None, runtime: str | None = None,
+            max_context: int | None = None, tp_layout: str = "1d", cuda_graph_batches: Sequence[int] | None = None,
+            explain: bool = False, catalog: Catalog | None = None) -> Prediction:
+    """``tcobench predict``: one deployment's TTFT, TPOT, throughput, MFU/MBU and memory (seconds, tokens/s,
+    bytes). ``batch="auto"`` picks the batch with the most tokens/s that fits and meets the SLOs;
+    ``explain=True`` keeps the per-operator breakdown (``Prediction.ops``, ``to_rows()``)."""
+    cat = catalog_or_default(catalog)
+    return _predict(model_of(cat, model), hardware_of(cat, hardware), chips=chips, tp=tp, pp=pp, ep=ep, batch=batch,
+                    input_len=input_len, output_len=output_len, precision=precision, weights=weights, kv=kv,
+                    activations=activations, slo_ttft=seconds(slo_ttft, "slo_ttft"), slo_tpot=seconds(slo_tpot, "slo_tpot"),
+                    catalog=cat, runtime=runtime, explain=explain, max_context=max_context, tp_layout=tp_layout,
+                    graph_batches=cuda_graph_batches)
+
+
+def compare(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, workload: str | None = None,
+            input_len: int | None = None, output_len: int | None = None, slo_ttft: float | str | None = None,
+            slo_tpot: float | str | None = None, precision: str | Sequence[str] | None = None, max_chips: int = 64,
+            basis: Basis = "both", price_hour: float | None = None, price_chip: float | None = None, pareto: bool = False,
+            catalog: Catalog | None = None, **cost: Any) -> CompareResult:
+    """``tcobench compare``: per hardware (default: every catalog chip), the cheapest deployment that fits and meets
+    the SLOs, with $/1M tokens own and/or rent as (low, likely, high). ``cost``: overrides of the cost basis
+    (``cost_basis``, ``amortisation_years``, ``cost_of_capital``, ``utilisation``, ``pue``, ``electricity``,
+    ``hosting``, ``maintenance``), as the command's flags."""
+    cat = catalog_or_default(catalog)
+    m = model_of(cat, model)
+    n_in, n_out, wl = workload_lengths(cat, workload, input_len, output_len)
+    ttft, tpot = seconds(slo_ttft, "slo_ttft"), seconds(slo_tpot, "slo_tpot")
+    hw = hardware_list(cat, hardware)
+    rows, evaluated = _compare(m, hw, input_len=n_in, output_len=n_out, catalog=cat,
+                               params=own_parameters(cat, **cost), basis=basis, precisions=names(precision),
+                               slo_ttft=ttft, slo_tpot=tpot, max_chips=max_chips, price_hour=price_hour,
+                               price_chip=price_chip, pareto=pareto)
+    return CompareResult(m.id, wl, n_in, n_out, basis, ttft, tpot, evaluated, rows, {h.id: h.kind for h in hw})
+
+
+def plan(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, qps: float, workload: str | None = None,
+         input_len: int | None = None, output_len: int | None = None, slo_ttft: float | str | None = None,
+         slo_tpot: float | str | None = None, precision: str | Sequence[str] | None = None, max_chips: int = 64,
+         peak_factor: float = 1.0, basis: Literal["own", "rent"] = "own", price_hour: float | None = None,
+         price_chip: float | None = None, catalog: Catalog | None = None, **cost: Any) -> PlanResult:
+    """``tcobench plan``: replicas and chips per hardware to serve ``qps`` requests/s (times ``peak_factor``), with
+    utilisation, $/month and $/1M output tokens as (low, likely, high)."""
+    cat = catalog_or_default(catalog)
+    m = model_of(cat, model)
+    n_in, n_out, wl = workload_lengths(cat, workload, input_len, output_len)
+    rows, evaluated = _plan(m, hardware_list(cat, hardware), qps=qps, input_len=n_in, output_len=n_out, catalog=cat,
+                            params=own_parameters(cat, **cost), basis=basis, peak_factor=peak_factor,
+                            precisions=names(precision), slo_ttft=seconds(slo_ttft, "slo_ttft"),
+                            slo_tpot=seconds(slo_tpot, "slo_tpot"), max_chips=max_chips, price_hour=price_hour,
+                            price_chip=price_chip)
+    return PlanResult(m.id, wl, n_in, n_out, qps, peak_factor, basis, evaluated, rows)
+
+
+def sweep(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, tp: str = "1,2,4,8", pp: str = "1",
+          ep: str = "1", batch: str = "1:256:x2", input_len: str = "1024", output_len: str = "256",
+          precision: str | Sequence[str] = "bf16,fp8", basis: Literal["own", "rent"] = "own", objective: Objective = "cost",
+          top: int = 10, pareto: bool = False, slo_ttft: float | str | None = None, slo_tpot: float | str | None = None,
+          output: str | Path | None = None, chunk: int = 1 << 20, price_hour: float | None = None,
+          price_chip: float | None = None, progress: Callable[[int, int], None] | None = None,
+          catalog: Catalog | None = None, **cost: Any) -> SweepSummary:
+    """``tcobench sweep``: every combination of the axes (each '1,2,4', '1:4096' or '128:32768:x2'), evaluated in
+    memory-bounded chunks; the ``top`` points by ``objective`` and, with ``pareto``, the front of tokens/s per
+    chip vs interactivity. ``output``: write every point to .csv or .parquet. ``progress(n, total)`` is called
+    after each chunk with the points it held and the grid's size."""
+    cat = catalog_or_default(catalog)
+    m = model_of(cat, model)
+    axes = {a: parse_axis(str(v), a) for a, v in zip(AXES, (tp, pp, ep, batch, input_len, output_len), strict=True)}
+    params = own_parameters(cat, **cost)
+    cands = candidates(hardware_list(cat, hardware), names(precision))
+    prices = {}
+    for c in cands:
+        span, _ = price_hardware(c.hardware, cat, params, basis, price_hour=price_hour, price_chip=price_chip).span(basis)
+        prices[c.hardware.id] = float(span.likely) if span is not None else float("nan")
+    total = len(cands) * math.prod(len(axes[a]) for a in AXES)
+    sink = open_sink(Path(output)) if output else None
+    start = time.perf_counter()
+    try:
+        res = _sweep(m, cands, axes, catalog=cat, usd_per_chip_s=[prices[c.hardware.id] for c in cands],
+                     slo_ttft=seconds(slo_ttft, "slo_ttft"), slo_tpot=seconds(slo_tpot, "slo_tpot"), objective=objective,
+                     top_k=top, chunk=chunk, sink=sink, progress=None if progress is None else lambda n: progress(n, total))
+    finally:
+        if sink is not None:
+            sink.close()
+    wall = time.perf_counter() - start
+    return SweepSummary(m.id, res.evaluated, res.feasible, wall, objective, basis, str(output) if output else None,
+                        list(iter_rows(res.top)), list(iter_rows(res.front)) if pareto else None)
+
+
+def validate(*, by: str = "phase", row: str | Sequence[str] = (), explain: bool = False,
+             catalog: Catalog | None = None) -> ValidationResult:
+    """``tcobench validate``: predicted vs published for the shipped reference rows, the error summarised per
+    group ``by`` (phase, precision, hardware, runtime, source, batching, or several joined by commas). ``row``:
+    only these row ids or shell patterns."""
+    cat = catalog_or_default(catalog)
+    grouping(by)  # a bad grouping fails before the work
+    outcomes = _validate(cat, rows=names(row) or (), explain=explain)
+    rows: list[dict[str, Any]] = [
+        {"id": o.row.id, "ref": o.row.ref, "phase": o.row.phase, "metric": o.row.metric, "published": o.row.published or None,
+         "predicted": o.predicted, "error": o.error, "batch": o.prediction.batch if o.prediction else None,
+         "problem": o.problem, "source": o.row.source, "command": None if o.row.skip else predict_command(o.row),
+         "engine": dict(o.row.engine)} for o in outcomes]
+    if explain:
+        for r, o in zip(rows, outcomes, strict=True):
+            r["ops"] = [op.__dict__ for op in o.prediction.ops] if o.prediction else []
+    summ = summary(outcomes)
+    if by not in summ["groups"]:
+        summ["groups"][by] = group_errors(outcomes, by)
+    return ValidationResult(outcomes, rows, summ, by)
+
+
+def audit(files: str | Path | Sequence[str | Path] = (), *, catalog: Catalog | None = None) -> AuditResult:
+    """``tcobench audit``: claimed vs derived with a verdict, for the built-in claims or the claims in ``files``
+    (TOML with [claim.<id>] tables; claims there may cite the built-in ones). A malformed claim comes back as a
+    result with ``error`` set, beside the others."""
+    cat = catalog_or_default(catalog)
+    paths = [str(files)] if isinstance(files, (str, Path)) else [str(f) for f in files]
+    builtin = load_claims([builtin_dir()], cat)
+    chosen = load_claims(paths, cat) if paths else builtin
+    library = [c for c in builtin.claims if c.id not in {x.id for x in chosen.claims}] if paths else []
+    results = audit_claims(chosen.claims, cat, library=library)
+    return AuditResult(results + [invalid_result(bad) for bad in chosen.invalid])
+
