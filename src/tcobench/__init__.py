@@ -1,9 +1,15 @@
 """tcobench: what AI work really costs on a given accelerator, and whether a published claim is true.
 
-The public API is the names in ``__all__``; everything else is internal and may change.
+The public API is the names in ``__all__``; everything else is internal and may change. One call per command,
+with keyword arguments named like its flags (docs/api.md):
+
+    tcobench.predict("llama-3.1-70b", "h100-sxm", tp=4, batch="auto", precision="fp8")
+    tcobench.compare("llama-3.1-70b", "h100-sxm,mi300x", workload="chat", slo_tpot="50ms")
+    tcobench.plan(...), tcobench.sweep(...), tcobench.validate(...), tcobench.audit(...)
 """
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 try:
     __version__ = version("tcobench")
@@ -19,9 +25,35 @@ from tcobench.errors import (
 from tcobench.records import Figure, Provenance, Run
 from tcobench.store import Store
 
+if TYPE_CHECKING:
+    from tcobench.api import (
+        AuditResult, CompareResult, PlanResult, SweepSummary, ValidationResult, audit, compare, plan, predict, sweep,
+        validate,
+    )
+    from tcobench.perf import Prediction
+
+# The task-level API is imported on first use, so that `import tcobench` (and every CLI start) stays as quick as
+# the catalog and the store: the model, the search and the audit load when a call needs them.
+_LAZY = {"AuditResult": "tcobench.api", "CompareResult": "tcobench.api", "PlanResult": "tcobench.api",
+         "SweepSummary": "tcobench.api", "ValidationResult": "tcobench.api", "audit": "tcobench.api",
+         "compare": "tcobench.api", "plan": "tcobench.api", "predict": "tcobench.api", "sweep": "tcobench.api",
+         "validate": "tcobench.api", "Prediction": "tcobench.perf"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'tcobench' has no attribute {name!r}")
+
 __all__ = [
+    "AuditResult",
     "Catalog",
     "CatalogError",
+    "CompareResult",
     "DeploymentError",
     "Figure",
     "Hardware",
@@ -29,17 +61,27 @@ __all__ = [
     "MissingInputError",
     "Model",
     "ParamCount",
+    "PlanResult",
+    "Prediction",
     "Provenance",
     "Run",
     "Source",
     "Store",
     "StoreError",
+    "SweepSummary",
     "System",
     "TcobenchError",
     "UnitError",
     "UnknownIdError",
+    "ValidationResult",
     "__version__",
+    "audit",
+    "compare",
     "count_params",
     "load_catalog",
     "load_hf_config",
+    "plan",
+    "predict",
+    "sweep",
+    "validate",
 ]
