@@ -5,7 +5,7 @@ with keyword arguments named like its flags (docs/api.md):
 
     tcobench.predict("llama-3.1-70b", "h100-sxm", tp=4, batch="auto", precision="fp8")
     tcobench.compare("llama-3.1-70b", "h100-sxm,mi300x", workload="chat", slo_tpot="50ms")
-    tcobench.plan(...), tcobench.sweep(...), tcobench.validate(...), tcobench.audit(...)
+    tcobench.plan(...), tcobench.sweep(...), tcobench.validate(...), tcobench.claims(...)
 """
 
 from importlib.metadata import PackageNotFoundError, version

@@ -234,7 +234,7 @@ def test_the_scan_sees_lazy_and_dynamic_imports_in_the_tree() -> None:
     """The walk over src/ finds what is there: a lazy import inside a function, the CLI's command table."""
     found = {(module_name(p), i.target, i.lazy)
              for p in MODULES for i in imports_of(module_name(p), p.read_text(), RULES)}
-    assert ("tcobench.audit.kinds.prediction", "tcobench.perf", True) in found
+    assert ("tcobench.claims.kinds.prediction", "tcobench.perf", True) in found
     assert ("tcobench.cli.main", "tcobench.cli.bench", False) in found
     assert len(MODULES) > 50
 

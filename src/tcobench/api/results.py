@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from tcobench.audit import ClaimResult
+from tcobench.claims import ClaimResult
 from tcobench.perf.validate import Outcome
 from tcobench.records import Tabular
 from tcobench.search import CompareRow, PlanRow

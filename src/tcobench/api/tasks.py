@@ -17,7 +17,7 @@ from tcobench.api.inputs import (
     workload_lengths,
 )
 from tcobench.api.results import AuditResult, CompareResult, PlanResult, SweepSummary, ValidationResult
-from tcobench.audit import audit_claims, builtin_dir, invalid_result, load_claims
+from tcobench.claims import audit_claims, builtin_dir, invalid_result, load_claims
 from tcobench.catalog import Catalog
 from tcobench.cost import price_hardware
 from tcobench.perf import Prediction

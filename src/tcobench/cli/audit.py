@@ -9,8 +9,8 @@ import click
 from rich.markup import escape
 
 from tcobench import __version__
-from tcobench.audit import ClaimResult, Verdict, audit_claims, builtin_dir, invalid_result, load_claims
-from tcobench.audit.trace import Step
+from tcobench.claims import ClaimResult, Verdict, audit_claims, builtin_dir, invalid_result, load_claims
+from tcobench.claims.trace import Step
 from tcobench.cli.context import Context, pass_context
 from tcobench.cli.render import console, print_json, table
 from tcobench.errors import UnknownIdError

@@ -26,7 +26,7 @@ def build(runs: Sequence[Run], catalog: Catalog, *, store: str, tool_version: st
 def _claim_sources(catalog: Catalog) -> dict[str, Any]:
     """Sources the built-in claim files define (claims cite papers and threads the hardware catalog does not)."""
     try:
-        from tcobench.audit.loader import builtin_dir, load_claims
+        from tcobench.claims.loader import builtin_dir, load_claims
 
         return dict(load_claims([builtin_dir()], catalog).sources)
     except (TcobenchError, ImportError, AttributeError, TypeError):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 
-from tcobench.audit.kinds.base import Derived, Kind
-from tcobench.audit.trace import Value
-from tcobench.audit.verdict import Alternative, Verdict
-from tcobench.audit.work import Work
+from tcobench.claims.kinds.base import Derived, Kind
+from tcobench.claims.trace import Value
+from tcobench.claims.verdict import Alternative, Verdict
+from tcobench.claims.work import Work
 from tcobench.catalog.params import count_params
 from tcobench.perf.precision import BLOCK_SCALE_BITS, BYTES
 from tcobench.records import Figure

@@ -4,11 +4,11 @@
     audit_claims(claims, catalog) -> [ClaimResult]  derive, convert to the claim's unit, judge, trace
 """
 
-from tcobench.audit.loader import ClaimSet, Invalid, builtin_dir, load_claims
-from tcobench.audit.result import ClaimResult
-from tcobench.audit.runner import audit_claims, invalid_result
-from tcobench.audit.schema import Claim
-from tcobench.audit.verdict import Verdict
+from tcobench.claims.loader import ClaimSet, Invalid, builtin_dir, load_claims
+from tcobench.claims.result import ClaimResult
+from tcobench.claims.runner import audit_claims, invalid_result
+from tcobench.claims.schema import Claim
+from tcobench.claims.verdict import Verdict
 
 __all__ = ["Claim", "ClaimResult", "ClaimSet", "Invalid", "Verdict", "audit_claims", "builtin_dir", "invalid_result",
            "load_claims"]

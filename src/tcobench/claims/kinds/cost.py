@@ -6,10 +6,10 @@ $/1k or $/1M tokens is converted by its unit ("USD/ktoken", "USD/Mtoken").
 
 from __future__ import annotations
 
-from tcobench.audit.kinds.base import Derived, Kind
-from tcobench.audit.trace import Value
-from tcobench.audit.verdict import Alternative, Verdict
-from tcobench.audit.work import Work
+from tcobench.claims.kinds.base import Derived, Kind
+from tcobench.claims.trace import Value
+from tcobench.claims.verdict import Alternative, Verdict
+from tcobench.claims.work import Work
 from tcobench.catalog import Hardware, System
 from tcobench.records import Figure
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.unit.audit.samples import GOOD
+from tests.unit.claims.samples import GOOD
 
 
 def _claim(cid: str, **over: str) -> str:

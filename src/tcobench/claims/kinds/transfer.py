@@ -7,11 +7,11 @@ the usual misreadings are checked as alternatives: bits read as bytes (8x), both
 
 from __future__ import annotations
 
-from tcobench.audit.kinds.base import Derived, Kind
-from tcobench.audit.verdict import Alternative, Verdict
-from tcobench.audit.work import Work
+from tcobench.claims.kinds.base import Derived, Kind
+from tcobench.claims.verdict import Alternative, Verdict
+from tcobench.claims.work import Work
 from tcobench.catalog import Hardware
-from tcobench.audit.trace import Value
+from tcobench.claims.trace import Value
 
 _PATHS = {"scale_up": "scale_up.bandwidth", "scale_out": "scale_out.bandwidth", "external_io": "external_io.bandwidth",
           "memory": "memory.bandwidth", "sram": "sram.bandwidth"}

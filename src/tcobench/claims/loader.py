@@ -15,8 +15,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from tcobench.audit.kinds import REGISTRY
-from tcobench.audit.schema import Claim, Input
+from tcobench.claims.kinds import REGISTRY
+from tcobench.claims.schema import Claim, Input
 from tcobench.catalog import Catalog, Source
 from tcobench.catalog.loader import _describe
 from tcobench.catalog.schema import ID
@@ -42,7 +42,7 @@ class ClaimSet:
 
 
 def builtin_dir() -> Path:
-    return Path(str(resources.files("tcobench.audit").joinpath("data")))
+    return Path(str(resources.files("tcobench.claims").joinpath("data")))
 
 
 def claim_files(paths: Iterable[str | Path]) -> list[Path]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tcobench.audit.trace import Step, Value
-from tcobench.audit.verdict import Verdict
+from tcobench.claims.trace import Step, Value
+from tcobench.claims.verdict import Verdict
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tcobench.audit import ClaimResult, audit_claims, builtin_dir, load_claims
+from tcobench.claims import ClaimResult, audit_claims, builtin_dir, load_claims
 from tcobench.catalog import Catalog, load_catalog
 
 HEAD = '[source.t]\ntitle = "test source"\n'

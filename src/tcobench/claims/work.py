@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from tcobench import units
-from tcobench.audit.schema import Claim
-from tcobench.audit.trace import CLAIM_INPUT, DEFAULT, DERIVED, Step, Value
+from tcobench.claims.schema import Claim
+from tcobench.claims.trace import CLAIM_INPUT, DEFAULT, DERIVED, Step, Value
 from tcobench.catalog import Catalog, Hardware, Model, System
 from tcobench.errors import MissingInputError, UnitError
 

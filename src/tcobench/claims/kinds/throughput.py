@@ -8,14 +8,14 @@ derived from it is an upper estimate.
 
 from __future__ import annotations
 
-from tcobench.audit.kinds.base import Derived, Kind
-from tcobench.audit.trace import Value
-from tcobench.audit.verdict import Alternative, Verdict
-from tcobench.audit.work import Work
+from tcobench.claims.kinds.base import Derived, Kind
+from tcobench.claims.trace import Value
+from tcobench.claims.verdict import Alternative, Verdict
+from tcobench.claims.work import Work
 from tcobench.catalog.params import count_params
 
 FLOP_PER_PARAM = 2.0  # multiply + add per weight per token (Kaplan et al. 2020, section 2.1)
-KAPLAN = "kaplan-2020-scaling-laws"  # defined in audit/data/sources.toml
+KAPLAN = "kaplan-2020-scaling-laws"  # defined in claims/data/sources.toml
 
 
 def flop_per_token(w: Work) -> Value:

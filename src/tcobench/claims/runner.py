@@ -11,13 +11,13 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from tcobench import units
-from tcobench.audit.kinds import REGISTRY
-from tcobench.audit.loader import Invalid
-from tcobench.audit.result import ClaimResult
-from tcobench.audit.schema import Claim
-from tcobench.audit.trace import Value
-from tcobench.audit.verdict import Verdict, judge
-from tcobench.audit.work import Work
+from tcobench.claims.kinds import REGISTRY
+from tcobench.claims.loader import Invalid
+from tcobench.claims.result import ClaimResult
+from tcobench.claims.schema import Claim
+from tcobench.claims.trace import Value
+from tcobench.claims.verdict import Verdict, judge
+from tcobench.claims.work import Work
 from tcobench.catalog import Catalog
 from tcobench.errors import InputError, MissingInputError, TcobenchError, UnitError, UnknownIdError
 

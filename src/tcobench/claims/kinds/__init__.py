@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tcobench.audit.kinds import cost, peak, prediction, throughput, transfer
-from tcobench.audit.kinds.base import Derived, Kind
+from tcobench.claims.kinds import cost, peak, prediction, throughput, transfer
+from tcobench.claims.kinds.base import Derived, Kind
 
 REGISTRY: dict[str, Kind] = {k.name: k for mod in (throughput, cost, peak, transfer, prediction) for k in mod.KINDS}
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.unit.audit.samples import GOOD
+from tests.unit.claims.samples import GOOD
 
 
 def test_derived_value_follows_the_claims_input(audit_text) -> None:

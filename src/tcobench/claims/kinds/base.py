@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from tcobench.audit.trace import Value
-from tcobench.audit.verdict import Alternative, Bound
-from tcobench.audit.work import Work
+from tcobench.claims.trace import Value
+from tcobench.claims.verdict import Alternative, Bound
+from tcobench.claims.work import Work
 
 
 @dataclass(frozen=True, slots=True)

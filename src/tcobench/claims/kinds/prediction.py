@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tcobench.audit.kinds.base import Derived, Kind
-from tcobench.audit.work import Work
+from tcobench.claims.kinds.base import Derived, Kind
+from tcobench.claims.work import Work
 from tcobench.errors import InputError, MissingInputError
 
 # metric -> (Prediction attribute, unit); tokens/s/user is 1 / TPOT (docs/metrics.md, "Interactivity")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tcobench.audit.trace import CLAIM_INPUT, DEFAULT, DERIVED
+from tcobench.claims.trace import CLAIM_INPUT, DEFAULT, DERIVED
 from tcobench.catalog.params import count_params
 
 SEED_IDS = ["seed-deepspeed-175b-throughput", "seed-tco-per-1k-tokens", "seed-chiplet-cloud-94x",
@@ -78,7 +78,7 @@ def test_chiplet_uses_the_derived_baseline(builtin) -> None:
 
 
 def test_every_trace_input_has_a_known_source(builtin, catalog) -> None:
-    from tcobench.audit import builtin_dir, load_claims
+    from tcobench.claims import builtin_dir, load_claims
 
     sources = {**catalog.sources, **load_claims([builtin_dir()], catalog).sources}
     for r in builtin.values():

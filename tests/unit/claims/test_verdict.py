@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tcobench.audit.verdict import Alternative, Verdict, judge, matches
+from tcobench.claims.verdict import Alternative, Verdict, judge, matches
 
 BITS = Alternative("bits read as bytes (8x)", 400.0, Verdict.UNIT_MISMATCH)
 FP8 = Alternative("holds at fp8 dense", 506.6, Verdict.PRECISION_MISMATCH)
