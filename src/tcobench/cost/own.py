@@ -102,7 +102,7 @@ def chip_capex(hw: Hardware, catalog: Catalog, *, price_chip: float | None = Non
         price, basis, sources = Span.from_figure(fig), f"chip price ({units.human(fig.value, 'USD')}, {fig.date})", (fig.source,)
     else:
         raise MissingInputError(f"no purchase price for {hw.id!r} in the catalog (hardware price.purchase or a system "
-                                "with a price); pass --price-chip USD or use --basis rent")
+                                "with a price); pass {price_chip} USD or use {basis} rent", params=("price_chip", "basis"))
     if system is not None and system.power is not None and price_chip is None:
         watts = Span.from_figure(system.power).scale(1.0 / system.chips.value)
         sources = (*sources, system.power.source)

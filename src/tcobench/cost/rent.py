@@ -27,11 +27,11 @@ def rent_rate(hw: Hardware, *, price_hour: float | None = None) -> RentRate:
     """
     if price_hour is not None:
         if price_hour < 0:
-            raise InputError(f"--price-hour {price_hour!r} is negative; expected USD per chip-hour >= 0")
+            raise InputError(f"{{price_hour}} {price_hour!r} is negative; expected USD per chip-hour >= 0", params=("price_hour",))
         return RentRate(Span.point(price_hour / 3600.0), "--price-hour", None, (), 1)
     if not hw.cloud:
-        raise MissingInputError(f"no cloud rate for {hw.id!r} in the catalog; pass --price-hour USD (per chip-hour) "
-                                "or use --basis own")
+        raise MissingInputError(f"no cloud rate for {hw.id!r} in the catalog; pass {{price_hour}} USD (per chip-hour) "
+                                "or use {basis} own", params=("price_hour", "basis"))
     latest = max(hw.cloud, key=lambda c: (c.date, -c.rate.value))
     lows = [c.rate.range[0] for c in hw.cloud]
     highs = [c.rate.range[2] for c in hw.cloud]

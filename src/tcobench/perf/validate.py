@@ -93,8 +93,8 @@ def select_rows(rows: list[Row], patterns: Sequence[str]) -> list[Row]:
     for pat in patterns:
         if not fnmatch.filter(ids, pat):
             hint = close_matches(pat, ids)
-            raise InputError(f"--row {pat!r} matches no validation row; expected a row id or a pattern such as 'azure-*'"
-                             + (f"; did you mean {hint[0]!r}?" if hint else " (tcobench validate lists them)"))
+            raise InputError(f"{{row}} {pat!r} matches no validation row; expected a row id or a pattern such as 'azure-*'"
+                             + (f"; did you mean {hint[0]!r}?" if hint else " (tcobench validate lists them)"), params=("row",))
     return [r for r in rows if any(fnmatch.fnmatchcase(r.id, pat) for pat in patterns)]
 
 
@@ -186,8 +186,8 @@ def grouping(by: str) -> list[str]:
     for key in keys:
         if key not in GROUPS:
             hint = close_matches(key, GROUPS)
-            raise InputError(f"--by {by!r}: {key!r} is not a grouping; expected one or more of {', '.join(GROUPS)} joined by commas"
-                             + (f"; did you mean {hint[0]!r}?" if hint else ""))
+            raise InputError(f"{{by}} {by!r}: {key!r} is not a grouping; expected one or more of {', '.join(GROUPS)} joined "
+                             "by commas" + (f"; did you mean {hint[0]!r}?" if hint else ""), params=("by",))
     return keys
 
 

@@ -100,8 +100,9 @@ def test_pinned_parameters_collapse_the_range() -> None:
 
 def test_missing_price_names_the_remedy() -> None:
     cat = load_catalog()
-    with pytest.raises(MissingInputError, match="--price-chip"):
+    with pytest.raises(MissingInputError, match="pass price_chip USD or use basis rent") as err:
         chip_capex(cat.get_hardware("tpu-v5p"), cat)
+    assert "pass --price-chip USD or use --basis rent" in err.value.render({})  # as the CLI says it
     capex = chip_capex(cat.get_hardware("mi300x"), cat, price_chip=20000)
     assert capex.price_usd.as_tuple() == (20000, 20000, 20000)
 
