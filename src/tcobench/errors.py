@@ -15,7 +15,7 @@ The library speaks in parameters, the CLI in flags. An error about a parameter n
 message and lists it in ``params``: ``InputError("{tp} must be a positive integer, got 0", params=("tp",))``
 reads "tp must be ..." from Python and "--tp must be ..." from the CLI, which renders it with
 ``err.render(flags)`` (the invoked command's own option names; ``--`` + the name with ``-`` for ``_``
-otherwise).
+otherwise). Text put into such a message goes through ``literal`` so that its braces stay braces.
 """
 
 from __future__ import annotations
@@ -39,6 +39,11 @@ class TcobenchError(Exception):
             return self.template
         names = {p: (flag_name(p, flags) if flags is not None else p) for p in self.params}
         return self.template.format(**names)
+
+
+def literal(text: object) -> str:
+    """``text`` for a message with ``params``: braces doubled, so that ``render`` prints them as they are."""
+    return str(text).replace("{", "{{").replace("}", "}}")
 
 
 def flag_name(param: str, flags: Mapping[str, str] | None = None) -> str:

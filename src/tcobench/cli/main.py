@@ -87,8 +87,15 @@ def cli(ctx: click.Context, catalog_paths: tuple[str, ...], db: str | None, debu
     ctx.obj = Context(catalog_paths=catalog_paths, db=db, debug=debug)
 
 
+def error_message(err: TcobenchError) -> str:
+    """``err`` as the CLI prints it: its parameters named by the invoked command's flags, or the top-level ones
+    (``catalog_paths`` -> ``--catalog``)."""
+    return err.render({**command_flags(cli), **command_flags(cli.invoked)})
+
+
 def main(argv: list[str] | None = None) -> Any:
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    cli.invoked = None  # set again when a command resolves; never a previous in-process run's
     try:
         return cli.main(args=argv, prog_name="tcobench", standalone_mode=False)
     except click.exceptions.Abort:
@@ -100,7 +107,7 @@ def main(argv: list[str] | None = None) -> Any:
     except TcobenchError as err:
         if debug:
             raise
-        click.echo(f"{type(err).__name__}: {err.render(command_flags(cli.invoked))}", err=True)
+        click.echo(f"{type(err).__name__}: {error_message(err)}", err=True)
         sys.exit(err.exit_code)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)

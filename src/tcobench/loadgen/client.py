@@ -19,7 +19,7 @@ from typing import Any, Self
 from urllib.parse import urlsplit
 
 import tcobench
-from tcobench.errors import InputError
+from tcobench.errors import InputError, literal
 from tcobench.loadgen import api as _api
 from tcobench.loadgen.api import Api, MalformedEvent
 from tcobench.loadgen.prompts import Prompt
@@ -37,7 +37,8 @@ def base_url(url: str) -> str:
     u = url.strip().rstrip("/")
     u = u.removesuffix("/v1")
     if not u.startswith(("http://", "https://")):
-        raise InputError(f"--url {url!r} is not an http(s) URL; expected e.g. http://127.0.0.1:8000")
+        raise InputError(f"{{url}} {literal(repr(url))} is not an http(s) URL; expected e.g. http://127.0.0.1:8000",
+                         params=("url",))
     return u
 
 
