@@ -1,4 +1,4 @@
-"""The entry point: a library error names parameters from Python and flags from the CLI."""
+"""The entry point: a library error names parameters from Python and flags from the CLI; a missing command is an error."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from tcobench.catalog import load_catalog
+from tcobench.cli.main import COMMANDS
 from tcobench.errors import TcobenchError
 from tcobench.loadgen.arrivals import Arrival
 from tcobench.loadgen.client import base_url
@@ -41,3 +42,20 @@ def test_an_error_names_the_parameter_in_python_and_the_flag_in_the_cli(
     r = cli(*args)
     assert r.code == 2 and r.err.startswith(shown) and len(r.err.strip().splitlines()) == 1, r.err
 
+
+
+@pytest.mark.parametrize("args", [("--help",), ("ghost",), ("ghost", "--help")])
+def test_a_command_whose_module_is_missing_is_an_error_not_a_gap(cli, monkeypatch: pytest.MonkeyPatch,
+                                                                  args: tuple[str, ...]) -> None:
+    monkeypatch.setitem(COMMANDS, "ghost", "tcobench.cli.ghost:ghost")
+    r = cli(*args)
+    assert r.code == 1 and r.out == ""
+    assert r.err == ("InstallError: command 'ghost' cannot load: its module tcobench.cli.ghost is missing; "
+                     "reinstall tcobench\n")
+
+
+def test_help_lists_every_command(cli) -> None:
+    r = cli("--help")
+    assert r.code == 0, r.err
+    listed = r.out.split("Commands:")[1].split()
+    assert set(COMMANDS) <= set(listed)
