@@ -7,7 +7,8 @@
      │    ├── UnknownIdError      an id not in the catalog, with the closest matches
      │    └── DeploymentError     an impossible deployment (TP does not divide heads, ...)
      ├── MissingInputError        a figure a command needs is unknown in the catalog (exit code 2)
-     └── StoreError               the results store cannot be opened, read or written (exit code 1)
+     ├── StoreError               the results store cannot be opened, read or written (exit code 1)
+     └── InstallError             a part of tcobench itself is missing: a broken install (exit code 1)
 
 Third-party exceptions are wrapped at the boundary with ``raise ... from``.
 
@@ -86,6 +87,10 @@ class MissingInputError(TcobenchError):
 
 
 class StoreError(TcobenchError):
+    pass
+
+
+class InstallError(TcobenchError):
     pass
 
 

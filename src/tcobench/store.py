@@ -44,7 +44,7 @@ def default_location() -> Path:
 
 
 def resolve_url(db: str | None = None) -> URL:
-    """``--db`` wins, then ``TCOBENCH_DB``, then the default SQLite file. A plain path means SQLite."""
+    """``db`` wins, then ``TCOBENCH_DB``, then the default SQLite file. A plain path means SQLite."""
     target = db or os.environ.get(ENV_VAR) or str(default_location())
     if "://" not in target:
         path = Path(target).expanduser()
@@ -53,11 +53,13 @@ def resolve_url(db: str | None = None) -> URL:
     try:
         url = make_url(target)
     except ArgumentError as err:
-        raise InputError(f"--db/{ENV_VAR}: cannot read {_hide(target)!r} as a database URL or path") from err
+        raise InputError(f"{{db}}/{ENV_VAR}: cannot read {repr(_hide(target))} as a database URL or path",
+                         params=("db",)) from err
     if url.drivername in ("postgres", "postgresql"):
         url = url.set(drivername="postgresql+psycopg")
     if url.get_backend_name() not in ("sqlite", "postgresql"):
-        raise InputError(f"--db/{ENV_VAR}: backend {url.get_backend_name()!r} is not supported; expected a path (SQLite) or postgresql://...")
+        raise InputError(f"{{db}}/{ENV_VAR}: backend {repr(url.get_backend_name())} is not supported; expected a path "
+                         "(SQLite) or postgresql://...", params=("db",))
     return url
 
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from tcobench.cli.bench import LEVEL_KEYS
+from tcobench.cli.main import error_message
 from tcobench.errors import InputError, UnitError
 from tcobench.store import Store
 from tests.servers.scripted import ScriptedServer
@@ -91,12 +92,15 @@ def test_duration_bounds_a_level(bench_cli: Callable[..., object]) -> None:
     (["--arrival", "weibull", "--rate", "1"], InputError, "--arrival"),
     (["--price-hour", "2", "--price-out", "1"], InputError, "not both"),
     (["--url", "ftp://x"], InputError, "--url"),
+    (["--num-requests", "0"], InputError, "--num-requests must be >= 1"),
+    (["--warmup", "-1"], InputError, "--warmup must be >= 0"),
 ])
 def test_bad_flags_fail_with_a_clear_message(bench_cli: Callable[..., object], args: list[str],
-                                             error: type[Exception], match: str) -> None:
+                                             error: type[InputError], match: str) -> None:
     base = ["--url", "http://127.0.0.1:9", "--model", "m", "--num-requests", "1"]
-    with pytest.raises(error, match=match):
+    with pytest.raises(error) as info:
         bench_cli(*base, *args)
+    assert match in error_message(info.value)  # as main() prints it: a library error's parameters as this command's flags
 
 
 def test_hardware_pricing_and_prediction_beside_the_measurement(bench_cli: Callable[..., object]) -> None:

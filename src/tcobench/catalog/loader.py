@@ -1,7 +1,7 @@
 """Find, parse and validate catalog files into a Catalog of frozen records.
 
 Files: the package's ``data/`` folder, then every file or folder named in ``TCOBENCH_CATALOG``
-(separated by ``os.pathsep``) or passed as ``extra``. A file holds any mix of ``[hardware.<id>]``,
+(separated by ``os.pathsep``) or passed as ``catalog_paths``. A file holds any mix of ``[hardware.<id>]``,
 ``[system.<id>]``, ``[model.<id>]``, ``[cost.<id>]`` (a cost basis), ``[workload.<id>]``, ``[runtime.<id>]`` and
 ``[source.<id>]`` tables. Every problem is reported with the
 file, the key path, the bad value and what was expected.
@@ -130,17 +130,24 @@ def catalog_files(paths: Iterable[str | Path]) -> Iterator[Path]:
         elif p.is_file():
             yield p.resolve()
         else:
-            raise CatalogError(f"catalog path {str(p)!r} does not exist (from {ENV_VAR} or --catalog)")
+            raise CatalogError(f"catalog path {str(p)!r} does not exist")
 
 
-def user_paths(extra: Iterable[str | Path] = ()) -> list[str | Path]:
+def user_paths(catalog_paths: Iterable[str | Path] = ()) -> list[str | Path]:
+    """The files and folders named in ``TCOBENCH_CATALOG``, then ``catalog_paths``."""
     env = [p for p in os.environ.get(ENV_VAR, "").split(os.pathsep) if p]
-    return [*env, *extra]
+    return [*env, *catalog_paths]
 
 
-def load_catalog(extra: Iterable[str | Path] = (), *, builtin: bool = True) -> Catalog:
-    """The shipped catalog plus the user's files; raises CatalogError listing every problem."""
-    paths: list[str | Path] = [*([builtin_dir()] if builtin else []), *user_paths(extra)]
+def load_catalog(catalog_paths: Iterable[str | Path] = (), *, builtin: bool = True) -> Catalog:
+    """The shipped catalog plus the user's files (``TCOBENCH_CATALOG``, then ``catalog_paths``); raises
+    CatalogError listing every problem."""
+    user = user_paths(catalog_paths)
+    for p in user:
+        if not (Path(p).is_dir() or Path(p).is_file()):
+            raise CatalogError(f"catalog path {repr(str(p))} does not exist (from {ENV_VAR} or {{catalog_paths}})",
+                               params=("catalog_paths",))
+    paths: list[str | Path] = [*([builtin_dir()] if builtin else []), *user]
     files = list(dict.fromkeys(catalog_files(paths)))
     return _build(files)
 

@@ -10,7 +10,8 @@ import os
 import signal
 import sys
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -37,6 +38,44 @@ from tcobench.units import human, parse
 LEVEL_KEYS = ("concurrency", "rate", "requests_ok", "requests_failed", "errors", "ttft_s", "tpot_s", "icl_s", "e2e_s",
               "client_lag_s", "output_tokens", "output_tokens_per_s", "requests_per_s", "goodput_requests_per_s",
               "token_count_source", "usd_per_1m_output_tokens")
+
+
+@dataclass(frozen=True, slots=True)
+class BenchOptions:
+    """The command's options as click parsed them (one field per option, named as its Python name)."""
+
+    url: str
+    model: str
+    api: str
+    concurrency: str | None  # N[,N...]
+    rate: str | None  # R[,R...]
+    arrival: str
+    num_requests: int | None
+    duration: str | None  # TIME
+    warmup: str  # N or 'auto'
+    input_len: str  # DIST
+    output_len: int
+    prompts_file: str | None
+    sharegpt: str | None
+    ignore_eos: bool
+    timeout: str  # TIME
+    slo_ttft: str | None  # TIME
+    slo_tpot: str | None
+    slo_e2e: str | None
+    price_hour: str | None  # $/h or a bare number
+    price_in: str | None
+    price_out: str | None
+    hardware: str | None
+    chips: int
+    basis: Literal["rent", "own"]
+    model_spec: str | None
+    tp: int | None
+    api_key_env: str
+    seed: int
+    label: str
+    save: bool
+    as_json: bool
+    quiet: bool
 
 
 @click.command(context_settings={"show_default": True})
@@ -74,33 +113,35 @@ LEVEL_KEYS = ("concurrency", "rate", "requests_ok", "requests_failed", "errors",
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: {\"levels\": [...], \"settings\": {...}}.")
 @click.option("--quiet", is_flag=True, help="No live progress on stderr.")
 @pass_context
-def bench(ctx: Context, /, **opts: Any) -> None:
+def bench(ctx: Context, /, **params: Any) -> None:
     """Benchmark an OpenAI-compatible streaming endpoint: TTFT, TPOT, ICL, E2E, throughput, goodput, $/1M tokens."""
+    opts = BenchOptions(**params)
     settings = _settings(opts)
     prompts = _prompts(opts)
     pricing = _pricing(opts)
     annotate = level_extras(pricing)
-    if opts["hardware"]:
+    if opts.hardware:
         if pricing.basis is not None:
             raise InputError("give --hardware (catalog price) or --price-hour/--price-in/--price-out, not both")
         from tcobench.api.bench import hardware_annotator
 
         cat = ctx.catalog
-        hw = cat.hardware_ref(opts["hardware"], where="--hardware")
-        spec = cat.model(opts["model_spec"], where="--model-spec") if opts["model_spec"] else None
-        annotate = hardware_annotator(cat, hw, opts["chips"], opts["basis"], spec, opts["tp"])
-    elif opts["model_spec"]:
+        hw = cat.hardware_ref(opts.hardware, where="--hardware")
+        spec = cat.model(opts.model_spec, where="--model-spec") if opts.model_spec else None
+        annotate = hardware_annotator(cat, hw, opts.chips, opts.basis, spec, opts.tp)
+    elif opts.model_spec:
         raise InputError("--model-spec needs --hardware (the prediction is for that hardware)")
     api_key = os.environ.get(settings.api_key_env) or None
-    measured, interrupted = _run(settings, prompts, api_key, annotate, quiet=opts["quiet"])
+    measured, interrupted = _run(settings, prompts, api_key, annotate, quiet=opts.quiet)
     run_id = None
-    if opts["save"]:
-        hardware = {k: opts[k] for k in ("hardware", "chips", "basis", "model_spec", "tp")} if opts["hardware"] else None
+    if opts.save:
+        hardware = ({"hardware": opts.hardware, "chips": opts.chips, "basis": opts.basis, "model_spec": opts.model_spec,
+                     "tp": opts.tp} if opts.hardware else None)
         inputs = {**settings.as_dict(), "prompts": prompts.describe(), "pricing": pricing_settings(pricing), "hardware": hardware}
         outputs = {"levels": [_detail(m) for m in measured], "interrupted": interrupted}
         run_id = ctx.store.save(Run(command="bench", provenance=Provenance.MEASURED, inputs=inputs, outputs=outputs,
-                                    tool_version=tcobench.__version__, label=opts["label"]))
-    if opts["as_json"]:
+                                    tool_version=tcobench.__version__, label=opts.label))
+    if opts.as_json:
         print_json({"levels": [_level(m) for m in measured], "details": [_detail(m) for m in measured],
                     "settings": {**settings.as_dict(), "prompts": prompts.describe(), "pricing": pricing_settings(pricing)},
                     "interrupted": interrupted, "run_id": run_id})
@@ -121,43 +162,43 @@ def pricing_settings(p: Prices) -> dict[str, Any]:
 
 
 # -- parsing ---------------------------------------------------------------------------------------
-def _settings(o: dict[str, Any]) -> BenchSettings:
-    conc = _list(o["concurrency"], int, "--concurrency")
-    rates = _list(o["rate"], float, "--rate")
+def _settings(o: BenchOptions) -> BenchSettings:
+    conc = _list(o.concurrency, int, "--concurrency")
+    rates = _list(o.rate, float, "--rate")
     if not conc and not rates:
         conc = [1]
-    duration = _time(o["duration"], "--duration")
-    num = o["num_requests"] if o["num_requests"] is not None or duration is not None else 100
-    auto = str(o["warmup"]).strip().lower() == "auto"
+    duration = _time(o.duration, "--duration")
+    num = o.num_requests if o.num_requests is not None or duration is not None else 100
+    auto = o.warmup.strip().lower() == "auto"
     try:
-        warmup = 0 if auto else int(o["warmup"])
+        warmup = 0 if auto else int(o.warmup)
     except ValueError:
-        raise InputError(f"--warmup {o['warmup']!r}: expected a whole number of requests or 'auto'") from None
-    if o["output_len"] < 0:
-        raise InputError(f"--output-len must be >= 0, got {o['output_len']}")
-    slo = Slo(_time(o["slo_ttft"], "--slo-ttft"), _time(o["slo_tpot"], "--slo-tpot"), _time(o["slo_e2e"], "--slo-e2e"))
-    timeout = _time(o["timeout"], "--timeout")
+        raise InputError(f"--warmup {o.warmup!r}: expected a whole number of requests or 'auto'") from None
+    if o.output_len < 0:
+        raise InputError(f"--output-len must be >= 0, got {o.output_len}")
+    slo = Slo(_time(o.slo_ttft, "--slo-ttft"), _time(o.slo_tpot, "--slo-tpot"), _time(o.slo_e2e, "--slo-e2e"))
+    timeout = _time(o.timeout, "--timeout")
     return BenchSettings(
-        url=base_url(o["url"]), model=o["model"], api=Api(o["api"]),
-        loads=tuple(levels(conc, rates, Arrival.parse(o["arrival"]))),
-        plan=Plan(num_requests=num, duration_s=duration, warmup=warmup, output_len=o["output_len"] or None),
-        warmup_auto=auto, slo=slo, timeout_s=timeout or 300.0, ignore_eos=o["ignore_eos"], seed=o["seed"],
-        api_key_env=o["api_key_env"])
+        url=base_url(o.url), model=o.model, api=Api(o.api),
+        loads=tuple(levels(conc, rates, Arrival.parse(o.arrival))),
+        plan=Plan(num_requests=num, duration_s=duration, warmup=warmup, output_len=o.output_len or None),
+        warmup_auto=auto, slo=slo, timeout_s=timeout or 300.0, ignore_eos=o.ignore_eos, seed=o.seed,
+        api_key_env=o.api_key_env)
 
 
-def _prompts(o: dict[str, Any]) -> PromptSource:
-    if o["prompts_file"] and o["sharegpt"]:
+def _prompts(o: BenchOptions) -> PromptSource:
+    if o.prompts_file and o.sharegpt:
         raise InputError("give --prompts (JSONL) or --sharegpt, not both")
-    if o["prompts_file"]:
-        return load_jsonl(o["prompts_file"])
-    if o["sharegpt"]:
-        return load_sharegpt(o["sharegpt"])
-    return RandomPrompts(LengthDist.parse(o["input_len"]), seed=o["seed"])
+    if o.prompts_file:
+        return load_jsonl(o.prompts_file)
+    if o.sharegpt:
+        return load_sharegpt(o.sharegpt)
+    return RandomPrompts(LengthDist.parse(o.input_len), seed=o.seed)
 
 
-def _pricing(o: dict[str, Any]) -> Prices:
-    return Prices(_money(o["price_hour"], "USD/h", "--price-hour"), _money(o["price_in"], "USD", "--price-in"),
-                   _money(o["price_out"], "USD", "--price-out"))
+def _pricing(o: BenchOptions) -> Prices:
+    return Prices(_money(o.price_hour, "USD/h", "--price-hour"), _money(o.price_in, "USD", "--price-in"),
+                   _money(o.price_out, "USD", "--price-out"))
 
 
 def _list(text: str | None, kind: Callable[[str], Any], flag: str) -> list[Any]:

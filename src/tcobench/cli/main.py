@@ -10,7 +10,7 @@ import click
 
 from tcobench import __version__
 from tcobench.cli.context import Context
-from tcobench.errors import TcobenchError
+from tcobench.errors import InstallError, TcobenchError, close_matches
 
 # command name -> "module:attribute"; modules are imported only when their command runs
 COMMANDS = {
@@ -47,29 +47,30 @@ class LazyGroup(click.Group):
     invoked: click.Command | None = None  # the command this run resolved: its flags name a library error's parameters
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(name for name in COMMANDS if self._load(name) is not None)
+        return sorted(COMMANDS)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         return self._load(name)
 
     @staticmethod
     def _load(name: str) -> click.Command | None:
+        """The command ``name``, imported now; None for a name not in COMMANDS. A command whose module is
+        missing is a broken install: InstallError, never a command that silently is not there."""
         if name not in COMMANDS:
             return None
         module, attr = COMMANDS[name].split(":")
         try:
             return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
         except ModuleNotFoundError as err:
-            if err.name == module:  # command not built yet
-                return None
+            if err.name == module:
+                raise InstallError(f"command {name!r} cannot load: its module {module} is missing; "
+                                   "reinstall tcobench") from err
             raise
 
     def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
         name = args[0] if args else ""
         self.invoked = self.get_command(ctx, name) if name and not name.startswith("-") else None
-        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
-            from tcobench.errors import close_matches
-
+        if name and not name.startswith("-") and self.invoked is None:
             hint = close_matches(name, self.list_commands(ctx))
             ctx.fail(f"no command {name!r}" + (f"; did you mean {hint[0]!r}?" if hint else f"; commands: {', '.join(self.list_commands(ctx))}"))
         return super().resolve_command(ctx, args)
@@ -87,8 +88,15 @@ def cli(ctx: click.Context, catalog_paths: tuple[str, ...], db: str | None, debu
     ctx.obj = Context(catalog_paths=catalog_paths, db=db, debug=debug)
 
 
+def error_message(err: TcobenchError) -> str:
+    """``err`` as the CLI prints it: its parameters named by the invoked command's flags, or the top-level ones
+    (``catalog_paths`` -> ``--catalog``)."""
+    return err.render({**command_flags(cli), **command_flags(cli.invoked)})
+
+
 def main(argv: list[str] | None = None) -> Any:
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    cli.invoked = None  # set again when a command resolves; never a previous in-process run's
     try:
         return cli.main(args=argv, prog_name="tcobench", standalone_mode=False)
     except click.exceptions.Abort:
@@ -100,7 +108,7 @@ def main(argv: list[str] | None = None) -> Any:
     except TcobenchError as err:
         if debug:
             raise
-        click.echo(f"{type(err).__name__}: {err.render(command_flags(cli.invoked))}", err=True)
+        click.echo(f"{type(err).__name__}: {error_message(err)}", err=True)
         sys.exit(err.exit_code)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)

@@ -23,16 +23,19 @@ class Arrival:
     cv: float = 1.0  # coefficient of variation of the gaps
 
     @classmethod
-    def parse(cls, text: str, where: str = "--arrival") -> Arrival:
+    def parse(cls, text: str, param: str = "arrival") -> Arrival:
+        """'poisson', 'constant' or 'gamma:CV'. An error names ``param``, the parameter the text was given as."""
         t = text.strip().lower()
         if t in ("poisson", "constant"):
             return cls(t, 1.0 if t == "poisson" else 0.0)
         if m := re.fullmatch(r"gamma:([0-9]*\.?[0-9]+(?:e[-+]?\d+)?)", t):
             cv = float(m[1])
             if cv <= 0:
-                raise InputError(f"{text!r} in {where}: the coefficient of variation must be > 0")
+                raise InputError(f"{repr(text)} in {{{param}}}: the coefficient of variation must be > 0",
+                                 params=(param,))
             return cls("gamma", cv)
-        raise InputError(f"cannot read {text!r} in {where}; expected poisson, constant or gamma:CV (e.g. gamma:2)")
+        raise InputError(f"cannot read {repr(text)} in {{{param}}}; expected poisson, constant or gamma:CV "
+                         "(e.g. gamma:2)", params=(param,))
 
     def gaps(self, rate: float, seed: int = 0) -> Iterator[float]:
         """Endless inter-arrival gaps in seconds, mean 1/rate; the first request goes at gap 0."""

@@ -37,7 +37,8 @@ def base_url(url: str) -> str:
     u = url.strip().rstrip("/")
     u = u.removesuffix("/v1")
     if not u.startswith(("http://", "https://")):
-        raise InputError(f"--url {url!r} is not an http(s) URL; expected e.g. http://127.0.0.1:8000")
+        raise InputError(f"{{url}} {repr(url)} is not an http(s) URL; expected e.g. http://127.0.0.1:8000",
+                         params=("url",))
     return u
 
 

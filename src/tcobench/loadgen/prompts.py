@@ -56,7 +56,8 @@ class LengthDist:
     b: int = 0
 
     @classmethod
-    def parse(cls, text: str, where: str = "--input-len") -> LengthDist:
+    def parse(cls, text: str, param: str = "input_len") -> LengthDist:
+        """'N', 'LO..HI' or 'normal:MEAN:SD'. An error names ``param``, the parameter the text was given as."""
         t = text.strip().lower()
         try:
             if m := re.fullmatch(r"(\d+)", t):
@@ -68,10 +69,10 @@ class LengthDist:
             else:
                 raise ValueError(t)
         except ValueError:
-            raise InputError(f"cannot read {text!r} in {where}; expected N, LO..HI or normal:MEAN:SD, e.g. '128', "
-                             "'64..256', 'normal:128:32'") from None
+            raise InputError(f"cannot read {repr(text)} in {{{param}}}; expected N, LO..HI or normal:MEAN:SD, "
+                             "e.g. '128', '64..256', 'normal:128:32'", params=(param,)) from None
         if out.a < 1 or (out.kind == "uniform" and out.b < out.a):
-            raise InputError(f"{text!r} in {where}: lengths must be >= 1 and LO <= HI")
+            raise InputError(f"{repr(text)} in {{{param}}}: lengths must be >= 1 and LO <= HI", params=(param,))
         return out
 
     def sample(self, rng: random.Random) -> int:

@@ -61,13 +61,13 @@ class Plan:
 
     def __post_init__(self) -> None:
         if self.num_requests is None and self.duration_s is None:
-            raise InputError("give --num-requests or --duration (or both)")
+            raise InputError("give {num_requests} or {duration_s} (or both)", params=("num_requests", "duration_s"))
         if self.num_requests is not None and self.num_requests < 1:
-            raise InputError(f"--num-requests must be >= 1, got {self.num_requests}")
+            raise InputError(f"{{num_requests}} must be >= 1, got {self.num_requests}", params=("num_requests",))
         if self.duration_s is not None and not self.duration_s > 0:
-            raise InputError(f"--duration must be > 0 s, got {self.duration_s}")
+            raise InputError(f"{{duration_s}} must be > 0 s, got {self.duration_s}", params=("duration_s",))
         if self.warmup < 0:
-            raise InputError(f"--warmup must be >= 0, got {self.warmup}")
+            raise InputError(f"{{warmup}} must be >= 0, got {self.warmup}", params=("warmup",))
 
 
 @dataclass(frozen=True, slots=True)

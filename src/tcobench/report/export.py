@@ -15,12 +15,13 @@ def write_figures(report: Report, fmt: str, out_dir: str | Path) -> list[Path]:
     from tcobench.report.plots import render
 
     if fmt not in FORMATS:
-        raise InputError(f"--format {fmt!r}: figures can be written as {' or '.join(FORMATS)}")
+        raise InputError(f"{{fmt}} {repr(fmt)}: figures can be written as {' or '.join(FORMATS)}", params=("fmt",))
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise InputError(f"--out-dir {str(out)!r}: cannot create it ({err.strerror})") from err
+        raise InputError(f"{{out_dir}} {repr(str(out))}: cannot create it ({err.strerror})",
+                         params=("out_dir",)) from err
     paths = []
     for chart in report.charts:
         path = out / f"{chart.name}.{fmt}"

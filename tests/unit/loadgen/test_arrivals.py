@@ -25,9 +25,10 @@ def test_offsets_start_at_zero_and_grow_and_repeat_with_the_seed() -> None:
 
 
 @pytest.mark.parametrize("spec", ["uniform", "gamma:", "gamma:0", "gamma:-1", "poisson:2"])
-def test_bad_arrival_specs_name_the_flag(spec: str) -> None:
-    with pytest.raises(InputError, match="--arrival"):
+def test_bad_arrival_specs_name_the_parameter(spec: str) -> None:
+    with pytest.raises(InputError, match=r" in arrival\b") as info:
         Arrival.parse(spec)
+    assert info.value.params == ("arrival",) and "--" not in str(info.value)
 
 
 def test_rate_must_be_positive() -> None:

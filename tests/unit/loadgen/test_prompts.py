@@ -26,9 +26,10 @@ def test_length_distributions_stay_in_range(spec: str, lo: int, hi: int) -> None
 
 
 @pytest.mark.parametrize("spec", ["", "abc", "20..10", "0", "normal:5"])
-def test_bad_lengths_are_rejected(spec: str) -> None:
-    with pytest.raises(InputError, match="--input-len"):
+def test_bad_lengths_are_rejected_naming_the_parameter(spec: str) -> None:
+    with pytest.raises(InputError, match=r" in input_len\b") as info:
         LengthDist.parse(spec)
+    assert info.value.params == ("input_len",) and "--" not in str(info.value)
 
 
 def test_jsonl_reads_prompts_and_messages(tmp_path: Path) -> None:
