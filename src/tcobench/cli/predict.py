@@ -8,7 +8,7 @@ import click
 
 from tcobench import __version__, units
 from tcobench.cli.context import Context, pass_context
-from tcobench.cli.main import command_flags
+from tcobench.cli.main import error_message
 from tcobench.cli.options import DURATION, INT_LIST, Choice
 from tcobench.cli.render import console, print_json, print_track_record, table
 from tcobench.errors import DeploymentError
@@ -79,7 +79,7 @@ def predict(ctx: Context, /, model_ref: str, hw_ref: str, batch: str, requests: 
             p = run_predict(model, hw, batch=parse_batch(batch), catalog=cat, explain=explain, **kw)
     except DeploymentError as err:
         if as_json:  # the deployment is impossible: say so in the document too, with no metric to misread
-            print_json(impossible(model.id, hw.id, batch, requests, kw, err.render(command_flags(click.get_current_context().command))))
+            print_json(impossible(model.id, hw.id, batch, requests, kw, error_message(err)))
         raise
     doc = p.to_dict()
     if run is not None:
