@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tcobench.perf import precision as prec
-from tcobench.perf.vec import Vec
+from tcobench.perf.vec import Mask, Vec
 
 TP_LAYOUTS = ("1d", "2d")  # Megatron-style 1D tensor parallelism; 2D weight-stationary (docs/model.md)
 
@@ -32,7 +32,7 @@ class Layout:
     pp: Vec = 1.0
     ep: Vec = 1.0
     chips: Vec | None = None
-    two_d: Vec = False
+    two_d: Mask = False
 
     @property
     def replica(self) -> Vec:
@@ -83,5 +83,5 @@ class Engine:
     (catalog runtime ``decode_attention = "per-query-head"``). ``graph_batches``: the batch sizes (per replica)
     decode CUDA graphs were captured at, the running batch padded up to the next (None: no padding)."""
 
-    kv_per_query_head: Vec = False
+    kv_per_query_head: Mask = False
     graph_batches: Sequence[int] | None = None

@@ -21,8 +21,10 @@ Conventions (docs/model.md has the reasoning):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from tcobench.perf.chip import Chip
 from tcobench.perf.deployment import Batch, Engine, Formats, Layout, Limits
@@ -31,7 +33,7 @@ from tcobench.perf.memory import memory_per_chip
 from tcobench.perf.reasons import Reason
 from tcobench.perf.roofline import Phase
 from tcobench.perf.transformer import Shape
-from tcobench.perf.vec import Vec, isfinite, maximum, minimum, scalar, where
+from tcobench.perf.vec import Mask, Vec, isfinite, maximum, minimum, scalar, where
 
 
 
@@ -48,22 +50,22 @@ class Result:
     mfu_prefill: Vec
     mfu_decode: Vec
     mbu_decode: Vec
-    bound_prefill: Vec  # 0 compute, 1 memory, 2 communication
-    bound_decode: Vec
+    bound_prefill: int | NDArray[np.intp]  # 0 compute, 1 memory, 2 communication
+    bound_decode: int | NDArray[np.intp]
     weights_bytes: Vec  # per chip
     kv_cache_bytes: Vec
     activation_bytes: Vec
     capacity_bytes: Vec  # usable per chip
-    fits: Vec
-    code: Vec  # 0 when valid, fits and meets the SLOs; else ``Reason`` flags (perf/reasons.py)
+    fits: Mask
+    code: int | NDArray[np.int32]  # 0 when valid, fits and meets the SLOs; else ``Reason`` flags (perf/reasons.py)
     replicas: Vec
     prefill: Phase | None = None  # per-operator detail when asked for
     decode: Phase | None = None
-    graph_batch: Vec = None  # with graph_batches: the batch the graph-replayed decode steps run at
-    graphed_share: Vec = None  # ... and the share of decode steps that do
+    graph_batch: Vec | None = None  # with graph_batches: the batch the graph-replayed decode steps run at
+    graphed_share: Vec | None = None  # ... and the share of decode steps that do
 
     @property
-    def ok(self) -> Vec:
+    def ok(self) -> Mask:
         return self.code == 0
 
 
@@ -166,15 +168,19 @@ def _evaluate(s: Shape, chip: Chip, batch: Batch, lay: Layout, fmt: Formats, lim
                   prefill=pre if detail else None, decode=dec if detail else None, graph_batch=graph_batch, graphed_share=graphed)
 
 
-def _reasons(s: Shape, chip: Chip, B: Vec, S_in: Vec, S_out: Vec, lay: Layout, split: Split, limits: Limits, fits: Vec,
-             ttft: Vec, tpot: Vec) -> Vec:
+def _reasons(s: Shape, chip: Chip, B: Vec, S_in: Vec, S_out: Vec, lay: Layout, split: Split, limits: Limits, fits: Mask,
+             ttft: Vec, tpot: Vec) -> int | NDArray[np.int32]:
     """``Reason`` flags of every configuration: an int32 array, or an int for one configuration."""
-    tp, pp, ep, replica = lay.tp, lay.pp, lay.ep, lay.replica
-    chips = replica if lay.chips is None else lay.chips
-    two_d = split.two_d
+    # Boolean algebra over floats, bools and arrays alike, which NumPy's stubs cannot follow: typed Any here only.
+    tp: Any = lay.tp
+    pp: Any = lay.pp
+    ep: Any = lay.ep
+    replica: Any = lay.replica
+    chips: Any = replica if lay.chips is None else lay.chips
+    two_d: Any = split.two_d
     one_d = (not two_d) if isinstance(two_d, bool) else ~two_d
     scalar_case = all(isinstance(x, float) for x in (B, S_in, S_out, tp, pp, ep, chips, ttft, tpot))
-    code: Vec = 0 if scalar_case else np.zeros(np.broadcast(B, S_in, S_out, tp, pp, ep, chips, ttft, tpot).shape, dtype=np.int32)
+    code: Any = 0 if scalar_case else np.zeros(np.broadcast(B, S_in, S_out, tp, pp, ep, chips, ttft, tpot).shape, dtype=np.int32)
     code |= where(one_d & (s.heads % tp != 0), Reason.TP_HEADS, 0)
     if not s.kv_replicated:
         code |= where(one_d & (s.kv_heads % tp != 0) & (tp % s.kv_heads != 0), Reason.TP_KV_HEADS, 0)
@@ -190,4 +196,4 @@ def _reasons(s: Shape, chip: Chip, B: Vec, S_in: Vec, S_out: Vec, lay: Layout, s
     code |= where(fits, 0, Reason.MEMORY)
     code |= where(ttft <= limits.slo_ttft, 0, Reason.TTFT_SLO)
     code |= where(tpot <= limits.slo_tpot, 0, Reason.TPOT_SLO)
-    return code
+    return code  # type: ignore[no-any-return]

@@ -17,7 +17,7 @@ from tcobench.perf.chip import Chip
 from tcobench.perf.deployment import Formats, Layout
 from tcobench.perf.roofline import Phase
 from tcobench.perf.transformer import Shape
-from tcobench.perf.vec import Vec, maximum, minimum, truthy, where
+from tcobench.perf.vec import Mask, Vec, maximum, minimum, truthy, where
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +53,7 @@ class Split:
     bandwidth of the link tier the tp x ep group / the whole replica crosses.
     """
 
-    two_d: Vec
+    two_d: Mask
     any_2d: bool  # 1D-only sweeps skip the 2D arrays (perf_grid's speed)
     x: Vec
     yz: Vec
@@ -129,7 +129,7 @@ def layer_ops(ph: Phase, s: Shape, p: Pass, lay: Layout, fmt: Formats, split: Sp
 
 
 
-def kv_share(s: Shape, tp: Vec, two_d: Vec = False) -> Vec:
+def kv_share(s: Shape, tp: Vec, two_d: Mask = False) -> Vec:
     """KV-cache elements per token per layer that one chip holds. 1D: the KV heads are split over tp (an MLA
     latent, or KV heads fewer than tp, are repeated). 2D: sequences are split over the tp chips (batch-sharded
     attention), so a chip holds all heads of 1/tp of the tokens: kv_elems / tp on average."""
@@ -139,7 +139,7 @@ def kv_share(s: Shape, tp: Vec, two_d: Vec = False) -> Vec:
     return np.where(two_d, s.kv_elems / np.asarray(tp, dtype=float), one_d)
 
 
-def kv_read_per_chip(s: Shape, tp: Vec, kv_per_chip: Vec, per_query_head: Vec) -> Vec:
+def kv_read_per_chip(s: Shape, tp: Vec, kv_per_chip: Vec, per_query_head: Vec | Mask) -> Vec:
     """KV elements a decode attention kernel reads per token position per layer on one chip.
 
     Once per KV head (``per_query_head`` false/0): the cached K and V themselves. Once per query head
@@ -166,7 +166,7 @@ def model_flops(s: Shape, tokens: Vec, pairs: Vec, lm_tokens: Vec) -> Vec:
     return 2.0 * tokens * per_token + s.attn_flops_per_pair * pairs * s.layers + 2.0 * lm_tokens * s.lm_head_params
 
 
-def collectives(ph: Phase, s: Shape, tokens: Vec, lay: Layout, fmt: Formats, split: Split, batch_sharded: Vec = False) -> None:
+def collectives(ph: Phase, s: Shape, tokens: Vec, lay: Layout, fmt: Formats, split: Split, batch_sharded: Mask = False) -> None:
     """Collectives of one pass of ``tokens`` tokens per attention group, per chip. 1D: an all-reduce of the hidden
     state after attention and after the FFN. 2D (``split.two_d``): per block, all-gather the input over yz,
     reduce-scatter the projection's partial sums over x, all-gather its activated output over x, reduce-scatter
@@ -195,6 +195,6 @@ def collectives(ph: Phase, s: Shape, tokens: Vec, lay: Layout, fmt: Formats, spl
         t = comm.all_to_all(qkv, tp, bw_group, chip.alpha) + comm.all_to_all(out, tp, bw_group, chip.alpha)
         ph.comm("attn_all_to_all", s.layers, a2a * t, a2a * (qkv + out))
     if s.moe_layers:
-        a2a = tokens * s.top_k * s.hidden * ab
-        ph.comm("ep_all_to_all", 2 * s.moe_layers, comm.all_to_all(a2a, ep, bw_group, chip.alpha), a2a)
+        routed = tokens * s.top_k * s.hidden * ab
+        ph.comm("ep_all_to_all", 2 * s.moe_layers, comm.all_to_all(routed, ep, bw_group, chip.alpha), routed)
     ph.comm("pp_send_recv", maximum(pp - 1, 0.0), where(pp > 1, comm.send_recv(msg, bw_pp, chip.alpha), 0.0), msg)

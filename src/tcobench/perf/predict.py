@@ -20,8 +20,7 @@ from tcobench.perf.inference import Result, evaluate
 from tcobench.perf.layer import kv_share, split_2d
 from tcobench.perf.memory import max_batch
 from tcobench.perf.reasons import Reason
-from tcobench.perf.roofline import BOUND_NAMES, Phase
-from tcobench.perf.vec import Vec
+from tcobench.perf.roofline import BOUND_NAMES
 from tcobench.records import Tabular
 from tcobench.perf.transformer import shape
 
@@ -187,7 +186,7 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
     biggest = max_batch(s, float(input_len), float(output_len), layout, formats, kv_per_chip, float(chip.prefill_chunk),
                         float(chip.mem_cap) * float(chip.mem_util))
     rates = prec.rates(prec.compute_precision(w, a), k, [str(p) for p in hardware.peak_dense], sixteen_bit=attention_16bit)
-    return _to_prediction(model, hardware, _at(r, i), Choice(chosen, input_len, output_len, biggest, layout, tp_layout, (precision, w, k, a), stack.id,
+    return _to_prediction(model, hardware, r, _at(r, i), Choice(chosen, input_len, output_len, biggest, layout, tp_layout, (precision, w, k, a), stack.id,
                                                             efficiencies, rates))
 
 
@@ -218,20 +217,28 @@ class Choice:
     rates: dict[str, str]
 
 
-def _at(r: Result, i: int) -> Result:
-    """Configuration ``i`` of a result over a batch axis (or the only one), every array field as a float."""
-    def pick(x: Vec) -> Vec:
-        if x is None or isinstance(x, Phase):
-            return x
+_PHASES = ("prefill", "decode")
+
+
+def _at(r: Result, i: int) -> dict[str, float | None]:
+    """Configuration ``i`` of a result over a batch axis (or its only one): every array field as a float."""
+    def pick(x: object) -> float | None:
+        if x is None:
+            return None
         if isinstance(x, (float, int, np.generic)):
             return float(x)
-        a = np.ravel(x)
+        a = np.ravel(np.asarray(x))
         return float(a[i if a.size > 1 else 0])
 
-    return Result(**{f.name: pick(getattr(r, f.name)) for f in fields(Result)})
+    return {f.name: pick(getattr(r, f.name)) for f in fields(Result) if f.name not in _PHASES}
 
 
-def _to_prediction(model: Model, hardware: Hardware, r: Result, c: Choice) -> Prediction:
+def _to_prediction(model: Model, hardware: Hardware, r: Result, at: dict[str, float | None], c: Choice) -> Prediction:
+    def f(name: str) -> float:
+        value = at[name]
+        assert value is not None, name  # the model always sets it (graph_batch and graphed_share are read apart)
+        return value
+
     ops: list[OpCost] = []
     for phase_name, ph in (("prefill", r.prefill), ("decode", r.decode)):
         if ph is None:
@@ -243,13 +250,16 @@ def _to_prediction(model: Model, hardware: Hardware, r: Result, c: Choice) -> Pr
     lay = c.layout
     precision, w, k, a = c.formats
     return Prediction(
-        model=model.id, hardware=hardware.id, chips=int(lay.replica if lay.chips is None else lay.chips), tp=int(lay.tp), pp=int(lay.pp), ep=int(lay.ep),
-        tp_layout=c.tp_layout, replicas=int(r.replicas), batch=c.batch, input_len=c.input_len, output_len=c.output_len,
-        precision=precision, weights=w, kv=k, activations=a, runtime=c.runtime, ttft_s=r.ttft_s, tpot_s=r.tpot_s,
-        e2e_s=r.e2e_s, output_tokens_per_s=r.output_tokens_per_s, output_tokens_per_s_per_chip=r.output_tokens_per_s_per_chip,
-        prefill_tokens_per_s=r.prefill_tokens_per_s, mfu_prefill=r.mfu_prefill, mfu_decode=r.mfu_decode,
-        mbu_decode=r.mbu_decode, bound_prefill=BOUND_NAMES[int(r.bound_prefill)], bound_decode=BOUND_NAMES[int(r.bound_decode)],
-        weights_bytes=r.weights_bytes, kv_cache_bytes=r.kv_cache_bytes, activation_bytes=r.activation_bytes,
-        capacity_bytes=r.capacity_bytes, fits=bool(r.fits), max_batch=c.max_batch, reason=reasons.text(int(r.code)),
-        ops=tuple(ops), efficiency_sources=dict(c.efficiencies.sources), efficiency=factors_used(c.efficiencies, c.rates),
-        rates=dict(c.rates), graph_batch=None if r.graph_batch is None else int(r.graph_batch), graphed_share=r.graphed_share)
+        model=model.id, hardware=hardware.id, chips=int(lay.replica if lay.chips is None else lay.chips), tp=int(lay.tp),
+        pp=int(lay.pp), ep=int(lay.ep), tp_layout=c.tp_layout, replicas=int(f("replicas")), batch=c.batch,
+        input_len=c.input_len, output_len=c.output_len, precision=precision, weights=w, kv=k, activations=a,
+        runtime=c.runtime, ttft_s=f("ttft_s"), tpot_s=f("tpot_s"), e2e_s=f("e2e_s"),
+        output_tokens_per_s=f("output_tokens_per_s"), output_tokens_per_s_per_chip=f("output_tokens_per_s_per_chip"),
+        prefill_tokens_per_s=f("prefill_tokens_per_s"), mfu_prefill=f("mfu_prefill"), mfu_decode=f("mfu_decode"),
+        mbu_decode=f("mbu_decode"), bound_prefill=BOUND_NAMES[int(f("bound_prefill"))],
+        bound_decode=BOUND_NAMES[int(f("bound_decode"))], weights_bytes=f("weights_bytes"),
+        kv_cache_bytes=f("kv_cache_bytes"), activation_bytes=f("activation_bytes"), capacity_bytes=f("capacity_bytes"),
+        fits=bool(f("fits")), max_batch=c.max_batch, reason=reasons.text(int(f("code"))), ops=tuple(ops),
+        efficiency_sources=dict(c.efficiencies.sources), efficiency=factors_used(c.efficiencies, c.rates),
+        rates=dict(c.rates), graph_batch=None if at["graph_batch"] is None else int(at["graph_batch"]),
+        graphed_share=at["graphed_share"])

@@ -9,8 +9,10 @@ Collectives are costed separately (comm.py) and add without overlap.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
+from numpy.typing import NDArray
 
 from tcobench.perf.chip import Chip
 from tcobench.perf.vec import Vec, maximum, where
@@ -31,7 +33,7 @@ class Phase:
     by_bound: list[Vec] = field(default_factory=lambda: [0.0, 0.0, 0.0])  # time in compute-, memory-, comm-bound ops
     ops: list[tuple[str, Vec, Vec, Vec, Vec, Vec]] = field(default_factory=list)  # (name, count, flops, bytes, time, bound)
 
-    def op(self, name: str, count: Vec, flops: Vec, nbytes: Vec, rate: Vec = None, memory_eff: Vec = None) -> None:
+    def op(self, name: str, count: Vec, flops: Vec, nbytes: Vec, rate: Vec | None = None, memory_eff: Vec | None = None) -> None:
         """Add ``count`` identical operators (e.g. one per layer) of ``flops`` FLOPs and ``nbytes`` bytes each.
         ``rate``: the FLOP/s this operator reaches, when not the chip's peak x compute efficiency;
         ``memory_eff``: the fraction of the bandwidth its reads reach, when not the chip's ``memory_eff``."""
@@ -55,9 +57,9 @@ class Phase:
         if self.detail:
             self.ops.append((name, count, 0.0, nbytes, t, COMM))
 
-    def bound(self) -> Vec:
+    def bound(self) -> int | NDArray[np.intp]:
         """0 compute, 1 memory, 2 communication: where the phase spends most of its time."""
         b = self.by_bound
         if all(isinstance(x, float) and x == x for x in b):  # one configuration: the first of the largest, as argmax
             return COMPUTE if b[0] >= b[1] and b[0] >= b[2] else MEMORY if b[1] >= b[2] else COMM
-        return np.argmax(np.broadcast_arrays(*[np.asarray(x, dtype=float) for x in b]), axis=0)
+        return cast(NDArray[np.intp], np.argmax(np.broadcast_arrays(*[np.asarray(x, dtype=float) for x in b]), axis=0))

@@ -11,13 +11,15 @@ is such a scalar, with NumPy's semantics (NaN propagates).
 from __future__ import annotations
 
 import math
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, cast
 
 import numpy as np
+from numpy.typing import NDArray
 
-# A float or an ndarray: the vectorised model's arguments and results broadcast over either. NumPy's stubs
-# cannot express "same shape as the broadcast of the inputs", so the alias stays loose on purpose.
-Vec: TypeAlias = Any
+# A float or an ndarray of floats: the model's arguments and results broadcast over either. (A float64 scalar is a
+# float.) ``Mask`` is the same for conditions: a bool or a bool array.
+Vec: TypeAlias = float | NDArray[Any]
+Mask: TypeAlias = bool | np.bool_ | NDArray[np.bool_]
 
 _SCALARS = (float, int, np.floating, np.integer, np.bool_, bool)
 
@@ -29,10 +31,10 @@ def scalar(x: Any) -> Vec:
     return np.asarray(x, dtype=float)
 
 
-def where(cond: Vec, a: Vec, b: Vec) -> Vec:
+def where(cond: Mask, a: Vec, b: Vec) -> Vec:
     if isinstance(cond, (bool, np.bool_)) and isinstance(a, _SCALARS) and isinstance(b, _SCALARS):
         return a if cond else b
-    return np.where(cond, a, b)
+    return cast(Vec, np.where(cond, a, b))
 
 
 def maximum(a: Vec, b: Vec) -> Vec:
@@ -40,7 +42,7 @@ def maximum(a: Vec, b: Vec) -> Vec:
         if math.isnan(a) or math.isnan(b):
             return np.float64(math.nan)
         return a if a >= b else b
-    return np.maximum(a, b)
+    return cast(Vec, np.maximum(a, b))
 
 
 def minimum(a: Vec, b: Vec) -> Vec:
@@ -48,17 +50,17 @@ def minimum(a: Vec, b: Vec) -> Vec:
         if math.isnan(a) or math.isnan(b):
             return np.float64(math.nan)
         return a if a <= b else b
-    return np.minimum(a, b)
+    return cast(Vec, np.minimum(a, b))
 
 
-def isfinite(x: Vec) -> Vec:
+def isfinite(x: Vec) -> Mask:
     if isinstance(x, _SCALARS):
         return math.isfinite(x)
-    return np.isfinite(x)
+    return cast(Mask, np.isfinite(x))
 
 
-def truthy(x: Vec) -> Vec:
+def truthy(x: Vec | Mask) -> Mask:
     """``x != 0`` as a bool (a scalar) or a bool array."""
     if isinstance(x, _SCALARS):
         return bool(x)
-    return np.asarray(x) != 0
+    return cast(Mask, np.asarray(x) != 0)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from tcobench.catalog import Catalog, Hardware, Model
 from tcobench.perf import chip_arrays, compute_precision
@@ -65,12 +66,33 @@ class Layouts:
 
 
 @dataclass(frozen=True)
+class Grid:
+    """The figures the search reads, each an array of shape (len(candidates), len(layouts))."""
+
+    ok: NDArray[np.bool_]
+    code: NDArray[np.int32]
+    ttft_s: NDArray[np.float64]
+    tpot_s: NDArray[np.float64]
+    output_tokens_per_s: NDArray[np.float64]  # one replica
+    output_tokens_per_s_per_chip: NDArray[np.float64]
+    prefill_tokens_per_s: NDArray[np.float64]
+
+    @classmethod
+    def of(cls, r: Result, shape: tuple[int, int]) -> Grid:
+        def full(x: object) -> NDArray[Any]:
+            return np.broadcast_to(np.asarray(x), shape)
+
+        return cls(full(r.ok), full(r.code), full(r.ttft_s), full(r.tpot_s), full(r.output_tokens_per_s),
+                   full(r.output_tokens_per_s_per_chip), full(r.prefill_tokens_per_s))
+
+
+@dataclass(frozen=True)
 class Outcome:
     """The evaluated grid: candidates x layouts, plus what each candidate's best deployment is."""
 
     candidates: tuple[Candidate, ...]
     layouts: Layouts
-    result: Result  # arrays of shape (len(candidates), len(layouts))
+    result: Grid
 
     @property
     def evaluated(self) -> int:
@@ -140,11 +162,4 @@ def search(model: Model, cands: Sequence[Candidate], layouts: Layouts, *, input_
                       Layout(row(layouts.tp), row(layouts.pp), row(layouts.ep), row(layouts.chips)), Formats(wb, wb, ab),
                       limits=Limits(model.max_context, np.inf if slo_ttft is None else slo_ttft,
                                     np.inf if slo_tpot is None else slo_tpot))
-    full = (len(cands), len(layouts))
-    fields: dict[str, Any] = {k: (np.broadcast_to(v, full) if isinstance(v, np.ndarray) and k not in ("prefill", "decode") else v)
-                              for k, v in vars(result).items()}
-    result = Result(**fields)
-    return Outcome(tuple(cands), layouts, result)
-
-
-
+    return Outcome(tuple(cands), layouts, Grid.of(result, (len(cands), len(layouts))))
