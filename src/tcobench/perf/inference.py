@@ -168,6 +168,13 @@ def _evaluate(s: Shape, chip: Chip, batch: Batch, lay: Layout, fmt: Formats, lim
                   prefill=pre if detail else None, decode=dec if detail else None, graph_batch=graph_batch, graphed_share=graphed)
 
 
+# the flags as plain ints: an IntFlag in NumPy or int arithmetic costs a Python-level call per operation
+(_TP_HEADS, _TP_KV_HEADS, _LAYOUT_2D, _CHIPS_LAYOUT, _PP_LAYERS, _EP_EXPERTS, _NO_PEAK, _NO_LINK, _CONTEXT, _MEMORY, _TTFT_SLO,
+ _TPOT_SLO) = (int(f) for f in (Reason.TP_HEADS, Reason.TP_KV_HEADS, Reason.LAYOUT_2D, Reason.CHIPS_LAYOUT, Reason.PP_LAYERS,
+                                Reason.EP_EXPERTS, Reason.NO_PEAK, Reason.NO_LINK, Reason.CONTEXT, Reason.MEMORY,
+                                Reason.TTFT_SLO, Reason.TPOT_SLO))
+
+
 def _reasons(s: Shape, chip: Chip, B: Vec, S_in: Vec, S_out: Vec, lay: Layout, split: Split, limits: Limits, fits: Mask,
              ttft: Vec, tpot: Vec) -> int | NDArray[np.int32]:
     """``Reason`` flags of every configuration: an int32 array, or an int for one configuration."""
@@ -181,19 +188,19 @@ def _reasons(s: Shape, chip: Chip, B: Vec, S_in: Vec, S_out: Vec, lay: Layout, s
     one_d = (not two_d) if isinstance(two_d, bool) else ~two_d
     scalar_case = all(isinstance(x, float) for x in (B, S_in, S_out, tp, pp, ep, chips, ttft, tpot))
     code: Any = 0 if scalar_case else np.zeros(np.broadcast(B, S_in, S_out, tp, pp, ep, chips, ttft, tpot).shape, dtype=np.int32)
-    code |= where(one_d & (s.heads % tp != 0), Reason.TP_HEADS, 0)
+    code |= where(one_d & (s.heads % tp != 0), _TP_HEADS, 0)
     if not s.kv_replicated:
-        code |= where(one_d & (s.kv_heads % tp != 0) & (tp % s.kv_heads != 0), Reason.TP_KV_HEADS, 0)
+        code |= where(one_d & (s.kv_heads % tp != 0) & (tp % s.kv_heads != 0), _TP_KV_HEADS, 0)
     if split.any_2d:
-        code |= where(two_d & ((s.moe_layers > 0) | (tp % split.x != 0) | (s.heads % split.yz != 0)), Reason.LAYOUT_2D, 0)
-    code |= where((chips % replica != 0) | (chips < replica), Reason.CHIPS_LAYOUT, 0)
-    code |= where(pp > s.layers, Reason.PP_LAYERS, 0)
-    code |= where((ep > 1) & ((s.moe_layers == 0) | (max(s.experts, 1) % ep != 0)), Reason.EP_EXPERTS, 0)
-    code |= where(isfinite(chip.peak), 0, Reason.NO_PEAK)
+        code |= where(two_d & ((s.moe_layers > 0) | (tp % split.x != 0) | (s.heads % split.yz != 0)), _LAYOUT_2D, 0)
+    code |= where((chips % replica != 0) | (chips < replica), _CHIPS_LAYOUT, 0)
+    code |= where(pp > s.layers, _PP_LAYERS, 0)
+    code |= where((ep > 1) & ((s.moe_layers == 0) | (max(s.experts, 1) % ep != 0)), _EP_EXPERTS, 0)
+    code |= where(isfinite(chip.peak), 0, _NO_PEAK)
     code |= where((replica > 1) & (isfinite(split.bw_pp) == False) | (tp * ep > 1) & (isfinite(split.bw_group) == False),  # noqa: E712
-                  Reason.NO_LINK, 0)
-    code |= where(S_in + S_out > limits.max_context, Reason.CONTEXT, 0)
-    code |= where(fits, 0, Reason.MEMORY)
-    code |= where(ttft <= limits.slo_ttft, 0, Reason.TTFT_SLO)
-    code |= where(tpot <= limits.slo_tpot, 0, Reason.TPOT_SLO)
+                  _NO_LINK, 0)
+    code |= where(S_in + S_out > limits.max_context, _CONTEXT, 0)
+    code |= where(fits, 0, _MEMORY)
+    code |= where(ttft <= limits.slo_ttft, 0, _TTFT_SLO)
+    code |= where(tpot <= limits.slo_tpot, 0, _TPOT_SLO)
     return code  # type: ignore[no-any-return]

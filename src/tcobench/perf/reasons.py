@@ -48,7 +48,12 @@ TEXT = {
 }
 
 
+_WORDS = [(int(flag), words) for flag, words in TEXT.items()]  # plain ints: enum arithmetic is slow per call
+
+
 def text(code: int) -> str | None:
     """The reasons in ``code`` in words, in flag order; None for 0."""
-    parts = [words for flag, words in TEXT.items() if int(code) & flag]
-    return "; ".join(parts) or None
+    code = int(code)
+    if not code:
+        return None
+    return "; ".join(words for flag, words in _WORDS if code & flag)

@@ -6,6 +6,7 @@ this module only regroups them by operator and adds the attention and KV-cache s
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from tcobench.catalog.params import attention_params, count_params, ffn_params
@@ -50,7 +51,9 @@ class Shape:
         return self.ffn_width if self.moe_layers == 0 else self.top_k * self.expert_width
 
 
+@functools.lru_cache(maxsize=512)
 def shape(m: Model) -> Shape:
+    """The sizes of ``m`` (a frozen, hashable record, so each model is reduced once per process)."""
     if m.encoder:
         raise InputError(f"model {m.id!r} is an encoder ({m.family}); the inference model covers decoders only")
     p = count_params(m)
