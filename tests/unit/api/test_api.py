@@ -14,10 +14,11 @@ from tcobench.errors import InputError, MissingInputError
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def test_the_examples_in_docs_api_md_run_and_print_what_the_page_says() -> None:
-    result = doctest.testfile(str(ROOT / "docs" / "api.md"), module_relative=False,
+@pytest.mark.parametrize(("page", "examples"), [("docs/api.md", 30), ("README.md", 5)])
+def test_the_python_examples_run_and_print_what_the_page_says(page: str, examples: int) -> None:
+    result = doctest.testfile(str(ROOT / page), module_relative=False,
                               optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 30
+    assert result.attempted >= examples
     assert result.failed == 0
 
 
