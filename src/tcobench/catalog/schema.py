@@ -16,11 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from tcobench.catalog.fields import (
     Bandwidth, Bytes, Count, Dollars, Flops, LinkBandwidth, Number, Seconds, Watts, parser,
 )
+from tcobench.catalog.formats import Precision
 from tcobench.records import Figure
 
 ID = re.compile(r"^[a-z0-9][a-z0-9.\-]*$")
-PRECISIONS = ("fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp6", "fp4", "int4")
-Precision = Literal["fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp6", "fp4", "int4"]
 Rate: TypeAlias = Annotated[Figure, parser("USD/s", dated=True)]
 
 
