@@ -8,6 +8,7 @@ The catalog data files are TOML; each ``[hardware.<id>]``, ``[system.<id>]``, ``
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Annotated, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -15,16 +16,28 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from tcobench.catalog.fields import (
     Bandwidth, Bytes, Count, Dollars, Flops, LinkBandwidth, Number, Seconds, Watts, parser,
 )
+from tcobench.catalog.formats import Precision
 from tcobench.records import Figure
 
 ID = re.compile(r"^[a-z0-9][a-z0-9.\-]*$")
-PRECISIONS = ("fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp6", "fp4", "int4")
-Precision = Literal["fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp6", "fp4", "int4"]
 Rate: TypeAlias = Annotated[Figure, parser("USD/s", dated=True)]
 
 
 class Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+
+class WithFigures(Record):
+    """A record whose sourced numbers are listed by ``figures()``: Hardware, System, Efficiency, CostBasis.
+
+    The other records have no ``figures()``: the loader checks the sources a Model, Workload or Runtime cites
+    field by field, and tells the two apart by ``hasattr(rec, "figures")``.
+    """
+
+    def figures(self) -> dict[str, Figure]:
+        """Every known figure keyed by its dotted path ('memory.bandwidth', 'peak_dense.bf16', 'cloud[0].rate', ...),
+        in the order of the fields; unknown (None) figures are left out."""
+        return dict(_walk(self, ""))
 
 
 class Source(Record):
@@ -81,7 +94,7 @@ class CloudRate(Record):
         return raw
 
 
-class Efficiency(Record):
+class Efficiency(WithFigures):
     """What a well-tuned inference stack reaches on a chip, used by the roofline (perf/efficiency.py).
 
     As a catalog table ``[efficiency.<id>]`` the id is ``default``, a hardware kind (``gpu``, ``tpu``,
@@ -100,9 +113,6 @@ class Efficiency(Record):
     prefill_chunk: Count | None = None  # tokens per prefill chunk (bounds activation memory)
     note: str | None = None
     origin: str = ""
-
-    def figures(self) -> dict[str, Figure]:
-        return dict(_walk(self, ""))
 
 
 class Runtime(Record):
@@ -128,7 +138,7 @@ class Runtime(Record):
     origin: str = ""
 
 
-class Hardware(Record):
+class Hardware(WithFigures):
     id: str
     name: str
     vendor: str
@@ -156,17 +166,13 @@ class Hardware(Record):
             fig = peaks.get("fp16" if precision == "bf16" else "bf16")
         return fig
 
-    def figures(self) -> dict[str, Figure]:
-        """Every known figure keyed by its dotted path ('memory.bandwidth', 'peak_dense.bf16', ...)."""
-        return dict(_walk(self, ""))
-
 
 class Network(Record):
     name: str | None = None
     bandwidth: LinkBandwidth | None = None  # per chip, per direction
 
 
-class System(Record):
+class System(WithFigures):
     id: str
     name: str
     accelerator: str
@@ -177,9 +183,6 @@ class System(Record):
     power: Watts | None = None
     note: str | None = None
     origin: str = ""
-
-    def figures(self) -> dict[str, Figure]:
-        return dict(_walk(self, ""))
 
 
 class Moe(Record):
@@ -267,7 +270,7 @@ EnergyPrice: TypeAlias = Annotated[Figure, parser("USD/J", dated=True)]
 HostingPrice: TypeAlias = Annotated[Figure, parser("USD/W/s", dated=True)]
 
 
-class CostBasis(Record):
+class CostBasis(WithFigures):
     """The assumptions that turn owned hardware into a cost per second; every one a sourced Figure.
 
     ``utilisation`` is average power draw as a fraction of the chip's (or system's) rated power;
@@ -298,9 +301,6 @@ class CostBasis(Record):
                     raise ValueError(f"{name} = {value:g} is out of range; expected {bound}")
         return self
 
-    def figures(self) -> dict[str, Figure]:
-        return dict(_walk(self, ""))
-
 
 class Workload(Record):
     """A named request shape: prompt and generation lengths in tokens, with where they come from."""
@@ -314,7 +314,8 @@ class Workload(Record):
     origin: str = ""
 
 
-def _walk(obj: BaseModel, prefix: str):  # type: ignore[no-untyped-def]
+def _walk(obj: BaseModel, prefix: str) -> Iterator[tuple[str, Figure]]:
+    """(dotted path, figure) of every Figure in ``obj``: its fields, nested records, dict values and tuple items."""
     for name in type(obj).model_fields:
         value = getattr(obj, name)
         path = f"{prefix}{name}"

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from tcobench import units
 from tcobench.catalog.fields import _DATE
-from tcobench.catalog.schema import Precision
+from tcobench.catalog.formats import Precision
 
 LINKS = ("scale_up", "scale_out", "external_io", "memory", "sram")
 

@@ -1,18 +1,20 @@
-"""Bytes per element of each number format, and which peak a mixed-precision matmul runs at."""
+"""Bytes per element of each number format, and which peak a mixed-precision matmul runs at.
+
+The formats, their widths and their block scales are catalog/formats.py's one list; ``BYTES`` is derived from
+it here, so the CLI's ``--precision`` choices (its keys) follow that list's order.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from tcobench.catalog.formats import PRECISIONS, storage_bytes
 from tcobench.errors import InputError, close_matches
 
-# Bytes per element as stored. The block-scaled formats carry their scales: fp4 is NVFP4 (4-bit E2M1 values and one
-# FP8 E4M3 scale per 16 of them, 4.5 bits: the fp4 that Blackwell's tensor cores, NVIDIA's ModelOpt checkpoints and
-# TensorRT-LLM use), fp6 is MXFP6 (6-bit values and one 8-bit scale per 32, 6.25 bits). int4's group size is the
-# checkpoint's own choice, so it stays at 4 bits. Sources in docs/model.md ('Number formats').
-BLOCK_SCALE_BITS = {"fp4": 8.0 / 16.0, "fp6": 8.0 / 32.0}
-ELEMENT_BITS = {"fp32": 32, "tf32": 32, "bf16": 16, "fp16": 16, "fp8": 8, "int8": 8, "fp6": 6, "fp4": 4, "int4": 4}
-BYTES = {name: (bits + BLOCK_SCALE_BITS.get(name, 0.0)) / 8.0 for name, bits in ELEMENT_BITS.items()}
+# Bytes per element as stored, block scales included (fp4 0.5625, fp6 0.78125; docs/model.md, 'Number formats'),
+# for every format a model can run in: all but fp64, which the catalog keeps for chips' HPC peaks and no
+# inference engine serves a model in.
+BYTES: dict[str, float] = {name: storage_bytes(name) for name in PRECISIONS if name != "fp64"}
 
 
 def check(name: str, param: str) -> str:

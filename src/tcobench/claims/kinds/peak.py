@@ -8,12 +8,12 @@ from tcobench.claims.kinds.base import Derived, Kind
 from tcobench.claims.trace import Value
 from tcobench.claims.verdict import Alternative, Verdict
 from tcobench.claims.work import Work
+from tcobench.catalog.formats import BLOCK_SCALE_BITS, PRECISIONS, storage_bytes
 from tcobench.catalog.params import count_params
-from tcobench.perf.precision import BLOCK_SCALE_BITS, BYTES
 from tcobench.records import Figure
 
-# Storage width of each number format, in bytes per element, block scales included (perf/precision.py).
-FORMAT_BYTES = {"fp64": 8.0, **BYTES}
+# Storage width of each number format, fp64 included, in bytes per element, block scales included.
+FORMAT_BYTES: dict[str, float] = {name: storage_bytes(name) for name in PRECISIONS}
 
 
 def aggregate_peak(w: Work) -> Derived:
