@@ -5,7 +5,7 @@ with keyword arguments named like its flags (docs/api.md):
 
     tcobench.predict("llama-3.1-70b", "h100-sxm", tp=4, batch="auto", precision="fp8")
     tcobench.compare("llama-3.1-70b", "h100-sxm,mi300x", workload="chat", slo_tpot="50ms")
-    tcobench.plan(...), tcobench.sweep(...), tcobench.validate(...), tcobench.claims(...)
+    tcobench.plan(...), tcobench.sweep(...), tcobench.validate(...), tcobench.audit(...), tcobench.trust(...)
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -28,7 +28,7 @@ from tcobench.store import Store
 if TYPE_CHECKING:
     from tcobench.api import (
         AuditResult, CompareResult, PlanResult, SweepSummary, ValidationResult, audit, compare, plan, predict, sweep,
-        validate,
+        trust, validate,
     )
     from tcobench.perf import Prediction
 
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 _LAZY = {"AuditResult": "tcobench.api", "CompareResult": "tcobench.api", "PlanResult": "tcobench.api",
          "SweepSummary": "tcobench.api", "ValidationResult": "tcobench.api", "audit": "tcobench.api",
          "compare": "tcobench.api", "plan": "tcobench.api", "predict": "tcobench.api", "sweep": "tcobench.api",
-         "validate": "tcobench.api", "Prediction": "tcobench.perf"}
+         "trust": "tcobench.api", "validate": "tcobench.api", "Prediction": "tcobench.perf"}
 
 
 def __getattr__(name: str) -> Any:
@@ -83,5 +83,6 @@ __all__ = [
     "plan",
     "predict",
     "sweep",
+    "trust",
     "validate",
 ]

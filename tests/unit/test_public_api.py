@@ -5,7 +5,7 @@ EXPECTED = [
     "MissingInputError", "Model", "ParamCount", "PlanResult", "Prediction", "Provenance", "Run", "Source", "Store",
     "StoreError", "SweepSummary", "System", "TcobenchError", "UnitError", "UnknownIdError", "ValidationResult",
     "__version__", "audit", "compare", "count_params", "load_catalog", "load_hf_config", "plan", "predict", "sweep",
-    "validate",
+    "trust", "validate",
 ]
 
 

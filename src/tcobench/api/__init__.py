@@ -3,6 +3,7 @@
     predict(model, hardware, ...) -> Prediction     compare(model, hardware, ...) -> CompareResult
     plan(model, hardware, qps=...) -> PlanResult     sweep(model, hardware, ...) -> SweepSummary
     validate(by=...) -> ValidationResult             audit(files) -> AuditResult
+    trust(hardware, model) -> Trust                  how far to trust a prediction for that group
     bench(url, model, ...) -> BenchResult            (api/bench.py: measured meets predicted)
 
 This layer composes the others (catalog, perf, cost, search, audit, loadgen); it is where the measured and the
@@ -11,6 +12,7 @@ predicted sides meet. The CLI renders what it returns. docs/api.md has examples.
 
 from tcobench.api.results import AuditResult, CompareResult, PlanResult, SweepSummary, ValidationResult
 from tcobench.api.tasks import audit, compare, plan, predict, sweep, validate
+from tcobench.api.confidence import trust_for as trust
 
 __all__ = ["AuditResult", "CompareResult", "PlanResult", "SweepSummary", "ValidationResult", "audit", "compare", "plan",
-           "predict", "sweep", "validate"]
+           "predict", "sweep", "trust", "validate"]

@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from tcobench.api.confidence import with_model_error
 from tcobench.claims import ClaimResult
-from tcobench.perf.validate import Outcome
+from tcobench.perf.validate import Outcome, Trust
 from tcobench.records import Tabular
 from tcobench.search import CompareRow, PlanRow
 
@@ -25,7 +26,7 @@ class CompareResult(Tabular):
     slo_tpot_s: float | None
     evaluated: int
     rows: list[CompareRow] = field(repr=False)
-    hardware_kinds: dict[str, str] = field(default_factory=dict, repr=False)  # hardware id -> gpu, tpu, ...
+    trust: dict[str, Trust] = field(default_factory=dict, repr=False)  # hardware id -> its group's track record
 
     def to_dict(self) -> dict[str, Any]:
         return {"model": self.model, "workload": self.workload, "input_len": self.input_len, "output_len": self.output_len,
@@ -33,7 +34,20 @@ class CompareResult(Tabular):
                 "evaluated": self.evaluated, "rows": self.to_rows()}
 
     def to_rows(self) -> list[dict[str, Any]]:
-        return [r.to_dict() for r in self.rows]
+        """One dict per hardware: the row, its group's track record (``trust``) and each $/1M output-token range
+        widened by that record (``..._with_model_error``: [low, high], None where the group is unvalidated)."""
+        out = []
+        for r in self.rows:
+            doc = r.to_dict()
+            t = self.trust.get(r.hardware)
+            if t is not None:
+                doc["trust"] = t.to_dict()
+                for basis in ("own", "rent"):
+                    key = f"usd_per_1m_output_tokens_{basis}"
+                    widened = with_model_error(getattr(r, key), t)
+                    doc[key + "_with_model_error"] = None if widened is None else list(widened)
+            out.append(doc)
+        return out
 
 
 @dataclass(frozen=True)
@@ -49,6 +63,7 @@ class PlanResult(Tabular):
     basis: str
     evaluated: int
     rows: list[PlanRow] = field(repr=False)
+    trust: dict[str, Trust] = field(default_factory=dict, repr=False)  # hardware id -> its group's track record
 
     def to_dict(self) -> dict[str, Any]:
         return {"model": self.model, "workload": self.workload, "input_len": self.input_len, "output_len": self.output_len,
@@ -56,7 +71,18 @@ class PlanResult(Tabular):
                 "rows": self.to_rows()}
 
     def to_rows(self) -> list[dict[str, Any]]:
-        return [r.to_dict() for r in self.rows]
+        """One dict per hardware, with its group's track record and the $/month range widened by it (as
+        ``CompareResult.to_rows``)."""
+        out = []
+        for r in self.rows:
+            doc = r.to_dict()
+            t = self.trust.get(r.hardware)
+            if t is not None:
+                doc["trust"] = t.to_dict()
+                widened = with_model_error(r.usd_per_month, t)
+                doc["usd_per_month_with_model_error"] = None if widened is None else list(widened)
+            out.append(doc)
+        return out
 
 
 @dataclass(frozen=True)
@@ -72,6 +98,7 @@ class SweepSummary(Tabular):
     output: str | None
     top: list[dict[str, Any]] = field(repr=False)
     pareto: list[dict[str, Any]] | None = field(default=None, repr=False)
+    trust: dict[str, Trust] = field(default_factory=dict, repr=False)  # hardware id -> its group's track record
 
     def to_dict(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"model": self.model, "evaluated": self.evaluated, "feasible": self.feasible,
@@ -80,6 +107,7 @@ class SweepSummary(Tabular):
                                "objective": self.objective, "basis": self.basis, "output": self.output, "top": self.top}
         if self.pareto is not None:
             doc["pareto"] = self.pareto
+        doc["trust"] = {hw: t.to_dict() for hw, t in self.trust.items()}
         return doc
 
     def to_rows(self) -> list[dict[str, Any]]:

@@ -13,16 +13,25 @@ from pathlib import Path
 from typing import Any, Literal
 
 from tcobench.api.inputs import (
-    HardwareRef, Ref, catalog_or_default, hardware_list, hardware_of, model_of, names, own_parameters, seconds,
+    HardwareRef,
+    Ref,
+    catalog_or_default,
+    hardware_list,
+    hardware_of,
+    model_of,
+    names,
+    own_parameters,
+    seconds,
     workload_lengths,
 )
 from tcobench.api.results import AuditResult, CompareResult, PlanResult, SweepSummary, ValidationResult
-from tcobench.claims import audit_claims, builtin_dir, invalid_result, load_claims
+from tcobench.api.confidence import validation_outcomes
 from tcobench.catalog import Catalog
+from tcobench.claims import audit_claims, builtin_dir, invalid_result, load_claims
 from tcobench.cost import price_hardware
 from tcobench.perf import Prediction
 from tcobench.perf import predict as _predict
-from tcobench.perf.validate import group_errors, grouping, predict_command, summary
+from tcobench.perf.validate import group_errors, grouping, predict_command, summary, trust
 from tcobench.perf.validate import run as _validate
 from tcobench.search import candidates
 from tcobench.search import compare as _compare
@@ -68,7 +77,9 @@ def compare(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, 
                                params=own_parameters(cat, **cost), basis=basis, precisions=names(precision),
                                slo_ttft=ttft, slo_tpot=tpot, max_chips=max_chips, price_hour=price_hour,
                                price_chip=price_chip, pareto=pareto)
-    return CompareResult(m.id, wl, n_in, n_out, basis, ttft, tpot, evaluated, rows, {h.id: h.kind for h in hw})
+    outcomes = validation_outcomes(cat)
+    trusts = {h.id: trust(outcomes, h.vendor, m.moe is not None) for h in hw}
+    return CompareResult(m.id, wl, n_in, n_out, basis, ttft, tpot, evaluated, rows, trusts)
 
 
 def plan(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, qps: float, workload: str | None = None,
@@ -81,12 +92,15 @@ def plan(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, qps
     cat = catalog_or_default(catalog)
     m = model_of(cat, model)
     n_in, n_out, wl = workload_lengths(cat, workload, input_len, output_len)
-    rows, evaluated = _plan(m, hardware_list(cat, hardware), qps=qps, input_len=n_in, output_len=n_out, catalog=cat,
+    hw = hardware_list(cat, hardware)
+    rows, evaluated = _plan(m, hw, qps=qps, input_len=n_in, output_len=n_out, catalog=cat,
                             params=own_parameters(cat, **cost), basis=basis, peak_factor=peak_factor,
                             precisions=names(precision), slo_ttft=seconds(slo_ttft, "slo_ttft"),
                             slo_tpot=seconds(slo_tpot, "slo_tpot"), max_chips=max_chips, price_hour=price_hour,
                             price_chip=price_chip)
-    return PlanResult(m.id, wl, n_in, n_out, qps, peak_factor, basis, evaluated, rows)
+    outcomes = validation_outcomes(cat)
+    return PlanResult(m.id, wl, n_in, n_out, qps, peak_factor, basis, evaluated, rows,
+                      {h.id: trust(outcomes, h.vendor, m.moe is not None) for h in hw})
 
 
 def sweep(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, tp: str = "1,2,4,8", pp: str = "1",
@@ -120,8 +134,10 @@ def sweep(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, tp
         if sink is not None:
             sink.close()
     wall = time.perf_counter() - start
+    outcomes = validation_outcomes(cat)
     return SweepSummary(m.id, res.evaluated, res.feasible, wall, objective, basis, str(output) if output else None,
-                        list(iter_rows(res.top)), list(iter_rows(res.front)) if pareto else None)
+                        list(iter_rows(res.top)), list(iter_rows(res.front)) if pareto else None,
+                        {c.hardware.id: trust(outcomes, c.hardware.vendor, m.moe is not None) for c in cands})
 
 
 def validate(*, by: str = "phase", row: str | Sequence[str] = (), explain: bool = False,

@@ -10,10 +10,10 @@ import click
 from tcobench import api, units
 from tcobench.cli.context import Context, pass_context
 from tcobench.cli.options import DURATION, Choice
-from tcobench.cli.render import console, print_json, print_track_record, table
+from tcobench.cli.render import console, print_json, print_trusts, table
+from tcobench.api.confidence import with_model_error
 from tcobench.cost import DEFAULT_BASIS
-from tcobench.perf.validate import run as run_validation
-from tcobench.perf.validate import track_record
+from tcobench.perf.validate import Trust
 from tcobench.records import Provenance, Run
 
 
@@ -60,6 +60,20 @@ def _span(s: tuple[float, float, float] | None, fmt: Callable[[float], str]) -> 
     return fmt(mid) if lo == hi else f"{fmt(mid)} ({fmt(lo)}–{fmt(hi)})"
 
 
+def _widened(span: tuple[float, float, float] | None, t: Trust | None) -> tuple[float, float, float] | None:
+    """A cost range with the model's error of its group folded in, where the group is validated."""
+    wide = with_model_error(span, t) if span is not None and t is not None else None
+    return span if span is None or wide is None else (wide[0], span[1], wide[1])
+
+
+def _model_error(t: Trust | None, phase: str = "inflight throughput") -> str:
+    """The table's word on how far to trust a row: its group's median error on serving-engine throughput."""
+    if t is None:
+        return "-"
+    r, n = t.phase(phase), int(t.phases.get(phase, {}).get("rows", 0))
+    return f"{float(r['median_error']):+.0%} (n={n})" if r is not None else f"unvalidated (n={n})"
+
+
 def money(v: float) -> str:
     return f"${v:.3g}" if v < 100 else f"${v:,.0f}"
 
@@ -93,7 +107,7 @@ def compare(ctx: Context, /, model_ref: str, hw_spec: str | None, workload: str 
     title = f"{res.model}, {wl} ({n_in} in / {n_out} out){', ' + slo if slo else ''}: {evaluated:,} configurations"
     cols = ["hardware", "deployment", "TTFT", "TPOT", "tok/s/user", "tok/s/chip"]
     cols += [c for b, c in (("own", "$/1M out (own)"), ("rent", "$/1M out (rent)")) if basis in (b, "both")]
-    cols += ["tokens/kWh", "note"]
+    cols += ["tokens/kWh", "model error", "note"]
     body = []
     for r in rows:
         d = r.deployment
@@ -101,21 +115,22 @@ def compare(ctx: Context, /, model_ref: str, hw_spec: str | None, workload: str 
         cells = [r.hardware, dep, units.human(r.ttft_s, "s") if r.ttft_s else "-", units.human(r.tpot_s, "s") if r.tpot_s else "-",
                  f"{r.interactivity_tokens_per_s:.1f}" if r.tpot_s else "-",
                  f"{r.output_tokens_per_s_per_chip:,.0f}" if r.output_tokens_per_s_per_chip else "-"]
+        t = res.trust.get(r.hardware)
         if basis in ("own", "both"):
-            cells.append(_span(r.usd_per_1m_output_tokens_own, money))
+            cells.append(_span(_widened(r.usd_per_1m_output_tokens_own, t), money))
         if basis in ("rent", "both"):
-            cells.append(_span(r.usd_per_1m_output_tokens_rent, money))
+            cells.append(_span(_widened(r.usd_per_1m_output_tokens_rent, t), money))
         cells.append(_span(r.tokens_per_kwh, lambda v: f"{v / 1e6:.3g}M"))
+        cells.append(_model_error(res.trust.get(r.hardware)))
         cells.append(r.excluded_reason or "")
         body.append(cells)
     out.print(table(title, cols, body, justify=["left", "left"] + ["right"] * (len(cols) - 3) + ["left"]))
     notes = sorted({f"{r.hardware} {b}: {n}" for r in rows for b, n in r.price_notes.items() if r.deployment and not n.startswith("no ")})
     for n in notes:
         out.print(f"  price basis: {n}")
-    kinds = res.hardware_kinds
-    outcomes = run_validation(cat)
-    for kind, precision in sorted({(kinds[r.hardware], r.deployment.precision) for r in rows if r.deployment}):
-        print_track_record(f"{precision} matmuls on a {kind}", track_record(cat, precision, kind, outcomes), phases=("throughput",))
+    out.print("  $/1M ranges: cost inputs (low-likely-high) widened by the model's error (10th-90th percentile of its group's "
+              "published results) where the group is validated; an unvalidated group's range covers the cost inputs only")
+    print_trusts([res.trust[r.hardware] for r in rows if r.deployment and r.hardware in res.trust])
     if pareto:
         for r in rows:
             if r.pareto:

@@ -8,10 +8,10 @@ import click
 
 from tcobench import units
 from tcobench import api
-from tcobench.cli.compare import _span, cost_options, money, search_options
+from tcobench.cli.compare import _span, _widened, cost_options, money, search_options
 from tcobench.cli.context import Context, pass_context
 from tcobench.cli.options import Choice
-from tcobench.cli.render import console, print_json, table
+from tcobench.cli.render import console, print_json, print_trusts, table
 
 
 @click.command()
@@ -41,7 +41,9 @@ def plan(ctx: Context, /, model_ref: str, hw_spec: str | None, workload: str | N
         d = r.deployment
         dep = f"{d.chips}x tp{d.tp} pp{d.pp} b{d.batch} {d.precision}" if d else "-"
         body.append([r.hardware, dep, r.replicas or "-", r.chips or "-", f"{r.utilisation:.0%}" if r.utilisation else "-",
-                     units.human(r.tpot_s, "s") if r.tpot_s else "-", _span(r.usd_per_month, money),
-                     _span(r.usd_per_1m_output_tokens, money), r.excluded_reason or ""])
+                     units.human(r.tpot_s, "s") if r.tpot_s else "-",
+                     _span(_widened(r.usd_per_month, res.trust.get(r.hardware)), money),
+                     _span(_widened(r.usd_per_1m_output_tokens, res.trust.get(r.hardware)), money), r.excluded_reason or ""])
     console().print(table(title, ["hardware", "replica", "replicas", "chips", "util", "TPOT", "$/month", "$/1M out", "note"],
                           body, justify=["left", "left", "right", "right", "right", "right", "right", "right", "left"]))
+    print_trusts([res.trust[r.hardware] for r in rows if r.deployment and r.hardware in res.trust])

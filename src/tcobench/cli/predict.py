@@ -7,15 +7,15 @@ from typing import Any
 import click
 
 from tcobench import __version__, units
+from tcobench.api.confidence import trust_for
 from tcobench.cli.context import Context, pass_context
 from tcobench.cli.main import error_message
 from tcobench.cli.options import DURATION, INT_LIST, Choice
-from tcobench.cli.render import console, print_json, print_track_record, table
+from tcobench.cli.render import console, print_json, print_trust, table
 from tcobench.errors import DeploymentError
 from tcobench.perf import predict as run_predict
 from tcobench.perf.finite import finite_run
 from tcobench.perf.precision import BYTES
-from tcobench.perf.validate import track_record
 from tcobench.records import Provenance, Run
 
 PRECISIONS = Choice(list(BYTES), case_sensitive=False)
@@ -84,8 +84,8 @@ def predict(ctx: Context, /, model_ref: str, hw_ref: str, batch: str, requests: 
     doc = p.to_dict()
     if run is not None:
         doc["run"] = run.to_dict()
-    record = track_record(cat, p.activations, hw.kind)
-    doc["validation"] = record
+    confidence = trust_for(hw, model, catalog=cat)
+    doc["validation"] = confidence.to_dict()
     if save:
         inputs = {"model": model_ref, "hardware": hw_ref, "batch": batch, "requests": requests,
                   **{k: v for k, v in kw.items() if v is not None}}
@@ -104,7 +104,7 @@ def predict(ctx: Context, /, model_ref: str, hw_ref: str, batch: str, requests: 
         waves = f"{run.full_waves} wave(s) of {run.wave}" + (f" and one of {run.remainder}" if run.remainder else "")
         console().print(f"run of {run.requests:,} requests: {waves} per replica, {units.human(run.run_s, 's')}, "
                         f"{run.output_tokens_per_s:,.0f} output tok/s ({run.output_tokens_per_s_per_chip:,.0f} per chip)")
-    print_track_record(f"{p.activations} matmuls on a {hw.kind}", record)
+    print_trust(confidence)
     if save:
         click.echo(f"saved as run {doc['run_id']}", err=True)
 

@@ -12,6 +12,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from tcobench.perf.validate import Trust
+
 
 def console(stderr: bool = False) -> Console:
     width = int(os.environ.get("TCOBENCH_WIDTH", "0")) or None
@@ -53,17 +55,32 @@ PHASE_WORDS = {"inflight throughput": "throughput in serving engines (in-flight 
                "prefill": "TTFT", "decode": "decode"}
 
 
-def print_track_record(what: str, record: dict[str, dict[str, float | int]], phases: tuple[str, ...] | None = None) -> None:
-    """One line on how predictions like this one (``what``: 'fp8 matmuls on a gpu') compare with published
-    results (tcobench validate)."""
+def print_trust(t: Trust, phases: tuple[str, ...] | None = None) -> None:
+    """One line on how far to trust predictions like this one: the model's signed error on the published results
+    of the deployment's group (vendor x dense/MoE), per phase; a group without ``t.min_rows`` rows in a phase is
+    called unvalidated there (tcobench validate --by vendor,moe)."""
     def spread(r: dict[str, float | int]) -> str:
-        if r["rows"] == 1:
-            return f"{r['median_error']:+.0%} (one row)"
-        return f"{r['median_error']:+.0%} (median of {r['rows']}, {r['min_error']:+.0%}..{r['max_error']:+.0%})"
+        n = int(r["rows"])
+        if n < t.min_rows:
+            return f"unvalidated ({'one row' if n == 1 else f'{n} rows'}: {r['median_error']:+.0%})"
+        return (f"{r['median_error']:+.0%} (median of {n}, 10th-90th percentile {r['p10_error']:+.0%}..{r['p90_error']:+.0%}, "
+                f"range {r['min_error']:+.0%}..{r['max_error']:+.0%})")
 
-    parts = [f"{PHASE_WORDS[ph]} {spread(r)}"
-             for ph, r in sorted(record.items(), key=lambda kv: list(PHASE_WORDS).index(kv[0]) if kv[0] in PHASE_WORDS else 99)
+    parts = [f"{PHASE_WORDS.get(ph, ph)} {spread(r)}"
+             for ph, r in sorted(t.phases.items(), key=lambda kv: list(PHASE_WORDS).index(kv[0]) if kv[0] in PHASE_WORDS else 99)
              if phases is None or ph.endswith(phases)]
-    if parts:
-        console().print(f"on published results with {what} this model has predicted, vs measured: "
-                        + "; ".join(parts) + " (tcobench validate)")
+    where = f"{t.group} models"
+    if not parts:
+        what = "result" if phases is None else " or ".join(phases) + " result"
+        console().print(f"how far to trust this: unvalidated: no published {what} for {where} in the validation set "
+                        "(tcobench validate --by vendor,moe)")
+        return
+    console().print(f"how far to trust this, from published results for {where} (predicted vs measured): "
+                    + "; ".join(parts) + " (tcobench validate --by vendor,moe)")
+
+
+def print_trusts(trusts: Iterable[Trust]) -> None:
+    """``print_trust`` on throughput once per group, in group order (for tables of several hardware)."""
+    by_group = {t.group: t for t in trusts}
+    for group in sorted(by_group):
+        print_trust(by_group[group], phases=("throughput",))

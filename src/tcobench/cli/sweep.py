@@ -13,7 +13,7 @@ from tcobench import api, units
 from tcobench.cli.compare import cost_options, money
 from tcobench.cli.context import Context, pass_context
 from tcobench.cli.options import DURATION, Choice
-from tcobench.cli.render import console, print_json, table
+from tcobench.cli.render import console, print_json, print_trusts, table
 from tcobench.search.sweep import AXES
 
 
@@ -77,3 +77,4 @@ def sweep(ctx: Context, /, model_ref: str, hw_spec: str | None, precisions: str,
     out.print(table(f"top {top_k} by {objective}", cols, (cells(r) for r in doc["top"])))
     if pareto:
         out.print(table("Pareto front: tokens/s per chip vs interactivity", cols, (cells(r) for r in doc["pareto"])))
+    print_trusts([res.trust[r["hardware"]] for r in doc["top"] if r["hardware"] in res.trust])

@@ -59,6 +59,7 @@ class Row(BaseModel):
     published: float = 0.0
     phase: Literal["throughput", "prefill", "decode"] = "throughput"
     batching: Literal["static", "inflight"] | None = None  # how the measured stack batched (not used by the model)
+    stack: str | None = None  # the serving stack measured, where `runtime` does not say it (stack_of)
     note: str | None = None
 
 
@@ -69,6 +70,19 @@ class Outcome:
     error: float | None  # predicted / published - 1
     problem: str | None  # why no prediction (infeasible, missing data)
     prediction: Prediction | None
+    vendor: str = ""  # the hardware's vendor ("" for a row with no hardware)
+    moe: bool | None = None  # the model is a mixture of experts (None: no model)
+
+
+def stack_of(row: Row) -> str:
+    """The serving stack a row measured: its ``stack``, else what its ``runtime`` names, else "unstated"."""
+    if row.stack:
+        return row.stack
+    return "TensorRT-LLM" if (row.runtime or "").startswith("trtllm") else "unstated"
+
+
+def kind_of(moe: bool | None) -> str:
+    return "" if moe is None else "MoE" if moe else "dense"
 
 
 def load_rows() -> list[Row]:
@@ -141,8 +155,10 @@ def run(catalog: Catalog, adjust: Callable[[Efficiencies], Efficiencies] | None 
     shipped model never passes it. ``explain`` keeps each prediction's per-operator breakdown."""
     out = []
     for row in select_rows(load_rows(), rows):
+        vendor = catalog.hardware[row.hardware].vendor if row.hardware in catalog.hardware else ""
+        moe = (catalog.models[row.model].moe is not None) if row.model in catalog.models else None
         if row.skip:
-            out.append(Outcome(row, None, None, f"skipped: {row.skip}", None))
+            out.append(Outcome(row, None, None, f"skipped: {row.skip}", None, vendor, moe))
             continue
         try:
             hw = catalog.get_hardware(row.hardware)
@@ -162,11 +178,15 @@ def run(catalog: Catalog, adjust: Callable[[Efficiencies], Efficiencies] | None 
                 p = predict(model, hw, batch=row.batch, **common)
                 value = metric_of(p, row.metric)
         except TcobenchError as err:  # named as `tcobench predict` flags: --row ID --explain prints that command
-            out.append(Outcome(row, None, None, f"{type(err).__name__}: {err.render({})}", None))
+            out.append(Outcome(row, None, None, f"{type(err).__name__}: {err.render({})}", None, vendor, moe))
             continue
         problem = p.reason if not p.fits else None
-        out.append(Outcome(row, value, value / row.published - 1.0, problem, p))
+        out.append(Outcome(row, value, value / row.published - 1.0, problem, p, vendor, moe))
     return out
+
+
+def stack_of_outcome(o: Outcome) -> str:
+    return stack_of(o.row)
 
 
 # What `validate --by` can group the rows by, and how each outcome is labelled for it.
@@ -177,6 +197,9 @@ GROUPS: dict[str, Callable[[Outcome], str]] = {
     "runtime": lambda o: o.row.runtime or "default",
     "source": lambda o: o.row.ref.split("-")[0],
     "batching": lambda o: o.row.batching or "unknown",
+    "vendor": lambda o: o.vendor or "unknown",
+    "stack": stack_of_outcome,
+    "moe": lambda o: kind_of(o.moe) or "unknown",
 }
 
 
@@ -215,19 +238,50 @@ def summary(outcomes: list[Outcome]) -> dict[str, Any]:
     }
 
 
-def track_record(catalog: Catalog, activations: str, kind: str,
-                 outcomes: list[Outcome] | None = None) -> dict[str, dict[str, float | int]]:
-    """How the model has fared on published results like a prediction at ``activations`` matmuls on a
-    ``kind`` of hardware (gpu, tpu, ...): signed error (predicted / published - 1) of those reference rows
-    per phase, with their count, for `predict` and `compare` to print beside their numbers. Throughput
-    rows are split by how the measured stack batched ("inflight throughput", "static throughput"): the
-    model fares differently on the two. ``outcomes``: a ``run(catalog)`` already made (the set runs once
-    for several calls)."""
-    out: dict[str, list[float]] = {}
-    for o in run(catalog) if outcomes is None else outcomes:
-        if (o.error is not None and o.prediction is not None and o.prediction.activations == activations
-                and catalog.get_hardware(o.row.hardware).kind == kind):
-            key = f"{o.row.batching or 'unknown'} throughput" if o.row.phase == "throughput" else o.row.phase
-            out.setdefault(key, []).append(o.error)
-    return {phase: {"rows": len(e), "median_error": statistics.median(e), "min_error": min(e), "max_error": max(e)}
-            for phase, e in out.items()}
+MIN_ROWS = 5  # a group with fewer compared rows than this is unvalidated: its median says little
+
+
+@dataclass(frozen=True)
+class Trust:
+    """How far to trust a prediction: the model's signed error (predicted / published - 1) on the published
+    results of the group the deployment falls in (its hardware's vendor x dense or MoE), per phase.
+    ``validated`` is False when no phase of the group has ``MIN_ROWS`` rows."""
+
+    group: str  # "AMD, dense"
+    phases: dict[str, dict[str, float | int]]  # phase key -> rows, median_error, median_abs_error, min_error, max_error
+    min_rows: int = MIN_ROWS
+
+    @property
+    def validated(self) -> bool:
+        return any(int(r["rows"]) >= self.min_rows for r in self.phases.values())
+
+    def phase(self, key: str) -> dict[str, float | int] | None:
+        """A phase's record if it has ``min_rows`` rows; else None (unvalidated for that phase)."""
+        r = self.phases.get(key)
+        return r if r is not None and int(r["rows"]) >= self.min_rows else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"group": self.group, "validated": self.validated, "min_rows": self.min_rows, "phases": self.phases}
+
+
+def phase_key(row: Row) -> str:
+    """Throughput rows split by how the measured stack batched: the model fares differently on the two."""
+    return f"{row.batching or 'unknown'} throughput" if row.phase == "throughput" else row.phase
+
+
+def trust(outcomes: Sequence[Outcome], vendor: str, moe: bool) -> Trust:
+    """The track record of ``vendor`` x dense/MoE in ``outcomes`` (a ``run(catalog)``)."""
+    errs: dict[str, list[float]] = {}
+    for o in outcomes:
+        if o.error is not None and o.vendor == vendor and o.moe == moe:
+            errs.setdefault(phase_key(o.row), []).append(o.error)
+    phases: dict[str, dict[str, float | int]] = {key: _spread(e) for key, e in errs.items()}
+    return Trust(f"{vendor}, {kind_of(moe)}", phases)
+
+
+def _spread(e: list[float]) -> dict[str, float | int]:
+    """Rows, median signed and absolute error, extremes, and the 10th-90th percentile band (linear interpolation,
+    docs/metrics.md "Percentiles"): the band a cost range widens by, which one outlying row does not stretch."""
+    deciles = statistics.quantiles(e, n=10, method="inclusive") if len(e) > 1 else [e[0]] * 9
+    return {"rows": len(e), "median_error": statistics.median(e), "median_abs_error": statistics.median(map(abs, e)),
+            "min_error": min(e), "max_error": max(e), "p10_error": deciles[0], "p90_error": deciles[-1]}

@@ -72,3 +72,20 @@ def test_to_pandas_says_which_package_to_install_when_pandas_is_missing(monkeypa
     with pytest.raises(MissingInputError, match="pip install pandas"):
         result.to_pandas()
     assert len(result.to_rows()) == len(result.claims) > 0
+
+
+def test_every_compare_row_says_how_far_to_trust_it_and_widens_its_cost_range_by_that() -> None:
+    res = tcobench.compare("llama-3.1-70b", "h100-sxm,mi300x,b200", workload="chat", slo_tpot="50ms", basis="both")
+    rows = {r["hardware"]: r for r in res.to_rows()}
+    nvidia, amd = rows["h100-sxm"]["trust"], rows["mi300x"]["trust"]
+    assert nvidia["group"] == "NVIDIA, dense" and nvidia["validated"] is True
+    assert amd["group"] == "AMD, dense" and amd["validated"] is False  # two published rows: fewer than min_rows
+    band = nvidia["phases"]["inflight throughput"]
+    low, likely, high = (rows["h100-sxm"][k] for k in ("usd_per_1m_output_tokens_own_low", "usd_per_1m_output_tokens_own",
+                                                       "usd_per_1m_output_tokens_own_high"))
+    wide_low, wide_high = rows["h100-sxm"]["usd_per_1m_output_tokens_own_with_model_error"]
+    assert wide_low == pytest.approx(low * min(1.0, 1.0 + band["p10_error"]))
+    assert wide_high == pytest.approx(high * max(1.0, 1.0 + band["p90_error"]))
+    assert wide_low <= low <= likely <= high <= wide_high
+    assert rows["mi300x"]["usd_per_1m_output_tokens_own_with_model_error"] is None  # unvalidated: no band is invented
+    assert tcobench.trust("mi300x", "llama-3.1-70b").to_dict() == amd

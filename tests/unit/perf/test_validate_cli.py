@@ -101,19 +101,24 @@ def test_a_rows_engine_settings_reach_the_prediction(monkeypatch) -> None:
     assert tight.prediction.efficiency_sources["memory_utilization"] == "validation row tight"
 
 
-def test_predict_reports_the_track_record_of_its_precision(cli) -> None:
-    """predict's 'validation' block is the validate rows at the same matmul precision, per phase."""
+def test_predict_reports_how_far_to_trust_it_from_its_vendor_and_model_kind(cli) -> None:
+    """predict's 'validation' block is the validate rows of its hardware's vendor with models of its kind (dense or
+    MoE), per phase; a group with fewer than min_rows rows in every phase is unvalidated."""
     doc = json.loads(cli("predict", "--model", "llama-2-7b", "--hardware", "h100-sxm", "--precision", "fp8", "--json").out)
-    rows = json.loads(cli("validate", "--json").out)["rows"]
-    inflight = [r["error"] for r in rows if r["id"] in {"mlperf41-h100x8-offline", "azure-gb200-8b-tp1-128-128"}]
-    static = [r["error"] for r in rows if r["id"] in {"trtllm061-7b-h100-128-128", "trtllm061-gptj-h100-128-128"}]
-    for key, errors in (("inflight throughput", inflight), ("static throughput", static)):
-        record = doc["validation"][key]
-        assert record["rows"] >= len(errors) == 2
-        assert record["min_error"] <= min(errors) and record["max_error"] >= max(errors)
+    groups = json.loads(cli("validate", "--by", "vendor,moe", "--json").out)["summary"]["groups"]["vendor,moe"]
+    trust = doc["validation"]
+    assert trust["group"] == "NVIDIA, dense" and trust["validated"] is True
+    assert sum(r["rows"] for r in trust["phases"].values()) == groups["NVIDIA / dense"]["rows"]
+    inflight = trust["phases"]["inflight throughput"]
+    assert inflight["p10_error"] <= inflight["median_error"] <= inflight["p90_error"]
+    assert inflight["min_error"] <= inflight["p10_error"] and inflight["p90_error"] <= inflight["max_error"]
     text = " ".join(cli("predict", "--model", "llama-2-7b", "--hardware", "h100-sxm", "--precision", "fp8").out.split())
-    record = doc["validation"]["inflight throughput"]
-    assert f"throughput in serving engines (in-flight batching) {record['median_error']:+.0%} (median of {record['rows']}," in text
+    assert f"throughput in serving engines (in-flight batching) {inflight['median_error']:+.0%} (median of {inflight['rows']}," in text
+    # AMD has two rows, both in-flight throughput: fewer than min_rows, so the group is unvalidated and says so
+    amd = json.loads(cli("predict", "--model", "llama-2-70b", "--hardware", "mi300x", "--precision", "fp8", "--json").out)
+    assert amd["validation"]["group"] == "AMD, dense" and amd["validation"]["validated"] is False
+    text = " ".join(cli("predict", "--model", "llama-2-70b", "--hardware", "mi300x", "--precision", "fp8").out.split())
+    assert "unvalidated (2 rows:" in text
 
 
 def test_by_several_keys_groups_by_each_combination(cli) -> None:
@@ -186,11 +191,16 @@ def test_a_static_batchs_prefill_is_one_requests_ttft_at_batch_one_and_grows_wit
     assert one.predicted < many.predicted < 64 * one.predicted
 
 
-def test_a_track_record_of_one_row_says_so_instead_of_a_range(capsys) -> None:
-    from tcobench.cli.render import print_track_record
+def test_a_phase_with_few_rows_is_called_unvalidated_not_given_a_range(capsys) -> None:
+    from tcobench.cli.render import print_trust
+    from tcobench.perf.validate import Trust
 
-    print_track_record("fp8 matmuls on a gpu", {
-        "decode": {"rows": 1, "median_error": 0.95, "min_error": 0.95, "max_error": 0.95},
-        "prefill": {"rows": 3, "median_error": -0.2, "min_error": -0.5, "max_error": 0.1}})
+    def rec(n: int, med: float, lo: float, hi: float) -> dict[str, float | int]:
+        return {"rows": n, "median_error": med, "median_abs_error": abs(med), "min_error": lo, "max_error": hi,
+                "p10_error": lo, "p90_error": hi}
+
+    print_trust(Trust("NVIDIA, dense", {"decode": rec(1, 0.95, 0.95, 0.95), "prefill": rec(3, -0.2, -0.5, 0.1),
+                                        "inflight throughput": rec(9, 0.07, -0.1, 0.3)}))
     text = " ".join(capsys.readouterr().out.split())
-    assert "decode +95% (one row)" in text and "TTFT -20% (median of 3, -50%..+10%)" in text
+    assert "decode unvalidated (one row: +95%)" in text and "TTFT unvalidated (3 rows: -20%)" in text
+    assert "throughput in serving engines (in-flight batching) +7% (median of 9, 10th-90th percentile -10%..+30%" in text
