@@ -9,8 +9,9 @@ This layer composes the others (catalog, perf, cost, search, audit, loadgen); it
 predicted sides meet. The CLI renders what it returns. docs/api.md has examples.
 """
 
-from tcobench.api.results import AuditResult, CompareResult, PlanResult, SweepSummary, ValidationResult
+from tcobench.api.bench import bench
+from tcobench.api.results import AuditResult, BenchResult, CompareResult, PlanResult, SweepSummary, ValidationResult
 from tcobench.api.tasks import audit, compare, plan, predict, sweep, validate
 
-__all__ = ["AuditResult", "CompareResult", "PlanResult", "SweepSummary", "ValidationResult", "audit", "compare", "plan",
-           "predict", "sweep", "validate"]
+__all__ = ["AuditResult", "BenchResult", "CompareResult", "PlanResult", "SweepSummary", "ValidationResult", "audit",
+           "bench", "compare", "plan", "predict", "sweep", "validate"]
