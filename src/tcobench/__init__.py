@@ -6,6 +6,7 @@ with keyword arguments named like its flags (docs/api.md):
     tcobench.predict("llama-3.1-70b", "h100-sxm", tp=4, batch="auto", precision="fp8")
     tcobench.compare("llama-3.1-70b", "h100-sxm,mi300x", workload="chat", slo_tpot="50ms")
     tcobench.plan(...), tcobench.sweep(...), tcobench.validate(...), tcobench.audit(...), tcobench.trust(...)
+    tcobench.bench("http://127.0.0.1:8000", "my-model", concurrency=[1, 8], price_hour="$2.49/h")
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -27,17 +28,18 @@ from tcobench.store import Store
 
 if TYPE_CHECKING:
     from tcobench.api import (
-        AuditResult, CompareResult, PlanResult, SweepSummary, ValidationResult, audit, compare, plan, predict, sweep,
-        trust, validate,
+        AuditResult, BenchResult, CompareResult, PlanResult, SweepSummary, ValidationResult, audit, bench, compare,
+        plan, predict, sweep, trust, validate,
     )
     from tcobench.perf import Prediction
 
 # The task-level API is imported on first use, so that `import tcobench` (and every CLI start) stays as quick as
 # the catalog and the store: the model, the search and the audit load when a call needs them.
-_LAZY = {"AuditResult": "tcobench.api", "CompareResult": "tcobench.api", "PlanResult": "tcobench.api",
-         "SweepSummary": "tcobench.api", "ValidationResult": "tcobench.api", "audit": "tcobench.api",
-         "compare": "tcobench.api", "plan": "tcobench.api", "predict": "tcobench.api", "sweep": "tcobench.api",
-         "trust": "tcobench.api", "validate": "tcobench.api", "Prediction": "tcobench.perf"}
+_LAZY = {"AuditResult": "tcobench.api", "BenchResult": "tcobench.api", "CompareResult": "tcobench.api",
+         "PlanResult": "tcobench.api", "SweepSummary": "tcobench.api", "ValidationResult": "tcobench.api",
+         "audit": "tcobench.api", "bench": "tcobench.api", "compare": "tcobench.api", "plan": "tcobench.api",
+         "predict": "tcobench.api", "sweep": "tcobench.api", "trust": "tcobench.api", "validate": "tcobench.api",
+         "Prediction": "tcobench.perf"}
 
 
 def __getattr__(name: str) -> Any:
@@ -51,6 +53,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "AuditResult",
+    "BenchResult",
     "Catalog",
     "CatalogError",
     "CompareResult",
@@ -76,6 +79,7 @@ __all__ = [
     "ValidationResult",
     "__version__",
     "audit",
+    "bench",
     "compare",
     "count_params",
     "load_catalog",

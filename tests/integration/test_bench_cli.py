@@ -105,7 +105,7 @@ def test_bad_flags_fail_with_a_clear_message(bench_cli: Callable[..., object], a
 
 def test_hardware_pricing_and_prediction_beside_the_measurement(bench_cli: Callable[..., object]) -> None:
     from tcobench.catalog import load_catalog
-    from tcobench.api.bench import hourly_price
+    from tcobench.api.endpoint import hourly_price
 
     cat = load_catalog()
     low, likely, high, _ = hourly_price(cat, cat.get_hardware("h100-sxm"), 2, "rent")

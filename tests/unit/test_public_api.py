@@ -1,11 +1,11 @@
 import tcobench
 
 EXPECTED = [
-    "AuditResult", "Catalog", "CatalogError", "CompareResult", "DeploymentError", "Figure", "Hardware", "InputError",
-    "MissingInputError", "Model", "ParamCount", "PlanResult", "Prediction", "Provenance", "Run", "Source", "Store",
-    "StoreError", "SweepSummary", "System", "TcobenchError", "UnitError", "UnknownIdError", "ValidationResult",
-    "__version__", "audit", "compare", "count_params", "load_catalog", "load_hf_config", "plan", "predict", "sweep",
-    "trust", "validate",
+    "AuditResult", "BenchResult", "Catalog", "CatalogError", "CompareResult", "DeploymentError", "Figure", "Hardware",
+    "InputError", "MissingInputError", "Model", "ParamCount", "PlanResult", "Prediction", "Provenance", "Run", "Source",
+    "Store", "StoreError", "SweepSummary", "System", "TcobenchError", "UnitError", "UnknownIdError", "ValidationResult",
+    "__version__", "audit", "bench", "compare", "count_params", "load_catalog", "load_hf_config", "plan", "predict",
+    "sweep", "trust", "validate",
 ]
 
 

@@ -4,15 +4,16 @@
     plan(model, hardware, qps=...) -> PlanResult     sweep(model, hardware, ...) -> SweepSummary
     validate(by=...) -> ValidationResult             audit(files) -> AuditResult
     trust(hardware, model) -> Trust                  how far to trust a prediction for that group
-    bench(url, model, ...) -> BenchResult            (api/bench.py: measured meets predicted)
+    bench(url, model, ...) -> BenchResult            an endpoint measured, priced, a prediction beside it
 
 This layer composes the others (catalog, perf, cost, search, audit, loadgen); it is where the measured and the
 predicted sides meet. The CLI renders what it returns. docs/api.md has examples.
 """
 
-from tcobench.api.results import AuditResult, CompareResult, PlanResult, SweepSummary, ValidationResult
-from tcobench.api.tasks import audit, compare, plan, predict, sweep, validate
 from tcobench.api.confidence import trust_for as trust
+from tcobench.api.endpoint import bench
+from tcobench.api.results import AuditResult, BenchResult, CompareResult, PlanResult, SweepSummary, ValidationResult
+from tcobench.api.tasks import audit, compare, plan, predict, sweep, validate
 
-__all__ = ["AuditResult", "CompareResult", "PlanResult", "SweepSummary", "ValidationResult", "audit", "compare", "plan",
-           "predict", "sweep", "trust", "validate"]
+__all__ = ["AuditResult", "BenchResult", "CompareResult", "PlanResult", "SweepSummary", "ValidationResult", "audit",
+           "bench", "compare", "plan", "predict", "sweep", "trust", "validate"]

@@ -12,7 +12,7 @@ from typing import Any
 from tcobench import units
 from tcobench.catalog import Catalog, Hardware, Model, load_catalog
 from tcobench.cost import DEFAULT_BASIS, OwnParameters
-from tcobench.errors import InputError
+from tcobench.errors import InputError, close_matches
 
 Ref = str | Model
 HardwareRef = str | Hardware
@@ -63,6 +63,62 @@ def seconds(value: float | str | None, param: str) -> float | None:
     if value is None or isinstance(value, (int, float)):
         return None if value is None else float(value)
     return units.parse(value, "s", where="{" + param + "}")
+
+
+def positive_seconds(value: float | str | None, param: str) -> float | None:
+    """A duration that must be > 0: seconds as a number, or text with a unit ('500ms')."""
+    out = seconds(value, param)
+    if out is not None and not out > 0:
+        raise InputError(f"{{{param}}} {value!r} must be > 0", params=(param,))
+    return out
+
+
+def usd(value: float | str | None, unit: str, param: str) -> float | None:
+    """A price in ``unit`` ('USD/h', 'USD'): a number, a number as text, or text with a unit ('$2.49/h')."""
+    if value is None or isinstance(value, (int, float)):
+        return None if value is None else float(value)
+    try:
+        return float(value)
+    except ValueError:
+        return units.parse(value, unit, where="{" + param + "}")
+
+
+def positive_numbers(value: str | float | Sequence[float] | None, kind: type[int | float], param: str) -> list[Any]:
+    """'1,8,64', a number or a list of numbers -> a list of ``kind`` (int or float), each > 0; None or '' -> []."""
+    if value is None or value == "":
+        return []
+    bad = InputError(f"cannot read {value!r} in {{{param}}}; expected comma-separated numbers, e.g. 1,8,64", params=(param,))
+    if isinstance(value, str):
+        try:
+            values: list[Any] = [kind(part) for part in value.replace(" ", "").split(",") if part]
+        except ValueError:
+            raise bad from None
+    else:
+        values = list(value) if isinstance(value, Sequence) else [value]
+        if any(isinstance(v, bool) or not isinstance(v, (int, float) if kind is float else int) for v in values):
+            raise bad
+        values = [kind(v) for v in values]
+    if not values or any(not v > 0 for v in values):
+        raise InputError(f"{{{param}}} {value!r}: every value must be > 0", params=(param,))
+    return values
+
+
+def whole(value: int, param: str, at_least: int) -> int:
+    """A whole number >= ``at_least`` (tokens, requests, chips)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputError(f"{{{param}}} must be a whole number, got {value!r}", params=(param,))
+    if value < at_least:
+        raise InputError(f"{{{param}}} must be >= {at_least}, got {value!r}", params=(param,))
+    return value
+
+
+def one_of(value: str, allowed: Sequence[str], param: str) -> str:
+    """``value`` if it is one of ``allowed``, else an error with the closest choice."""
+    if value in allowed:
+        return value
+    hint = close_matches(str(value), allowed)
+    raise InputError(f"{{{param}}} {value!r} is not one of {', '.join(allowed)}"
+                     + (f"; did you mean {hint[0]!r}?" if hint else ""), params=(param,))
 
 
 def own_parameters(cat: Catalog, *, cost_basis: str = DEFAULT_BASIS, amortisation_years: float | None = None,

@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from tcobench.api.confidence import with_model_error
 from tcobench.claims import ClaimResult
+from tcobench.cost import Prices
+from tcobench.loadgen.bench import BenchSettings, Measured
+from tcobench.loadgen.metrics import Stats
 from tcobench.perf.validate import Outcome, Trust
 from tcobench.records import Tabular
 from tcobench.search import CompareRow, PlanRow
@@ -148,3 +151,83 @@ class AuditResult(Tabular):
         for c in self.claims:
             out[str(c.verdict)] = out.get(str(c.verdict), 0) + 1
         return out
+
+
+# the keys of one level in ``bench --json`` (``BenchResult.to_dict()["levels"]``), as issue 6 lists them
+LEVEL_KEYS = ("concurrency", "rate", "requests_ok", "requests_failed", "errors", "ttft_s", "tpot_s", "icl_s", "e2e_s",
+              "client_lag_s", "output_tokens", "output_tokens_per_s", "requests_per_s", "goodput_requests_per_s",
+              "token_count_source", "usd_per_1m_output_tokens")
+LATENCY_KEYS = ("ttft_s", "tpot_s", "icl_s", "e2e_s", "client_lag_s")  # summaries: mean, p50, p90, p95, p99
+SUMMARY_KEYS = ("mean", "p50", "p90", "p95", "p99")
+
+
+@dataclass(frozen=True, slots=True)
+class BenchHardware:
+    """The serving hardware a bench run is priced for from the catalog, as given (an id or a file)."""
+
+    hardware: str
+    chips: int
+    basis: Literal["rent", "own"]
+    model_spec: str | None  # the served model's architecture, for the prediction beside the measurement
+    tp: int | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"hardware": self.hardware, "chips": self.chips, "basis": self.basis, "model_spec": self.model_spec,
+                "tp": self.tp}
+
+
+@dataclass(frozen=True)
+class BenchResult(Tabular):
+    """Every load level measured, in order (``measured``: each level's ``LevelMetrics`` and its price and
+    prediction), with the settings of the run. ``interrupted``: a Ctrl-C stopped it; the levels hold what was
+    measured until then."""
+
+    settings: BenchSettings
+    prompts: dict[str, object]  # what was sent: PromptSource.describe()
+    prices: Prices
+    hardware: BenchHardware | None  # priced from the catalog, or None (``prices``)
+    measured: list[Measured] = field(repr=False)
+    interrupted: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """The document ``tcobench bench --json`` prints, without the store's ``run_id``."""
+        return {"levels": [_bench_level(m) for m in self.measured], "details": [_bench_detail(m) for m in self.measured],
+                "settings": {**self.settings.as_dict(), "prompts": self.prompts, "pricing": self.prices.as_dict()},
+                "interrupted": self.interrupted}
+
+    def to_rows(self) -> list[dict[str, Any]]:
+        """One row per level: the ``levels`` of ``to_dict()`` with each latency summary flattened into
+        ``<metric>_mean`` ... ``<metric>_p99`` (None where not measured) and the error counts into
+        ``errors_<kind>``."""
+        rows = []
+        for level in self.to_dict()["levels"]:
+            row: dict[str, Any] = {}
+            for key, value in level.items():
+                if key in LATENCY_KEYS:
+                    row.update({f"{key}_{q}": None if value is None else value[q] for q in SUMMARY_KEYS})
+                elif key == "errors":
+                    row.update({f"errors_{kind}": n for kind, n in value.items()})
+                else:
+                    row[key] = value
+            rows.append(row)
+        return rows
+
+
+def _stats(s: Stats | None) -> dict[str, float] | None:
+    return None if s is None else s.as_dict()
+
+
+def _bench_level(m: Measured) -> dict[str, Any]:
+    lv = m.level
+    doc = {"concurrency": lv.concurrency, "rate": lv.rate, "requests_ok": lv.requests_ok,
+           "requests_failed": lv.requests_failed, "errors": lv.errors, "ttft_s": _stats(lv.ttft_s),
+           "tpot_s": _stats(lv.tpot_s), "icl_s": _stats(lv.icl_s), "e2e_s": _stats(lv.e2e_s),
+           "client_lag_s": _stats(lv.client_lag_s), "output_tokens": lv.output_tokens,
+           "output_tokens_per_s": lv.output_tokens_per_s, "requests_per_s": lv.requests_per_s,
+           "goodput_requests_per_s": lv.goodput_requests_per_s, "token_count_source": lv.token_count_source,
+           "usd_per_1m_output_tokens": m.extras.get("usd_per_1m_output_tokens")}
+    return {k: doc[k] for k in LEVEL_KEYS}
+
+
+def _bench_detail(m: Measured) -> dict[str, Any]:
+    return {**m.level.as_dict(), **m.extras}

@@ -1,43 +1,34 @@
 """``tcobench bench``: measure an OpenAI-compatible endpoint at one or more load levels, price it.
 
-Thin: parse the flags, run ``tcobench.loadgen.bench.run_bench``, render a table or JSON, save to the store.
+Thin: read the flags, call ``tcobench.api.endpoint`` (the Python ``tcobench.bench``, which reads and checks the
+settings and runs the levels) with a live progress bar, render a table or JSON, save to the store.
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import click
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 import tcobench
+from tcobench.api import bench as measure_endpoint
+from tcobench.api.results import LEVEL_KEYS
 from tcobench.cli.context import Context, pass_context
-from tcobench.cli.options import Choice, positive_list
+from tcobench.cli.options import Choice
 from tcobench.cli.render import console, print_json, table
 from tcobench.errors import InputError
-from tcobench.loadgen.api import Api
-from tcobench.loadgen.arrivals import Arrival
-from tcobench.loadgen.client import base_url
-from tcobench.loadgen.metrics import LevelMetrics, Slo, Stats
-from tcobench.api.bench import Annotator, price_annotator
-from tcobench.cost import Prices
-from tcobench.loadgen.prompts import LengthDist, PromptSource, RandomPrompts, load_jsonl, load_sharegpt
+from tcobench.loadgen.bench import Measured
+from tcobench.loadgen.metrics import LevelMetrics, Stats
 from tcobench.loadgen.result import RequestResult
-from tcobench.loadgen.runner import Load, Plan, Progress as RequestHook, levels
-from tcobench.loadgen.bench import BenchSettings, Measured, run_bench
+from tcobench.loadgen.runner import Load, Progress as RequestHook
 from tcobench.records import Provenance, Run
-from tcobench.units import human, parse
+from tcobench.units import human
 
-# the keys of one level in --json, as issue 6 lists them
-LEVEL_KEYS = ("concurrency", "rate", "requests_ok", "requests_failed", "errors", "ttft_s", "tpot_s", "icl_s", "e2e_s",
-              "client_lag_s", "output_tokens", "output_tokens_per_s", "requests_per_s", "goodput_requests_per_s",
-              "token_count_source", "usd_per_1m_output_tokens")
+__all__ = ["LEVEL_KEYS", "BenchOptions", "bench"]  # LEVEL_KEYS: the keys of one level in --json
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +37,7 @@ class BenchOptions:
 
     url: str
     model: str
-    api: str
+    api: Literal["chat", "completions"]
     concurrency: str | None  # N[,N...]
     rate: str | None  # R[,R...]
     arrival: str
@@ -115,179 +106,70 @@ class BenchOptions:
 @pass_context
 def bench(ctx: Context, /, **params: Any) -> None:
     """Benchmark an OpenAI-compatible streaming endpoint: TTFT, TPOT, ICL, E2E, throughput, goodput, $/1M tokens."""
-    opts = BenchOptions(**params)
-    settings = _settings(opts)
-    prompts = _prompts(opts)
-    pricing = _pricing(opts)
-    annotate = level_extras(pricing)
-    if opts.hardware:
-        if pricing.basis is not None:
-            raise InputError("give --hardware (catalog price) or --price-hour/--price-in/--price-out, not both")
-        from tcobench.api.bench import hardware_annotator
-
-        cat = ctx.catalog
-        hw = cat.hardware_ref(opts.hardware, where="--hardware")
-        spec = cat.model(opts.model_spec, where="--model-spec") if opts.model_spec else None
-        annotate = hardware_annotator(cat, hw, opts.chips, opts.basis, spec, opts.tp)
-    elif opts.model_spec:
+    o = BenchOptions(**params)
+    # tcobench.bench raises this too, naming {model_spec}; checked here first so that the error as raised (not only
+    # as main() prints it) names the flags
+    if o.model_spec and not o.hardware:
         raise InputError("--model-spec needs --hardware (the prediction is for that hardware)")
-    api_key = os.environ.get(settings.api_key_env) or None
-    measured, interrupted = _run(settings, prompts, api_key, annotate, quiet=opts.quiet)
+    err = console(stderr=True)
+    bar = LiveProgress(err, quiet=o.quiet)
+    try:
+        result = measure_endpoint(
+            o.url, o.model, api=o.api, concurrency=o.concurrency, rate=o.rate, arrival=o.arrival,
+            num_requests=o.num_requests, duration=o.duration, warmup=o.warmup, input_len=o.input_len,
+            output_len=o.output_len, prompts=o.prompts_file, sharegpt=o.sharegpt, ignore_eos=o.ignore_eos,
+            timeout=o.timeout, slo_ttft=o.slo_ttft, slo_tpot=o.slo_tpot, slo_e2e=o.slo_e2e, price_hour=o.price_hour,
+            price_in=o.price_in, price_out=o.price_out, hardware=o.hardware or None, chips=o.chips, basis=o.basis,
+            model_spec=o.model_spec or None, tp=o.tp, api_key_env=o.api_key_env, seed=o.seed,
+            catalog=ctx.catalog if o.hardware else None, progress=bar.on_level)
+    finally:
+        bar.stop()
+    if result.interrupted:
+        err.print("Interrupted: kept the requests measured so far.")
+    doc = result.to_dict()
     run_id = None
-    if opts.save:
-        hardware = ({"hardware": opts.hardware, "chips": opts.chips, "basis": opts.basis, "model_spec": opts.model_spec,
-                     "tp": opts.tp} if opts.hardware else None)
-        inputs = {**settings.as_dict(), "prompts": prompts.describe(), "pricing": pricing_settings(pricing), "hardware": hardware}
-        outputs = {"levels": [_detail(m) for m in measured], "interrupted": interrupted}
+    if o.save:
+        inputs = {**doc["settings"], "hardware": result.hardware.as_dict() if result.hardware else None}
+        outputs = {"levels": doc["details"], "interrupted": result.interrupted}
         run_id = ctx.store.save(Run(command="bench", provenance=Provenance.MEASURED, inputs=inputs, outputs=outputs,
-                                    tool_version=tcobench.__version__, label=opts.label))
-    if opts.as_json:
-        print_json({"levels": [_level(m) for m in measured], "details": [_detail(m) for m in measured],
-                    "settings": {**settings.as_dict(), "prompts": prompts.describe(), "pricing": pricing_settings(pricing)},
-                    "interrupted": interrupted, "run_id": run_id})
+                                    tool_version=tcobench.__version__, label=o.label))
+    if o.as_json:
+        print_json({**doc, "run_id": run_id})
     else:
-        _render(measured, interrupted, run_id, ctx.store.where if run_id is not None else None)
-    if interrupted:  # 128 + SIGINT, as a shell reports it, after the results were printed and saved
+        _render(result.measured, result.interrupted, run_id, ctx.store.where if run_id is not None else None)
+    if result.interrupted:  # 128 + SIGINT, as a shell reports it, after the results were printed and saved
         sys.exit(130)
 
 
-def level_extras(pricing: Prices) -> Annotator:
-    """Extra per-level fields: the price (``--hardware/--chips/--basis`` replace this with the catalog's price
-    and the prediction beside the measurement, ``api.bench.hardware_annotator``)."""
-    return price_annotator(pricing)
+class LiveProgress:
+    """One bar per level on stderr, counting ok / failed / cancelled requests. It starts with the first level,
+    so that a bad flag prints nothing but its error."""
 
+    def __init__(self, err: Console, *, quiet: bool) -> None:
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                            TextColumn("{task.fields[status]}"), TimeElapsedColumn(), console=err, disable=quiet,
+                            transient=False)
+        self.started = False
 
-def pricing_settings(p: Prices) -> dict[str, Any]:
-    return p.as_dict()
-
-
-# -- parsing ---------------------------------------------------------------------------------------
-def _settings(o: BenchOptions) -> BenchSettings:
-    conc = _list(o.concurrency, int, "--concurrency")
-    rates = _list(o.rate, float, "--rate")
-    if not conc and not rates:
-        conc = [1]
-    duration = _time(o.duration, "--duration")
-    num = o.num_requests if o.num_requests is not None or duration is not None else 100
-    auto = o.warmup.strip().lower() == "auto"
-    try:
-        warmup = 0 if auto else int(o.warmup)
-    except ValueError:
-        raise InputError(f"--warmup {o.warmup!r}: expected a whole number of requests or 'auto'") from None
-    if o.output_len < 0:
-        raise InputError(f"--output-len must be >= 0, got {o.output_len}")
-    slo = Slo(_time(o.slo_ttft, "--slo-ttft"), _time(o.slo_tpot, "--slo-tpot"), _time(o.slo_e2e, "--slo-e2e"))
-    timeout = _time(o.timeout, "--timeout")
-    return BenchSettings(
-        url=base_url(o.url), model=o.model, api=Api(o.api),
-        loads=tuple(levels(conc, rates, Arrival.parse(o.arrival))),
-        plan=Plan(num_requests=num, duration_s=duration, warmup=warmup, output_len=o.output_len or None),
-        warmup_auto=auto, slo=slo, timeout_s=timeout or 300.0, ignore_eos=o.ignore_eos, seed=o.seed,
-        api_key_env=o.api_key_env)
-
-
-def _prompts(o: BenchOptions) -> PromptSource:
-    if o.prompts_file and o.sharegpt:
-        raise InputError("give --prompts (JSONL) or --sharegpt, not both")
-    if o.prompts_file:
-        return load_jsonl(o.prompts_file)
-    if o.sharegpt:
-        return load_sharegpt(o.sharegpt)
-    return RandomPrompts(LengthDist.parse(o.input_len), seed=o.seed)
-
-
-def _pricing(o: BenchOptions) -> Prices:
-    return Prices(_money(o.price_hour, "USD/h", "--price-hour"), _money(o.price_in, "USD", "--price-in"),
-                   _money(o.price_out, "USD", "--price-out"))
-
-
-def _list(text: str | None, kind: Callable[[str], Any], flag: str) -> list[Any]:
-    return positive_list(text, kind, flag) if text else []
-
-
-def _time(text: str | None, flag: str) -> float | None:
-    if text is None:
-        return None
-    value = parse(text, "s", where=flag)
-    if value <= 0:
-        raise InputError(f"{flag} {text!r} must be > 0")
-    return value
-
-
-def _money(text: str | None, unit: str, flag: str) -> float | None:
-    """A bare number is read in the flag's own unit ($/h, or $ per 1M tokens)."""
-    if text is None:
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        return parse(text, unit, where=flag)
-
-
-# -- running with live progress and Ctrl-C ----------------------------------------------------------
-def _run(settings: BenchSettings, prompts: PromptSource, api_key: str | None, annotate: Annotator,
-         *, quiet: bool) -> tuple[list[Measured], bool]:
-    err = console(stderr=True)
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[status]}"),
-                   TimeElapsedColumn(), console=err, disable=quiet, transient=False)
-    stop = asyncio.Event()
-
-    def on_level(load: Load, total: int | None) -> RequestHook:
-        task = bar.add_task(load.label, total=total, status="")
+    def on_level(self, load: Load, total: int | None) -> RequestHook:
+        if not self.started:
+            self.bar.start()
+            self.started = True
+        task = self.bar.add_task(load.label, total=total, status="")
         counts = {"ok": 0, "failed": 0, "cancelled": 0}
 
         def hook(r: RequestResult) -> None:
             counts["ok" if r.ok else "cancelled" if r.error == "cancelled" else "failed"] += 1
-            bar.update(task, advance=1, status=" ".join(f"{k} {v}" for k, v in counts.items() if v or k != "cancelled"))
+            self.bar.update(task, advance=1, status=" ".join(f"{k} {v}" for k, v in counts.items() if v or k != "cancelled"))
 
         return hook
 
-    async def main() -> list[Measured]:
-        loop = asyncio.get_running_loop()
-        try:  # first Ctrl-C: stop cleanly and keep what was measured; second: the default (abort)
-            def first_interrupt() -> None:
-                stop.set()
-                loop.remove_signal_handler(signal.SIGINT)
-
-            loop.add_signal_handler(signal.SIGINT, first_interrupt)
-        except (ValueError, RuntimeError, NotImplementedError):  # not the main thread, or no signals here
-            pass
-        try:
-            return await run_bench(settings, prompts, api_key=api_key, annotate=annotate, stop=stop, on_level=on_level)
-        finally:
-            try:
-                loop.remove_signal_handler(signal.SIGINT)
-            except (ValueError, RuntimeError, NotImplementedError):
-                pass
-
-    with bar:
-        measured = asyncio.run(main())
-    if stop.is_set():
-        err.print("Interrupted: kept the requests measured so far.")
-    return measured, stop.is_set()
+    def stop(self) -> None:
+        if self.started:
+            self.bar.stop()
 
 
 # -- output ----------------------------------------------------------------------------------------
-def _stats(s: Stats | None) -> dict[str, float] | None:
-    return None if s is None else s.as_dict()
-
-
-def _level(m: Measured) -> dict[str, Any]:
-    lv = m.level
-    doc = {"concurrency": lv.concurrency, "rate": lv.rate, "requests_ok": lv.requests_ok,
-           "requests_failed": lv.requests_failed, "errors": lv.errors, "ttft_s": _stats(lv.ttft_s),
-           "tpot_s": _stats(lv.tpot_s), "icl_s": _stats(lv.icl_s), "e2e_s": _stats(lv.e2e_s),
-           "client_lag_s": _stats(lv.client_lag_s), "output_tokens": lv.output_tokens,
-           "output_tokens_per_s": lv.output_tokens_per_s, "requests_per_s": lv.requests_per_s,
-           "goodput_requests_per_s": lv.goodput_requests_per_s, "token_count_source": lv.token_count_source,
-           "usd_per_1m_output_tokens": m.extras.get("usd_per_1m_output_tokens")}
-    return {k: doc[k] for k in LEVEL_KEYS}
-
-
-def _detail(m: Measured) -> dict[str, Any]:
-    return {**m.level.as_dict(), **m.extras}
-
-
 def _ms(s: Stats | None, q: str) -> str:
     return "-" if s is None else f"{getattr(s, q) * 1e3:.1f}"
 

@@ -1,0 +1,292 @@
+"""``tcobench.bench``: measure an OpenAI-compatible endpoint at one or more load levels and price it; the
+``bench`` command is this call, rendered and saved.
+
+The settings are read here from what a user gives (keyword arguments named like the command's flags; the CLI
+passes its flags' text through unchanged), so a bad value names the parameter (``{concurrency}``), which the
+CLI prints as the flag. ``loadgen.bench.run_bench`` does the measuring.
+
+Measured meets predicted: ``bench(hardware=H, chips=N, basis="rent"|"own", model_spec=M)`` prices a level at
+the cost model's likely USD per chip-second x chips x 3600 (low/high kept alongside); the prediction uses the
+measured mean input and output tokens per request and, as the batch, the concurrency of a closed loop or, for an
+open loop, the mean number of requests in flight by Little's law (requests/s x mean E2E). This lives above both
+``loadgen`` (the measured side) and ``perf`` / ``cost`` (the predicted side), which never import each other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import threading
+from collections.abc import Callable, Coroutine, Iterator, Sequence
+from concurrent.futures import Future
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+from tcobench.api.inputs import (
+    HardwareRef, Ref, catalog_or_default, hardware_of, one_of, positive_numbers, positive_seconds, usd, whole,
+)
+from tcobench.api.results import BenchHardware, BenchResult
+from tcobench.catalog import Catalog, Hardware, Model
+from tcobench.cost import DEFAULT_BASIS, OwnParameters, Prices, price_hardware, price_tokens, usd_per_1m_tokens
+from tcobench.errors import InputError, MissingInputError, TcobenchError
+from tcobench.loadgen.api import Api
+from tcobench.loadgen.arrivals import Arrival
+from tcobench.loadgen.bench import BenchSettings, LevelStart, Measured, run_bench
+from tcobench.loadgen.client import base_url
+from tcobench.loadgen.metrics import LevelMetrics, Slo
+from tcobench.loadgen.prompts import LengthDist, PromptSource, RandomPrompts, load_jsonl, load_sharegpt
+from tcobench.loadgen.runner import Load, Plan, levels
+from tcobench.perf import predict
+
+Annotator = Callable[[LevelMetrics], dict[str, Any]]
+"""Extra fields for a measured level's row: its price, and the prediction for the same load."""
+
+
+def bench(url: str, model: str, *, api: Literal["chat", "completions"] = "chat",
+          concurrency: int | Sequence[int] | str | None = None, rate: float | Sequence[float] | str | None = None,
+          arrival: str = "poisson", num_requests: int | None = None, duration: float | str | None = None,
+          warmup: int | str = "auto", input_len: int | str = 128, output_len: int = 128,
+          prompts: str | Path | None = None, sharegpt: str | Path | None = None, ignore_eos: bool = True,
+          timeout: float | str = 300.0, slo_ttft: float | str | None = None, slo_tpot: float | str | None = None,
+          slo_e2e: float | str | None = None, price_hour: float | str | None = None,
+          price_in: float | str | None = None, price_out: float | str | None = None,
+          hardware: HardwareRef | None = None, chips: int = 1, basis: Literal["rent", "own"] = "rent",
+          model_spec: Ref | None = None, tp: int | None = None, api_key_env: str = "OPENAI_API_KEY", seed: int = 0,
+          catalog: Catalog | None = None, progress: LevelStart | None = None) -> BenchResult:
+    """``tcobench bench``: time streamed requests to the OpenAI-compatible server at ``url`` serving ``model``
+    at each load level in turn, closed loop (``concurrency``: requests in flight, e.g. ``[1, 8, 64]`` or
+    ``"1,8,64"``) then open loop (``rate``: requests/s, arrivals ``poisson``, ``constant`` or ``gamma:CV``);
+    one level at concurrency 1 when neither is given. Each level sends ``warmup`` requests (``"auto"``: the
+    concurrency, or one second of arrivals), left out of the metrics, then ``num_requests`` (default 100) or
+    for ``duration``, whichever ends first.
+
+    Durations (``duration``, ``timeout``, ``slo_*``) are seconds or text with a unit ("500ms"); ``price_hour``
+    is USD per hour of the serving hardware, ``price_in`` / ``price_out`` USD per 1M tokens, each a number or
+    text ("$2.49/h"). Or ``hardware`` (an id or a catalog file) prices it from the catalog for ``chips`` chips,
+    rented or owned, with the prediction for ``model_spec`` at the measured load beside each level.
+    ``input_len``: random prompts of N, LO..HI or normal:MEAN:SD words; or ``prompts`` (a JSONL file) or
+    ``sharegpt`` (a ShareGPT JSON file). The API key is read from the environment variable ``api_key_env``.
+
+    ``progress(load, total)`` is called as each level starts, with its ``Load`` (``load.label`` names it) and
+    the requests it will send (None when only ``duration`` bounds it); it may return a function that is called
+    with each finished request's ``RequestResult``.
+
+    Ctrl-C (SIGINT) stops the run as the command does: no new request is sent, those in flight are cancelled,
+    and the result holds what was measured, with ``interrupted=True``; a second Ctrl-C raises
+    ``KeyboardInterrupt``. Called from a thread that already runs an event loop (a notebook), the run goes on a
+    thread of its own, and a ``KeyboardInterrupt`` while it runs (the notebook's interrupt) stops it the same way.
+    """
+    warm = _warmup(warmup)
+    settings = BenchSettings(
+        url=base_url(url), model=model, api=Api(one_of(api, [str(a) for a in Api], "api")),
+        loads=_loads(concurrency, rate, arrival), plan=_plan(num_requests, duration, warm, output_len),
+        warmup_auto=warm is None,
+        slo=Slo(positive_seconds(slo_ttft, "slo_ttft"), positive_seconds(slo_tpot, "slo_tpot"),
+                positive_seconds(slo_e2e, "slo_e2e")),
+        timeout_s=positive_seconds(timeout, "timeout") or 300.0, ignore_eos=ignore_eos, seed=seed,
+        api_key_env=api_key_env)
+    source = _prompts(prompts, sharegpt, input_len, seed)
+    prices = Prices(usd(price_hour, "USD/h", "price_hour"), usd(price_in, "USD", "price_in"),
+                    usd(price_out, "USD", "price_out"))
+    annotate, priced = price_annotator(prices), None
+    if hardware is not None:
+        if prices.basis is not None:
+            raise InputError("give {hardware} (catalog price) or {price_hour}/{price_in}/{price_out}, not both",
+                             params=("hardware", "price_hour", "price_in", "price_out"))
+        priced, annotate = _catalog_pricing(catalog_or_default(catalog), hardware, chips, basis, model_spec, tp)
+    elif model_spec is not None:
+        raise InputError("{model_spec} needs {hardware} (the prediction is for that hardware)",
+                         params=("model_spec", "hardware"))
+    measured, interrupted = _measure(settings, source, annotate, progress)
+    return BenchResult(settings, source.describe(), prices, priced, measured, interrupted)
+
+
+# -- reading the settings --------------------------------------------------------------------------
+def _loads(concurrency: int | Sequence[int] | str | None, rate: float | Sequence[float] | str | None,
+           arrival: str) -> tuple[Load, ...]:
+    conc = positive_numbers(concurrency, int, "concurrency")
+    rates = positive_numbers(rate, float, "rate")
+    return tuple(levels(conc if conc or rates else [1], rates, Arrival.parse(arrival)))
+
+
+def _warmup(warmup: int | str) -> int | None:
+    """Warm-up requests per level; None for 'auto'."""
+    if isinstance(warmup, str):
+        if warmup.strip().lower() == "auto":
+            return None
+        try:
+            return int(warmup)
+        except ValueError:
+            pass
+    elif isinstance(warmup, int) and not isinstance(warmup, bool):
+        return warmup
+    raise InputError(f"{{warmup}} {warmup!r}: expected a whole number of requests or 'auto'", params=("warmup",))
+
+
+def _plan(num_requests: int | None, duration: float | str | None, warmup: int | None, output_len: int) -> Plan:
+    seconds = positive_seconds(duration, "duration")
+    if num_requests is not None:
+        whole(num_requests, "num_requests", 1)
+    elif seconds is None:
+        num_requests = 100
+    whole(output_len, "output_len", 0)
+    return Plan(num_requests=num_requests, duration_s=seconds, warmup=warmup or 0, output_len=output_len or None)
+
+
+def _prompts(prompts: str | Path | None, sharegpt: str | Path | None, input_len: int | str, seed: int) -> PromptSource:
+    if prompts and sharegpt:
+        raise InputError("give {prompts} (JSONL) or {sharegpt}, not both", params=("prompts", "sharegpt"))
+    if prompts:
+        return load_jsonl(prompts)
+    if sharegpt:
+        return load_sharegpt(sharegpt)
+    return RandomPrompts(LengthDist.parse(str(input_len)), seed=seed)
+
+
+def _catalog_pricing(cat: Catalog, hardware: HardwareRef, chips: int, basis: str, model_spec: Ref | None,
+                     tp: int | None) -> tuple[BenchHardware, Annotator]:
+    """The hardware as given (an id or a file is saved as written) and the annotator pricing a level from the
+    catalog, with the prediction for ``model_spec`` beside it."""
+    hw = hardware_of(cat, hardware)
+    if isinstance(model_spec, str):
+        spec: Model | None = cat.model(model_spec, where="{model_spec}")
+        spec_as_given: str | None = model_spec
+    else:
+        spec, spec_as_given = model_spec, None if model_spec is None else model_spec.id
+    chosen = BenchHardware(hardware if isinstance(hardware, str) else hw.id, whole(chips, "chips", 1),
+                           "own" if one_of(basis, ["rent", "own"], "basis") == "own" else "rent", spec_as_given,
+                           None if tp is None else whole(tp, "tp", 1))
+    return chosen, hardware_annotator(cat, hw, chosen.chips, chosen.basis, spec, chosen.tp)
+
+
+# -- running, with Ctrl-C ----------------------------------------------------------------------------
+def _measure(settings: BenchSettings, prompts: PromptSource, annotate: Annotator,
+             progress: LevelStart | None) -> tuple[list[Measured], bool]:
+    """Every level, and whether a Ctrl-C stopped the run (what was measured until then is kept)."""
+    api_key = os.environ.get(settings.api_key_env) or None  # read here, passed on, never kept
+    stop = asyncio.Event()
+    loops: list[asyncio.AbstractEventLoop] = []
+
+    async def main() -> list[Measured]:
+        loops.append(asyncio.get_running_loop())
+        with _first_interrupt_stops(stop):
+            return await run_bench(settings, prompts, api_key=api_key, annotate=annotate, stop=stop, on_level=progress)
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # the usual case: no event loop runs in this thread
+        return asyncio.run(main()), stop.is_set()
+    return _on_own_thread(main(), stop, loops), stop.is_set()
+
+
+@contextmanager
+def _first_interrupt_stops(stop: asyncio.Event) -> Iterator[None]:
+    """In the main thread, the first SIGINT sets ``stop`` (the run ends cleanly); the handler then steps aside,
+    so that a second one raises KeyboardInterrupt. The handler that was there before is put back after."""
+    loop = asyncio.get_running_loop()
+    previous = signal.getsignal(signal.SIGINT)
+
+    def first_interrupt() -> None:
+        stop.set()
+        loop.remove_signal_handler(signal.SIGINT)
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, first_interrupt)
+        installed = True
+    except (ValueError, RuntimeError, NotImplementedError):  # not the main thread, or no signals here
+        installed = False
+    try:
+        yield
+    finally:
+        if installed:
+            loop.remove_signal_handler(signal.SIGINT)
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+
+
+def _on_own_thread(job: Coroutine[Any, Any, list[Measured]], stop: asyncio.Event,
+                   loops: list[asyncio.AbstractEventLoop]) -> list[Measured]:
+    """Run ``job`` on a new thread's event loop while this one waits; the first KeyboardInterrupt raised here
+    sets ``stop`` (as the first Ctrl-C does), a second one is raised."""
+    done: Future[list[Measured]] = Future()
+
+    def work() -> None:
+        try:
+            done.set_result(asyncio.run(job))
+        except BaseException as err:  # noqa: BLE001 - handed to the waiting thread, which raises it
+            done.set_exception(err)
+
+    threading.Thread(target=work, name="tcobench-bench", daemon=True).start()
+    try:
+        return done.result()
+    except KeyboardInterrupt:
+        if loops:
+            try:
+                loops[0].call_soon_threadsafe(stop.set)
+            except RuntimeError:  # the loop has just closed: the run is over
+                pass
+        else:  # the loop has not started: nothing waits on stop yet, and the run checks it before each level
+            stop.set()
+        return done.result()
+
+
+def price_annotator(prices: Prices) -> Annotator:
+    """A level priced by the user's own $/hour or per-token prices."""
+    def annotate(level: LevelMetrics) -> dict[str, Any]:
+        return price_tokens(level.output_tokens_per_s, prices).as_dict()
+
+    return annotate
+
+
+def hourly_price(catalog: Catalog, hw: Hardware, chips: int, basis: Literal["own", "rent"]) -> tuple[float, float, float, str]:
+    """(low, likely, high) USD per hour for ``chips`` chips of ``hw`` and what the price rests on."""
+    params = OwnParameters.from_basis(catalog.get_cost(DEFAULT_BASIS))
+    span, note = price_hardware(hw, catalog, params, basis).span(basis)
+    if span is None:
+        raise MissingInputError(f"{{hardware}} {hw.id} {{basis}} {basis}: {note}", params=("hardware", "basis"))
+    scale = chips * 3600.0
+    return float(span.low) * scale, float(span.likely) * scale, float(span.high) * scale, note
+
+
+def hardware_annotator(catalog: Catalog, hw: Hardware, chips: int, basis: Literal["own", "rent"], model: Model | None,
+                       tp: int | None) -> Annotator:
+    """A level priced from the catalog for ``chips`` chips of ``hw``, with a prediction for ``model`` if given."""
+    low, likely, high, note = hourly_price(catalog, hw, chips, basis)
+    prices = Prices(usd_per_hour=likely)
+
+    def annotate(level: LevelMetrics) -> dict[str, Any]:
+        out = price_tokens(level.output_tokens_per_s, prices).as_dict()
+        tps = level.output_tokens_per_s
+        out.update({"hardware": hw.id, "chips": chips, "price_basis": basis, "price_note": note,
+                    "usd_per_hour_low": low, "usd_per_hour_high": high,
+                    "usd_per_1m_output_tokens_low": usd_per_1m_tokens(low, tps),
+                    "usd_per_1m_output_tokens_high": usd_per_1m_tokens(high, tps)})
+        if model is not None:
+            out["predicted"] = predicted_for(catalog, model, hw, chips, tp, level)
+        return out
+
+    return annotate
+
+
+def predicted_for(catalog: Catalog, model: Model, hw: Hardware, chips: int, tp: int | None,
+                  level: LevelMetrics) -> dict[str, Any]:
+    """The model's prediction at a measured level's load (module docstring), or why there is none."""
+    ok = level.requests_ok
+    if not ok:
+        return {"error": "no successful request to take the load from"}
+    input_len = max(1, round((level.input_tokens or 0) / ok))
+    output_len = max(1, round(level.output_tokens / ok))
+    if level.concurrency is not None:
+        batch = level.concurrency
+    elif level.requests_per_s and level.e2e_s is not None:
+        batch = max(1, round(level.requests_per_s * level.e2e_s.mean))
+    else:
+        batch = 1
+    try:
+        p = predict(model, hw, chips=chips, tp=tp or chips, batch=batch, input_len=input_len, output_len=output_len, catalog=catalog)
+    except TcobenchError as err:
+        return {"error": f"{type(err).__name__}: {err.render({})}"}
+    return {"model": model.id, "batch": batch, "input_len": input_len, "output_len": output_len, "ttft_s": p.ttft_s,
+            "tpot_s": p.tpot_s, "output_tokens_per_s": p.output_tokens_per_s, "fits": p.fits, "reason": p.reason}
