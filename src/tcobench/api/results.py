@@ -153,7 +153,7 @@ class AuditResult(Tabular):
         return out
 
 
-# the keys of one level in ``bench --json`` (``BenchResult.to_dict()["levels"]``), as issue 6 lists them
+# the keys of one level in ``bench --json`` (``BenchResult.to_dict()["levels"]``), in the order they are shown
 LEVEL_KEYS = ("concurrency", "rate", "requests_ok", "requests_failed", "errors", "ttft_s", "tpot_s", "icl_s", "e2e_s",
               "client_lag_s", "output_tokens", "output_tokens_per_s", "requests_per_s", "goodput_requests_per_s",
               "token_count_source", "usd_per_1m_output_tokens")

@@ -107,10 +107,6 @@ class BenchOptions:
 def bench(ctx: Context, /, **params: Any) -> None:
     """Benchmark an OpenAI-compatible streaming endpoint: TTFT, TPOT, ICL, E2E, throughput, goodput, $/1M tokens."""
     o = BenchOptions(**params)
-    # tcobench.bench raises this too, naming {model_spec}; checked here first so that the error as raised (not only
-    # as main() prints it) names the flags
-    if o.model_spec and not o.hardware:
-        raise InputError("--model-spec needs --hardware (the prediction is for that hardware)")
     err = console(stderr=True)
     bar = LiveProgress(err, quiet=o.quiet)
     try:
