@@ -20,7 +20,6 @@ from tcobench.api.results import LEVEL_KEYS
 from tcobench.cli.context import Context, pass_context
 from tcobench.cli.options import Choice
 from tcobench.cli.render import console, print_json, table
-from tcobench.errors import InputError
 from tcobench.loadgen.bench import Measured
 from tcobench.loadgen.metrics import LevelMetrics, Stats
 from tcobench.loadgen.result import RequestResult
