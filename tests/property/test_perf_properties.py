@@ -133,3 +133,25 @@ def test_cuda_graph_padding_never_speeds_a_step_and_a_captured_batch_is_not_padd
     assert float(exact.tpot_s) == pytest.approx(float(plain.tpot_s), rel=1e-12)
     expected = batch if batch > 512 else min(g for g in (1, 2, 4, 8, 16, 32, 64, 128, 256, 384, 512) if g >= batch)
     assert float(padded.graph_batch) == expected
+
+
+@settings(max_examples=40, deadline=None)
+@given(batch=st.integers(1, 512), s_in=st.integers(16, 4096), tp=st.sampled_from([1, 2, 4, 8]), ep=st.sampled_from([1, 2, 4, 8]))
+def test_moe_ep_defaults_to_ep_and_only_moves_the_expert_work(batch: int, s_in: int, tp: int, ep: int) -> None:
+    """moe_ep = ep is the default layout exactly; splitting the experts over all tp x ep chips of a stage (TensorRT-LLM's
+    --tp N --ep N) changes only the routed experts' operators, never attention or the dense parts."""
+    s = shape(CAT.get_model("mixtral-8x7b"))
+    work = Batch(batch, s_in, 256)
+    plain = evaluate(s, CHIP, work, Layout(tp=tp, ep=ep), detail=True)
+    same = evaluate(s, CHIP, work, Layout(tp=tp, ep=ep, moe_ep=ep), detail=True)
+    assert float(same.tpot_s) == float(plain.tpot_s) and float(same.ttft_s) == float(plain.ttft_s)
+    spread = evaluate(s, CHIP, work, Layout(tp=tp, ep=ep, moe_ep=tp * ep), detail=True)
+    assert float(spread.weights_bytes) == float(plain.weights_bytes)  # the same chips hold the same experts
+    assert plain.decode is not None and spread.decode is not None
+    for (name, *a), (_, *b) in zip(plain.decode.ops, spread.decode.ops, strict=True):
+        if not name.startswith("moe_"):
+            assert [float(x) for x in a] == [float(x) for x in b], name
+    if tp > 1 and 8 % (tp * ep) == 0:  # whole experts per chip instead of slices: same FLOPs per chip, fewer experts read
+        flops = {n: float(f) * float(c) for n, c, f, *_ in plain.decode.ops}
+        flops_spread = {n: float(f) * float(c) for n, c, f, *_ in spread.decode.ops}
+        assert flops_spread["moe_experts"] == pytest.approx(flops["moe_experts"])

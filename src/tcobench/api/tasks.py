@@ -47,6 +47,7 @@ def predict(model: Ref, hardware: HardwareRef, *, chips: int | None = None, tp: 
             weights: str | None = None, kv: str | None = None, activations: str | None = None,
             slo_ttft: float | str | None = None, slo_tpot: float | str | None = None, runtime: str | None = None,
             max_context: int | None = None, tp_layout: str = "1d", cuda_graph_batches: Sequence[int] | None = None,
+            moe_ep: int | None = None,
             explain: bool = False, catalog: Catalog | None = None) -> Prediction:
     """``tcobench predict``: one deployment's TTFT, TPOT, throughput, MFU/MBU and memory (seconds, tokens/s,
     bytes). ``batch="auto"`` picks the batch with the most tokens/s that fits and meets the SLOs;
@@ -56,7 +57,7 @@ def predict(model: Ref, hardware: HardwareRef, *, chips: int | None = None, tp: 
                     input_len=input_len, output_len=output_len, precision=precision, weights=weights, kv=kv,
                     activations=activations, slo_ttft=seconds(slo_ttft, "slo_ttft"), slo_tpot=seconds(slo_tpot, "slo_tpot"),
                     catalog=cat, runtime=runtime, explain=explain, max_context=max_context, tp_layout=tp_layout,
-                    graph_batches=cuda_graph_batches)
+                    graph_batches=cuda_graph_batches, moe_ep=moe_ep)
 
 
 def compare(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, workload: str | None = None,

@@ -39,7 +39,11 @@ def parse_batch(value: str) -> int | str:
               help="1d: Megatron-style tensor parallelism; 2d: weight-stationary over x * yz chips with batch-sharded "
                    "decode attention (Pope et al. 2022; TPU-style, for dense models).")
 @click.option("--pp", type=click.IntRange(min=1), default=1, show_default=True, help="Pipeline parallelism.")
-@click.option("--ep", type=click.IntRange(min=1), default=1, show_default=True, help="Expert parallelism (MoE).")
+@click.option("--ep", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Attention groups per stage (data-parallel attention), the routed experts split over them (MoE).")
+@click.option("--moe-ep", type=click.IntRange(min=1),
+              help="Split the routed experts over this many of a stage's tp x ep chips instead (TensorRT-LLM's --tp 8 "
+                   "--ep 8 on 8 GPUs is --tp 8 --moe-ep 8) [default: --ep].")
 @click.option("--batch", default="1", show_default=True, help="Concurrent sequences per replica, or 'auto'.")
 @click.option("--input-len", type=click.IntRange(min=1), default=1024, show_default=True)
 @click.option("--output-len", type=click.IntRange(min=1), default=256, show_default=True)
@@ -124,7 +128,8 @@ def render(p, explain: bool) -> None:  # type: ignore[no-untyped-def]
     out = console()
     prec = p.precision if p.weights == p.kv == p.activations == p.precision else f"weights {p.weights}, kv {p.kv}, activations {p.activations}"
     tp = f"tp={p.tp} (2d)" if p.tp_layout == "2d" else f"tp={p.tp}"
-    out.print(f"[bold]{p.model}[/bold] on {p.chips} x {p.hardware}: {tp} pp={p.pp} ep={p.ep}, {p.replicas} replica(s), "
+    moe = f" moe_ep={p.moe_ep}" if p.moe_ep is not None else ""
+    out.print(f"[bold]{p.model}[/bold] on {p.chips} x {p.hardware}: {tp} pp={p.pp} ep={p.ep}{moe}, {p.replicas} replica(s), "
               f"batch {p.batch} per replica, {p.input_len} in / {p.output_len} out, {prec}"
               + (f", runtime {p.runtime}" if p.runtime != "default" else ""))
     rows = [

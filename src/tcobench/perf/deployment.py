@@ -26,6 +26,12 @@ TP_LAYOUTS = ("1d", "2d")  # Megatron-style 1D tensor parallelism; 2D weight-sta
 @dataclass(frozen=True, slots=True)
 class Layout:
     """One replica on tp x pp x ep chips; ``chips`` in all (a multiple of the replica; default one replica).
+
+    Attention runs in ``ep`` groups of ``tp`` tensor-parallel chips per pipeline stage (data-parallel attention when
+    ep > 1); the routed experts of an MoE model are split over ``moe_ep`` of the stage's tp x ep chips, each expert
+    tensor-parallel over the other tp x ep / moe_ep (default moe_ep = ep: experts over the attention groups, each
+    split over its tp chips). TensorRT-LLM's ``--tp 8 --ep 8`` on 8 GPUs is tp=8, ep=1, moe_ep=8; SGLang's
+    ``--tp 8 --dp 8 --enable-dp-attention --ep 8`` is tp=1, ep=8.
     ``two_d``: the 2D weight-stationary layout of Pope et al. 2022 over the tp chips (true/1) instead of 1D."""
 
     tp: Vec = 1.0
@@ -33,6 +39,7 @@ class Layout:
     ep: Vec = 1.0
     chips: Vec | None = None
     two_d: Mask = False
+    moe_ep: Vec | None = None
 
     @property
     def replica(self) -> Vec:

@@ -114,12 +114,16 @@ def layer_ops(ph: Phase, s: Shape, p: Pass, lay: Layout, fmt: Formats, split: Sp
     if s.moe_layers:
         ph.op("moe_shared_router", s.moe_layers, 2.0 * T * s.shared_params / tp, s.shared_params / tp * wb + T * h * ab,
               memory_eff=mm)
-        routed = T * groups  # tokens meeting in the experts; their top-k assignments spread over ep chips
-        touched = expected_experts(s, routed) / ep  # distinct experts each chip reads
-        per_chip = routed * s.top_k / ep
-        ph.op("moe_experts", s.moe_layers, 2.0 * per_chip * s.expert_params / tp,
-              touched * s.expert_params / tp * wb + per_chip * (2.0 * h + 3.0 * s.expert_width / tp) * ab, memory_eff=mm)
-        width = (per_chip * s.expert_width + T * s.shared_width) / tp  # routed and shared experts' intermediates
+        # the routed experts are split over moe_ep of the tp x ep chips of a stage, each tensor-parallel over the rest
+        moe_ep = ep if lay.moe_ep is None else lay.moe_ep
+        moe_tp = tp if lay.moe_ep is None else tp * ep / lay.moe_ep
+        routed = T * groups  # tokens meeting in the experts; their top-k assignments spread over moe_ep chips
+        touched = expected_experts(s, routed) / moe_ep  # distinct experts each chip reads
+        per_chip = routed * s.top_k / moe_ep
+        ph.op("moe_experts", s.moe_layers, 2.0 * per_chip * s.expert_params / moe_tp,
+              touched * s.expert_params / moe_tp * wb + per_chip * (2.0 * h + 3.0 * s.expert_width / moe_tp) * ab,
+              memory_eff=mm)
+        width = per_chip * s.expert_width / moe_tp + T * s.shared_width / tp  # routed and shared experts' intermediates
         ph.op("moe_activation", s.moe_layers, 4.0 * width, act_io * width * ab)
     # norms and residual adds: memory-bound streams of the hidden state
     ph.op("elementwise", L, 20.0 * T * h_ew, 8.0 * T * h_ew * ab)

@@ -82,6 +82,7 @@ class Prediction(Tabular):
     rates: dict[str, str] = field(default_factory=dict)  # tensor-core format of the matmuls, attention and LM head
     graph_batch: int | None = None  # with graph_batches: the padded batch graph-replayed decode steps run at
     graphed_share: float | None = None  # ... and the share of the decode steps that do
+    moe_ep: int | None = None  # chips the routed experts are split over, where not ep (Layout.moe_ep)
 
     @property
     def interactivity_tokens_per_s(self) -> float:
@@ -96,6 +97,8 @@ class Prediction(Tabular):
                 "tpot_s e2e_s output_tokens_per_s output_tokens_per_s_per_chip prefill_tokens_per_s mfu_prefill mfu_decode "
                 "mbu_decode bound_prefill bound_decode reason rates efficiency").split()
         doc = {k: getattr(self, k) for k in keys}
+        if self.moe_ep is not None:
+            doc["moe_ep"] = self.moe_ep
         doc["memory"] = {"weights_bytes": self.weights_bytes, "kv_cache_bytes": self.kv_cache_bytes,
                          "activation_bytes": self.activation_bytes, "capacity_bytes": self.capacity_bytes, "fits": self.fits,
                          "max_batch": self.max_batch}
@@ -109,7 +112,8 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
             weights: str | None = None, kv: str | None = None, activations: str | None = None,
             slo_ttft: float | None = None, slo_tpot: float | None = None, catalog: Catalog | None = None,
             efficiencies: Efficiencies | None = None, runtime: str | Runtime | None = None, explain: bool = False,
-            max_context: int | None = None, tp_layout: str = "1d", graph_batches: Sequence[int] | None = None) -> Prediction:
+            max_context: int | None = None, tp_layout: str = "1d", graph_batches: Sequence[int] | None = None,
+            moe_ep: int | None = None) -> Prediction:
     """Predict one deployment. ``batch="auto"`` picks the batch (per replica) with the most output tokens/s
     that fits in memory and meets ``slo_ttft``/``slo_tpot`` (seconds). Lengths in tokens. ``runtime`` is a
     catalog runtime id or record (the serving stack's kernel traits; ``default`` when not given).
@@ -118,12 +122,15 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
     et al. 2022 over the tp chips, with batch-sharded decode attention; docs/model.md).
     ``graph_batches``: batch sizes the engine captured decode CUDA graphs at and pads the running batch up to
     (TensorRT-LLM's cuda_graph_config with enable_padding); None for an engine that does not pad.
+    ``moe_ep``: the routed experts split over this many of a stage's tp x ep chips (default ep; ``Layout``):
+    TensorRT-LLM's ``--tp 8 --ep 8`` on 8 GPUs is ``tp=8, moe_ep=8``.
 
     Raises InputError naming the parameter for a value out of range, DeploymentError for an impossible layout
     (TP not dividing heads, chips not a multiple of TP x PP x EP) or input + output past the context; a
     deployment that does not fit comes back with ``fits=False`` and a ``reason``.
     """
-    for name, v in (("tp", tp), ("pp", pp), ("ep", ep), ("input_len", input_len), ("output_len", output_len)):
+    for name, v in (("tp", tp), ("pp", pp), ("ep", ep), ("input_len", input_len), ("output_len", output_len),
+                    ("moe_ep", 1 if moe_ep is None else moe_ep)):
         if int(v) < 1:
             raise InputError(f"{{{name}}} must be a positive integer, got {v}", params=(name,))
     if tp_layout not in TP_LAYOUTS:
@@ -162,7 +169,7 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
             f"maximum context of {limit} tokens; pass {{max_context}} {input_len + output_len} to model the run past it "
             "(engines can run past the trained context; output quality there is not modelled)",
             params=("input_len", "output_len", "max_context"))
-    layout = Layout(float(tp), float(pp), float(ep), float(chips), tp_layout == "2d")
+    layout = Layout(float(tp), float(pp), float(ep), float(chips), tp_layout == "2d", None if moe_ep is None else float(moe_ep))
     formats = Formats.of(w, k, a)
     limits = Limits(limit, np.inf if slo_ttft is None else slo_ttft, np.inf if slo_tpot is None else slo_tpot)
     engine = Engine(stack.decode_attention == "per-query-head", graph_batches)
@@ -173,7 +180,8 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
     if invalid:
         x, yz = (float(v) for v in split_2d(s, tp))
         where = f"tp={tp} ({tp_layout}, x={x:g} yz={yz:g})" if tp_layout == "2d" else f"tp={tp}"
-        raise DeploymentError(f"{model.id} on {chips} x {hardware.id} with {where} pp={pp} ep={ep}: {reasons.text(invalid)}")
+        moe = f" moe_ep={moe_ep}" if moe_ep is not None else ""
+        raise DeploymentError(f"{model.id} on {chips} x {hardware.id} with {where} pp={pp} ep={ep}{moe}: {reasons.text(invalid)}")
     i, chosen = 0, int(batch) if not auto else 0
     if auto:
         score = np.where(r.ok, r.output_tokens_per_s, -np.inf)
@@ -262,4 +270,4 @@ def _to_prediction(model: Model, hardware: Hardware, r: Result, at: dict[str, fl
         fits=bool(f("fits")), max_batch=c.max_batch, reason=reasons.text(int(f("code"))), ops=tuple(ops),
         efficiency_sources=dict(c.efficiencies.sources), efficiency=factors_used(c.efficiencies, c.rates),
         rates=dict(c.rates), graph_batch=None if at["graph_batch"] is None else int(at["graph_batch"]),
-        graphed_share=at["graphed_share"])
+        graphed_share=at["graphed_share"], moe_ep=None if lay.moe_ep is None else int(lay.moe_ep))

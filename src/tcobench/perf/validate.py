@@ -39,6 +39,7 @@ class Row(BaseModel):
     tp: int = 1
     pp: int = 1
     ep: int = 1
+    moe_ep: int | None = None
     tp_layout: Literal["1d", "2d"] = "1d"
     batch: int | Literal["auto"] = 1  # with `requests`: the engine's largest batch ("auto": as many as fit)
     requests: int | None = None  # a finite run of this many requests queued at once (perf/finite.py)
@@ -119,6 +120,7 @@ def predict_command(row: Row) -> str:
     args += [f"--tp-layout {row.tp_layout}"] if row.tp_layout != "1d" else []
     args += [f"--pp {row.pp}"] if row.pp != 1 else []
     args += [f"--ep {row.ep}"] if row.ep != 1 else []
+    args += [f"--moe-ep {row.moe_ep}"] if row.moe_ep is not None else []
     args += [f"--batch {row.batch}"] + ([f"--requests {row.requests}"] if row.requests else [])
     args += [f"--input-len {row.input_len}", f"--output-len {row.output_len}", f"--precision {row.precision}"]
     args += [f"--weights {row.weights}"] if row.weights else []
@@ -164,7 +166,7 @@ def run(catalog: Catalog, adjust: Callable[[Efficiencies], Efficiencies] | None 
             hw = catalog.get_hardware(row.hardware)
             common: dict[str, Any] = {
                 "efficiencies": _efficiencies(row, hw, catalog, adjust), "chips": row.chips, "tp": row.tp,
-                "tp_layout": row.tp_layout, "pp": row.pp, "ep": row.ep, "input_len": row.input_len, "output_len": row.output_len, "precision": row.precision,
+                "tp_layout": row.tp_layout, "pp": row.pp, "ep": row.ep, "moe_ep": row.moe_ep, "input_len": row.input_len, "output_len": row.output_len, "precision": row.precision,
                 "weights": row.weights, "kv": row.kv, "catalog": catalog, "max_context": row.context,
                 "graph_batches": row.cuda_graph_batches,
                 "runtime": catalog.get_runtime(row.runtime, where=f"validation row {row.id}") if row.runtime else None,
