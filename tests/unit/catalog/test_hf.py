@@ -353,3 +353,14 @@ def test_unsupported_family_names_file_type_and_the_supported_ones(tmp_path: Pat
                  "gpt_oss"):
         assert kind in msg
 
+
+def test_docs_list_every_supported_model_type() -> None:
+    import re
+
+    from tcobench.catalog.hf import FAMILIES
+
+    doc = (Path(__file__).parents[3] / "docs" / "catalog.md").read_text()
+    section = doc.split("## Hugging Face config.json", 1)[1].split("\n## ", 1)[0]
+    table = section.split("|---|", 1)[1]  # the rows under the header
+    rows = [line.split("|")[1] for line in table.splitlines() if line.startswith("| `")]
+    assert set(re.findall(r"`([^`]+)`", "".join(rows))) == set(FAMILIES)
