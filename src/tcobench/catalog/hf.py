@@ -114,7 +114,8 @@ def _qwen_moe(c: _Cfg) -> dict[str, Any]:
                            "interleaved every decoder_sparse_step layers are)")
     out = _llama_like(c)
     moe: dict[str, Any] = dict(experts=c("num_experts"), top_k=c("num_experts_per_tok"),
-                               expert_ffn_hidden=c("moe_intermediate_size"), layer_step=c("decoder_sparse_step", default=1))
+                               expert_ffn_hidden=c("moe_intermediate_size"),
+                               layer_step=c("decoder_sparse_step", default=1))
     if c.kind == "qwen2_moe":
         out["qkv_bias"], out["attention_bias"] = c("qkv_bias", default=True), False
         moe.update(shared_experts=1, shared_expert_ffn_hidden=c("shared_expert_intermediate_size", default=5632),
@@ -151,8 +152,10 @@ def _gemma(c: _Cfg) -> dict[str, Any]:
     g3 = c.kind in ("gemma3", "gemma3_text")
     return dict(layers=c("num_hidden_layers"), hidden=c("hidden_size"), heads=c("num_attention_heads"),
                 kv_heads=c("num_key_value_heads", default=4), head_dim=c("head_dim", default=256), ffn="gated",
-                ffn_hidden=c("intermediate_size"), activation=c("hidden_activation", "hidden_act", default="gelu_pytorch_tanh"),
-                vocab=c("vocab_size", default=262_208 if g3 else 256_000), tied_embeddings=c("tie_word_embeddings", default=True),
+                ffn_hidden=c("intermediate_size"),
+                activation=c("hidden_activation", "hidden_act", default="gelu_pytorch_tanh"),
+                vocab=c("vocab_size", default=262_208 if g3 else 256_000),
+                tied_embeddings=c("tie_word_embeddings", default=True),
                 max_context=c("max_position_embeddings", default=131_072 if g3 else 8192),
                 attention_bias=c("attention_bias", default=False), norms_per_layer=4, qk_norm=g3)
 
@@ -226,8 +229,8 @@ def load_hf_config(path: str | Path) -> Model:
     fields = FAMILIES[kind](cfg)
     quant = raw.get("quantization_config")
     if isinstance(quant, dict) and quant.get("quant_method"):
-        fields["note"] = (f"the checkpoint's weights are quantised (quantization_config.quant_method = {quant['quant_method']!r}); "
-                          "parameter counts are unchanged, bytes follow --precision")
+        fields["note"] = ("the checkpoint's weights are quantised (quantization_config.quant_method = "
+                          f"{quant['quant_method']!r}); parameter counts are unchanged, bytes follow --precision")
     name = path.parent.name if path.name == "config.json" else path.stem
     rid = "".join(ch if ch.isalnum() or ch in ".-" else "-" for ch in name.lower()).strip("-") or "model"
     try:

@@ -183,11 +183,13 @@ ADDED = {"qwen3-8b": QWEN3_8B, "qwen3-32b": QWEN3_32B, "qwen3-235b-a22b": QWEN3_
 
 
 def vision_params(v: dict, text_hidden: int) -> int:
-    """Llama 4's vision encoder, pixel-shuffle adapter and projector into the decoder (transformers' modeling_llama4)."""
+    """Llama 4's vision encoder, pixel-shuffle adapter and projector to the decoder (transformers' modeling_llama4)."""
     h, inner = v["hidden_size"], v["intermediate_size"]
-    layer = 4 * (h * h + h) + (h * inner + inner) + (inner * h + h) + 2 * 2 * h  # q/k/v/o, fc1/fc2 with biases; 2 LayerNorms
+    # q/k/v/o and fc1/fc2 with biases, two LayerNorms
+    layer = 4 * (h * h + h) + (h * inner + inner) + (inner * h + h) + 2 * 2 * h
     patches = (v["image_size"] // v["patch_size"]) ** 2 + 1  # and the class token
-    stem = v["num_channels"] * v["patch_size"] ** 2 * h + h + patches * h + 2 * 2 * h  # patch linear, class, positions, 2 LNs
+    # patch projection (no bias), class embedding, positions, LayerNorms before and after the encoder
+    stem = v["num_channels"] * v["patch_size"] ** 2 * h + h + patches * h + 2 * 2 * h
     adapter = inner * v["projector_input_dim"] + v["projector_output_dim"] ** 2  # no biases
     return v["num_hidden_layers"] * layer + stem + adapter + v["vision_output_dim"] * text_hidden
 
@@ -228,9 +230,9 @@ PUBLISHED = [
         "just outside [3.25B, 3.35B); the total, 30,532,122,624, equals the checkpoint's to the parameter"))),
     # Qwen1.5-MoE-A2.7B model card: "14.3B parameters in total and 2.7B activated parameters".
     ("qwen1.5-moe-a2.7b", "total", "14.3B"), ("qwen1.5-moe-a2.7b", "active", "2.7B"),
-    # DeepSeek-V2 paper (arXiv:2405.04434), abstract and appendix B: V2 "236B total parameters, of which 21B are activated
-    # for each token"; V2-Lite "15.7B parameters in total, of which 2.4B are activated". DeepSeek's activated figures
-    # leave out the input embedding table (the convention the catalog records for DeepSeek-V3's 37B).
+    # DeepSeek-V2 paper (arXiv:2405.04434), abstract and appendix B: V2 "236B total parameters, of which 21B are
+    # activated for each token"; V2-Lite "15.7B parameters in total, of which 2.4B are activated". DeepSeek's activated
+    # figures leave out the input embedding table (the convention the catalog records for DeepSeek-V3's 37B).
     ("deepseek-v2", "total", "236B"),
     ("deepseek-v2", "active-no-input-embedding", "21B"),  # derived 20.85B: 0.7 % off, inside the interval of "21B"
     ("deepseek-v2-lite", "total", "15.7B"),
@@ -239,7 +241,8 @@ PUBLISHED = [
         "[2.35B, 2.45B); the same convention reconciles V2's 21B and V3's 37B"))),
     # Llama 4 model card (github.com/meta-llama/llama-models, models/llama4/MODEL_CARD.md): Scout "17B activated,
     # 109B total", Maverick "17B activated, 400B total". The totals include the vision encoder and its projector,
-    # counted from the checkpoints' vision_config (vision_params: 0.872B); text decoder + that = Scout's 108,641,793,536.
+    # counted from the checkpoints' vision_config (vision_params: 0.872B); text decoder + that is Scout's checkpoint
+    # count, 108,641,793,536 (CHECKPOINT_TENSORS).
     ("llama-4-scout", "total+vision", "109B"), ("llama-4-maverick", "total+vision", "400B"),
     ("llama-4-scout", "active", "17B"),  # derived 17.17B: 1.0 % off, inside the interval of "17B"
     ("llama-4-maverick", "active", "17B"),  # derived 17.18B: 1.1 % off, inside the interval of "17B"
@@ -308,7 +311,8 @@ def test_interleaved_moe_layers_reach_the_performance_model(tmp_path: Path) -> N
     s = shape(maverick)
     assert (s.dense_layers, s.moe_layers) == (24, 24)  # every second layer is MoE
     assert s.ffn_width == 16384 and s.expert_width == 8192 and s.shared_width == 8192
-    per_token = s.layers * s.attn_params + s.dense_layers * s.dense_ffn_params + s.moe_layers * (s.shared_params + s.expert_params)
+    per_token = (s.layers * s.attn_params + s.dense_layers * s.dense_ffn_params
+                 + s.moe_layers * (s.shared_params + s.expert_params))
     p = count_params(maverick)
     assert per_token + 2 * s.lm_head_params == p.active - p.norms  # the same parts regrouped: untied head, norms aside
     qmoe = shape(load_hf_config(write(tmp_path, QWEN15_MOE, "qmoe")))
@@ -327,7 +331,8 @@ def test_text_config_is_required_for_multimodal_types(tmp_path: Path) -> None:
 
 def test_layer_patterns_that_the_schema_cannot_hold_are_refused(tmp_path: Path) -> None:
     listed = {**LLAMA4_MAVERICK, "text_config": {**LLAMA4_MAVERICK["text_config"], "moe_layers": list(range(1, 48, 2))}}
-    assert count_params(load_hf_config(write(tmp_path, listed, "a"))).total == quantity("llama-4-maverick", "total", tmp_path)
+    as_listed = count_params(load_hf_config(write(tmp_path, listed, "a"))).total
+    assert as_listed == quantity("llama-4-maverick", "total", tmp_path)
     odd = {**LLAMA4_MAVERICK, "text_config": {**LLAMA4_MAVERICK["text_config"], "moe_layers": [1, 2, 5]}}
     with pytest.raises(CatalogError, match="moe_layers"):
         load_hf_config(write(tmp_path, odd, "b"))
