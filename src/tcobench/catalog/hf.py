@@ -18,15 +18,17 @@ from tcobench.errors import CatalogError, close_matches
 
 
 class _Cfg:
-    def __init__(self, raw: dict[str, Any], path: Path) -> None:
-        self.raw, self.path = raw, path
+    """The keys of one config.json (or of its ``text_config``), read with the family's defaults."""
+
+    def __init__(self, raw: dict[str, Any], path: Path, kind: str, where: str = "") -> None:
+        self.raw, self.path, self.kind, self.where = raw, path, kind, where
 
     def __call__(self, *keys: str, default: Any = ...) -> Any:
         for k in keys:
             if self.raw.get(k) is not None:
                 return self.raw[k]
         if default is ...:
-            raise CatalogError(f"{self.path}: missing key {keys[0]!r} for model_type {self.raw.get('model_type')!r}")
+            raise CatalogError(f"{self.path}: missing key {self.where}{keys[0]!r} for model_type {self.kind!r}")
         return default
 
 
@@ -38,7 +40,7 @@ def _llama_like(c: _Cfg) -> dict[str, Any]:
                vocab=c("vocab_size"), tied_embeddings=c("tie_word_embeddings", default=False),
                max_context=c("max_position_embeddings"), attention_bias=c("attention_bias", default=False),
                mlp_bias=c("mlp_bias", default=False))
-    if c.raw.get("model_type") == "qwen2":
+    if c.kind == "qwen2":
         out["qkv_bias"], out["attention_bias"] = True, False
     if "num_local_experts" in c.raw:
         out["moe"] = dict(experts=c("num_local_experts"), top_k=c("num_experts_per_tok"), expert_ffn_hidden=c("intermediate_size"))
@@ -98,7 +100,84 @@ def _opt(c: _Cfg) -> dict[str, Any]:
                 mlp_bias=c("enable_bias", default=True))
 
 
-def _deepseek_v3(c: _Cfg) -> dict[str, Any]:
+def _qwen3(c: _Cfg) -> dict[str, Any]:
+    # Qwen3: an RMSNorm over head_dim on the queries and on the keys (q_norm, k_norm); head_dim defaults to 128.
+    return {**_llama_like(c), "head_dim": c("head_dim", default=128), "qk_norm": True}
+
+
+def _qwen_moe(c: _Cfg) -> dict[str, Any]:
+    # Qwen2-MoE (Qwen1.5-MoE, Qwen2-57B-A14B) and Qwen3-MoE: routed experts of moe_intermediate_size in every
+    # decoder_sparse_step-th layer; Qwen2-MoE adds one shared expert of shared_expert_intermediate_size behind a
+    # sigmoid gate and biases on Q, K and V; Qwen3-MoE has q/k norms and no shared expert.
+    if c("mlp_only_layers", default=[]):
+        raise CatalogError(f"{c.path}: mlp_only_layers {c.raw['mlp_only_layers']} is not supported (only dense layers "
+                           "interleaved every decoder_sparse_step layers are)")
+    out = _llama_like(c)
+    moe: dict[str, Any] = dict(experts=c("num_experts"), top_k=c("num_experts_per_tok"),
+                               expert_ffn_hidden=c("moe_intermediate_size"),
+                               layer_step=c("decoder_sparse_step", default=1))
+    if c.kind == "qwen2_moe":
+        out["qkv_bias"], out["attention_bias"] = c("qkv_bias", default=True), False
+        moe.update(shared_experts=1, shared_expert_ffn_hidden=c("shared_expert_intermediate_size", default=5632),
+                   shared_expert_gate=True)
+    else:
+        out["qk_norm"] = True
+    return {**out, "moe": moe}
+
+
+def _llama4(c: _Cfg) -> dict[str, Any]:
+    # Llama 4 (text_config): every interleave_moe_layer_step-th layer is MoE (routed experts of intermediate_size and
+    # one shared expert of the same width); the others are dense FFNs of intermediate_size_mlp. Its q/k norm
+    # (use_qk_norm) is an L2 norm without weights.
+    heads, layers = c("num_attention_heads"), c("num_hidden_layers")
+    step = c("interleave_moe_layer_step", default=1)
+    listed = c("moe_layers", default=None)
+    if listed is not None and list(listed) != list(range(step - 1, layers, step)):
+        step = listed[0] + 1 if listed else 0
+        if not listed or list(listed) != list(range(step - 1, layers, step)):
+            raise CatalogError(f"{c.path}: moe_layers {listed} is not every N-th layer, which is what is supported")
+    return dict(layers=layers, hidden=c("hidden_size"), heads=heads, kv_heads=c("num_key_value_heads", default=heads),
+                head_dim=c("head_dim", default=128), ffn="gated", ffn_hidden=c("intermediate_size_mlp"),
+                activation=c("hidden_act", default="silu"), vocab=c("vocab_size"),
+                tied_embeddings=c("tie_word_embeddings", default=False), max_context=c("max_position_embeddings"),
+                attention_bias=c("attention_bias", default=False),
+                moe=dict(experts=c("num_local_experts"), top_k=c("num_experts_per_tok", default=1),
+                         expert_ffn_hidden=c("intermediate_size"), shared_experts=1, layer_step=step))
+
+
+def _gemma(c: _Cfg) -> dict[str, Any]:
+    # Gemma 2 and 3: GeGLU, head_dim apart from hidden/heads, tied embeddings, an RMSNorm before and after both
+    # attention and FFN (4 a layer); Gemma 3 adds q/k norms. Defaults: Gemma2Config / Gemma3TextConfig (the
+    # gemma-3-27b-it config.json leaves vocab_size and max_position_embeddings to them).
+    g3 = c.kind in ("gemma3", "gemma3_text")
+    return dict(layers=c("num_hidden_layers"), hidden=c("hidden_size"), heads=c("num_attention_heads"),
+                kv_heads=c("num_key_value_heads", default=4), head_dim=c("head_dim", default=256), ffn="gated",
+                ffn_hidden=c("intermediate_size"),
+                activation=c("hidden_activation", "hidden_act", default="gelu_pytorch_tanh"),
+                vocab=c("vocab_size", default=262_208 if g3 else 256_000),
+                tied_embeddings=c("tie_word_embeddings", default=True),
+                max_context=c("max_position_embeddings", default=131_072 if g3 else 8192),
+                attention_bias=c("attention_bias", default=False), norms_per_layer=4, qk_norm=g3)
+
+
+def _gpt_oss(c: _Cfg) -> dict[str, Any]:
+    # gpt-oss: biases on Q, K, V and O, a learned sink logit per head, top-k routed experts with biases (no shared
+    # expert, no dense layer), a router with a bias.
+    heads = c("num_attention_heads")
+    return dict(layers=c("num_hidden_layers"), hidden=c("hidden_size"), heads=heads,
+                kv_heads=c("num_key_value_heads", default=heads), head_dim=c("head_dim", default=64), ffn="gated",
+                ffn_hidden=c("intermediate_size"), activation=c("hidden_act", default="silu"), vocab=c("vocab_size"),
+                tied_embeddings=c("tie_word_embeddings", default=False), max_context=c("max_position_embeddings"),
+                attention_bias=c("attention_bias", default=True), mlp_bias=True, attention_sinks=True,
+                moe=dict(experts=c("num_local_experts"), top_k=c("num_experts_per_tok", "experts_per_token"),
+                         expert_ffn_hidden=c("intermediate_size"), router_bias=True))
+
+
+def _deepseek(c: _Cfg) -> dict[str, Any]:
+    # DeepSeek-V2 and V3: MLA, first_k_dense_replace dense layers, then MoE with shared experts. V3's multi-token
+    # prediction module (num_nextn_predict_layers) is not part of the model that serves tokens and is not counted.
+    if c("moe_layer_freq", default=1) != 1:
+        raise CatalogError(f"{c.path}: moe_layer_freq {c.raw['moe_layer_freq']} is not supported (only 1)")
     return dict(layers=c("num_hidden_layers"), hidden=c("hidden_size"), heads=c("num_attention_heads"),
                 kv_heads=c("num_key_value_heads", default=c("num_attention_heads")), ffn="gated", ffn_hidden=c("intermediate_size"),
                 activation="silu", vocab=c("vocab_size"), tied_embeddings=c("tie_word_embeddings", default=False),
@@ -111,10 +190,15 @@ def _deepseek_v3(c: _Cfg) -> dict[str, Any]:
 
 
 FAMILIES: dict[str, Callable[[_Cfg], dict[str, Any]]] = {
-    "llama": _llama_like, "mistral": _llama_like, "mixtral": _llama_like, "qwen2": _llama_like,
+    "llama": _llama_like, "mistral": _llama_like, "mixtral": _llama_like, "qwen2": _llama_like, "phi3": _llama_like,
+    "qwen3": _qwen3, "qwen2_moe": _qwen_moe, "qwen3_moe": _qwen_moe, "llama4": _llama4, "llama4_text": _llama4,
+    "gemma2": _gemma, "gemma3": _gemma, "gemma3_text": _gemma, "gpt_oss": _gpt_oss,
     "gpt2": _gpt2, "gpt_neox": _neox, "gptj": _gptj, "falcon": _falcon, "RefinedWeb": _falcon,
-    "RefinedWebModel": _falcon, "bloom": _bloom, "opt": _opt, "deepseek_v3": _deepseek_v3,
+    "RefinedWebModel": _falcon, "bloom": _bloom, "opt": _opt, "deepseek_v2": _deepseek, "deepseek_v3": _deepseek,
 }
+# Multimodal checkpoints whose decoder sits under "text_config": the text decoder is what is read and counted
+# (Llama 4's and Gemma 3's vision towers are left out; docs/catalog.md says by how much).
+NESTED = {"llama4", "gemma3"}
 
 
 def load_hf_config(path: str | Path) -> Model:
@@ -135,7 +219,18 @@ def load_hf_config(path: str | Path) -> Model:
         hint = close_matches(str(kind), FAMILIES)
         raise CatalogError(f"{path}: model_type {kind!r} is not supported; expected one of {', '.join(sorted(FAMILIES))}"
                            + (f"; did you mean {hint[0]!r}?" if hint else ""))
-    fields = FAMILIES[kind](_Cfg(raw, path))
+    cfg = _Cfg(raw, path, kind)
+    if kind in NESTED:
+        text = cfg("text_config")
+        if not isinstance(text, dict):
+            raise CatalogError(f"{path}: text_config is not a JSON object")
+        outer = {k: v for k, v in raw.items() if k not in ("text_config", "vision_config")}
+        cfg = _Cfg({**outer, **text}, path, kind, where="text_config.")
+    fields = FAMILIES[kind](cfg)
+    quant = raw.get("quantization_config")
+    if isinstance(quant, dict) and quant.get("quant_method"):
+        fields["note"] = ("the checkpoint's weights are quantised (quantization_config.quant_method = "
+                          f"{quant['quant_method']!r}); parameter counts are unchanged, bytes follow --precision")
     name = path.parent.name if path.name == "config.json" else path.stem
     rid = "".join(ch if ch.isalnum() or ch in ".-" else "-" for ch in name.lower()).strip("-") or "model"
     try:

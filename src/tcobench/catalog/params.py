@@ -1,9 +1,10 @@
 """Parameter counts derived from a model's architecture (no published totals are used here).
 
 The counts follow each family's reference implementation (Hugging Face ``transformers`` modelling
-code): projection weights and biases, norms (RMSNorm: a scale; LayerNorm: scale and shift), token,
-position and segment embeddings, MoE routers and shared experts, and DeepSeek's multi-head latent
-attention. ``tests/unit/catalog/test_params.py`` reconciles them with the published totals.
+code): projection weights and biases, norms (RMSNorm: a scale; LayerNorm: scale and shift) incl. per-head
+query/key norms, token, position and segment embeddings, attention sinks, MoE routers, shared experts (and
+their gate) and MoE layers interleaved with dense ones, and DeepSeek's multi-head latent attention.
+``tests/unit/catalog/test_params.py`` and ``test_hf.py`` reconcile them with the published totals.
 """
 
 from __future__ import annotations
@@ -66,6 +67,28 @@ def ffn_params(h: int, inner: int, gated: bool, bias: bool) -> int:
     return mats * h * inner + ((2 if gated else 1) * inner + h if bias else 0)
 
 
+def moe_layer_count(m: Model) -> int:
+    """Layers whose FFN is the MoE block: every ``layer_step``-th layer after the first ``dense_layers``.
+
+    Layer i (0-based) is MoE when i >= dense_layers and (i + 1) % layer_step == 0, as in transformers'
+    Llama 4 (interleave_moe_layer_step) and Qwen-MoE (decoder_sparse_step) decoders; the rest are dense.
+    """
+    if m.moe is None:
+        return 0
+    step, first = m.moe.layer_step, m.moe.dense_layers
+    return m.layers // step - first // step
+
+
+def shared_expert_params(m: Model) -> int:
+    """One MoE layer's shared experts, and the gate on their output where the model has one (0 without MoE)."""
+    if m.moe is None:
+        return 0
+    moe = m.moe
+    width = moe.shared_expert_ffn_hidden or moe.expert_ffn_hidden
+    shared = moe.shared_experts * ffn_params(m.hidden, width, m.ffn == "gated", m.mlp_bias)
+    return shared + (m.hidden if moe.shared_expert_gate else 0)
+
+
 def count_params(m: Model) -> ParamCount:
     h, L = m.hidden, m.layers
     gated = m.ffn == "gated"
@@ -78,19 +101,21 @@ def count_params(m: Model) -> ParamCount:
     if m.embedding_norm:
         embedding += norm
 
-    attention = L * attention_params(m)
+    attention = L * (attention_params(m) + (m.heads if m.attention_sinks else 0))
     norms = L * m.norms_per_layer * norm + norm  # final norm
+    if m.qk_norm:  # one norm over head_dim for the queries and one for the keys, shared by the heads
+        norms += L * 2 * m.head_size * (norm // h)
 
     dense_ffn = expert_ffn = active_expert = 0
     if m.moe is None:
         dense_ffn = L * ffn_params(h, m.ffn_hidden, gated, m.mlp_bias)
     else:
         moe = m.moe
-        moe_layers = L - moe.dense_layers
+        moe_layers = moe_layer_count(m)
         one_expert = ffn_params(h, moe.expert_ffn_hidden, gated, m.mlp_bias)
         router = moe.experts * h + (moe.experts if moe.router_bias else 0)
-        dense_ffn = moe.dense_layers * ffn_params(h, m.ffn_hidden, gated, m.mlp_bias)
-        dense_ffn += moe_layers * (router + moe.shared_experts * one_expert)
+        dense_ffn = (L - moe_layers) * ffn_params(h, m.ffn_hidden, gated, m.mlp_bias)
+        dense_ffn += moe_layers * (router + shared_expert_params(m))
         expert_ffn = moe_layers * moe.experts * one_expert
         active_expert = moe_layers * moe.top_k * one_expert
 

@@ -191,6 +191,11 @@ class Moe(Record):
     expert_ffn_hidden: int = Field(gt=0)
     shared_experts: int = Field(default=0, ge=0)
     dense_layers: int = Field(default=0, ge=0)  # the first N layers use the dense FFN (DeepSeek)
+    # After those, every layer_step-th layer is MoE (layers step-1, 2*step-1, ...; 0-based) and the others use the
+    # dense FFN: Llama 4 Maverick's interleave_moe_layer_step = 2, Qwen-MoE's decoder_sparse_step.
+    layer_step: int = Field(default=1, gt=0)
+    shared_expert_ffn_hidden: int | None = Field(default=None, gt=0)  # None: expert_ffn_hidden (Qwen2-MoE: wider)
+    shared_expert_gate: bool = False  # Qwen2-MoE: a sigmoid gate, Linear(hidden, 1), on the shared expert's output
     router_bias: bool = False
 
     @model_validator(mode="after")
@@ -232,7 +237,9 @@ class Model(Record):
     norms_per_layer: int = Field(default=2, ge=0)  # 1 for parallel attention+FFN blocks (GPT-J, PaLM)
     attention_bias: bool = False  # biases on Q, K, V and output projections
     qkv_bias: bool | None = None  # None: same as attention_bias (Qwen2: QKV only)
-    mlp_bias: bool = False
+    mlp_bias: bool = False  # biases on the FFN projections, routed experts' included (gpt-oss)
+    qk_norm: bool = False  # a norm over head_dim on each query and key head (Qwen3, Gemma 3)
+    attention_sinks: bool = False  # one learned softmax logit per query head per layer (gpt-oss)
     lm_head_bias: bool = False
     embedding_norm: bool = False  # BLOOM's word_embeddings_layernorm
     encoder: bool = False  # BERT-style bidirectional encoder (no KV cache, no decode)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from tcobench.catalog.params import attention_params, count_params, ffn_params
+from tcobench.catalog.params import attention_params, count_params, ffn_params, moe_layer_count, shared_expert_params
 from tcobench.catalog.schema import Model
 from tcobench.errors import InputError
 
@@ -75,11 +75,12 @@ def shape(m: Model) -> Shape:
     if moe is None:
         dense_layers, moe_layers, experts, top_k, expert_params, expert_width, shared, shared_width = m.layers, 0, 0, 0, 0, 0, 0, 0
     else:
-        dense_layers, moe_layers = moe.dense_layers, m.layers - moe.dense_layers
+        moe_layers = moe_layer_count(m)  # the first dense_layers, and any interleaved between MoE ones, are dense
+        dense_layers = m.layers - moe_layers
         experts, top_k, expert_width = moe.experts, moe.top_k, moe.expert_ffn_hidden
         expert_params = ffn_params(m.hidden, expert_width, gated, m.mlp_bias)
-        shared = moe.shared_experts * expert_params + moe.experts * m.hidden
-        shared_width = moe.shared_experts * expert_width
+        shared = shared_expert_params(m) + moe.experts * m.hidden
+        shared_width = moe.shared_experts * (moe.shared_expert_ffn_hidden or expert_width)
     return Shape(
         layers=m.layers, hidden=m.hidden, heads=m.heads, kv_heads=kv_heads, kv_replicated=replicated, head_dim=d,
         vocab=m.vocab, attn_params=attention_params(m), attn_out_params=out_params, qkv_width=qkv_width,
