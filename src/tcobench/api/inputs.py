@@ -22,9 +22,9 @@ def catalog_or_default(catalog: Catalog | None) -> Catalog:
     return catalog if catalog is not None else load_catalog()
 
 
-def model_of(cat: Catalog, ref: Ref) -> Model:
-    """A model record, a catalog id, a catalog file or a Hugging Face config.json path."""
-    return ref if isinstance(ref, Model) else cat.model(str(ref), where="{model}")
+def model_of(cat: Catalog, ref: Ref, param: str = "model") -> Model:
+    """A model record, a catalog id, a catalog file or a Hugging Face config.json path (given as ``param``)."""
+    return ref if isinstance(ref, Model) else cat.model(str(ref), where="{" + param + "}")
 
 
 def hardware_of(cat: Catalog, ref: HardwareRef) -> Hardware:

@@ -47,17 +47,20 @@ def predict(model: Ref, hardware: HardwareRef, *, chips: int | None = None, tp: 
             weights: str | None = None, kv: str | None = None, activations: str | None = None,
             slo_ttft: float | str | None = None, slo_tpot: float | str | None = None, runtime: str | None = None,
             max_context: int | None = None, tp_layout: str = "1d", cuda_graph_batches: Sequence[int] | None = None,
-            moe_ep: int | None = None,
+            moe_ep: int | None = None, spec_tokens: int = 0, acceptance: float | None = None, draft: Ref | None = None,
             explain: bool = False, catalog: Catalog | None = None) -> Prediction:
     """``tcobench predict``: one deployment's TTFT, TPOT, throughput, MFU/MBU and memory (seconds, tokens/s,
     bytes). ``batch="auto"`` picks the batch with the most tokens/s that fits and meets the SLOs;
-    ``explain=True`` keeps the per-operator breakdown (``Prediction.ops``, ``to_rows()``)."""
+    ``explain=True`` keeps the per-operator breakdown (``Prediction.ops``, ``to_rows()``). Speculative decoding:
+    ``spec_tokens`` drafts per step accepted with probability ``acceptance``, drafted by ``draft`` (a model id, file
+    or record) or by multi-token-prediction layers (``draft="mtp"``, the default)."""
     cat = catalog_or_default(catalog)
     return _predict(model_of(cat, model), hardware_of(cat, hardware), chips=chips, tp=tp, pp=pp, ep=ep, batch=batch,
                     input_len=input_len, output_len=output_len, precision=precision, weights=weights, kv=kv,
                     activations=activations, slo_ttft=seconds(slo_ttft, "slo_ttft"), slo_tpot=seconds(slo_tpot, "slo_tpot"),
                     catalog=cat, runtime=runtime, explain=explain, max_context=max_context, tp_layout=tp_layout,
-                    graph_batches=cuda_graph_batches, moe_ep=moe_ep)
+                    graph_batches=cuda_graph_batches, moe_ep=moe_ep, spec_tokens=spec_tokens, acceptance=acceptance,
+                    draft=None if draft is None else "mtp" if draft == "mtp" else model_of(cat, draft, "draft"))
 
 
 def compare(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, workload: str | None = None,

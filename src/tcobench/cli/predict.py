@@ -60,6 +60,13 @@ def parse_batch(value: str) -> int | str:
 @click.option("--cuda-graph-batches", "graph_batches", type=INT_LIST,
               help="Decode steps replay CUDA graphs captured at these batch sizes, the running batch padded up to the next "
                    "(TensorRT-LLM's cuda_graph_config with enable_padding) [default: no padding].")
+@click.option("--spec-tokens", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Speculative decoding: draft tokens per step (with --acceptance).")
+@click.option("--acceptance", type=click.FloatRange(0, 1),
+              help="With --spec-tokens: the probability a draft token is accepted (depends on model, draft and text).")
+@click.option("--draft", metavar="mtp|ID|config.json",
+              help="With --spec-tokens: the draft model on the same chips, or 'mtp' for multi-token-prediction layers "
+                   "[default: mtp].")
 @click.option("--requests", type=click.IntRange(min=1),
               help="A finite offline run: this many requests queued at once, served in waves of at most --batch per "
                    "replica (with --batch auto: as many as fit); prints the run's time and throughput.")
@@ -73,6 +80,8 @@ def predict(ctx: Context, /, model_ref: str, hw_ref: str, batch: str, requests: 
     cat = ctx.catalog
     model = cat.model(model_ref, where="--model")
     hw = cat.hardware_ref(hw_ref, where="--hardware")
+    draft = kw.pop("draft")
+    kw["draft"] = draft if draft in (None, "mtp") else cat.model(draft, where="--draft")
     run = None
     try:
         if requests:
@@ -131,7 +140,10 @@ def render(p, explain: bool) -> None:  # type: ignore[no-untyped-def]
     moe = f" moe_ep={p.moe_ep}" if p.moe_ep is not None else ""
     out.print(f"[bold]{p.model}[/bold] on {p.chips} x {p.hardware}: {tp} pp={p.pp} ep={p.ep}{moe}, {p.replicas} replica(s), "
               f"batch {p.batch} per replica, {p.input_len} in / {p.output_len} out, {prec}"
-              + (f", runtime {p.runtime}" if p.runtime != "default" else ""))
+              + (f", runtime {p.runtime}" if p.runtime != "default" else "")
+              + (f", speculative: {p.speculative['spec_tokens']} drafts ({p.speculative['draft']}) accepted at "
+                 f"{p.speculative['acceptance']:.0%}, {p.speculative['tokens_per_step']:.2f} tokens per step"
+                 if p.speculative else ""))
     rows = [
         ("TTFT", units.human(p.ttft_s, "s"), f"prefill {p.bound_prefill}-bound, MFU {p.mfu_prefill:.1%}"),
         ("TPOT", units.human(p.tpot_s, "s"), f"decode {p.bound_decode}-bound, MFU {p.mfu_decode:.1%}, MBU {p.mbu_decode:.1%}"),

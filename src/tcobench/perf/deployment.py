@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tcobench.perf import precision as prec
+from tcobench.perf.transformer import Shape
 from tcobench.perf.vec import Mask, Vec
 
 TP_LAYOUTS = ("1d", "2d")  # Megatron-style 1D tensor parallelism; 2D weight-stationary (docs/model.md)
@@ -88,7 +89,23 @@ class Limits:
 class Engine:
     """Serving-stack traits. ``kv_per_query_head``: decode attention reads a KV head once per query head
     (catalog runtime ``decode_attention = "per-query-head"``). ``graph_batches``: the batch sizes (per replica)
-    decode CUDA graphs were captured at, the running batch padded up to the next (None: no padding)."""
+    decode CUDA graphs were captured at, the running batch padded up to the next (None: no padding).
+
+    Speculative decoding: ``spec_tokens`` draft tokens per step, each accepted with probability ``acceptance``
+    (an input: it depends on the model, the draft and the text), drafted by ``draft`` (a smaller model on the same
+    chips) or, when None, by multi-token-prediction layers (one transformer layer of the target per draft token,
+    sharing its LM head, as DeepSeek-V3's MTP module)."""
 
     kv_per_query_head: Mask = False
     graph_batches: Sequence[int] | None = None
+    spec_tokens: int = 0
+    acceptance: float = 0.0
+    draft: Shape | None = None
+
+    def tokens_per_step(self) -> float:
+        """Tokens a verification step yields on average: (1 - a^(k+1)) / (1 - a) for k drafts accepted with
+        probability a each, the target's own token included (Leviathan et al. 2023, eq. 1); 1 without drafts."""
+        k, a = self.spec_tokens, self.acceptance
+        if k <= 0:
+            return 1.0
+        return float(k + 1) if a >= 1.0 else (1.0 - a ** (k + 1)) / (1.0 - a)

@@ -20,6 +20,7 @@ Conventions (docs/model.md has the reasoning):
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -107,12 +108,15 @@ def _evaluate(s: Shape, chip: Chip, batch: Batch, lay: Layout, fmt: Formats, lim
     ctx = S_in + S_out / 2.0
     dec = Phase(chip, detail)
     kv_read_elems = kv_read_per_chip(s, tp, kv_per_chip, engine.kv_per_query_head)
-    layer_ops(dec, s, Pass(t_group, ep, t_group * ctx, t_group * ctx, t_group, t_group, kv_per_chip, kv_read_elems),
-              lay, fmt, split)
-    collectives(dec, s, t_group, lay, fmt, split, two_d)
+    if engine.spec_tokens > 0:  # speculative decoding: verify k drafts + 1 per sequence, then draft k for the next step
+        dec = _speculative_step(s, chip, t_group, ctx, kv_per_chip, kv_read_elems, lay, fmt, split, engine, detail)
+    else:
+        layer_ops(dec, s, Pass(t_group, ep, t_group * ctx, t_group * ctx, t_group, t_group, kv_per_chip, kv_read_elems),
+                  lay, fmt, split)
+        collectives(dec, s, t_group, lay, fmt, split, two_d)
     # Each stage runs its L/pp layers for m micro-batches per step (m x L/pp layer-times), and a micro-batch
     # crosses pp stages (pp x L/pp): with m <= pp the step takes L layer-times of one micro-batch.
-    tpot = dec.time
+    tpot = dec.time / engine.tokens_per_step()
 
     # Prefill under load: engines batch the prompts of many requests into chunks of up to `prefill_chunk`
     # tokens (vLLM's max_num_batched_tokens); each attention group takes one chunk at a time, and with
@@ -126,7 +130,7 @@ def _evaluate(s: Shape, chip: Chip, batch: Batch, lay: Layout, fmt: Formats, lim
     prefill_batch = pch.time * (rounds + pp - 1.0) / pp
 
     graph_batch = graphed = None
-    if engine.graph_batches is not None:  # decode steps with no prompt beside them replay a graph at the padded batch
+    if engine.graph_batches is not None and engine.spec_tokens == 0:  # decode steps with no prompt beside them replay a graph at the padded batch
         sizes = np.sort(np.asarray(engine.graph_batches, dtype=float))
         graph_batch = np.where(B <= sizes[-1], sizes[np.minimum(np.searchsorted(sizes, B), sizes.size - 1)], B)
         t_pad = graph_batch / (m * ep)
@@ -153,7 +157,7 @@ def _evaluate(s: Shape, chip: Chip, batch: Batch, lay: Layout, fmt: Formats, lim
     routed = s.moe_layers * expected_experts(s, B) * s.expert_params if s.moe_layers else 0.0
     touched = s.total_params - s.expert_total - s.head_params + routed
     must_move = touched * wb + s.lm_head_params * hb + B * ctx * s.kv_elems * s.layers * kvb
-    mbu_decode = must_move / (tpot * chip.mem_bw * replica)
+    mbu_decode = must_move / (tpot * engine.tokens_per_step() * chip.mem_bw * replica)  # per step: a speculative one yields several
 
     w, kv, act = memory_per_chip(s, B, S_in, S_out, lay, fmt, kv_per_chip, chip.prefill_chunk)
     capacity = chip.mem_cap * chip.mem_util
@@ -166,6 +170,35 @@ def _evaluate(s: Shape, chip: Chip, batch: Batch, lay: Layout, fmt: Formats, lim
                   bound_prefill=pre.bound(), bound_decode=dec.bound(), weights_bytes=w, kv_cache_bytes=kv,
                   activation_bytes=act, capacity_bytes=capacity, fits=fits, code=code, replicas=replicas,
                   prefill=pre if detail else None, decode=dec if detail else None, graph_batch=graph_batch, graphed_share=graphed)
+
+
+def _speculative_step(s: Shape, chip: Chip, t_group: Vec, ctx: Vec, kv_per_chip: Vec, kv_read_elems: Vec, lay: Layout,
+                      fmt: Formats, split: Split, engine: Engine, detail: bool) -> Phase:
+    """One speculative step: the target verifies k drafts and its own next token for every sequence (k + 1 tokens
+    each, the context's KV read once), and the draft proposes the next k, one token per sequence at a time. Its
+    operators are the draft's with a ``draft_`` prefix, counted k times."""
+    k = engine.spec_tokens
+    v = float(k + 1)
+    step = Phase(chip, detail)
+    layer_ops(step, s, Pass(t_group * v, lay.ep, t_group * v * ctx, t_group * ctx, t_group * v, t_group * v, kv_per_chip,
+                            kv_read_elems), lay, fmt, split)
+    collectives(step, s, t_group * v, lay, fmt, split, split.two_d)
+    ds = engine.draft if engine.draft is not None else mtp_shape(s)
+    draft = Phase(chip, detail)
+    kv_draft = kv_share(ds, lay.tp)
+    layer_ops(draft, ds, Pass(t_group, lay.ep, t_group * ctx, t_group * ctx, t_group, t_group, kv_draft), lay, fmt, split)
+    collectives(draft, ds, t_group, lay, fmt, split, split.two_d)
+    step.time = step.time + k * draft.time
+    step.by_bound = [a + k * b for a, b in zip(step.by_bound, draft.by_bound, strict=True)]
+    step.ops.extend((f"draft_{name}", count * k, flops, nbytes, t * k, bound) for name, count, flops, nbytes, t, bound in draft.ops)
+    return step
+
+
+def mtp_shape(s: Shape) -> Shape:
+    """A multi-token-prediction draft: one transformer layer of the target (MoE if the target's are), sharing its
+    embedding and LM head."""
+    moe = 1 if s.moe_layers else 0
+    return dataclasses.replace(s, layers=1, dense_layers=1 - moe, moe_layers=moe)
 
 
 # the flags as plain ints: an IntFlag in NumPy or int arithmetic costs a Python-level call per operation

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -83,6 +83,7 @@ class Prediction(Tabular):
     graph_batch: int | None = None  # with graph_batches: the padded batch graph-replayed decode steps run at
     graphed_share: float | None = None  # ... and the share of the decode steps that do
     moe_ep: int | None = None  # chips the routed experts are split over, where not ep (Layout.moe_ep)
+    speculative: dict[str, Any] | None = None  # draft tokens, acceptance, draft, tokens per step (with spec_tokens)
 
     @property
     def interactivity_tokens_per_s(self) -> float:
@@ -99,6 +100,8 @@ class Prediction(Tabular):
         doc = {k: getattr(self, k) for k in keys}
         if self.moe_ep is not None:
             doc["moe_ep"] = self.moe_ep
+        if self.speculative is not None:
+            doc["speculative"] = self.speculative
         doc["memory"] = {"weights_bytes": self.weights_bytes, "kv_cache_bytes": self.kv_cache_bytes,
                          "activation_bytes": self.activation_bytes, "capacity_bytes": self.capacity_bytes, "fits": self.fits,
                          "max_batch": self.max_batch}
@@ -113,7 +116,8 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
             slo_ttft: float | None = None, slo_tpot: float | None = None, catalog: Catalog | None = None,
             efficiencies: Efficiencies | None = None, runtime: str | Runtime | None = None, explain: bool = False,
             max_context: int | None = None, tp_layout: str = "1d", graph_batches: Sequence[int] | None = None,
-            moe_ep: int | None = None) -> Prediction:
+            moe_ep: int | None = None, spec_tokens: int = 0, acceptance: float | None = None,
+            draft: Model | Literal["mtp"] | None = None) -> Prediction:
     """Predict one deployment. ``batch="auto"`` picks the batch (per replica) with the most output tokens/s
     that fits in memory and meets ``slo_ttft``/``slo_tpot`` (seconds). Lengths in tokens. ``runtime`` is a
     catalog runtime id or record (the serving stack's kernel traits; ``default`` when not given).
@@ -124,6 +128,9 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
     (TensorRT-LLM's cuda_graph_config with enable_padding); None for an engine that does not pad.
     ``moe_ep``: the routed experts split over this many of a stage's tp x ep chips (default ep; ``Layout``):
     TensorRT-LLM's ``--tp 8 --ep 8`` on 8 GPUs is ``tp=8, moe_ep=8``.
+    ``spec_tokens``, ``acceptance``, ``draft``: speculative decoding with that many draft tokens per step, each
+    accepted with probability ``acceptance`` (required with drafts), proposed by ``draft`` (a model on the same
+    chips) or by multi-token-prediction layers (``"mtp"``, the default; ``Engine``).
 
     Raises InputError naming the parameter for a value out of range, DeploymentError for an impossible layout
     (TP not dividing heads, chips not a multiple of TP x PP x EP) or input + output past the context; a
@@ -137,6 +144,17 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
         hint = close_matches(str(tp_layout), TP_LAYOUTS)
         raise InputError(f"{{tp_layout}} {tp_layout!r}: expected one of {', '.join(TP_LAYOUTS)}"
                          + (f"; did you mean {hint[0]!r}?" if hint else ""), params=("tp_layout",))
+    if int(spec_tokens) < 0:
+        raise InputError(f"{{spec_tokens}} must be 0 (no speculative decoding) or a positive integer, got {spec_tokens}",
+                         params=("spec_tokens",))
+    if spec_tokens and (acceptance is None or not 0.0 <= float(acceptance) <= 1.0):
+        given = "missing" if acceptance is None else repr(acceptance)
+        raise InputError(f"{{acceptance}} {given}: with {{spec_tokens}} {spec_tokens}, give the probability that a draft token "
+                         "is accepted, between 0 and 1 (it depends on the model, the draft and the text)",
+                         params=("acceptance", "spec_tokens"))
+    if (acceptance is not None or draft is not None) and not spec_tokens:
+        raise InputError("{acceptance} and {draft} describe speculative decoding: give {spec_tokens} too",
+                         params=("acceptance", "draft", "spec_tokens"))
     if graph_batches is not None and (not len(graph_batches) or min(int(b) for b in graph_batches) < 1):
         raise InputError(f"{{graph_batches}} {','.join(map(str, graph_batches))!r}: expected positive batch sizes, "
                          "e.g. 1,2,4,8", params=("graph_batches",))
@@ -172,7 +190,8 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
     layout = Layout(float(tp), float(pp), float(ep), float(chips), tp_layout == "2d", None if moe_ep is None else float(moe_ep))
     formats = Formats.of(w, k, a)
     limits = Limits(limit, np.inf if slo_ttft is None else slo_ttft, np.inf if slo_tpot is None else slo_tpot)
-    engine = Engine(stack.decode_attention == "per-query-head", graph_batches)
+    engine = Engine(stack.decode_attention == "per-query-head", graph_batches, int(spec_tokens), float(acceptance or 0.0),
+                    shape(draft) if isinstance(draft, Model) else None)
     work = Batch(AUTO_BATCHES if auto else float(batch), float(input_len), float(output_len))
     r = evaluate(s, chip, work, layout, formats, limits=limits, engine=engine, detail=explain and not auto)
     # (past the context cannot occur here: the lengths were checked above with a message that names them)
@@ -195,7 +214,7 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
                         float(chip.mem_cap) * float(chip.mem_util))
     rates = prec.rates(prec.compute_precision(w, a), k, [str(p) for p in hardware.peak_dense], sixteen_bit=attention_16bit)
     return _to_prediction(model, hardware, r, _at(r, i), Choice(chosen, input_len, output_len, biggest, layout, tp_layout, (precision, w, k, a), stack.id,
-                                                            efficiencies, rates))
+                                                            efficiencies, rates, _speculative(engine, draft)))
 
 
 def factors_used(eff: Efficiencies, rates: dict[str, str]) -> dict[str, Any]:
@@ -223,9 +242,18 @@ class Choice:
     runtime: str
     efficiencies: Efficiencies
     rates: dict[str, str]
+    speculative: dict[str, Any] | None = None
 
 
 _PHASES = ("prefill", "decode")
+
+
+def _speculative(engine: Engine, draft: Model | Literal["mtp"] | None) -> dict[str, Any] | None:
+    if not engine.spec_tokens:
+        return None
+    return {"spec_tokens": engine.spec_tokens, "acceptance": engine.acceptance,
+            "draft": draft.id if isinstance(draft, Model) else "mtp",
+            "tokens_per_step": engine.tokens_per_step()}
 
 
 def _at(r: Result, i: int) -> dict[str, float | None]:
@@ -270,4 +298,5 @@ def _to_prediction(model: Model, hardware: Hardware, r: Result, at: dict[str, fl
         fits=bool(f("fits")), max_batch=c.max_batch, reason=reasons.text(int(f("code"))), ops=tuple(ops),
         efficiency_sources=dict(c.efficiencies.sources), efficiency=factors_used(c.efficiencies, c.rates),
         rates=dict(c.rates), graph_batch=None if at["graph_batch"] is None else int(at["graph_batch"]),
-        graphed_share=at["graphed_share"], moe_ep=None if lay.moe_ep is None else int(lay.moe_ep))
+        graphed_share=at["graphed_share"], moe_ep=None if lay.moe_ep is None else int(lay.moe_ep),
+        speculative=c.speculative)
