@@ -155,3 +155,28 @@ def test_moe_ep_defaults_to_ep_and_only_moves_the_expert_work(batch: int, s_in: 
         flops = {n: float(f) * float(c) for n, c, f, *_ in plain.decode.ops}
         flops_spread = {n: float(f) * float(c) for n, c, f, *_ in spread.decode.ops}
         assert flops_spread["moe_experts"] == pytest.approx(flops["moe_experts"])
+
+
+@settings(max_examples=30, deadline=None)
+@given(batch=st.integers(1, 256), s_in=st.integers(16, 16384), s_out=st.integers(16, 4096),
+       window=st.sampled_from([128, 1024, 4096]), share=st.sampled_from([None, 16, 32]))
+def test_a_local_attention_window_never_costs_more_and_a_wide_one_costs_nothing(batch: int, s_in: int, s_out: int,
+                                                                               window: int, share: int | None) -> None:
+    """Layers that attend within a window read and keep at most `window` positions: never slower, never more KV; a
+    window wider than the whole sequence changes nothing."""
+    m = CAT.get_model("llama-2-7b")
+    full = shape(m)
+    local = shape(m.model_copy(update={"window": window, "window_layers": share}))
+    wide = shape(m.model_copy(update={"window": s_in + s_out + 1, "window_layers": share}))
+    work = Batch(batch, s_in, s_out)
+    a, b, c = (evaluate(x, CHIP, work) for x in (full, local, wide))
+    assert float(b.ttft_s) <= float(a.ttft_s) * (1 + 1e-12) and float(b.tpot_s) <= float(a.tpot_s) * (1 + 1e-12)
+    assert float(b.kv_cache_bytes) <= float(a.kv_cache_bytes) * (1 + 1e-12)
+    for x, y in ((a.ttft_s, c.ttft_s), (a.tpot_s, c.tpot_s), (a.kv_cache_bytes, c.kv_cache_bytes),
+                 (a.output_tokens_per_s, c.output_tokens_per_s)):
+        assert float(y) == pytest.approx(float(x), rel=1e-12)
+    layers = share if share is not None else full.layers
+    if s_in + s_out > window:  # the windowed layers hold exactly `window` positions per sequence
+        per_layer = float(a.kv_cache_bytes) / full.layers
+        expected = per_layer * (full.layers - layers) + per_layer * layers * window / (s_in + s_out)
+        assert float(b.kv_cache_bytes) == pytest.approx(expected, rel=1e-9)

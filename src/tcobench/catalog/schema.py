@@ -240,6 +240,11 @@ class Model(Record):
     mlp_bias: bool = False  # biases on the FFN projections, routed experts' included (gpt-oss)
     qk_norm: bool = False  # a norm over head_dim on each query and key head (Qwen3, Gemma 3)
     attention_sinks: bool = False  # one learned softmax logit per query head per layer (gpt-oss)
+    # local attention: ``window_layers`` of the layers (None: all) attend to at most the last ``window`` tokens and keep
+    # only those in the KV cache (sliding windows: Mistral 7B v0.1, Gemma 2/3, gpt-oss; Llama 4's chunked attention is
+    # costed as a window of its chunk, an upper bound)
+    window: int | None = Field(default=None, gt=0)
+    window_layers: int | None = Field(default=None, ge=0)
     lm_head_bias: bool = False
     embedding_norm: bool = False  # BLOOM's word_embeddings_layernorm
     encoder: bool = False  # BERT-style bidirectional encoder (no KV cache, no decode)
@@ -269,7 +274,14 @@ class Model(Record):
             raise ValueError(f"heads={self.heads} is not a multiple of kv_heads={self.kv_heads}")
         if self.head_dim is None and self.hidden % self.heads and self.mla is None:
             raise ValueError(f"hidden={self.hidden} is not divisible by heads={self.heads}; give head_dim")
+        if self.window_layers is not None and (self.window is None or self.window_layers > self.layers):
+            raise ValueError(f"window_layers={self.window_layers} needs a window and at most layers={self.layers} layers")
         return self
+
+    @property
+    def local_layers(self) -> int:
+        """Layers that attend within ``window`` (0 without a window)."""
+        return 0 if self.window is None else self.layers if self.window_layers is None else self.window_layers
 
 
 Years: TypeAlias = Seconds

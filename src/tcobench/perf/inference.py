@@ -29,7 +29,9 @@ from numpy.typing import NDArray
 
 from tcobench.perf.chip import Chip
 from tcobench.perf.deployment import Batch, Engine, Formats, Layout, Limits
-from tcobench.perf.layer import Pass, Split, collectives, expected_experts, kv_read_per_chip, kv_share, layer_ops, model_flops
+from tcobench.perf.layer import (
+    Pass, Split, causal_pairs, collectives, expected_experts, kv_read_per_chip, kv_share, layer_ops, model_flops, windowed,
+)
 from tcobench.perf.memory import memory_per_chip
 from tcobench.perf.reasons import Reason
 from tcobench.perf.roofline import Phase
@@ -98,7 +100,9 @@ def _evaluate(s: Shape, chip: Chip, batch: Batch, lay: Layout, fmt: Formats, lim
 
     # Prefill: one request of S_in tokens (causal attention: S_in^2 / 2 query-key pairs).
     pre = Phase(chip, detail)
-    layer_ops(pre, s, Pass(S_in, 1.0, S_in * S_in / 2.0, S_in, 1.0, S_in, kv_prompt), lay, fmt, split)
+    local = bool(s.window_layers)  # the model has local-attention layers: their context is capped at its window
+    layer_ops(pre, s, Pass(S_in, 1.0, S_in * S_in / 2.0, S_in, 1.0, S_in, kv_prompt,
+                           local_pairs=causal_pairs(s, S_in, True) if local else None), lay, fmt, split)
     collectives(pre, s, S_in, lay, fmt, split)
     ttft = pre.time
 
@@ -111,8 +115,9 @@ def _evaluate(s: Shape, chip: Chip, batch: Batch, lay: Layout, fmt: Formats, lim
     if engine.spec_tokens > 0:  # speculative decoding: verify k drafts + 1 per sequence, then draft k for the next step
         dec = _speculative_step(s, chip, t_group, ctx, kv_per_chip, kv_read_elems, lay, fmt, split, engine, detail)
     else:
-        layer_ops(dec, s, Pass(t_group, ep, t_group * ctx, t_group * ctx, t_group, t_group, kv_per_chip, kv_read_elems),
-                  lay, fmt, split)
+        near = t_group * windowed(s, ctx) if local else None
+        layer_ops(dec, s, Pass(t_group, ep, t_group * ctx, t_group * ctx, t_group, t_group, kv_per_chip, kv_read_elems,
+                               near, near), lay, fmt, split)
         collectives(dec, s, t_group, lay, fmt, split, two_d)
     # Each stage runs its L/pp layers for m micro-batches per step (m x L/pp layer-times), and a micro-batch
     # crosses pp stages (pp x L/pp): with m <= pp the step takes L layer-times of one micro-batch.
@@ -125,7 +130,9 @@ def _evaluate(s: Shape, chip: Chip, batch: Batch, lay: Layout, fmt: Formats, lim
     rounds = B * S_in / (chunk * ep)
     pch = Phase(chip, False)
     layer_ops(pch, s, Pass(chunk, ep, chunk * S_in / 2.0, chunk + maximum(S_in - chunk, 0.0) / 2.0, chunk / S_in,
-                           chunk, kv_per_chip), lay, fmt, split)
+                           chunk, kv_per_chip, None,
+                           chunk * windowed(s, S_in / 2.0) if local else None,
+                           chunk + windowed(s, maximum(S_in - chunk, 0.0) / 2.0) if local else None), lay, fmt, split)
     collectives(pch, s, chunk, lay, fmt, split, two_d)
     prefill_batch = pch.time * (rounds + pp - 1.0) / pp
 
@@ -135,8 +142,9 @@ def _evaluate(s: Shape, chip: Chip, batch: Batch, lay: Layout, fmt: Formats, lim
         graph_batch = np.where(B <= sizes[-1], sizes[np.minimum(np.searchsorted(sizes, B), sizes.size - 1)], B)
         t_pad = graph_batch / (m * ep)
         padded = Phase(chip, False)
-        layer_ops(padded, s, Pass(t_pad, ep, t_group * ctx, t_group * ctx, t_pad, t_pad, kv_per_chip, kv_read_elems),
-                  lay, fmt, split)
+        near = t_group * windowed(s, ctx) if local else None
+        layer_ops(padded, s, Pass(t_pad, ep, t_group * ctx, t_group * ctx, t_pad, t_pad, kv_per_chip, kv_read_elems,
+                                  near, near), lay, fmt, split)
         collectives(padded, s, t_pad, lay, fmt, split, two_d)
         graphed = np.clip(1.0 - rounds / S_out, 0.0, 1.0)  # the other steps share an iteration with a prefill round
         tpot = graphed * padded.time + (1.0 - graphed) * tpot
@@ -149,14 +157,18 @@ def _evaluate(s: Shape, chip: Chip, batch: Batch, lay: Layout, fmt: Formats, lim
     prefill_tps = replicas * B * S_in / prefill_batch
 
     peak_replica = chip.peak * replica
-    mfu_prefill = model_flops(s, S_in, S_in * S_in / 2.0, 1.0) / (ttft * peak_replica)
-    mfu_decode = model_flops(s, B, B * ctx, B) / (tpot * peak_replica)
+    mfu_prefill = model_flops(s, S_in, S_in * S_in / 2.0, 1.0, causal_pairs(s, S_in, True)) / (ttft * peak_replica)
+    mfu_decode = model_flops(s, B, B * ctx, B, B * windowed(s, ctx)) / (tpot * peak_replica)
     # bytes that must move per step: every body weight a token touches once, the LM head (the embedding
     # table is only looked up), and the whole KV cache read once
     wb, kvb, hb = fmt.weights, fmt.kv, fmt.head_bytes
     routed = s.moe_layers * expected_experts(s, B) * s.expert_params if s.moe_layers else 0.0
     touched = s.total_params - s.expert_total - s.head_params + routed
-    must_move = touched * wb + s.lm_head_params * hb + B * ctx * s.kv_elems * s.layers * kvb
+    if local:
+        kv_positions = ctx * (s.layers - s.window_layers) + windowed(s, ctx) * s.window_layers
+        must_move = touched * wb + s.lm_head_params * hb + B * kv_positions * s.kv_elems * kvb
+    else:
+        must_move = touched * wb + s.lm_head_params * hb + B * ctx * s.kv_elems * s.layers * kvb
     mbu_decode = must_move / (tpot * engine.tokens_per_step() * chip.mem_bw * replica)  # per step: a speculative one yields several
 
     w, kv, act = memory_per_chip(s, B, S_in, S_out, lay, fmt, kv_per_chip, chip.prefill_chunk)
@@ -180,13 +192,17 @@ def _speculative_step(s: Shape, chip: Chip, t_group: Vec, ctx: Vec, kv_per_chip:
     k = engine.spec_tokens
     v = float(k + 1)
     step = Phase(chip, detail)
+    near = windowed(s, ctx) if s.window_layers else None
     layer_ops(step, s, Pass(t_group * v, lay.ep, t_group * v * ctx, t_group * ctx, t_group * v, t_group * v, kv_per_chip,
-                            kv_read_elems), lay, fmt, split)
+                            kv_read_elems, None if near is None else t_group * v * near,
+                            None if near is None else t_group * near), lay, fmt, split)
     collectives(step, s, t_group * v, lay, fmt, split, split.two_d)
     ds = engine.draft if engine.draft is not None else mtp_shape(s)
     draft = Phase(chip, detail)
     kv_draft = kv_share(ds, lay.tp)
-    layer_ops(draft, ds, Pass(t_group, lay.ep, t_group * ctx, t_group * ctx, t_group, t_group, kv_draft), lay, fmt, split)
+    dn = t_group * windowed(ds, ctx) if ds.window_layers else None
+    layer_ops(draft, ds, Pass(t_group, lay.ep, t_group * ctx, t_group * ctx, t_group, t_group, kv_draft, None, dn, dn),
+              lay, fmt, split)
     collectives(draft, ds, t_group, lay, fmt, split, split.two_d)
     step.time = step.time + k * draft.time
     step.by_bound = [a + k * b for a, b in zip(step.by_bound, draft.by_bound, strict=True)]
@@ -198,7 +214,7 @@ def mtp_shape(s: Shape) -> Shape:
     """A multi-token-prediction draft: one transformer layer of the target (MoE if the target's are), sharing its
     embedding and LM head."""
     moe = 1 if s.moe_layers else 0
-    return dataclasses.replace(s, layers=1, dense_layers=1 - moe, moe_layers=moe)
+    return dataclasses.replace(s, layers=1, dense_layers=1 - moe, moe_layers=moe, window_layers=0)
 
 
 # the flags as plain ints: an IntFlag in NumPy or int arithmetic costs a Python-level call per operation

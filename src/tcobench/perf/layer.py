@@ -30,7 +30,9 @@ class Pass:
     in prefill); lm_tokens: tokens that reach the LM head; write_kv: tokens whose K/V are written to the cache;
     kv_per_chip: KV elements per token per layer on one chip (``kv_share``); kv_read_elems: KV elements the
     attention kernel reads per token position per layer on one chip (default ``kv_per_chip``; more when the
-    kernel reads a KV head once per query head, see ``kv_read_per_chip``).
+    kernel reads a KV head once per query head, see ``kv_read_per_chip``). local_pairs / local_kv_read: the same
+    as pairs / kv_read in the model's local-attention layers, whose context is capped at ``Shape.window``
+    (``windowed``); needed only when the model has such layers.
     """
 
     tokens: Vec
@@ -41,6 +43,8 @@ class Pass:
     write_kv: Vec
     kv_per_chip: Vec
     kv_read_elems: Vec | None = None
+    local_pairs: Vec | None = None  # pairs and positions read in a local-attention layer (``Shape.window``)
+    local_kv_read: Vec | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +102,17 @@ def layer_ops(ph: Phase, s: Shape, p: Pass, lay: Layout, fmt: Formats, split: Sp
     # attention block
     ph.op("qkv_proj", L, 2.0 * T * (s.attn_params - s.attn_out_params) / tp,
           (s.attn_params - s.attn_out_params) / tp * wb + T * (h + s.qkv_width / tp) * ab, memory_eff=mm)
-    ph.op("attention", L, s.attn_flops_per_pair * pairs / tp,
-          (kv_read * kv_read_elems + write_kv * kv_per_chip) * kvb + T * 2.0 * s.heads * s.head_dim / tp * ab,
-          rate=ph.chip.attn_rate)
+    qo = T * 2.0 * s.heads * s.head_dim / tp * ab
+    if s.window_layers:  # local layers attend to at most the last `window` tokens
+        lp = pairs if p.local_pairs is None else p.local_pairs
+        lr = kv_read if p.local_kv_read is None else p.local_kv_read
+        ph.op("attention", L - s.window_layers, s.attn_flops_per_pair * pairs / tp,
+              (kv_read * kv_read_elems + write_kv * kv_per_chip) * kvb + qo, rate=ph.chip.attn_rate)
+        ph.op("attention_local", s.window_layers, s.attn_flops_per_pair * lp / tp,
+              (lr * kv_read_elems + write_kv * kv_per_chip) * kvb + qo, rate=ph.chip.attn_rate)
+    else:
+        ph.op("attention", L, s.attn_flops_per_pair * pairs / tp,
+              (kv_read * kv_read_elems + write_kv * kv_per_chip) * kvb + qo, rate=ph.chip.attn_rate)
     ph.op("out_proj", L, 2.0 * T * s.attn_out_params / tp, s.attn_out_params / tp * wb + T * (s.heads * s.head_dim / tp + h) * ab,
           memory_eff=mm)
     # FFN: dense layers, then MoE layers (shared experts + router, then routed experts over ep)
@@ -163,11 +175,28 @@ def expected_experts(s: Shape, tokens: Vec) -> Vec:
     return s.experts * (1.0 - (1.0 - s.top_k / s.experts) ** tokens)
 
 
-def model_flops(s: Shape, tokens: Vec, pairs: Vec, lm_tokens: Vec) -> Vec:
-    """FLOPs the model needs (not per chip): 2 per active matmul parameter per token, plus attention."""
+def model_flops(s: Shape, tokens: Vec, pairs: Vec, lm_tokens: Vec, local_pairs: Vec | None = None) -> Vec:
+    """FLOPs the model needs (not per chip): 2 per active matmul parameter per token, plus attention
+    (``local_pairs`` in the local-attention layers)."""
     per_token = s.layers * s.attn_params + s.dense_layers * s.dense_ffn_params
     per_token += s.moe_layers * (s.shared_params + s.top_k * s.expert_params)
-    return 2.0 * tokens * per_token + s.attn_flops_per_pair * pairs * s.layers + 2.0 * lm_tokens * s.lm_head_params
+    attn = s.attn_flops_per_pair * pairs * s.layers
+    if s.window_layers and local_pairs is not None:
+        attn = s.attn_flops_per_pair * (pairs * (s.layers - s.window_layers) + local_pairs * s.window_layers)
+    return 2.0 * tokens * per_token + attn + 2.0 * lm_tokens * s.lm_head_params
+
+
+def windowed(s: Shape, context: Vec) -> Vec:
+    """A per-token context capped at the model's local-attention window."""
+    return minimum(context, s.window)
+
+
+def causal_pairs(s: Shape, n: Vec, window: bool = False) -> Vec:
+    """(query, key) pairs of a causal pass over n tokens: n^2 / 2, or with a window W, W n - W^2 / 2 once n > W."""
+    full = n * n / 2.0
+    if not window or not s.window_layers:
+        return full
+    return where(n <= s.window, full, s.window * n - s.window * s.window / 2.0)
 
 
 def collectives(ph: Phase, s: Shape, tokens: Vec, lay: Layout, fmt: Formats, split: Split, batch_sharded: Mask = False) -> None:

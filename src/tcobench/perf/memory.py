@@ -22,7 +22,11 @@ def memory_per_chip(s: Shape, B: Vec, S_in: Vec, S_out: Vec, lay: Layout, fmt: F
     tp, pp, ep = lay.tp, lay.pp, lay.ep
     body = (s.total_params - s.expert_total - s.head_params) / (tp * pp) + s.expert_total / (tp * pp * ep)
     weights = body * fmt.weights + s.head_params / (tp * pp) * fmt.head_bytes
-    kv = (B / ep) * (S_in + S_out) * (s.layers / pp) * kv_per_chip * fmt.kv
+    if s.window_layers:  # local layers keep only the last `window` tokens
+        held = (s.layers - s.window_layers) * (S_in + S_out) + s.window_layers * minimum(S_in + S_out, s.window)
+        kv = (B / ep) * held / pp * kv_per_chip * fmt.kv
+    else:
+        kv = (B / ep) * (S_in + S_out) * (s.layers / pp) * kv_per_chip * fmt.kv
     tokens = minimum(B * S_in, chunk)
     widest = max(s.qkv_width, 3.0 * max(s.ffn_width, s.ffn_act_width)) / tp
     act = tokens * (2.0 * s.hidden + widest) * fmt.activations + B * s.vocab / tp * 4.0

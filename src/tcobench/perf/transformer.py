@@ -7,6 +7,7 @@ this module only regroups them by operator and adds the attention and KV-cache s
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 
 from tcobench.catalog.params import attention_params, count_params, ffn_params, moe_layer_count, shared_expert_params
@@ -44,6 +45,8 @@ class Shape:
     total_params: int
     expert_total: int  # all routed experts of all layers
     active_params: int
+    window: float = math.inf  # tokens a local-attention layer attends to (and caches)
+    window_layers: int = 0  # layers that attend locally
 
     @property
     def ffn_act_width(self) -> int:
@@ -88,5 +91,5 @@ def shape(m: Model) -> Shape:
         dense_ffn_params=ffn_params(m.hidden, m.ffn_hidden, gated, m.mlp_bias), ffn_width=m.ffn_hidden, ffn_gated=gated,
         moe_layers=moe_layers, experts=experts, top_k=top_k, expert_params=expert_params, expert_width=expert_width,
         shared_params=shared, shared_width=shared_width, lm_head_params=m.vocab * m.hidden, head_params=p.embedding + p.lm_head, total_params=p.total, expert_total=p.expert_ffn,
-        active_params=p.active,
+        active_params=p.active, window=math.inf if m.window is None else float(m.window), window_layers=m.local_layers,
     )
