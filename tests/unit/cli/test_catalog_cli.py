@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-HARDWARE = ("a100-sxm-40gb a100-sxm-80gb h100-sxm h100-pcie h200-sxm b200 gb200 l40s rtx-4090 mi250x mi300x mi325x "
-            "tpu-v4 tpu-v5e tpu-v5p tpu-v6e gaudi2 gaudi3 cs-2 cs-3 gc200 groq-lpu inferentia2 trainium2").split()
+HARDWARE = ("a100-sxm-40gb a100-sxm-80gb h100-sxm h100-pcie h200-sxm b200 gb200 gb300 l40s rtx-4090 mi250x mi300x mi325x mi355x "
+            "tpu-v4 tpu-v5e tpu-v5p tpu-v6e tpu-v7 gaudi2 gaudi3 cs-2 cs-3 gc200 groq-lpu inferentia2 trainium2").split()
 SYSTEMS = "dgx-a100 dgx-h100 hgx-h200 dgx-b200 gb200-nvl72 mi300x-platform ipu-pod16 ipu-pod64 andromeda".split()
 
 

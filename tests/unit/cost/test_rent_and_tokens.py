@@ -30,10 +30,10 @@ def test_catalog_rates_give_a_range_and_the_latest_offer() -> None:
 
 def test_no_cloud_rate_says_how_to_continue() -> None:
     with pytest.raises(MissingInputError, match="pass price_hour USD") as err:
-        rent_rate(load_catalog().get_hardware("mi300x"))
+        rent_rate(load_catalog().get_hardware("gaudi3"))  # a chip with a purchase price but no cloud rate
     assert "pass --price-hour USD (per chip-hour) or use --basis own" in err.value.render({})  # as the CLI says it
     with pytest.raises(InputError, match="negative"):
-        rent_rate(load_catalog().get_hardware("mi300x"), price_hour=-1)
+        rent_rate(load_catalog().get_hardware("gaudi3"), price_hour=-1)
 
 
 def test_blended_is_three_parts_input_one_part_output() -> None:
