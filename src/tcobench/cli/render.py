@@ -15,12 +15,21 @@ from rich.table import Table
 from tcobench.perf.validate import Trust
 
 
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """The reader went away (``| head``): stop quietly with 128 + SIGPIPE, as shell tools do (rich exits 1)."""
+        self.quiet = True
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise SystemExit(141)
+
+
 def console(stderr: bool = False) -> Console:
     width = int(os.environ.get("TCOBENCH_WIDTH", "0")) or None
     stream = sys.stderr if stderr else sys.stdout
     if width is None and not stream.isatty():
         width = 150  # pipes and files: wide enough that tables do not fold
-    return Console(stderr=stderr, width=width, soft_wrap=False, highlight=False)
+    return _Console(stderr=stderr, width=width, soft_wrap=False, highlight=False)
 
 
 def _jsonable(obj: Any) -> Any:

@@ -59,3 +59,17 @@ def test_help_lists_every_command(cli) -> None:
     assert r.code == 0, r.err
     listed = r.out.split("Commands:")[1].split()
     assert set(COMMANDS) <= set(listed)
+
+
+def test_a_reader_that_goes_away_is_not_a_traceback() -> None:
+    """`tcobench validate | head -1`: the pipe closes long before the output ends; the command stops quietly."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "tcobench", "validate"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.readline()
+    proc.stdout.close()  # as head does after its first line
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) in (0, 141)
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err
