@@ -5,13 +5,10 @@ import json
 import socket
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 from tcobench.errors import InputError, StoreError
 from tcobench.records import Provenance, Run
@@ -94,21 +91,6 @@ store = Store.open(sys.argv[1])
 run = Run(command="predict", provenance=Provenance.PREDICTED, inputs={}, outputs={}, tool_version="0", label=sys.argv[2])
 print(store.save(run), flush=True)
 """
-
-
-@pytest.fixture
-def fresh_postgres(postgres_url: str) -> Iterator[str]:
-    """A new, empty database on the session's PostgreSQL server."""
-    name = f"fresh_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(make_url(postgres_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield postgres_url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

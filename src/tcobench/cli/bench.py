@@ -6,8 +6,11 @@ settings and runs the levels) with a live progress bar, render a table or JSON, 
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import click
@@ -19,12 +22,14 @@ from tcobench.api import bench as measure_endpoint
 from tcobench.api.results import LEVEL_KEYS
 from tcobench.cli.context import Context, pass_context
 from tcobench.cli.options import Choice
-from tcobench.cli.render import console, print_json, table
+from tcobench.cli.render import console, json_text, print_json, table
+from tcobench.errors import StoreError
 from tcobench.loadgen.bench import Measured
 from tcobench.loadgen.metrics import LevelMetrics, Stats
 from tcobench.loadgen.result import RequestResult
 from tcobench.loadgen.runner import Load, Progress as RequestHook
 from tcobench.records import Provenance, Run
+from tcobench.store import Store
 from tcobench.units import human
 
 __all__ = ["LEVEL_KEYS", "BenchOptions", "bench"]  # LEVEL_KEYS: the keys of one level in --json
@@ -104,9 +109,14 @@ class BenchOptions:
 @click.option("--quiet", is_flag=True, help="No live progress on stderr.")
 @pass_context
 def bench(ctx: Context, /, **params: Any) -> None:
-    """Benchmark an OpenAI-compatible streaming endpoint: TTFT, TPOT, ICL, E2E, throughput, goodput, $/1M tokens."""
+    """Benchmark an OpenAI-compatible streaming endpoint: TTFT, TPOT, ICL, E2E, throughput, goodput, $/1M tokens.
+
+    Exit codes: 0 done; 1 the results store could not be opened (nothing is sent) or the run could not be saved
+    (the results are printed and written to a JSON file); 2 a bad flag; 130 stopped by Ctrl-C (what was measured
+    is printed and saved)."""
     o = BenchOptions(**params)
     err = console(stderr=True)
+    store = _open_store(ctx) if o.save else None  # before any request: a store that fails, fails now
     bar = LiveProgress(err, quiet=o.quiet)
     try:
         result = measure_endpoint(
@@ -122,18 +132,51 @@ def bench(ctx: Context, /, **params: Any) -> None:
     if result.interrupted:
         err.print("Interrupted: kept the requests measured so far.")
     doc = result.to_dict()
-    run_id = None
-    if o.save:
+    run_id, failed_save = None, None
+    if store is not None:
         inputs = {**doc["settings"], "hardware": result.hardware.as_dict() if result.hardware else None}
         outputs = {"levels": doc["details"], "interrupted": result.interrupted}
-        run_id = ctx.store.save(Run(command="bench", provenance=Provenance.MEASURED, inputs=inputs, outputs=outputs,
+        try:
+            run_id = store.save(Run(command="bench", provenance=Provenance.MEASURED, inputs=inputs, outputs=outputs,
                                     tool_version=tcobench.__version__, label=o.label))
+        except StoreError as save_error:  # the measurements are printed and kept in a file all the same
+            failed_save = save_error
     if o.as_json:
         print_json({**doc, "run_id": run_id})
     else:
-        _render(result.measured, result.interrupted, run_id, ctx.store.where if run_id is not None else None)
+        _render(result.measured, result.interrupted, run_id, store.where if run_id is not None and store else None)
+    if failed_save is not None:
+        from tcobench.cli.main import error_message
+
+        kept = _keep_unsaved({**doc, "run_id": None})
+        err.print(f"StoreError: {error_message(failed_save)}; the results above were not saved"
+                  + (f"; they are in {kept}" if kept else ""), markup=False, highlight=False, soft_wrap=True)
     if result.interrupted:  # 128 + SIGINT, as a shell reports it, after the results were printed and saved
         sys.exit(130)
+    if failed_save is not None:
+        sys.exit(failed_save.exit_code)
+
+
+def _open_store(ctx: Context) -> Store:
+    """The results store, schema and all, or a StoreError saying that nothing was sent."""
+    try:
+        return ctx.store
+    except StoreError as e:
+        raise StoreError(f"{e.template}; nothing was sent (--no-save runs without saving)", params=e.params) from e
+
+
+def _keep_unsaved(doc: dict[str, Any]) -> Path | None:
+    """Write the ``--json`` document of a run the store refused to a new file in the working folder (else the
+    temporary folder); its path, or None if neither can be written."""
+    name = f"tcobench-bench-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%fZ}.json"
+    for folder in (Path.cwd(), Path(tempfile.gettempdir())):
+        try:
+            with open(folder / name, "x") as fh:
+                fh.write(json_text(doc))
+            return folder / name
+        except OSError:
+            continue
+    return None
 
 
 class LiveProgress:

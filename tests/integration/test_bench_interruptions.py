@@ -1,0 +1,70 @@
+"""What ``tcobench bench`` keeps when something stops it (docs/bench.md, "Exit codes and interruptions"): a store
+that cannot be opened fails before any request is sent; a save that fails at the end still prints the results and
+keeps them in a file. Real SQLite and PostgreSQL, the scripted server (tests/servers/scripted.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tcobench.store import resolve_url
+from tests.servers.scripted import ScriptedServer
+from tests.servers.vllm import free_port
+
+QUICK = ["--model", "m", "--output-len", "4", "--warmup", "0", "--quiet"]
+
+
+@pytest.mark.parametrize("kind", ["sqlite-not-a-database", "sqlite-folder-is-a-file", "postgres-no-such-database",
+                                  "postgres-nothing-listening"])
+def test_a_store_that_cannot_be_opened_fails_before_any_request_is_sent(cli, tmp_path: Path, kind: str,
+                                                                         request: pytest.FixtureRequest) -> None:
+    if kind == "sqlite-not-a-database":
+        db = tmp_path / "runs.sqlite"
+        db.write_text("not a database\n" * 100)
+    elif kind == "sqlite-folder-is-a-file":
+        (tmp_path / "file").write_text("")
+        db = tmp_path / "file" / "runs.sqlite"
+    elif kind == "postgres-no-such-database":
+        db = request.getfixturevalue("postgres_url") + "_missing"
+    else:
+        db = f"postgresql://tcobench:pw@127.0.0.1:{free_port()}/tcobench"
+    with ScriptedServer() as srv:
+        r = cli("--db", str(db), "bench", "--url", srv.url, "--num-requests", "20", *QUICK)
+        posts = srv.posts
+    assert (r.code, posts, r.out) == (1, 0, "")  # nothing sent, nothing printed but the error
+    assert r.err.startswith("StoreError: cannot open results store") and len(r.err.strip().splitlines()) == 1, r.err
+    assert "(chosen by --db or TCOBENCH_DB)" in r.err and "nothing was sent (--no-save runs without saving)" in r.err
+    with ScriptedServer() as srv:  # the same store is never opened with --no-save
+        assert cli("--db", str(db), "bench", "--url", srv.url, "--num-requests", "2", "--no-save", *QUICK).code == 0
+
+
+@pytest.mark.parametrize("backend, as_json", [("sqlite", True), ("sqlite", False), ("postgres", True)])
+def test_a_save_that_fails_at_the_end_still_prints_the_results_and_keeps_them_in_a_file(
+        cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest, backend: str,
+        as_json: bool) -> None:
+    db = str(tmp_path / "runs.sqlite") if backend == "sqlite" else request.getfixturevalue("fresh_postgres")
+    monkeypatch.chdir(tmp_path)
+    engine = sa.create_engine(resolve_url(db))
+
+    def plan(n: int) -> str:
+        if n == 0:  # the store opened fine before the run; now it loses its table, as a store can fail mid-run
+            with engine.begin() as conn:
+                conn.execute(sa.text("DROP TABLE runs"))
+        return "ok"
+
+    with ScriptedServer(plan=plan) as srv:
+        r = cli("--db", db, "bench", "--url", srv.url, "--num-requests", "5", *QUICK, *(["--json"] if as_json else []))
+    engine.dispose()
+    assert r.code == 1, r.err
+    assert "StoreError: cannot save run to" in r.err and "the results above were not saved; they are in " in r.err
+    kept = Path(r.err.rsplit("they are in ", 1)[1].split()[0].strip())
+    assert kept.parent == tmp_path and kept.name.startswith("tcobench-bench-")
+    doc = json.loads(kept.read_text())
+    assert doc["levels"][0]["requests_ok"] == 5 and doc["run_id"] is None
+    if as_json:
+        assert json.loads(r.out) == doc
+    else:
+        assert "c=1" in r.out and "saved as run" not in r.out
