@@ -1,16 +1,22 @@
 """What ``tcobench bench`` keeps when something stops it (docs/bench.md, "Exit codes and interruptions"): a store
 that cannot be opened fails before any request is sent; a save that fails at the end still prints the results and
-keeps them in a file. Real SQLite and PostgreSQL, the scripted server (tests/servers/scripted.py)."""
+keeps them in a file; SIGTERM and SIGHUP to a real process stop it as Ctrl-C does. Real SQLite and PostgreSQL, the
+scripted server (tests/servers/scripted.py)."""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from tcobench.store import resolve_url
+from tcobench.store import Store, resolve_url
 from tests.servers.scripted import ScriptedServer
 from tests.servers.vllm import free_port
 
@@ -68,3 +74,30 @@ def test_a_save_that_fails_at_the_end_still_prints_the_results_and_keeps_them_in
         assert json.loads(r.out) == doc
     else:
         assert "c=1" in r.out and "saved as run" not in r.out
+
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_sigterm_and_sighup_stop_a_real_process_and_keep_what_was_measured(
+        tmp_path: Path, request: pytest.FixtureRequest, sig: signal.Signals, code: int) -> None:
+    # SIGTERM on PostgreSQL, SIGHUP on SQLite: both stores, both signals, one process each
+    db = request.getfixturevalue("postgres_url") if sig == signal.SIGTERM else str(tmp_path / "runs.sqlite")
+    with ScriptedServer(ttft_s=0.01, tpot_s=0.02) as srv:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tcobench", "--db", db, "bench", "--url", srv.url, "--model", "m", "--concurrency",
+             "2,4", "--num-requests", "1000", "--output-len", "10", "--warmup", "0", "--json", "--label", sig.name],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        deadline = time.monotonic() + 30
+        while srv.posts < 12 and time.monotonic() < deadline:  # let some requests finish first
+            time.sleep(0.05)
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == code, err.decode()
+    assert f"Interrupted by {sig.name}: kept the requests measured so far." in err.decode()
+    doc = json.loads(out)
+    assert doc["interrupted"] is True and doc["interrupted_by"] == sig.name and len(doc["levels"]) == 1
+    lv, detail = doc["levels"][0], doc["details"][0]
+    assert lv["requests_ok"] >= 8 and detail["requests_cancelled"] >= 1 and "cancelled" not in lv["errors"]
+    saved = Store.open(db).get(doc["run_id"])
+    assert saved.label == sig.name and saved.outputs["interrupted_by"] == sig.name
+    assert saved.outputs["levels"][0]["requests_ok"] == lv["requests_ok"]
+    assert saved.outputs["levels"][0]["requests_cancelled"] == detail["requests_cancelled"]

@@ -73,14 +73,16 @@ def bench(url: str, model: str, *, api: Literal["chat", "completions"] = "chat",
     the requests it will send (None when only ``duration`` bounds it); it may return a function that is called
     with each finished request's ``RequestResult``.
 
-    Ctrl-C (SIGINT) stops the run as the command does: no new request is sent, those in flight are cancelled,
-    and the result holds what was measured, with ``interrupted=True``; a second Ctrl-C raises
-    ``KeyboardInterrupt``. Called from a thread that already runs an event loop (a notebook), the run goes on a
+    Ctrl-C (SIGINT), SIGTERM and SIGHUP stop the run as the command does: no new request is sent, those in
+    flight are cancelled, and the result holds what was measured, with ``interrupted=True`` and the signal's
+    name in ``interrupted_by``; a second Ctrl-C raises ``KeyboardInterrupt``, a second SIGTERM or SIGHUP does
+    what it did before the run (by default, ends the process). Called from a thread that already runs an event loop (a notebook), the run goes on a
     thread of its own, and a ``KeyboardInterrupt`` while it runs (the notebook's interrupt) stops it the same way.
     """
     warm = _warmup(warmup)
+    target = base_url(url)
     settings = BenchSettings(
-        url=base_url(url), model=model, api=Api(one_of(api, [str(a) for a in Api], "api")),
+        url=target, model=model, api=Api(one_of(api, [str(a) for a in Api], "api")),
         loads=_loads(concurrency, rate, arrival), plan=_plan(num_requests, duration, warm, output_len),
         warmup_auto=warm is None,
         slo=Slo(positive_seconds(slo_ttft, "slo_ttft"), positive_seconds(slo_tpot, "slo_tpot"),
@@ -99,8 +101,8 @@ def bench(url: str, model: str, *, api: Literal["chat", "completions"] = "chat",
     elif model_spec is not None:
         raise InputError("{model_spec} needs {hardware} (the prediction is for that hardware)",
                          params=("model_spec", "hardware"))
-    measured, interrupted = _measure(settings, source, annotate, progress)
-    return BenchResult(settings, source.describe(), prices, priced, measured, interrupted)
+    measured, stopped_by = _measure(settings, target, source, annotate, progress)
+    return BenchResult(settings, source.describe(), prices, priced, measured, stopped_by is not None, stopped_by)
 
 
 # -- reading the settings --------------------------------------------------------------------------
@@ -161,53 +163,74 @@ def _catalog_pricing(cat: Catalog, hardware: HardwareRef, chips: int, basis: str
     return chosen, hardware_annotator(cat, hw, chosen.chips, chosen.basis, spec, chosen.tp)
 
 
-# -- running, with Ctrl-C ----------------------------------------------------------------------------
-def _measure(settings: BenchSettings, prompts: PromptSource, annotate: Annotator,
-             progress: LevelStart | None) -> tuple[list[Measured], bool]:
-    """Every level, and whether a Ctrl-C stopped the run (what was measured until then is kept)."""
+# -- running, with Ctrl-C, SIGTERM and SIGHUP -------------------------------------------------------
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+"""The signals that stop a run cleanly (in the main thread): what was measured is kept."""
+
+
+def _measure(settings: BenchSettings, target: str, prompts: PromptSource, annotate: Annotator,
+             progress: LevelStart | None) -> tuple[list[Measured], str | None]:
+    """Every level, and the name of the signal that stopped the run early, if one did (what was measured until
+    then is kept). ``target``: the endpoint as given, credentials included, for sending only."""
     api_key = os.environ.get(settings.api_key_env) or None  # read here, passed on, never kept
     stop = asyncio.Event()
+    stopped_by: list[str] = []
     loops: list[asyncio.AbstractEventLoop] = []
 
     async def main() -> list[Measured]:
         loops.append(asyncio.get_running_loop())
-        with _first_interrupt_stops(stop):
-            return await run_bench(settings, prompts, api_key=api_key, annotate=annotate, stop=stop, on_level=progress)
+        with _first_signal_stops(stop, stopped_by):
+            return await run_bench(settings, prompts, api_key=api_key, url=target, annotate=annotate, stop=stop,
+                                   on_level=progress)
 
     try:
         asyncio.get_running_loop()
     except RuntimeError:  # the usual case: no event loop runs in this thread
-        return asyncio.run(main()), stop.is_set()
-    return _on_own_thread(main(), stop, loops), stop.is_set()
+        measured = asyncio.run(main())
+    else:
+        measured = _on_own_thread(main(), stop, loops, stopped_by)
+    return measured, (stopped_by[0] if stopped_by else None)
 
 
 @contextmanager
-def _first_interrupt_stops(stop: asyncio.Event) -> Iterator[None]:
-    """In the main thread, the first SIGINT sets ``stop`` (the run ends cleanly); the handler then steps aside,
-    so that a second one raises KeyboardInterrupt. The handler that was there before is put back after."""
+def _first_signal_stops(stop: asyncio.Event, stopped_by: list[str]) -> Iterator[None]:
+    """In the main thread, the first SIGINT, SIGTERM or SIGHUP sets ``stop`` (the run ends cleanly) and is noted
+    in ``stopped_by``; the handlers that were there before are then put back, so that a second signal does what
+    it did before the run (a second Ctrl-C raises KeyboardInterrupt, a second SIGTERM ends the process). A signal
+    the process ignores (SIGHUP under nohup) stays ignored."""
     loop = asyncio.get_running_loop()
-    previous = signal.getsignal(signal.SIGINT)
+    previous = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS}
+    installed: list[int] = []
 
-    def first_interrupt() -> None:
-        stop.set()
-        loop.remove_signal_handler(signal.SIGINT)
+    def put_back() -> None:
+        while installed:
+            sig = installed.pop()
+            loop.remove_signal_handler(sig)
+            if previous[sig] is not None:
+                signal.signal(sig, previous[sig])
 
-    try:
-        loop.add_signal_handler(signal.SIGINT, first_interrupt)
-        installed = True
-    except (ValueError, RuntimeError, NotImplementedError):  # not the main thread, or no signals here
-        installed = False
+    def first_signal(sig: int) -> None:
+        if not stop.is_set():
+            stopped_by.append(signal.Signals(sig).name)
+            stop.set()
+        put_back()
+
+    for sig in STOP_SIGNALS:
+        if previous[sig] is signal.SIG_IGN:
+            continue
+        try:
+            loop.add_signal_handler(sig, first_signal, sig)
+        except (ValueError, RuntimeError, NotImplementedError):  # not the main thread, or no signals here
+            break
+        installed.append(sig)
     try:
         yield
     finally:
-        if installed:
-            loop.remove_signal_handler(signal.SIGINT)
-            if previous is not None:
-                signal.signal(signal.SIGINT, previous)
+        put_back()
 
 
 def _on_own_thread(job: Coroutine[Any, Any, list[Measured]], stop: asyncio.Event,
-                   loops: list[asyncio.AbstractEventLoop]) -> list[Measured]:
+                   loops: list[asyncio.AbstractEventLoop], stopped_by: list[str]) -> list[Measured]:
     """Run ``job`` on a new thread's event loop while this one waits; the first KeyboardInterrupt raised here
     sets ``stop`` (as the first Ctrl-C does), a second one is raised."""
     done: Future[list[Measured]] = Future()
@@ -222,6 +245,7 @@ def _on_own_thread(job: Coroutine[Any, Any, list[Measured]], stop: asyncio.Event
     try:
         return done.result()
     except KeyboardInterrupt:
+        stopped_by.append(signal.SIGINT.name)
         if loops:
             try:
                 loops[0].call_soon_threadsafe(stop.set)

@@ -179,8 +179,8 @@ class BenchHardware:
 @dataclass(frozen=True)
 class BenchResult(Tabular):
     """Every load level measured, in order (``measured``: each level's ``LevelMetrics`` and its price and
-    prediction), with the settings of the run. ``interrupted``: a Ctrl-C stopped it; the levels hold what was
-    measured until then."""
+    prediction), with the settings of the run. ``interrupted``: a signal stopped it (``interrupted_by`` names
+    it: SIGINT, SIGTERM or SIGHUP); the levels hold what was measured until then."""
 
     settings: BenchSettings
     prompts: dict[str, object]  # what was sent: PromptSource.describe()
@@ -188,12 +188,13 @@ class BenchResult(Tabular):
     hardware: BenchHardware | None  # priced from the catalog, or None (``prices``)
     measured: list[Measured] = field(repr=False)
     interrupted: bool = False
+    interrupted_by: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The document ``tcobench bench --json`` prints, without the store's ``run_id``."""
         return {"levels": [_bench_level(m) for m in self.measured], "details": [_bench_detail(m) for m in self.measured],
                 "settings": {**self.settings.as_dict(), "prompts": self.prompts, "pricing": self.prices.as_dict()},
-                "interrupted": self.interrupted}
+                "interrupted": self.interrupted, "interrupted_by": self.interrupted_by}
 
     def to_rows(self) -> list[dict[str, Any]]:
         """One row per level: the ``levels`` of ``to_dict()`` with each latency summary flattened into

@@ -7,6 +7,7 @@ settings and runs the levels) with a live progress bar, render a table or JSON, 
 from __future__ import annotations
 
 import datetime as dt
+import signal
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -112,8 +113,8 @@ def bench(ctx: Context, /, **params: Any) -> None:
     """Benchmark an OpenAI-compatible streaming endpoint: TTFT, TPOT, ICL, E2E, throughput, goodput, $/1M tokens.
 
     Exit codes: 0 done; 1 the results store could not be opened (nothing is sent) or the run could not be saved
-    (the results are printed and written to a JSON file); 2 a bad flag; 130 stopped by Ctrl-C (what was measured
-    is printed and saved)."""
+    (the results are printed and written to a JSON file); 2 a bad flag; 129, 130, 143 stopped by SIGHUP, Ctrl-C
+    (SIGINT), SIGTERM: what was measured is printed and saved. See docs/bench.md, "Exit codes and interruptions"."""
     o = BenchOptions(**params)
     err = console(stderr=True)
     store = _open_store(ctx) if o.save else None  # before any request: a store that fails, fails now
@@ -130,12 +131,13 @@ def bench(ctx: Context, /, **params: Any) -> None:
     finally:
         bar.stop()
     if result.interrupted:
-        err.print("Interrupted: kept the requests measured so far.")
+        err.print(f"Interrupted by {result.interrupted_by or 'SIGINT'}: kept the requests measured so far.")
     doc = result.to_dict()
     run_id, failed_save = None, None
     if store is not None:
         inputs = {**doc["settings"], "hardware": result.hardware.as_dict() if result.hardware else None}
-        outputs = {"levels": doc["details"], "interrupted": result.interrupted}
+        outputs = {"levels": doc["details"], "interrupted": result.interrupted,
+                   "interrupted_by": result.interrupted_by}
         try:
             run_id = store.save(Run(command="bench", provenance=Provenance.MEASURED, inputs=inputs, outputs=outputs,
                                     tool_version=tcobench.__version__, label=o.label))
@@ -151,8 +153,8 @@ def bench(ctx: Context, /, **params: Any) -> None:
         kept = _keep_unsaved({**doc, "run_id": None})
         err.print(f"StoreError: {error_message(failed_save)}; the results above were not saved"
                   + (f"; they are in {kept}" if kept else ""), markup=False, highlight=False, soft_wrap=True)
-    if result.interrupted:  # 128 + SIGINT, as a shell reports it, after the results were printed and saved
-        sys.exit(130)
+    if result.interrupted:  # 128 + the signal, as a shell reports it, after the results were printed and saved
+        sys.exit(128 + signal.Signals[result.interrupted_by or "SIGINT"].value)
     if failed_save is not None:
         sys.exit(failed_save.exit_code)
 
