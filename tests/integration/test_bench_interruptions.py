@@ -101,3 +101,22 @@ def test_sigterm_and_sighup_stop_a_real_process_and_keep_what_was_measured(
     assert saved.label == sig.name and saved.outputs["interrupted_by"] == sig.name
     assert saved.outputs["levels"][0]["requests_ok"] == lv["requests_ok"]
     assert saved.outputs["levels"][0]["requests_cancelled"] == detail["requests_cancelled"]
+
+
+@pytest.mark.parametrize("load, plan", [
+    (["--concurrency", "2"], lambda n: "stall" if n == 0 else "ok"),  # one worker's stream stalls at once
+    (["--rate", "20", "--arrival", "constant"], lambda n: "stall" if n % 3 == 0 else "ok"),
+])
+def test_duration_is_a_hard_deadline_even_when_streams_stall(bench_cli, load: list[str], plan) -> None:  # type: ignore[no-untyped-def]
+    # --timeout is left at its 300 s: before, the level waited for the stalled streams' timeouts
+    with ScriptedServer(ttft_s=0.005, tpot_s=0.005, plan=plan) as srv:
+        t = time.monotonic()
+        r = bench_cli("--url", srv.url, *load, "--duration", "1s", *QUICK, "--json")
+        took = time.monotonic() - t
+    assert r.exit_code == 0, r.stderr
+    assert took < 6
+    lv, detail = r.json["levels"][0], r.json["details"][0]
+    assert 0.9 < detail["duration_s"] < 1.5  # ended at the deadline
+    assert detail["requests_cancelled"] >= 1 and lv["requests_ok"] >= 5
+    assert lv["errors"] == {} and lv["requests_failed"] == 0  # cancelled at the deadline: counted, not failures
+    assert r.json["interrupted"] is False

@@ -115,9 +115,9 @@ class Client:
             return result(ErrorKind.CONNECTION_RESET, _reason(err))
         except TransportError as err:
             return result(ErrorKind.CONNECT_ERROR, _reason(err))
-        except asyncio.CancelledError:
-            # Ctrl-C: the runner cancels requests in flight and keeps this record of them
-            return result(ErrorKind.CANCELLED, "stopped by the user")
+        except asyncio.CancelledError as err:
+            # a signal or the level's deadline: the runner cancels requests in flight and keeps this record of them
+            return result(ErrorKind.CANCELLED, str(err.args[0]) if err.args else "cancelled")
 
 
 class _Stream:

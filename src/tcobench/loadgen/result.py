@@ -17,7 +17,7 @@ class ErrorKind(StrEnum):
     SERVER_ERROR_EVENT = "server_error_event"  # a well-formed {"error": ...} event inside the stream
     INCOMPLETE_STREAM = "incomplete_stream"    # the stream ended cleanly but without [DONE]
     NO_OUTPUT = "no_output"                    # the stream finished without a single generated token
-    CANCELLED = "cancelled"                    # stopped by the user (Ctrl-C); not a server failure
+    CANCELLED = "cancelled"                    # in flight when a signal or the level's deadline stopped it; not a failure
 
 
 def http_error(status: int) -> str:
