@@ -99,6 +99,10 @@ CASES = [  # keyword arguments, the same as flags, what the Python error says, w
     ({"prompts": "a.jsonl", "sharegpt": "b.json"}, ["--prompts", "a.jsonl", "--sharegpt", "b.json"],
      "give prompts (JSONL) or sharegpt, not both", "give --prompts (JSONL) or --sharegpt, not both"),
     ({"url": "ftp://x"}, ["--url", "ftp://x"], "url 'ftp://x' is not an http(s) URL", "--url 'ftp://x' is not"),
+    ({"max_failures": "150%"}, ["--max-failures", "150%"], "max_failures '150%': expected a share from 0 to 1",
+     "--max-failures '150%': expected a share from 0 to 1"),
+    ({"max_failures": "half"}, ["--max-failures", "half"], "max_failures 'half': expected a share",
+     "--max-failures 'half': expected a share"),
 ]
 
 

@@ -120,3 +120,33 @@ def test_duration_is_a_hard_deadline_even_when_streams_stall(bench_cli, load: li
     assert detail["requests_cancelled"] >= 1 and lv["requests_ok"] >= 5
     assert lv["errors"] == {} and lv["requests_failed"] == 0  # cancelled at the deadline: counted, not failures
     assert r.json["interrupted"] is False
+
+
+@pytest.mark.parametrize("plan, limit, code", [
+    (lambda n: "status:503", None, 3),  # every request fails: before, exit 0
+    (lambda n: "status:503", "100%", 0),  # 100%: the check is off
+    (lambda n: "bad_status" if n % 3 == 0 else "ok", "0.2", 3),  # 2 of 6 failed (33%), above 20%
+    (lambda n: "bad_status" if n % 3 == 0 else "ok", None, 0),  # the same run, within the default 50%
+])
+def test_max_failures_sets_exit_code_3_after_printing_and_saving(bench_cli, plan, limit: str | None, code: int) -> None:  # type: ignore[no-untyped-def]
+    with ScriptedServer(plan=plan) as srv:
+        r = bench_cli("--url", srv.url, "--num-requests", "6", *QUICK, "--json",
+                      *(["--max-failures", limit] if limit else []))
+    assert r.exit_code == code, r.stderr
+    doc = r.json
+    assert doc["too_many_failures"] is (code == 3) and doc["run_id"] is not None  # printed and saved either way
+    assert doc["settings"]["max_failures"] == {None: 0.5, "100%": 1.0, "0.2": 0.2}[limit]
+    assert Store.open(str(r.db)).get(doc["run_id"]).outputs["levels"][0]["requests_failed"] == \
+        doc["levels"][0]["requests_failed"]
+    if code == 3:
+        assert "Too many failures at c=1: " in r.stderr and "above --max-failures" in r.stderr
+    else:
+        assert "Too many failures" not in r.stderr
+
+
+def test_a_level_whose_every_request_stalled_past_its_deadline_fails_the_run(bench_cli) -> None:  # type: ignore[no-untyped-def]
+    with ScriptedServer(ttft_s=0.005, plan=lambda n: "stall") as srv:
+        r = bench_cli("--url", srv.url, "--concurrency", "2", "--duration", "500ms", *QUICK, "--json")
+    assert r.exit_code == 3, r.stderr
+    assert r.json["details"][0]["requests_cancelled"] == 2 and r.json["levels"][0]["requests_ok"] == 0
+    assert "no request finished (2 cancelled at the deadline)" in r.stderr

@@ -13,6 +13,7 @@ a fault from ``plan(n)`` (n = 0, 1, 2, ... in arrival order):
     "stall"               one token event, then silence (the client's timeout must fire)
     "no_done"             a complete stream whose final [DONE] is missing, cleanly ended
     "error_event"         a well-formed {"error": ...} event mid-stream
+    "bad_status"          a status line that is not HTTP (``HTTP/1.1 abc OK``), then the connection closed
 
 ``kill()`` closes the listener and aborts every connection, as a crashed server would.
 Run as a process for benchmarks: ``python -m tests.servers.scripted --port P --ttft 0.05 --tpot 0.01``.
@@ -144,6 +145,11 @@ class ScriptedServer:
         self.served.append(served)
         kind, _, arg = fault.partition(":")
         if kind == "drop":
+            writer.close()
+            return False
+        if kind == "bad_status":
+            writer.write(b"HTTP/1.1 abc OK\r\nContent-Length: 0\r\n\r\n")
+            await writer.drain()
             writer.close()
             return False
         if kind == "status":

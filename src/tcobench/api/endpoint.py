@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from tcobench.api.inputs import (
-    HardwareRef, Ref, catalog_or_default, hardware_of, one_of, positive_numbers, positive_seconds, usd, whole,
+    HardwareRef, Ref, catalog_or_default, hardware_of, one_of, positive_numbers, positive_seconds, share, usd, whole,
 )
-from tcobench.api.results import BenchHardware, BenchResult
+from tcobench.api.results import DEFAULT_MAX_FAILURES, BenchHardware, BenchResult
 from tcobench.catalog import Catalog, Hardware, Model
 from tcobench.cost import DEFAULT_BASIS, OwnParameters, Prices, price_hardware, price_tokens, usd_per_1m_tokens
 from tcobench.errors import InputError, MissingInputError, TcobenchError
@@ -49,7 +49,7 @@ def bench(url: str, model: str, *, api: Literal["chat", "completions"] = "chat",
           arrival: str = "poisson", num_requests: int | None = None, duration: float | str | None = None,
           warmup: int | str = "auto", input_len: int | str = 128, output_len: int = 128,
           prompts: str | Path | None = None, sharegpt: str | Path | None = None, ignore_eos: bool = True,
-          timeout: float | str = 300.0, slo_ttft: float | str | None = None, slo_tpot: float | str | None = None,
+          timeout: float | str = 300.0, max_failures: float | str = DEFAULT_MAX_FAILURES, slo_ttft: float | str | None = None, slo_tpot: float | str | None = None,
           slo_e2e: float | str | None = None, price_hour: float | str | None = None,
           price_in: float | str | None = None, price_out: float | str | None = None,
           hardware: HardwareRef | None = None, chips: int = 1, basis: Literal["rent", "own"] = "rent",
@@ -68,6 +68,10 @@ def bench(url: str, model: str, *, api: Literal["chat", "completions"] = "chat",
     rented or owned, with the prediction for ``model_spec`` at the measured load beside each level.
     ``input_len``: random prompts of N, LO..HI or normal:MEAN:SD words; or ``prompts`` (a JSONL file) or
     ``sharegpt`` (a ShareGPT JSON file). The API key is read from the environment variable ``api_key_env``.
+
+    ``max_failures`` (a share, 0.5, or a percent, "50%") judges the run: ``BenchResult.too_many_failures`` is
+    true when at some level more than that share of the finished requests failed (a level where every request
+    was cancelled at its deadline counts as all failed); the command then exits with code 3.
 
     ``progress(load, total)`` is called as each level starts, with its ``Load`` (``load.label`` names it) and
     the requests it will send (None when only ``duration`` bounds it); it may return a function that is called
@@ -89,6 +93,7 @@ def bench(url: str, model: str, *, api: Literal["chat", "completions"] = "chat",
                 positive_seconds(slo_e2e, "slo_e2e")),
         timeout_s=positive_seconds(timeout, "timeout") or 300.0, ignore_eos=ignore_eos, seed=seed,
         api_key_env=api_key_env)
+    failures_allowed = share(max_failures, "max_failures")
     source = _prompts(prompts, sharegpt, input_len, seed)
     prices = Prices(usd(price_hour, "USD/h", "price_hour"), usd(price_in, "USD", "price_in"),
                     usd(price_out, "USD", "price_out"))
@@ -102,7 +107,8 @@ def bench(url: str, model: str, *, api: Literal["chat", "completions"] = "chat",
         raise InputError("{model_spec} needs {hardware} (the prediction is for that hardware)",
                          params=("model_spec", "hardware"))
     measured, stopped_by = _measure(settings, target, source, annotate, progress)
-    return BenchResult(settings, source.describe(), prices, priced, measured, stopped_by is not None, stopped_by)
+    return BenchResult(settings, source.describe(), prices, priced, measured, stopped_by is not None, stopped_by,
+                       failures_allowed)
 
 
 # -- reading the settings --------------------------------------------------------------------------

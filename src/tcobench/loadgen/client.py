@@ -111,7 +111,9 @@ class Client:
                 return result(ErrorKind.TIMEOUT, str(err))
             refused = _caused_by(err, ConnectionRefusedError)
             return result(ErrorKind.CONNECTION_REFUSED if refused else ErrorKind.CONNECT_ERROR, _reason(err))
-        except (ConnectionClosed, ProtocolError) as err:
+        except ProtocolError as err:
+            return result(ErrorKind.PROTOCOL_ERROR, _reason(err))
+        except ConnectionClosed as err:
             return result(ErrorKind.CONNECTION_RESET, _reason(err))
         except TransportError as err:
             return result(ErrorKind.CONNECT_ERROR, _reason(err))
