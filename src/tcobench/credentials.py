@@ -31,6 +31,7 @@ SECRET_FIELD = re.compile(r"api[_-]?key|secret|password|passwd|authorization|bea
 SECRET_PARAM = re.compile(r"key|token|secret|pass|pwd|auth|cred|sig|session", re.I)
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>`]+")
 _PARAM = re.compile(r"(?P<sep>^|[?&;])(?P<name>[^=&;#?]+)=(?P<value>[^&;#]*)")
+_TEXT_PARAM = re.compile(r"(?P<sep>[?&;])(?P<name>[\w.~%-]+)=(?P<value>[^&;#\s'\"<>`]*)")  # a query without its URL
 # tokens shaped like API keys wherever they are typed: OpenAI/Anthropic-style sk-..., Stripe-style
 # sk_live_..., Hugging Face hf_..., and an HTTP bearer credential
 _KEY_SHAPED = re.compile(r"\bsk[-_][A-Za-z0-9_-]{12,}|\bhf_[A-Za-z0-9]{12,}|(?i:\bbearer\s+)[A-Za-z0-9._~+/-]+=*")
@@ -84,12 +85,15 @@ def url_secrets(url: str) -> tuple[str, ...]:
 
 
 def redact_text(text: str, known: Iterable[str] = ()) -> str:
-    """``text`` with every URL in it redacted (``redact_url``), key-shaped tokens hidden, and each ``known``
-    secret (at least ``MIN_KNOWN`` characters long) replaced wherever it appears."""
+    """``text`` with every URL in it redacted (``redact_url``), secret-looking query parameters hidden even
+    without their URL ('/v1/x?api_key=...'), key-shaped tokens hidden, and each ``known`` secret (at least
+    ``MIN_KNOWN`` characters long) replaced wherever it appears."""
     for secret in sorted((s for s in known if s and len(s) >= MIN_KNOWN), key=len, reverse=True):
         text = text.replace(secret, HIDDEN)
     if "://" in text:
         text = _URL.sub(lambda m: redact_url(m[0]), text)
+    if "=" in text:
+        text = _TEXT_PARAM.sub(_hide_param, text)
     return _KEY_SHAPED.sub(HIDDEN, text)
 
 

@@ -30,6 +30,7 @@ from tcobench.api.inputs import (
 from tcobench.api.results import DEFAULT_MAX_FAILURES, BenchHardware, BenchResult
 from tcobench.catalog import Catalog, Hardware, Model
 from tcobench.cost import DEFAULT_BASIS, OwnParameters, Prices, price_hardware, price_tokens, usd_per_1m_tokens
+from tcobench.credentials import is_env_name, redact_url
 from tcobench.errors import InputError, MissingInputError, TcobenchError
 from tcobench.loadgen.api import Api
 from tcobench.loadgen.arrivals import Arrival
@@ -40,6 +41,7 @@ from tcobench.loadgen.prompts import LengthDist, PromptSource, RandomPrompts, lo
 from tcobench.loadgen.runner import Load, Plan, levels
 from tcobench.perf import predict
 
+DEFAULT_KEY_ENV = "OPENAI_API_KEY"  # the variable the API key is read from unless api_key_env names another
 Annotator = Callable[[LevelMetrics], dict[str, Any]]
 """Extra fields for a measured level's row: its price, and the prediction for the same load."""
 
@@ -53,7 +55,7 @@ def bench(url: str, model: str, *, api: Literal["chat", "completions"] = "chat",
           slo_e2e: float | str | None = None, price_hour: float | str | None = None,
           price_in: float | str | None = None, price_out: float | str | None = None,
           hardware: HardwareRef | None = None, chips: int = 1, basis: Literal["rent", "own"] = "rent",
-          model_spec: Ref | None = None, tp: int | None = None, api_key_env: str = "OPENAI_API_KEY", seed: int = 0,
+          model_spec: Ref | None = None, tp: int | None = None, api_key_env: str = DEFAULT_KEY_ENV, seed: int = 0,
           catalog: Catalog | None = None, progress: LevelStart | None = None) -> BenchResult:
     """``tcobench bench``: time streamed requests to the OpenAI-compatible server at ``url`` serving ``model``
     at each load level in turn, closed loop (``concurrency``: requests in flight, e.g. ``[1, 8, 64]`` or
@@ -67,7 +69,11 @@ def bench(url: str, model: str, *, api: Literal["chat", "completions"] = "chat",
     text ("$2.49/h"). Or ``hardware`` (an id or a catalog file) prices it from the catalog for ``chips`` chips,
     rented or owned, with the prediction for ``model_spec`` at the measured load beside each level.
     ``input_len``: random prompts of N, LO..HI or normal:MEAN:SD words; or ``prompts`` (a JSONL file) or
-    ``sharegpt`` (a ShareGPT JSON file). The API key is read from the environment variable ``api_key_env``.
+    ``sharegpt`` (a ShareGPT JSON file). The API key is read from the environment variable ``api_key_env`` (a
+    name: a value that is not one, or a variable other than the default that is not set, is refused without being
+    echoed) and sent as a bearer token; credentials in ``url`` (``user:password@``, ``?api_key=...``) are sent
+    too (user:password as basic authentication when there is no key) but never kept: ``settings.url`` and
+    everything saved or shown has them replaced by ``***``.
 
     ``max_failures`` (a share, 0.5, or a percent, "50%") judges the run: ``BenchResult.too_many_failures`` is
     true when at some level more than that share of the finished requests failed (a level where every request
@@ -84,15 +90,15 @@ def bench(url: str, model: str, *, api: Literal["chat", "completions"] = "chat",
     thread of its own, and a ``KeyboardInterrupt`` while it runs (the notebook's interrupt) stops it the same way.
     """
     warm = _warmup(warmup)
-    target = base_url(url)
+    target = base_url(url)  # credentials and all: for sending only; the settings keep it redacted
     settings = BenchSettings(
-        url=target, model=model, api=Api(one_of(api, [str(a) for a in Api], "api")),
+        url=redact_url(target), model=model, api=Api(one_of(api, [str(a) for a in Api], "api")),
         loads=_loads(concurrency, rate, arrival), plan=_plan(num_requests, duration, warm, output_len),
         warmup_auto=warm is None,
         slo=Slo(positive_seconds(slo_ttft, "slo_ttft"), positive_seconds(slo_tpot, "slo_tpot"),
                 positive_seconds(slo_e2e, "slo_e2e")),
         timeout_s=positive_seconds(timeout, "timeout") or 300.0, ignore_eos=ignore_eos, seed=seed,
-        api_key_env=api_key_env)
+        api_key_env=_key_variable(api_key_env))
     failures_allowed = share(max_failures, "max_failures")
     source = _prompts(prompts, sharegpt, input_len, seed)
     prices = Prices(usd(price_hour, "USD/h", "price_hour"), usd(price_in, "USD", "price_in"),
@@ -117,6 +123,21 @@ def _loads(concurrency: int | Sequence[int] | str | None, rate: float | Sequence
     conc = positive_numbers(concurrency, int, "concurrency")
     rates = positive_numbers(rate, float, "rate")
     return tuple(levels(conc if conc or rates else [1], rates, Arrival.parse(arrival)))
+
+
+def _key_variable(name: str) -> str:
+    """The name of the environment variable that holds the API key. Neither check echoes what was given: a value
+    that is not a variable's name may be the key itself, typed where its variable's name belongs."""
+    if not is_env_name(name):
+        raise InputError("{api_key_env} takes the name of the environment variable that holds the API key (letters, "
+                         "digits and _, not starting with a digit); what was given is not a name and is not shown, in "
+                         "case it is the key itself: put the key in a variable and give the variable's name",
+                         params=("api_key_env",))
+    if name != DEFAULT_KEY_ENV and name not in os.environ:
+        raise InputError("{api_key_env} names an environment variable that is not set (the name is not shown, in case "
+                         "it is the key itself); set it, or give the name of the variable that holds the API key",
+                         params=("api_key_env",))
+    return name
 
 
 def _warmup(warmup: int | str) -> int | None:
