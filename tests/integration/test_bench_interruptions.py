@@ -80,7 +80,7 @@ def test_a_save_that_fails_at_the_end_still_prints_the_results_and_keeps_them_in
 def test_sigterm_and_sighup_stop_a_real_process_and_keep_what_was_measured(
         tmp_path: Path, request: pytest.FixtureRequest, sig: signal.Signals, code: int) -> None:
     # SIGTERM on PostgreSQL, SIGHUP on SQLite: both stores, both signals, one process each
-    db = request.getfixturevalue("postgres_url") if sig == signal.SIGTERM else str(tmp_path / "runs.sqlite")
+    db = request.getfixturevalue("fresh_postgres") if sig == signal.SIGTERM else str(tmp_path / "runs.sqlite")
     with ScriptedServer(ttft_s=0.01, tpot_s=0.02) as srv:
         proc = subprocess.Popen(
             [sys.executable, "-m", "tcobench", "--db", db, "bench", "--url", srv.url, "--model", "m", "--concurrency",
