@@ -3,26 +3,35 @@
 SQLite by default (a file in the user's data folder), PostgreSQL by URL, through SQLAlchemy Core so
 both backends share one schema and one code path. Inputs and outputs are JSON documents; the columns
 that reports filter on (command, provenance, time) are real columns.
+
+Opening a store creates its schema, or brings an older one up to date, safely when several processes open
+a new store at once (``CREATE ... IF NOT EXISTS``; on PostgreSQL under a transaction-scoped advisory lock,
+since concurrent ``CREATE TABLE IF NOT EXISTS`` can still collide there in ``pg_type``). Nothing that looks
+like a credential is written, and nothing is read back without the same redaction (``credentials.scrub``),
+so a store written by an older version shows no key either.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-import re
-from collections.abc import Iterator, Mapping
+import zlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.schema import CreateIndex, CreateTable
 
+from tcobench.credentials import redact_text, redact_url, scrub
 from tcobench.errors import InputError, StoreError
 from tcobench.records import Provenance, Run
 
 ENV_VAR = "TCOBENCH_DB"
-_SECRET = re.compile(r"(api[_-]?key|secret|password|passwd|authorization|bearer)", re.I)
+# the key of the PostgreSQL advisory lock that serialises schema changes (any constant; this one is a name's CRC)
+SCHEMA_LOCK = zlib.crc32(b"tcobench.store.schema")
 
 metadata = sa.MetaData()
 runs = sa.Table(
@@ -31,7 +40,7 @@ runs = sa.Table(
     sa.Column("created", sa.DateTime(timezone=True), nullable=False, index=True),
     sa.Column("command", sa.String(32), nullable=False, index=True),
     sa.Column("provenance", sa.String(16), nullable=False),
-    sa.Column("label", sa.String(200), nullable=False, default=""),
+    sa.Column("label", sa.Text, nullable=False, default=""),  # VARCHAR(200) before; migrated on open
     sa.Column("tool_version", sa.String(32), nullable=False),
     sa.Column("inputs", sa.JSON, nullable=False),
     sa.Column("outputs", sa.JSON, nullable=False),
@@ -48,12 +57,16 @@ def resolve_url(db: str | None = None) -> URL:
     target = db or os.environ.get(ENV_VAR) or str(default_location())
     if "://" not in target:
         path = Path(target).expanduser()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise StoreError(f"cannot open results store {path} (chosen by {{db}} or {ENV_VAR}): cannot make its "
+                             f"folder: {err.strerror or err}", params=("db",)) from err
         return URL.create("sqlite", database=str(path))
     try:
         url = make_url(target)
     except ArgumentError as err:
-        raise InputError(f"{{db}}/{ENV_VAR}: cannot read {repr(_hide(target))} as a database URL or path",
+        raise InputError(f"{{db}}/{ENV_VAR}: cannot read {repr(redact_url(target))} as a database URL or path",
                          params=("db",)) from err
     if url.drivername in ("postgres", "postgresql"):
         url = url.set(drivername="postgresql+psycopg")
@@ -63,28 +76,16 @@ def resolve_url(db: str | None = None) -> URL:
     return url
 
 
-def _hide(text: str) -> str:
-    return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", text)
-
-
-def scrub(doc: Any) -> Any:
-    """Drop values whose key looks like a secret, however deep; a store never holds an API key."""
-    if isinstance(doc, Mapping):
-        return {k: ("***" if _SECRET.search(str(k)) and v is not None else scrub(v)) for k, v in doc.items()}
-    if isinstance(doc, list | tuple):
-        return [scrub(v) for v in doc]
-    return doc
-
-
 class Store:
     """Runs saved in SQLite or PostgreSQL. ``Store.open(None)`` opens the default SQLite file."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         try:
-            metadata.create_all(engine)
+            ensure_schema(engine)
         except SQLAlchemyError as err:
-            raise StoreError(f"cannot open results store {self.where}: {_first_line(err)}") from err
+            raise StoreError(f"cannot open results store {self.where} (chosen by {{db}} or {ENV_VAR}): "
+                             f"{_first_line(err)}", params=("db",)) from err
 
     @classmethod
     def open(cls, db: str | None = None) -> Store:
@@ -93,11 +94,13 @@ class Store:
 
     @property
     def where(self) -> str:
-        return self.engine.url.render_as_string(hide_password=True)
+        """The store's URL with its password and any secret-looking query value hidden."""
+        return redact_url(self.engine.url.render_as_string(hide_password=True))
 
     def save(self, run: Run) -> int:
-        row = dict(created=run.created, command=run.command, provenance=str(run.provenance), label=run.label,
-                   tool_version=run.tool_version, inputs=scrub(run.inputs), outputs=scrub(run.outputs))
+        row = dict(created=run.created, command=run.command, provenance=str(run.provenance),
+                   label=redact_text(run.label), tool_version=run.tool_version, inputs=scrub(run.inputs),
+                   outputs=scrub(run.outputs))
         try:
             with self.engine.begin() as conn:
                 key = conn.execute(runs.insert().values(**row)).inserted_primary_key
@@ -132,9 +135,51 @@ class Store:
             created = r["created"]
             if created.tzinfo is None:  # SQLite drops the zone; everything is stored in UTC
                 created = created.replace(tzinfo=dt.UTC)
+            # redacted on the way out too: a run saved by an older version may hold a key in its URL
             yield Run(id=r["id"], created=created, command=r["command"], provenance=Provenance(r["provenance"]),
-                      label=r["label"], tool_version=r["tool_version"], inputs=r["inputs"], outputs=r["outputs"])
+                      label=redact_text(r["label"]), tool_version=r["tool_version"], inputs=scrub(r["inputs"]),
+                      outputs=scrub(r["outputs"]))
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Create the tables and indexes that are missing and migrate older ones; idempotent, and safe when
+    several processes open a new store at the same moment. A store that is up to date costs one look at
+    its catalog and takes no lock."""
+    with engine.connect() as conn:
+        if _up_to_date(conn):
+            return
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":  # one process at a time from here; the others wait, then see it done
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(SCHEMA_LOCK)))
+        for table in metadata.sorted_tables:
+            conn.execute(CreateTable(table, if_not_exists=True))
+            for index in sorted(table.indexes, key=lambda ix: str(ix.name)):
+                conn.execute(CreateIndex(index, if_not_exists=True))
+        _migrate(conn)
+
+
+def _up_to_date(conn: Connection) -> bool:
+    insp = sa.inspect(conn)
+    if not insp.has_table(runs.name):
+        return False
+    indexes = {ix["name"] for ix in insp.get_indexes(runs.name)}
+    return {str(ix.name) for ix in runs.indexes} <= indexes and not _label_is_bounded(conn)
+
+
+def _label_is_bounded(conn: Connection) -> bool:
+    """Whether ``runs.label`` still has the VARCHAR(200) of stores made before it became TEXT. SQLite ignores a
+    declared length, so only PostgreSQL needs the change."""
+    if conn.dialect.name != "postgresql":
+        return False
+    label = next(c for c in sa.inspect(conn).get_columns(runs.name) if c["name"] == "label")
+    return getattr(label["type"], "length", None) is not None
+
+
+def _migrate(conn: Connection) -> None:
+    """Bring an older schema up to date (inside ``ensure_schema``'s transaction and lock)."""
+    if _label_is_bounded(conn):
+        conn.execute(sa.text("ALTER TABLE runs ALTER COLUMN label TYPE TEXT"))
 
 
 def _first_line(err: Exception) -> str:
-    return str(getattr(err, "orig", None) or err).strip().splitlines()[0]
+    return redact_text(str(getattr(err, "orig", None) or err).strip().splitlines()[0])

@@ -99,6 +99,10 @@ CASES = [  # keyword arguments, the same as flags, what the Python error says, w
     ({"prompts": "a.jsonl", "sharegpt": "b.json"}, ["--prompts", "a.jsonl", "--sharegpt", "b.json"],
      "give prompts (JSONL) or sharegpt, not both", "give --prompts (JSONL) or --sharegpt, not both"),
     ({"url": "ftp://x"}, ["--url", "ftp://x"], "url 'ftp://x' is not an http(s) URL", "--url 'ftp://x' is not"),
+    ({"max_failures": "150%"}, ["--max-failures", "150%"], "max_failures '150%': expected a share from 0 to 1",
+     "--max-failures '150%': expected a share from 0 to 1"),
+    ({"max_failures": "half"}, ["--max-failures", "half"], "max_failures 'half': expected a share",
+     "--max-failures 'half': expected a share"),
 ]
 
 
@@ -167,17 +171,18 @@ def test_progress_is_told_each_level_and_each_request() -> None:
 
 
 @pytest.fixture
-def interrupt_after() -> Iterator[Callable[[ScriptedServer, int], None]]:
-    """``interrupt_after(srv, n)``: a SIGINT to this process once ``srv`` has had ``n`` requests, as Ctrl-C sends."""
+def interrupt_after() -> Iterator[Callable[..., None]]:
+    """``interrupt_after(srv, n, sig=SIGINT)``: ``sig`` to this process once ``srv`` has had ``n`` requests, as
+    Ctrl-C (or a supervisor's SIGTERM) sends."""
     timers: list[threading.Thread] = []
 
-    def arm(srv: ScriptedServer, n: int) -> None:
+    def arm(srv: ScriptedServer, n: int, sig: signal.Signals = signal.SIGINT) -> None:
         def wait_then_interrupt() -> None:
             deadline = time.monotonic() + 30
             while srv.posts < n and time.monotonic() < deadline:
                 time.sleep(0.02)
             if srv.posts >= n:
-                os.kill(os.getpid(), signal.SIGINT)
+                os.kill(os.getpid(), sig)
             else:  # the run never got going: end it instead of waiting out its 1000 requests
                 srv.kill()
 
@@ -197,19 +202,26 @@ def _check_interrupted(result: tcobench.BenchResult) -> None:
     assert "cancelled" not in level["errors"]  # stopping is not a server failure
 
 
-def test_ctrl_c_returns_what_was_measured(interrupt_after: Callable[[ScriptedServer, int], None]) -> None:
-    def callers_handler(signum: int, frame: object) -> None:
-        raise AssertionError("the caller's SIGINT handler ran during the run")
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_ctrl_c_sigterm_and_sighup_return_what_was_measured(interrupt_after: Callable[..., None],
+                                                           sig: signal.Signals) -> None:
+    ran: list[int] = []
 
-    before = signal.signal(signal.SIGINT, callers_handler)
+    def callers_handler(signum: int, frame: object) -> None:  # noted, not raised: a SIGTERM must not end pytest
+        ran.append(signum)
+
+    before = {s: signal.signal(s, callers_handler) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     try:
         with ScriptedServer(ttft_s=0.01, tpot_s=0.02) as srv:
-            interrupt_after(srv, 12)
+            interrupt_after(srv, 12, sig)
             result = tcobench.bench(srv.url, "m", concurrency="2,4", num_requests=1000, output_len=10, warmup=0)
-        assert signal.getsignal(signal.SIGINT) is callers_handler  # put back after the run
+        assert all(signal.getsignal(s) is callers_handler for s in before)  # put back after the run
     finally:
-        signal.signal(signal.SIGINT, before)
+        for s, handler in before.items():
+            signal.signal(s, handler)
+    assert ran == []  # the caller's handler did not run during the run: the run's own did
     _check_interrupted(result)
+    assert result.interrupted_by == sig.name and result.to_dict()["interrupted_by"] == sig.name
 
 
 def test_a_caller_running_an_event_loop_gets_the_run_on_a_thread_of_its_own() -> None:
@@ -222,7 +234,7 @@ def test_a_caller_running_an_event_loop_gets_the_run_on_a_thread_of_its_own() ->
 
 
 def test_keyboard_interrupt_while_the_run_is_on_its_own_thread_stops_it(
-        interrupt_after: Callable[[ScriptedServer, int], None]) -> None:
+        interrupt_after: Callable[..., None]) -> None:
     if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
         pytest.skip("SIGINT does not raise KeyboardInterrupt in this process")
 
@@ -237,3 +249,4 @@ def test_keyboard_interrupt_while_the_run_is_on_its_own_thread_stops_it(
     finally:
         loop.close()
     _check_interrupted(result)
+    assert result.interrupted_by == "SIGINT"

@@ -13,6 +13,7 @@ a fault from ``plan(n)`` (n = 0, 1, 2, ... in arrival order):
     "stall"               one token event, then silence (the client's timeout must fire)
     "no_done"             a complete stream whose final [DONE] is missing, cleanly ended
     "error_event"         a well-formed {"error": ...} event mid-stream
+    "bad_status"          a status line that is not HTTP (``HTTP/1.1 abc OK``), then the connection closed
 
 ``kill()`` closes the listener and aborts every connection, as a crashed server would.
 Run as a process for benchmarks: ``python -m tests.servers.scripted --port P --ttft 0.05 --tpot 0.01``.
@@ -52,6 +53,7 @@ class ScriptedServer:
         self.served: list[Served] = []
         self.posts = 0
         self.on_headers: Callable[[str], None] | None = None  # sees each request's Authorization header
+        self.targets: list[str] = []  # each request's target as sent: path and query
         self._writers: set[asyncio.StreamWriter] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.Server | None = None
@@ -109,7 +111,9 @@ class ScriptedServer:
                 head = await reader.readuntil(b"\r\n\r\n")
                 received = now_ns()
                 lines = head.decode("latin-1").split("\r\n")
-                method, path, _ = lines[0].split(" ", 2)
+                method, target, _ = lines[0].split(" ", 2)
+                self.targets.append(target)
+                path = target.partition("?")[0]
                 headers = {k.strip().lower(): v.strip() for k, v in (ln.split(":", 1) for ln in lines[1:] if ":" in ln)}
                 body = await reader.readexactly(int(headers.get("content-length", "0")))
                 if self.on_headers is not None:
@@ -119,8 +123,9 @@ class ScriptedServer:
                 elif method == "POST" and path in ("/v1/completions", "/v1/chat/completions"):
                     n = self.posts
                     self.posts += 1
+                    echo = f"{headers.get('authorization', '')} at {target}"  # credentials a careless server echoes
                     if not await self._stream(writer, json.loads(body), path.endswith("chat/completions"),
-                                              self.plan(n), received, headers.get("authorization", "")):
+                                              self.plan(n), received, echo):
                         return
                 else:
                     await self._json(writer, 404, {"error": {"message": f"no route {path}"}})
@@ -138,7 +143,7 @@ class ScriptedServer:
         await writer.drain()
 
     async def _stream(self, writer: asyncio.StreamWriter, req: dict, chat: bool, fault: str, received: int,
-                      auth: str) -> bool:
+                      echo: str) -> bool:
         """Serve one POST; False when the connection is gone afterwards."""
         served = Served(fault, received)
         self.served.append(served)
@@ -146,10 +151,15 @@ class ScriptedServer:
         if kind == "drop":
             writer.close()
             return False
+        if kind == "bad_status":
+            writer.write(b"HTTP/1.1 abc OK\r\nContent-Length: 0\r\n\r\n")
+            await writer.drain()
+            writer.close()
+            return False
         if kind == "status":
             code, _, retry = arg.partition(":")
             # like some real APIs, echo the credential back: the client must never let it out
-            await self._json(writer, int(code), {"error": {"message": f"scripted {code} for {auth}"}},
+            await self._json(writer, int(code), {"error": {"message": f"scripted {code} for {echo}"}},
                              f"Retry-After: {retry}\r\n" if retry else "")
             return True
         writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")

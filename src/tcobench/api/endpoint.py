@@ -25,11 +25,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from tcobench.api.inputs import (
-    HardwareRef, Ref, catalog_or_default, hardware_of, one_of, positive_numbers, positive_seconds, usd, whole,
+    HardwareRef, Ref, catalog_or_default, hardware_of, one_of, positive_numbers, positive_seconds, share, usd, whole,
 )
-from tcobench.api.results import BenchHardware, BenchResult
+from tcobench.api.results import DEFAULT_MAX_FAILURES, BenchHardware, BenchResult
 from tcobench.catalog import Catalog, Hardware, Model
 from tcobench.cost import DEFAULT_BASIS, OwnParameters, Prices, price_hardware, price_tokens, usd_per_1m_tokens
+from tcobench.credentials import is_env_name, redact_url
 from tcobench.errors import InputError, MissingInputError, TcobenchError
 from tcobench.loadgen.api import Api
 from tcobench.loadgen.arrivals import Arrival
@@ -40,6 +41,7 @@ from tcobench.loadgen.prompts import LengthDist, PromptSource, RandomPrompts, lo
 from tcobench.loadgen.runner import Load, Plan, levels
 from tcobench.perf import predict
 
+DEFAULT_KEY_ENV = "OPENAI_API_KEY"  # the variable the API key is read from unless api_key_env names another
 Annotator = Callable[[LevelMetrics], dict[str, Any]]
 """Extra fields for a measured level's row: its price, and the prediction for the same load."""
 
@@ -49,11 +51,11 @@ def bench(url: str, model: str, *, api: Literal["chat", "completions"] = "chat",
           arrival: str = "poisson", num_requests: int | None = None, duration: float | str | None = None,
           warmup: int | str = "auto", input_len: int | str = 128, output_len: int = 128,
           prompts: str | Path | None = None, sharegpt: str | Path | None = None, ignore_eos: bool = True,
-          timeout: float | str = 300.0, slo_ttft: float | str | None = None, slo_tpot: float | str | None = None,
+          timeout: float | str = 300.0, max_failures: float | str = DEFAULT_MAX_FAILURES, slo_ttft: float | str | None = None, slo_tpot: float | str | None = None,
           slo_e2e: float | str | None = None, price_hour: float | str | None = None,
           price_in: float | str | None = None, price_out: float | str | None = None,
           hardware: HardwareRef | None = None, chips: int = 1, basis: Literal["rent", "own"] = "rent",
-          model_spec: Ref | None = None, tp: int | None = None, api_key_env: str = "OPENAI_API_KEY", seed: int = 0,
+          model_spec: Ref | None = None, tp: int | None = None, api_key_env: str = DEFAULT_KEY_ENV, seed: int = 0,
           catalog: Catalog | None = None, progress: LevelStart | None = None) -> BenchResult:
     """``tcobench bench``: time streamed requests to the OpenAI-compatible server at ``url`` serving ``model``
     at each load level in turn, closed loop (``concurrency``: requests in flight, e.g. ``[1, 8, 64]`` or
@@ -67,26 +69,37 @@ def bench(url: str, model: str, *, api: Literal["chat", "completions"] = "chat",
     text ("$2.49/h"). Or ``hardware`` (an id or a catalog file) prices it from the catalog for ``chips`` chips,
     rented or owned, with the prediction for ``model_spec`` at the measured load beside each level.
     ``input_len``: random prompts of N, LO..HI or normal:MEAN:SD words; or ``prompts`` (a JSONL file) or
-    ``sharegpt`` (a ShareGPT JSON file). The API key is read from the environment variable ``api_key_env``.
+    ``sharegpt`` (a ShareGPT JSON file). The API key is read from the environment variable ``api_key_env`` (a
+    name: a value that is not one, or a variable other than the default that is not set, is refused without being
+    echoed) and sent as a bearer token; credentials in ``url`` (``user:password@``, ``?api_key=...``) are sent
+    too (user:password as basic authentication when there is no key) but never kept: ``settings.url`` and
+    everything saved or shown has them replaced by ``***``.
+
+    ``max_failures`` (a share, 0.5, or a percent, "50%") judges the run: ``BenchResult.too_many_failures`` is
+    true when at some level more than that share of the finished requests failed (a level where every request
+    was cancelled at its deadline counts as all failed); the command then exits with code 3.
 
     ``progress(load, total)`` is called as each level starts, with its ``Load`` (``load.label`` names it) and
     the requests it will send (None when only ``duration`` bounds it); it may return a function that is called
     with each finished request's ``RequestResult``.
 
-    Ctrl-C (SIGINT) stops the run as the command does: no new request is sent, those in flight are cancelled,
-    and the result holds what was measured, with ``interrupted=True``; a second Ctrl-C raises
-    ``KeyboardInterrupt``. Called from a thread that already runs an event loop (a notebook), the run goes on a
+    Ctrl-C (SIGINT), SIGTERM and SIGHUP stop the run as the command does: no new request is sent, those in
+    flight are cancelled, and the result holds what was measured, with ``interrupted=True`` and the signal's
+    name in ``interrupted_by``; a second Ctrl-C raises ``KeyboardInterrupt``, a second SIGTERM or SIGHUP does
+    what it did before the run (by default, ends the process). Called from a thread that already runs an event loop (a notebook), the run goes on a
     thread of its own, and a ``KeyboardInterrupt`` while it runs (the notebook's interrupt) stops it the same way.
     """
     warm = _warmup(warmup)
+    target = base_url(url)  # credentials and all: for sending only; the settings keep it redacted
     settings = BenchSettings(
-        url=base_url(url), model=model, api=Api(one_of(api, [str(a) for a in Api], "api")),
+        url=redact_url(target), model=model, api=Api(one_of(api, [str(a) for a in Api], "api")),
         loads=_loads(concurrency, rate, arrival), plan=_plan(num_requests, duration, warm, output_len),
         warmup_auto=warm is None,
         slo=Slo(positive_seconds(slo_ttft, "slo_ttft"), positive_seconds(slo_tpot, "slo_tpot"),
                 positive_seconds(slo_e2e, "slo_e2e")),
         timeout_s=positive_seconds(timeout, "timeout") or 300.0, ignore_eos=ignore_eos, seed=seed,
-        api_key_env=api_key_env)
+        api_key_env=_key_variable(api_key_env))
+    failures_allowed = share(max_failures, "max_failures")
     source = _prompts(prompts, sharegpt, input_len, seed)
     prices = Prices(usd(price_hour, "USD/h", "price_hour"), usd(price_in, "USD", "price_in"),
                     usd(price_out, "USD", "price_out"))
@@ -99,8 +112,9 @@ def bench(url: str, model: str, *, api: Literal["chat", "completions"] = "chat",
     elif model_spec is not None:
         raise InputError("{model_spec} needs {hardware} (the prediction is for that hardware)",
                          params=("model_spec", "hardware"))
-    measured, interrupted = _measure(settings, source, annotate, progress)
-    return BenchResult(settings, source.describe(), prices, priced, measured, interrupted)
+    measured, stopped_by = _measure(settings, target, source, annotate, progress)
+    return BenchResult(settings, source.describe(), prices, priced, measured, stopped_by is not None, stopped_by,
+                       failures_allowed)
 
 
 # -- reading the settings --------------------------------------------------------------------------
@@ -109,6 +123,21 @@ def _loads(concurrency: int | Sequence[int] | str | None, rate: float | Sequence
     conc = positive_numbers(concurrency, int, "concurrency")
     rates = positive_numbers(rate, float, "rate")
     return tuple(levels(conc if conc or rates else [1], rates, Arrival.parse(arrival)))
+
+
+def _key_variable(name: str) -> str:
+    """The name of the environment variable that holds the API key. Neither check echoes what was given: a value
+    that is not a variable's name may be the key itself, typed where its variable's name belongs."""
+    if not is_env_name(name):
+        raise InputError("{api_key_env} takes the name of the environment variable that holds the API key (letters, "
+                         "digits and _, not starting with a digit); what was given is not a name and is not shown, in "
+                         "case it is the key itself: put the key in a variable and give the variable's name",
+                         params=("api_key_env",))
+    if name != DEFAULT_KEY_ENV and name not in os.environ:
+        raise InputError("{api_key_env} names an environment variable that is not set (the name is not shown, in case "
+                         "it is the key itself); set it, or give the name of the variable that holds the API key",
+                         params=("api_key_env",))
+    return name
 
 
 def _warmup(warmup: int | str) -> int | None:
@@ -161,53 +190,74 @@ def _catalog_pricing(cat: Catalog, hardware: HardwareRef, chips: int, basis: str
     return chosen, hardware_annotator(cat, hw, chosen.chips, chosen.basis, spec, chosen.tp)
 
 
-# -- running, with Ctrl-C ----------------------------------------------------------------------------
-def _measure(settings: BenchSettings, prompts: PromptSource, annotate: Annotator,
-             progress: LevelStart | None) -> tuple[list[Measured], bool]:
-    """Every level, and whether a Ctrl-C stopped the run (what was measured until then is kept)."""
+# -- running, with Ctrl-C, SIGTERM and SIGHUP -------------------------------------------------------
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+"""The signals that stop a run cleanly (in the main thread): what was measured is kept."""
+
+
+def _measure(settings: BenchSettings, target: str, prompts: PromptSource, annotate: Annotator,
+             progress: LevelStart | None) -> tuple[list[Measured], str | None]:
+    """Every level, and the name of the signal that stopped the run early, if one did (what was measured until
+    then is kept). ``target``: the endpoint as given, credentials included, for sending only."""
     api_key = os.environ.get(settings.api_key_env) or None  # read here, passed on, never kept
     stop = asyncio.Event()
+    stopped_by: list[str] = []
     loops: list[asyncio.AbstractEventLoop] = []
 
     async def main() -> list[Measured]:
         loops.append(asyncio.get_running_loop())
-        with _first_interrupt_stops(stop):
-            return await run_bench(settings, prompts, api_key=api_key, annotate=annotate, stop=stop, on_level=progress)
+        with _first_signal_stops(stop, stopped_by):
+            return await run_bench(settings, prompts, api_key=api_key, url=target, annotate=annotate, stop=stop,
+                                   on_level=progress)
 
     try:
         asyncio.get_running_loop()
     except RuntimeError:  # the usual case: no event loop runs in this thread
-        return asyncio.run(main()), stop.is_set()
-    return _on_own_thread(main(), stop, loops), stop.is_set()
+        measured = asyncio.run(main())
+    else:
+        measured = _on_own_thread(main(), stop, loops, stopped_by)
+    return measured, (stopped_by[0] if stopped_by else None)
 
 
 @contextmanager
-def _first_interrupt_stops(stop: asyncio.Event) -> Iterator[None]:
-    """In the main thread, the first SIGINT sets ``stop`` (the run ends cleanly); the handler then steps aside,
-    so that a second one raises KeyboardInterrupt. The handler that was there before is put back after."""
+def _first_signal_stops(stop: asyncio.Event, stopped_by: list[str]) -> Iterator[None]:
+    """In the main thread, the first SIGINT, SIGTERM or SIGHUP sets ``stop`` (the run ends cleanly) and is noted
+    in ``stopped_by``; the handlers that were there before are then put back, so that a second signal does what
+    it did before the run (a second Ctrl-C raises KeyboardInterrupt, a second SIGTERM ends the process). A signal
+    the process ignores (SIGHUP under nohup) stays ignored."""
     loop = asyncio.get_running_loop()
-    previous = signal.getsignal(signal.SIGINT)
+    previous = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS}
+    installed: list[int] = []
 
-    def first_interrupt() -> None:
-        stop.set()
-        loop.remove_signal_handler(signal.SIGINT)
+    def put_back() -> None:
+        while installed:
+            sig = installed.pop()
+            loop.remove_signal_handler(sig)
+            if previous[sig] is not None:
+                signal.signal(sig, previous[sig])
 
-    try:
-        loop.add_signal_handler(signal.SIGINT, first_interrupt)
-        installed = True
-    except (ValueError, RuntimeError, NotImplementedError):  # not the main thread, or no signals here
-        installed = False
+    def first_signal(sig: int) -> None:
+        if not stop.is_set():
+            stopped_by.append(signal.Signals(sig).name)
+            stop.set()
+        put_back()
+
+    for sig in STOP_SIGNALS:
+        if previous[sig] is signal.SIG_IGN:
+            continue
+        try:
+            loop.add_signal_handler(sig, first_signal, sig)
+        except (ValueError, RuntimeError, NotImplementedError):  # not the main thread, or no signals here
+            break
+        installed.append(sig)
     try:
         yield
     finally:
-        if installed:
-            loop.remove_signal_handler(signal.SIGINT)
-            if previous is not None:
-                signal.signal(signal.SIGINT, previous)
+        put_back()
 
 
 def _on_own_thread(job: Coroutine[Any, Any, list[Measured]], stop: asyncio.Event,
-                   loops: list[asyncio.AbstractEventLoop]) -> list[Measured]:
+                   loops: list[asyncio.AbstractEventLoop], stopped_by: list[str]) -> list[Measured]:
     """Run ``job`` on a new thread's event loop while this one waits; the first KeyboardInterrupt raised here
     sets ``stop`` (as the first Ctrl-C does), a second one is raised."""
     done: Future[list[Measured]] = Future()
@@ -222,6 +272,7 @@ def _on_own_thread(job: Coroutine[Any, Any, list[Measured]], stop: asyncio.Event
     try:
         return done.result()
     except KeyboardInterrupt:
+        stopped_by.append(signal.SIGINT.name)
         if loops:
             try:
                 loops[0].call_soon_threadsafe(stop.set)

@@ -103,6 +103,21 @@ def positive_numbers(value: str | float | Sequence[float] | None, kind: type[int
     return values
 
 
+def share(value: float | str, param: str) -> float:
+    """A share from 0 to 1: a number (0.5), a number as text ('0.5') or a percent ('50%')."""
+    text = str(value).strip()
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        out = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        out = float("nan")
+    if not 0 <= out <= 1:  # NaN too
+        raise InputError(f"{{{param}}} {value!r}: expected a share from 0 to 1 (0.5) or a percent (50%)",
+                         params=(param,))
+    return out
+
+
 def whole(value: int, param: str, at_least: int) -> int:
     """A whole number >= ``at_least`` (tokens, requests, chips)."""
     if isinstance(value, bool) or not isinstance(value, int):

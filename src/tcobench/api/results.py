@@ -10,7 +10,7 @@ from tcobench.api.confidence import with_model_error
 from tcobench.claims import ClaimResult
 from tcobench.cost import Prices
 from tcobench.loadgen.bench import BenchSettings, Measured
-from tcobench.loadgen.metrics import Stats
+from tcobench.loadgen.metrics import LevelMetrics, Stats
 from tcobench.perf.validate import Outcome, Trust
 from tcobench.records import Tabular
 from tcobench.search import CompareRow, PlanRow
@@ -153,6 +153,10 @@ class AuditResult(Tabular):
         return out
 
 
+DEFAULT_MAX_FAILURES = 0.5
+"""``bench``'s default ``max_failures``: a level at which more than half of the finished requests failed fails
+the run (exit code 3). Half, not any: a sweep into overload may see some 429/503s and still measure."""
+
 # the keys of one level in ``bench --json`` (``BenchResult.to_dict()["levels"]``), in the order they are shown
 LEVEL_KEYS = ("concurrency", "rate", "requests_ok", "requests_failed", "errors", "ttft_s", "tpot_s", "icl_s", "e2e_s",
               "client_lag_s", "output_tokens", "output_tokens_per_s", "requests_per_s", "goodput_requests_per_s",
@@ -179,8 +183,8 @@ class BenchHardware:
 @dataclass(frozen=True)
 class BenchResult(Tabular):
     """Every load level measured, in order (``measured``: each level's ``LevelMetrics`` and its price and
-    prediction), with the settings of the run. ``interrupted``: a Ctrl-C stopped it; the levels hold what was
-    measured until then."""
+    prediction), with the settings of the run. ``interrupted``: a signal stopped it (``interrupted_by`` names
+    it: SIGINT, SIGTERM or SIGHUP); the levels hold what was measured until then."""
 
     settings: BenchSettings
     prompts: dict[str, object]  # what was sent: PromptSource.describe()
@@ -188,12 +192,26 @@ class BenchResult(Tabular):
     hardware: BenchHardware | None  # priced from the catalog, or None (``prices``)
     measured: list[Measured] = field(repr=False)
     interrupted: bool = False
+    interrupted_by: str | None = None
+    max_failures: float = DEFAULT_MAX_FAILURES
+
+    @property
+    def failing_levels(self) -> list[LevelMetrics]:
+        """The levels at which more than ``max_failures`` of the finished requests failed (``failed_share``)."""
+        return [m.level for m in self.measured
+                if (s := failed_share(m.level)) is not None and s > self.max_failures]
+
+    @property
+    def too_many_failures(self) -> bool:
+        return bool(self.failing_levels)
 
     def to_dict(self) -> dict[str, Any]:
         """The document ``tcobench bench --json`` prints, without the store's ``run_id``."""
         return {"levels": [_bench_level(m) for m in self.measured], "details": [_bench_detail(m) for m in self.measured],
-                "settings": {**self.settings.as_dict(), "prompts": self.prompts, "pricing": self.prices.as_dict()},
-                "interrupted": self.interrupted}
+                "settings": {**self.settings.as_dict(), "prompts": self.prompts, "pricing": self.prices.as_dict(),
+                             "max_failures": self.max_failures},
+                "interrupted": self.interrupted, "interrupted_by": self.interrupted_by,
+                "too_many_failures": self.too_many_failures}
 
     def to_rows(self) -> list[dict[str, Any]]:
         """One row per level: the ``levels`` of ``to_dict()`` with each latency summary flattened into
@@ -211,6 +229,16 @@ class BenchResult(Tabular):
                     row[key] = value
             rows.append(row)
         return rows
+
+
+def failed_share(level: LevelMetrics) -> float | None:
+    """The share of a level's finished requests that failed (warm-ups and cancelled requests left out). A level
+    where nothing finished counts as all failed (1.0) when its deadline cancelled what was in flight, and is not
+    judged (None) when a signal stopped it."""
+    finished = level.requests_ok + level.requests_failed
+    if finished:
+        return level.requests_failed / finished
+    return None if level.interrupted or not level.requests_cancelled else 1.0
 
 
 def _stats(s: Stats | None) -> dict[str, float] | None:

@@ -6,8 +6,12 @@ settings and runs the levels) with a live progress bar, render a table or JSON, 
 
 from __future__ import annotations
 
+import datetime as dt
+import signal
 import sys
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import click
@@ -19,15 +23,19 @@ from tcobench.api import bench as measure_endpoint
 from tcobench.api.results import LEVEL_KEYS
 from tcobench.cli.context import Context, pass_context
 from tcobench.cli.options import Choice
-from tcobench.cli.render import console, print_json, table
+from tcobench.cli.render import console, json_text, print_json, table
+from tcobench.errors import StoreError
 from tcobench.loadgen.bench import Measured
 from tcobench.loadgen.metrics import LevelMetrics, Stats
 from tcobench.loadgen.result import RequestResult
 from tcobench.loadgen.runner import Load, Progress as RequestHook
 from tcobench.records import Provenance, Run
+from tcobench.store import Store
 from tcobench.units import human
 
 __all__ = ["LEVEL_KEYS", "BenchOptions", "bench"]  # LEVEL_KEYS: the keys of one level in --json
+
+TOO_MANY_FAILURES = 3  # the exit code when more requests failed at a level than --max-failures allows
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +57,7 @@ class BenchOptions:
     sharegpt: str | None
     ignore_eos: bool
     timeout: str  # TIME
+    max_failures: str  # a share (0.5) or a percent (50%)
     slo_ttft: str | None  # TIME
     slo_tpot: str | None
     slo_e2e: str | None
@@ -85,6 +94,9 @@ class BenchOptions:
 @click.option("--sharegpt", type=click.Path(dir_okay=False), help="ShareGPT-format JSON file of conversations.")
 @click.option("--ignore-eos/--no-ignore-eos", default=True, help="Ask the server to generate exactly --output-len tokens.")
 @click.option("--timeout", default="300 s", metavar="TIME", help="Per-request limit (a stalled stream fails with 'timeout').")
+@click.option("--max-failures", default="50%", metavar="SHARE",
+              help="Exit with code 3 (after printing and saving) when more than this share of the finished requests "
+                   "at any level failed: 0.5 or 50%; 100% never.")
 @click.option("--slo-ttft", metavar="TIME", help="Goodput objective on TTFT, e.g. 200ms.")
 @click.option("--slo-tpot", metavar="TIME", help="Goodput objective on TPOT, e.g. 50ms.")
 @click.option("--slo-e2e", metavar="TIME", help="Goodput objective on end-to-end latency, e.g. 10s.")
@@ -104,36 +116,84 @@ class BenchOptions:
 @click.option("--quiet", is_flag=True, help="No live progress on stderr.")
 @pass_context
 def bench(ctx: Context, /, **params: Any) -> None:
-    """Benchmark an OpenAI-compatible streaming endpoint: TTFT, TPOT, ICL, E2E, throughput, goodput, $/1M tokens."""
+    """Benchmark an OpenAI-compatible streaming endpoint: TTFT, TPOT, ICL, E2E, throughput, goodput, $/1M tokens.
+
+    Exit codes: 0 done; 1 the results store could not be opened (nothing is sent) or the run could not be saved
+    (the results are printed and written to a JSON file); 2 a bad flag; 3 more requests failed than --max-failures
+    allows (printed and saved); 129, 130, 143 stopped by SIGHUP, Ctrl-C (SIGINT), SIGTERM: what was measured is
+    printed and saved. See docs/bench.md, "Exit codes and interruptions"."""
     o = BenchOptions(**params)
     err = console(stderr=True)
+    store = _open_store(ctx) if o.save else None  # before any request: a store that fails, fails now
     bar = LiveProgress(err, quiet=o.quiet)
     try:
         result = measure_endpoint(
             o.url, o.model, api=o.api, concurrency=o.concurrency, rate=o.rate, arrival=o.arrival,
             num_requests=o.num_requests, duration=o.duration, warmup=o.warmup, input_len=o.input_len,
             output_len=o.output_len, prompts=o.prompts_file, sharegpt=o.sharegpt, ignore_eos=o.ignore_eos,
-            timeout=o.timeout, slo_ttft=o.slo_ttft, slo_tpot=o.slo_tpot, slo_e2e=o.slo_e2e, price_hour=o.price_hour,
+            timeout=o.timeout, max_failures=o.max_failures, slo_ttft=o.slo_ttft, slo_tpot=o.slo_tpot, slo_e2e=o.slo_e2e, price_hour=o.price_hour,
             price_in=o.price_in, price_out=o.price_out, hardware=o.hardware or None, chips=o.chips, basis=o.basis,
             model_spec=o.model_spec or None, tp=o.tp, api_key_env=o.api_key_env, seed=o.seed,
             catalog=ctx.catalog if o.hardware else None, progress=bar.on_level)
     finally:
         bar.stop()
     if result.interrupted:
-        err.print("Interrupted: kept the requests measured so far.")
+        err.print(f"Interrupted by {result.interrupted_by or 'SIGINT'}: kept the requests measured so far.")
     doc = result.to_dict()
-    run_id = None
-    if o.save:
+    run_id, failed_save = None, None
+    if store is not None:
         inputs = {**doc["settings"], "hardware": result.hardware.as_dict() if result.hardware else None}
-        outputs = {"levels": doc["details"], "interrupted": result.interrupted}
-        run_id = ctx.store.save(Run(command="bench", provenance=Provenance.MEASURED, inputs=inputs, outputs=outputs,
+        outputs = {"levels": doc["details"], "interrupted": result.interrupted,
+                   "interrupted_by": result.interrupted_by}
+        try:
+            run_id = store.save(Run(command="bench", provenance=Provenance.MEASURED, inputs=inputs, outputs=outputs,
                                     tool_version=tcobench.__version__, label=o.label))
+        except StoreError as save_error:  # the measurements are printed and kept in a file all the same
+            failed_save = save_error
     if o.as_json:
         print_json({**doc, "run_id": run_id})
     else:
-        _render(result.measured, result.interrupted, run_id, ctx.store.where if run_id is not None else None)
-    if result.interrupted:  # 128 + SIGINT, as a shell reports it, after the results were printed and saved
-        sys.exit(130)
+        _render(result.measured, result.interrupted, run_id, store.where if run_id is not None and store else None)
+    if failed_save is not None:
+        from tcobench.cli.main import error_message
+
+        kept = _keep_unsaved({**doc, "run_id": None})
+        err.print(f"StoreError: {error_message(failed_save)}; the results above were not saved"
+                  + (f"; they are in {kept}" if kept else ""), markup=False, highlight=False, soft_wrap=True)
+    for level in result.failing_levels:
+        finished = level.requests_ok + level.requests_failed
+        what = (f"{level.requests_failed} of {finished} finished requests failed" if finished else
+                f"no request finished ({level.requests_cancelled} cancelled at the deadline)")
+        err.print(f"Too many failures at {_load(level)}: {what}, above --max-failures {result.max_failures:.0%}",
+                  markup=False, highlight=False, soft_wrap=True)
+    if result.interrupted:  # 128 + the signal, as a shell reports it, after the results were printed and saved
+        sys.exit(128 + signal.Signals[result.interrupted_by or "SIGINT"].value)
+    if failed_save is not None:
+        sys.exit(failed_save.exit_code)
+    if result.too_many_failures:
+        sys.exit(TOO_MANY_FAILURES)
+
+
+def _open_store(ctx: Context) -> Store:
+    """The results store, schema and all, or a StoreError saying that nothing was sent."""
+    try:
+        return ctx.store
+    except StoreError as e:
+        raise StoreError(f"{e.template}; nothing was sent (--no-save runs without saving)", params=e.params) from e
+
+
+def _keep_unsaved(doc: dict[str, Any]) -> Path | None:
+    """Write the ``--json`` document of a run the store refused to a new file in the working folder (else the
+    temporary folder); its path, or None if neither can be written."""
+    name = f"tcobench-bench-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%fZ}.json"
+    for folder in (Path.cwd(), Path(tempfile.gettempdir())):
+        try:
+            with open(folder / name, "x") as fh:
+                fh.write(json_text(doc))
+            return folder / name
+        except OSError:
+            continue
+    return None
 
 
 class LiveProgress:
@@ -173,6 +233,10 @@ def _num(v: float | None, fmt: str = "{:.1f}") -> str:
     return "-" if v is None else fmt.format(v)
 
 
+def _load(lv: LevelMetrics) -> str:
+    return f"c={lv.concurrency}" if lv.concurrency is not None else f"{lv.rate:g}/s {lv.arrival}"
+
+
 def _render(measured: list[Measured], interrupted: bool, run_id: int | None, where: str | None) -> None:
     out = console()
     cols = ["load", "ok", "failed", "TTFT p50 ms", "TTFT p99 ms", "TPOT p50 ms", "ICL p99 ms", "E2E p50 ms",
@@ -180,7 +244,7 @@ def _render(measured: list[Measured], interrupted: bool, run_id: int | None, whe
     rows = []
     for m in measured:
         lv: LevelMetrics = m.level
-        load = f"c={lv.concurrency}" if lv.concurrency is not None else f"{lv.rate:g}/s {lv.arrival}"
+        load = _load(lv)
         price = m.extras.get("usd_per_1m_output_tokens")
         rows.append([load, lv.requests_ok, lv.requests_failed, _ms(lv.ttft_s, "p50"), _ms(lv.ttft_s, "p99"),
                      _ms(lv.tpot_s, "p50"), _ms(lv.icl_s, "p99"), _ms(lv.e2e_s, "p50"), _num(lv.output_tokens_per_s),

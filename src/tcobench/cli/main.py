@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import io
 import os
 import sys
 from typing import Any
@@ -11,6 +12,7 @@ import click
 
 from tcobench import __version__
 from tcobench.cli.context import Context
+from tcobench.credentials import redact_text
 from tcobench.errors import InstallError, TcobenchError, close_matches
 
 # command name -> "module:attribute"; modules are imported only when their command runs
@@ -99,8 +101,8 @@ def cli(ctx: click.Context, catalog_paths: tuple[str, ...], db: str | None, debu
 
 def error_message(err: TcobenchError) -> str:
     """``err`` as the CLI prints it: its parameters named by the invoked command's flags, or the top-level ones
-    (``catalog_paths`` -> ``--catalog``)."""
-    return err.render({**command_flags(cli), **command_flags(cli.invoked)})
+    (``catalog_paths`` -> ``--catalog``), with any credential it quotes hidden."""
+    return redact_text(err.render({**command_flags(cli), **command_flags(cli.invoked)}))
 
 
 def main(argv: list[str] | None = None) -> Any:
@@ -112,7 +114,9 @@ def main(argv: list[str] | None = None) -> Any:
         click.echo("Aborted.", err=True)
         sys.exit(130)
     except click.ClickException as err:
-        err.show()
+        shown = io.StringIO()
+        err.show(file=shown)
+        click.echo(redact_text(shown.getvalue()), err=True, nl=False)  # click quotes a value it could not read
         sys.exit(err.exit_code)
     except TcobenchError as err:
         if debug:

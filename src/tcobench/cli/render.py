@@ -46,8 +46,13 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
+def json_text(obj: Any) -> str:
+    """``obj`` as the JSON text ``--json`` prints (non-finite floats as null, NumPy values as plain ones)."""
+    return json.dumps(_jsonable(obj), indent=2, default=str) + "\n"
+
+
 def print_json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(_jsonable(obj), indent=2, default=str) + "\n")
+    sys.stdout.write(json_text(obj))
 
 
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, justify: Sequence[str] = ()) -> Table:

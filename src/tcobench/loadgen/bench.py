@@ -63,12 +63,15 @@ LevelStart = Callable[[Load, int | None], Progress | None]  # (load, total reque
 
 
 async def run_bench(settings: BenchSettings, prompts: PromptSource, *, api_key: str | None,
-                annotate: Callable[[LevelMetrics], dict[str, Any]], stop: asyncio.Event | None = None,
-                on_level: LevelStart | None = None, on_done: Callable[[Measured], None] | None = None) -> list[Measured]:
-    """Run the levels in order; stop early (keeping what was measured) when ``stop`` is set."""
+                    annotate: Callable[[LevelMetrics], dict[str, Any]], url: str | None = None,
+                    stop: asyncio.Event | None = None, on_level: LevelStart | None = None,
+                    on_done: Callable[[Measured], None] | None = None) -> list[Measured]:
+    """Run the levels in order; stop early (keeping what was measured) when ``stop`` is set. ``url``: the
+    endpoint as the user gave it, credentials included, for sending only (``settings.url`` is what is shown and
+    saved); None sends to ``settings.url``."""
     stop = stop or asyncio.Event()
     out: list[Measured] = []
-    async with Client(settings.url, settings.model, settings.api, api_key=api_key, timeout_s=settings.timeout_s,
+    async with Client(url or settings.url, settings.model, settings.api, api_key=api_key, timeout_s=settings.timeout_s,
                       max_connections=settings.max_connections, ignore_eos=settings.ignore_eos) as client:
         for k, load in enumerate(settings.loads):
             if stop.is_set():

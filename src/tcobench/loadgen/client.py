@@ -11,14 +11,16 @@ is swallowed into a string, nothing raises out of ``send``.
 from __future__ import annotations
 
 import asyncio
+import base64
 import email.utils
 import json
 import time
 from types import TracebackType
 from typing import Any, Self
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import tcobench
+from tcobench.credentials import redact_text, redact_url, url_secrets
 from tcobench.errors import InputError
 from tcobench.loadgen import api as _api
 from tcobench.loadgen.api import Api, MalformedEvent
@@ -30,32 +32,51 @@ from tcobench.loadgen.transport import ConnectFailed, ConnectionClosed, Pool, Pr
 now_ns = time.perf_counter_ns
 _parse = _api.parse
 ERROR_BODY_BYTES = 200  # of a non-200 answer's body, kept as the reason
+ERROR_BODY_READ = 4 * ERROR_BODY_BYTES  # read, then redacted, then cut: a cut never leaves part of a secret
 
 
 def base_url(url: str) -> str:
-    """'http://host:8000/v1/' -> 'http://host:8000'. The API path is added per request."""
-    u = url.strip().rstrip("/")
-    u = u.removesuffix("/v1")
+    """'http://host:8000/v1/' -> 'http://host:8000'. The API path is added per request; a query
+    ('?api-version=...') is kept and sent with every request. Credentials in the URL stay in what this returns
+    (the request needs them): ``credentials.redact_url`` it before showing or saving it."""
+    u = url.strip()
+    bad = f"{{url}} {redact_url(url)!r} is not an http(s) URL; expected e.g. http://127.0.0.1:8000"
     if not u.startswith(("http://", "https://")):
-        raise InputError(f"{{url}} {repr(url)} is not an http(s) URL; expected e.g. http://127.0.0.1:8000",
-                         params=("url",))
-    return u
+        raise InputError(bad, params=("url",))
+    parts = urlsplit(u)
+    try:
+        parts.port  # noqa: B018 - read for its check: a port that is not a number raises
+    except ValueError:
+        raise InputError(bad.replace("is not an http(s) URL", "has a port that is not a number"), params=("url",)) from None
+    if not parts.hostname:
+        raise InputError(bad.replace("is not an http(s) URL", "names no host"), params=("url",))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/").removesuffix("/v1"), parts.query, ""))
 
 
 class Client:
-    """``async with Client(...) as c: await c.send(...)``. The API key lives only in a header."""
+    """``async with Client(...) as c: await c.send(...)``. Credentials live only in the request head: the API
+    key as a bearer token, else the URL's user information as basic authentication; a URL query (which may hold
+    a key) goes with every request. ``url`` is the endpoint with its credentials redacted; every credential is
+    also hidden in error text a server echoes back."""
 
     def __init__(self, url: str, model: str, api: Api = Api.CHAT, *, api_key: str | None = None,
                  timeout_s: float = 300.0, max_connections: int = 1024, ignore_eos: bool = True) -> None:
-        self.url, self.model, self.api = base_url(url), model, api
+        target = base_url(url)
+        self.url, self.model, self.api = redact_url(target), model, api
         self.timeout_s, self.ignore_eos = timeout_s, ignore_eos
-        self._key = api_key
-        parts = urlsplit(self.url)
+        self._secrets = tuple(s for s in (api_key, *url_secrets(target)) if s)
+        parts = urlsplit(target)
         # no proxy from the environment: a proxy would sit inside every timing
-        self._pool = Pool(f"{parts.scheme}://{parts.netloc}", max_connections=max_connections,
+        self._pool = Pool(f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}", max_connections=max_connections,
                           connect_timeout_s=min(timeout_s, 10.0))
-        path = parts.path.rstrip("/") + api.path
-        auth = f"Authorization: Bearer {api_key}\r\n" if api_key else ""
+        path = parts.path.rstrip("/") + api.path + (f"?{parts.query}" if parts.query else "")
+        if api_key:
+            auth = f"Authorization: Bearer {api_key}\r\n"
+        elif parts.username is not None:  # as curl and browsers send a URL's user:password
+            userinfo = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+            auth = f"Authorization: Basic {base64.b64encode(userinfo).decode('ascii')}\r\n"
+        else:
+            auth = ""
         self._head = (f"POST {path} HTTP/1.1\r\nHost: {self._pool.authority}\r\n"
                       f"User-Agent: tcobench/{tcobench.__version__}\r\nAccept: text/event-stream\r\n"
                       f"Content-Type: application/json\r\n{auth}Content-Length: ").encode("latin-1")
@@ -82,8 +103,8 @@ class Client:
         stream = _Stream(self.api, now_ns())
 
         def result(error: str | None = None, detail: str | None = None, retry: float | None = None) -> RequestResult:
-            if detail and self._key:  # a server may echo the key back in an error body
-                detail = detail.replace(self._key, "***")
+            if detail:  # a server may echo a credential back in an error body
+                detail = redact_text(detail, self._secrets)[:ERROR_BODY_BYTES]
             return RequestResult(index=index, warmup=warmup, intended_ns=intended_ns, sent_ns=stream.sent,
                                  done_ns=now_ns(), chunk_ns=tuple(stream.chunks), output_tokens=stream.usage[0],
                                  prompt_tokens=stream.usage[1], error=error, detail=detail, retry_after_s=retry)
@@ -92,7 +113,7 @@ class Client:
             async with asyncio.timeout(self.timeout_s):
                 await self._pool.request(b"%s%d\r\n\r\n%s" % (self._head, len(body), body), stream)
             if stream.code != 200:
-                text = bytes(stream.error_body[:ERROR_BODY_BYTES]).decode("utf-8", "replace").strip()
+                text = bytes(stream.error_body[:ERROR_BODY_READ]).decode("utf-8", "replace").strip()
                 return result(http_error(stream.code), text or f"HTTP {stream.code}", retry_after(stream.retry))
             stream.close()
             if not stream.done:
@@ -111,13 +132,15 @@ class Client:
                 return result(ErrorKind.TIMEOUT, str(err))
             refused = _caused_by(err, ConnectionRefusedError)
             return result(ErrorKind.CONNECTION_REFUSED if refused else ErrorKind.CONNECT_ERROR, _reason(err))
-        except (ConnectionClosed, ProtocolError) as err:
+        except ProtocolError as err:
+            return result(ErrorKind.PROTOCOL_ERROR, _reason(err))
+        except ConnectionClosed as err:
             return result(ErrorKind.CONNECTION_RESET, _reason(err))
         except TransportError as err:
             return result(ErrorKind.CONNECT_ERROR, _reason(err))
-        except asyncio.CancelledError:
-            # Ctrl-C: the runner cancels requests in flight and keeps this record of them
-            return result(ErrorKind.CANCELLED, "stopped by the user")
+        except asyncio.CancelledError as err:
+            # a signal or the level's deadline: the runner cancels requests in flight and keeps this record of them
+            return result(ErrorKind.CANCELLED, str(err.args[0]) if err.args else "cancelled")
 
 
 class _Stream:
@@ -144,7 +167,7 @@ class _Stream:
 
     def body(self, data: bytes, t_ns: int) -> None:
         if self.code != 200:
-            if len(self.error_body) < ERROR_BODY_BYTES:
+            if len(self.error_body) < ERROR_BODY_READ:
                 self.error_body += data
             return
         for event in self.decoder.feed(data):

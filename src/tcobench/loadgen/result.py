@@ -12,12 +12,13 @@ class ErrorKind(StrEnum):
     CONNECTION_REFUSED = "connection_refused"  # nothing listening (server down or killed)
     CONNECT_ERROR = "connect_error"            # any other failure to connect
     CONNECTION_RESET = "connection_reset"      # the peer closed or reset the connection mid-request
+    PROTOCOL_ERROR = "protocol_error"          # bytes that are not HTTP/1.1 (a status line, chunk size or length)
     TIMEOUT = "timeout"                        # no complete answer within --timeout (stalled stream)
     MALFORMED_SSE = "malformed_sse"            # an event whose data is not the JSON the API defines
     SERVER_ERROR_EVENT = "server_error_event"  # a well-formed {"error": ...} event inside the stream
     INCOMPLETE_STREAM = "incomplete_stream"    # the stream ended cleanly but without [DONE]
     NO_OUTPUT = "no_output"                    # the stream finished without a single generated token
-    CANCELLED = "cancelled"                    # stopped by the user (Ctrl-C); not a server failure
+    CANCELLED = "cancelled"                    # in flight when a signal or the level's deadline stopped it; not a failure
 
 
 def http_error(status: int) -> str:

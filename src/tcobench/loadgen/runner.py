@@ -7,9 +7,10 @@ inside the client, so client lag (actual - intended) shows an overloaded client 
 in the latencies.
 
 The first ``warmup`` requests of a level are sent as part of the load but flagged, and the metrics
-leave them out of every latency distribution. ``stop`` (set on Ctrl-C) ends the level at once:
-nothing new is sent, requests in flight are cancelled and recorded as cancelled, and every request
-already finished is kept.
+leave them out of every latency distribution. ``stop`` (set on Ctrl-C, SIGTERM or SIGHUP) ends the
+level at once: nothing new is sent, requests in flight are cancelled and recorded as cancelled, and
+every request already finished is kept. A level's duration is a hard deadline in the same way: when
+it ends, requests still in flight (a stalled stream among them) are cancelled, not waited for.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from tcobench.loadgen.result import RequestResult
 from tcobench.loadgen.timer import sleep_until
 
 RETRY_AFTER_CAP_S = 60.0  # a closed-loop worker told to wait by 429/503 waits at most this long
+STOPPED = "stopped by a signal (Ctrl-C, SIGTERM or SIGHUP)"  # why a request was cancelled: its detail
+DEADLINE = "the level's duration ended"
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,10 +155,17 @@ async def run_level(client: Client, prompts: PromptSource, load: Load, plan: Pla
     drivers = ([asyncio.create_task(worker()) for _ in range(load.concurrency)] if load.concurrency is not None
                else [asyncio.create_task(schedule(load.rate or 0.0))])
 
-    async def watch() -> None:
-        await stop.wait()
+    async def watch() -> None:  # the stop signal or the level's deadline, whichever comes first
+        reason = STOPPED
+        if deadline is None:
+            await stop.wait()
+        else:
+            try:
+                await asyncio.wait_for(stop.wait(), max(0.0, (deadline - now_ns()) / 1e9))
+            except TimeoutError:
+                reason = DEADLINE
         for task in [*drivers, *inflight]:
-            task.cancel()
+            task.cancel(reason)
 
     watcher = asyncio.create_task(watch())
     try:

@@ -193,7 +193,10 @@ class Connection(asyncio.Protocol):
         if "chunked" in headers.get("transfer-encoding", "").lower():
             self._state = _CHUNK_SIZE
         elif "content-length" in headers:
-            self._state, self._left = _LENGTH, int(headers["content-length"])
+            length = headers["content-length"]
+            if not length.isdigit():
+                raise ProtocolError(f"bad Content-Length {length[:20]!r}")
+            self._state, self._left = _LENGTH, int(length)
             if self._left == 0:
                 self._finish(keep=True)
         elif code in (204, 304):

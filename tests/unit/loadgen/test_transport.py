@@ -100,6 +100,13 @@ def test_garbage_is_a_protocol_error_and_drops_the_connection() -> None:
         assert isinstance(done.exception(), ProtocolError) and tr.aborted, bad
 
 
+@pytest.mark.parametrize("head", [b"HTTP/1.1 abc OK\r\n\r\n", b"HTTP/1.1 200 OK\r\nContent-Length: 12x\r\n\r\n",
+                                  b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n"])
+def test_a_bad_status_line_or_length_is_a_protocol_error(head: bytes) -> None:
+    _, done, tr = run([head])  # before, a bad Content-Length raised ValueError out of the client
+    assert isinstance(done.exception(), ProtocolError) and tr.aborted
+
+
 def test_one_read_gives_one_timestamp_to_every_event_in_it() -> None:
     sink, _, _ = run([CHUNKED])
     assert len(set(sink.times)) == 1

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tcobench.catalog import Catalog
+from tcobench.credentials import redact_url
 from tcobench.records import Run
 from tcobench.report import words
 from tcobench.report.charts import CdfChart, LoadChart, Series, slug
@@ -92,7 +93,8 @@ def part(run: Run, predictions: Sequence[Run]) -> Part:
         if pred is not None:
             tables.append(versus(pred, levels))
     notes = ("CDFs are drawn through the stored percentiles (p50, p90, p95, p99) of each level; lines between them are interpolated.",)
-    return Part(f"{model} at {run.inputs.get('url', '?')} — run {run.id}", reading(run, levels, pred), tuple(charts), tuple(tables), notes)
+    where = redact_url(str(run.inputs.get("url", "?")))  # the store redacts too; a run may come from elsewhere
+    return Part(f"{model} at {where} — run {run.id}", reading(run, levels, pred), tuple(charts), tuple(tables), notes)
 
 
 def _p(level: dict[str, Any], key: str, q: str) -> float | None:
