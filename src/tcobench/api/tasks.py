@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from tcobench import checks
 from tcobench.api.inputs import (
     HardwareRef,
     Ref,
@@ -20,8 +21,12 @@ from tcobench.api.inputs import (
     hardware_of,
     model_of,
     names,
+    number,
     own_parameters,
-    seconds,
+    positive_numbers,
+    positive_seconds,
+    usd,
+    whole,
     workload_lengths,
 )
 from tcobench.api.results import AuditResult, CompareResult, PlanResult, SweepSummary, ValidationResult
@@ -55,9 +60,20 @@ def predict(model: Ref, hardware: HardwareRef, *, chips: int | None = None, tp: 
     ``spec_tokens`` drafts per step accepted with probability ``acceptance``, drafted by ``draft`` (a model id, file
     or record) or by multi-token-prediction layers (``draft="mtp"``, the default)."""
     cat = catalog_or_default(catalog)
+    for name, value, least in (("chips", chips, 1), ("tp", tp, 1), ("pp", pp, 1), ("ep", ep, 1), ("input_len", input_len, 1),
+                               ("output_len", output_len, 1), ("max_context", max_context, 1), ("moe_ep", moe_ep, 1),
+                               ("spec_tokens", spec_tokens, -checks.MAX_COUNT)):  # (perf says why < 0 is wrong)
+        if value is not None:
+            whole(value, name, least)
+    if batch != "auto":
+        whole(batch, "batch", 1)
+    if cuda_graph_batches is not None:
+        cuda_graph_batches = positive_numbers(cuda_graph_batches, int, "cuda_graph_batches")
+    number(acceptance, "acceptance", low=0.0, high=1.0)
     return _predict(model_of(cat, model), hardware_of(cat, hardware), chips=chips, tp=tp, pp=pp, ep=ep, batch=batch,
                     input_len=input_len, output_len=output_len, precision=precision, weights=weights, kv=kv,
-                    activations=activations, slo_ttft=seconds(slo_ttft, "slo_ttft"), slo_tpot=seconds(slo_tpot, "slo_tpot"),
+                    activations=activations, slo_ttft=positive_seconds(slo_ttft, "slo_ttft"),
+                    slo_tpot=positive_seconds(slo_tpot, "slo_tpot"),
                     catalog=cat, runtime=runtime, explain=explain, max_context=max_context, tp_layout=tp_layout,
                     graph_batches=cuda_graph_batches, moe_ep=moe_ep, spec_tokens=spec_tokens, acceptance=acceptance,
                     draft=None if draft is None else "mtp" if draft == "mtp" else model_of(cat, draft, "draft"))
@@ -75,12 +91,13 @@ def compare(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, 
     cat = catalog_or_default(catalog)
     m = model_of(cat, model)
     n_in, n_out, wl = workload_lengths(cat, workload, input_len, output_len)
-    ttft, tpot = seconds(slo_ttft, "slo_ttft"), seconds(slo_tpot, "slo_tpot")
+    ttft, tpot = positive_seconds(slo_ttft, "slo_ttft"), positive_seconds(slo_tpot, "slo_tpot")
     hw = hardware_list(cat, hardware)
     rows, evaluated = _compare(m, hw, input_len=n_in, output_len=n_out, catalog=cat,
-                               params=own_parameters(cat, **cost), basis=basis, precisions=names(precision),
-                               slo_ttft=ttft, slo_tpot=tpot, max_chips=max_chips, price_hour=price_hour,
-                               price_chip=price_chip, pareto=pareto)
+                               params=own_parameters(cat, **cost), basis=basis, precisions=names(precision, "precision"),
+                               slo_ttft=ttft, slo_tpot=tpot, max_chips=whole(max_chips, "max_chips", 1),
+                               price_hour=usd(price_hour, "USD/h", "price_hour"),
+                               price_chip=usd(price_chip, "USD", "price_chip"), pareto=pareto)
     outcomes = validation_outcomes(cat)
     trusts = {h.id: trust(outcomes, h.vendor, m.moe is not None) for h in hw}
     return CompareResult(m.id, wl, n_in, n_out, basis, ttft, tpot, evaluated, rows, trusts)
@@ -97,11 +114,14 @@ def plan(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, qps
     m = model_of(cat, model)
     n_in, n_out, wl = workload_lengths(cat, workload, input_len, output_len)
     hw = hardware_list(cat, hardware)
+    qps = checks.positive(qps, "{qps}")
+    peak_factor = checks.number(peak_factor, "{peak_factor}", low=1.0, high=1000.0)
     rows, evaluated = _plan(m, hw, qps=qps, input_len=n_in, output_len=n_out, catalog=cat,
                             params=own_parameters(cat, **cost), basis=basis, peak_factor=peak_factor,
-                            precisions=names(precision), slo_ttft=seconds(slo_ttft, "slo_ttft"),
-                            slo_tpot=seconds(slo_tpot, "slo_tpot"), max_chips=max_chips, price_hour=price_hour,
-                            price_chip=price_chip)
+                            precisions=names(precision, "precision"), slo_ttft=positive_seconds(slo_ttft, "slo_ttft"),
+                            slo_tpot=positive_seconds(slo_tpot, "slo_tpot"), max_chips=whole(max_chips, "max_chips", 1),
+                            price_hour=usd(price_hour, "USD/h", "price_hour"),
+                            price_chip=usd(price_chip, "USD", "price_chip"))
     outcomes = validation_outcomes(cat)
     return PlanResult(m.id, wl, n_in, n_out, qps, peak_factor, basis, evaluated, rows,
                       {h.id: trust(outcomes, h.vendor, m.moe is not None) for h in hw})
@@ -122,7 +142,7 @@ def sweep(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, tp
     m = model_of(cat, model)
     axes = {a: parse_axis(str(v), a) for a, v in zip(AXES, (tp, pp, ep, batch, input_len, output_len), strict=True)}
     params = own_parameters(cat, **cost)
-    cands = candidates(hardware_list(cat, hardware), names(precision))
+    cands = candidates(hardware_list(cat, hardware), names(precision, "precision"))
     prices = {}
     for c in cands:
         span, _ = price_hardware(c.hardware, cat, params, basis, price_hour=price_hour, price_chip=price_chip).span(basis)
@@ -132,7 +152,7 @@ def sweep(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, tp
     start = time.perf_counter()
     try:
         res = _sweep(m, cands, axes, catalog=cat, usd_per_chip_s=[prices[c.hardware.id] for c in cands],
-                     slo_ttft=seconds(slo_ttft, "slo_ttft"), slo_tpot=seconds(slo_tpot, "slo_tpot"), objective=objective,
+                     slo_ttft=positive_seconds(slo_ttft, "slo_ttft"), slo_tpot=positive_seconds(slo_tpot, "slo_tpot"), objective=objective,
                      top_k=top, chunk=chunk, sink=sink, progress=None if progress is None else lambda n: progress(n, total))
     finally:
         if sink is not None:
@@ -151,7 +171,7 @@ def validate(*, by: str = "phase", row: str | Sequence[str] = (), explain: bool 
     only these row ids or shell patterns."""
     cat = catalog_or_default(catalog)
     grouping(by)  # a bad grouping fails before the work
-    outcomes = _validate(cat, rows=names(row) or (), explain=explain)
+    outcomes = _validate(cat, rows=names(row, "row", "row ids or patterns") or () if row != () else (), explain=explain)
     rows: list[dict[str, Any]] = [
         {"id": o.row.id, "ref": o.row.ref, "phase": o.row.phase, "metric": o.row.metric, "published": o.row.published or None,
          "predicted": o.predicted, "error": o.error, "batch": o.prediction.batch if o.prediction else None,

@@ -8,7 +8,8 @@ from functools import cached_property
 import click
 
 from tcobench.catalog import Catalog, load_catalog
-from tcobench.store import Store
+from tcobench.errors import StoreError, quote
+from tcobench.store import ENV_VAR, Store
 
 
 @dataclass
@@ -25,7 +26,12 @@ class Context:
     @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = Store.open(self.db)
+            try:
+                self._store = Store.open(self.db)
+            except OSError as err:  # its folder cannot be created, or the file cannot be opened
+                what = quote(err.filename) if err.filename else "its file"
+                raise StoreError(f"cannot open the results store ({{db}} or {ENV_VAR}, default in the user's data "
+                                 f"folder): {what}: {err.strerror or err}", params=("db",)) from err
         return self._store
 
 

@@ -7,13 +7,14 @@ from pathlib import Path
 import click
 
 from tcobench.cli.context import Context, pass_context
-from tcobench.cli.options import Choice
+from tcobench.cli.options import Choice, Count
 from tcobench.cli.render import print_json
+from tcobench.cli.runs import RUN_ID_MAX
 from tcobench.errors import InputError
 
 
 @click.command()
-@click.option("--run", "run_ids", type=click.IntRange(min=1), multiple=True, metavar="ID",
+@click.option("--run", "run_ids", type=Count(1, RUN_ID_MAX), multiple=True, metavar="ID",
               help="A saved run to show (repeatable) [default: the latest compare, predict, validate, bench and audit runs].")
 @click.option("--latest", is_flag=True, help="Also add the newest run of each kind not named by --run.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("report.html"), show_default=True,

@@ -10,9 +10,11 @@ from typing import Any
 import click
 
 from tcobench.cli.context import Context, pass_context
-from tcobench.cli.options import Choice
+from tcobench.cli.options import Choice, Count
 from tcobench.cli.render import console, print_json, table
 from tcobench.records import Run
+
+RUN_ID_MAX = 2**63 - 1  # the largest integer SQLite and PostgreSQL keep (a BIGINT)
 
 
 @click.group()
@@ -27,7 +29,7 @@ def run_doc(r: Run) -> dict[str, Any]:
 
 @runs.command("list")
 @click.option("--command", "command", help="Only runs of this command (predict, bench, ...).")
-@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--limit", type=Count(1, 1_000_000), default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 @pass_context
 def list_(ctx: Context, command: str | None, limit: int, as_json: bool) -> None:
@@ -41,7 +43,7 @@ def list_(ctx: Context, command: str | None, limit: int, as_json: bool) -> None:
 
 
 @runs.command()
-@click.argument("run_id", type=int)
+@click.argument("run_id", type=Count(1, RUN_ID_MAX))
 @click.option("--json", "as_json", is_flag=True)
 @pass_context
 def show(ctx: Context, run_id: int, as_json: bool) -> None:
