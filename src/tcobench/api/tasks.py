@@ -6,7 +6,6 @@ document ``--json`` prints. docs/api.md has examples (the tests run them).
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -41,7 +40,10 @@ from tcobench.perf.validate import run as _validate
 from tcobench.search import candidates
 from tcobench.search import compare as _compare
 from tcobench.search import plan as _plan
-from tcobench.search.sweep import AXES, Objective, iter_rows, open_sink, parse_axis
+from tcobench.errors import InputError
+from tcobench.search.sweep import (
+    AXES, CONFIRM_POINTS, DEFAULT_CHUNK, Estimate, Objective, estimate, iter_rows, open_sink, parse_axis,
+)
 from tcobench.search.sweep import sweep as _sweep
 
 Basis = Literal["own", "rent", "both"]
@@ -131,29 +133,42 @@ def sweep(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, tp
           ep: str = "1", batch: str = "1:256:x2", input_len: str = "1024", output_len: str = "256",
           precision: str | Sequence[str] = "bf16,fp8", basis: Literal["own", "rent"] = "own", objective: Objective = "cost",
           top: int = 10, pareto: bool = False, slo_ttft: float | str | None = None, slo_tpot: float | str | None = None,
-          output: str | Path | None = None, chunk: int = 1 << 20, price_hour: float | None = None,
-          price_chip: float | None = None, progress: Callable[[int, int], None] | None = None,
-          catalog: Catalog | None = None, **cost: Any) -> SweepSummary:
+          output: str | Path | None = None, chunk: int = DEFAULT_CHUNK, price_hour: float | None = None,
+          price_chip: float | None = None, yes: bool = False, on_estimate: Callable[[Estimate], None] | None = None,
+          progress: Callable[[int, int], None] | None = None, catalog: Catalog | None = None,
+          **cost: Any) -> SweepSummary:
     """``tcobench sweep``: every combination of the axes (each '1,2,4', '1:4096' or '128:32768:x2'), evaluated in
-    memory-bounded chunks; the ``top`` points by ``objective`` and, with ``pareto``, the front of tokens/s per
-    chip vs interactivity. ``output``: write every point to .csv or .parquet. ``progress(n, total)`` is called
-    after each chunk with the points it held and the grid's size."""
+    memory-bounded chunks of ``chunk`` points; the ``top`` points by ``objective`` and, with ``pareto``, the front
+    of tokens/s per chip vs interactivity. ``output``: write every point to .csv or .parquet.
+
+    Before the work starts, a first chunk is timed: ``on_estimate(estimate)`` gets the grid's size and the time it
+    should take (``Estimate.text()``). A grid of more than CONFIRM_POINTS (100 million) points runs only with
+    ``yes=True``; otherwise InputError says how long it would take. ``progress(n, total)`` is called after each
+    chunk with the points it held and the grid's size."""
     cat = catalog_or_default(catalog)
     m = model_of(cat, model)
     axes = {a: parse_axis(str(v), a) for a, v in zip(AXES, (tp, pp, ep, batch, input_len, output_len), strict=True)}
+    whole(top, "top", 1, 10_000)
+    ttft, tpot = positive_seconds(slo_ttft, "slo_ttft"), positive_seconds(slo_tpot, "slo_tpot")
     params = own_parameters(cat, **cost)
+    hour, chip_price = usd(price_hour, "USD/h", "price_hour"), usd(price_chip, "USD", "price_chip")
     cands = candidates(hardware_list(cat, hardware), names(precision, "precision"))
+    est = estimate(m, cands, axes, catalog=cat, chunk=chunk)
+    if on_estimate is not None:
+        on_estimate(est)
+    if est.points > CONFIRM_POINTS and not yes:
+        raise InputError(f"the sweep has {est.text()}; more than {CONFIRM_POINTS:,} points run only when asked: pass "
+                         "{yes} to run it, or narrow the axes", params=("yes",))
     prices = {}
     for c in cands:
-        span, _ = price_hardware(c.hardware, cat, params, basis, price_hour=price_hour, price_chip=price_chip).span(basis)
+        span, _ = price_hardware(c.hardware, cat, params, basis, price_hour=hour, price_chip=chip_price).span(basis)
         prices[c.hardware.id] = float(span.likely) if span is not None else float("nan")
-    total = len(cands) * math.prod(len(axes[a]) for a in AXES)
     sink = open_sink(Path(output)) if output else None
     start = time.perf_counter()
     try:
         res = _sweep(m, cands, axes, catalog=cat, usd_per_chip_s=[prices[c.hardware.id] for c in cands],
-                     slo_ttft=positive_seconds(slo_ttft, "slo_ttft"), slo_tpot=positive_seconds(slo_tpot, "slo_tpot"), objective=objective,
-                     top_k=top, chunk=chunk, sink=sink, progress=None if progress is None else lambda n: progress(n, total))
+                     slo_ttft=ttft, slo_tpot=tpot, objective=objective, top_k=top, chunk=chunk, sink=sink,
+                     progress=None if progress is None else lambda n: progress(n, est.points))
     finally:
         if sink is not None:
             sink.close()
