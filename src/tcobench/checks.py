@@ -150,6 +150,10 @@ def open_output(path: str | Path, where: str) -> TextIO:
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise InputError(f"{where} {quote(str(path))}: cannot create its folder {quote(str(path.parent))} "
+                         f"({err.strerror or err})", params=_params(where)) from err
+    try:
         return path.open("w", newline="", encoding="utf-8")
     except OSError as err:
         raise InputError(f"{where} {quote(str(path))}: cannot write it ({err.strerror or err})",

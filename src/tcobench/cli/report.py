@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from tcobench import checks
 from tcobench.cli.context import Context, pass_context
 from tcobench.cli.options import Choice, Count
 from tcobench.cli.render import print_json
@@ -33,10 +34,12 @@ def report(ctx: Context, run_ids: tuple[int, ...], latest: bool, output: Path, f
     runs = select_runs(ctx.store, run_ids, latest)
     rep = build_report(runs, ctx.catalog, store=ctx.store.where)
     if fmt == "html":
-        try:
-            output.write_text(render_html(rep), encoding="utf-8")
-        except OSError as err:
-            raise InputError(f"-o {str(output)!r}: cannot write it ({err.strerror})") from err
+        page = render_html(rep)
+        with checks.open_output(output, "-o") as fh:  # its folder made, or an InputError naming -o
+            try:
+                fh.write(page)
+            except OSError as err:
+                raise InputError(f"-o {str(output)!r}: cannot write it ({err.strerror})") from err
         written = [output]
     else:
         written = write_figures(rep, fmt, out_dir or Path("report-figures"))
