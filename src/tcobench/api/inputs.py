@@ -121,7 +121,7 @@ def positive_numbers(value: str | float | Sequence[float] | None, kind: type[int
     values: list[Any]
     if isinstance(value, str):
         parts = [part for part in value.replace(" ", "").split(",") if part]
-        item = f"{where} {quote(value)}: item"
+        item = f"{where} {quote(value)}: item" if len(parts) > 1 else where
         values = [checks.parse_count(p, item) if kind is int else checks.parse_number(p, item, low=0.0, low_open=True)
                   for p in parts]
     else:

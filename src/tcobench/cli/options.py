@@ -108,7 +108,7 @@ def positive_list(text: str, kind: Callable[[str], Any], flag: str) -> list[Any]
     parts = [part for part in text.replace(" ", "").split(",") if part]
     if not parts:
         raise InputError(f"{flag} {quote(text)} holds no numbers; expected comma-separated numbers, e.g. 1,8,64")
-    item = f"{flag} {quote(text)}: item"
+    item = f"{flag} {quote(text)}: item" if len(parts) > 1 else flag
     if kind is int:
         return [checks.parse_count(p, item) for p in parts]
     return [checks.parse_number(p, item, low=0.0, low_open=True) for p in parts]

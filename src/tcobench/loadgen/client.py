@@ -16,10 +16,12 @@ import json
 import time
 from types import TracebackType
 from typing import Any, Self
-from urllib.parse import urlsplit
+import re
+from urllib.parse import quote as urlquote
+from urllib.parse import urlsplit, urlunsplit
 
 import tcobench
-from tcobench.errors import InputError
+from tcobench.errors import InputError, quote
 from tcobench.loadgen import api as _api
 from tcobench.loadgen.api import Api, MalformedEvent
 from tcobench.loadgen.prompts import Prompt
@@ -33,13 +35,38 @@ ERROR_BODY_BYTES = 200  # of a non-200 answer's body, kept as the reason
 
 
 def base_url(url: str) -> str:
-    """'http://host:8000/v1/' -> 'http://host:8000'. The API path is added per request."""
+    """'http://host:8000/v1/' -> 'http://host:8000'. The API path is added per request.
+
+    Checked here, where the URL enters: an http(s) scheme, a host, a port from 1 to 65535 when one is given, and
+    balanced brackets around an IPv6 address; InputError naming {url} otherwise (urllib's ValueError for a port of
+    99999 or 'abc', or for 'http://[::1', was a traceback). A path outside ASCII is percent-encoded, as a browser
+    does: the request line is sent as bytes."""
     u = url.strip().rstrip("/")
     u = u.removesuffix("/v1")
+    expected = "expected e.g. http://127.0.0.1:8000"
     if not u.startswith(("http://", "https://")):
-        raise InputError(f"{{url}} {repr(url)} is not an http(s) URL; expected e.g. http://127.0.0.1:8000",
-                         params=("url",))
-    return u
+        raise InputError(f"{{url}} {repr(url)} is not an http(s) URL; {expected}", params=("url",))
+    try:
+        parts = urlsplit(u)
+        port = parts.port
+    except ValueError as err:  # a port out of range or not a number, an unclosed '[' of an IPv6 address
+        raise InputError(f"{{url}} {quote(url)} is not a valid URL ({err}); {expected}", params=("url",)) from None
+    host = parts.hostname or ""
+    if not host:
+        raise InputError(f"{{url}} {quote(url)} names no host; {expected}", params=("url",))
+    if not _HOST.fullmatch(host):
+        raise InputError(f"{{url}} {quote(url)}: host {host!r} is not a host name or an IP address (ASCII letters, "
+                         f"digits, '.', '-'; an internationalised name in its xn-- form); {expected}", params=("url",))
+    if port == 0:
+        raise InputError(f"{{url}} {quote(url)}: port 0 is not a port to connect to; {expected}", params=("url",))
+    if parts.query or parts.fragment or u.endswith(("?", "#")):
+        raise InputError(f"{{url}} {quote(url)}: a query or fragment is not sent to the API; give the server's base "
+                         f"URL, {expected}", params=("url",))
+    path = urlquote(parts.path, safe="/%:@!$&'()*+,;=-._~")
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+_HOST = re.compile(r"[A-Za-z0-9._-]+|[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?", re.ASCII)  # a name or IPv4; IPv6 (a zone)
 
 
 class Client:
