@@ -151,10 +151,10 @@ def open_output(path: str | Path, where: str) -> TextIO:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise InputError(f"{where} {quote(str(path))}: cannot create its folder {quote(str(path.parent))} "
+        raise InputError(f"{where} {str(path)!r}: cannot create its folder {str(path.parent)!r} "
                          f"({err.strerror or err})", params=_params(where)) from err
     try:
         return path.open("w", newline="", encoding="utf-8")
     except OSError as err:
-        raise InputError(f"{where} {quote(str(path))}: cannot write it ({err.strerror or err})",
+        raise InputError(f"{where} {str(path)!r}: cannot write it ({err.strerror or err})",
                          params=_params(where)) from err

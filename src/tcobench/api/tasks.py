@@ -158,7 +158,9 @@ def sweep(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, tp
         on_estimate(est)
     if est.points > CONFIRM_POINTS and not yes:
         raise InputError(f"the sweep has {est.text()}; more than {CONFIRM_POINTS:,} points run only when asked: pass "
-                         "{yes} to run it, or narrow the axes", params=("yes",))
+                         "{yes} to run it, or narrow the axes ({tp} {pp} {ep} {batch} {input_len} {output_len}) or "
+                         "{hardware} and {precision}",
+                         params=("yes", "tp", "pp", "ep", "batch", "input_len", "output_len", "hardware", "precision"))
     prices = {}
     for c in cands:
         span, _ = price_hardware(c.hardware, cat, params, basis, price_hour=hour, price_chip=chip_price).span(basis)
