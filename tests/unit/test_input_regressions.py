@@ -341,3 +341,17 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
                          env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
     assert out.returncode == 0, out.stderr
     assert int(out.stdout.split()[-1]) < 600_000  # kB: 0.6 GB (measured ~140 MB)
+
+
+def test_the_exit_code_table_in_the_docs_matches_the_error_classes() -> None:
+    import re
+
+    from tcobench import errors
+
+    page = (ROOT / "docs" / "architecture.md").read_text()
+    rows = dict(re.findall(r"^\| (\d+) \| (.*) \|$", page, re.M))
+    assert set(rows) == {"0", "1", "2", "130"}
+    for name in ("InputError", "UnitError", "CatalogError", "UnknownIdError", "DeploymentError", "MissingInputError",
+                 "StoreError", "InstallError"):
+        code = getattr(errors, name).exit_code
+        assert f"`{name}`" in rows[str(code)], (name, code)
