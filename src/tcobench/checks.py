@@ -50,7 +50,7 @@ def number(value: object, where: str, *, low: float | None = None, high: float |
             (high is not None and (x > high or (high_open and x == high))):
         raise InputError(f"{where} {quote(value)} is out of range; expected {describe_range(low, high, low_open, high_open)}",
                          params=_params(where))
-    return x
+    return x + 0.0  # -0.0 is 0.0 (a price of '-0' printed as '$-0')
 
 
 def positive(value: object, where: str) -> float:

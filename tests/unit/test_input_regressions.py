@@ -131,6 +131,11 @@ def test_bad_input_that_was_accepted_is_refused(cli, args: tuple[str, ...], name
     one_line(r.err, *names)
 
 
+def test_a_price_of_minus_zero_is_zero(cli) -> None:  # found by test_input_fuzz: '-0' printed costs as '$-0'
+    r = cli(*COMPARE, "--basis", "own", "--price-chip=-0")
+    assert r.code == 0 and "$-" not in r.out, r.err
+
+
 def test_price_hour_takes_a_unit_and_gives_finite_costs(cli) -> None:
     r = cli(*COMPARE, "--basis", "rent", "--price-hour", "$2.49/h", "--json")
     assert r.code == 0, r.err
