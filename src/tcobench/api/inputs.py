@@ -6,6 +6,8 @@ reads as the keyword argument from Python and as the flag from the CLI.
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -83,9 +85,12 @@ def seconds(value: float | str | None, param: str) -> float | None:
 
 
 def positive_seconds(value: float | str | None, param: str) -> float | None:
-    """A duration that must be > 0 (an SLO, a timeout): seconds as a number, or text with a unit ('500ms')."""
+    """A duration that must be finite and > 0 (an SLO, a timeout): seconds as a number, or text with a unit
+    ('500ms')."""
     out = seconds(value, param)
-    return None if out is None else checks.positive(out, "{" + param + "}")
+    if out is not None and not (math.isfinite(out) and out > 0):
+        raise InputError(f"{{{param}}} {quote(value)} must be > 0", params=(param,))
+    return out
 
 
 def usd(value: float | str | None, unit: str, param: str) -> float | None:
@@ -113,24 +118,29 @@ def number(value: float | None, param: str, **bounds: Any) -> float | None:
 
 
 def positive_numbers(value: str | float | Sequence[float] | None, kind: type[int | float], param: str) -> list[Any]:
-    """'1,8,64', a number or a list of numbers -> a list of ``kind`` (int or float), each finite and > 0 (ints
-    at most checks.MAX_COUNT); None or '' -> []."""
+    """'1,8,64', a number or a list of numbers -> a list of ``kind`` (int or float), each finite and > 0 (a count at
+    most checks.MAX_COUNT); None or '' -> []. Text is ASCII ('1,８' and 'inf' are not numbers)."""
     if value is None or value == "":
         return []
-    where = "{" + param + "}"
+    bad = InputError(f"cannot read {quote(value)} in {{{param}}}; expected comma-separated numbers, e.g. 1,8,64",
+                     params=(param,))
     values: list[Any]
     if isinstance(value, str):
         parts = [part for part in value.replace(" ", "").split(",") if part]
-        item = f"{where} {quote(value)}: item" if len(parts) > 1 else where
-        values = [checks.parse_count(p, item) if kind is int else checks.parse_number(p, item, low=0.0, low_open=True)
-                  for p in parts]
+        text = re.compile(r"\+?[0-9]{1,30}", re.ASCII) if kind is int else None
+        if not all(text.fullmatch(p) if text is not None else checks.is_number_text(p) for p in parts):
+            raise bad
+        values = [kind(p) for p in parts]
     else:
-        items = list(value) if isinstance(value, Sequence) else [value]
-        item = f"{where} {quote(items)}: item" if len(items) > 1 else where
-        values = [checks.count(v, item) if kind is int else checks.positive(v, item) for v in items]
-    if not values:
-        raise InputError(f"{where} {quote(value)} holds no numbers; expected comma-separated numbers, e.g. 1,8,64",
-                         params=(param,))
+        items: list[object] = list(value) if isinstance(value, Sequence) else [value]
+        numbers = [v for v in items if isinstance(v, (int, float) if kind is float else int) and not isinstance(v, bool)]
+        if len(numbers) != len(items):
+            raise bad
+        values = [kind(v) for v in numbers]
+    most = math.inf if kind is float else checks.MAX_COUNT
+    if not values or any(not (math.isfinite(v) and 0 < v <= most) for v in values):
+        limit = "" if kind is float else f" and at most {checks.MAX_COUNT:,}"
+        raise InputError(f"{{{param}}} {quote(value)}: every value must be > 0{limit}, and finite", params=(param,))
     return values
 
 
