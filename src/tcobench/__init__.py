@@ -9,15 +9,10 @@ with keyword arguments named like its flags (docs/api.md):
     tcobench.bench("http://127.0.0.1:8000", "my-model", concurrency=[1, 8], price_hour="$2.49/h")
 """
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-try:
-    __version__ = version("tcobench")
-except PackageNotFoundError:  # running from a source tree without an install
-    __version__ = "0.0.0+unknown"
-
 if TYPE_CHECKING:
+    __version__: str
     from tcobench.api import (
         AuditResult, BenchResult, CompareResult, PlanResult, SweepSummary, ValidationResult, audit, bench, compare,
         plan, predict, sweep, trust, validate,
@@ -51,7 +46,19 @@ _LAZY = {"AuditResult": "tcobench.api", "BenchResult": "tcobench.api", "CompareR
                                                    "StoreError", "TcobenchError", "UnitError", "UnknownIdError")}}
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("tcobench")
+    except PackageNotFoundError:  # running from a source tree without an install
+        return "0.0.0+unknown"
+
+
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # read from the installed metadata on first use (50 ms: the email parser)
+        globals()[name] = value = _version()
+        return value
     if name in _LAZY:
         import importlib
 

@@ -9,7 +9,6 @@ from typing import Any
 
 import click
 
-from tcobench import __version__
 from tcobench.errors import InstallError, TcobenchError, close_matches
 
 # command name -> "module:attribute"; modules are imported only when their command runs
@@ -76,8 +75,19 @@ class LazyGroup(click.Group):
         return super().resolve_command(ctx, args)
 
 
+def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """--version, with the version read only when asked: this module imports nothing slow, so that a Ctrl-C while
+    the program loads lands inside main's error handling."""
+    if value and not ctx.resilient_parsing:
+        from tcobench import __version__
+
+        click.echo(f"tcobench, version {__version__}")
+        ctx.exit()
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(__version__, prog_name="tcobench")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version and exit.")
 @click.option("--catalog", "catalog_paths", multiple=True, metavar="PATH",
               help="Extra catalog file or folder (repeatable); also TCOBENCH_CATALOG.")
 @click.option("--db", metavar="PATH_OR_URL", help="Results store: a SQLite path or postgresql:// URL; also TCOBENCH_DB.")
