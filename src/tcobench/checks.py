@@ -21,6 +21,11 @@ from tcobench.errors import InputError, quote
 # The largest whole number a count (chips, tokens, layers, batch, requests) may be: far past any real deployment
 # or model, and small enough that every product of a few counts stays exact in a float64 (2**53).
 MAX_COUNT = 10**9
+# The largest price, in US dollars per its unit (per chip, per hour, per 1M tokens, per joule): a trillion, far past
+# any real one, so that products of prices and counts stay finite (a price of 1e308 overflowed to a cost of inf).
+MAX_PRICE = 1e12
+# The largest catalog figure in SI units (bytes, B/s, FLOP/s, W, USD): 10^30, for the same reason.
+MAX_FIGURE = 1e30
 _INT = re.compile(r"^\+?[0-9]+$", re.ASCII)
 _FLOAT = re.compile(r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$", re.ASCII)
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$", re.ASCII)
@@ -33,22 +38,22 @@ def _params(where: str) -> tuple[str, ...]:
 
 
 def number(value: object, where: str, *, low: float | None = None, high: float | None = None,
-           low_open: bool = False, high_open: bool = False) -> float:
+           low_open: bool = False, high_open: bool = False, shown: str | None = None) -> float:
     """``value`` as a float if it is a real, finite number within [low, high] (an open end with ``low_open`` /
     ``high_open``); else InputError naming ``where``, the value and the range expected. A bool is not a number."""
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InputError(f"{where} {quote(value)} is not a number; expected {describe_range(low, high, low_open, high_open)}",
+        raise InputError(f"{where} {shown or quote(value)} is not a number; expected {describe_range(low, high, low_open, high_open)}",
                          params=_params(where))
     try:
         x = float(value)
     except OverflowError:  # an int past float range
         x = math.inf if value > 0 else -math.inf
     if not math.isfinite(x):
-        raise InputError(f"{where} {quote(value)} is not a finite number; expected {describe_range(low, high, low_open, high_open)}",
+        raise InputError(f"{where} {shown or quote(value)} is not a finite number; expected {describe_range(low, high, low_open, high_open)}",
                          params=_params(where))
     if (low is not None and (x < low or (low_open and x == low))) or \
             (high is not None and (x > high or (high_open and x == high))):
-        raise InputError(f"{where} {quote(value)} is out of range; expected {describe_range(low, high, low_open, high_open)}",
+        raise InputError(f"{where} {shown or quote(value)} is out of range; expected {describe_range(low, high, low_open, high_open)}",
                          params=_params(where))
     return x + 0.0  # -0.0 is 0.0 (a price of '-0' printed as '$-0')
 
@@ -59,8 +64,13 @@ def positive(value: object, where: str) -> float:
 
 
 def non_negative(value: object, where: str) -> float:
-    """A finite number >= 0 (a price, a fraction that may be zero)."""
+    """A finite number >= 0 (a fraction that may be zero)."""
     return number(value, where, low=0.0)
+
+
+def price(value: object, where: str, shown: str | None = None) -> float:
+    """A price: a finite number from 0 to MAX_PRICE (US dollars per its unit)."""
+    return number(value, where, low=0.0, high=MAX_PRICE, shown=shown)
 
 
 def count(value: object, where: str, *, at_least: int = 1, at_most: int = MAX_COUNT) -> int:

@@ -360,3 +360,15 @@ def test_the_exit_code_table_in_the_docs_matches_the_error_classes() -> None:
                  "StoreError", "InstallError"):
         code = getattr(errors, name).exit_code
         assert f"`{name}`" in rows[str(code)], (name, code)
+
+
+@pytest.mark.parametrize(("args", "names"), [
+    ((*COMPARE, "--basis", "rent", "--price-hour", "1e308"), ["--price-hour", "<= 1e+12"]),
+    ((*COMPARE, "--electricity", "$1e300/kWh"), ["--electricity", "'$1e300/kWh'", "USD/J"]),
+    ((*PLAN, "--qps", "1e300"), ["--qps", "<= 1e+09"]),
+], ids=["price-overflow", "electricity-overflow", "qps-absurd"])
+def test_numbers_past_any_real_one_are_refused_before_they_overflow(cli, args: tuple[str, ...],
+                                                                     names: list[str]) -> None:
+    r = cli(*args)  # a price of 1e308 made a cost of inf ('$inf' or a RuntimeWarning in sweep)
+    assert r.code == 2, r.err
+    one_line(r.err, *names)

@@ -98,9 +98,10 @@ def usd(value: float | str | None, unit: str, param: str) -> float | None:
     if value is None:
         return None
     where = "{" + param + "}"
-    if isinstance(value, str):
-        value = float(value) if checks.is_number_text(value) else units.parse(value, unit, where=where)
-    return checks.non_negative(value, where)
+    if isinstance(value, str) and not checks.is_number_text(value):  # text with a unit: the message quotes it
+        si = units.parse(value, unit, where=where)
+        return checks.price(si, where, f"{quote(value)} (= {si:g} {unit})")
+    return checks.price(float(value) if isinstance(value, str) else value, where)
 
 
 def rate(value: float | str | None, unit: str, param: str) -> float | None:
@@ -109,7 +110,10 @@ def rate(value: float | str | None, unit: str, param: str) -> float | None:
     if value is None:
         return None
     where = "{" + param + "}"
-    return checks.non_negative(units.parse(value, unit, where=where) if isinstance(value, str) else value, where)
+    if isinstance(value, str):
+        si = units.parse(value, unit, where=where)
+        return checks.price(si, where, f"{quote(value)} (= {si:g} {unit})")
+    return checks.price(value, where)
 
 
 def number(value: float | None, param: str, **bounds: Any) -> float | None:

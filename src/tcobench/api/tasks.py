@@ -116,7 +116,7 @@ def plan(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, qps
     m = model_of(cat, model)
     n_in, n_out, wl = workload_lengths(cat, workload, input_len, output_len)
     hw = hardware_list(cat, hardware)
-    qps = checks.positive(qps, "{qps}")
+    qps = checks.number(qps, "{qps}", low=0.0, high=checks.MAX_COUNT, low_open=True)
     peak_factor = checks.number(peak_factor, "{peak_factor}", low=1.0, high=1000.0)
     rows, evaluated = _plan(m, hw, qps=qps, input_len=n_in, output_len=n_out, catalog=cat,
                             params=own_parameters(cat, **cost), basis=basis, peak_factor=peak_factor,

@@ -54,6 +54,8 @@ def _figure(raw: Any, *, unit: str, link: bool = False, dated: bool = False, int
             kind = "is negative" if v < 0 else "is zero"
             what = "number" if unit == "1" else f"quantity in {unit}"
             raise ValueError(f"{key} {raw[key]!r} {kind}; expected a {'positive' if positive else 'non-negative'} {what}")
+    if max(v for v in (value, low, high) if v is not None) > checks.MAX_FIGURE:
+        raise ValueError(f"value {raw['value']!r} is implausibly large; expected at most {checks.MAX_FIGURE:g} {unit}")
     if integer and value != int(value):
         raise ValueError(f"value {raw['value']!r} must be a whole number")
     if integer and value > checks.MAX_COUNT:

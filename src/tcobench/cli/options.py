@@ -95,8 +95,10 @@ class Money(_Parsed):
         self.unit = unit
 
     def parse(self, text: str, flag: str) -> float:
-        value = float(text) if checks.is_number_text(text) else units.parse(text, self.unit, where=flag)
-        return checks.non_negative(value, flag)
+        if checks.is_number_text(text):
+            return checks.price(float(text), flag)
+        si = units.parse(text, self.unit, where=flag)
+        return checks.price(si, flag, f"{quote(text)} (= {si:g} {self.unit})")
 
 
 DURATION = Duration()
