@@ -9,40 +9,56 @@ with keyword arguments named like its flags (docs/api.md):
     tcobench.bench("http://127.0.0.1:8000", "my-model", concurrency=[1, 8], price_hour="$2.49/h")
 """
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-try:
-    __version__ = version("tcobench")
-except PackageNotFoundError:  # running from a source tree without an install
-    __version__ = "0.0.0+unknown"
-
-from tcobench.catalog import Catalog, Hardware, Model, Source, System, load_catalog
-from tcobench.catalog.hf import load_hf_config
-from tcobench.catalog.params import ParamCount, count_params
-from tcobench.errors import (
-    CatalogError, DeploymentError, InputError, MissingInputError, StoreError, TcobenchError, UnitError, UnknownIdError,
-)
-from tcobench.records import Figure, Provenance, Run
-from tcobench.store import Store
-
 if TYPE_CHECKING:
+    __version__: str
     from tcobench.api import (
         AuditResult, BenchResult, CompareResult, PlanResult, SweepSummary, ValidationResult, audit, bench, compare,
         plan, predict, sweep, trust, validate,
     )
+    from tcobench.catalog import Catalog, Hardware, Model, Source, System, load_catalog
+    from tcobench.catalog.hf import load_hf_config
+    from tcobench.catalog.params import ParamCount, count_params
+    from tcobench.errors import (
+        CatalogError, DeploymentError, InputError, MissingInputError, StoreError, TcobenchError, UnitError,
+        UnknownIdError,
+    )
     from tcobench.perf import Prediction
+    from tcobench.records import Figure, Provenance, Run
+    from tcobench.store import Store
 
-# The task-level API is imported on first use, so that `import tcobench` (and every CLI start) stays as quick as
-# the catalog and the store: the model, the search and the audit load when a call needs them.
+# Every public name is imported on first use, so that `import tcobench` costs nothing and a command line starts
+# inside its error handling (cli/main.py): the catalog (pydantic, pint), the store (SQLAlchemy), the model, the
+# search and the audit load when a call needs them, and a Ctrl-C while they load is an interruption, not a
+# traceback.
 _LAZY = {"AuditResult": "tcobench.api", "BenchResult": "tcobench.api", "CompareResult": "tcobench.api",
          "PlanResult": "tcobench.api", "SweepSummary": "tcobench.api", "ValidationResult": "tcobench.api",
          "audit": "tcobench.api", "bench": "tcobench.api", "compare": "tcobench.api", "plan": "tcobench.api",
          "predict": "tcobench.api", "sweep": "tcobench.api", "trust": "tcobench.api", "validate": "tcobench.api",
-         "Prediction": "tcobench.perf"}
+         "Prediction": "tcobench.perf",
+         "Catalog": "tcobench.catalog", "Hardware": "tcobench.catalog", "Model": "tcobench.catalog",
+         "Source": "tcobench.catalog", "System": "tcobench.catalog", "load_catalog": "tcobench.catalog",
+         "load_hf_config": "tcobench.catalog.hf", "ParamCount": "tcobench.catalog.params",
+         "count_params": "tcobench.catalog.params", "Figure": "tcobench.records", "Provenance": "tcobench.records",
+         "Run": "tcobench.records", "Store": "tcobench.store",
+         **{name: "tcobench.errors" for name in ("CatalogError", "DeploymentError", "InputError", "MissingInputError",
+                                                   "StoreError", "TcobenchError", "UnitError", "UnknownIdError")}}
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("tcobench")
+    except PackageNotFoundError:  # running from a source tree without an install
+        return "0.0.0+unknown"
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # read from the installed metadata on first use (50 ms: the email parser)
+        globals()[name] = value = _version()
+        return value
     if name in _LAZY:
         import importlib
 

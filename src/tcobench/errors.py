@@ -94,6 +94,14 @@ class InstallError(TcobenchError):
     pass
 
 
+def quote(value: object, limit: int = 60) -> str:
+    """``repr(value)`` for a message, cut to about ``limit`` characters: "'1111...' (5,000 characters)"."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+        return f"a {int(value.bit_length() * 0.30103) + 1:,}-digit number"  # repr of a huge int is slow or refused
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(str(value)):,} characters)"
+
+
 def close_matches(wanted: str, known: Iterable[str], n: int = 3) -> list[str]:
     """The known names closest to ``wanted``, ignoring case and punctuation ('h100sxm' -> 'h100-sxm')."""
     known = list(known)

@@ -15,7 +15,7 @@ from typing import Any
 
 import pint
 
-from tcobench.errors import UnitError, params_in
+from tcobench.errors import UnitError, params_in, quote
 
 _MONEY = re.compile(r"^\s*(-?)\$\s*([0-9][0-9,]*(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?)\s*(.*)$")
 
@@ -38,37 +38,79 @@ def _normalise(text: str) -> str:
     return re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
 
 
+# What a quantity may look like, in ASCII: a number, then a unit made of names (letters, 'µ'), powers ('^2',
+# '**-1'), '/' and '*'; no brackets, nothing after it. pint's own parser is Python's tokenizer, which reads
+# non-ASCII digits, brackets and trailing operators in ways that either crash or silently mean something else
+# ("0.02 USD/ktoken(" read as 0.02 USD/ktoken), so text reaches it only in this shape.
+_NUMBER = r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
+_TERM = r"(?:[A-Za-zµ_][A-Za-z0-9µ_]*|1)(?:(?:\^|\*\*)-?[0-9]+)?"
+_QUANTITY = re.compile(rf"^\s*{_NUMBER}\s*(?:(?:/\s*)?{_TERM}(?:\s*[/*]?\s*{_TERM})*)?\s*$", re.ASCII)
+
+
+def _shape_problem(text: str) -> str | None:
+    """Why ``text`` (normalised) is not a number followed by a unit; None if it is."""
+    if _QUANTITY.match(text):
+        return None
+    for i, ch in enumerate(text):
+        if ord(ch) > 127 and ch != "µ":
+            return f"character {ch!r} (U+{ord(ch):04X}) at position {i} is not ASCII; write digits and units in ASCII"
+    for i, ch in enumerate(text):
+        if ch in "()[]{}":
+            return f"{ch!r} at position {i}: brackets are not part of a quantity"
+    if not re.match(rf"^\s*{_NUMBER}", text, re.ASCII):
+        return "it does not start with a number"
+    return "expected a number and then a unit, with nothing after it"
+
+
 def parse(text: str | float | int, unit: str, *, where: str = "") -> float:
-    """Parse ``text`` (e.g. "3.35 TB/s") and return its value in ``unit`` (e.g. "B/s") as a float.
+    """Parse ``text`` (e.g. "3.35 TB/s") and return its value in ``unit`` (e.g. "B/s") as a finite float.
 
     A bare number is accepted only when ``unit`` is dimensionless ("" or "1"). ``where`` names the
-    file, key or flag the value came from, for the error message; a parameter as ``{name}``.
+    file, key or flag the value came from, for the error message; a parameter as ``{name}``. Text is
+    read strictly: ASCII digits, a number first, no brackets, nothing after the unit.
     """
     reg = registry()
     place = f" in {where}" if where else ""
+    params = params_in(where)
+    shown = quote(text)
     try:
         target = reg.Unit(unit or "dimensionless")
     except (pint.errors.PintError, ValueError, AttributeError, TypeError) as err:
-        raise UnitError(f"unknown unit {unit!r} expected{place}", params=params_in(where)) from err
+        raise UnitError(f"unknown unit {unit!r} expected{place}", params=params) from err
     if isinstance(text, bool):
-        raise UnitError(f"{text!r}{place} is a boolean; expected a quantity in {unit}", params=params_in(where))
+        raise UnitError(f"{shown}{place} is a boolean; expected a quantity in {unit}", params=params)
     if isinstance(text, int | float):
-        if target.dimensionless:
-            return float(text)
-        raise UnitError(f"{text!r}{place} has no unit; expected a quantity in {unit}, e.g. '{_example(unit)}'", params=params_in(where))
+        if not target.dimensionless:
+            raise UnitError(f"{shown}{place} has no unit; expected a quantity in {unit}, e.g. '{_example(unit)}'",
+                            params=params)
+        value = float(text) if not isinstance(text, int) or abs(text) < 2**1023 else math.inf
+        if not math.isfinite(value):
+            raise UnitError(f"{shown}{place} is not a finite number", params=params)
+        return value
+    if not isinstance(text, str):
+        raise UnitError(f"{shown}{place} is not a quantity; expected text like '{_example(unit)}'", params=params)
+    normal = _normalise(text)
+    problem = _shape_problem(normal)
+    if problem is not None:
+        raise UnitError(f"cannot read {shown}{place} as a quantity: {problem}; expected {unit}, e.g. "
+                        f"'{_example(unit)}'", params=params)
     try:
-        q: Any = reg.Quantity(_normalise(text))
-    except (pint.errors.PintError, ValueError, AttributeError, TypeError) as err:
-        raise UnitError(f"cannot read {text!r}{place} as a quantity ({err}); expected {unit}, e.g. '{_example(unit)}'", params=params_in(where)) from err
+        q: Any = reg.Quantity(normal)
+    except Exception as err:  # pint's parser is Python's tokenizer: anything it raises means "not a quantity"
+        raise UnitError(f"cannot read {shown}{place} as a quantity ({' '.join(str(err).split())}); expected {unit}, e.g. '{_example(unit)}'",
+                        params=params) from err
     if not isinstance(q, pint.Quantity):  # a bare number in a string
         q = reg.Quantity(float(q), "dimensionless")
     try:
         value = float(q.to(target).magnitude)
     except pint.errors.DimensionalityError as err:
         got = "no unit" if q.dimensionless else f"unit '{q.units:~}'"
-        raise UnitError(f"{text!r}{place} has {got}; expected a quantity in {unit}, e.g. '{_example(unit)}'", params=params_in(where)) from err
+        raise UnitError(f"{shown}{place} has {got}; expected a quantity in {unit}, e.g. '{_example(unit)}'",
+                        params=params) from err
+    except OverflowError as err:
+        raise UnitError(f"{shown}{place} is not a finite number", params=params) from err
     if not math.isfinite(value):
-        raise UnitError(f"{text!r}{place} is not a finite number", params=params_in(where))
+        raise UnitError(f"{shown}{place} is not a finite number", params=params)
     return value
 
 

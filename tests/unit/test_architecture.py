@@ -246,7 +246,7 @@ def test_optional_heavy_packages_are_imported_lazily() -> None:
 
 @pytest.mark.parametrize(("module", "source", "expected"), [
     ("tcobench.loadgen.fake", "def f():\n    from tcobench.perf import evaluate\n",
-     "loadgen imports tcobench.perf (perf); loadgen may import: cost credentials errors records units"),
+     "loadgen imports tcobench.perf (perf); loadgen may import: checks cost credentials errors records units"),
     ("tcobench.perf.fake", "from ..search import grid\n", "perf imports tcobench.search (search)"),
     ("tcobench.catalog.fake", "import tcobench\nS = tcobench.store.Store\n", "catalog imports tcobench.store (store)"),
     ("tcobench.store", "from tcobench import Catalog\n", "store imports tcobench (__init__)"),

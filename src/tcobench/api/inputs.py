@@ -6,13 +6,15 @@ reads as the keyword argument from Python and as the flag from the CLI.
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Sequence
 from typing import Any
 
-from tcobench import units
+from tcobench import checks, units
 from tcobench.catalog import Catalog, Hardware, Model, load_catalog
 from tcobench.cost import DEFAULT_BASIS, OwnParameters
-from tcobench.errors import InputError, close_matches
+from tcobench.errors import InputError, close_matches, quote
 
 Ref = str | Model
 HardwareRef = str | Hardware
@@ -33,22 +35,36 @@ def hardware_of(cat: Catalog, ref: HardwareRef) -> Hardware:
 
 
 def hardware_list(cat: Catalog, spec: str | Sequence[HardwareRef] | None) -> list[Hardware]:
-    """'h100-sxm,b200', a list of ids or records, or None / 'all' (every catalog chip), with did-you-mean errors."""
-    if spec is None or (isinstance(spec, str) and spec.strip().lower() in ("", "all")):
+    """'h100-sxm,b200', a list of ids or records, or None / 'all' (every catalog chip), with did-you-mean errors.
+    An empty spec ('', ',,,', []) is an error, never "all" and never a silent empty result."""
+    if spec is None or (isinstance(spec, str) and spec.strip().lower() == "all"):
         return [cat.hardware[k] for k in sorted(cat.hardware)]
-    items: Sequence[HardwareRef] = [s.strip() for s in spec.split(",") if s.strip()] if isinstance(spec, str) else spec
+    items: list[HardwareRef] = list(spec) if not isinstance(spec, str) else []
+    if isinstance(spec, str):
+        items.extend(names(spec, "hardware", "hardware ids or 'all', e.g. h100-sxm,mi300x") or ())
+    elif not items:
+        names([], "hardware", "hardware ids or records")  # raises: an empty list names nothing
     return [hardware_of(cat, h) for h in items]
 
 
-def names(spec: str | Sequence[str] | None) -> list[str] | None:
-    """'bf16,fp8' or ['bf16', 'fp8'] -> a list; None stays None."""
+def names(spec: str | Sequence[str] | None, param: str = "", expected: str = "comma-separated names") -> list[str] | None:
+    """'bf16,fp8' or ['bf16', 'fp8'] -> a list; None stays None. Given but naming nothing ('', ',,', []) is an
+    InputError naming ``param`` (a list of ``expected``)."""
     if spec is None:
         return None
-    return [s.strip() for s in spec.split(",") if s.strip()] if isinstance(spec, str) else list(spec)
+    items = [s.strip() for s in spec.split(",") if s.strip()] if isinstance(spec, str) else list(spec)
+    if not items:
+        where = "{" + param + "}" if param else "a list"
+        raise InputError(f"{where} {quote(spec)} names nothing; expected {expected}", params=(param,) if param else ())
+    return items
 
 
 def workload_lengths(cat: Catalog, workload: str | None, input_len: int | None, output_len: int | None) -> tuple[int, int, str]:
     """Lengths from a workload preset or from input_len/output_len (which override the preset)."""
+    if input_len is not None:
+        input_len = whole(input_len, "input_len", 1)
+    if output_len is not None:
+        output_len = whole(output_len, "output_len", 1)
     if workload:
         w = cat.get_workload(workload, where="{workload}")
         return input_len or w.input_len, output_len or w.output_len, w.id
@@ -59,47 +75,76 @@ def workload_lengths(cat: Catalog, workload: str | None, input_len: int | None, 
 
 
 def seconds(value: float | str | None, param: str) -> float | None:
-    """A duration: seconds as a number, or text with a unit ('50ms', '2 s')."""
-    if value is None or isinstance(value, (int, float)):
-        return None if value is None else float(value)
-    return units.parse(value, "s", where="{" + param + "}")
+    """A duration: seconds as a finite number, or text with a unit ('50ms', '2 s')."""
+    if value is None:
+        return None
+    where = "{" + param + "}"
+    if isinstance(value, str):
+        return units.parse(value, "s", where=where)
+    return checks.number(value, where)
 
 
 def positive_seconds(value: float | str | None, param: str) -> float | None:
-    """A duration that must be > 0: seconds as a number, or text with a unit ('500ms')."""
+    """A duration that must be finite and > 0 (an SLO, a timeout): seconds as a number, or text with a unit
+    ('500ms')."""
     out = seconds(value, param)
-    if out is not None and not out > 0:
-        raise InputError(f"{{{param}}} {value!r} must be > 0", params=(param,))
+    if out is not None and not (math.isfinite(out) and out > 0):
+        raise InputError(f"{{{param}}} {quote(value)} must be > 0", params=(param,))
     return out
 
 
 def usd(value: float | str | None, unit: str, param: str) -> float | None:
-    """A price in ``unit`` ('USD/h', 'USD'): a number, a number as text, or text with a unit ('$2.49/h')."""
-    if value is None or isinstance(value, (int, float)):
-        return None if value is None else float(value)
-    try:
-        return float(value)
-    except ValueError:
-        return units.parse(value, unit, where="{" + param + "}")
+    """A price >= 0 in ``unit`` ('USD/h', 'USD'): a number, a number as text, or text with a unit ('$2.49/h')."""
+    if value is None:
+        return None
+    where = "{" + param + "}"
+    if isinstance(value, str) and not checks.is_number_text(value):  # text with a unit: the message quotes it
+        si = units.parse(value, unit, where=where)
+        return checks.price(si, where, f"{quote(value)} (= {si:g} {unit})")
+    return checks.price(float(value) if isinstance(value, str) else value, where)
+
+
+def rate(value: float | str | None, unit: str, param: str) -> float | None:
+    """A price per something >= 0: a number in ``unit`` (SI: 'USD/J'), or text that says its unit ('$0.12/kWh'); a
+    bare number as text is refused, as nobody writes an energy price in dollars per joule."""
+    if value is None:
+        return None
+    where = "{" + param + "}"
+    if isinstance(value, str):
+        si = units.parse(value, unit, where=where)
+        return checks.price(si, where, f"{quote(value)} (= {si:g} {unit})")
+    return checks.price(value, where)
+
+
+def number(value: float | None, param: str, **bounds: Any) -> float | None:
+    """A finite number within ``bounds`` (checks.number's keywords), or None."""
+    return None if value is None else checks.number(value, "{" + param + "}", **bounds)
 
 
 def positive_numbers(value: str | float | Sequence[float] | None, kind: type[int | float], param: str) -> list[Any]:
-    """'1,8,64', a number or a list of numbers -> a list of ``kind`` (int or float), each > 0; None or '' -> []."""
+    """'1,8,64', a number or a list of numbers -> a list of ``kind`` (int or float), each finite and > 0 (a count at
+    most checks.MAX_COUNT); None or '' -> []. Text is ASCII ('1,８' and 'inf' are not numbers)."""
     if value is None or value == "":
         return []
-    bad = InputError(f"cannot read {value!r} in {{{param}}}; expected comma-separated numbers, e.g. 1,8,64", params=(param,))
+    bad = InputError(f"cannot read {quote(value)} in {{{param}}}; expected comma-separated numbers, e.g. 1,8,64",
+                     params=(param,))
+    values: list[Any]
     if isinstance(value, str):
-        try:
-            values: list[Any] = [kind(part) for part in value.replace(" ", "").split(",") if part]
-        except ValueError:
-            raise bad from None
-    else:
-        values = list(value) if isinstance(value, Sequence) else [value]
-        if any(isinstance(v, bool) or not isinstance(v, (int, float) if kind is float else int) for v in values):
+        parts = [part for part in value.replace(" ", "").split(",") if part]
+        text = re.compile(r"\+?[0-9]{1,30}", re.ASCII) if kind is int else None
+        if not all(text.fullmatch(p) if text is not None else checks.is_number_text(p) for p in parts):
             raise bad
-        values = [kind(v) for v in values]
-    if not values or any(not v > 0 for v in values):
-        raise InputError(f"{{{param}}} {value!r}: every value must be > 0", params=(param,))
+        values = [kind(p) for p in parts]
+    else:
+        items: list[object] = list(value) if isinstance(value, Sequence) else [value]
+        numbers = [v for v in items if isinstance(v, (int, float) if kind is float else int) and not isinstance(v, bool)]
+        if len(numbers) != len(items):
+            raise bad
+        values = [kind(v) for v in numbers]
+    most = math.inf if kind is float else checks.MAX_COUNT
+    if not values or any(not (math.isfinite(v) and 0 < v <= most) for v in values):
+        limit = "" if kind is float else f" and at most {checks.MAX_COUNT:,}"
+        raise InputError(f"{{{param}}} {quote(value)}: every value must be > 0{limit}, and finite", params=(param,))
     return values
 
 
@@ -118,12 +163,14 @@ def share(value: float | str, param: str) -> float:
     return out
 
 
-def whole(value: int, param: str, at_least: int) -> int:
-    """A whole number >= ``at_least`` (tokens, requests, chips)."""
+def whole(value: int, param: str, at_least: int, at_most: int = checks.MAX_COUNT) -> int:
+    """A whole number in [at_least, at_most] (tokens, requests, chips): an int, not a bool or a float."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InputError(f"{{{param}}} must be a whole number, got {value!r}", params=(param,))
+        raise InputError(f"{{{param}}} must be a whole number, got {quote(value)}", params=(param,))
     if value < at_least:
-        raise InputError(f"{{{param}}} must be >= {at_least}, got {value!r}", params=(param,))
+        raise InputError(f"{{{param}}} must be >= {at_least}, got {quote(value)}", params=(param,))
+    if value > at_most:
+        raise InputError(f"{{{param}}} must be <= {at_most:,}, got {quote(value)}", params=(param,))
     return value
 
 
@@ -143,15 +190,22 @@ def own_parameters(cat: Catalog, *, cost_basis: str = DEFAULT_BASIS, amortisatio
     """The owner's cost basis with overrides pinned. ``electricity``: USD/J or text ('$0.12/kWh'); ``hosting``:
     USD per W-second or text ('$150/kW/month')."""
     basis = cat.get_cost(cost_basis, where="{cost_basis}")
-
-    def money(v: float | str | None, unit: str, param: str) -> float | None:
-        return v if v is None or isinstance(v, (int, float)) else units.parse(v, unit, where="{" + param + "}")
-
+    years = number(amortisation_years, "amortisation_years", **COST_RANGES["amortisation_years"])
     return OwnParameters.from_basis(basis).pinned({
-        "amortisation_s": None if amortisation_years is None else amortisation_years * units.parse("1 year", "s"),
-        "cost_of_capital": cost_of_capital, "utilisation": utilisation, "pue": pue,
-        "electricity_usd_per_j": money(electricity, "USD/J", "electricity"),
-        "hosting_usd_per_w_s": money(hosting, "USD/W/s", "hosting"), "maintenance": maintenance}, where="cost flags")
+        "amortisation_s": None if years is None else years * units.parse("1 year", "s"),
+        "cost_of_capital": number(cost_of_capital, "cost_of_capital", **COST_RANGES["cost_of_capital"]),
+        "utilisation": number(utilisation, "utilisation", **COST_RANGES["utilisation"]),
+        "pue": number(pue, "pue", **COST_RANGES["pue"]),
+        "electricity_usd_per_j": rate(electricity, "USD/J", "electricity"),
+        "hosting_usd_per_w_s": rate(hosting, "USD/W/s", "hosting"),
+        "maintenance": number(maintenance, "maintenance", **COST_RANGES["maintenance"])}, where="cost flags")
+
+
+# The range of each cost-basis override (the CLI's flags take the same): a life of up to a century, rates per year
+# up to 10 (1,000%), PUE from 1 (no overhead) to 10.
+COST_RANGES: dict[str, dict[str, Any]] = {
+    "amortisation_years": dict(low=0.0, high=100.0, low_open=True), "cost_of_capital": dict(low=0.0, high=10.0),
+    "utilisation": dict(low=0.0, high=1.0), "pue": dict(low=1.0, high=10.0), "maintenance": dict(low=0.0, high=10.0)}
 
 
 def cost_overrides(kw: dict[str, Any]) -> dict[str, Any]:

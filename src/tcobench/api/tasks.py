@@ -6,12 +6,12 @@ document ``--json`` prints. docs/api.md has examples (the tests run them).
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from tcobench import checks
 from tcobench.api.inputs import (
     HardwareRef,
     Ref,
@@ -20,8 +20,12 @@ from tcobench.api.inputs import (
     hardware_of,
     model_of,
     names,
+    number,
     own_parameters,
-    seconds,
+    positive_numbers,
+    positive_seconds,
+    usd,
+    whole,
     workload_lengths,
 )
 from tcobench.api.results import AuditResult, CompareResult, PlanResult, SweepSummary, ValidationResult
@@ -36,7 +40,10 @@ from tcobench.perf.validate import run as _validate
 from tcobench.search import candidates
 from tcobench.search import compare as _compare
 from tcobench.search import plan as _plan
-from tcobench.search.sweep import AXES, Objective, iter_rows, open_sink, parse_axis
+from tcobench.errors import InputError
+from tcobench.search.sweep import (
+    AXES, CONFIRM_POINTS, DEFAULT_CHUNK, Estimate, Objective, estimate, iter_rows, open_sink, parse_axis,
+)
 from tcobench.search.sweep import sweep as _sweep
 
 Basis = Literal["own", "rent", "both"]
@@ -55,9 +62,20 @@ def predict(model: Ref, hardware: HardwareRef, *, chips: int | None = None, tp: 
     ``spec_tokens`` drafts per step accepted with probability ``acceptance``, drafted by ``draft`` (a model id, file
     or record) or by multi-token-prediction layers (``draft="mtp"``, the default)."""
     cat = catalog_or_default(catalog)
+    for name, value, least in (("chips", chips, 1), ("tp", tp, 1), ("pp", pp, 1), ("ep", ep, 1), ("input_len", input_len, 1),
+                               ("output_len", output_len, 1), ("max_context", max_context, 1), ("moe_ep", moe_ep, 1),
+                               ("spec_tokens", spec_tokens, -checks.MAX_COUNT)):  # (perf says why < 0 is wrong)
+        if value is not None:
+            whole(value, name, least)
+    if batch != "auto":
+        whole(batch, "batch", 1)
+    if cuda_graph_batches is not None:
+        cuda_graph_batches = positive_numbers(cuda_graph_batches, int, "cuda_graph_batches")
+    number(acceptance, "acceptance", low=0.0, high=1.0)
     return _predict(model_of(cat, model), hardware_of(cat, hardware), chips=chips, tp=tp, pp=pp, ep=ep, batch=batch,
                     input_len=input_len, output_len=output_len, precision=precision, weights=weights, kv=kv,
-                    activations=activations, slo_ttft=seconds(slo_ttft, "slo_ttft"), slo_tpot=seconds(slo_tpot, "slo_tpot"),
+                    activations=activations, slo_ttft=positive_seconds(slo_ttft, "slo_ttft"),
+                    slo_tpot=positive_seconds(slo_tpot, "slo_tpot"),
                     catalog=cat, runtime=runtime, explain=explain, max_context=max_context, tp_layout=tp_layout,
                     graph_batches=cuda_graph_batches, moe_ep=moe_ep, spec_tokens=spec_tokens, acceptance=acceptance,
                     draft=None if draft is None else "mtp" if draft == "mtp" else model_of(cat, draft, "draft"))
@@ -75,12 +93,13 @@ def compare(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, 
     cat = catalog_or_default(catalog)
     m = model_of(cat, model)
     n_in, n_out, wl = workload_lengths(cat, workload, input_len, output_len)
-    ttft, tpot = seconds(slo_ttft, "slo_ttft"), seconds(slo_tpot, "slo_tpot")
+    ttft, tpot = positive_seconds(slo_ttft, "slo_ttft"), positive_seconds(slo_tpot, "slo_tpot")
     hw = hardware_list(cat, hardware)
     rows, evaluated = _compare(m, hw, input_len=n_in, output_len=n_out, catalog=cat,
-                               params=own_parameters(cat, **cost), basis=basis, precisions=names(precision),
-                               slo_ttft=ttft, slo_tpot=tpot, max_chips=max_chips, price_hour=price_hour,
-                               price_chip=price_chip, pareto=pareto)
+                               params=own_parameters(cat, **cost), basis=basis, precisions=names(precision, "precision"),
+                               slo_ttft=ttft, slo_tpot=tpot, max_chips=whole(max_chips, "max_chips", 1),
+                               price_hour=usd(price_hour, "USD/h", "price_hour"),
+                               price_chip=usd(price_chip, "USD", "price_chip"), pareto=pareto)
     outcomes = validation_outcomes(cat)
     trusts = {h.id: trust(outcomes, h.vendor, m.moe is not None) for h in hw}
     return CompareResult(m.id, wl, n_in, n_out, basis, ttft, tpot, evaluated, rows, trusts)
@@ -97,11 +116,14 @@ def plan(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, qps
     m = model_of(cat, model)
     n_in, n_out, wl = workload_lengths(cat, workload, input_len, output_len)
     hw = hardware_list(cat, hardware)
+    qps = checks.number(qps, "{qps}", low=0.0, high=checks.MAX_COUNT, low_open=True)
+    peak_factor = checks.number(peak_factor, "{peak_factor}", low=1.0, high=1000.0)
     rows, evaluated = _plan(m, hw, qps=qps, input_len=n_in, output_len=n_out, catalog=cat,
                             params=own_parameters(cat, **cost), basis=basis, peak_factor=peak_factor,
-                            precisions=names(precision), slo_ttft=seconds(slo_ttft, "slo_ttft"),
-                            slo_tpot=seconds(slo_tpot, "slo_tpot"), max_chips=max_chips, price_hour=price_hour,
-                            price_chip=price_chip)
+                            precisions=names(precision, "precision"), slo_ttft=positive_seconds(slo_ttft, "slo_ttft"),
+                            slo_tpot=positive_seconds(slo_tpot, "slo_tpot"), max_chips=whole(max_chips, "max_chips", 1),
+                            price_hour=usd(price_hour, "USD/h", "price_hour"),
+                            price_chip=usd(price_chip, "USD", "price_chip"))
     outcomes = validation_outcomes(cat)
     return PlanResult(m.id, wl, n_in, n_out, qps, peak_factor, basis, evaluated, rows,
                       {h.id: trust(outcomes, h.vendor, m.moe is not None) for h in hw})
@@ -111,29 +133,44 @@ def sweep(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, tp
           ep: str = "1", batch: str = "1:256:x2", input_len: str = "1024", output_len: str = "256",
           precision: str | Sequence[str] = "bf16,fp8", basis: Literal["own", "rent"] = "own", objective: Objective = "cost",
           top: int = 10, pareto: bool = False, slo_ttft: float | str | None = None, slo_tpot: float | str | None = None,
-          output: str | Path | None = None, chunk: int = 1 << 20, price_hour: float | None = None,
-          price_chip: float | None = None, progress: Callable[[int, int], None] | None = None,
-          catalog: Catalog | None = None, **cost: Any) -> SweepSummary:
+          output: str | Path | None = None, chunk: int = DEFAULT_CHUNK, price_hour: float | None = None,
+          price_chip: float | None = None, yes: bool = False, on_estimate: Callable[[Estimate], None] | None = None,
+          progress: Callable[[int, int], None] | None = None, catalog: Catalog | None = None,
+          **cost: Any) -> SweepSummary:
     """``tcobench sweep``: every combination of the axes (each '1,2,4', '1:4096' or '128:32768:x2'), evaluated in
-    memory-bounded chunks; the ``top`` points by ``objective`` and, with ``pareto``, the front of tokens/s per
-    chip vs interactivity. ``output``: write every point to .csv or .parquet. ``progress(n, total)`` is called
-    after each chunk with the points it held and the grid's size."""
+    memory-bounded chunks of ``chunk`` points; the ``top`` points by ``objective`` and, with ``pareto``, the front
+    of tokens/s per chip vs interactivity. ``output``: write every point to .csv or .parquet.
+
+    Before the work starts, a first chunk is timed: ``on_estimate(estimate)`` gets the grid's size and the time it
+    should take (``Estimate.text()``). A grid of more than CONFIRM_POINTS (100 million) points runs only with
+    ``yes=True``; otherwise InputError says how long it would take. ``progress(n, total)`` is called after each
+    chunk with the points it held and the grid's size."""
     cat = catalog_or_default(catalog)
     m = model_of(cat, model)
     axes = {a: parse_axis(str(v), a) for a, v in zip(AXES, (tp, pp, ep, batch, input_len, output_len), strict=True)}
+    whole(top, "top", 1, 10_000)
+    ttft, tpot = positive_seconds(slo_ttft, "slo_ttft"), positive_seconds(slo_tpot, "slo_tpot")
     params = own_parameters(cat, **cost)
-    cands = candidates(hardware_list(cat, hardware), names(precision))
+    hour, chip_price = usd(price_hour, "USD/h", "price_hour"), usd(price_chip, "USD", "price_chip")
+    cands = candidates(hardware_list(cat, hardware), names(precision, "precision"))
+    est = estimate(m, cands, axes, catalog=cat, chunk=chunk)
+    if on_estimate is not None:
+        on_estimate(est)
+    if est.points > CONFIRM_POINTS and not yes:
+        raise InputError(f"the sweep has {est.text()}; more than {CONFIRM_POINTS:,} points run only when asked: pass "
+                         "{yes} to run it, or narrow the axes ({tp} {pp} {ep} {batch} {input_len} {output_len}) or "
+                         "{hardware} and {precision}",
+                         params=("yes", "tp", "pp", "ep", "batch", "input_len", "output_len", "hardware", "precision"))
     prices = {}
     for c in cands:
-        span, _ = price_hardware(c.hardware, cat, params, basis, price_hour=price_hour, price_chip=price_chip).span(basis)
+        span, _ = price_hardware(c.hardware, cat, params, basis, price_hour=hour, price_chip=chip_price).span(basis)
         prices[c.hardware.id] = float(span.likely) if span is not None else float("nan")
-    total = len(cands) * math.prod(len(axes[a]) for a in AXES)
     sink = open_sink(Path(output)) if output else None
     start = time.perf_counter()
     try:
         res = _sweep(m, cands, axes, catalog=cat, usd_per_chip_s=[prices[c.hardware.id] for c in cands],
-                     slo_ttft=seconds(slo_ttft, "slo_ttft"), slo_tpot=seconds(slo_tpot, "slo_tpot"), objective=objective,
-                     top_k=top, chunk=chunk, sink=sink, progress=None if progress is None else lambda n: progress(n, total))
+                     slo_ttft=ttft, slo_tpot=tpot, objective=objective, top_k=top, chunk=chunk, sink=sink,
+                     progress=None if progress is None else lambda n: progress(n, est.points))
     finally:
         if sink is not None:
             sink.close()
@@ -151,7 +188,7 @@ def validate(*, by: str = "phase", row: str | Sequence[str] = (), explain: bool 
     only these row ids or shell patterns."""
     cat = catalog_or_default(catalog)
     grouping(by)  # a bad grouping fails before the work
-    outcomes = _validate(cat, rows=names(row) or (), explain=explain)
+    outcomes = _validate(cat, rows=names(row, "row", "row ids or patterns") or () if row != () else (), explain=explain)
     rows: list[dict[str, Any]] = [
         {"id": o.row.id, "ref": o.row.ref, "phase": o.row.phase, "metric": o.row.metric, "published": o.row.published or None,
          "predicted": o.predicted, "error": o.error, "batch": o.prediction.batch if o.prediction else None,

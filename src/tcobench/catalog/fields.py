@@ -2,25 +2,29 @@
 
 Each field names its unit, so the same parser checks "80 GB" is bytes, "3.35 TB/s" bytes per
 second, and so on. Errors are raised as ValueError so pydantic attaches the key path to them.
+
+A physical quantity whose zero means nothing (a capacity, a bandwidth, a peak, a power, a price, a chip count) must
+be > 0, its low and high ends too: a chip with ``bandwidth = "0 TB/s"`` would predict an infinite time and a NaN
+utilisation. Dimensionless numbers and durations may be 0 (a cost of capital, an overhead); their records check
+their own ranges.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, TypeAlias
 
 from pydantic import BeforeValidator
 
-from tcobench import units
+from tcobench import checks, units
 from tcobench.errors import UnitError
 from tcobench.records import Figure
 
 _FIGURE_KEYS = {"value", "source", "note", "low", "high", "date", "direction"}
-_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 DIRECTIONS = ("per-direction", "bidirectional")
 
 
-def _figure(raw: Any, *, unit: str, link: bool = False, dated: bool = False, integer: bool = False) -> Figure:
+def _figure(raw: Any, *, unit: str, link: bool = False, dated: bool = False, integer: bool = False,
+            positive: bool = False) -> Figure:
     if isinstance(raw, Figure):
         return raw
     if not isinstance(raw, dict):
@@ -45,15 +49,23 @@ def _figure(raw: Any, *, unit: str, link: bool = False, dated: bool = False, int
         high = units.parse(raw["high"], unit) if "high" in raw else None
     except UnitError as err:
         raise ValueError(str(err)) from err
-    if value < 0:
-        raise ValueError(f"value {raw['value']!r} is negative; expected a non-negative {unit}")
+    for key, v in (("value", value), ("low", low), ("high", high)):
+        if v is not None and (v < 0 or (positive and v == 0)):
+            kind = "is negative" if v < 0 else "is zero"
+            what = "number" if unit == "1" else f"quantity in {unit}"
+            raise ValueError(f"{key} {raw[key]!r} {kind}; expected a {'positive' if positive else 'non-negative'} {what}")
+    if max(v for v in (value, low, high) if v is not None) > checks.MAX_FIGURE:
+        raise ValueError(f"value {raw['value']!r} is implausibly large; expected at most {checks.MAX_FIGURE:g} {unit}")
     if integer and value != int(value):
         raise ValueError(f"value {raw['value']!r} must be a whole number")
+    if integer and value > checks.MAX_COUNT:
+        raise ValueError(f"value {raw['value']!r} is too large; expected at most {checks.MAX_COUNT:,}")
     if low is not None and low > value or high is not None and high < value:
         raise ValueError(f"range must satisfy low <= value <= high, got low={raw.get('low')!r} value={raw['value']!r} high={raw.get('high')!r}")
     date = raw.get("date")
-    if date is not None and (not isinstance(date, str) or not _DATE.match(date)):
-        raise ValueError(f"date {date!r} must be YYYY, YYYY-MM or YYYY-MM-DD (a string)")
+    problem = checks.date_problem(date) if date is not None else None
+    if problem is not None:
+        raise ValueError(problem)
     if dated and date is None:
         raise ValueError("a price needs a 'date' (YYYY, YYYY-MM or YYYY-MM-DD)")
     direction = raw.get("direction")
@@ -68,17 +80,19 @@ def _figure(raw: Any, *, unit: str, link: bool = False, dated: bool = False, int
                   low=low, high=high, date=date, direction=direction)
 
 
-def parser(unit: str, *, link: bool = False, dated: bool = False, integer: bool = False) -> BeforeValidator:
+def parser(unit: str, *, link: bool = False, dated: bool = False, integer: bool = False,
+           positive: bool = False) -> BeforeValidator:
     """The pydantic validator that reads a Figure in ``unit`` (used in the ``Annotated`` aliases below)."""
-    return BeforeValidator(lambda raw: _figure(raw, unit=unit, link=link, dated=dated, integer=integer))
+    return BeforeValidator(lambda raw: _figure(raw, unit=unit, link=link, dated=dated, integer=integer,
+                                               positive=positive))
 
 
-Bytes: TypeAlias = Annotated[Figure, parser("B")]
-Bandwidth: TypeAlias = Annotated[Figure, parser("B/s")]
-LinkBandwidth: TypeAlias = Annotated[Figure, parser("B/s", link=True)]
-Flops: TypeAlias = Annotated[Figure, parser("FLOP/s")]
-Watts: TypeAlias = Annotated[Figure, parser("W")]
-Dollars: TypeAlias = Annotated[Figure, parser("USD", dated=True)]
-Count: TypeAlias = Annotated[Figure, parser("1", integer=True)]
+Bytes: TypeAlias = Annotated[Figure, parser("B", positive=True)]
+Bandwidth: TypeAlias = Annotated[Figure, parser("B/s", positive=True)]
+LinkBandwidth: TypeAlias = Annotated[Figure, parser("B/s", link=True, positive=True)]
+Flops: TypeAlias = Annotated[Figure, parser("FLOP/s", positive=True)]
+Watts: TypeAlias = Annotated[Figure, parser("W", positive=True)]
+Dollars: TypeAlias = Annotated[Figure, parser("USD", dated=True, positive=True)]
+Count: TypeAlias = Annotated[Figure, parser("1", integer=True, positive=True)]
 Number: TypeAlias = Annotated[Figure, parser("1")]
 Seconds: TypeAlias = Annotated[Figure, parser("s")]

@@ -14,7 +14,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from tcobench.catalog.schema import Model
-from tcobench.errors import CatalogError, close_matches
+from tcobench import checks
+from tcobench.errors import CatalogError, InputError, close_matches, quote
 
 
 class _Cfg:
@@ -26,10 +27,47 @@ class _Cfg:
     def __call__(self, *keys: str, default: Any = ...) -> Any:
         for k in keys:
             if self.raw.get(k) is not None:
-                return self.raw[k]
+                return self._checked(k, self.raw[k])
         if default is ...:
             raise CatalogError(f"{self.path}: missing key {self.where}{keys[0]!r} for model_type {self.kind!r}")
         return default
+
+    def _checked(self, key: str, value: Any) -> Any:
+        """``value`` if it is of the JSON type ``key`` holds: true/false for the flags, a string for the names, a
+        list of layer numbers for the layer lists, else a whole number (not true, not 4096.0, not 1e30)."""
+        where = f"{self.path}: {self.where}{key} = {_json(value)}"
+        if key in _FLAGS:
+            if not isinstance(value, bool):
+                raise CatalogError(f"{where}: expected true or false")
+        elif key in _NAMES:
+            if not isinstance(value, str):
+                raise CatalogError(f"{where}: expected a string")
+        elif key == "text_config":
+            if not isinstance(value, dict):
+                raise CatalogError(f"{self.path}: text_config is not a JSON object")
+        elif key in _LAYER_LISTS:
+            if not isinstance(value, list) or not all(_whole(v) for v in value):
+                raise CatalogError(f"{where}: expected a list of layer numbers, e.g. [1, 3, 5]")
+        elif not _whole(value):
+            raise CatalogError(f"{where}: expected a whole number from 0 to {checks.MAX_COUNT:,}")
+        return value
+
+
+# The JSON type of each key that is not a count (every other key read is a whole number).
+_FLAGS = {"alibi", "attention_bias", "bias", "enable_bias", "mlp_bias", "multi_query", "new_decoder_architecture",
+          "parallel_attn", "qkv_bias", "tie_word_embeddings"}
+_NAMES = {"activation_function", "hidden_act", "hidden_activation", "topk_method"}
+_LAYER_LISTS = {"mlp_only_layers", "moe_layers"}
+
+
+def _json(value: Any) -> str:
+    """A value as the config.json wrote it ('true', '1e+30', '"silu"'), cut to a readable length."""
+    text = json.dumps(value)
+    return text if len(text) <= 60 else f"{text[:60]}... ({len(text):,} characters)"
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= checks.MAX_COUNT
 
 
 def _llama_like(c: _Cfg) -> dict[str, Any]:
@@ -132,10 +170,13 @@ def _llama4(c: _Cfg) -> dict[str, Any]:
     heads, layers = c("num_attention_heads"), c("num_hidden_layers")
     step = c("interleave_moe_layer_step", default=1)
     listed = c("moe_layers", default=None)
-    if listed is not None and list(listed) != list(range(step - 1, layers, step)):
+    if step < 1:
+        raise CatalogError(f"{c.path}: interleave_moe_layer_step {step} must be at least 1")
+    if listed is not None and not _every(listed, step, layers):
         step = listed[0] + 1 if listed else 0
-        if not listed or list(listed) != list(range(step - 1, layers, step)):
-            raise CatalogError(f"{c.path}: moe_layers {listed} is not every N-th layer, which is what is supported")
+        if not listed or not _every(listed, step, layers):
+            raise CatalogError(f"{c.path}: moe_layers {quote(listed)} is not every N-th layer, which is what is "
+                               "supported")
     return dict(layers=layers, hidden=c("hidden_size"), heads=heads, kv_heads=c("num_key_value_heads", default=heads),
                 head_dim=c("head_dim", default=128), ffn="gated", ffn_hidden=c("intermediate_size_mlp"),
                 activation=c("hidden_act", default="silu"), vocab=c("vocab_size"),
@@ -143,6 +184,12 @@ def _llama4(c: _Cfg) -> dict[str, Any]:
                 attention_bias=c("attention_bias", default=False),
                 moe=dict(experts=c("num_local_experts"), top_k=c("num_experts_per_tok", default=1),
                          expert_ffn_hidden=c("intermediate_size"), shared_experts=1, layer_step=step))
+
+
+def _every(listed: list[int], step: int, layers: int) -> bool:
+    """Whether ``listed`` is layers step-1, 2*step-1, ... below ``layers`` (compared lazily: layers may be large)."""
+    every = range(step - 1, layers, step)
+    return len(listed) == len(every) and all(a == b for a, b in zip(listed, every, strict=True))
 
 
 def _gemma(c: _Cfg) -> dict[str, Any]:
@@ -207,14 +254,18 @@ def load_hf_config(path: str | Path) -> Model:
     if path.is_dir():
         path = path / "config.json"
     try:
-        raw = json.loads(path.read_text())
-    except OSError as err:
-        raise CatalogError(f"cannot read model config {str(path)!r}: {err.strerror}") from err
+        raw = json.loads(checks.read_text(path, "model config"))
+    except InputError as err:
+        raise CatalogError(str(err)) from err
     except json.JSONDecodeError as err:
         raise CatalogError(f"{path}: not valid JSON: {err}") from err
+    except RecursionError as err:
+        raise CatalogError(f"{path}: not valid JSON: nested too deeply to read") from err
     if not isinstance(raw, dict):
         raise CatalogError(f"{path}: expected a JSON object")
     kind = raw.get("model_type")
+    if not isinstance(kind, str):
+        raise CatalogError(f"{path}: model_type {kind!r} is not a string; expected one of {', '.join(sorted(FAMILIES))}")
     if kind not in FAMILIES:
         hint = close_matches(str(kind), FAMILIES)
         raise CatalogError(f"{path}: model_type {kind!r} is not supported; expected one of {', '.join(sorted(FAMILIES))}"
@@ -237,4 +288,5 @@ def load_hf_config(path: str | Path) -> Model:
         return Model(id=rid, name=name, family=kind, source=str(path), origin=str(path), **fields)
     except ValidationError as err:
         e = err.errors()[0]
-        raise CatalogError(f"{path}: {'.'.join(map(str, e['loc']))}: {e['msg']}") from err
+        msg = str(e["msg"]).removeprefix("Value error, ")
+        raise CatalogError(f"{path}: {'.'.join(map(str, e['loc']))}: {msg}") from err

@@ -20,7 +20,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from tcobench.catalog.schema import ID, CostBasis, Efficiency, Hardware, Model, Runtime, Source, System, Workload
-from tcobench.errors import CatalogError, UnknownIdError, close_matches
+from tcobench import checks
+from tcobench.errors import CatalogError, InputError, UnknownIdError, close_matches
 
 ENV_VAR = "TCOBENCH_CATALOG"
 KINDS: dict[str, type[BaseModel]] = {"hardware": Hardware, "system": System, "model": Model, "source": Source,
@@ -194,13 +195,9 @@ def _assemble(files: list[Path]) -> tuple[Catalog, list[str]]:
 
 def _entries(path: Path, problems: list[str]) -> Iterator[tuple[str, str, dict[str, Any]]]:
     try:
-        with path.open("rb") as fh:
-            doc = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as err:
-        problems.append(f"{path}: not valid TOML: {err}")
-        return
-    except OSError as err:
-        problems.append(f"{path}: cannot read: {err.strerror}")
+        doc = read_toml(path)
+    except InputError as err:
+        problems.append(str(err))
         return
     for kind, entries in doc.items():
         if kind not in KINDS:
@@ -222,6 +219,18 @@ def _entries(path: Path, problems: list[str]) -> Iterator[tuple[str, str, dict[s
                                 f'quote the id: [{kind}."{rid}.{sub}"]')
             else:
                 yield kind, rid, raw
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file as a dict; InputError naming the file when it cannot be read, is not UTF-8 (with the offset of
+    the bad byte), is not TOML, or nests too deeply to read."""
+    text = checks.read_text(path, "file")
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise InputError(f"{path}: not valid TOML: {err}") from err
+    except RecursionError as err:
+        raise InputError(f"{path}: not valid TOML: nested too deeply to read") from err
 
 
 def _validate(cls: type[R], kind: str, rid: str, raw: dict[str, Any], path: Path, problems: list[str]) -> R | None:

@@ -11,16 +11,33 @@ import re
 from collections.abc import Iterator
 from typing import Annotated, Literal, TypeAlias
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tcobench.catalog.fields import (
     Bandwidth, Bytes, Count, Dollars, Flops, LinkBandwidth, Number, Seconds, Watts, parser,
 )
 from tcobench.catalog.formats import Precision
+from tcobench.errors import close_matches
 from tcobench.records import Figure
 
 ID = re.compile(r"^[a-z0-9][a-z0-9.\-]*$")
-Rate: TypeAlias = Annotated[Figure, parser("USD/s", dated=True)]
+Rate: TypeAlias = Annotated[Figure, parser("USD/s", dated=True, positive=True)]
+
+# Whole numbers of a model's shape: an int (never true, never 4096.0 or 1e17, which pydantic would otherwise take
+# as 1 and 4096 and 10^17) within bounds about 100 times past the largest published model (118 layers, a 25,600
+# hidden size, a 262,144-token vocabulary, a 10 M-token context), so that a typo cannot become a model of 10^17
+# layers. A count that may be 0 (an offset, dense layers before the MoE ones) says so.
+Layers: TypeAlias = Annotated[int, Field(strict=True, ge=1, le=10_000)]
+Width: TypeAlias = Annotated[int, Field(strict=True, ge=1, le=10_000_000)]  # hidden sizes, head sizes, ranks
+Heads: TypeAlias = Annotated[int, Field(strict=True, ge=1, le=100_000)]  # attention heads, experts
+Vocab: TypeAlias = Annotated[int, Field(strict=True, ge=1, le=100_000_000)]
+Tokens: TypeAlias = Annotated[int, Field(strict=True, ge=1, le=1_000_000_000)]  # contexts, windows, lengths
+SomeLayers: TypeAlias = Annotated[int, Field(strict=True, ge=0, le=10_000)]
+SomeHeads: TypeAlias = Annotated[int, Field(strict=True, ge=0, le=100_000)]
+# The activations a Hugging Face config names (transformers' activations.py, ACT2CLS), and the catalog's own.
+ACTIVATIONS = ("gelu", "gelu_10", "gelu_accurate", "gelu_fast", "gelu_new", "gelu_python", "gelu_pytorch_tanh",
+               "laplace", "leaky_relu", "linear", "mish", "prelu", "quick_gelu", "relu", "relu2", "relu6", "sigmoid",
+               "silu", "swish", "tanh", "xielu")
 
 
 class Record(BaseModel):
@@ -90,7 +107,7 @@ class CloudRate(Record):
             fig = {k: raw[k] for k in ("source", "date", "note") if k in raw}
             if "rate" not in raw:
                 raise ValueError("missing 'rate' (e.g. rate = \"$2.49/h\", per chip-hour)")
-            raw = {**raw, "rate": _figure({**fig, "value": raw["rate"]}, unit="USD/s", dated=True)}
+            raw = {**raw, "rate": _figure({**fig, "value": raw["rate"]}, unit="USD/s", dated=True, positive=True)}
         return raw
 
 
@@ -113,6 +130,18 @@ class Efficiency(WithFigures):
     prefill_chunk: Count | None = None  # tokens per prefill chunk (bounds activation memory)
     note: str | None = None
     origin: str = ""
+
+    @model_validator(mode="after")
+    def _fractions(self) -> Efficiency:
+        """Fractions of a peak reached: above 0 (at 0 every time would be infinite) and at most 1."""
+        fractions = {"compute": self.compute, "memory": self.memory, "memory_utilization": self.memory_utilization,
+                     **{f"compute_at.{k}": v for k, v in self.compute_at.items()},
+                     **{f"memory_at.{k}": v for k, v in self.memory_at.items()}}
+        for name, fig in fractions.items():
+            if fig is not None and any(not 0 < v <= 1 for v in fig.range):
+                raise ValueError(f"{name} = {fig.text}: a fraction of the peak reached; expected more than 0 and at "
+                                 "most 1")
+        return self
 
 
 class Runtime(Record):
@@ -186,15 +215,15 @@ class System(WithFigures):
 
 
 class Moe(Record):
-    experts: int = Field(gt=0)
-    top_k: int = Field(gt=0)
-    expert_ffn_hidden: int = Field(gt=0)
-    shared_experts: int = Field(default=0, ge=0)
-    dense_layers: int = Field(default=0, ge=0)  # the first N layers use the dense FFN (DeepSeek)
+    experts: Heads
+    top_k: Heads
+    expert_ffn_hidden: Width
+    shared_experts: SomeHeads = 0
+    dense_layers: SomeLayers = 0  # the first N layers use the dense FFN (DeepSeek)
     # After those, every layer_step-th layer is MoE (layers step-1, 2*step-1, ...; 0-based) and the others use the
     # dense FFN: Llama 4 Maverick's interleave_moe_layer_step = 2, Qwen-MoE's decoder_sparse_step.
-    layer_step: int = Field(default=1, gt=0)
-    shared_expert_ffn_hidden: int | None = Field(default=None, gt=0)  # None: expert_ffn_hidden (Qwen2-MoE: wider)
+    layer_step: Layers = 1
+    shared_expert_ffn_hidden: Width | None = None  # None: expert_ffn_hidden (Qwen2-MoE: wider)
     shared_expert_gate: bool = False  # Qwen2-MoE: a sigmoid gate, Linear(hidden, 1), on the shared expert's output
     router_bias: bool = False
 
@@ -208,11 +237,11 @@ class Moe(Record):
 class Mla(Record):
     """Multi-head latent attention (DeepSeek-V2/V3): low-rank Q and a compressed, shared KV latent."""
 
-    q_lora_rank: int | None = Field(default=None, gt=0)
-    kv_lora_rank: int = Field(gt=0)
-    qk_nope_head_dim: int = Field(gt=0)
-    qk_rope_head_dim: int = Field(gt=0)
-    v_head_dim: int = Field(gt=0)
+    q_lora_rank: Width | None = None
+    kv_lora_rank: Width
+    qk_nope_head_dim: Width
+    qk_rope_head_dim: Width
+    v_head_dim: Width
 
 
 class Model(Record):
@@ -220,21 +249,21 @@ class Model(Record):
     name: str
     family: str
     source: str  # where the architecture comes from (config.json / paper table)
-    layers: int = Field(gt=0)
-    hidden: int = Field(gt=0)
-    heads: int = Field(gt=0)
-    kv_heads: int | None = Field(default=None, gt=0)  # None: = heads (MHA)
-    head_dim: int | None = Field(default=None, gt=0)  # None: hidden // heads
+    layers: Layers
+    hidden: Width
+    heads: Heads
+    kv_heads: Heads | None = None  # None: = heads (MHA)
+    head_dim: Width | None = None  # None: hidden // heads
     ffn: Literal["dense", "gated"]
-    ffn_hidden: int = Field(gt=0)
-    activation: str = "gelu"
-    vocab: int = Field(gt=0)
+    ffn_hidden: Width
+    activation: str = "gelu"  # one of ACTIVATIONS
+    vocab: Vocab
     tied_embeddings: bool = False
-    max_context: int = Field(gt=0)
+    max_context: Tokens
     position: Literal["rope", "learned", "alibi", "none"] = "rope"
-    position_offset: int = Field(default=0, ge=0)  # OPT stores max_context + 2 learned positions
+    position_offset: Annotated[int, Field(strict=True, ge=0, le=1_000_000_000)] = 0  # OPT stores max_context + 2
     norm: Literal["rmsnorm", "layernorm"] = "rmsnorm"
-    norms_per_layer: int = Field(default=2, ge=0)  # 1 for parallel attention+FFN blocks (GPT-J, PaLM)
+    norms_per_layer: Annotated[int, Field(strict=True, ge=0, le=100)] = 2  # 1 for parallel attention+FFN (GPT-J)
     attention_bias: bool = False  # biases on Q, K, V and output projections
     qkv_bias: bool | None = None  # None: same as attention_bias (Qwen2: QKV only)
     mlp_bias: bool = False  # biases on the FFN projections, routed experts' included (gpt-oss)
@@ -243,12 +272,12 @@ class Model(Record):
     # local attention: ``window_layers`` of the layers (None: all) attend to at most the last ``window`` tokens and keep
     # only those in the KV cache (sliding windows: Mistral 7B v0.1, Gemma 2/3, gpt-oss; Llama 4's chunked attention is
     # costed as a window of its chunk, an upper bound)
-    window: int | None = Field(default=None, gt=0)
-    window_layers: int | None = Field(default=None, ge=0)
+    window: Tokens | None = None
+    window_layers: SomeLayers | None = None
     lm_head_bias: bool = False
     embedding_norm: bool = False  # BLOOM's word_embeddings_layernorm
     encoder: bool = False  # BERT-style bidirectional encoder (no KV cache, no decode)
-    token_types: int = Field(default=0, ge=0)  # BERT segment embeddings
+    token_types: SomeHeads = 0  # BERT segment embeddings
     pooler: bool = False  # BERT pooler dense layer
     moe: Moe | None = None
     mla: Mla | None = None
@@ -267,6 +296,15 @@ class Model(Record):
     @property
     def head_size(self) -> int:
         return self.head_dim or self.hidden // self.heads
+
+    @field_validator("activation")
+    @classmethod
+    def _activation(cls, v: str) -> str:
+        if v not in ACTIVATIONS:
+            hint = close_matches(v, ACTIVATIONS)
+            raise ValueError(f"unknown activation {v!r}; expected one of {', '.join(ACTIVATIONS)}"
+                             + (f"; did you mean {hint[0]!r}?" if hint else ""))
+        return v
 
     @model_validator(mode="after")
     def _shape(self) -> Model:
@@ -326,8 +364,8 @@ class Workload(Record):
 
     id: str
     name: str
-    input_len: int = Field(gt=0)
-    output_len: int = Field(gt=0)
+    input_len: Tokens
+    output_len: Tokens
     source: str
     note: str | None = None
     origin: str = ""

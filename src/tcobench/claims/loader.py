@@ -6,7 +6,6 @@ A bad claim (unknown key, unknown unit, unknown kind or input name, undefined so
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -18,9 +17,9 @@ from pydantic import ValidationError
 from tcobench.claims.kinds import REGISTRY
 from tcobench.claims.schema import Claim, Input
 from tcobench.catalog import Catalog, Source
-from tcobench.catalog.loader import _describe
+from tcobench.catalog.loader import _describe, read_toml
 from tcobench.catalog.schema import ID
-from tcobench.errors import CatalogError, close_matches
+from tcobench.errors import CatalogError, InputError, close_matches
 
 TABLES = ("claim", "source")
 
@@ -98,12 +97,9 @@ def load_claims(paths: Iterable[str | Path], catalog: Catalog) -> ClaimSet:
 
 def _read(path: Path, invalid: list[Invalid]) -> dict[str, Any]:
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as err:
-        invalid.append(Invalid("", str(path), f"{path}: not valid TOML: {err}"))
-    except OSError as err:
-        invalid.append(Invalid("", str(path), f"{path}: cannot read: {err.strerror}"))
+        return read_toml(path)
+    except InputError as err:
+        invalid.append(Invalid("", str(path), str(err)))
     return {}
 
 

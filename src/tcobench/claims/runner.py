@@ -61,6 +61,11 @@ class _Auditor:
         except TcobenchError as err:  # a malformed input, an unknown catalog id, an impossible deployment
             return ClaimResult(**base, verdict=Verdict.UNVERIFIABLE, reason=str(err), derived_value=None, ratio=None,
                                trace=tuple(work.steps), error=f"{type(err).__name__}: {err}")
+        except ArithmeticError as err:  # a figure that leaves nothing to divide by (inputs and claims are > 0)
+            last = f" after {work.steps[-1].formula!r}" if work.steps else ""
+            reason = f"the derivation cannot be computed{last}: {err} (a catalog figure it uses is 0 or too large)"
+            return ClaimResult(**base, verdict=Verdict.UNVERIFIABLE, reason=reason, derived_value=None, ratio=None,
+                               trace=tuple(work.steps), error=f"InputError: {reason}")
         value = derived.value
         try:
             per_unit = units.parse(f"1 {claim.unit}", value.unit)  # SI per one claim unit

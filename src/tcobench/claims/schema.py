@@ -21,13 +21,12 @@ are errors with a close match.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pint
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from tcobench import units
-from tcobench.catalog.fields import _DATE
+from tcobench import checks, units
 from tcobench.catalog.formats import Precision
 
 LINKS = ("scale_up", "scale_out", "external_io", "memory", "sram")
@@ -65,15 +64,17 @@ class Claim(Record):
     source: str  # a source id, from the claim file or the catalog
     date: str  # when the claim was made: YYYY, YYYY-MM or YYYY-MM-DD
     kind: str  # the derivation kind; checked against the registry by the loader
-    claimed: float
+    # the number claimed, in ``unit``: finite and > 0 (every claim is a rate, a size, a time, a cost or a ratio; a 0
+    # would leave nothing to compare against and divide by zero in the derivations that rebase it)
+    claimed: Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)]
     unit: str  # the claim's own unit: "token/s", "USD/ktoken", "percent", "1" (a ratio)
-    tolerance: float = Field(default=0.1, ge=0, lt=1)  # relative
+    tolerance: Annotated[float, Field(strict=True, ge=0, lt=1, allow_inf_nan=False)] = 0.1  # relative
     # what the claim is about
     model: str | None = None
     hardware: str | None = None
     system: str | None = None
     baseline: str | None = None  # the hardware or system it is compared against
-    chips: int | None = Field(default=None, gt=0)
+    chips: Annotated[int, Field(strict=True, ge=1, le=checks.MAX_COUNT)] | None = None
     precision: Precision | None = None
     density: Literal["dense", "sparse"] = "dense"
     link: Literal["scale_up", "scale_out", "external_io", "memory", "sram"] | None = None
@@ -87,8 +88,9 @@ class Claim(Record):
     @field_validator("date")
     @classmethod
     def _date(cls, v: str) -> str:
-        if not _DATE.match(v):
-            raise ValueError(f"date {v!r} must be YYYY, YYYY-MM or YYYY-MM-DD (a string)")
+        problem = checks.date_problem(v)
+        if problem is not None:
+            raise ValueError(problem)
         return v
 
     @field_validator("unit")

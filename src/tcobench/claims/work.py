@@ -12,7 +12,7 @@ from tcobench import units
 from tcobench.claims.schema import Claim
 from tcobench.claims.trace import CLAIM_INPUT, DEFAULT, DERIVED, Step, Value
 from tcobench.catalog import Catalog, Hardware, Model, System
-from tcobench.errors import MissingInputError, UnitError
+from tcobench.errors import InputError, MissingInputError, UnitError, quote
 
 Resolver = Callable[[str, str], Value]  # (claim id, input name) -> that claim's derived Value
 
@@ -27,7 +27,9 @@ class Work:
         return name in self.claim.inputs
 
     def input(self, name: str, unit: str, *, what: str = "") -> Value:
-        """The claim input ``name`` in ``unit`` (SI); MissingInputError if the claim does not give it."""
+        """The claim input ``name`` in ``unit`` (SI), > 0; MissingInputError if the claim does not give it, InputError
+        if it is zero or negative (every input is a rate, a size, a time, a price or a count: a 0 means nothing and
+        would divide by zero in the derivation)."""
         spec = self.claim.inputs.get(name)
         if spec is None:
             desc = f" ({what})" if what else ""
@@ -43,6 +45,8 @@ class Work:
             return Value(name, value, unit, f"claim {spec.claim}", note=spec.note)
         where = f"{self.claim.origin}: claim.{self.claim.id}.inputs.{name}"
         value = units.parse(spec.value if spec.value is not None else "", unit, where=where)
+        if not value > 0:
+            raise InputError(f"{where} = {quote(spec.value)}: expected a positive quantity in {unit}")
         return Value(name, value, unit, CLAIM_INPUT, ref=spec.source or self.claim.source, note=spec.note,
                      written=str(spec.value))
 

@@ -29,7 +29,8 @@ def audit(ctx: Context, files: tuple[str, ...], as_json: bool, save: bool, expla
 
     Each claim's value is re-derived from the catalog and the claim's own inputs, and judged:
     consistent, overstated, understated, unit-mismatch, precision-mismatch or unverifiable.
-    Exits 2 when a claim file has errors (the other claims are still audited).
+    Exits 2 when a claim file has errors, or a claim an input the derivation cannot use (a zero, a wrong unit, an
+    unknown id); the other claims are still audited.
     """
     catalog = ctx.catalog
     builtin = load_claims([builtin_dir()], catalog)
@@ -65,7 +66,10 @@ def audit(ctx: Context, files: tuple[str, ...], as_json: bool, save: bool, expla
             out.print(f"saved run {run_id} to {ctx.store.where}")
     for bad in chosen.invalid:
         click.echo(f"CatalogError: {bad.message}", err=True)  # the error class for malformed data files
-    if chosen.invalid:
+    malformed = [r for r in results[:len(results) - len(chosen.invalid)] if r.error]
+    for r in malformed:  # read, but an input the derivation could not use: a zero, a wrong unit, an unknown id
+        click.echo(" ".join((r.error or "").split()), err=True)  # 'ErrorType: message', on one line
+    if chosen.invalid or malformed:
         raise SystemExit(2)
 
 

@@ -9,9 +9,10 @@ import click
 
 from tcobench import api, units
 from tcobench.cli.context import Context, pass_context
-from tcobench.cli.options import DURATION, Choice
+from tcobench.cli.options import COUNT, DURATION, Choice, Money, Number
 from tcobench.cli.render import console, print_json, print_trusts, table
 from tcobench.api.confidence import with_model_error
+from tcobench.api.inputs import COST_RANGES
 from tcobench.cost import DEFAULT_BASIS
 from tcobench.perf.validate import Trust
 from tcobench.records import Provenance, Run
@@ -21,15 +22,16 @@ def cost_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Flags that override the cost basis (each pins its value: no range)."""
     opts = [
         click.option("--cost-basis", default=DEFAULT_BASIS, show_default=True, help="A [cost.<id>] table from the catalog."),
-        click.option("--price-hour", type=float, help="Rent: USD per chip-hour instead of the catalog's cloud rates."),
-        click.option("--price-chip", type=float, help="Own: purchase price per chip, USD, instead of the catalog's."),
-        click.option("--amortisation-years", type=click.FloatRange(min=0, min_open=True), help="Own: economic life."),
-        click.option("--cost-of-capital", type=click.FloatRange(min=0), help="Own: per year, e.g. 0.08."),
-        click.option("--utilisation", type=click.FloatRange(0, 1), help="Own: average power / rated power."),
-        click.option("--pue", type=click.FloatRange(min=1), help="Own: facility power / IT power."),
+        click.option("--price-hour", type=Money("USD/h"), help="Rent: USD per chip-hour instead of the catalog's cloud rates, "
+                                                                 "e.g. 2.49 or '$2.49/h'."),
+        click.option("--price-chip", type=Money("USD"), help="Own: purchase price per chip, USD, instead of the catalog's."),
+        click.option("--amortisation-years", type=Number(**COST_RANGES["amortisation_years"]), help="Own: economic life."),
+        click.option("--cost-of-capital", type=Number(**COST_RANGES["cost_of_capital"]), help="Own: per year, e.g. 0.08."),
+        click.option("--utilisation", type=Number(**COST_RANGES["utilisation"]), help="Own: average power / rated power."),
+        click.option("--pue", type=Number(**COST_RANGES["pue"]), help="Own: facility power / IT power."),
         click.option("--electricity", help="Own: energy price, e.g. '$0.12/kWh'."),
         click.option("--hosting", help="Own: colocation rent per provisioned power, e.g. '$150/kW/month'."),
-        click.option("--maintenance", type=click.FloatRange(min=0), help="Own: per year, fraction of purchase price."),
+        click.option("--maintenance", type=Number(**COST_RANGES["maintenance"]), help="Own: per year, fraction of purchase price."),
     ]
     for opt in reversed(opts):
         fn = opt(fn)
@@ -41,12 +43,12 @@ def search_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--model", "model_ref", required=True, help="Model id, catalog file, or config.json path."),
         click.option("--hardware", "hw_spec", help="Comma-separated hardware ids, or 'all' [default: all]."),
         click.option("--workload", help="Preset: chat, reasoning, summarize, mlperf-llama2 (see catalog)."),
-        click.option("--input-len", type=click.IntRange(min=1), help="Prompt tokens (overrides --workload)."),
-        click.option("--output-len", type=click.IntRange(min=1), help="Generated tokens (overrides --workload)."),
+        click.option("--input-len", type=COUNT, help="Prompt tokens (overrides --workload)."),
+        click.option("--output-len", type=COUNT, help="Generated tokens (overrides --workload)."),
         click.option("--slo-ttft", type=DURATION, help="Largest TTFT allowed, e.g. 2s."),
         click.option("--slo-tpot", type=DURATION, help="Largest TPOT allowed, e.g. 50ms."),
         click.option("--precision", "precisions", help="Pin precisions, e.g. 'fp8' or 'bf16,fp8' [default: what each chip supports]."),
-        click.option("--max-chips", type=click.IntRange(min=1), default=64, show_default=True, help="Largest replica tried."),
+        click.option("--max-chips", type=COUNT, default=64, show_default=True, help="Largest replica tried."),
     ]
     for opt in reversed(opts):
         fn = opt(fn)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import click
 
 from tcobench.catalog import Catalog, load_catalog
-from tcobench.store import Store
+from tcobench.errors import StoreError
+from tcobench.store import ENV_VAR, Store, default_location
 
 
 @dataclass
@@ -25,7 +27,13 @@ class Context:
     @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = Store.open(self.db)
+            try:
+                self._store = Store.open(self.db)
+            except OSError as err:  # its folder cannot be created, or the file cannot be opened
+                target = self.db or os.environ.get(ENV_VAR) or str(default_location())
+                at = f" at {str(err.filename)!r}" if err.filename and str(err.filename) != target else ""
+                raise StoreError(f"cannot open the results store {target!r} ({{db}}, {ENV_VAR} or the default): "
+                                 f"{err.strerror or err}{at}", params=("db",)) from err
         return self._store
 
 

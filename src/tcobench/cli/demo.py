@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from tcobench import checks
 from tcobench.cli.context import Context, pass_context
 from tcobench.cli.main import cli
 
@@ -29,7 +30,7 @@ STEPS: list[list[str]] = [
 @click.pass_context
 def demo(click_ctx: click.Context, ctx: Context, report: str) -> None:
     """Run the main job: the catalog, a prediction, the validation, a cost comparison, the audit, the report."""
-    Path(report).parent.mkdir(parents=True, exist_ok=True)
+    checks.open_output(report, "-o").close()  # its folder made and the file writable, before the steps run
     for step in [*STEPS, ["report", "-o", report]]:
         click.secho(f"\n$ tcobench {' '.join(step)}", bold=True)
         sub = cli.make_context("tcobench", list(step), parent=click_ctx.parent, obj=ctx)

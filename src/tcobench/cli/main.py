@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import importlib
-import io
 import os
 import sys
 from typing import Any
 
 import click
 
-from tcobench import __version__
-from tcobench.cli.context import Context
 from tcobench.credentials import redact_text
 from tcobench.errors import InstallError, TcobenchError, close_matches
 
@@ -87,8 +84,19 @@ class LazyGroup(click.Group):
         return super().resolve_command(ctx, args)
 
 
+def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """--version, with the version read only when asked: this module imports nothing slow, so that a Ctrl-C while
+    the program loads lands inside main's error handling."""
+    if value and not ctx.resilient_parsing:
+        from tcobench import __version__
+
+        click.echo(f"tcobench, version {__version__}")
+        ctx.exit()
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(__version__, prog_name="tcobench")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version and exit.")
 @click.option("--catalog", "catalog_paths", multiple=True, metavar="PATH",
               help="Extra catalog file or folder (repeatable); also TCOBENCH_CATALOG.")
 @click.option("--db", metavar="PATH_OR_URL", help="Results store: a SQLite path or postgresql:// URL; also TCOBENCH_DB.")
@@ -96,6 +104,8 @@ class LazyGroup(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, catalog_paths: tuple[str, ...], db: str | None, debug: bool) -> None:
     """tcobench: what AI work really costs on a given accelerator, and whether a claim about it is true."""
+    from tcobench.cli.context import Context  # the catalog and the store load here, inside main's error handling
+
     ctx.obj = Context(catalog_paths=catalog_paths, db=db, debug=debug)
 
 
@@ -105,25 +115,60 @@ def error_message(err: TcobenchError) -> str:
     return redact_text(err.render({**command_flags(cli), **command_flags(cli.invoked)}))
 
 
+def one_line(text: str) -> str:
+    """An error message on one line, however it was written (a third-party message may hold newlines)."""
+    return " ".join(text.split())
+
+
 def main(argv: list[str] | None = None) -> Any:
+    """Run the command line. Exit codes (docs/architecture.md, "Errors"): 0 done; 1 a failure of tcobench, the
+    store or the system (an unwritable output, a full disk; silently when standard output closes early, as under
+    ``| head``, the way rich's console does); 2 bad input; 130 interrupted (Ctrl-C). Each failure is one line on
+    stderr, ``ErrorType: message``; ``--debug`` shows the traceback instead."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     cli.invoked = None  # set again when a command resolves; never a previous in-process run's
     try:
-        return cli.main(args=argv, prog_name="tcobench", standalone_mode=False)
+        result = cli.main(args=argv, prog_name="tcobench", standalone_mode=False)
+        sys.stdout.flush()  # a full disk or a closed pipe is reported here, not by the interpreter at exit
+        return result
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(130)
+    except click.exceptions.Exit as err:
+        sys.exit(err.exit_code)
     except click.ClickException as err:
-        shown = io.StringIO()
-        err.show(file=shown)
-        click.echo(redact_text(shown.getvalue()), err=True, nl=False)  # click quotes a value it could not read
+        if debug:
+            raise
+        kind = "UsageError" if isinstance(err, click.UsageError) else type(err).__name__
+        click.echo(f"{kind}: {one_line(redact_text(err.format_message()))}", err=True)  # click quotes a value it could not read
         sys.exit(err.exit_code)
     except TcobenchError as err:
         if debug:
             raise
-        click.echo(f"{type(err).__name__}: {error_message(err)}", err=True)
+        click.echo(f"{type(err).__name__}: {one_line(error_message(err))}", err=True)
         sys.exit(err.exit_code)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(130)
+    except BrokenPipeError:
+        _drop_stdout()
+        sys.exit(141)  # nobody reads on (`| head`): no message, 128 + SIGPIPE as shell tools give (cli/render's console too)
+    except OSError as err:  # the system refused a write or a read no input check foresaw: one line, not a traceback
+        if debug:
+            raise
+        _drop_stdout()
+        where = f" ({err.filename})" if err.filename else ""
+        click.echo(f"{type(err).__name__}: {one_line(err.strerror or str(err))}{where}", err=True)
+        sys.exit(1)
 
+
+def _drop_stdout() -> None:
+    """Point standard output at /dev/null when it cannot take what is left, so that the interpreter's own flush at
+    exit does not fail a second time with a traceback ("Exception ignored ... BrokenPipeError")."""
+    try:
+        sys.stdout.flush()
+    except OSError:
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):  # no file descriptor (a test's captured stdout)
+            pass

@@ -1,4 +1,11 @@
-"""Option parsers shared by commands: durations with units, integer lists and ranges, choices with hints."""
+"""Option types shared by commands: numbers that must be finite and in range, whole counts, durations and money
+with units, integer lists and ranges, choices with hints.
+
+Every flag that takes a number uses one of these instead of click's ``float`` / ``int`` / ``FloatRange``: those
+accept ``nan`` and ``inf`` (``FloatRange(min=0)`` lets NaN through, as every comparison with NaN is false) and
+digits of any script (``int('５')`` is 5). Here a number is ASCII, finite and in the flag's range, or the command
+stops with one line that names the flag, the value and what was expected (tcobench.checks).
+"""
 
 from __future__ import annotations
 
@@ -7,51 +14,106 @@ from typing import Any
 
 import click
 
-from tcobench import units
-from tcobench.errors import InputError, UnitError, close_matches
+from tcobench import checks, units
+from tcobench.errors import InputError, close_matches, quote
 
 
 class _Parsed(click.ParamType):  # type: ignore[type-arg]  # ParamType is generic only in click stubs newer than the pinned range
     """A click type that parses text with ``parse(text, flag)``; a value already of ``parsed`` type (a default)
-    passes through, and a parse error becomes click's usage error naming the flag."""
+    passes through. A bad value raises InputError naming the flag, which the CLI prints as its one line (exit 2)."""
 
-    parsed: type = object
+    parsed: type | tuple[type, ...] = object
 
     def parse(self, text: str, flag: str) -> Any:
         raise NotImplementedError
 
     def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
-        if isinstance(value, self.parsed):
+        if isinstance(value, self.parsed) and not isinstance(value, bool):
             return value
-        flag = "/".join(param.opts) if param is not None else self.name
-        try:
-            return self.parse(str(value).strip(), flag)
-        except (UnitError, InputError) as err:
-            self.fail(str(err), param, ctx)
+        return self.parse(str(value).strip(), _flag(param, self.name))
+
+
+def _flag(param: click.Parameter | None, name: str) -> str:
+    """The flag a value came in: its long option ('--tp'), an argument's name in capitals ('RUN_ID')."""
+    if param is None:
+        return name
+    if isinstance(param, click.Argument):
+        return (param.name or name).upper()
+    long = [o for o in param.opts if o.startswith("--")]
+    return (long or param.opts)[0]
+
+
+class Count(_Parsed):
+    """A whole number in [at_least, at_most] (default 1 to checks.MAX_COUNT): chips, tokens, requests."""
+
+    name = "integer"
+    parsed = int
+
+    def __init__(self, at_least: int = 1, at_most: int = checks.MAX_COUNT) -> None:
+        self.at_least, self.at_most = at_least, at_most
+
+    def parse(self, text: str, flag: str) -> int:
+        return checks.parse_count(text, flag, at_least=self.at_least, at_most=self.at_most)
+
+
+class Number(_Parsed):
+    """A finite real number within bounds: ``Number(low=0, low_open=True)`` is > 0, ``Number(0, 1)`` a fraction."""
+
+    name = "number"
+    parsed = (int, float)
+
+    def __init__(self, low: float | None = None, high: float | None = None, *, low_open: bool = False,
+                 high_open: bool = False) -> None:
+        self.bounds: dict[str, Any] = dict(low=low, high=high, low_open=low_open, high_open=high_open)
+
+    def parse(self, text: str, flag: str) -> float:
+        return checks.parse_number(text, flag, **self.bounds)
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        if isinstance(value, int | float) and not isinstance(value, bool):  # a default: checked all the same
+            return checks.number(value, _flag(param, self.name), **self.bounds)
+        return super().convert(value, param, ctx)  # type: ignore[no-untyped-call]
 
 
 class Duration(_Parsed):
-    """'50ms', '0.2 s', '2s' -> seconds (float). A bare number is an error: say the unit."""
+    """'50ms', '0.2 s', '2s' -> seconds (float), > 0. A bare number is an error: say the unit."""
 
     name = "duration"
     parsed = float
 
     def parse(self, text: str, flag: str) -> float:
-        return units.parse(text, "s", where=flag)
+        return checks.positive(units.parse(text, "s", where=flag), flag)
+
+
+class Money(_Parsed):
+    """A price >= 0 in ``unit`` ('USD/h', 'USD'): a bare number ('2.49') or text with a unit ('$2.49/h')."""
+
+    name = "price"
+    parsed = float
+
+    def __init__(self, unit: str) -> None:
+        self.unit = unit
+
+    def parse(self, text: str, flag: str) -> float:
+        if checks.is_number_text(text):
+            return checks.price(float(text), flag)
+        si = units.parse(text, self.unit, where=flag)
+        return checks.price(si, flag, f"{quote(text)} (= {si:g} {self.unit})")
 
 
 DURATION = Duration()
+COUNT = Count()
 
 
 def positive_list(text: str, kind: Callable[[str], Any], flag: str) -> list[Any]:
-    """'1,8,64' -> [1, 8, 64] with ``kind`` (int or float); every value must be > 0 (InputError naming ``flag``)."""
-    try:
-        values = [kind(part) for part in text.replace(" ", "").split(",") if part]
-    except ValueError:
-        raise InputError(f"cannot read {text!r} in {flag}; expected comma-separated numbers, e.g. 1,8,64") from None
-    if not values or any(v <= 0 for v in values):
-        raise InputError(f"{flag} {text!r}: every value must be > 0")
-    return values
+    """'1,8,64' -> [1, 8, 64] with ``kind`` (int or float); every value finite and > 0 (InputError naming ``flag``)."""
+    parts = [part for part in text.replace(" ", "").split(",") if part]
+    if not parts:
+        raise InputError(f"{flag} {quote(text)} holds no numbers; expected comma-separated numbers, e.g. 1,8,64")
+    item = f"{flag} {quote(text)}: item" if len(parts) > 1 else flag
+    if kind is int:
+        return [checks.parse_count(p, item) for p in parts]
+    return [checks.parse_number(p, item, low=0.0, low_open=True) for p in parts]
 
 
 class IntList(_Parsed):

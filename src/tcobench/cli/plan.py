@@ -6,18 +6,18 @@ from typing import Any
 
 import click
 
-from tcobench import units
+from tcobench import checks, units
 from tcobench import api
 from tcobench.cli.compare import _span, _widened, cost_options, money, search_options
 from tcobench.cli.context import Context, pass_context
-from tcobench.cli.options import Choice
+from tcobench.cli.options import Choice, Number
 from tcobench.cli.render import console, print_json, print_trusts, table
 
 
 @click.command()
 @search_options
-@click.option("--qps", type=click.FloatRange(min=0, min_open=True), required=True, help="Average requests per second.")
-@click.option("--peak-factor", type=click.FloatRange(min=1), default=1.0, show_default=True,
+@click.option("--qps", type=Number(0, checks.MAX_COUNT, low_open=True), required=True, help="Average requests per second.")
+@click.option("--peak-factor", type=Number(1, 1000), default=1.0, show_default=True,
               help="Size for qps x this (peak over average).")
 @click.option("--basis", type=Choice(["own", "rent"]), default="own", show_default=True)
 @cost_options

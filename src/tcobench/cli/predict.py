@@ -6,13 +6,13 @@ from typing import Any
 
 import click
 
-from tcobench import __version__, units
+from tcobench import __version__, checks, units
 from tcobench.api.confidence import trust_for
 from tcobench.cli.context import Context, pass_context
 from tcobench.cli.main import error_message
-from tcobench.cli.options import DURATION, INT_LIST, Choice
+from tcobench.cli.options import COUNT, DURATION, INT_LIST, Choice, Count, Number
 from tcobench.cli.render import console, print_json, print_trust, table
-from tcobench.errors import DeploymentError
+from tcobench.errors import DeploymentError, InputError, quote
 from tcobench.perf import predict as run_predict
 from tcobench.perf.finite import finite_run
 from tcobench.perf.precision import BYTES
@@ -22,31 +22,31 @@ PRECISIONS = Choice(list(BYTES), case_sensitive=False)
 
 
 def parse_batch(value: str) -> int | str:
-    if value == "auto":
-        return value
-    try:
-        return int(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r}: expected a positive integer or 'auto'", param_hint="--batch") from None
+    """'auto', or a whole number of sequences from 1 to checks.MAX_COUNT."""
+    if value.strip() == "auto":
+        return "auto"
+    if not value.strip().isascii() or not value.strip().isdigit():
+        raise InputError(f"--batch {quote(value)}: expected a positive integer or 'auto'")
+    return checks.parse_count(value, "--batch")
 
 
 @click.command()
 @click.option("--model", "model_ref", required=True, help="Model id, catalog file, or Hugging Face config.json path.")
 @click.option("--hardware", "hw_ref", required=True, help="Hardware id or catalog file (a hypothetical chip).")
-@click.option("--chips", type=click.IntRange(min=1), help="Chips in the deployment [default: tp x pp x ep].")
-@click.option("--tp", type=click.IntRange(min=1), default=1, show_default=True, help="Tensor parallelism.")
+@click.option("--chips", type=COUNT, help="Chips in the deployment [default: tp x pp x ep].")
+@click.option("--tp", type=COUNT, default=1, show_default=True, help="Tensor parallelism.")
 @click.option("--tp-layout", type=Choice(["1d", "2d"]), default="1d", show_default=True,
               help="1d: Megatron-style tensor parallelism; 2d: weight-stationary over x * yz chips with batch-sharded "
                    "decode attention (Pope et al. 2022; TPU-style, for dense models).")
-@click.option("--pp", type=click.IntRange(min=1), default=1, show_default=True, help="Pipeline parallelism.")
-@click.option("--ep", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("--pp", type=COUNT, default=1, show_default=True, help="Pipeline parallelism.")
+@click.option("--ep", type=COUNT, default=1, show_default=True,
               help="Attention groups per stage (data-parallel attention), the routed experts split over them (MoE).")
-@click.option("--moe-ep", type=click.IntRange(min=1),
+@click.option("--moe-ep", type=COUNT,
               help="Split the routed experts over this many of a stage's tp x ep chips instead (TensorRT-LLM's --tp 8 "
                    "--ep 8 on 8 GPUs is --tp 8 --moe-ep 8) [default: --ep].")
 @click.option("--batch", default="1", show_default=True, help="Concurrent sequences per replica, or 'auto'.")
-@click.option("--input-len", type=click.IntRange(min=1), default=1024, show_default=True)
-@click.option("--output-len", type=click.IntRange(min=1), default=256, show_default=True)
+@click.option("--input-len", type=COUNT, default=1024, show_default=True)
+@click.option("--output-len", type=COUNT, default=256, show_default=True)
 @click.option("--precision", type=PRECISIONS, default="bf16", show_default=True, help="Default for weights, KV and activations.")
 @click.option("--weights", type=PRECISIONS, help="Weight precision [default: --precision].")
 @click.option("--kv", type=PRECISIONS, help="KV-cache precision [default: --precision].")
@@ -54,20 +54,20 @@ def parse_batch(value: str) -> int | str:
 @click.option("--slo-ttft", type=DURATION, help="With --batch auto: largest TTFT allowed, e.g. 500ms.")
 @click.option("--slo-tpot", type=DURATION, help="With --batch auto: largest TPOT allowed, e.g. 50ms.")
 @click.option("--runtime", help="Serving stack from the catalog (how its kernels read the KV cache) [default: default].")
-@click.option("--max-context", type=click.IntRange(min=1),
+@click.option("--max-context", type=COUNT,
               help="Model input + output up to this many tokens, past the model's own context (engines run past it) "
                    "[default: the model's].")
 @click.option("--cuda-graph-batches", "graph_batches", type=INT_LIST,
               help="Decode steps replay CUDA graphs captured at these batch sizes, the running batch padded up to the next "
                    "(TensorRT-LLM's cuda_graph_config with enable_padding) [default: no padding].")
-@click.option("--spec-tokens", type=click.IntRange(min=0), default=0, show_default=True,
+@click.option("--spec-tokens", type=Count(0), default=0, show_default=True,
               help="Speculative decoding: draft tokens per step (with --acceptance).")
-@click.option("--acceptance", type=click.FloatRange(0, 1),
+@click.option("--acceptance", type=Number(0, 1),
               help="With --spec-tokens: the probability a draft token is accepted (depends on model, draft and text).")
 @click.option("--draft", metavar="mtp|ID|config.json",
               help="With --spec-tokens: the draft model on the same chips, or 'mtp' for multi-token-prediction layers "
                    "[default: mtp].")
-@click.option("--requests", type=click.IntRange(min=1),
+@click.option("--requests", type=COUNT,
               help="A finite offline run: this many requests queued at once, served in waves of at most --batch per "
                    "replica (with --batch auto: as many as fit); prints the run's time and throughput.")
 @click.option("--explain", is_flag=True, help="Print the per-operator breakdown (time, FLOPs, bytes, bound).")

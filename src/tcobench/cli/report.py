@@ -6,14 +6,16 @@ from pathlib import Path
 
 import click
 
+from tcobench import checks
 from tcobench.cli.context import Context, pass_context
-from tcobench.cli.options import Choice
+from tcobench.cli.options import Choice, Count
 from tcobench.cli.render import print_json
+from tcobench.cli.runs import RUN_ID_MAX
 from tcobench.errors import InputError
 
 
 @click.command()
-@click.option("--run", "run_ids", type=click.IntRange(min=1), multiple=True, metavar="ID",
+@click.option("--run", "run_ids", type=Count(1, RUN_ID_MAX), multiple=True, metavar="ID",
               help="A saved run to show (repeatable) [default: the latest compare, predict, validate, bench and audit runs].")
 @click.option("--latest", is_flag=True, help="Also add the newest run of each kind not named by --run.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("report.html"), show_default=True,
@@ -32,10 +34,12 @@ def report(ctx: Context, run_ids: tuple[int, ...], latest: bool, output: Path, f
     runs = select_runs(ctx.store, run_ids, latest)
     rep = build_report(runs, ctx.catalog, store=ctx.store.where)
     if fmt == "html":
-        try:
-            output.write_text(render_html(rep), encoding="utf-8")
-        except OSError as err:
-            raise InputError(f"-o {str(output)!r}: cannot write it ({err.strerror})") from err
+        page = render_html(rep)
+        with checks.open_output(output, "-o") as fh:  # its folder made, or an InputError naming -o
+            try:
+                fh.write(page)
+            except OSError as err:
+                raise InputError(f"-o {str(output)!r}: cannot write it ({err.strerror})") from err
         written = [output]
     else:
         written = write_figures(rep, fmt, out_dir or Path("report-figures"))

@@ -9,10 +9,14 @@ from typing import Any
 
 import click
 
+from tcobench import checks
 from tcobench.cli.context import Context, pass_context
-from tcobench.cli.options import Choice
+from tcobench.cli.options import Choice, Count
 from tcobench.cli.render import console, print_json, table
+from tcobench.errors import InputError
 from tcobench.records import Run
+
+RUN_ID_MAX = 2**63 - 1  # the largest integer SQLite and PostgreSQL keep (a BIGINT)
 
 
 @click.group()
@@ -27,7 +31,7 @@ def run_doc(r: Run) -> dict[str, Any]:
 
 @runs.command("list")
 @click.option("--command", "command", help="Only runs of this command (predict, bench, ...).")
-@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--limit", type=Count(1, 1_000_000), default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 @pass_context
 def list_(ctx: Context, command: str | None, limit: int, as_json: bool) -> None:
@@ -41,7 +45,7 @@ def list_(ctx: Context, command: str | None, limit: int, as_json: bool) -> None:
 
 
 @runs.command()
-@click.argument("run_id", type=int)
+@click.argument("run_id", type=Count(1, RUN_ID_MAX))
 @click.option("--json", "as_json", is_flag=True)
 @pass_context
 def show(ctx: Context, run_id: int, as_json: bool) -> None:
@@ -64,7 +68,7 @@ def show(ctx: Context, run_id: int, as_json: bool) -> None:
 def export(ctx: Context, fmt: str, command: str | None, output: str | None) -> None:
     """Every run as JSON, or as CSV with inputs/outputs flattened to dotted columns."""
     docs = [run_doc(r) for r in ctx.store.list(command=command)]
-    fh = open(output, "w", newline="") if output else sys.stdout  # noqa: SIM115
+    fh = checks.open_output(output, "-o") if output else sys.stdout
     try:
         if fmt == "json":
             fh.write(json.dumps(docs, indent=2, default=str) + "\n")
@@ -74,9 +78,17 @@ def export(ctx: Context, fmt: str, command: str | None, output: str | None) -> N
             w = csv.DictWriter(fh, fieldnames=cols)
             w.writeheader()
             w.writerows(flat)
+        fh.flush()
+    except OSError as err:
+        if not output:
+            raise  # standard output: the entry point reports it
+        raise InputError(f"-o {str(output)!r}: cannot write it ({err.strerror or err})") from err
     finally:
         if output:
-            fh.close()
+            try:
+                fh.close()
+            except OSError:  # the flush above has reported it
+                pass
 
 
 def _flatten(d: Any, prefix: str = "") -> dict[str, Any]:

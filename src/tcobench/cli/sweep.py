@@ -2,19 +2,69 @@
 
 from __future__ import annotations
 
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import click
 import numpy as np
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn,
+)
 
 from tcobench import api, units
 from tcobench.cli.compare import cost_options, money
 from tcobench.cli.context import Context, pass_context
-from tcobench.cli.options import DURATION, Choice
+from tcobench.cli.options import DURATION, Choice, Count
 from tcobench.cli.render import console, print_json, print_trusts, table
-from tcobench.search.sweep import AXES
+from tcobench.search.sweep import AXES, CONFIRM_POINTS, DEFAULT_CHUNK, MAX_CHUNK, Estimate, duration
+
+LINE_EVERY_S = 5.0  # off a terminal, a progress line this often
+SAY_ESTIMATE_S = 1.0  # the estimate is printed when the sweep should take at least this long
+
+
+class Report:
+    """Progress on stderr: a bar with the time remaining on a terminal; elsewhere (a log, CI, a pipe) one line
+    every LINE_EVERY_S seconds with the share done, the time elapsed and the time left."""
+
+    def __init__(self, quiet: bool, yes: bool) -> None:
+        self.quiet, self.yes, self.tty = quiet, yes, sys.stderr.isatty()
+        self.bar: Progress | None = None
+        self.task: TaskID | None = None
+        self.done = 0
+        self.start = self.last = 0.0
+
+    def estimate(self, est: Estimate) -> None:
+        refused = est.points > CONFIRM_POINTS and not self.yes  # the error that follows carries the estimate
+        if not self.quiet and not refused and est.seconds >= SAY_ESTIMATE_S:
+            click.echo(f"sweep: {est.text()}", err=True)
+
+    def advance(self, n: int, total: int) -> None:
+        if self.quiet:
+            return
+        now = time.perf_counter()
+        if not self.done:
+            self.start = self.last = now - 1e-9
+            if self.tty:
+                self.bar = Progress(TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                                    TextColumn("left"), TimeRemainingColumn(), console=console(stderr=True),
+                                    transient=True)
+                self.bar.start()
+                self.task = self.bar.add_task("sweep", total=total)
+        self.done += n
+        if self.bar is not None and self.task is not None:
+            self.bar.advance(self.task, n)
+        elif now - self.last >= LINE_EVERY_S and self.done < total:
+            self.last = now
+            elapsed = now - self.start
+            left = elapsed * (total - self.done) / self.done
+            click.echo(f"sweep: {self.done / total:.0%} ({self.done:,} of {total:,} points), {duration(elapsed)} "
+                       f"elapsed, about {duration(left)} left", err=True)
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
 
 
 @click.command()
@@ -32,33 +82,31 @@ from tcobench.search.sweep import AXES
 @click.option("--basis", type=Choice(["own", "rent"]), default="own", show_default=True, help="Prices the cost objective.")
 @cost_options
 @click.option("--objective", type=Choice(["cost", "throughput", "latency"]), default="cost", show_default=True)
-@click.option("--top", "top_k", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("--top", "top_k", type=Count(1, 10_000), default=10, show_default=True)
 @click.option("--pareto", is_flag=True, help="Print the Pareto front (tokens/s per chip vs interactivity).")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write every point: .csv, or .parquet (needs pyarrow).")
-@click.option("--chunk", type=click.IntRange(min=1), default=1 << 20, show_default=True, help="Points per vectorised chunk.")
+@click.option("--chunk", type=Count(1, MAX_CHUNK), default=DEFAULT_CHUNK, show_default=True,
+              help="Points per vectorised chunk; memory grows about 1 kB per point.")
+@click.option("--yes", is_flag=True, help=f"Run a grid of more than {CONFIRM_POINTS:,} points (refused otherwise, with "
+                                          "the estimated time).")
+@click.option("--quiet", is_flag=True, help="No estimate and no progress on stderr.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_context
 def sweep(ctx: Context, /, model_ref: str, hw_spec: str | None, precisions: str, basis: str, objective: str, top_k: int,
-          pareto: bool, output: Path | None, chunk: int, as_json: bool, slo_ttft: float | None, slo_tpot: float | None,
-          **kw: Any) -> None:
-    """Evaluate every combination of the axes; report the top-k by --objective, the count and the wall time."""
-    bar = Progress(TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                   console=console(stderr=True), transient=True, disable=as_json)
-    task: list[TaskID] = []
+          pareto: bool, output: Path | None, chunk: int, yes: bool, quiet: bool, as_json: bool, slo_ttft: float | None,
+          slo_tpot: float | None, **kw: Any) -> None:
+    """Evaluate every combination of the axes; report the top-k by --objective, the count and the wall time.
 
-    def advance(n: int, total: int) -> None:  # the bar starts with the work, after the inputs were checked
-        if not task:
-            bar.start()
-            task.append(bar.add_task("sweep", total=total))
-        bar.advance(task[0], n)
-
+    Before starting, the first chunk is timed and the size and time are printed to stderr (when it should take a
+    second or more); more than 100 million points need --yes. Progress goes to stderr: a bar on a terminal, a line
+    every 5 s elsewhere."""
+    report = Report(quiet, yes)
     try:
         res = api.sweep(model_ref, hw_spec, precision=precisions, basis=basis, objective=objective,  # type: ignore[arg-type]
                         top=top_k, pareto=pareto, output=output, chunk=chunk, slo_ttft=slo_ttft, slo_tpot=slo_tpot,
-                        progress=advance, catalog=ctx.catalog, **kw)
+                        yes=yes, on_estimate=report.estimate, progress=report.advance, catalog=ctx.catalog, **kw)
     finally:
-        if task:
-            bar.stop()
+        report.stop()
     doc = res.to_dict()
     wall = res.wall_s
     if as_json:

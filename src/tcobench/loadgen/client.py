@@ -17,6 +17,8 @@ import json
 import time
 from types import TracebackType
 from typing import Any, Self
+import re
+from urllib.parse import quote as urlquote
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import tcobench
@@ -38,19 +40,40 @@ ERROR_BODY_READ = 4 * ERROR_BODY_BYTES  # read, then redacted, then cut: a cut n
 def base_url(url: str) -> str:
     """'http://host:8000/v1/' -> 'http://host:8000'. The API path is added per request; a query
     ('?api-version=...') is kept and sent with every request. Credentials in the URL stay in what this returns
-    (the request needs them): ``credentials.redact_url`` it before showing or saving it."""
+    (the request needs them): ``credentials.redact_url`` it before showing or saving it; every message here shows
+    it redacted.
+
+    Checked here, where the URL enters: an http(s) scheme, a host, a port from 1 to 65535 when one is given, and
+    balanced brackets around an IPv6 address; InputError naming {url} otherwise (urllib's ValueError for a port of
+    99999 or 'abc', or for 'http://[::1', was a traceback). A path outside ASCII is percent-encoded, as a browser
+    does: the request line is sent as bytes. A fragment is refused (it is never sent)."""
     u = url.strip()
-    bad = f"{{url}} {redact_url(url)!r} is not an http(s) URL; expected e.g. http://127.0.0.1:8000"
+    shown = repr(redact_url(u))
+    expected = "expected e.g. http://127.0.0.1:8000"
     if not u.startswith(("http://", "https://")):
-        raise InputError(bad, params=("url",))
-    parts = urlsplit(u)
+        raise InputError(f"{{url}} {shown} is not an http(s) URL; {expected}", params=("url",))
     try:
-        parts.port  # noqa: B018 - read for its check: a port that is not a number raises
-    except ValueError:
-        raise InputError(bad.replace("is not an http(s) URL", "has a port that is not a number"), params=("url",)) from None
-    if not parts.hostname:
-        raise InputError(bad.replace("is not an http(s) URL", "names no host"), params=("url",))
-    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/").removesuffix("/v1"), parts.query, ""))
+        parts = urlsplit(u)
+        port = parts.port
+    except ValueError as err:  # a port out of range or not a number, an unclosed '[' of an IPv6 address
+        raise InputError(f"{{url}} {shown} is not a valid URL ({redact_text(str(err))}); {expected}",
+                         params=("url",)) from None
+    host = parts.hostname or ""
+    if not host:
+        raise InputError(f"{{url}} {shown} names no host; {expected}", params=("url",))
+    if not _HOST.fullmatch(host):
+        raise InputError(f"{{url}} {shown}: host {host!r} is not a host name or an IP address (ASCII letters, digits, "
+                         f"'.', '-'; an internationalised name in its xn-- form); {expected}", params=("url",))
+    if port == 0:
+        raise InputError(f"{{url}} {shown}: port 0 is not a port to connect to; {expected}", params=("url",))
+    if parts.fragment or u.endswith("#"):
+        raise InputError(f"{{url}} {shown}: a fragment is not sent to the API; give the server's base URL, {expected}",
+                         params=("url",))
+    path = urlquote(parts.path.rstrip("/").removesuffix("/v1"), safe="/%:@!$&'()*+,;=-._~")
+    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
+
+
+_HOST = re.compile(r"[A-Za-z0-9._-]+|[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?", re.ASCII)  # a name or IPv4; IPv6 (a zone)
 
 
 class Client:

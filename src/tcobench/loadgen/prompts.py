@@ -15,9 +15,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
+from tcobench import checks
 from tcobench.errors import InputError
+
+MAX_WORDS = 10_000_000  # words in one random prompt: past any model's context, and a prompt is built in memory
 
 _CONSONANTS = "bdfgklmnprstvz"
 _VOWELS = "aeiou"
@@ -60,11 +63,11 @@ class LengthDist:
         """'N', 'LO..HI' or 'normal:MEAN:SD'. An error names ``param``, the parameter the text was given as."""
         t = text.strip().lower()
         try:
-            if m := re.fullmatch(r"(\d+)", t):
+            if m := re.fullmatch(r"(\d+)", t, re.ASCII):
                 out = cls("fixed", int(m[1]))
-            elif m := re.fullmatch(r"(\d+)\s*\.\.\s*(\d+)", t):
+            elif m := re.fullmatch(r"(\d+)\s*\.\.\s*(\d+)", t, re.ASCII):
                 out = cls("uniform", int(m[1]), int(m[2]))
-            elif m := re.fullmatch(r"normal:(\d+):(\d+)", t):
+            elif m := re.fullmatch(r"normal:(\d+):(\d+)", t, re.ASCII):
                 out = cls("normal", int(m[1]), int(m[2]))
             else:
                 raise ValueError(t)
@@ -73,6 +76,9 @@ class LengthDist:
                              "e.g. '128', '64..256', 'normal:128:32'", params=(param,)) from None
         if out.a < 1 or (out.kind == "uniform" and out.b < out.a):
             raise InputError(f"{repr(text)} in {{{param}}}: lengths must be >= 1 and LO <= HI", params=(param,))
+        if max(out.a, out.b) > MAX_WORDS:
+            raise InputError(f"{repr(text)} in {{{param}}}: at most {MAX_WORDS:,} words a prompt (each prompt is built "
+                             "in memory)", params=(param,))
         return out
 
     def sample(self, rng: random.Random) -> int:
@@ -121,19 +127,16 @@ def load_jsonl(path: str | Path) -> FilePrompts:
     """One JSON object a line: ``{"prompt": "..."}`` or ``{"messages": [{"role":..,"content":..}]}``,
     optionally with ``"output_len"``. Blank lines are skipped."""
     prompts: list[Prompt] = []
-    for lineno, line in enumerate(_read(path).splitlines(), start=1):
+    for lineno, line in enumerate(_read(path).split("\n"), start=1):  # JSON Lines end at "\n" only, not at U+2028
         if not line.strip():
             continue
         where = f"{path}:{lineno}"
-        try:
-            doc = json.loads(line)
-        except ValueError as err:
-            raise InputError(f"{where}: not a JSON object ({err})") from err
+        doc = _json(line, where, "not a JSON object")
         if not isinstance(doc, dict):
             raise InputError(f"{where}: expected a JSON object with 'prompt' or 'messages'")
         out_len = doc.get("output_len")
-        if out_len is not None and (not isinstance(out_len, int) or out_len < 1):
-            raise InputError(f"{where}: 'output_len' must be a positive integer, got {out_len!r}")
+        if out_len is not None:
+            checks.count(out_len, f"{where}: 'output_len'")
         if isinstance(doc.get("prompt"), str):
             prompts.append(Prompt(text=doc["prompt"], output_len=out_len))
         elif isinstance(doc.get("messages"), list):
@@ -152,10 +155,7 @@ def load_sharegpt(path: str | Path) -> FilePrompts:
     ``output_len`` (as vLLM's benchmark does, with words in place of its tokenizer's tokens).
     Conversations without a human turn followed by a reply are skipped.
     """
-    try:
-        doc = json.loads(_read(path))
-    except ValueError as err:
-        raise InputError(f"{path}: not a ShareGPT JSON file ({err})") from err
+    doc = _json(_read(path), str(path), "not a ShareGPT JSON file")
     if not isinstance(doc, list):
         raise InputError(f"{path}: expected a JSON list of conversations")
     prompts: list[Prompt] = []
@@ -190,9 +190,15 @@ def _turns(messages: Sequence[object], where: str) -> tuple[tuple[str, str], ...
 
 
 def _read(path: str | Path) -> str:
+    """The file's text: InputError when it cannot be read or is not UTF-8 (naming the offset of the bad byte)."""
+    return checks.read_text(path, "prompts file")
+
+
+def _json(text: str, where: str, what: str) -> Any:
+    """``text`` as JSON; InputError naming ``where`` when it is not JSON or is nested too deeply to read."""
     try:
-        return Path(path).read_text(encoding="utf-8")
-    except OSError as err:
-        raise InputError(f"cannot read prompts file {path}: {err.strerror or err}") from err
-    except UnicodeDecodeError as err:
-        raise InputError(f"prompts file {path} is not UTF-8 text") from err
+        return json.loads(text)
+    except ValueError as err:
+        raise InputError(f"{where}: {what} ({err})") from err
+    except RecursionError as err:
+        raise InputError(f"{where}: {what} (nested too deeply to read)") from err

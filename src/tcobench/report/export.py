@@ -25,6 +25,10 @@ def write_figures(report: Report, fmt: str, out_dir: str | Path) -> list[Path]:
     paths = []
     for chart in report.charts:
         path = out / f"{chart.name}.{fmt}"
-        path.write_bytes(render(chart, fmt))
+        try:
+            path.write_bytes(render(chart, fmt))
+        except OSError as err:
+            raise InputError(f"{{out_dir}} {repr(str(out))}: cannot write {path.name} ({err.strerror})",
+                             params=("out_dir",)) from err
         paths.append(path)
     return paths

@@ -10,6 +10,7 @@ from typing import Any
 
 from tcobench.claims.kinds.base import Derived, Kind
 from tcobench.claims.work import Work
+from tcobench.checks import MAX_COUNT
 from tcobench.errors import InputError, MissingInputError
 
 # metric -> (Prediction attribute, unit); tokens/s/user is 1 / TPOT (docs/metrics.md, "Interactivity")
@@ -40,6 +41,10 @@ def prediction(w: Work) -> Derived:
     precision = w.claim.precision or "bf16"
     chips = w.chips(one_by_default=True)
     layout = {k: w.input(k, "1") for k in LAYOUT if w.has(k)}
+    for k, v in layout.items():
+        if v.value != int(v.value) or v.value > MAX_COUNT:
+            raise InputError(f"claim.{w.claim.id}.inputs.{k} = {v.value:g}: expected a whole number from 1 to "
+                             f"{MAX_COUNT:,}")
     args: dict[str, Any] = {k: int(v.value) for k, v in layout.items()}
     runtime = w.claim.runtime
     stack = w.catalog.get_runtime(runtime, where=f"claim.{w.claim.id}.runtime") if runtime else None
