@@ -16,6 +16,17 @@ from tcobench.records import Tabular
 from tcobench.search import CompareRow, PlanRow
 
 
+def with_trust(doc: dict[str, Any], t: Trust | None, spans: dict[str, tuple[float, float, float] | None]) -> dict[str, Any]:
+    """A row's document with its group's track record (``trust``) and each cost range in ``spans`` widened by it
+    (``<key>_with_model_error``: [low, high], None where the group is unvalidated)."""
+    if t is not None:
+        doc["trust"] = t.to_dict()
+        for key, span in spans.items():
+            widened = with_model_error(span, t)
+            doc[key + "_with_model_error"] = None if widened is None else list(widened)
+    return doc
+
+
 @dataclass(frozen=True)
 class CompareResult(Tabular):
     """One row per hardware, cheapest deployment first; ``evaluated`` configurations in all."""
@@ -39,18 +50,9 @@ class CompareResult(Tabular):
     def to_rows(self) -> list[dict[str, Any]]:
         """One dict per hardware: the row, its group's track record (``trust``) and each $/1M output-token range
         widened by that record (``..._with_model_error``: [low, high], None where the group is unvalidated)."""
-        out = []
-        for r in self.rows:
-            doc = r.to_dict()
-            t = self.trust.get(r.hardware)
-            if t is not None:
-                doc["trust"] = t.to_dict()
-                for basis in ("own", "rent"):
-                    key = f"usd_per_1m_output_tokens_{basis}"
-                    widened = with_model_error(getattr(r, key), t)
-                    doc[key + "_with_model_error"] = None if widened is None else list(widened)
-            out.append(doc)
-        return out
+        return [with_trust(r.to_dict(), self.trust.get(r.hardware), {
+            "usd_per_1m_output_tokens_own": r.usd_per_1m_output_tokens_own,
+            "usd_per_1m_output_tokens_rent": r.usd_per_1m_output_tokens_rent}) for r in self.rows]
 
 
 @dataclass(frozen=True)
@@ -76,16 +78,7 @@ class PlanResult(Tabular):
     def to_rows(self) -> list[dict[str, Any]]:
         """One dict per hardware, with its group's track record and the $/month range widened by it (as
         ``CompareResult.to_rows``)."""
-        out = []
-        for r in self.rows:
-            doc = r.to_dict()
-            t = self.trust.get(r.hardware)
-            if t is not None:
-                doc["trust"] = t.to_dict()
-                widened = with_model_error(r.usd_per_month, t)
-                doc["usd_per_month_with_model_error"] = None if widened is None else list(widened)
-            out.append(doc)
-        return out
+        return [with_trust(r.to_dict(), self.trust.get(r.hardware), {"usd_per_month": r.usd_per_month}) for r in self.rows]
 
 
 @dataclass(frozen=True)
