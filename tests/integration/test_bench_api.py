@@ -125,7 +125,7 @@ def test_a_bad_value_names_the_parameter_in_python_and_the_flag_on_the_command_l
     ({"hardware": "h100-sxm", "chips": 0}, "chips must be >= 1, got 0"),
     ({"hardware": "h100-sxm", "tp": 1.5}, "tp must be a whole number, got 1.5"),
     ({"output_len": 1.5}, "output_len must be a whole number, got 1.5"),
-    ({"warmup": 2.5}, "warmup 2.5: expected a whole number of requests or 'auto'"),
+    ({"warmup": 2.5}, "warmup 2.5: expected a whole number of requests"),
     ({"concurrency": [1.5]}, "cannot read [1.5] in concurrency"),
     ({"timeout": 0}, "timeout 0 must be > 0"),
 ])
@@ -250,3 +250,18 @@ def test_keyboard_interrupt_while_the_run_is_on_its_own_thread_stops_it(
         loop.close()
     _check_interrupted(result)
     assert result.interrupted_by == "SIGINT"
+
+
+@pytest.mark.parametrize(("kw", "flag", "match"), [
+    ({"warmup": 10**20}, "--warmup", "must be <= 1,000,000"),
+    ({"concurrency": 10**9}, "--concurrency", "at most 65,536 requests in flight"),
+])
+def test_huge_bench_work_is_refused_before_it_starts(kw, flag, match) -> None:  # type: ignore[no-untyped-def]
+    """A warm-up or a concurrency no single client can carry is refused, named, before any request (it used to start
+    silently and never print)."""
+    import tcobench
+    from tcobench.cli.main import error_message
+
+    with pytest.raises(InputError, match=match) as err:
+        tcobench.bench("http://127.0.0.1:9/v1", "m", **kw)
+    assert error_message(err.value).startswith(flag)

@@ -118,10 +118,18 @@ def bench(url: str, model: str, *, api: Literal["chat", "completions"] = "chat",
 
 
 # -- reading the settings --------------------------------------------------------------------------
+MAX_CONCURRENCY = 65_536  # requests in flight from one client process: past this its own core is the bottleneck
+MAX_WARMUP = 1_000_000  # warm-up requests per level
+
+
 def _loads(concurrency: int | Sequence[int] | str | None, rate: float | Sequence[float] | str | None,
            arrival: str) -> tuple[Load, ...]:
     conc = positive_numbers(concurrency, int, "concurrency")
     rates = positive_numbers(rate, float, "rate")
+    if any(c > MAX_CONCURRENCY for c in conc):
+        raise InputError(f"{{concurrency}} {max(conc):,}: at most {MAX_CONCURRENCY:,} requests in flight from one client "
+                         "process (its own core saturates long before); spread more over several processes",
+                         params=("concurrency",))
     return tuple(levels(conc if conc or rates else [1], rates, Arrival.parse(arrival)))
 
 
@@ -146,12 +154,17 @@ def _warmup(warmup: int | str) -> int | None:
         if warmup.strip().lower() == "auto":
             return None
         try:
-            return int(warmup)
+            return whole(int(warmup.strip()), "warmup", 0, MAX_WARMUP) if warmup.strip().isascii() else _bad_warmup(warmup)
         except ValueError:
             pass
     elif isinstance(warmup, int) and not isinstance(warmup, bool):
-        return warmup
-    raise InputError(f"{{warmup}} {warmup!r}: expected a whole number of requests or 'auto'", params=("warmup",))
+        return whole(warmup, "warmup", 0, MAX_WARMUP)
+    return _bad_warmup(warmup)
+
+
+def _bad_warmup(warmup: object) -> int:
+    raise InputError(f"{{warmup}} {warmup!r}: expected a whole number of requests (0 to {MAX_WARMUP:,}) or 'auto'",
+                     params=("warmup",))
 
 
 def _plan(num_requests: int | None, duration: float | str | None, warmup: int | None, output_len: int) -> Plan:
