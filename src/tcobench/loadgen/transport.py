@@ -269,7 +269,8 @@ class Pool:
         self.host = u.hostname or "127.0.0.1"
         self.port = u.port or (443 if self.https else 80)
         default = 443 if self.https else 80
-        self.authority = self.host if self.port == default else f"{self.host}:{self.port}"
+        name = f"[{self.host}]" if ":" in self.host else self.host  # an IPv6 address is bracketed in a Host header
+        self.authority = name if self.port == default else f"{name}:{self.port}"
         self.max_connections, self.connect_timeout_s = max_connections, connect_timeout_s
         self._tls = (tls or ssl.create_default_context()) if self.https else None
         self._idle: list[Connection] = []

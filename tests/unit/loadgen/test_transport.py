@@ -110,3 +110,11 @@ def test_a_bad_status_line_or_length_is_a_protocol_error(head: bytes) -> None:
 def test_one_read_gives_one_timestamp_to_every_event_in_it() -> None:
     sink, _, _ = run([CHUNKED])
     assert len(set(sink.times)) == 1
+
+
+def test_an_ipv6_origin_is_bracketed_in_the_host_header() -> None:
+    from tcobench.loadgen.transport import Pool
+
+    assert Pool("http://[::1]:9").authority == "[::1]:9"  # RFC 7230 5.4: Host = uri-host [ ":" port ], IP-literal bracketed
+    assert Pool("http://127.0.0.1:8000").authority == "127.0.0.1:8000"
+    assert Pool("http://[::1]").authority == "[::1]"
