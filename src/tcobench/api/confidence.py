@@ -30,13 +30,17 @@ def trust_for(hardware: HardwareRef, model: Ref, *, catalog: Catalog | None = No
     return trust(validation_outcomes(cat), hw.vendor, m.moe is not None)
 
 
-def with_model_error(span: tuple[float, float, float] | None, t: Trust,
-                     phase: str = "inflight throughput") -> tuple[float, float] | None:
-    """A cost range (low, likely, high) widened by the group's 10th-90th percentile error on ``phase``:
-    a throughput predicted (1 + e) x the published one means a real cost (1 + e) x the predicted, so the low end
-    takes 1 + p10 and the high end 1 + p90 (never narrowing the range). None when the phase is unvalidated."""
+def with_model_error(span: tuple[float, float, float] | None, t: Trust, phase: str = "inflight throughput", *,
+                     per_token: bool = False) -> tuple[float, float] | None:
+    """A range (low, likely, high) widened by the group's 10th-90th percentile error on ``phase``, never narrowed;
+    None when the phase is unvalidated. A throughput predicted (1 + e) x the published one means a real cost per
+    token (1 + e) x the predicted (the low end takes 1 + p10, the high end 1 + p90); ``per_token`` for a figure
+    per unit of cost or energy instead (tokens/kWh, tokens/$), which is the predicted / (1 + e)."""
     r = t.phase(phase)
     if span is None or r is None:
         return None
     low, _, high = span
-    return low * min(1.0, 1.0 + float(r["p10_error"])), high * max(1.0, 1.0 + float(r["p90_error"]))
+    lo, hi = 1.0 + float(r["p10_error"]), 1.0 + float(r["p90_error"])
+    if per_token:
+        return low / max(1.0, hi), high / min(1.0, lo)
+    return low * min(1.0, lo), high * max(1.0, hi)

@@ -16,14 +16,17 @@ from tcobench.records import Tabular
 from tcobench.search import CompareRow, PlanRow
 
 
-def with_trust(doc: dict[str, Any], t: Trust | None, spans: dict[str, tuple[float, float, float] | None]) -> dict[str, Any]:
-    """A row's document with its group's track record (``trust``) and each cost range in ``spans`` widened by it
-    (``<key>_with_model_error``: [low, high], None where the group is unvalidated)."""
+def with_trust(doc: dict[str, Any], t: Trust | None, spans: dict[str, tuple[float, float, float] | None],
+               per_token: dict[str, tuple[float, float, float] | None] | None = None) -> dict[str, Any]:
+    """A row's document with its group's track record (``trust``) and each range in ``spans`` (costs) and
+    ``per_token`` (tokens per kWh) widened by it (``<key>_with_model_error``: [low, high], None where the group is
+    unvalidated)."""
     if t is not None:
         doc["trust"] = t.to_dict()
-        for key, span in spans.items():
-            widened = with_model_error(span, t)
-            doc[key + "_with_model_error"] = None if widened is None else list(widened)
+        for ranges, inverse in ((spans, False), (per_token or {}, True)):
+            for key, span in ranges.items():
+                widened = with_model_error(span, t, per_token=inverse)
+                doc[key + "_with_model_error"] = None if widened is None else list(widened)
     return doc
 
 
@@ -52,7 +55,8 @@ class CompareResult(Tabular):
         widened by that record (``..._with_model_error``: [low, high], None where the group is unvalidated)."""
         return [with_trust(r.to_dict(), self.trust.get(r.hardware), {
             "usd_per_1m_output_tokens_own": r.usd_per_1m_output_tokens_own,
-            "usd_per_1m_output_tokens_rent": r.usd_per_1m_output_tokens_rent}) for r in self.rows]
+            "usd_per_1m_output_tokens_rent": r.usd_per_1m_output_tokens_rent}, {"tokens_per_kwh": r.tokens_per_kwh})
+            for r in self.rows]
 
 
 @dataclass(frozen=True)

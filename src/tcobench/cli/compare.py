@@ -62,9 +62,11 @@ def _span(s: tuple[float, float, float] | None, fmt: Callable[[float], str]) -> 
     return fmt(mid) if lo == hi else f"{fmt(mid)} ({fmt(lo)}–{fmt(hi)})"
 
 
-def _widened(span: tuple[float, float, float] | None, t: Trust | None) -> tuple[float, float, float] | None:
-    """A cost range with the model's error of its group folded in, where the group is validated."""
-    wide = with_model_error(span, t) if span is not None and t is not None else None
+def _widened(span: tuple[float, float, float] | None, t: Trust | None, *,
+             per_token: bool = False) -> tuple[float, float, float] | None:
+    """A cost (or, ``per_token``, a tokens-per-kWh) range with the model's error of its group folded in, where the
+    group is validated."""
+    wide = with_model_error(span, t, per_token=per_token) if span is not None and t is not None else None
     return span if span is None or wide is None else (wide[0], span[1], wide[1])
 
 
@@ -122,7 +124,7 @@ def compare(ctx: Context, /, model_ref: str, hw_spec: str | None, workload: str 
             cells.append(_span(_widened(r.usd_per_1m_output_tokens_own, t), money))
         if basis in ("rent", "both"):
             cells.append(_span(_widened(r.usd_per_1m_output_tokens_rent, t), money))
-        cells.append(_span(r.tokens_per_kwh, lambda v: f"{v / 1e6:.3g}M"))
+        cells.append(_span(_widened(r.tokens_per_kwh, t, per_token=True), lambda v: f"{v / 1e6:.3g}M"))
         cells.append(_model_error(res.trust.get(r.hardware)))
         cells.append(r.excluded_reason or "")
         body.append(cells)
@@ -130,8 +132,9 @@ def compare(ctx: Context, /, model_ref: str, hw_spec: str | None, workload: str 
     notes = sorted({f"{r.hardware} {b}: {n}" for r in rows for b, n in r.price_notes.items() if r.deployment and not n.startswith("no ")})
     for n in notes:
         out.print(f"  price basis: {n}")
-    out.print("  $/1M ranges: cost inputs (low-likely-high) widened by the model's error (10th-90th percentile of its group's "
-              "published results) where the group is validated; an unvalidated group's range covers the cost inputs only")
+    out.print("  $/1M and tokens/kWh ranges: their inputs (low-likely-high) widened by the model's error (10th-90th percentile "
+              "of its group's published results) where the group is validated; an unvalidated group's range covers the "
+              "inputs only")
     print_trusts([res.trust[r.hardware] for r in rows if r.deployment and r.hardware in res.trust])
     if pareto:
         for r in rows:

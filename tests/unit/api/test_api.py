@@ -87,5 +87,9 @@ def test_every_compare_row_says_how_far_to_trust_it_and_widens_its_cost_range_by
     assert wide_low == pytest.approx(low * min(1.0, 1.0 + band["p10_error"]))
     assert wide_high == pytest.approx(high * max(1.0, 1.0 + band["p90_error"]))
     assert wide_low <= low <= likely <= high <= wide_high
+    e_low, e_high = rows["h100-sxm"]["tokens_per_kwh_with_model_error"]  # tokens per kWh: the predicted / (1 + e)
+    assert e_low == pytest.approx(rows["h100-sxm"]["tokens_per_kwh_low"] / max(1.0, 1.0 + band["p90_error"]))
+    assert e_high == pytest.approx(rows["h100-sxm"]["tokens_per_kwh_high"] / min(1.0, 1.0 + band["p10_error"]))
+    assert e_low <= rows["h100-sxm"]["tokens_per_kwh_low"] and e_high >= rows["h100-sxm"]["tokens_per_kwh_high"]
     assert rows["mi300x"]["usd_per_1m_output_tokens_own_with_model_error"] is None  # unvalidated: no band is invented
     assert tcobench.trust("mi300x", "llama-3.1-70b").to_dict() == amd
