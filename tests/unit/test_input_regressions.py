@@ -372,3 +372,13 @@ def test_numbers_past_any_real_one_are_refused_before_they_overflow(cli, args: t
     r = cli(*args)  # a price of 1e308 made a cost of inf ('$inf' or a RuntimeWarning in sweep)
     assert r.code == 2, r.err
     one_line(r.err, *names)
+
+
+def test_a_url_query_outside_latin1_is_percent_encoded_not_a_crash() -> None:
+    """Found by the URL fuzz once: a query is kept and sent (it may carry an api-version), so it is encoded as the
+    path is; the request line goes out as Latin-1 bytes."""
+    from tcobench.loadgen.client import base_url
+
+    got = base_url("http://127.0.0.1:8000/v1?x=пример&api-version=2024-06-01")
+    got.encode("latin-1")
+    assert got == "http://127.0.0.1:8000?x=%D0%BF%D1%80%D0%B8%D0%BC%D0%B5%D1%80&api-version=2024-06-01"

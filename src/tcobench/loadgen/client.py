@@ -46,7 +46,7 @@ def base_url(url: str) -> str:
     Checked here, where the URL enters: an http(s) scheme, a host, a port from 1 to 65535 when one is given, and
     balanced brackets around an IPv6 address; InputError naming {url} otherwise (urllib's ValueError for a port of
     99999 or 'abc', or for 'http://[::1', was a traceback). A path outside ASCII is percent-encoded, as a browser
-    does: the request line is sent as bytes. A fragment is refused (it is never sent)."""
+    does (the query too): the request line is sent as bytes. A fragment is refused (it is never sent)."""
     u = url.strip()
     shown = repr(redact_url(u))
     expected = "expected e.g. http://127.0.0.1:8000"
@@ -70,7 +70,8 @@ def base_url(url: str) -> str:
         raise InputError(f"{{url}} {shown}: a fragment is not sent to the API; give the server's base URL, {expected}",
                          params=("url",))
     path = urlquote(parts.path.rstrip("/").removesuffix("/v1"), safe="/%:@!$&'()*+,;=-._~")
-    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
+    query = urlquote(parts.query, safe="/%:@!$&'()*+,;=-._~?")  # sent as Latin-1 bytes too
+    return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
 
 
 _HOST = re.compile(r"[A-Za-z0-9._-]+|[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?", re.ASCII)  # a name or IPv4; IPv6 (a zone)
