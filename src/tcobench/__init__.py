@@ -7,6 +7,7 @@ with keyword arguments named like its flags (docs/api.md):
     tcobench.compare("llama-3.1-70b", "h100-sxm,mi300x", workload="chat", slo_tpot="50ms")
     tcobench.plan(...), tcobench.sweep(...), tcobench.validate(...), tcobench.audit(...), tcobench.trust(...)
     tcobench.bench("http://127.0.0.1:8000", "my-model", concurrency=[1, 8], price_hour="$2.49/h")
+    tcobench.train("llama-2-7b", "h100-sxm", chips=256, tokens=1e12)
 """
 
 from typing import TYPE_CHECKING, Any
@@ -14,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     __version__: str
     from tcobench.api import (
-        AuditResult, BenchResult, CompareResult, PlanResult, SweepSummary, ValidationResult, audit, bench, compare,
-        plan, predict, sweep, trust, validate,
+        AuditResult, BenchResult, CompareResult, PlanResult, SweepSummary, TrainingResult, ValidationResult, audit, bench,
+        compare, plan, predict, sweep, train, trust, validate,
     )
     from tcobench.catalog import Catalog, Hardware, Model, Source, System, load_catalog
     from tcobench.catalog.hf import load_hf_config
@@ -36,6 +37,7 @@ _LAZY = {"AuditResult": "tcobench.api", "BenchResult": "tcobench.api", "CompareR
          "PlanResult": "tcobench.api", "SweepSummary": "tcobench.api", "ValidationResult": "tcobench.api",
          "audit": "tcobench.api", "bench": "tcobench.api", "compare": "tcobench.api", "plan": "tcobench.api",
          "predict": "tcobench.api", "sweep": "tcobench.api", "trust": "tcobench.api", "validate": "tcobench.api",
+         "train": "tcobench.api", "TrainingResult": "tcobench.api",
          "Prediction": "tcobench.perf",
          "Catalog": "tcobench.catalog", "Hardware": "tcobench.catalog", "Model": "tcobench.catalog",
          "Source": "tcobench.catalog", "System": "tcobench.catalog", "load_catalog": "tcobench.catalog",
@@ -90,6 +92,7 @@ __all__ = [
     "SweepSummary",
     "System",
     "TcobenchError",
+    "TrainingResult",
     "UnitError",
     "UnknownIdError",
     "ValidationResult",
@@ -103,6 +106,7 @@ __all__ = [
     "plan",
     "predict",
     "sweep",
+    "train",
     "trust",
     "validate",
 ]

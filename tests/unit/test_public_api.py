@@ -3,9 +3,10 @@ import tcobench
 EXPECTED = [
     "AuditResult", "BenchResult", "Catalog", "CatalogError", "CompareResult", "DeploymentError", "Figure", "Hardware",
     "InputError", "MissingInputError", "Model", "ParamCount", "PlanResult", "Prediction", "Provenance", "Run", "Source",
-    "Store", "StoreError", "SweepSummary", "System", "TcobenchError", "UnitError", "UnknownIdError", "ValidationResult",
+    "Store", "StoreError", "SweepSummary", "System", "TcobenchError", "TrainingResult", "UnitError", "UnknownIdError",
+    "ValidationResult",
     "__version__", "audit", "bench", "compare", "count_params", "load_catalog", "load_hf_config", "plan", "predict",
-    "sweep", "trust", "validate",
+    "sweep", "train", "trust", "validate",
 ]
 
 

@@ -5,6 +5,7 @@
     validate(by=...) -> ValidationResult             audit(files) -> AuditResult
     trust(hardware, model) -> Trust                  how far to trust a prediction for that group
     bench(url, model, ...) -> BenchResult            an endpoint measured, priced, a prediction beside it
+    train(model, hardware, chips=..., tokens=...) -> TrainingResult   time, $ and energy to train
 
 This layer composes the others (catalog, perf, cost, search, audit, loadgen); it is where the measured and the
 predicted sides meet. The CLI renders what it returns. docs/api.md has examples.
@@ -14,6 +15,7 @@ from tcobench.api.confidence import trust_for as trust
 from tcobench.api.endpoint import bench
 from tcobench.api.results import AuditResult, BenchResult, CompareResult, PlanResult, SweepSummary, ValidationResult
 from tcobench.api.tasks import audit, compare, plan, predict, sweep, validate
+from tcobench.api.training import TrainingResult, train
 
-__all__ = ["AuditResult", "BenchResult", "CompareResult", "PlanResult", "SweepSummary", "ValidationResult", "audit",
-           "bench", "compare", "plan", "predict", "sweep", "trust", "validate"]
+__all__ = ["AuditResult", "BenchResult", "CompareResult", "PlanResult", "SweepSummary", "TrainingResult", "ValidationResult",
+           "audit", "bench", "compare", "plan", "predict", "sweep", "train", "trust", "validate"]

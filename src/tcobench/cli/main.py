@@ -21,6 +21,7 @@ COMMANDS = {
     "compare": "tcobench.cli.compare:compare",
     "sweep": "tcobench.cli.sweep:sweep",
     "plan": "tcobench.cli.plan:plan",
+    "train": "tcobench.cli.train:train",
     "audit": "tcobench.cli.audit:audit",
     "bench": "tcobench.cli.bench:bench",
     "report": "tcobench.cli.report:report",

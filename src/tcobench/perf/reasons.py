@@ -27,8 +27,10 @@ class Reason(IntFlag):
     TTFT_SLO = 512
     TPOT_SLO = 1024
     LAYOUT_2D = 2048
+    BATCH = 4096
+    SEQUENCE = 8192
 
-    INVALID = TP_HEADS | TP_KV_HEADS | CHIPS_LAYOUT | PP_LAYERS | EP_EXPERTS | NO_PEAK | NO_LINK | CONTEXT | LAYOUT_2D
+    INVALID = TP_HEADS | TP_KV_HEADS | CHIPS_LAYOUT | PP_LAYERS | EP_EXPERTS | NO_PEAK | NO_LINK | CONTEXT | LAYOUT_2D | BATCH | SEQUENCE
     SLO = TTFT_SLO | TPOT_SLO
 
 
@@ -36,7 +38,7 @@ TEXT = {
     Reason.TP_HEADS: "tp does not divide the attention heads",
     Reason.TP_KV_HEADS: "tp and the KV heads do not divide one another",
     Reason.CHIPS_LAYOUT: "chips are not a multiple of tp x pp x ep",
-    Reason.PP_LAYERS: "pp is larger than the number of layers",
+    Reason.PP_LAYERS: "pp (x vpp in training) is larger than the number of layers",
     Reason.EP_EXPERTS: "ep needs an MoE model whose experts ep (or moe_ep) divides, and moe_ep must divide tp x ep",
     Reason.NO_PEAK: "the chip has no peak FLOP/s at this precision in the catalog",
     Reason.NO_LINK: "no interconnect bandwidth is known for this group size",
@@ -45,6 +47,8 @@ TEXT = {
     Reason.TTFT_SLO: "misses the TTFT SLO",
     Reason.TPOT_SLO: "misses the TPOT SLO",
     Reason.LAYOUT_2D: "the 2d layout needs a dense model and tp = x * yz with yz dividing the attention heads",
+    Reason.BATCH: "the global batch is not a multiple of micro-batch x dp",
+    Reason.SEQUENCE: "the sequence length is not a multiple of 2 x cp (context parallelism's load balancing)",
 }
 
 

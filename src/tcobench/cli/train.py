@@ -1,0 +1,166 @@
+"""``tcobench train``: the step, throughput, MFU and memory of training a model, and the time, dollars and energy
+to train it on a token budget."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from tcobench import __version__, units
+from tcobench.api.training import TrainingResult
+from tcobench.api.training import train as api_train
+from tcobench.cli.compare import cost_options
+from tcobench.cli.context import Context, pass_context
+from tcobench.cli.main import error_message
+from tcobench.cli.options import COUNT, Choice, Count
+from tcobench.cli.render import console, print_json, table
+from tcobench.errors import DeploymentError
+from tcobench.perf.training import PARTS, RECOMPUTE, frameworks
+from tcobench.records import Provenance, Run
+
+PART_NAMES = {"forward": "forward", "backward": "backward", "recompute": "recomputation", "tp_comm": "tensor-parallel collectives",
+              "ep_comm": "expert all-to-all", "cp_comm": "context-parallel K/V exchange (exposed)",
+              "pp_bubble": "pipeline bubble", "pp_send_recv": "pipeline sends (fill, drain)",
+              "dp_comm": "data-parallel reduction (exposed)", "optimizer": "optimizer step"}
+
+COMM_NAMES = {"tp_comm": "tensor-parallel all-reduces (or reduce-scatter + all-gather)", "ep_comm": "expert all-to-all",
+              "cp_comm": "context-parallel K/V exchange", "pp_send_recv": "pipeline sends",
+              "dp_comm": "data-parallel gradient reduction and weight gather"}
+
+
+@click.command()
+@click.option("--model", "model_ref", required=True, help="Model id, catalog file, or Hugging Face config.json path.")
+@click.option("--hardware", "hw_ref", required=True, help="Hardware id or catalog file.")
+@click.option("--chips", type=COUNT, required=True, help="Chips in the job.")
+@click.option("--tokens", default="1e12", show_default=True, help="Training tokens, e.g. 1e12 or 2_000_000_000_000.")
+@click.option("--seq-len", type=COUNT, help="Tokens per sequence [default: 4096, or the model's context if shorter].")
+@click.option("--global-batch", type=COUNT, help="Sequences per optimizer step [default: about 4M tokens].")
+@click.option("--micro-batch", type=COUNT, help="Sequences per forward pass on a pipeline [default: searched].")
+@click.option("--tp", type=COUNT, help="Tensor parallelism (with sequence parallelism) [default: searched].")
+@click.option("--pp", type=COUNT, help="Pipeline stages [default: searched].")
+@click.option("--dp", type=COUNT, help="Data parallelism [default: chips / (tp x pp x cp)].")
+@click.option("--cp", type=COUNT, help="Context parallelism [default: searched].")
+@click.option("--ep", type=COUNT, help="Expert parallelism, out of dp x cp (MoE) [default: searched].")
+@click.option("--vpp", type=COUNT, help="Virtual pipeline stages per chip (interleaved 1F1B) [default: searched].")
+@click.option("--zero", type=Count(0, 3), help="ZeRO stage: 0, 1 (distributed optimizer), 2, 3 (FSDP) [default: searched].")
+@click.option("--recompute", type=Choice(list(RECOMPUTE)), help="Activation recomputation [default: searched].")
+@click.option("--precision", type=Choice(["bf16", "fp16", "fp8"], case_sensitive=False), default="bf16", show_default=True,
+              help="The matmuls' format (fp8: Transformer Engine style, bf16 weights kept).")
+@click.option("--framework", type=Choice(list(frameworks())), default="megatron", show_default=True,
+              help="Training stack: its overlap of communication and its bytes per parameter (perf/data/training.toml).")
+@click.option("--layout", type=Choice(["auto", "fixed"]),
+              help="auto: search the dimensions not given, and report the cheapest layout on up to --chips too; fixed: "
+                   "dimensions not given at 1 (ZeRO-1, selective recomputation) [default: auto unless a dimension is given].")
+@click.option("--basis", type=Choice(["own", "rent", "both"]), default="both", show_default=True)
+@cost_options
+@click.option("--explain", is_flag=True, help="Print one micro-batch's forward pass per operator and the bytes per collective.")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--save", is_flag=True, help="Save the prediction to the results store.")
+@pass_context
+def train(ctx: Context, /, model_ref: str, hw_ref: str, explain: bool, as_json: bool, save: bool, **kw: Any) -> None:
+    """Training: step time, tokens/s, MFU, memory, and the time, dollars and energy to train."""
+    cat = ctx.catalog
+    model = cat.model(model_ref, where="--model")
+    hw = cat.hardware_ref(hw_ref, where="--hardware")
+    kw["precision"] = kw["precision"].lower()
+    try:
+        r = api_train(model, hw, catalog=cat, explain=explain, **kw)
+    except DeploymentError as err:
+        if as_json:
+            print_json({"model": model.id, "hardware": hw.id, "chips": kw["chips"], "fits": False, "reason": error_message(err),
+                        "memory": {"fits": False}})
+        raise
+    doc = r.to_dict()
+    if save:
+        inputs = {"model": model_ref, "hardware": hw_ref, **{k: v for k, v in kw.items() if v is not None}}
+        doc["run_id"] = ctx.store.save(Run(command="train", provenance=Provenance.PREDICTED, inputs=inputs,
+                                           outputs={k: v for k, v in doc.items()}, tool_version=__version__,
+                                           label=f"train {model.id} on {kw['chips']} x {hw.id}"))
+    if as_json:
+        print_json(doc)
+    else:
+        render(r, explain)
+        if save:
+            click.echo(f"saved as run {doc['run_id']}", err=True)
+    if not r.training.fits:
+        closest = r.training.closest
+        hint = "" if closest is None else " (the closest layout that fits: " + " ".join(
+            f"--{k.replace('_', '-')} {v}" for k, v in closest.items() if k != "dp") + ")"
+        raise DeploymentError(f"{model.id} on {kw['chips']} x {hw.id}: {r.training.reason}{hint}")
+
+
+def _layout(t: Any) -> str:
+    lay = t.layout
+    vpp = f" vpp={lay['vpp']}" if lay["vpp"] > 1 else ""
+    zero = "ZeRO-3 (FSDP)" if lay["zero"] == 3 else f"ZeRO-{lay['zero']}"
+    return (f"tp={lay['tp']} pp={lay['pp']}{vpp} cp={lay['cp']} dp={lay['dp']} ep={lay['ep']}, {zero}, "
+            f"{'no' if lay['recompute'] == 'none' else lay['recompute']} recomputation, micro-batch {lay['micro_batch']}")
+
+
+def _span(s: tuple[float, float, float] | None, fmt: Any) -> str:
+    if s is None:
+        return "-"
+    lo, mid, hi = s
+    return f"{fmt(mid)} ({fmt(lo)} – {fmt(hi)})"
+
+
+def render(r: TrainingResult, explain: bool) -> None:
+    out = console()
+    t, c = r.training, r.cost
+    out.print(f"[bold]{t.model}[/bold] on {t.chips} x {t.hardware}: {_layout(t)}, {t.precision}, {t.framework}")
+    out.print(f"global batch {t.global_batch} x {t.seq_len} tokens ({t.microbatches} micro-batch(es) per pipeline per step); "
+              + (f"layout searched: fastest of {t.valid:,} valid layouts that fit, of {t.searched:,}" if r.auto and t.searched > 1
+                 else "layout as given"))
+    mem = t.memory
+    rows = [
+        ("step time", units.human(t.step_time_s, "s"), f"{t.bubble_share:.1%} pipeline bubble"),
+        ("throughput", f"{t.tokens_per_s:,.0f} tok/s", f"{t.tokens_per_s_per_chip:,.0f} tok/s per chip"),
+        ("MFU", f"{t.mfu:.1%}", f"HFU {t.hfu:.1%} (with recomputation); peak at {t.precision}"),
+        ("time to train", _days(c.time_to_train_s), f"{c.tokens:.3g} tokens, {c.steps:,} steps"),
+    ]
+    for b, usd in c.usd_to_train.items():
+        rows.append((f"$ to train ({b})", _span(usd, _money), c.usd_notes[b]))
+    rows.append(("energy", _span(c.energy_kwh, lambda x: f"{x / 1e3:,.1f} MWh" if x >= 1e3 else f"{x:,.1f} kWh"), "IT energy at rated power x utilisation, no PUE"))
+    rows.append(("tokens per kWh", _span(c.tokens_per_kwh, lambda x: f"{x:,.3g}"), ""))
+    rows.append(("memory per chip", f"{units.human(mem['total_bytes'], 'B')} of {units.human(mem['capacity_bytes'], 'B')}",
+                 f"weights {units.human(mem['weights_bytes'], 'B')}, gradients {units.human(mem['grads_bytes'], 'B')}, "
+                 f"optimizer {units.human(mem['optimizer_bytes'], 'B')}, activations {units.human(mem['activation_bytes'], 'B')}; "
+                 + ("fits" if t.fits else "DOES NOT FIT")))
+    out.print(table(None, ["metric", "value", "note"], rows))
+    parts = [(PART_NAMES[k], units.human(t.parts[k], "s"), f"{t.parts[k] / t.step_time_s:.1%}") for k in PARTS if t.parts[k] > 0]
+    out.print("one step, on the critical path:")
+    out.print(table(None, ["part", "time", "share"], parts, justify=["left", "right", "right"]))
+    if r.cheapest is not None:
+        ct, cc = r.cheapest
+        out.print(f"cheapest: {ct.chips} x {t.hardware}, {_layout(ct)}: {_days(cc.time_to_train_s)}, "
+                  + ", ".join(f"{b} {_span(u, _money)}" for b, u in cc.usd_to_train.items()) + f" ({r.why_cheapest})")
+    elif r.auto and t.fits:
+        out.print("cheapest: the same layout (on fewer chips the run costs as much or more)")
+    if explain:
+        ops = [o for o in t.ops if o.count > 0 and (o.time_s > 0 or o.bound != "communication")]
+        total = sum(o.time_s for o in ops) or 1.0
+        out.print(f"forward pass of one micro-batch per chip ({t.layout['micro_batch']} x {t.seq_len} tokens / cp, all layers):")
+        out.print(table(None, ["op", "count", "time", "share", "FLOPs", "bytes", "bound"],
+                        [(o.name, f"{o.count:g}", units.human(o.time_s, "s"), f"{o.time_s / total:.0%}", units.human(o.flops, "FLOP"),
+                          units.human(o.bytes, "B"), o.bound) for o in ops],
+                        justify=["left", "right", "right", "right", "right", "right", "left"]))
+        out.print("bytes per chip per step, by collective:")
+        out.print(table(None, ["collective", "bytes"],
+                        [(COMM_NAMES[k], units.human(v, "B")) for k, v in t.comm_bytes.items() if v > 0],
+                        justify=["left", "right"]))
+        out.print("backward = 2 x forward (attention core: 2.5 x), recomputation as chosen; equations: docs/training.md")
+
+
+def _money(x: float) -> str:
+    if x >= 1e6:
+        return f"${x / 1e6:,.2f}M"
+    if x >= 1e3:
+        return f"${x / 1e3:,.1f}k"
+    return f"${x:,.2f}"
+
+
+def _days(seconds: float) -> str:
+    if seconds >= 2 * 86400:
+        return f"{seconds / 86400:,.1f} days"
+    return units.human(seconds, "s")

@@ -1,0 +1,343 @@
+"""Training steps, vectorised: a transformer's forward and backward passes over micro-batches, scheduled on a
+pipeline, with the data-parallel gradient reduction and the optimizer step -> step time, tokens/s, MFU, HFU and
+memory per chip.
+
+The operators are inference's (``layer.layer_ops``: one forward pass over ``micro_batch x seq_len / cp`` tokens
+per chip) and so are the efficiency factors and the collectives' alpha-beta costs. What training adds
+(docs/training.md has the equations and their sources):
+
+- backward = 2 x forward for the matmuls and the memory-bound operators (a gradient for the input and one for
+  the weights), ``attention_backward`` x forward for the attention core (FlashAttention-2 recomputes the scores);
+  activation recomputation adds the attention core's forward (selective) or the whole forward (full);
+- tensor (+ sequence) parallel collectives as in inference, twice (forward and backward) and again under full
+  recomputation; expert all-to-alls likewise; context parallelism's ring exchange of K and V per layer, hidden
+  under the attention core where it is shorter;
+- pipeline: 1F1B, or interleaved over ``vpp`` virtual stages per chip: ``(m + (pp - 1) / vpp)`` stage times for
+  ``m`` micro-batches (Narayanan et al. 2021, section 2.2), the last stage carrying the LM head;
+- data parallelism over ``dp x cp`` chips per stage (experts over ``dp x cp / ep``): gradients reduced (ZeRO-0:
+  all-reduce; ZeRO-1/2: reduce-scatter + all-gather of the weights; ZeRO-3: plus the weights gathered for every
+  micro-batch's forward and backward), hidden under the last micro-batch's backward and the first one's forward
+  where the framework overlaps them (``Framework``);
+- the optimizer step: memory-bound, over the parameters (or the shard) a chip updates;
+- memory: weights, gradients, optimizer state (sharded by ZeRO stage), activations held by the schedule
+  (Korthikanti et al. 2022), fp32 logits.
+
+Every field of ``Parallel`` and ``TrainBatch`` may be a NumPy array, as in ``inference.evaluate``.
+"""
+
+from __future__ import annotations
+
+import functools
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from tcobench.errors import CatalogError, InputError, close_matches
+from tcobench.perf import comm
+from tcobench.perf.chip import Chip
+from tcobench.perf.deployment import Formats, Layout
+from tcobench.perf.layer import Pass, Split, causal_pairs, collectives, kv_share, layer_ops, model_flops
+from tcobench.perf.reasons import Reason
+from tcobench.perf.roofline import COMM, COMPUTE, MEMORY, Phase
+from tcobench.perf.transformer import Shape
+from tcobench.perf.vec import Mask, Vec, isfinite, maximum, minimum, scalar, where
+
+RECOMPUTE = ("none", "selective", "full")  # index = the code ``step`` takes
+ZERO_STAGES = (0, 1, 2, 3)  # 3 is FSDP's full sharding
+
+
+@dataclass(frozen=True, slots=True)
+class Parallel:
+    """A training layout: ``tp`` tensor (with sequence parallelism when ``sequence_parallel``) x ``pp`` pipeline
+    (``vpp`` virtual stages per chip: the interleaved schedule) x ``cp`` context x ``dp`` data parallel chips;
+    experts over ``ep`` of the data-parallel chips (Megatron's expert parallelism, carved out of dp x cp).
+    ``zero``: 0 (replicated optimizer), 1 (optimizer state sharded: Megatron's distributed optimizer), 2 (and
+    gradients), 3 (and weights: FSDP)."""
+
+    tp: Vec = 1.0
+    pp: Vec = 1.0
+    dp: Vec = 1.0
+    cp: Vec = 1.0
+    ep: Vec = 1.0
+    vpp: Vec = 1.0
+    zero: Vec = 1.0
+    sequence_parallel: Mask = True
+
+    @property
+    def chips(self) -> Vec:
+        return self.tp * self.pp * self.cp * self.dp
+
+
+@dataclass(frozen=True, slots=True)
+class TrainBatch:
+    """``global_batch`` sequences of ``seq_len`` tokens per optimizer step, ``micro_batch`` sequences per forward
+    pass on one pipeline (gradient accumulation over global / (micro x dp) micro-batches)."""
+
+    micro_batch: Vec
+    global_batch: Vec
+    seq_len: Vec
+
+
+@dataclass(frozen=True)
+class Framework:
+    """Traits of a training stack (``perf/data/training.toml``)."""
+
+    id: str
+    title: str
+    grad_bytes: float
+    grad_reduce_bytes: float
+    param_gather_bytes: float
+    optimizer_bytes: float
+    overlap_grad_reduce: bool
+    overlap_param_gather: bool
+    tp_comm_overlap: float
+    attention_backward: float
+    source: str
+
+
+@functools.cache
+def frameworks() -> dict[str, Framework]:
+    data = tomllib.loads(resources.files("tcobench.perf").joinpath("data/training.toml").read_text(encoding="utf-8"))
+    out: dict[str, Framework] = {}
+    for fid, t in data.get("framework", {}).items():
+        try:
+            out[fid] = Framework(id=fid, **t)
+        except TypeError as e:  # a key missing or unknown: the file is ours, so this is a packaging error
+            raise CatalogError(f"perf/data/training.toml [framework.{fid}]: {e}") from None
+    return out
+
+
+def framework(fid: str) -> Framework:
+    known = frameworks()
+    if fid not in known:
+        hint = close_matches(fid, known)
+        raise InputError(f"{{framework}} {fid!r}: expected one of {', '.join(known)}"
+                         + (f"; did you mean {hint[0]!r}?" if hint else ""), params=("framework",))
+    return known[fid]
+
+
+# Names of the parts of a step (``TrainResult.parts``), in the order the breakdown prints them.
+PARTS = ("forward", "backward", "recompute", "tp_comm", "ep_comm", "cp_comm", "pp_bubble", "pp_send_recv", "dp_comm",
+         "optimizer")
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """Arrays broadcast over the inputs; per chip unless the name says otherwise. ``parts``: seconds of one step on
+    the critical path by kind (``PARTS``), summing to ``step_time_s``."""
+
+    step_time_s: Vec
+    tokens_per_s: Vec  # the whole job
+    mfu: Vec  # model FLOPs (3 x forward) / (step time x chips x peak)
+    hfu: Vec  # ... with the recomputed FLOPs
+    model_flops_per_step: Vec  # the whole job
+    microbatches: Vec  # per pipeline per step
+    bubble_share: Vec  # of the step
+    weights_bytes: Vec
+    grads_bytes: Vec
+    optimizer_bytes: Vec
+    activation_bytes: Vec
+    capacity_bytes: Vec
+    fits: Mask
+    code: int | NDArray[np.int32]  # 0: valid and fits; else ``Reason`` flags
+    parts: dict[str, Vec]
+    forward: Phase | None = None  # per-operator detail of one micro-batch's forward pass on one chip (all layers)
+    comm_bytes: dict[str, Vec] | None = None  # bytes per chip per step by collective, with detail
+
+    @property
+    def ok(self) -> Mask:
+        return self.code == 0
+
+
+def activation_elems(s: Shape) -> tuple[float, float]:
+    """Activation elements one token keeps per layer for its backward pass, averaged over the layers:
+    (split by tensor parallelism, replicated without sequence parallelism). The inputs of the two norms and of the
+    two blocks (4 h), q, k and v, the attention output, and the FFN's intermediates (gate and up outputs and their
+    product when gated; top-k experts' and the shared experts' in an MoE layer, with the routed copies of the
+    input). FlashAttention keeps no score matrix. Korthikanti et al. 2022 count 34 h bytes for GPT-3's layer with
+    dropout masks and no FlashAttention, besides the scores; this count gives 32 h bytes for that layer."""
+    per_ffn = 3.0 if s.ffn_gated else 2.0
+    attn = s.qkv_width + s.heads * s.head_dim
+    dense = per_ffn * s.ffn_width
+    moe = per_ffn * (s.top_k * s.expert_width + s.shared_width) + s.top_k * s.hidden
+    ffn = (s.dense_layers * dense + s.moe_layers * moe) / max(s.layers, 1)
+    return attn + ffn, 4.0 * s.hidden
+
+
+def step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, fw: Framework, *,
+         recompute: Vec = 1.0, detail: bool = False) -> TrainResult:
+    """One optimizer step of every configuration the records describe (their fields broadcast together).
+    ``recompute``: 0 none, 1 selective, 2 full (``RECOMPUTE``). ``fmt``: the compute format's bytes in
+    ``weights`` (bf16: 2, fp8: 1) and the activations' in ``activations``."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return _step(s, chip, par, batch, fmt, fw, scalar(recompute), detail)
+
+
+def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, fw: Framework, rc: Vec,
+          detail: bool) -> TrainResult:
+    tp, pp, dp, cp, ep, vpp, zero = (scalar(x) for x in (par.tp, par.pp, par.dp, par.cp, par.ep, par.vpp, par.zero))
+    mb, gb, seq = (scalar(x) for x in (batch.micro_batch, batch.global_batch, batch.seq_len))
+    sp = par.sequence_parallel
+    chips = tp * pp * cp * dp
+    L = float(s.layers)
+    ab = fmt.activations
+    m = gb / (dp * mb)  # micro-batches per pipeline per step
+    T = mb * seq / cp  # tokens one chip's pass carries
+
+    # One micro-batch's forward pass over all the layers, per chip (the pipeline divides it below).
+    lay = Layout(tp, 1.0, ep)
+    split = Split.of(s, chip, lay)
+    kvc = kv_share(s, tp)
+    local = bool(s.window_layers)
+    pairs = mb * causal_pairs(s, seq) / cp
+    lpairs = mb * causal_pairs(s, seq, True) / cp if local else None
+    fwd = Phase(chip, detail)
+    layer_ops(fwd, s, Pass(T, ep, pairs, T, T, 0.0, kvc, None, lpairs, T if local else None), lay, fmt, split)
+    collectives(fwd, s, T, lay, fmt, split)
+    t_fc = fwd.by_bound[COMPUTE] + fwd.by_bound[MEMORY]  # forward operators
+    t_fcomm = fwd.by_bound[COMM]  # forward tp all-reduces and expert all-to-alls
+    attn_flops = s.attn_flops_per_pair * (pairs * (L - s.window_layers) + (lpairs if lpairs is not None else 0.0) * s.window_layers) / tp
+    t_attn = attn_flops / chip.attn_rate  # the attention core's forward, at its compute rate
+    t_head = 2.0 * T * s.lm_head_params / tp / chip.head_rate  # the LM head's forward (on the last stage)
+
+    # Backward, recomputation, and the collectives each repeats.
+    t_bc = 2.0 * (t_fc - t_attn) + fw.attention_backward * t_attn
+    t_rc = where(rc >= 2, t_fc, where(rc >= 1, t_attn, 0.0))
+    comm_passes = 2.0 + where(rc >= 2, 1.0, 0.0)
+    t_ep_fwd = _ep_time(s, T, ep, split, chip, ab)
+    t_tp = (t_fcomm - t_ep_fwd) * comm_passes * (1.0 - fw.tp_comm_overlap)
+    t_ep = t_ep_fwd * comm_passes
+    # context parallel: each layer gathers the other cp - 1 chips' K and V (ring), and reduce-scatters their
+    # gradients in the backward pass; hidden under the attention core where shorter
+    bw_cp = comm.tier_bandwidth(chip, tp * cp)
+    kv_msg = T * cp * kvc * fmt.kv
+    t_cp_layer = comm.all_gather(kv_msg, cp, bw_cp, chip.alpha)
+    t_cp = L * (maximum(t_cp_layer - t_attn / L, 0.0) + maximum(t_cp_layer - fw.attention_backward * t_attn / L, 0.0))
+    t_cp = where(cp > 1, t_cp, 0.0)
+    t_mb = t_fc + t_bc + t_rc + t_tp + t_ep + t_cp  # one micro-batch, all layers, on one chip
+
+    # Pipeline: the layers split over pp stages (the last also runs the LM head), m micro-batches, 1F1B or
+    # interleaved over vpp virtual stages.
+    head = (3.0 + where(rc >= 2, 1.0, 0.0)) * t_head
+    t_stage = where(pp > 1, (t_mb - head) / pp + head, t_mb)
+    bubble = (pp - 1.0) / vpp * t_stage
+    bw_pp = comm.tier_bandwidth(chip, chips)
+    p2p_msg = T * s.hidden * ab / where(sp, tp, 1.0)
+    t_p2p = where(pp > 1, 2.0 * (pp - 1.0) * comm.send_recv(p2p_msg, bw_pp, chip.alpha), 0.0)  # fill and drain
+    t_pipe = m * t_stage + bubble + t_p2p
+
+    # Data parallelism over dp x cp chips of a stage (the routed experts over dp x cp / ep).
+    dense_p = (s.total_params - s.expert_total) / (tp * pp)
+    expert_p = s.expert_total / (tp * pp * ep)
+    n_d, n_e = dp * cp, dp * cp / ep
+    bw_dp = comm.tier_bandwidth(chip, chips / pp)
+    a = chip.alpha
+
+    def gather(nbytes_per_param: float | Vec) -> Vec:  # all-gather (or reduce-scatter) of every parameter's share
+        return (comm.all_gather(dense_p * nbytes_per_param, n_d, bw_dp, a)
+                + comm.all_gather(expert_p * nbytes_per_param, n_e, bw_dp, a))
+
+    t_rs = gather(fw.grad_reduce_bytes)
+    t_ag = gather(fw.param_gather_bytes)
+    t_grad = where(zero >= 1, t_rs, 2.0 * t_rs)  # ZeRO-0: all-reduce (reduce-scatter + all-gather of the gradients)
+    t_params = where(zero >= 1, t_ag, 0.0)
+    fwd_stage = (t_fc + t_tp / comm_passes) / pp
+    bwd_stage = (t_bc + t_tp / comm_passes) / pp
+    exposed_grad = maximum(t_grad - bwd_stage, 0.0) if fw.overlap_grad_reduce else t_grad
+    exposed_params = maximum(t_params - fwd_stage, 0.0) if fw.overlap_param_gather else t_params
+    # ZeRO-3: the weights are gathered again for every micro-batch's forward and backward, prefetched under compute
+    z3 = where(zero >= 3, maximum(2.0 * m * t_ag - m * (t_fc + t_bc) / pp, 0.0), 0.0)
+    t_dp = exposed_grad + exposed_params + z3
+
+    # Optimizer: read the fp32 master weights, moments and main gradients, write the first three and the weights.
+    shard_d, shard_e = where(zero >= 1, n_d, 1.0), where(zero >= 1, n_e, 1.0)
+    rw = 2.0 * fw.optimizer_bytes + fw.grad_bytes + 2.0
+    t_opt = (dense_p / shard_d + expert_p / shard_e) * rw / (chip.mem_bw * chip.memory_eff)
+
+    step_time = t_pipe + t_dp + t_opt
+    tokens = gb * seq
+    fwd_flops = model_flops(s, tokens, gb * causal_pairs(s, seq), tokens, gb * causal_pairs(s, seq, True) if local else None)
+    model_step = 3.0 * fwd_flops
+    attn_all = s.attn_flops_per_pair * gb * (causal_pairs(s, seq) * (L - s.window_layers)
+                                             + (causal_pairs(s, seq, True) if local else 0.0) * s.window_layers)
+    recomputed = where(rc >= 2, fwd_flops, where(rc >= 1, attn_all, 0.0))
+    peak_all = chips * chip.peak
+    mfu = model_step / (step_time * peak_all)
+    hfu = (model_step + recomputed) / (step_time * peak_all)
+
+    # Memory per chip.
+    w_bytes = 2.0 + where(fmt.weights < 2.0, fmt.weights, 0.0)  # 16-bit weights, plus an 8-bit copy in fp8 training
+    zero_w, zero_g = where(zero >= 3, 1.0, 0.0), where(zero >= 2, 1.0, 0.0)
+    weights = dense_p * w_bytes / where(zero_w > 0, n_d, 1.0) + expert_p * w_bytes / where(zero_w > 0, n_e, 1.0)
+    grads = dense_p * fw.grad_bytes / where(zero_g > 0, n_d, 1.0) + expert_p * fw.grad_bytes / where(zero_g > 0, n_e, 1.0)
+    opt = dense_p * fw.optimizer_bytes / shard_d + expert_p * fw.optimizer_bytes / shard_e
+    split_e, repl_e = activation_elems(s)
+    full_layer = T * (split_e / tp + repl_e / where(sp, tp, 1.0)) * ab
+    kept = where(rc >= 2, T * s.hidden / where(sp, tp, 1.0) * ab, full_layer)  # full recompute keeps each layer's input
+    held = L / pp * minimum(m, pp) * where(vpp > 1, 1.0 + (pp - 1.0) / (pp * vpp), 1.0)  # layers' activations in flight
+    logits = 2.0 * T * s.vocab / tp * 4.0  # fp32 logits and their gradient, on the last stage
+    acts = held * kept + where(rc >= 2, full_layer, 0.0) + logits
+    capacity = chip.mem_cap * chip.mem_util
+    fits = (weights + grads + opt + acts) <= capacity
+
+    code = _reasons(s, chip, tp, pp, dp, cp, ep, vpp, mb, gb, seq, split, bw_dp, bw_pp, bw_cp, fits)
+    parts = {"forward": m * (t_fc / pp), "backward": m * (t_bc / pp), "recompute": m * (t_rc / pp),
+             "tp_comm": m * t_tp / pp, "ep_comm": m * t_ep / pp, "cp_comm": m * t_cp / pp, "pp_bubble": bubble,
+             "pp_send_recv": t_p2p, "dp_comm": t_dp, "optimizer": t_opt}
+    # the LM head runs on the last stage only: the pipeline's share of it goes with the forward and backward parts
+    head_extra = where(pp > 1, m * head * (1.0 - 1.0 / pp), 0.0)
+    parts["forward"] = parts["forward"] + head_extra / (3.0 + where(rc >= 2, 1.0, 0.0))
+    parts["backward"] = parts["backward"] + head_extra * 2.0 / (3.0 + where(rc >= 2, 1.0, 0.0))
+    parts["recompute"] = parts["recompute"] + where(rc >= 2, head_extra / 4.0, 0.0)
+    comm_bytes = None
+    if detail:
+        msg = T * s.hidden * ab
+        comm_bytes = {"tp_comm": where(tp > 1, m * 2.0 * L * msg * comm_passes, 0.0),
+                      "cp_comm": where(cp > 1, m * 2.0 * L * kv_msg, 0.0),
+                      "pp_send_recv": where(pp > 1, 2.0 * m * p2p_msg, 0.0),
+                      "dp_comm": (dense_p + expert_p) * (where(zero >= 1, fw.grad_reduce_bytes + fw.param_gather_bytes,
+                                                                  2.0 * fw.grad_reduce_bytes))}
+        if s.moe_layers:
+            comm_bytes["ep_comm"] = where(ep > 1, m * 2.0 * s.moe_layers * T * s.top_k * s.hidden * ab * comm_passes, 0.0)
+    return TrainResult(step_time_s=step_time, tokens_per_s=tokens / step_time, mfu=mfu, hfu=hfu, model_flops_per_step=model_step,
+                       microbatches=m, bubble_share=bubble / step_time, weights_bytes=weights, grads_bytes=grads,
+                       optimizer_bytes=opt, activation_bytes=acts, capacity_bytes=capacity, fits=fits, code=code,
+                       parts=parts, forward=fwd if detail else None, comm_bytes=comm_bytes)
+
+
+def _ep_time(s: Shape, T: Vec, ep: Vec, split: Split, chip: Chip, ab: float | Vec) -> Vec:
+    """The forward pass's expert all-to-alls (two per MoE layer, as ``layer.collectives`` counts them)."""
+    if not s.moe_layers:
+        return 0.0
+    return 2.0 * s.moe_layers * comm.all_to_all(T * s.top_k * s.hidden * ab, ep, split.bw_group, chip.alpha)
+
+
+(_TP_HEADS, _TP_KV_HEADS, _PP_LAYERS, _EP_EXPERTS, _NO_PEAK, _NO_LINK, _MEMORY, _BATCH, _SEQUENCE) = (
+    int(f) for f in (Reason.TP_HEADS, Reason.TP_KV_HEADS, Reason.PP_LAYERS, Reason.EP_EXPERTS,
+                     Reason.NO_PEAK, Reason.NO_LINK, Reason.MEMORY, Reason.BATCH, Reason.SEQUENCE))
+
+
+def _reasons(s: Shape, chip: Chip, tp: Vec, pp: Vec, dp: Vec, cp: Vec, ep: Vec, vpp: Vec, mb: Vec, gb: Vec, seq: Vec,
+             split: Split, bw_dp: Vec, bw_pp: Vec, bw_cp: Vec, fits: Mask) -> int | NDArray[np.int32]:
+    # Boolean algebra over floats and arrays alike, which NumPy's stubs cannot follow: typed Any here only.
+    v: dict[str, Any] = {"tp": tp, "pp": pp, "dp": dp, "cp": cp, "ep": ep, "vpp": vpp, "mb": mb, "gb": gb, "seq": seq}
+    scalar_case = all(isinstance(x, float) for x in v.values()) and isinstance(fits, (bool, np.bool_))
+    code: Any = 0 if scalar_case else np.zeros(np.broadcast(*v.values(), fits).shape, dtype=np.int32)
+    tp, pp, dp, cp, ep, vpp, mb, gb, seq = (v[k] for k in ("tp", "pp", "dp", "cp", "ep", "vpp", "mb", "gb", "seq"))
+    code |= where(s.heads % tp != 0, _TP_HEADS, 0)
+    if not s.kv_replicated:
+        code |= where((s.kv_heads % tp != 0) & (tp % s.kv_heads != 0), _TP_KV_HEADS, 0)
+    code |= where(pp * vpp > s.layers, _PP_LAYERS, 0)
+    code |= where((ep > 1) & ((s.moe_layers == 0) | (max(s.experts, 1) % ep != 0) | ((dp * cp) % ep != 0)), _EP_EXPERTS, 0)
+    code |= where(isfinite(chip.peak), 0, _NO_PEAK)
+    link = ((tp * ep > 1) & (isfinite(split.bw_group) == False) | (dp * cp > 1) & (isfinite(bw_dp) == False)  # noqa: E712
+            | (pp > 1) & (isfinite(bw_pp) == False) | (cp > 1) & (isfinite(bw_cp) == False))  # noqa: E712
+    code |= where(link, _NO_LINK, 0)
+    code |= where((gb % (dp * mb) != 0) | (gb < dp * mb), _BATCH, 0)
+    code |= where((cp > 1) & (seq % (2 * cp) != 0), _SEQUENCE, 0)
+    code |= where(fits, 0, _MEMORY)
+    return code if scalar_case else np.asarray(code, dtype=np.int32)

@@ -1,0 +1,173 @@
+"""The training model: invariants of a step, the vectorised core against one configuration at a time, memory by
+ZeRO stage against Megatron's bytes-per-parameter table, and `tcobench train` as a user runs it."""
+
+import json
+
+import numpy as np
+import pytest
+
+from tcobench.catalog import load_catalog
+from tcobench.perf.chip import Chip
+from tcobench.perf.deployment import Formats
+from tcobench.perf.efficiency import resolve
+from tcobench.perf.training import Parallel, TrainBatch, framework, step
+from tcobench.perf.transformer import shape
+
+CAT = load_catalog()
+
+
+def setup(model: str = "llama-2-7b", hw: str = "h100-sxm", precision: str = "bf16"):
+    h = CAT.get_hardware(hw)
+    return shape(CAT.get_model(model)), Chip.of(h, precision, resolve(h, CAT.efficiency))
+
+
+def one(s, chip, recompute=1.0, **kw):
+    par = {k: kw.pop(k) for k in ("tp", "pp", "dp", "cp", "ep", "vpp", "zero") if k in kw}
+    batch = TrainBatch(kw.pop("micro_batch", 1.0), kw.pop("global_batch", 256.0), kw.pop("seq_len", 4096.0))
+    return step(s, chip, Parallel(**par), batch, Formats(2.0, 2.0, 2.0), framework("megatron"), recompute=recompute)
+
+
+def test_parts_sum_to_the_step_and_utilisation_is_physical() -> None:
+    s, chip = setup("llama-2-70b")
+    r = one(s, chip, tp=8.0, pp=4.0, dp=8.0, vpp=2.0, global_batch=512.0)
+    assert float(r.code) == 0
+    assert sum(float(v) for v in r.parts.values()) == pytest.approx(float(r.step_time_s), rel=1e-9)
+    assert 0 < float(r.mfu) <= float(r.hfu) < 1
+
+
+def test_model_flops_are_six_per_parameter_per_token_plus_attention() -> None:
+    s, chip = setup()
+    r = one(s, chip, dp=64.0, global_batch=256.0)
+    tokens = 256 * 4096
+    six_n = 6 * s.active_params * tokens
+    assert six_n < float(r.model_flops_per_step) < 1.2 * six_n  # causal attention at 4k adds ~8 % for a 7B model
+
+
+def test_recomputation_trades_time_for_memory() -> None:
+    s, chip = setup("llama-2-13b")
+    none, sel, full = (one(s, chip, recompute=rc, tp=2.0, dp=32.0, micro_batch=2.0) for rc in (0.0, 1.0, 2.0))
+    assert float(none.step_time_s) < float(sel.step_time_s) < float(full.step_time_s)
+    assert float(full.activation_bytes) < 0.2 * float(none.activation_bytes)
+    assert float(full.hfu) > float(full.mfu) and float(none.hfu) == float(none.mfu)
+
+
+def test_memory_per_parameter_matches_megatrons_table() -> None:
+    """NVIDIA/Megatron-LM docs (distributed optimizer): bf16 params with fp32 main grads take 18 bytes per parameter,
+    6 + 12/d with the distributed optimizer (ZeRO-1); ZeRO-2 shards the gradients, ZeRO-3 the weights too."""
+    s, chip = setup()
+    d = 16.0
+    per_param = {}
+    for zero in (0.0, 1.0, 2.0, 3.0):
+        r = one(s, chip, dp=d, zero=zero, global_batch=16.0)
+        per_param[zero] = (float(r.weights_bytes) + float(r.grads_bytes) + float(r.optimizer_bytes)) / s.total_params
+    assert per_param[0.0] == pytest.approx(18.0)
+    assert per_param[1.0] == pytest.approx(6 + 12 / d)
+    assert per_param[2.0] == pytest.approx(2 + 16 / d)
+    assert per_param[3.0] == pytest.approx(18 / d)
+
+
+def test_more_data_parallel_chips_are_faster_but_not_perfectly() -> None:
+    s, chip = setup()
+    t = [float(one(s, chip, dp=d, global_batch=512.0).step_time_s) for d in (64.0, 128.0, 256.0)]
+    assert t[0] > t[1] > t[2]
+    assert t[0] / t[2] <= 4.0 + 1e-9
+
+
+def test_the_pipeline_bubble_follows_narayanan() -> None:
+    """(p - 1) / v stage times for m micro-batches (Narayanan et al. 2021, section 2.2)."""
+    s, chip = setup("llama-2-70b")
+    for vpp in (1.0, 2.0):
+        r = one(s, chip, tp=8.0, pp=8.0, dp=4.0, vpp=vpp, global_batch=128.0)
+        m = float(r.microbatches)
+        stage = (float(r.step_time_s) - float(r.parts["dp_comm"]) - float(r.parts["optimizer"]) - float(r.parts["pp_send_recv"])) \
+            / (m + 7.0 / vpp)
+        assert float(r.parts["pp_bubble"]) == pytest.approx(7.0 / vpp * stage, rel=1e-9)
+
+
+def test_the_grid_equals_one_configuration_at_a_time() -> None:
+    s, chip = setup("mixtral-8x7b")
+    tp = np.array([1.0, 2.0, 4.0, 8.0, 2.0, 4.0])
+    pp = np.array([1.0, 2.0, 4.0, 1.0, 2.0, 2.0])
+    ep = np.array([1.0, 2.0, 8.0, 1.0, 4.0, 2.0])
+    rc = np.array([0.0, 1.0, 2.0, 1.0, 0.0, 2.0])
+    dp = 64.0 / (tp * pp)
+    grid = one(s, chip, recompute=rc, tp=tp, pp=pp, dp=dp, ep=ep, global_batch=256.0)
+    for i in range(tp.size):
+        single = one(s, chip, recompute=float(rc[i]), tp=float(tp[i]), pp=float(pp[i]), dp=float(dp[i]), ep=float(ep[i]),
+                     global_batch=256.0)
+        assert float(single.step_time_s) == pytest.approx(float(grid.step_time_s[i]), rel=1e-12)
+        assert float(single.activation_bytes) == pytest.approx(float(grid.activation_bytes[i]), rel=1e-12)
+        assert int(single.code) == int(grid.code[i])
+
+
+def test_invalid_layouts_are_flagged() -> None:
+    from tcobench.perf.reasons import Reason
+
+    s, chip = setup()
+    assert int(one(s, chip, tp=3.0, dp=1.0).code) & Reason.TP_HEADS
+    assert int(one(s, chip, dp=3.0, global_batch=256.0).code) & Reason.BATCH
+    assert int(one(s, chip, cp=3.0, dp=1.0, seq_len=4096.0).code) & Reason.SEQUENCE
+    assert int(one(s, chip, ep=2.0, dp=2.0).code) & Reason.EP_EXPERTS  # a dense model has no experts
+
+
+# ---- the command ----------------------------------------------------------------------------------------------
+
+
+def test_train_prints_time_dollars_energy_and_breakdown(cli) -> None:
+    r = cli("train", "--model", "llama-2-7b", "--hardware", "h100-sxm", "--chips", "256", "--tokens", "1e12", "--explain")
+    assert r.code == 0, r.err
+    for words in ("time to train", "$ to train (own)", "$ to train (rent)", "energy", "tokens per kWh", "memory per chip",
+                  "one step, on the critical path", "forward pass of one micro-batch", "bytes per chip per step"):
+        assert words in r.out
+
+
+def test_train_json_carries_the_documented_fields(cli) -> None:
+    r = cli("train", "--model", "llama-2-70b", "--hardware", "h100-sxm", "--chips", "64", "--tokens", "2e12", "--json")
+    assert r.code == 0, r.err
+    doc = json.loads(r.out)
+    for key in ("step_time_s", "tokens_per_s", "mfu", "hfu", "time_to_train_s", "usd_to_train", "energy_kwh", "memory", "layout"):
+        assert key in doc
+    assert doc["memory"]["fits"] is True
+    lo, mid, hi = doc["usd_to_train"]["rent"]
+    assert lo <= mid <= hi
+    assert doc["time_to_train_s"] == pytest.approx(doc["steps"] * doc["step_time_s"])
+    assert doc["steps"] * doc["global_batch"] * doc["seq_len"] >= 2e12
+
+
+def test_the_python_call_is_the_json_document(cli) -> None:
+    import tcobench
+
+    args = dict(chips=32, tokens=1e11, tp=2, pp=1, micro_batch=1, recompute="selective", zero=1, seq_len=2048)
+    r = tcobench.train("llama-2-13b", "a100-sxm-80gb", **args)
+    flags = [f"--{k.replace('_', '-')}={v}" for k, v in args.items()]
+    out = cli("train", "--model", "llama-2-13b", "--hardware", "a100-sxm-80gb", *flags, "--json")
+    assert out.code == 0, out.err
+    assert json.loads(out.out)["step_time_s"] == pytest.approx(r.training.step_time_s)
+    assert r.to_dict()["layout"] == json.loads(out.out)["layout"]
+
+
+@pytest.mark.parametrize("args, flag", [
+    (["--chips", "256", "--tp", "3"], "--tp"),
+    (["--chips", "8", "--tp", "2", "--pp", "1", "--global-batch", "7", "--micro-batch", "1"], "--global-batch"),
+])
+def test_a_layout_that_cannot_exist_names_the_flag_and_the_closest_that_works(cli, args, flag) -> None:
+    r = cli("train", "--model", "llama-2-7b", "--hardware", "h100-sxm", *args)
+    assert r.code == 2
+    assert flag in r.err and "closest layout that works" in r.err and "Traceback" not in r.err
+    assert len(r.err.strip().splitlines()) == 1
+
+
+def test_a_model_that_does_not_fit_exits_2_with_fits_false_in_json(cli) -> None:
+    r = cli("train", "--model", "llama-2-70b", "--hardware", "h100-sxm", "--chips", "8", "--tp", "8", "--zero", "1", "--json")
+    assert r.code == 2
+    doc = json.loads(r.out)
+    assert doc["fits"] is False and doc["reason"] == "does not fit in memory"
+    assert doc["closest_layout"]["chips"] > 8  # no layout of 8 chips holds 70B weights, gradients and Adam state
+    assert "--chips" in r.err
+
+
+def test_bad_numbers_are_refused(cli) -> None:
+    for args, flag in ((["--tokens", "nan"], "--tokens"), (["--tokens", "-5"], "--tokens"), (["--zero", "4"], "--zero"),
+                       (["--recompute", "ful"], "--recompute")):
+        r = cli("train", "--model", "llama-2-7b", "--hardware", "h100-sxm", "--chips", "8", *args)
+        assert r.code == 2 and flag in r.err, (args, r.err)
