@@ -122,9 +122,12 @@ class ValidationResult(Tabular):
     rows: list[dict[str, Any]] = field(repr=False)
     summary: dict[str, Any]
     by: str
+    training: list[dict[str, Any]] = field(default_factory=list, repr=False)  # the training rows, reported apart
+    training_summary: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rows": self.rows, "summary": self.summary}
+        return {"rows": self.rows, "summary": self.summary,
+                "training": {"rows": self.training, "summary": self.training_summary}}
 
     def to_rows(self) -> list[dict[str, Any]]:
         return list(self.rows)

@@ -37,6 +37,7 @@ from tcobench.perf import Prediction
 from tcobench.perf import predict as _predict
 from tcobench.perf.validate import group_errors, grouping, predict_command, summary, trust
 from tcobench.perf.validate import run as _validate
+from tcobench.perf import validate_training
 from tcobench.search import candidates
 from tcobench.search import compare as _compare
 from tcobench.search import plan as _plan
@@ -200,7 +201,12 @@ def validate(*, by: str = "phase", row: str | Sequence[str] = (), explain: bool 
     summ = summary(outcomes)
     if by not in summ["groups"]:
         summ["groups"][by] = group_errors(outcomes, by)
-    return ValidationResult(outcomes, rows, summ, by)
+    trained = [] if row != () else validate_training.run(cat)  # the training rows, unless inference rows were picked
+    training = [{"id": o.row.id, "ref": o.row.ref, "group": o.row.group, "vendor": o.vendor, "metric": o.row.metric,
+                 "published": o.row.published or None, "predicted": o.predicted, "error": o.error, "problem": o.problem,
+                 "source": o.row.source, "note": o.row.note, "command": None if o.row.skip else validate_training.command(o.row)}
+                for o in trained]
+    return ValidationResult(outcomes, rows, summ, by, training, validate_training.summary(trained) if trained else {})
 
 
 def audit(files: str | Path | Sequence[str | Path] = (), *, catalog: Catalog | None = None) -> AuditResult:

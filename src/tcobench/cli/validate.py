@@ -50,10 +50,28 @@ def validate(ctx: Context, as_json: bool, save: bool, by: str, row_ids: tuple[st
     for name, s in summ["groups"][by].items():
         out.print(f"  {name}: median |error| {s['median_abs_error']:.1%} (median signed {s['median_error']:+.1%}), "
                   f"max {s['max_abs_error']:.1%} over {s['rows']} rows")
+    if res.training:
+        _training(res.training, res.training_summary)
     if explain:
         _explain(outcomes)
     if save:
         click.echo(f"saved as run {doc['run_id']}", err=True)
+
+
+def _training(rows: list[dict[str, Any]], summ: dict[str, Any]) -> None:
+    """The training rows, apart from inference: their own table and summary (error: + means the model is too fast)."""
+    out = console()
+    out.print()
+    out.print(table("training: predicted vs published", ["id", "source", "metric", "published", "predicted", "error", "note"],
+                    [(r["id"], r["group"], r["metric"], _num(r["published"]), _num(r["predicted"]),
+                      f"{r['error']:+.0%}" if r["error"] is not None else "", r["problem"] or "") for r in rows],
+                    justify=["left", "left", "left", "right", "right", "right", "left"]))
+    if summ.get("compared"):
+        out.print(f"training: {summ['compared']} rows compared, {summ['skipped']} skipped; median |error| "
+                  f"{summ['median_abs_error']:.1%} (median signed {summ['median_error']:+.1%}, + = the model is too fast), "
+                  f"max {summ['max_abs_error']:.1%}")
+        for name, s in summ["groups"].items():
+            out.print(f"  {name}: median |error| {s['median_abs_error']:.1%} (signed {s['median_error']:+.1%}) over {s['rows']} rows")
 
 
 def _explain(outcomes: list[Outcome]) -> None:

@@ -87,7 +87,7 @@ class Training(Tabular):
 
 def train(model: Model, hardware: Hardware, *, chips: int, seq_len: int | None = None, global_batch: int | None = None,
           precision: str = "bf16", framework_id: str = "megatron", fixed: Mapping[str, Any] | None = None,
-          catalog: Catalog | None = None, explain: bool = False) -> Training:
+          catalog: Catalog | None = None, explain: bool = False, sequence_parallel: bool = True) -> Training:
     """The fastest valid layout of ``chips`` chips that fits, with every dimension in ``fixed`` (``LAYOUT_KEYS``:
     tp, pp, dp, cp, ep, vpp, zero, micro_batch as ints, recompute as a name) kept as given. ``global_batch``
     defaults to the multiple of micro-batch x dp nearest 4M tokens per step.
@@ -130,7 +130,8 @@ def train(model: Model, hardware: Hardware, *, chips: int, seq_len: int | None =
         raise InputError(f"the layout search over {chips} chips has {n:,} points, more than {MAX_POINTS:,}: fix a dimension "
                          "({tp}, {pp}, {micro_batch}, ...)", params=("tp", "pp", "micro_batch"))
     gb = _global_batch(global_batch, grid, seq)
-    r = step(s, chip, Parallel(grid["tp"], grid["pp"], grid["dp"], grid["cp"], grid["ep"], grid["vpp"], grid["zero"]),
+    r = step(s, chip, Parallel(grid["tp"], grid["pp"], grid["dp"], grid["cp"], grid["ep"], grid["vpp"], grid["zero"],
+                               sequence_parallel),
              TrainBatch(grid["micro_batch"], gb, float(seq)), fmt, fw, recompute=grid["rc"])
     code = np.broadcast_to(np.asarray(r.code), (n,))
     ok = code == 0
@@ -146,7 +147,8 @@ def train(model: Model, hardware: Hardware, *, chips: int, seq_len: int | None =
         raise DeploymentError(msg, params=tuple(dict.fromkeys(params_in(msg))))
     pick = {k: float(np.ravel(v)[i if np.size(v) > 1 else 0]) for k, v in grid.items()}
     gb_i = float(np.ravel(np.asarray(gb, dtype=float))[i if np.size(gb) > 1 else 0])
-    one = step(s, chip, Parallel(pick["tp"], pick["pp"], pick["dp"], pick["cp"], pick["ep"], pick["vpp"], pick["zero"]),
+    one = step(s, chip, Parallel(pick["tp"], pick["pp"], pick["dp"], pick["cp"], pick["ep"], pick["vpp"], pick["zero"],
+                                 sequence_parallel),
                TrainBatch(pick["micro_batch"], gb_i, float(seq)), fmt, fw, recompute=pick["rc"], detail=explain)
     closest = None if ok.any() else suggest(s, hardware, chips, fixed, global_batch, seq, fmt, fw, chip)
     return _to_training(model, hardware, chips, precision, fw.id, seq, int(gb_i), pick, one, n, int(ok.sum()), eff.sources,
