@@ -83,11 +83,28 @@ def train(ctx: Context, /, model_ref: str, hw_ref: str, explain: bool, as_json: 
         render(r, explain)
         if save:
             click.echo(f"saved as run {doc['run_id']}", err=True)
+    if not as_json:
+        _track_record(ctx, hw.vendor)
     if not r.training.fits:
         closest = r.training.closest
         hint = "" if closest is None else " (the closest layout that fits: " + " ".join(
             f"--{k.replace('_', '-')} {v}" for k, v in closest.items() if k != "dp") + ")"
         raise DeploymentError(f"{model.id} on {kw['chips']} x {hw.id}: {r.training.reason}{hint}")
+
+
+def _track_record(ctx: Context, vendor: str) -> None:
+    """How far to trust this: the training rows of the hardware's vendor in `tcobench validate`."""
+    from tcobench.perf import validate_training
+
+    outs = [o for o in validate_training.run(ctx.catalog) if o.error is not None and o.vendor == vendor]
+    if not outs:
+        console().print(f"track record: no published training result for {vendor or 'this vendor'} in `tcobench validate`; "
+                        "unvalidated")
+        return
+    errs = sorted(o.error for o in outs if o.error is not None)
+    console().print(f"track record: on {len(errs)} published {vendor} training results the model is "
+                    f"{errs[len(errs) // 2]:+.0%} (median; {errs[0]:+.0%} to {errs[-1]:+.0%}; + = too fast); "
+                    "docs/training.md, 'Validation'")
 
 
 def _layout(t: Any) -> str:

@@ -143,7 +143,14 @@ def train(model: Model, hardware: Hardware, *, chips: int, seq_len: int | None =
         used = np.broadcast_to(np.asarray(r.weights_bytes + r.grads_bytes + r.optimizer_bytes + r.activation_bytes), (n,))
         i = int(np.argmin(np.where(invalid, np.inf, used)))
     else:
-        msg = _invalid_message(model, chips, fixed, int(np.bitwise_or.reduce(code)), global_batch, s, hardware, seq, fmt, fw, chip)
+        common = int(np.bitwise_and.reduce(code))  # the reasons every layout shares, else the most frequent one
+        if not common:
+            bits = [1 << k for k in range(32)]
+            common = max(bits, key=lambda b: int(((code & b) != 0).sum()))
+        msg = _invalid_message(model, chips, fixed, common, global_batch, s, hardware, seq, fmt, fw, chip)
+        if common & int(reasons.Reason.NO_LINK) and hardware.scale_out.bandwidth is None:
+            msg += (f" ({hardware.id} has no scale-out bandwidth in the catalog, so no group larger than its scale-up domain "
+                    "can be costed; a hardware file with a sourced [scale_out] bandwidth lifts this)")
         raise DeploymentError(msg, params=tuple(dict.fromkeys(params_in(msg))))
     pick = {k: float(np.ravel(v)[i if np.size(v) > 1 else 0]) for k, v in grid.items()}
     gb_i = float(np.ravel(np.asarray(gb, dtype=float))[i if np.size(gb) > 1 else 0])
