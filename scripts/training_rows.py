@@ -39,7 +39,7 @@ for rid in ("N21-1.7B", "N21-3.6B", "N21-7.5B", "N21-18B", "N21-39B", "N21-76B",
         arch={"layers": a["layers"], "hidden": a["hidden"], "heads": a["heads"], "vocab": a["vocab"]},
         hardware="a100-sxm-80gb", chips=r["chips"], tp=L["tp"], pp=L["pp"], vpp=1, zero=0, sequence_parallel=False,
         micro_batch=r["micro_batch"], global_batch=r["global_batch"], seq_len=a["seq_len"], recompute="full",
-        precision="fp16", framework="plain", metric="tflops_megatron2021", published=r["tflops_per_chip"], group="Megatron-LM 2021",
+        precision="fp16", framework="megatron-2021", metric="tflops_megatron2021", published=r["tflops_per_chip"], group="Megatron-LM 2021",
         note="fp16 (same A100 peak as bf16); local DDP without overlap of the gradient all-reduce (framework 'plain'); no interleaving flag in the authors' script")
 
 for rid in [k for k in d if k.startswith("K22")]:
@@ -50,7 +50,7 @@ for rid in [k for k in d if k.startswith("K22")]:
         arch={"layers": a["layers"], "hidden": a["hidden"], "heads": a["heads"], "vocab": a["vocab"]},
         hardware="a100-sxm-80gb", chips=r["chips"], tp=L["tp"], pp=L["pp"], vpp=L["vpp"], zero=0, sequence_parallel=sp,
         micro_batch=r["micro_batch"], global_batch=r["global_batch"], seq_len=a["seq_len"], recompute=rc,
-        precision="bf16", framework="plain", metric="step_time_s", published=r["step_time_s"], group="Megatron-LM 2022",
+        precision="bf16", framework="megatron-2021", metric="step_time_s", published=r["step_time_s"], group="Megatron-LM 2022",
         note="'we do not use any overlapping of gradient all-reduces with back-propagation' (framework 'plain'); 16-bit mixed precision")
 
 for rid in [k for k in d if k.startswith(("MLP30-NV", "MLP30-CW", "MLP31-NV", "MLP31-AZ"))]:
@@ -82,7 +82,7 @@ row("palm-540b", ref="PALM-540B", source=r["source"] + "; " + r.get("source_veri
 r = d["BLOOM-176B"]; a = r["arch"]
 row("bloom-176b", ref="BLOOM-176B", source=r["source"], model="bloom-176b", hardware="a100-sxm-80gb", chips=384, tp=4, pp=12,
     vpp=1, zero=1, sequence_parallel=False, micro_batch=2, global_batch=2048, seq_len=2048, recompute="full", precision="bf16",
-    framework="deepspeed", metric="tflops_8n", published=150.0, params=176.247e9, group="BigScience",
+    framework="megatron-deepspeed-2022", metric="tflops_8n", published=150.0, params=176.247e9, group="BigScience",
     note="'training throughput: about 150 TFLOPs' (run average; GENCI quotes 156 as the peak)")
 
 for rid, why in (("MTNLG-2240", "micro-batch, recomputation and ZeRO stage not stated in the sources read"),

@@ -180,4 +180,8 @@ def _money(x: float) -> str:
 def _days(seconds: float) -> str:
     if seconds >= 2 * 86400:
         return f"{seconds / 86400:,.1f} days"
+    if seconds >= 2 * 3600:
+        return f"{seconds / 3600:,.1f} h"
+    if seconds >= 120:
+        return f"{seconds / 60:,.1f} min"
     return units.human(seconds, "s")

@@ -114,7 +114,9 @@ def train(model: Model, hardware: Hardware, *, chips: int, seq_len: int | None =
 
         catalog = load_catalog()
     eff = resolve(hardware, catalog.efficiency)
-    chip = Chip.of(hardware, precision, eff)
+    # training keeps attention in 16 bits whatever the matmuls' format (Transformer Engine's fp8 recipes cast the
+    # inputs of Linear layers only): the attention core runs at the 16-bit rate
+    chip = Chip.of(hardware, precision, eff, kv="bf16", attention_16bit=True)
     s = shape(model)
     seq = int(seq_len or min(DEFAULT_SEQ_LEN, model.max_context))
     if seq > model.max_context:

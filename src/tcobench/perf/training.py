@@ -97,6 +97,10 @@ class Framework:
     tp_comm_overlap: float
     attention_backward: float
     source: str
+    attention: str = "flash"  # "flash" (FlashAttention-style, no score matrix) or "unfused" (scores materialised)
+    unfused_forward_bytes: float = 0.0  # unfused: bytes moved per score element in the forward pass, and backward
+    unfused_backward_bytes: float = 0.0
+    unfused_stored_bytes: float = 0.0  # unfused: bytes per score element kept for the backward pass (no recomputation)
 
 
 @functools.cache
@@ -206,7 +210,18 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
 
     # Backward, recomputation, and the collectives each repeats.
     t_bc = 2.0 * (t_fc - t_attn) + fw.attention_backward * t_attn
-    t_rc = where(rc >= 2, t_fc, where(rc >= 1, t_attn, 0.0))
+    t_core = t_attn  # the attention core's forward, as recomputed by selective recomputation
+    scores = 0.0
+    if fw.attention == "unfused":
+        # Scores materialised: batched GEMMs over the whole s x s square (masked, not skipped), and the score matrix
+        # written and read by each kernel between them (docs/training.md, 'Unfused attention'); backward: 2 x the
+        # GEMMs, and its own passes over the scores.
+        scores = L * s.heads / tp * mb * seq * seq / cp  # score elements per micro-batch on one chip, all layers
+        bw = chip.mem_bw * chip.memory_eff
+        t_fc = t_fc + t_attn + scores * fw.unfused_forward_bytes / bw
+        t_core = 2.0 * t_attn + scores * fw.unfused_forward_bytes / bw
+        t_bc = 2.0 * (t_fc - t_core) + 4.0 * t_attn + scores * fw.unfused_backward_bytes / bw
+    t_rc = where(rc >= 2, t_fc, where(rc >= 1, t_core, 0.0))
     comm_passes = 2.0 + where(rc >= 2, 1.0, 0.0)
     t_ep_fwd = _ep_time(s, T, ep, split, chip, ab)
     t_tp = (t_fcomm - t_ep_fwd) * comm_passes * (1.0 - fw.tp_comm_overlap)
@@ -280,6 +295,8 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
     kept = where(rc >= 2, T * s.hidden / where(sp, tp, 1.0) * ab, full_layer)  # full recompute keeps each layer's input
     held = L / pp * minimum(m, pp) * where(vpp > 1, 1.0 + (pp - 1.0) / (pp * vpp), 1.0)  # layers' activations in flight
     logits = 2.0 * T * s.vocab / tp * 4.0  # fp32 logits and their gradient, on the last stage
+    if fw.attention == "unfused":  # without recomputation the softmax output, dropout mask and output stay (Korthikanti)
+        kept = kept + where(rc >= 1, 0.0, scores / L * fw.unfused_stored_bytes)
     acts = held * kept + where(rc >= 2, full_layer, 0.0) + logits
     capacity = chip.mem_cap * chip.mem_util
     fits = (weights + grads + opt + acts) <= capacity
