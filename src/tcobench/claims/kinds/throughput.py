@@ -24,7 +24,7 @@ def flop_per_token(w: Work) -> Value:
     params = Value("parameters", float(count.active), "1", model.source,
                    ref=f"{model.id} architecture (count_params; active parameters)")
     two = Value("FLOP per parameter", FLOP_PER_PARAM, "FLOP", KAPLAN, note="one multiply and one add per weight")
-    return w.step("FLOP/token = 2 x parameters", "FLOP per token", FLOP_PER_PARAM * params.value, "FLOP/token", params, two)
+    return w.step("FLOP/token = 2 x parameters (inference)", "FLOP per token", FLOP_PER_PARAM * params.value, "FLOP/token", params, two)
 
 
 def throughput_from_flops(w: Work) -> Derived:
@@ -49,11 +49,19 @@ def throughput_from_run(w: Work) -> Derived:
 
 
 def utilization(w: Work) -> Derived:
+    """Utilisation of the dense peak that a throughput needs. Inference (the default): 2 FLOP per parameter per
+    token; ``workload = "training"``: 6 (forward and backward), the trace names which it used."""
     hw = w.hardware()
     precision = w.claim.precision or "bf16"
-    tps = w.input("throughput", "token/s", what="generated tokens per second")
+    training = (w.claim.workload or "").lower() == "training"
+    tps = w.input("throughput", "token/s", what="training tokens per second" if training else "generated tokens per second")
     chips = w.chips(one_by_default=True)
-    fpt = flop_per_token(w)
+    if training:
+        from tcobench.claims.kinds.training import train_flop_per_token
+
+        fpt = train_flop_per_token(w)
+    else:
+        fpt = flop_per_token(w)
     achieved = w.step("achieved FLOP/s = tokens/s x FLOP/token", "achieved compute", tps.value * fpt.value, "FLOP/s", tps, fpt)
     peak = w.peak(hw, precision)
     total = w.step("peak = per-chip peak x chips", "peak compute", peak.value * chips.value, "FLOP/s", peak, chips)
