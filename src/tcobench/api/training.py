@@ -205,4 +205,123 @@ def _lost(t: Training) -> str:
     return f"{waste / t.step_time_s:.0%}"
 
 
-__all__ = ["LAYOUT_KEYS", "TrainCost", "TrainingResult", "train"]
+
+
+@dataclass(frozen=True)
+class TrainRow:
+    """One hardware's best training run for a budget: the cheapest layout meeting the deadline (or, when none
+    does, the fastest, marked), with what it costs."""
+
+    hardware: str
+    training: Training | None
+    cost: TrainCost | None
+    meets_deadline: bool
+    note: str = ""
+    tried: int = 0  # chip counts evaluated
+
+    def to_dict(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"hardware": self.hardware, "meets_deadline": self.meets_deadline, "note": self.note,
+                               "chip_counts_tried": self.tried}
+        if self.training is not None and self.cost is not None:
+            t = self.training
+            doc.update({"chips": t.chips, "layout": t.layout, "precision": t.precision, "step_time_s": t.step_time_s,
+                        "tokens_per_s": t.tokens_per_s, "mfu": t.mfu, **self.cost.to_dict()})
+        return doc
+
+
+@dataclass(frozen=True)
+class TrainCompareResult(Tabular):
+    """Per hardware, the cheapest run (``objective="cost"``, compare) or the fewest chips (``"chips"``, plan) that
+    trains ``tokens`` tokens within ``deadline_s``; rows that meet it first, cheapest first."""
+
+    model: str
+    tokens: float
+    deadline_s: float | None
+    basis: str
+    objective: str
+    rows: list[TrainRow] = field(repr=False)
+
+    def to_rows(self) -> list[dict[str, Any]]:
+        return [r.to_dict() for r in self.rows]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.model, "workload": "training", "tokens": self.tokens, "deadline_s": self.deadline_s,
+                "basis": self.basis, "objective": self.objective, "rows": self.to_rows()}
+
+
+def compare_training(model: Ref, hardware: str | list[HardwareRef] | None = None, *, tokens: float | str = 1e12,
+                     deadline: float | str | None = None, max_chips: int = 16384, seq_len: int | None = None,
+                     global_batch: int | None = None, precision: str = "bf16", framework: str = "megatron",
+                     basis: Basis = "rent", objective: Literal["cost", "chips"] = "cost",
+                     price_hour: float | str | None = None, price_chip: float | str | None = None,
+                     catalog: Catalog | None = None, progress: Any = None, **cost: Any) -> TrainCompareResult:
+    """``tcobench compare --train`` (objective "cost") and ``plan --train`` (objective "chips"): per hardware (default:
+    every catalog chip with a peak at ``precision``), the training runs on 1, 2, 4, ... up to ``max_chips`` chips, each
+    with its fastest layout (``perf.train``), and the cheapest (or the fewest chips) that finishes ``tokens`` tokens
+    within ``deadline`` (seconds or text: "14 days"). ``basis`` picks the price ranked by ("own" or "rent"; "both"
+    ranks by rent)."""
+    from tcobench.api.inputs import hardware_list, positive_seconds
+
+    cat = catalog_or_default(catalog)
+    m = model_of(cat, model)
+    n_tokens = _tokens(tokens)
+    limit = positive_seconds(deadline, "deadline")
+    whole(max_chips, "max_chips", 1)
+    one_of(basis, ["own", "rent", "both"], "basis")
+    one_of(objective, ["cost", "chips"], "objective")
+    params = own_parameters(cat, **cost)
+    hws = hardware_list(cat, hardware)
+    if hardware is None:
+        hws = [h for h in hws if h.peak(precision) is not None]
+    key: Literal["own", "rent"] = "own" if basis == "own" else "rent"
+    rows = []
+    for i, hw in enumerate(hws):
+        if progress is not None:
+            progress(i, len(hws), hw.id)
+        price = price_hardware(hw, cat, params, basis, price_hour=usd(price_hour, "USD/h", "price_hour"),
+                               price_chip=usd(price_chip, "USD", "price_chip"))
+        runs: list[tuple[Training, TrainCost]] = []
+        note, n, tried, last_error = "", 1, 0, ""
+        while n <= max_chips:
+            tried += 1
+            try:
+                t = _train(m, hw, chips=n, seq_len=seq_len, global_batch=global_batch, precision=precision,
+                           framework_id=framework, catalog=cat)
+            except InputError as err:
+                last_error = f"{n} chips: {err.render({})}"
+                n *= 2
+                continue
+            if t.fits:
+                runs.append((t, run_cost(t, n_tokens, price, basis, params.utilisation)))
+            n *= 2
+        if not runs:
+            rows.append(TrainRow(hw.id, None, None, False, last_error or f"does not fit on up to {max_chips} chips", tried))
+            continue
+        biggest = max(r[0].chips for r in runs)
+        if biggest < max_chips and last_error:  # larger jobs failed: say why (a missing link figure, say)
+            why = "no scale-out bandwidth in the catalog" if hw.scale_out.bandwidth is None else last_error
+            note = f"at most {biggest} chips: {why}"
+        meeting = [r for r in runs if limit is None or r[1].time_to_train_s <= limit]
+        if meeting:
+            if objective == "chips":
+                best = min(meeting, key=lambda r: r[0].chips)
+            else:
+                priced = [r for r in meeting if r[1].usd_to_train.get(key)]
+                best = min(priced, key=lambda r: (r[1].usd_to_train[key] or (0, 0, 0))[1]) if priced else \
+                    min(meeting, key=lambda r: r[0].chips)
+            gap = "" if best[1].usd_to_train.get(key) else f"no {key} price in the catalog"
+            rows.append(TrainRow(hw.id, best[0], best[1], True, "; ".join(x for x in (gap, note) if x), tried))
+        else:
+            fastest = min(runs, key=lambda r: r[1].time_to_train_s)
+            rows.append(TrainRow(hw.id, fastest[0], fastest[1], False,
+                                 note or f"misses the deadline on up to {max_chips} chips (fastest shown)", tried))
+
+    def order(r: TrainRow) -> tuple[int, float]:
+        spend = r.cost.usd_to_train.get(key) if r.cost else None
+        return (0 if r.meets_deadline else 1 if r.training else 2, spend[1] if spend else float("inf"))
+
+    rows.sort(key=order)
+    return TrainCompareResult(m.id, n_tokens, limit, basis, objective, rows)
+
+
+__all__ = ["LAYOUT_KEYS", "TrainCompareResult", "TrainCost", "TrainRow", "TrainingResult", "compare_training", "train"]

@@ -78,6 +78,48 @@ def _model_error(t: Trust | None, phase: str = "inflight throughput") -> str:
     return f"{float(r['median_error']):+.0%} (n={n})" if r is not None else f"unvalidated (n={n})"
 
 
+def train_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--train and its budget: the same command for a training workload."""
+    opts = [
+        click.option("--train", is_flag=True, help="A training workload: --tokens within --deadline (docs/training.md)."),
+        click.option("--tokens", default="1e12", show_default=True, help="With --train: training tokens."),
+        click.option("--deadline", type=DURATION, help="With --train: the longest the run may take, e.g. '14 days'."),
+    ]
+    for opt in reversed(opts):
+        fn = opt(fn)
+    return fn
+
+
+def train_table(ctx: Context, command: str, model_ref: str, hw_spec: str | None, precisions: str | None, basis: str,
+                tokens: str, deadline: float | None, as_json: bool, save: bool, kw: dict[str, Any]) -> None:
+    """compare --train / plan --train: the training comparison, rendered or as --json, saved when asked."""
+    from tcobench.api.training import compare_training
+    from tcobench.cli.train import render_compare
+
+    for flag, key in (("--workload", "workload"), ("--slo-ttft", "slo_ttft"), ("--slo-tpot", "slo_tpot"), ("--qps", "qps")):
+        if kw.get(key) is not None:
+            raise click.UsageError(f"{flag} describes serving; with --train give --tokens and --deadline")
+    for key in ("workload", "slo_ttft", "slo_tpot", "input_len", "output_len", "qps", "peak_factor", "pareto"):
+        kw.pop(key, None)
+    precision = (precisions or "bf16").split(",")[0].strip().lower()
+    hw = None if hw_spec in (None, "all") else hw_spec
+    max_chips = kw.pop("max_chips")
+    res = compare_training(model_ref, hw, tokens=tokens, deadline=deadline, precision=precision, basis=basis,  # type: ignore[arg-type]
+                           objective="cost" if command == "compare" else "chips",
+                           max_chips=max_chips if max_chips != 64 else 16384, catalog=ctx.catalog, **kw)
+    doc = res.to_dict()
+    if save:
+        doc["run_id"] = ctx.store.save(Run(command=command, provenance=Provenance.PREDICTED,
+                                           inputs={k: v for k, v in doc.items() if k != "rows"}, outputs={"rows": doc["rows"]},
+                                           tool_version=__import__("tcobench").__version__))
+    if as_json:
+        print_json(doc)
+        return
+    render_compare(res)
+    if save:
+        click.echo(f"saved as run {doc['run_id']}", err=True)
+
+
 def money(v: float) -> str:
     return f"${v:.3g}" if v < 100 else f"${v:,.0f}"
 
@@ -87,14 +129,20 @@ def money(v: float) -> str:
 @click.option("--basis", type=Choice(["own", "rent", "both"]), default="both", show_default=True)
 @cost_options
 @click.option("--pareto", is_flag=True, help="Also print, per hardware, the front of tokens/s per chip vs interactivity.")
+@train_options
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--save", is_flag=True, help="Save the comparison to the results store.")
 @pass_context
 def compare(ctx: Context, /, model_ref: str, hw_spec: str | None, workload: str | None, input_len: int | None,
             output_len: int | None, precisions: str | None, basis: str, pareto: bool, as_json: bool, save: bool,
             **kw: Any) -> None:
-    """Cheapest deployment per hardware for a model and workload, $/1M output tokens own and/or rent."""
+    """Cheapest deployment per hardware for a model and workload, $/1M output tokens own and/or rent; with --train,
+    the cheapest way to train the model on --tokens within --deadline."""
     cat = ctx.catalog
+    train, tokens, deadline = kw.pop("train"), kw.pop("tokens"), kw.pop("deadline")
+    if train:
+        train_table(ctx, "compare", model_ref, hw_spec, precisions, basis, tokens, deadline, as_json, save, kw)
+        return
     res = api.compare(model_ref, hw_spec, workload=workload, input_len=input_len, output_len=output_len, precision=precisions,
                       basis=basis, pareto=pareto, catalog=cat, **kw)  # type: ignore[arg-type]
     rows, evaluated, n_in, n_out, wl = res.rows, res.evaluated, res.input_len, res.output_len, res.workload

@@ -8,7 +8,7 @@ import click
 
 from tcobench import checks, units
 from tcobench import api
-from tcobench.cli.compare import _span, _widened, cost_options, money, search_options
+from tcobench.cli.compare import _span, _widened, cost_options, money, search_options, train_options, train_table
 from tcobench.cli.context import Context, pass_context
 from tcobench.cli.options import Choice, Number
 from tcobench.cli.render import console, print_json, print_trusts, table
@@ -16,17 +16,29 @@ from tcobench.cli.render import console, print_json, print_trusts, table
 
 @click.command()
 @search_options
-@click.option("--qps", type=Number(0, checks.MAX_COUNT, low_open=True), required=True, help="Average requests per second.")
+@click.option("--qps", type=Number(0, checks.MAX_COUNT, low_open=True),
+              help="Average requests per second (required unless --train).")
 @click.option("--peak-factor", type=Number(1, 1000), default=1.0, show_default=True,
               help="Size for qps x this (peak over average).")
 @click.option("--basis", type=Choice(["own", "rent"]), default="own", show_default=True)
 @cost_options
+@train_options
 @click.option("--json", "as_json", is_flag=True)
 @pass_context
 def plan(ctx: Context, /, model_ref: str, hw_spec: str | None, workload: str | None, input_len: int | None,
-         output_len: int | None, precisions: str | None, qps: float, peak_factor: float, basis: str, as_json: bool,
+         output_len: int | None, precisions: str | None, qps: float | None, peak_factor: float, basis: str, as_json: bool,
          **kw: Any) -> None:
-    """Replicas and chips per hardware to serve --qps, utilisation, $/month and $/1M output tokens."""
+    """Replicas and chips per hardware to serve --qps, utilisation, $/month and $/1M output tokens; with --train, the
+    fewest chips per hardware that train the model on --tokens within --deadline."""
+    train, tokens, deadline = kw.pop("train"), kw.pop("tokens"), kw.pop("deadline")
+    if train:
+        if qps is not None:
+            raise click.UsageError("--qps describes serving; with --train give --tokens and --deadline")
+        train_table(ctx, "plan", model_ref, hw_spec, precisions, basis, tokens, deadline, as_json, False,
+                    {**kw, "workload": workload})
+        return
+    if qps is None:
+        raise click.UsageError("Missing option '--qps' (or --train for a training workload).")
     res = api.plan(model_ref, hw_spec, qps=qps, workload=workload, input_len=input_len, output_len=output_len,
                    precision=precisions, peak_factor=peak_factor, basis=basis, catalog=ctx.catalog, **kw)  # type: ignore[arg-type]
     rows, evaluated, n_in, n_out = res.rows, res.evaluated, res.input_len, res.output_len

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from tcobench import __version__, units
-from tcobench.api.training import TrainingResult
+from tcobench.api.training import TrainCompareResult, TrainingResult
 from tcobench.api.training import train as api_train
 from tcobench.cli.compare import cost_options
 from tcobench.cli.context import Context, pass_context
@@ -185,3 +185,25 @@ def _days(seconds: float) -> str:
     if seconds >= 120:
         return f"{seconds / 60:,.1f} min"
     return units.human(seconds, "s")
+
+
+def render_compare(res: TrainCompareResult) -> None:
+    """The table of ``compare --train`` / ``plan --train``: one row per hardware."""
+    out = console()
+    deadline = f" within {_days(res.deadline_s)}" if res.deadline_s else ""
+    goal = "the cheapest run" if res.objective == "cost" else "the run on the fewest chips"
+    out.print(f"{res.model}: train {res.tokens:.3g} tokens{deadline}; per hardware {goal} of those on 1, 2, 4, ... chips "
+              f"(each with its fastest layout), {res.basis} prices")
+    body = []
+    for r in res.rows:
+        if r.training is None or r.cost is None:
+            body.append([r.hardware, "-", "-", "-", "-", "-", "-", r.note])
+            continue
+        t, c = r.training, r.cost
+        usd = c.usd_to_train.get("rent" if res.basis != "own" else "own")
+        lay = t.layout
+        body.append([r.hardware, f"{t.chips:,}", f"tp{lay['tp']} pp{lay['pp']} dp{lay['dp']}" + (f" cp{lay['cp']}" if lay["cp"] > 1 else ""),
+                     f"{t.mfu:.0%}", _days(c.time_to_train_s) + ("" if r.meets_deadline else " (late)"), _span(usd, _money),
+                     _span(c.energy_kwh, lambda x: f"{x / 1e3:,.0f} MWh" if x >= 1e3 else f"{x:,.0f} kWh"), r.note])
+    out.print(table(None, ["hardware", "chips", "layout", "MFU", "time", "$ to train", "energy", "note"], body,
+                    justify=["left", "right", "left", "right", "right", "right", "right", "left"]))

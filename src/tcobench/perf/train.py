@@ -152,7 +152,7 @@ def train(model: Model, hardware: Hardware, *, chips: int, seq_len: int | None =
         msg = _invalid_message(model, chips, fixed, common, global_batch, s, hardware, seq, fmt, fw, chip)
         if common & int(reasons.Reason.NO_LINK) and hardware.scale_out.bandwidth is None:
             msg += (f" ({hardware.id} has no scale-out bandwidth in the catalog, so no group larger than its scale-up domain "
-                    "can be costed; a hardware file with a sourced [scale_out] bandwidth lifts this)")
+                    "can be costed; a hardware file with a sourced scale_out bandwidth lifts this)")
         raise DeploymentError(msg, params=tuple(dict.fromkeys(params_in(msg))))
     pick = {k: float(np.ravel(v)[i if np.size(v) > 1 else 0]) for k, v in grid.items()}
     gb_i = float(np.ravel(np.asarray(gb, dtype=float))[i if np.size(gb) > 1 else 0])

@@ -171,3 +171,39 @@ def test_bad_numbers_are_refused(cli) -> None:
                        (["--recompute", "ful"], "--recompute")):
         r = cli("train", "--model", "llama-2-7b", "--hardware", "h100-sxm", "--chips", "8", *args)
         assert r.code == 2 and flag in r.err, (args, r.err)
+
+
+def test_compare_train_ranks_hardware_by_cost_within_the_deadline(cli) -> None:
+    r = cli("compare", "--model", "llama-2-7b", "--hardware", "h100-sxm,a100-sxm-80gb,mi300x", "--train", "--tokens", "1e11",
+            "--deadline", "2 days", "--basis", "own", "--json")
+    assert r.code == 0, r.err
+    doc = json.loads(r.out)
+    assert doc["workload"] == "training" and doc["deadline_s"] == 2 * 86400
+    by = {row["hardware"]: row for row in doc["rows"]}
+    for row in doc["rows"]:
+        if row["meets_deadline"]:
+            assert row["time_to_train_s"] <= 2 * 86400
+    # the cheapest run meeting the deadline: half the chips would be late, or cost no less
+    h = by["h100-sxm"]
+    assert h["meets_deadline"] is True
+    import tcobench
+
+    half = tcobench.train("llama-2-7b", "h100-sxm", chips=h["chips"] // 2, tokens=1e11, basis="own") if h["chips"] > 1 else None
+    assert half is None or half.cost.time_to_train_s > 2 * 86400 or \
+        half.cost.usd_to_train["own"][1] >= h["usd_to_train"]["own"][1]
+    assert "no scale-out bandwidth" in by["mi300x"]["note"]
+
+
+def test_plan_train_picks_the_fewest_chips_and_refuses_serving_flags(cli) -> None:
+    r = cli("plan", "--model", "llama-2-7b", "--hardware", "h100-sxm", "--train", "--tokens", "1e11", "--deadline", "1 day",
+            "--json")
+    assert r.code == 0, r.err
+    (row,) = json.loads(r.out)["rows"]
+    assert row["meets_deadline"] and row["time_to_train_s"] <= 86400
+    import tcobench
+
+    fewer = tcobench.train("llama-2-7b", "h100-sxm", chips=row["chips"] // 2, tokens=1e11)
+    assert fewer.cost.time_to_train_s > 86400  # half the chips miss the day
+    bad = cli("plan", "--model", "llama-2-7b", "--train", "--qps", "5")
+    assert bad.code == 2 and "--qps" in bad.err
+    assert cli("plan", "--model", "llama-2-7b").code == 2
