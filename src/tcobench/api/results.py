@@ -99,10 +99,11 @@ class SweepSummary(Tabular):
     top: list[dict[str, Any]] = field(repr=False)
     pareto: list[dict[str, Any]] | None = field(default=None, repr=False)
     trust: dict[str, Trust] = field(default_factory=dict, repr=False)  # hardware id -> its group's track record
+    workers: int | None = None  # Dask worker threads that evaluated the grid; None: this process alone
 
     def to_dict(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"model": self.model, "evaluated": self.evaluated, "feasible": self.feasible,
-                               "wall_s": self.wall_s,
+                               "wall_s": self.wall_s, "workers": self.workers,
                                "configurations_per_s": self.evaluated / self.wall_s if self.wall_s > 0 else None,
                                "objective": self.objective, "basis": self.basis, "output": self.output, "top": self.top}
         if self.pareto is not None:
