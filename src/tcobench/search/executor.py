@@ -75,13 +75,12 @@ class DaskExecutor:
         return str(self.client.scheduler.address)
 
     def map(self, fn: Callable[[C, T], R], items: Iterable[T], context: C) -> Iterator[R]:
-        from distributed import as_completed
-
+        dd = _distributed()
         it = iter(items)
         pending: dict[str, tuple[int, Any]] = {}  # task key -> (submission index, future), in flight
         done: dict[int, R] = {}  # finished before an earlier one: waiting for their turn
         nxt = sent = 0
-        ac = as_completed(loop=self.client.loop)
+        ac = dd.as_completed(loop=self.client.loop)
         prefix = f"tcobench-{uuid.uuid4().hex}"
         shared = self.client.scatter(context, broadcast=True, hash=False)
 
@@ -114,6 +113,17 @@ class DaskExecutor:
             self.cluster.close()
 
 
+def _distributed() -> Any:
+    """``dask.distributed``, imported here only (typed as Any: its functions carry no annotations)."""
+    try:
+        import distributed  # type: ignore[import-not-found, unused-ignore]
+    except ModuleNotFoundError as err:
+        raise InstallError("running on Dask needs the extra 'distributed', which is not installed: "
+                           "pip install 'tcobench[distributed]'") from err
+    mod: Any = distributed
+    return mod
+
+
 def scheduler_from_env(scheduler: str | None) -> str | None:
     """``scheduler``, else ``TCOBENCH_SCHEDULER`` when set and not empty."""
     return scheduler if scheduler is not None else (os.environ.get(ENV_VAR) or None)
@@ -140,14 +150,10 @@ def connect(workers: int | None = None, scheduler: str | None = None) -> InProce
     check_target(workers, scheduler)
     if workers is None and scheduler is None:
         return InProcess()
-    try:
-        from distributed import Client, LocalCluster
-    except ModuleNotFoundError as err:
-        raise InstallError("running on Dask needs the extra 'distributed', which is not installed: "
-                           "pip install 'tcobench[distributed]'") from err
+    dd = _distributed()
     if scheduler is not None:
         try:
-            client = Client(scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+            client = dd.Client(scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
         except (OSError, TimeoutError) as err:
             raise InputError(f"{{scheduler}} {quote(scheduler)}: no Dask scheduler answered within "
                              f"{CONNECT_TIMEOUT_S:.0f} s ({err}); start one with 'dask scheduler' and workers with "
@@ -161,6 +167,8 @@ def connect(workers: int | None = None, scheduler: str | None = None) -> InProce
                                  f"{CONNECT_TIMEOUT_S:.0f} s); start some with 'dask worker {scheduler}'",
                                  params=("scheduler",)) from err
         return DaskExecutor(client)
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, worker_dashboard_address=None,
-                           silence_logs=40)  # logging.ERROR: a worker's shutdown chatter is not the user's business
-    return DaskExecutor(Client(cluster, set_as_default=False), cluster)
+    # the scheduler's web pages on a free port (8787 may be another cluster's); logs at ERROR only (logging.ERROR):
+    # a worker's start and shutdown chatter is not the user's business
+    cluster = dd.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+                           worker_dashboard_address=None, silence_logs=40)
+    return DaskExecutor(dd.Client(cluster, set_as_default=False), cluster)

@@ -423,8 +423,8 @@ class ParquetSink:
 
     def __init__(self, path: Path) -> None:
         try:
-            import pyarrow as pa  # type: ignore[import-not-found]
-            import pyarrow.parquet as pq  # type: ignore[import-not-found]
+            import pyarrow as pa  # type: ignore[import-untyped, import-not-found, unused-ignore]
+            import pyarrow.parquet as pq  # type: ignore[import-untyped, import-not-found, unused-ignore]
         except ModuleNotFoundError as err:
             raise InputError(f"{{output}} {path}: writing Parquet needs pyarrow, which is not installed "
                              "(pip install pyarrow); write a .csv instead", params=("output",)) from err
@@ -459,7 +459,7 @@ def open_parts(path: Path) -> Path:
         raise InputError(f"{{output}} {str(path)!r}: a sweep on Dask workers writes every point as Parquet parts "
                          "(one file per task, in a folder); expected a name ending in .parquet", params=("output",))
     try:
-        import pyarrow  # type: ignore[import-not-found]  # noqa: F401
+        import pyarrow  # type: ignore[import-untyped, import-not-found, unused-ignore]  # noqa: F401
     except ModuleNotFoundError as err:
         raise InputError(f"{{output}} {path}: writing Parquet needs pyarrow, which is not installed "
                          "(pip install 'tcobench[distributed]')", params=("output",)) from err
