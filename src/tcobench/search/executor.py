@@ -124,6 +124,13 @@ def _distributed() -> Any:
     return mod
 
 
+def _dask_config() -> Any:
+    import dask.config  # type: ignore[import-not-found, unused-ignore]
+
+    mod: Any = dask.config
+    return mod
+
+
 def scheduler_from_env(scheduler: str | None) -> str | None:
     """``scheduler``, else ``TCOBENCH_SCHEDULER`` when set and not empty."""
     return scheduler if scheduler is not None else (os.environ.get(ENV_VAR) or None)
@@ -169,6 +176,10 @@ def connect(workers: int | None = None, scheduler: str | None = None) -> InProce
         return DaskExecutor(client)
     # the scheduler's web pages on a free port (8787 may be another cluster's); logs at ERROR only (logging.ERROR):
     # a worker's start and shutdown chatter is not the user's business
-    cluster = dd.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
-                           worker_dashboard_address=None, silence_logs=40)
+    # Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 in its workers, so glibc gives a chunk's freed arrays back to
+    # the system and maps them again for the next: a sweep ran 4x slower per worker than in this process (measured,
+    # benchmarks/sweep_dask.py). Unset, glibc keeps its default, adaptive threshold, as in this process.
+    with _dask_config().set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+        cluster = dd.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+                               worker_dashboard_address=None, silence_logs=40)
     return DaskExecutor(dd.Client(cluster, set_as_default=False), cluster)
