@@ -16,7 +16,9 @@ from tcobench.catalog import load_catalog
 from tcobench.errors import InputError, InstallError
 from tcobench.search import candidates
 from tcobench.search.executor import InProcess, check_target, connect
-from tcobench.search.sweep import Reduction, SweepResult, _best, iter_rows, parse_axis, stretch_chunks, sweep
+from tcobench.search.sweep import (
+    Reduction, SweepResult, _best, iter_rows, open_parts, parse_axis, stretch_chunks, sweep,
+)
 
 CAT = load_catalog()
 SRC = Path(__file__).resolve().parents[3] / "src"
@@ -100,3 +102,18 @@ def test_the_default_sweep_never_imports_dask_distributed() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONPATH": str(SRC)},
                          check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_parts_folder(tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow")
+    with pytest.raises(InputError, match=r"ending in \.parquet"):
+        open_parts(tmp_path / "all.csv")
+    (tmp_path / "file.parquet").write_text("x")
+    with pytest.raises(InputError, match="is a file"):
+        open_parts(tmp_path / "file.parquet")
+    folder = tmp_path / "a" / "out.parquet"
+    assert open_parts(folder) == folder and folder.is_dir()
+    (folder / "part-000007.parquet").write_text("old")
+    (folder / "notes.txt").write_text("mine")
+    open_parts(folder)  # an earlier sweep's parts go, nothing else
+    assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
