@@ -99,10 +99,11 @@ class SweepSummary(Tabular):
     top: list[dict[str, Any]] = field(repr=False)
     pareto: list[dict[str, Any]] | None = field(default=None, repr=False)
     trust: dict[str, Trust] = field(default_factory=dict, repr=False)  # hardware id -> its group's track record
+    workers: int | None = None  # Dask worker threads that evaluated the grid; None: this process alone
 
     def to_dict(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"model": self.model, "evaluated": self.evaluated, "feasible": self.feasible,
-                               "wall_s": self.wall_s,
+                               "wall_s": self.wall_s, "workers": self.workers,
                                "configurations_per_s": self.evaluated / self.wall_s if self.wall_s > 0 else None,
                                "objective": self.objective, "basis": self.basis, "output": self.output, "top": self.top}
         if self.pareto is not None:
@@ -160,7 +161,7 @@ the run (exit code 3). Half, not any: a sweep into overload may see some 429/503
 # the keys of one level in ``bench --json`` (``BenchResult.to_dict()["levels"]``), in the order they are shown
 LEVEL_KEYS = ("concurrency", "rate", "requests_ok", "requests_failed", "errors", "ttft_s", "tpot_s", "icl_s", "e2e_s",
               "client_lag_s", "output_tokens", "output_tokens_per_s", "requests_per_s", "goodput_requests_per_s",
-              "token_count_source", "usd_per_1m_output_tokens")
+              "token_count_source", "usd_per_1m_output_tokens", "client_bound", "client_bound_reason")
 LATENCY_KEYS = ("ttft_s", "tpot_s", "icl_s", "e2e_s", "client_lag_s")  # summaries: mean, p50, p90, p95, p99
 SUMMARY_KEYS = ("mean", "p50", "p90", "p95", "p99")
 
@@ -253,7 +254,8 @@ def _bench_level(m: Measured) -> dict[str, Any]:
            "client_lag_s": _stats(lv.client_lag_s), "output_tokens": lv.output_tokens,
            "output_tokens_per_s": lv.output_tokens_per_s, "requests_per_s": lv.requests_per_s,
            "goodput_requests_per_s": lv.goodput_requests_per_s, "token_count_source": lv.token_count_source,
-           "usd_per_1m_output_tokens": m.extras.get("usd_per_1m_output_tokens")}
+           "usd_per_1m_output_tokens": m.extras.get("usd_per_1m_output_tokens"), "client_bound": lv.client_bound,
+           "client_bound_reason": lv.client_bound_reason}
     return {k: doc[k] for k in LEVEL_KEYS}
 
 

@@ -43,8 +43,9 @@ from tcobench.search import compare as _compare
 from tcobench.search import plan as _plan
 from tcobench.errors import InputError
 from tcobench.search.sweep import (
-    AXES, CONFIRM_POINTS, DEFAULT_CHUNK, Estimate, Objective, estimate, iter_rows, open_sink, parse_axis,
+    AXES, CONFIRM_POINTS, DEFAULT_CHUNK, Estimate, Objective, estimate, iter_rows, open_parts, open_sink, parse_axis,
 )
+from tcobench.search.executor import check_target, connect, scheduler_from_env
 from tcobench.search.sweep import sweep as _sweep
 
 Basis = Literal["own", "rent", "both"]
@@ -137,7 +138,7 @@ def sweep(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, tp
           output: str | Path | None = None, chunk: int = DEFAULT_CHUNK, price_hour: float | None = None,
           price_chip: float | None = None, yes: bool = False, on_estimate: Callable[[Estimate], None] | None = None,
           progress: Callable[[int, int], None] | None = None, catalog: Catalog | None = None,
-          **cost: Any) -> SweepSummary:
+          workers: int | None = None, scheduler: str | None = None, **cost: Any) -> SweepSummary:
     """``tcobench sweep``: every combination of the axes (each '1,2,4', '1:4096' or '128:32768:x2'), evaluated in
     memory-bounded chunks of ``chunk`` points; the ``top`` points by ``objective`` and, with ``pareto``, the front
     of tokens/s per chip vs interactivity. ``output``: write every point to .csv or .parquet.
@@ -145,8 +146,14 @@ def sweep(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, tp
     Before the work starts, a first chunk is timed: ``on_estimate(estimate)`` gets the grid's size and the time it
     should take (``Estimate.text()``). A grid of more than CONFIRM_POINTS (100 million) points runs only with
     ``yes=True``; otherwise InputError says how long it would take. ``progress(n, total)`` is called after each
-    chunk with the points it held and the grid's size."""
+    chunk with the points it held and the grid's size.
+
+    ``workers``: run on a local Dask cluster of that many processes; ``scheduler``: on a running Dask cluster
+    ('tcp://host:8786'; default ``TCOBENCH_SCHEDULER``). Either needs ``pip install 'tcobench[distributed]'``; the
+    result is the single-process one, row for row, and ``output`` (.parquet) becomes a folder of parts."""
     cat = catalog_or_default(catalog)
+    target = scheduler_from_env(scheduler) if workers is None else scheduler
+    check_target(workers, target)
     m = model_of(cat, model)
     axes = {a: parse_axis(str(v), a) for a, v in zip(AXES, (tp, pp, ep, batch, input_len, output_len), strict=True)}
     whole(top, "top", 1, 10_000)
@@ -166,20 +173,27 @@ def sweep(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, tp
     for c in cands:
         span, _ = price_hardware(c.hardware, cat, params, basis, price_hour=hour, price_chip=chip_price).span(basis)
         prices[c.hardware.id] = float(span.likely) if span is not None else float("nan")
-    sink = open_sink(Path(output)) if output else None
+    distributed = workers is not None or target is not None
+    parts = open_parts(Path(output)) if output and distributed else None
+    sink = open_sink(Path(output)) if output and not distributed else None
+    executor = connect(workers, target) if distributed else None
     start = time.perf_counter()
     try:
         res = _sweep(m, cands, axes, catalog=cat, usd_per_chip_s=[prices[c.hardware.id] for c in cands],
                      slo_ttft=ttft, slo_tpot=tpot, objective=objective, top_k=top, chunk=chunk, sink=sink,
-                     progress=None if progress is None else lambda n: progress(n, est.points))
+                     progress=None if progress is None else lambda n: progress(n, est.points),
+                     executor=executor, parts=parts)
     finally:
         if sink is not None:
             sink.close()
+        if executor is not None:
+            executor.close()
     wall = time.perf_counter() - start
     outcomes = validation_outcomes(cat)
     return SweepSummary(m.id, res.evaluated, res.feasible, wall, objective, basis, str(output) if output else None,
                         list(iter_rows(res.top)), list(iter_rows(res.front)) if pareto else None,
-                        {c.hardware.id: trust(outcomes, c.hardware.vendor, m.moe is not None) for c in cands})
+                        {c.hardware.id: trust(outcomes, c.hardware.vendor, m.moe is not None) for c in cands},
+                        workers=executor.workers if executor is not None else None)
 
 
 def validate(*, by: str = "phase", row: str | Sequence[str] = (), explain: bool = False,

@@ -250,7 +250,16 @@ def _render(measured: list[Measured], interrupted: bool, run_id: int | None, whe
                      _ms(lv.tpot_s, "p50"), _ms(lv.icl_s, "p99"), _ms(lv.e2e_s, "p50"), _num(lv.output_tokens_per_s),
                      _num(lv.requests_per_s, "{:.2f}"), _num(lv.goodput_requests_per_s, "{:.2f}"),
                      "-" if price is None else human(price, "USD"), _ms(lv.client_lag_s, "p99")])
-    out.print(table("tcobench bench" + (" (interrupted)" if interrupted else ""), cols, rows, justify=["left"] + ["right"] * 12))
+    bound = [m.level for m in measured if m.level.client_bound]
+    if bound:  # a column only when the client limited a level: where it did, the latencies are not the server's
+        cols.append("client")
+        for row, m in zip(rows, measured, strict=True):
+            row.append("BOUND" if m.level.client_bound else "ok")
+    out.print(table("tcobench bench" + (" (interrupted)" if interrupted else ""), cols, rows,
+                    justify=["left"] + ["right"] * (len(cols) - 1)))
+    for lv in bound:
+        out.print(f"client-bound at {_load(lv)}: {lv.client_bound_reason}", markup=False, highlight=False,
+                  soft_wrap=True)
     for m in measured:
         if m.level.errors:
             label = f"c={m.level.concurrency}" if m.level.concurrency is not None else f"{m.level.rate:g}/s"

@@ -140,3 +140,14 @@ class Choice(click.Choice):  # type: ignore[type-arg]
             if not hint:
                 raise
             self.fail(f"{err.message.rstrip('.')}; did you mean {', '.join(repr(h) for h in hint)}?", param, ctx)
+
+
+def cluster_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """--workers N (a local Dask cluster of N processes) and --scheduler ADDRESS (a running one; also
+    TCOBENCH_SCHEDULER, read by the library). Both need the extra: pip install 'tcobench[distributed]'."""
+    f = click.option("--scheduler", metavar="ADDRESS",
+                     help="Run on a Dask cluster: its scheduler's address, e.g. tcp://10.0.0.5:8786; also "
+                          "TCOBENCH_SCHEDULER. Needs tcobench[distributed].")(f)
+    return click.option("--workers", type=Count(1, 1024),
+                        help="Run on a local Dask cluster of this many worker processes (one thread each). "
+                             "Needs tcobench[distributed].")(f)

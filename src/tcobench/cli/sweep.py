@@ -16,7 +16,7 @@ from rich.progress import (
 from tcobench import api, units
 from tcobench.cli.compare import cost_options, money
 from tcobench.cli.context import Context, pass_context
-from tcobench.cli.options import DURATION, Choice, Count
+from tcobench.cli.options import DURATION, Choice, Count, cluster_options
 from tcobench.cli.render import console, print_json, print_trusts, table
 from tcobench.search.sweep import AXES, CONFIRM_POINTS, DEFAULT_CHUNK, MAX_CHUNK, Estimate, duration
 
@@ -90,21 +90,26 @@ class Report:
 @click.option("--yes", is_flag=True, help=f"Run a grid of more than {CONFIRM_POINTS:,} points (refused otherwise, with "
                                           "the estimated time).")
 @click.option("--quiet", is_flag=True, help="No estimate and no progress on stderr.")
+@cluster_options
 @click.option("--json", "as_json", is_flag=True)
 @pass_context
 def sweep(ctx: Context, /, model_ref: str, hw_spec: str | None, precisions: str, basis: str, objective: str, top_k: int,
           pareto: bool, output: Path | None, chunk: int, yes: bool, quiet: bool, as_json: bool, slo_ttft: float | None,
-          slo_tpot: float | None, **kw: Any) -> None:
+          slo_tpot: float | None, workers: int | None, scheduler: str | None, **kw: Any) -> None:
     """Evaluate every combination of the axes; report the top-k by --objective, the count and the wall time.
 
     Before starting, the first chunk is timed and the size and time are printed to stderr (when it should take a
     second or more); more than 100 million points need --yes. Progress goes to stderr: a bar on a terminal, a line
-    every 5 s elsewhere."""
+    every 5 s elsewhere.
+
+    With --workers N or --scheduler ADDRESS the grid runs on Dask (pip install 'tcobench[distributed]') as tasks of
+    whole chunks; the result is the single-process one, row for row, and --output (.parquet) is a folder of parts."""
     report = Report(quiet, yes)
     try:
         res = api.sweep(model_ref, hw_spec, precision=precisions, basis=basis, objective=objective,  # type: ignore[arg-type]
                         top=top_k, pareto=pareto, output=output, chunk=chunk, slo_ttft=slo_ttft, slo_tpot=slo_tpot,
-                        yes=yes, on_estimate=report.estimate, progress=report.advance, catalog=ctx.catalog, **kw)
+                        yes=yes, on_estimate=report.estimate, progress=report.advance, catalog=ctx.catalog,
+                        workers=workers, scheduler=scheduler, **kw)
     finally:
         report.stop()
     doc = res.to_dict()
@@ -113,7 +118,8 @@ def sweep(ctx: Context, /, model_ref: str, hw_spec: str | None, precisions: str,
         print_json(doc)
         return
     out = console()
-    out.print(f"evaluated {res.evaluated:,} configurations ({res.feasible:,} feasible) in {wall:.2f} s "
+    on = "" if res.workers is None else f" on {res.workers} Dask worker{'s' if res.workers > 1 else ''}"
+    out.print(f"evaluated {res.evaluated:,} configurations ({res.feasible:,} feasible) in {wall:.2f} s{on} "
               f"({res.evaluated / max(wall, 1e-9):,.0f}/s)" + (f"; all points written to {output}" if output else ""))
     cols = ["hardware", "precision", "tp", "pp", "ep", "batch", "in", "out", "TTFT", "TPOT", "tok/s/chip", f"$/1M out ({basis})"]
 

@@ -16,6 +16,7 @@ it ends, requests still in flight (a stalled stream among them) are cancelled, n
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 
@@ -73,15 +74,51 @@ class Plan:
             raise InputError(f"{{warmup}} must be >= 0, got {self.warmup}", params=("warmup",))
 
 
+LOOP_PROBE_S = 0.005  # how often the client's event loop is timed while a level runs
+
+
+@dataclass(frozen=True, slots=True)
+class ClientUse:
+    """What one client process spent on a level: CPU seconds (``time.process_time``: every thread of the process)
+    over wall seconds, and its event loop's turns (ns): how long a task that yields waited to run again, sampled
+    every LOOP_PROBE_S. A chunk's arrival is timestamped when the loop comes round to it, so a turn is how late a
+    timestamp may be."""
+
+    cpu_s: float
+    wall_s: float
+    turns_ns: tuple[int, ...] = ()
+
+
 @dataclass(frozen=True, slots=True)
 class LevelRun:
-    """Everything measured at one level, in send order."""
+    """Everything measured at one level, in send order, and what the client process(es) spent on it."""
 
     load: Load
     results: tuple[RequestResult, ...]
     start_ns: int
     end_ns: int
     interrupted: bool = False
+    clients: tuple[ClientUse, ...] = ()
+
+
+class _LoopProbe:
+    """Times the loop's turns while a level runs: sleep LOOP_PROBE_S, then yield once and time the wait."""
+
+    def __init__(self) -> None:
+        self.turns: list[int] = []
+        self.cpu0, self.wall0 = time.process_time(), now_ns()
+        self.task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(LOOP_PROBE_S)
+            t = now_ns()
+            await asyncio.sleep(0)
+            self.turns.append(now_ns() - t)
+
+    def stop(self) -> ClientUse:
+        self.task.cancel()
+        return ClientUse(time.process_time() - self.cpu0, (now_ns() - self.wall0) / 1e9, tuple(self.turns))
 
 
 Progress = Callable[[RequestResult], None]
@@ -168,12 +205,15 @@ async def run_level(client: Client, prompts: PromptSource, load: Load, plan: Pla
             task.cancel(reason)
 
     watcher = asyncio.create_task(watch())
+    probe = _LoopProbe()
     try:
         await asyncio.gather(*drivers, return_exceptions=True)
         await asyncio.gather(*list(inflight), return_exceptions=True)
     finally:
         watcher.cancel()
-    return LevelRun(load, tuple(sorted(results, key=lambda r: r.index)), start, now_ns(), interrupted=stop.is_set())
+        use = probe.stop()
+    return LevelRun(load, tuple(sorted(results, key=lambda r: r.index)), start, now_ns(), interrupted=stop.is_set(),
+                    clients=(use,))
 
 
 def levels(concurrency: list[int] | None, rates: list[float] | None, arrival: Arrival) -> Iterator[Load]:

@@ -33,6 +33,7 @@ from tcobench.perf.deployment import Batch, Formats, Layout, Limits
 from tcobench.perf.efficiency import resolve
 from tcobench.perf.inference import evaluate
 from tcobench.perf.transformer import shape
+from tcobench.search.executor import Executor
 from tcobench.search.grid import Candidate
 
 Objective = Literal["cost", "throughput", "latency"]
@@ -54,6 +55,10 @@ MAX_CHUNK = 1 << 22
 CONFIRM_POINTS = 100_000_000
 MAX_POINTS = 10**15
 PROBE_POINTS = 1 << 16  # at most this many points are timed for the estimate
+# On an executor (Dask), the grid is cut into tasks of whole chunks: about TASKS_PER_WORKER per worker, each at most
+# TASK_POINTS points (about half a second at the rates measured on one core).
+TASKS_PER_WORKER = 8
+TASK_POINTS = 1 << 20
 
 
 def parse_axis(text: str, param: str) -> np.ndarray:
@@ -137,7 +142,10 @@ def duration(seconds: float) -> str:
 
 @dataclass
 class Reduction:
-    """Running top-k by an objective and the Pareto front of tokens/s per chip vs interactivity."""
+    """Running top-k by an objective and the Pareto front of tokens/s per chip vs interactivity.
+
+    Fed in grid order (``add`` for a chunk's rows, ``merge`` for another reduction of the grid's next stretch), it
+    holds the same rows in the same order however the grid was cut: ties go to the earlier point."""
 
     k: int
     objective: Objective
@@ -152,6 +160,14 @@ class Reduction:
         self.top = _best(_concat(self.top, good), _score(good if not self.top else _concat(self.top, good), self.objective), self.k)
         self.front = _pareto(_concat(self.front, _pareto(good)))
 
+    def merge(self, top: dict[str, np.ndarray], front: dict[str, np.ndarray]) -> None:
+        """Fold in the reduction of the next stretch of the grid (every point after those seen so far)."""
+        if top and top["ok"].size:
+            both = _concat(self.top, top)
+            self.top = _best(both, _score(both, self.objective), self.k)
+        if front and front["ok"].size:
+            self.front = _pareto(_concat(self.front, front))
+
 
 def _score(rows: dict[str, np.ndarray], objective: Objective) -> np.ndarray:
     """Smaller is better."""
@@ -163,9 +179,17 @@ def _score(rows: dict[str, np.ndarray], objective: Objective) -> np.ndarray:
 
 
 def _best(rows: dict[str, np.ndarray], score: np.ndarray, k: int) -> dict[str, np.ndarray]:
+    """The k rows of smallest score (NaN last), ties broken by position in ``rows``: the callers keep equal scores in
+    grid order (the best so far, which came first, then a chunk in grid order), so the top-k is the k first points
+    of the grid in (score, grid position) order, whatever the chunks, and a merge of partial top-ks equals it."""
     score = np.where(np.isnan(score), np.inf, score)
-    idx = np.argpartition(score, k - 1)[:k] if score.size > k else np.arange(score.size)
-    idx = idx[np.argsort(score[idx], kind="stable")]
+    if score.size > k:
+        kth = np.partition(score, k - 1)[k - 1]
+        less = np.flatnonzero(score < kth)
+        idx = np.concatenate([less, np.flatnonzero(score == kth)[: k - less.size]])
+    else:
+        idx = np.arange(score.size)
+    idx = idx[np.lexsort((idx, score[idx]))]
     return {c: v[idx] for c, v in rows.items()}
 
 
@@ -193,38 +217,104 @@ class SweepResult:
 
 
 class _Grid:
-    """What every chunk of a sweep shares: the model's shape, the axes, their sizes and the limits."""
+    """What every chunk of a sweep shares: the model's shape, the axes, their sizes and the limits (small and
+    picklable: a Dask sweep sends it to each worker once)."""
 
-    def __init__(self, model: Model, axes: dict[str, np.ndarray], catalog: Catalog, slo_ttft: float | None,
+    def __init__(self, model: Model, axes: dict[str, np.ndarray], slo_ttft: float | None,
                  slo_tpot: float | None) -> None:
-        self.shape, self.axes, self.catalog = shape(model), axes, catalog
+        self.shape, self.axes = shape(model), axes
         self.dims = tuple(len(axes[a]) for a in AXES)
         self.per_cand = math.prod(self.dims)
         self.limits = Limits(model.max_context, np.inf if slo_ttft is None else slo_ttft,
                              np.inf if slo_tpot is None else slo_tpot)
 
-    def chip(self, cand: Candidate) -> tuple[Chip, Formats]:
+    @staticmethod
+    def chip(cand: Candidate, catalog: Catalog) -> tuple[Chip, Formats]:
         chip = Chip.of(cand.hardware, compute_precision(cand.precision, cand.precision),
-                       resolve(cand.hardware, self.catalog.efficiency), strict=False)
+                       resolve(cand.hardware, catalog.efficiency), strict=False)
         nbytes = prec.BYTES[cand.precision]
         return chip, Formats(nbytes, nbytes, prec.activation_bytes(cand.precision))
 
-    def rows(self, cand: Candidate, chip: Chip, formats: Formats, flat: np.ndarray,
-             usd_per_chip_s: float) -> dict[str, np.ndarray]:
+    def rows(self, plane: _Plane, flat: np.ndarray) -> dict[str, np.ndarray]:
         """The rows of one candidate at flat grid indices ``flat``: coordinates, figures and whether each is ok."""
         coords = dict(zip(AXES, (self.axes[a][i] for a, i in zip(AXES, np.unravel_index(flat, self.dims), strict=True)),
                           strict=True))
         chips = coords["tp"] * coords["pp"] * coords["ep"]
-        r = evaluate(self.shape, chip, Batch(coords["batch"], coords["input_len"], coords["output_len"]),
-                     Layout(coords["tp"], coords["pp"], coords["ep"], chips), formats, limits=self.limits)
+        r = evaluate(self.shape, plane.chip, Batch(coords["batch"], coords["input_len"], coords["output_len"]),
+                     Layout(coords["tp"], coords["pp"], coords["ep"], chips), plane.formats, limits=self.limits)
         per_chip = r.output_tokens_per_s_per_chip
         with np.errstate(divide="ignore", invalid="ignore"):
-            cost = usd_per_chip_s / per_chip * 1e6
+            cost = plane.usd_per_chip_s / per_chip * 1e6
         n = flat.size
-        rows = {"hardware": np.full(n, cand.hardware.id, dtype=object), "precision": np.full(n, cand.precision, dtype=object),
+        rows = {"hardware": np.full(n, plane.hardware, dtype=object), "precision": np.full(n, plane.precision, dtype=object),
                 **coords, "chips": chips, "ttft_s": r.ttft_s, "tpot_s": r.tpot_s,
                 "output_tokens_per_s_per_chip": per_chip, "usd_per_1m_output_tokens": cost, "ok": r.ok}
         return {k: np.broadcast_to(v, (n,)) for k, v in rows.items()}
+
+
+@dataclass(frozen=True)
+class _Plane:
+    """One candidate's fixed inputs: its ids, its chip and formats, and its price (USD per chip-second; NaN: none)."""
+
+    hardware: str
+    precision: str
+    chip: Chip
+    formats: Formats
+    usd_per_chip_s: float
+
+
+@dataclass(frozen=True)
+class _Stretch:
+    """A task of a sweep on an executor: the flat indices [start, stop) of one candidate, evaluated in the same
+    chunks as one loop would (``start`` is a multiple of ``chunk``), written to ``part`` (a Parquet file) if set."""
+
+    plane: _Plane
+    start: int
+    stop: int
+    chunk: int
+    k: int
+    objective: Objective
+    part: str | None
+
+
+@dataclass(frozen=True)
+class _Partial:
+    """What a task sends back: its counts, top-k and Pareto front (never its rows)."""
+
+    evaluated: int
+    feasible: int
+    top: dict[str, np.ndarray]
+    front: dict[str, np.ndarray]
+
+
+def _chunks(grid: _Grid, plane: _Plane, start: int, stop: int, chunk: int) -> Iterator[dict[str, np.ndarray]]:
+    for at in range(start, stop, chunk):
+        yield grid.rows(plane, np.arange(at, min(at + chunk, stop)))
+
+
+def _run_stretch(grid: _Grid, task: _Stretch) -> _Partial:
+    """One task, on a worker: at most ``chunk`` points in memory at once, whatever the stretch's length."""
+    red = Reduction(task.k, task.objective)
+    sink = ParquetSink(Path(task.part)) if task.part is not None else None
+    evaluated = feasible = 0
+    try:
+        for rows in _chunks(grid, task.plane, task.start, task.stop, task.chunk):
+            red.add(rows)
+            if sink is not None:
+                sink(rows)
+            evaluated += rows["ok"].size
+            feasible += int(np.count_nonzero(rows["ok"]))
+    finally:
+        if sink is not None:
+            sink.close()
+    return _Partial(evaluated, feasible, red.top, red.front)
+
+
+def stretch_chunks(total_chunks: int, workers: int, chunk: int) -> int:
+    """Chunks per task: about TASKS_PER_WORKER tasks per worker (so a slow one is not waited for long), at most
+    TASK_POINTS points each (so progress moves and a lost worker costs little)."""
+    per = -(-total_chunks // max(1, TASKS_PER_WORKER * workers))
+    return max(1, min(per, TASK_POINTS // chunk))
 
 
 def check_size(cands: Sequence[Candidate], axes: dict[str, np.ndarray], chunk: int) -> int:
@@ -246,17 +336,18 @@ def estimate(model: Model, cands: Sequence[Candidate], axes: dict[str, np.ndarra
     total = check_size(cands, axes, chunk)
     if not cands or total == 0:
         return Estimate(total, math.inf, 0)
-    grid = _Grid(model, axes, catalog, None, None)
+    grid = _Grid(model, axes, None, None)
     probe = min(chunk, PROBE_POINTS, grid.per_cand)
     # points spread evenly over the grid: the model's cost per point differs from one corner of it to another
     flat = np.linspace(0, grid.per_cand - 1, probe).round().astype(np.int64)
-    chip, formats = grid.chip(cands[0])
+    chip, formats = grid.chip(cands[0], catalog)
+    plane = _Plane(cands[0].hardware.id, cands[0].precision, chip, formats, 1.0)
     # Once untimed, its rows kept while the second runs, as the sweep keeps a chunk until the next is made: freed
     # at once, the arrays' pages go back to the system and every call pays to map them again (1.4 M points/s
     # against 2.2 M on the machine measured).
-    warm = grid.rows(cands[0], chip, formats, flat, 1.0)
+    warm = grid.rows(plane, flat)
     start = time.perf_counter()
-    grid.rows(cands[0], chip, formats, flat, 1.0)
+    grid.rows(plane, flat)
     wall = time.perf_counter() - start
     del warm
     return Estimate(total, probe / max(wall, 1e-9), probe)
@@ -266,22 +357,41 @@ def sweep(model: Model, cands: Sequence[Candidate], axes: dict[str, np.ndarray],
           usd_per_chip_s: Sequence[float], slo_ttft: float | None = None, slo_tpot: float | None = None,
           objective: Objective = "cost", top_k: int = 10, chunk: int = DEFAULT_CHUNK,
           sink: Callable[[dict[str, np.ndarray]], None] | None = None,
-          progress: Callable[[int], None] | None = None) -> SweepResult:
+          progress: Callable[[int], None] | None = None, executor: Executor | None = None,
+          parts: Path | None = None) -> SweepResult:
     """Evaluate every grid point; ``usd_per_chip_s[i]`` prices candidate i (NaN: no price, cost is NaN).
 
     ``sink`` receives every chunk's rows (for a CSV/Parquet file); ``progress`` the number of points done.
     At most ``chunk`` points are in memory at once (1 to MAX_CHUNK).
+
+    With ``executor`` (search.executor: in-process or Dask), the grid is cut into tasks of whole chunks that run
+    where the executor puts them; each sends back only its counts, top-k and front, merged in grid order, so the
+    result is the one loop's, row for row. There ``sink`` cannot be used: ``parts``, a folder, receives one Parquet
+    file per task (``part-000000.parquet``, ... in grid order), written by the worker that ran it.
     """
     if top_k < 1:
         raise InputError(f"{{top}} {top_k}: expected a positive integer", params=("top",))
     check_size(cands, axes, chunk)
-    grid = _Grid(model, axes, catalog, slo_ttft, slo_tpot)
+    grid = _Grid(model, axes, slo_ttft, slo_tpot)
+    planes = [_Plane(c.hardware.id, c.precision, *grid.chip(c, catalog), usd_per_chip_s[i]) for i, c in enumerate(cands)]
     red = Reduction(top_k, objective)
     evaluated = feasible = 0
-    for ci, cand in enumerate(cands):
-        chip, formats = grid.chip(cand)
-        for start in range(0, grid.per_cand, chunk):
-            rows = grid.rows(cand, chip, formats, np.arange(start, min(start + chunk, grid.per_cand)), usd_per_chip_s[ci])
+    if executor is not None:
+        if sink is not None:
+            raise ValueError("sweep: on an executor, every point goes to parts, not to a sink")
+        per = stretch_chunks(len(planes) * -(-grid.per_cand // chunk), executor.workers, chunk) * chunk
+        tasks = (_Stretch(p, at, min(at + per, grid.per_cand), chunk, top_k, objective,
+                          None if parts is None else str(parts / f"part-{i:06d}.parquet"))
+                 for i, (p, at) in enumerate((p, at) for p in planes for at in range(0, grid.per_cand, per)))
+        for part in executor.map(_run_stretch, tasks, grid):
+            red.merge(part.top, part.front)
+            evaluated += part.evaluated
+            feasible += part.feasible
+            if progress is not None:
+                progress(part.evaluated)
+        return SweepResult(evaluated, feasible, red.top, red.front)
+    for plane in planes:
+        for rows in _chunks(grid, plane, 0, grid.per_cand, chunk):
             red.add(rows)
             if sink is not None:
                 sink(rows)
@@ -313,8 +423,8 @@ class ParquetSink:
 
     def __init__(self, path: Path) -> None:
         try:
-            import pyarrow as pa  # type: ignore[import-not-found]
-            import pyarrow.parquet as pq  # type: ignore[import-not-found]
+            import pyarrow as pa  # type: ignore[import-untyped, import-not-found, unused-ignore]
+            import pyarrow.parquet as pq  # type: ignore[import-untyped, import-not-found, unused-ignore]
         except ModuleNotFoundError as err:
             raise InputError(f"{{output}} {path}: writing Parquet needs pyarrow, which is not installed "
                              "(pip install pyarrow); write a .csv instead", params=("output",)) from err
@@ -339,6 +449,31 @@ def open_sink(path: Path) -> CsvSink | ParquetSink:
     if path.suffix == ".csv":
         return CsvSink(path)
     raise InputError(f"{{output}} {str(path)!r}: expected a .csv or .parquet file name", params=("output",))
+
+
+def open_parts(path: Path) -> Path:
+    """The folder a sweep on an executor writes its Parquet parts to: ``path`` (a .parquet name) made a folder, and
+    emptied of the parts of an earlier sweep (only files named ``part-*.parquet`` are removed). Workers on other
+    machines write there too, so it must be on storage they share."""
+    if path.suffix != ".parquet":
+        raise InputError(f"{{output}} {str(path)!r}: a sweep on Dask workers writes every point as Parquet parts "
+                         "(one file per task, in a folder); expected a name ending in .parquet", params=("output",))
+    try:
+        import pyarrow  # type: ignore[import-untyped, import-not-found, unused-ignore]  # noqa: F401
+    except ModuleNotFoundError as err:
+        raise InputError(f"{{output}} {path}: writing Parquet needs pyarrow, which is not installed "
+                         "(pip install 'tcobench[distributed]')", params=("output",)) from err
+    if path.exists() and not path.is_dir():
+        raise InputError(f"{{output}} {str(path)!r} is a file; a sweep on Dask workers writes a folder of Parquet "
+                         "parts: remove it or name another", params=("output",))
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        for old in path.glob("part-*.parquet"):
+            old.unlink()
+    except OSError as err:
+        raise InputError(f"{{output}} {str(path)!r}: cannot make the folder for the parts ({err.strerror})",
+                         params=("output",)) from err
+    return path
 
 
 def iter_rows(rows: dict[str, np.ndarray]) -> Iterator[dict[str, Any]]:

@@ -1,9 +1,11 @@
+import dataclasses
+
 import numpy as np
 import pytest
 
 from tcobench.loadgen.metrics import Slo, compute, steady_window, summarize
 from tcobench.loadgen.result import RequestResult
-from tcobench.loadgen.runner import LevelRun, Load
+from tcobench.loadgen.runner import ClientUse, LevelRun, Load
 
 MS = 1_000_000
 
@@ -118,3 +120,27 @@ def test_numpy_is_linear_by_default_here_too() -> None:
     a = np.arange(11.0)
     s = summarize(a)
     assert s is not None and s.p95 == pytest.approx(9.5)
+
+
+# -- client-bound levels -------------------------------------------------------------------------------
+def _with_clients(*clients: ClientUse) -> LevelRun:
+    base = run([req(i, i * 10, 20, 5, 4) for i in range(20)])  # TTFT 20 ms
+    return dataclasses.replace(base, clients=clients)
+
+
+@pytest.mark.parametrize(("clients", "bound", "words"), [
+    ((ClientUse(0.1, 1.0, (30_000,) * 100),), False, None),  # 10 % of a core, 30 us turns
+    ((ClientUse(0.95, 1.0, (30_000,) * 100),), True, "used 95% of a CPU core"),
+    ((ClientUse(0.3, 1.0, (30_000,) * 80 + (3 * MS,) * 20),), True, "event loop took 3.00 ms"),  # p90 3 ms >= 2 ms
+    ((ClientUse(0.3, 1.0, (30_000,) * 95 + (3 * MS,) * 5),), False, None),  # the same late turns, but under 10 %
+    ((ClientUse(0.1, 1.0), ClientUse(0.93, 1.0)), True, "client 2 of 2 used 93%"),
+])
+def test_a_level_is_client_bound_when_the_client_is_saturated(clients: tuple[ClientUse, ...], bound: bool,
+                                                               words: str | None) -> None:
+    m = compute(_with_clients(*clients))
+    assert m.client_bound is bound
+    assert (m.client_bound_reason is None) is (not bound)
+    if words:
+        assert words in (m.client_bound_reason or "") and "--workers" in (m.client_bound_reason or "")
+    assert m.clients == len(clients)
+    assert m.client_cpu_share == pytest.approx(max(c.cpu_s / c.wall_s for c in clients))

@@ -1,0 +1,185 @@
+"""Where independent pieces of work run: in this process (the default), or on a Dask cluster.
+
+An ``Executor`` maps a function over items and yields the results **in the items' order**, whatever order the
+work finished in, so a caller that reduces them (a sweep's top-k and Pareto front) gets the same answer as one
+loop in one process. At most ``window`` items are in flight at once: the results waiting to be yielded, and what
+the workers hold, stay bounded whatever the number of items.
+
+Dask (``dask.distributed``, the extra ``tcobench[distributed]``) is imported only by ``connect`` when a cluster is
+asked for; ``InProcess`` imports nothing. ``connect(workers=N)`` starts a local cluster of N worker processes of one
+thread each (closed with the executor); ``connect(scheduler="tcp://host:8786")`` uses a running one (started with
+``dask scheduler`` and ``dask worker tcp://host:8786``), whose workers need tcobench and the same catalog files.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Protocol, TypeVar
+
+from tcobench.errors import InputError, InstallError, quote
+
+T = TypeVar("T")
+R = TypeVar("R")
+C = TypeVar("C")
+
+ENV_VAR = "TCOBENCH_SCHEDULER"
+MAX_WORKERS = 1024
+CONNECT_TIMEOUT_S = 10.0
+_ADDRESS = re.compile(r"^(?:(?:tcp|tls|ucx|inproc|ws|wss)://)?[A-Za-z0-9._\-\[\]:]+:[0-9]{1,5}$", re.ASCII)
+
+
+class Executor(Protocol):
+    """Runs ``fn`` over ``items``; results come back in the items' order."""
+
+    @property
+    def workers(self) -> int: ...
+
+    def map(self, fn: Callable[[C, T], R], items: Iterable[T], context: C) -> Iterator[R]:
+        """``fn(context, item)`` for each item, in the items' order; ``context`` goes to each worker once."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class InProcess:
+    """The default: one loop in this process."""
+
+    workers = 1
+
+    def map(self, fn: Callable[[C, T], R], items: Iterable[T], context: C) -> Iterator[R]:
+        return (fn(context, item) for item in items)
+
+    def close(self) -> None:
+        pass
+
+
+class DaskExecutor:
+    """Items as tasks on a ``dask.distributed`` client; ``window`` tasks at most in flight (default 2 per thread)."""
+
+    def __init__(self, client: Any, cluster: Any = None, window: int | None = None) -> None:
+        self.client, self.cluster = client, cluster
+        threads = sum(client.nthreads().values()) or 1
+        self._workers = threads
+        self.window = window or 2 * threads
+
+    @property
+    def workers(self) -> int:
+        return self._workers
+
+    @property
+    def address(self) -> str:
+        return str(self.client.scheduler.address)
+
+    def map(self, fn: Callable[[C, T], R], items: Iterable[T], context: C) -> Iterator[R]:
+        dd = _distributed()
+        it = iter(items)
+        pending: dict[str, tuple[int, Any]] = {}  # task key -> (submission index, future), in flight
+        done: dict[int, R] = {}  # finished before an earlier one: waiting for their turn
+        nxt = sent = 0
+        ac = dd.as_completed(loop=self.client.loop)
+        prefix = f"tcobench-{uuid.uuid4().hex}"
+        shared = self.client.scatter(context, broadcast=True, hash=False)
+
+        def submit(item: T) -> None:
+            nonlocal sent
+            fut = self.client.submit(fn, shared, item, pure=False, key=f"{prefix}-{sent}")
+            pending[fut.key] = (sent, fut)
+            ac.add(fut)
+            sent += 1
+
+        try:
+            for item in itertools.islice(it, self.window):
+                submit(item)
+            for fut in ac:
+                i, _ = pending.pop(fut.key)
+                done[i] = fut.result()  # a task's exception is raised here, in this process
+                fut.release()
+                for item in itertools.islice(it, 1):  # one more in flight for each one finished
+                    submit(item)
+                while nxt in done:
+                    yield done.pop(nxt)
+                    nxt += 1
+        finally:
+            for _, fut in pending.values():
+                fut.cancel()
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+def _distributed() -> Any:
+    """``dask.distributed``, imported here only (typed as Any: its functions carry no annotations)."""
+    try:
+        import distributed  # type: ignore[import-not-found, unused-ignore]
+    except ModuleNotFoundError as err:
+        raise InstallError("running on Dask needs the extra 'distributed', which is not installed: "
+                           "pip install 'tcobench[distributed]'") from err
+    mod: Any = distributed
+    return mod
+
+
+def _dask_config() -> Any:
+    import dask.config  # type: ignore[import-not-found, unused-ignore]
+
+    mod: Any = dask.config
+    return mod
+
+
+def scheduler_from_env(scheduler: str | None) -> str | None:
+    """``scheduler``, else ``TCOBENCH_SCHEDULER`` when set and not empty."""
+    return scheduler if scheduler is not None else (os.environ.get(ENV_VAR) or None)
+
+
+def check_target(workers: int | None, scheduler: str | None) -> None:
+    """Refuse both at once, a worker count outside 1..MAX_WORKERS, or an address that is not [proto://]host:port."""
+    if workers is not None and scheduler is not None:
+        raise InputError(f"{{workers}} {workers} and {{scheduler}} {quote(scheduler)}: give one of them (a local "
+                         "cluster of N processes, or a running scheduler's address)", params=("workers", "scheduler"))
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
+                                or not 1 <= workers <= MAX_WORKERS):
+        raise InputError(f"{{workers}} {quote(workers)}: expected a whole number of worker processes from 1 to "
+                         f"{MAX_WORKERS}", params=("workers",))
+    if scheduler is not None and not _ADDRESS.match(scheduler):
+        raise InputError(f"{{scheduler}} {quote(scheduler)}: expected a Dask scheduler's address, e.g. "
+                         f"'tcp://10.0.0.5:8786' (also {ENV_VAR})", params=("scheduler",))
+
+
+def connect(workers: int | None = None, scheduler: str | None = None) -> InProcess | DaskExecutor:
+    """``InProcess()`` when neither is given; else a Dask executor: a local cluster of ``workers`` processes (one
+    thread each), or a client of the scheduler at ``scheduler``. Raises InstallError without the extra, InputError
+    when no scheduler answers at the address."""
+    check_target(workers, scheduler)
+    if workers is None and scheduler is None:
+        return InProcess()
+    dd = _distributed()
+    if scheduler is not None:
+        try:
+            client = dd.Client(scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+        except (OSError, TimeoutError) as err:
+            raise InputError(f"{{scheduler}} {quote(scheduler)}: no Dask scheduler answered within "
+                             f"{CONNECT_TIMEOUT_S:.0f} s ({err}); start one with 'dask scheduler' and workers with "
+                             "'dask worker ADDRESS'", params=("scheduler",)) from err
+        if not client.nthreads():
+            try:
+                client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
+            except (OSError, TimeoutError) as err:
+                client.close()
+                raise InputError(f"{{scheduler}} {quote(scheduler)}: the scheduler has no workers (none joined within "
+                                 f"{CONNECT_TIMEOUT_S:.0f} s); start some with 'dask worker {scheduler}'",
+                                 params=("scheduler",)) from err
+        return DaskExecutor(client)
+    # the scheduler's web pages on a free port (8787 may be another cluster's); logs at ERROR only (logging.ERROR):
+    # a worker's start and shutdown chatter is not the user's business
+    # Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 in its workers, so glibc gives a chunk's freed arrays back to
+    # the system and maps them again for the next: a sweep ran 4x slower per worker than in this process (measured,
+    # benchmarks/sweep_dask.py). Unset, glibc keeps its default, adaptive threshold, as in this process.
+    with _dask_config().set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+        cluster = dd.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+                               worker_dashboard_address=None, silence_logs=40)
+    return DaskExecutor(dd.Client(cluster, set_as_default=False), cluster)

@@ -1,0 +1,73 @@
+"""tcobench on a real dask.distributed cluster of 2 worker processes, started by the tests: a sweep merged from
+the workers' tasks equals the single-process sweep exactly (JSON compared), its Parquet parts hold every point."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+distributed = pytest.importorskip("distributed", reason="the extra tcobench[distributed] is not installed")
+pa_parquet = pytest.importorskip("pyarrow.parquet")
+
+import tcobench  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+GRID = dict(tp="1,2,4", batch="1:96", input_len="128:4096:x2", output_len="128,512", precision="bf16,fp8")
+SAME = ("model", "evaluated", "feasible", "objective", "basis", "top", "pareto", "trust")  # all but timing and workers
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Any]:
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                  worker_dashboard_address=None, silence_logs=40) as c:
+        yield c
+
+
+def same(a: dict[str, Any], b: dict[str, Any]) -> None:
+    assert json.dumps({k: a[k] for k in SAME}) == json.dumps({k: b[k] for k in SAME})
+
+
+@pytest.mark.parametrize("objective", ["cost", "latency"])
+def test_sweep_on_two_workers_equals_one_process(cluster: Any, objective: str) -> None:
+    one = tcobench.sweep("llama-3.1-8b", "h100-sxm,mi300x,b200", objective=objective, top=25, pareto=True, **GRID)
+    two = tcobench.sweep("llama-3.1-8b", "h100-sxm,mi300x,b200", objective=objective, top=25, pareto=True,
+                         scheduler=cluster.scheduler_address, chunk=700, **GRID)  # many tasks, cut differently
+    assert two.workers == 2 and one.workers is None
+    assert one.evaluated == 3 * 2 * 3 * 96 * 6 * 2 and len(one.to_dict()["pareto"]) > 10
+    same(two.to_dict(), one.to_dict())
+
+
+def test_cli_sweep_with_workers_and_parquet_parts(cli: Any, tmp_path: Path) -> None:
+    args = ["sweep", "--model", "llama-3.1-8b", "--hardware", "h100-sxm,mi300x", "--tp", "1,2", "--batch", "1:64",
+            "--input-len", "128:2048:x2", "--top", "7", "--pareto", "--json", "--chunk", "500"]
+    one = cli(*args, "--output", str(tmp_path / "one.parquet"))
+    two = cli(*args, "--workers", "2", "--output", str(tmp_path / "two.parquet"))
+    assert one.code == 0 and two.code == 0, one.err + two.err
+    a, b = json.loads(one.out), json.loads(two.out)
+    same(a, b)
+    assert b["workers"] == 2
+    parts = sorted((tmp_path / "two.parquet").glob("part-*.parquet"))
+    assert len(parts) > 2
+    # the parts, in name order, hold exactly the single file's rows in the same order
+    whole = pa_parquet.read_table(tmp_path / "one.parquet")
+    joined = pa_parquet.read_table(tmp_path / "two.parquet")  # a folder of parts reads as one table
+    assert joined.num_rows == whole.num_rows == a["evaluated"]
+    assert joined.to_pydict() == whole.to_pydict()
+
+
+def test_scheduler_from_the_environment(cli: Any, cluster: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TCOBENCH_SCHEDULER", cluster.scheduler_address)
+    r = cli("sweep", "--model", "llama-3.1-8b", "--hardware", "h100-sxm", "--tp", "1", "--batch", "1:32", "--json")
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["workers"] == 2
+
+
+def test_no_scheduler_at_the_address_is_an_input_error(cli: Any) -> None:
+    r = cli("sweep", "--model", "llama-3.1-8b", "--hardware", "h100-sxm", "--tp", "1", "--batch", "1:4",
+            "--scheduler", "tcp://127.0.0.1:9")
+    assert r.code == 2 and "--scheduler" in r.err and "no Dask scheduler answered" in r.err
