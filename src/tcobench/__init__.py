@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     __version__: str
     from tcobench.api import (
-        AuditResult, BenchResult, CompareResult, PlanResult, SweepSummary, ValidationResult, audit, bench, compare,
-        plan, predict, sweep, trust, validate,
+        AuditResult, BenchResult, CompareResult, DesignResult, PlanResult, SweepSummary, ValidationResult, audit,
+        bench, compare, design, plan, predict, sweep, trust, validate,
     )
     from tcobench.catalog import Catalog, Hardware, Model, Source, System, load_catalog
     from tcobench.catalog.hf import load_hf_config
@@ -36,6 +36,7 @@ _LAZY = {"AuditResult": "tcobench.api", "BenchResult": "tcobench.api", "CompareR
          "PlanResult": "tcobench.api", "SweepSummary": "tcobench.api", "ValidationResult": "tcobench.api",
          "audit": "tcobench.api", "bench": "tcobench.api", "compare": "tcobench.api", "plan": "tcobench.api",
          "predict": "tcobench.api", "sweep": "tcobench.api", "trust": "tcobench.api", "validate": "tcobench.api",
+         "DesignResult": "tcobench.api", "design": "tcobench.api",
          "Prediction": "tcobench.perf",
          "Catalog": "tcobench.catalog", "Hardware": "tcobench.catalog", "Model": "tcobench.catalog",
          "Source": "tcobench.catalog", "System": "tcobench.catalog", "load_catalog": "tcobench.catalog",
@@ -74,6 +75,7 @@ __all__ = [
     "CatalogError",
     "CompareResult",
     "DeploymentError",
+    "DesignResult",
     "Figure",
     "Hardware",
     "InputError",
@@ -98,6 +100,7 @@ __all__ = [
     "bench",
     "compare",
     "count_params",
+    "design",
     "load_catalog",
     "load_hf_config",
     "plan",

@@ -1,10 +1,10 @@
 import tcobench
 
 EXPECTED = [
-    "AuditResult", "BenchResult", "Catalog", "CatalogError", "CompareResult", "DeploymentError", "Figure", "Hardware",
+    "AuditResult", "BenchResult", "Catalog", "CatalogError", "CompareResult", "DeploymentError", "DesignResult", "Figure", "Hardware",
     "InputError", "MissingInputError", "Model", "ParamCount", "PlanResult", "Prediction", "Provenance", "Run", "Source",
     "Store", "StoreError", "SweepSummary", "System", "TcobenchError", "UnitError", "UnknownIdError", "ValidationResult",
-    "__version__", "audit", "bench", "compare", "count_params", "load_catalog", "load_hf_config", "plan", "predict",
+    "__version__", "audit", "bench", "compare", "count_params", "design", "load_catalog", "load_hf_config", "plan", "predict",
     "sweep", "trust", "validate",
 ]
 

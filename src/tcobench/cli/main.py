@@ -25,6 +25,7 @@ COMMANDS = {
     "bench": "tcobench.cli.bench:bench",
     "report": "tcobench.cli.report:report",
     "demo": "tcobench.cli.demo:demo",
+    "design": "tcobench.cli.design:design",
 }
 
 
