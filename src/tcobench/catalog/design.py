@@ -125,7 +125,6 @@ def _quantity(unit: str, *, integer: bool = False) -> BeforeValidator:
     return BeforeValidator(read)
 
 
-Quantity = float
 SiArea: TypeAlias = Annotated[float, _quantity("m^2")]
 SiHertz: TypeAlias = Annotated[float, _quantity("1/s")]
 SiBytes: TypeAlias = Annotated[float, _quantity("B")]

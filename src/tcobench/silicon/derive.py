@@ -14,8 +14,10 @@ die on a wafer; so do figures a derivation needs and the data lacks (never a sil
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from tcobench import units
 from tcobench.catalog import Catalog, Hardware
@@ -78,8 +80,10 @@ def derive(design: Design, catalog: Catalog) -> Derived:
     return Derived(design, node, pack, dram, area, cost, _hardware(design, node, dram, area, cost, where))
 
 
-def _pick(table: dict[str, Node] | dict[str, Packaging] | dict[str, Dram] | object, name: str, key: str, where: str):  # type: ignore[no-untyped-def]
-    assert isinstance(table, dict)  # the catalog's mappings
+R = TypeVar("R", Node, Packaging, Dram)
+
+
+def _pick(table: Mapping[str, R], name: str, key: str, where: str) -> R:
     if name.lower() in table:
         return table[name.lower()]
     hint = close_matches(name, list(table))
@@ -158,12 +162,12 @@ def _hardware(design: Design, node: Node, dram: Dram | None, area: Area, cost: S
              + (f", {design.dram.stacks} {dram.id} stacks" if design.dram is not None and dram is not None else ", SRAM only"),
              f"die-to-die {units.human(links.die_to_die, 'B/s')} per die" if links.die_to_die is not None else "",
              design.note or ""]
-    return Hardware(id=design.id, name=design.name, vendor=design.vendor, kind=design.kind, peak_dense=peaks,  # type: ignore[arg-type]
+    return Hardware(id=design.id, name=design.name, vendor=design.vendor, kind=design.kind, peak_dense=peaks,
                     memory=memory, sram=sram, scale_up=up, scale_out=out, power=power, price=price,
                     note="; ".join(n for n in notes if n), origin=design.origin)
 
 
-def _tdp(design: Design, node: Node, dram: Dram | None, where: str, fig) -> Figure:  # type: ignore[no-untyped-def]
+def _tdp(design: Design, node: Node, dram: Dram | None, where: str, fig: Callable[..., Figure]) -> Figure:
     server = (design.system.power or 0.0) / design.system.packages
     extra = f" + server power {units.human(design.system.power, 'W')} / {design.system.packages}" if design.system.power else ""
     if design.tdp is not None:
