@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     __version__: str
     from tcobench.api import (
-        AuditResult, BenchResult, CompareResult, PlanResult, SweepSummary, TrainingResult, ValidationResult, audit, bench,
-        compare, plan, predict, sweep, train, trust, validate,
+        AuditResult, BenchResult, CompareResult, DesignResult, PlanResult, SweepSummary, TrainingResult, ValidationResult,
+        audit, bench, compare, design, plan, predict, sweep, train, trust, validate,
     )
     from tcobench.catalog import Catalog, Hardware, Model, Source, System, load_catalog
     from tcobench.catalog.hf import load_hf_config
@@ -38,6 +38,7 @@ _LAZY = {"AuditResult": "tcobench.api", "BenchResult": "tcobench.api", "CompareR
          "audit": "tcobench.api", "bench": "tcobench.api", "compare": "tcobench.api", "plan": "tcobench.api",
          "predict": "tcobench.api", "sweep": "tcobench.api", "trust": "tcobench.api", "validate": "tcobench.api",
          "train": "tcobench.api", "TrainingResult": "tcobench.api",
+         "DesignResult": "tcobench.api", "design": "tcobench.api",
          "Prediction": "tcobench.perf",
          "Catalog": "tcobench.catalog", "Hardware": "tcobench.catalog", "Model": "tcobench.catalog",
          "Source": "tcobench.catalog", "System": "tcobench.catalog", "load_catalog": "tcobench.catalog",
@@ -76,6 +77,7 @@ __all__ = [
     "CatalogError",
     "CompareResult",
     "DeploymentError",
+    "DesignResult",
     "Figure",
     "Hardware",
     "InputError",
@@ -101,6 +103,7 @@ __all__ = [
     "bench",
     "compare",
     "count_params",
+    "design",
     "load_catalog",
     "load_hf_config",
     "plan",

@@ -6,6 +6,7 @@
     trust(hardware, model) -> Trust                  how far to trust a prediction for that group
     bench(url, model, ...) -> BenchResult            an endpoint measured, priced, a prediction beside it
     train(model, hardware, chips=..., tokens=...) -> TrainingResult   time, $ and energy to train
+    design(file_or_id) -> DesignResult               a chip described by its silicon: derived peaks and cost
 
 This layer composes the others (catalog, perf, cost, search, audit, loadgen); it is where the measured and the
 predicted sides meet. The CLI renders what it returns. docs/api.md has examples.
@@ -14,8 +15,9 @@ predicted sides meet. The CLI renders what it returns. docs/api.md has examples.
 from tcobench.api.confidence import trust_for as trust
 from tcobench.api.endpoint import bench
 from tcobench.api.results import AuditResult, BenchResult, CompareResult, PlanResult, SweepSummary, ValidationResult
+from tcobench.api.silicon import DesignResult, design
 from tcobench.api.tasks import audit, compare, plan, predict, sweep, validate
 from tcobench.api.training import TrainingResult, train
 
-__all__ = ["AuditResult", "BenchResult", "CompareResult", "PlanResult", "SweepSummary", "TrainingResult", "ValidationResult",
-           "audit", "bench", "compare", "plan", "predict", "sweep", "train", "trust", "validate"]
+__all__ = ["AuditResult", "BenchResult", "CompareResult", "DesignResult", "PlanResult", "SweepSummary", "TrainingResult",
+           "ValidationResult", "audit", "bench", "compare", "design", "plan", "predict", "sweep", "train", "trust", "validate"]

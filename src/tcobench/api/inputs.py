@@ -30,8 +30,14 @@ def model_of(cat: Catalog, ref: Ref, param: str = "model") -> Model:
 
 
 def hardware_of(cat: Catalog, ref: HardwareRef) -> Hardware:
-    """A hardware record, a catalog id or a catalog file."""
-    return ref if isinstance(ref, Hardware) else cat.hardware_ref(str(ref), where="{hardware}")
+    """A hardware record, a catalog id, a catalog file, or a design (its id, or a file with a ``[design.<id>]``:
+    a chip described by its silicon, derived by ``silicon``)."""
+    if isinstance(ref, Hardware):
+        return ref
+    from tcobench import silicon
+
+    designed = silicon.hardware_of(cat, str(ref), where="{hardware}")
+    return designed if designed is not None else cat.hardware_ref(str(ref), where="{hardware}")
 
 
 def hardware_list(cat: Catalog, spec: str | Sequence[HardwareRef] | None) -> list[Hardware]:

@@ -19,15 +19,18 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from tcobench.catalog.design import Design, Dram, Node, Packaging
 from tcobench.catalog.schema import ID, CostBasis, Efficiency, Hardware, Model, Runtime, Source, System, Workload
 from tcobench import checks
 from tcobench.errors import CatalogError, InputError, UnknownIdError, close_matches
 
 ENV_VAR = "TCOBENCH_CATALOG"
 KINDS: dict[str, type[BaseModel]] = {"hardware": Hardware, "system": System, "model": Model, "source": Source,
-                                     "efficiency": Efficiency, "cost": CostBasis, "workload": Workload, "runtime": Runtime}
+                                     "efficiency": Efficiency, "cost": CostBasis, "workload": Workload, "runtime": Runtime,
+                                     "node": Node, "packaging": Packaging, "dram": Dram, "design": Design}
 PLURAL = {"hardware": "hardware", "system": "systems", "model": "models", "source": "sources",
-          "cost": "cost bases", "workload": "workloads", "runtime": "runtimes"}
+          "cost": "cost bases", "workload": "workloads", "runtime": "runtimes", "node": "process nodes",
+          "packaging": "packagings", "dram": "stacked memories", "design": "designs"}
 R = TypeVar("R", bound=BaseModel)
 
 
@@ -42,6 +45,10 @@ class Catalog:
     workloads: Mapping[str, Workload] = field(default_factory=dict)
     efficiency: Mapping[str, Efficiency] = field(default_factory=dict)
     runtimes: Mapping[str, Runtime] = field(default_factory=dict)
+    nodes: Mapping[str, Node] = field(default_factory=dict)  # silicon: process nodes, packagings, memories, designs
+    packagings: Mapping[str, Packaging] = field(default_factory=dict)
+    drams: Mapping[str, Dram] = field(default_factory=dict)
+    designs: Mapping[str, Design] = field(default_factory=dict)
 
     def get_hardware(self, name: str, where: str = "") -> Hardware:
         return _lookup(self.hardware, "hardware", name, where)
@@ -189,7 +196,8 @@ def _assemble(files: list[Path]) -> tuple[Catalog, list[str]]:
     _check_references(tables, problems)
     cat = Catalog(hardware=tables["hardware"], systems=tables["system"], models=tables["model"],
                   sources=tables["source"], files=tuple(map(str, files)), efficiency=tables["efficiency"],
-                  costs=tables["cost"], workloads=tables["workload"], runtimes=tables["runtime"])
+                  costs=tables["cost"], workloads=tables["workload"], runtimes=tables["runtime"], nodes=tables["node"],
+                  packagings=tables["packaging"], drams=tables["dram"], designs=tables["design"])
     return cat, problems
 
 
@@ -273,7 +281,7 @@ def _fields_at(cls: type[BaseModel], loc: list[str]) -> list[str]:
 
 def _check_references(tables: dict[str, dict[str, Any]], problems: list[str]) -> None:
     sources = tables["source"]
-    for kind in ("hardware", "system", "model", "efficiency", "cost", "workload", "runtime"):
+    for kind in ("hardware", "system", "model", "efficiency", "cost", "workload", "runtime", "node", "packaging", "dram"):
         for rid, rec in tables[kind].items():
             refs = {path: fig.source for path, fig in rec.figures().items()} if hasattr(rec, "figures") else {}
             if kind in ("workload", "runtime"):

@@ -26,6 +26,7 @@ COMMANDS = {
     "bench": "tcobench.cli.bench:bench",
     "report": "tcobench.cli.report:report",
     "demo": "tcobench.cli.demo:demo",
+    "design": "tcobench.cli.design:design",
 }
 
 

@@ -8,6 +8,7 @@ import click
 
 from tcobench import __version__, checks, units
 from tcobench.api.confidence import trust_for
+from tcobench.api.inputs import hardware_of
 from tcobench.cli.context import Context, pass_context
 from tcobench.cli.main import error_message
 from tcobench.cli.options import COUNT, DURATION, INT_LIST, Choice, Count, Number
@@ -32,7 +33,7 @@ def parse_batch(value: str) -> int | str:
 
 @click.command()
 @click.option("--model", "model_ref", required=True, help="Model id, catalog file, or Hugging Face config.json path.")
-@click.option("--hardware", "hw_ref", required=True, help="Hardware id or catalog file (a hypothetical chip).")
+@click.option("--hardware", "hw_ref", required=True, help="Hardware id, catalog file (a hypothetical chip), or design file or id (a chip described by its silicon).")
 @click.option("--chips", type=COUNT, help="Chips in the deployment [default: tp x pp x ep].")
 @click.option("--tp", type=COUNT, default=1, show_default=True, help="Tensor parallelism.")
 @click.option("--tp-layout", type=Choice(["1d", "2d"]), default="1d", show_default=True,
@@ -79,7 +80,7 @@ def predict(ctx: Context, /, model_ref: str, hw_ref: str, batch: str, requests: 
     """Predict TTFT, TPOT, throughput, MFU/MBU and memory for one deployment."""
     cat = ctx.catalog
     model = cat.model(model_ref, where="--model")
-    hw = cat.hardware_ref(hw_ref, where="--hardware")
+    hw = hardware_of(cat, hw_ref)
     draft = kw.pop("draft")
     kw["draft"] = draft if draft in (None, "mtp") else cat.model(draft, where="--draft")
     run = None

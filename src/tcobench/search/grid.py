@@ -55,9 +55,15 @@ class Layouts:
 
     @classmethod
     def grid(cls, model: Model, *, max_chips: int = 64, batches: Sequence[int] | np.ndarray = AUTO_BATCHES) -> Layouts:
-        """Every power-of-two tp, pp (and ep for MoE models) with tp x pp x ep <= max_chips, times every batch."""
+        """Every power-of-two tp, pp (and ep for MoE models) with tp x pp x ep <= max_chips, times every batch.
+
+        Pipelines stop at 8 stages while tp x pp can reach ``max_chips`` (up to 64 x 8 = 512 chips, the grid every
+        GPU-class chip is searched on); past that, as SRAM-only chips need (a 70B model on 230 MB chips takes
+        hundreds), the stages go on doubling up to the model's layers, so a larger ``max_chips`` is reachable."""
         eps = POWERS_OF_TWO if model.moe else (1,)
-        tp, pp, ep, b = np.meshgrid(POWERS_OF_TWO, (1, 2, 4, 8), eps, np.asarray(batches), indexing="ij")
+        stages = [p for p in (1, 2, 4, 8, *(2 ** k for k in range(4, 21))) if p <= 8 or (
+            max_chips > POWERS_OF_TWO[-1] * 8 and p <= min(model.layers, max_chips))]
+        tp, pp, ep, b = np.meshgrid(POWERS_OF_TWO, stages, eps, np.asarray(batches), indexing="ij")
         keep = (tp * pp * ep) <= max_chips
         return cls(*(a[keep].astype(float) for a in (tp, pp, ep, b)))
 

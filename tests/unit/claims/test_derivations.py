@@ -39,12 +39,12 @@ date = "2024"
 kind = "bandwidth"
 claimed = 100
 unit = "GB/s"
-hardware = "groq-lpu"
+hardware = "cs-2"
 link = "scale_out"
 '''
     results, _ = audit_text(text)
     assert results["nobw"].verdict == "unverifiable"
-    assert "groq-lpu.scale_out.bandwidth" in results["nobw"].reason
+    assert "cs-2.scale_out.bandwidth" in results["nobw"].reason
 
 
 def test_unknown_catalog_id_is_a_precise_error(audit_text) -> None:
