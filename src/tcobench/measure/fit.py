@@ -1,0 +1,140 @@
+"""The efficiency factors perf uses, fitted to measured records by least squares on log(predicted / measured).
+
+Every prediction comes from ``perf.evaluate`` with the probed chip and a candidate set of factors, the same
+call ``perf.predict`` makes; many candidates are evaluated at once (one per row of a ``Chip`` of arrays), so a
+Levenberg-Marquardt step with a finite-difference Jacobian costs one evaluation. The factors, as perf reads
+them (perf/efficiency.py):
+
+- ``compute``: fraction of the dense peak the model's matmuls and attention reach, at the run's format
+  (``compute_at.<format>``): what compute-bound shapes (long prefills, large decode batches) show;
+- ``weight_streaming``: fraction of the memory bandwidth those matmuls reach streaming their weights
+  (``memory_at.<format>``): what small decode batches show;
+- ``memory``: fraction reached by the other reads (the KV cache, norms and residual adds);
+- ``overhead``: seconds per operator (launch, dispatch, and for one model whatever else a step costs: with a
+  fixed number of operators per step, a per-step cost and a per-operator one are the same factor).
+
+Factors stay within their ranges (fractions in (0, 1], an overhead from 1 ns to 0.1 s). A factor that no record
+is sensitive to does not move, and the report says so.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from tcobench.catalog.schema import Hardware, Model, Runtime
+from tcobench.measure.grid import Record
+from tcobench.perf import Batch, Chip, Formats, chip_arrays, evaluate
+from tcobench.perf.deployment import Engine
+from tcobench.perf.efficiency import Efficiencies
+from tcobench.perf.transformer import shape
+
+NAMES = ("compute", "weight_streaming", "memory", "overhead")
+LOW = np.log([1e-4, 1e-4, 1e-4, 1e-9])
+HIGH = np.log([1.0, 1.0, 1.0, 0.1])
+
+
+def get(eff: Efficiencies, fmt: str) -> NDArray[np.float64]:
+    """The four factors of ``eff`` at format ``fmt``, in NAMES order."""
+    return np.array([eff.compute_for(fmt), eff.memory_for(fmt), eff.memory, eff.overhead])
+
+
+def put(eff: Efficiencies, fmt: str, x: Sequence[float]) -> Efficiencies:
+    """``eff`` with the four factors at ``fmt`` replaced by ``x`` (NAMES order)."""
+    c, w, m, o = (float(v) for v in x)
+    return dataclasses.replace(eff, compute_at={**eff.compute_at, fmt: c}, memory_at={**eff.memory_at, fmt: w},
+                               memory=m, overhead=o)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What the fit predicts: one model on one chip at one format, for a set of measured records."""
+
+    model: Model
+    hardware: Hardware
+    fmt: str
+    runtime: Runtime
+    base: Efficiencies
+
+    def times(self, candidates: NDArray[np.float64], records: Sequence[Record]) -> NDArray[np.float64]:
+        """Predicted seconds, shape (len(candidates), len(records)): prefill records' TTFT at batch 1, decode
+        records' TPOT of a step at their batch with ``input_len + 1`` positions attended (perf's decode context
+        is input_len + output_len / 2, so output_len = 2)."""
+        chips = [Chip.of(self.hardware, self.fmt, put(self.base, self.fmt, c), kv=self.fmt,
+                         attention_16bit=self.runtime.context_attention == "16-bit") for c in candidates]
+        prefill = np.array([r.phase == "prefill" for r in records])
+        batch = np.array([1.0 if p else float(r.batch) for p, r in zip(prefill, records, strict=True)])
+        input_len = np.array([float(r.input_len) for r in records])
+        output_len = np.where(prefill, 1.0, 2.0)
+        engine = Engine(self.runtime.decode_attention == "per-query-head")
+        res = evaluate(shape(self.model), chip_arrays(chips), Batch(batch, input_len, output_len),
+                       formats=Formats.of(self.fmt, self.fmt, self.fmt), engine=engine)
+        ttft = np.broadcast_to(np.asarray(res.ttft_s, dtype=float), (len(chips), len(records)))
+        tpot = np.broadcast_to(np.asarray(res.tpot_s, dtype=float), (len(chips), len(records)))
+        return np.where(prefill, ttft, tpot)
+
+
+@dataclass(frozen=True)
+class Fit:
+    factors: NDArray[np.float64]  # NAMES order
+    sensitive: tuple[bool, ...]  # whether any record's prediction depends on each factor
+    iterations: int
+
+
+def fit(problem: Problem, records: Sequence[Record], start: NDArray[np.float64], *, iterations: int = 60) -> Fit:
+    """Levenberg-Marquardt on r = log(predicted / measured), in log-factor space, within LOW..HIGH."""
+    measured = np.log(np.array([r.seconds for r in records]))
+    theta = np.clip(np.log(start), LOW, HIGH)
+    h = 1e-4
+    n = len(NAMES)
+
+    def residuals(thetas: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.log(problem.times(np.exp(thetas), records)) - measured  # type: ignore[no-any-return]
+
+    r = residuals(theta[None, :])[0]
+    lam, done = 1e-2, 0
+    sensitive = np.zeros(n, dtype=bool)
+    for done in range(1, iterations + 1):
+        probes = theta[None, :] + h * np.eye(n)
+        J = ((residuals(probes) - r[None, :]) / h).T  # (records, factors)
+        sensitive |= np.abs(J).max(axis=0) > 1e-6
+        g = J.T @ r
+        A = J.T @ J
+        damp = np.diag(A).copy()
+        damp[damp < 1e-12] = 1.0  # a factor nothing depends on: damped like the others, and it does not move
+        improved = False
+        for _ in range(12):
+            step = np.linalg.solve(A + lam * np.diag(damp), -g)
+            cand = np.clip(theta + step, LOW, HIGH)
+            r_new = residuals(cand[None, :])[0]
+            if float(r_new @ r_new) < float(r @ r) - 1e-12:
+                theta, r, lam, improved = cand, r_new, max(lam / 3.0, 1e-9), True
+                break
+            lam *= 4.0
+        if not improved or float(np.abs(step).max()) < 1e-6:
+            break
+    return Fit(np.exp(theta), tuple(bool(s) for s in sensitive), done)
+
+
+def folds(records: Sequence[Record], k: int) -> list[list[int]]:
+    """Indices of ``k`` folds: records sorted by phase, batch and length, dealt in turn, so every fold spans the
+    grid (no fold is all prefills or all of the largest batches)."""
+    order = sorted(range(len(records)), key=lambda i: (records[i].phase, records[i].batch, records[i].input_len))
+    return [order[j::k] for j in range(k)]
+
+
+def errors(predicted: NDArray[np.float64], records: Sequence[Record]) -> NDArray[np.float64]:
+    """predicted / measured - 1 per record."""
+    return predicted / np.array([r.seconds for r in records]) - 1.0  # type: ignore[no-any-return]
+
+
+def summary(err: NDArray[np.float64]) -> dict[str, Any]:
+    a = np.abs(err)
+    return {"records": int(a.size), "median_abs_error": float(np.median(a)) if a.size else None,
+            "max_abs_error": float(a.max()) if a.size else None,
+            "mean_error": float(np.mean(err)) if a.size else None}
