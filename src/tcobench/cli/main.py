@@ -25,6 +25,9 @@ COMMANDS = {
     "bench": "tcobench.cli.bench:bench",
     "report": "tcobench.cli.report:report",
     "demo": "tcobench.cli.demo:demo",
+    "probe": "tcobench.cli.measure:probe",
+    "measure": "tcobench.cli.measure:measure",
+    "calibrate": "tcobench.cli.measure:calibrate",
 }
 
 

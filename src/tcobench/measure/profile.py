@@ -147,3 +147,107 @@ def _fig(value: float, sid: str, note: str) -> str:
 def _s(text: str) -> str:
     """A TOML basic string (JSON's escapes are TOML's)."""
     return json.dumps(text, ensure_ascii=True)
+
+
+def calibrated_toml(base: Hardware, new_id: str, fmt: str, fitted: dict[str, float], before: dict[str, float],
+                    provenance: str) -> str:
+    """A hardware file for ``new_id``: ``base``'s own table as its file has it, with the fitted factors at ``fmt``
+    (``compute_at``, ``memory_at``, ``memory``, ``overhead``) in its efficiency, each citing the calibration.
+    ``fitted`` / ``before``: factor name (fit.NAMES) -> value. A base from a user's file brings that file's
+    sources along; the built-in catalog's sources are always loaded."""
+    import tomllib
+    from pathlib import Path
+
+    from tcobench.catalog.loader import builtin_dir
+
+    with open(base.origin, "rb") as fh:
+        doc = tomllib.load(fh)
+    table = dict(doc["hardware"][base.id])
+    builtin = Path(base.origin).resolve().is_relative_to(builtin_dir().resolve())
+    sources = {} if builtin else dict(doc.get("source", {}))
+    sid = f"tcobench-calibrate-{new_id}"
+    sources[sid] = {"title": f"fitted by tcobench calibrate: {provenance}",
+                    "note": f"efficiency factors at {fmt} fitted by least squares on log(predicted / measured) to measured "
+                            "records; the others are the base profile's"}
+    eff = dict(table.get("efficiency", {}))
+
+    def fig(name: str, value: float | str) -> dict[str, Any]:
+        was = before[name]
+        shown = f"{was * 1e6:.4g} us" if name == "overhead" else f"{was:.4g}"
+        return {"value": value, "source": sid, "note": f"fitted; the base profile had {shown}"}
+
+    compute = fitted["compute"]
+    if compute > 1.0:  # a probe's peak the model's matmuls passed (fit.MEASURED_PEAK_HEADROOM): raise the peak instead
+        peak = base.peak(fmt)
+        assert peak is not None  # the fit allows this only where the peak is a probe's measurement
+        table["peak_dense"] = {**table.get("peak_dense", {}), fmt: {
+            "value": _unit(peak.value * compute, "FLOP/s"), "source": sid,
+            "note": f"raised by the fit: the probe's best GEMM reached {peak.text}, the model's matmuls x{compute:.3g} that"}}
+        compute = 1.0
+    eff["compute_at"] = {**eff.get("compute_at", {}), fmt: fig("compute", round(compute, 4))}
+    streaming, memory = fitted["weight_streaming"], fitted["memory"]
+    scale = max(streaming, memory)
+    if scale > 1.0:  # the same for a probe's bandwidth
+        bw = base.memory.bandwidth
+        assert bw is not None
+        table["memory"] = {**table.get("memory", {}), "bandwidth": {
+            "value": _unit(bw.value * scale, "B/s"), "source": sid,
+            "note": f"raised by the fit: the probe's best rate was {bw.text}, the model's reads x{scale:.3g} that"}}
+        streaming, memory = streaming / scale, memory / scale
+    eff["memory_at"] = {**eff.get("memory_at", {}), fmt: fig("weight_streaming", round(streaming, 4))}
+    eff["memory"] = fig("memory", round(memory, 4))
+    eff["overhead"] = fig("overhead", f"{fitted['overhead'] * 1e6:.4g} us")
+    table["efficiency"] = eff
+    table["name"] = f"{table.get('name', base.name)} (calibrated)"
+    table["note"] = f"{table.get('note', '')}; factors at {fmt} calibrated by tcobench calibrate".lstrip("; ")
+    lines = [f"# {base.id} calibrated by tcobench calibrate: {provenance}",
+             "# Load it with --hardware FILE.", ""]
+    for key, src in sources.items():
+        lines += _table(f"source.{_key(key)}", src, 0)
+    lines += _table(f"hardware.{_key(new_id)}", table, 0)
+    return "\n".join(lines)
+
+
+def _table(path: str, table: dict[str, Any], depth: int) -> list[str]:
+    """One TOML table: its plain keys (figures and deeper tables inline), then its sub-tables (one level down,
+    as the catalog files write them: peak_dense, memory, efficiency), then arrays of tables (cloud rates)."""
+    lines = [f"[{path}]"]
+    subs: list[tuple[str, dict[str, Any]]] = []
+    arrays: list[tuple[str, list[dict[str, Any]]]] = []
+    for k, v in table.items():
+        if isinstance(v, dict) and depth == 0 and "value" not in v:
+            subs.append((k, v))
+        elif isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
+            arrays.append((k, v))
+        else:
+            lines.append(f"{_key(k)} = {_value(v)}")
+    lines.append("")
+    for k, v in subs:
+        lines += _table(f"{path}.{_key(k)}", v, depth + 1)
+    for k, items in arrays:
+        for item in items:
+            lines.append(f"[[{path}.{_key(k)}]]")
+            lines += [f"{_key(ik)} = {_value(iv)}" for ik, iv in item.items()] + [""]
+    return lines
+
+
+def _key(k: str) -> str:
+    return k if re.fullmatch(r"[A-Za-z0-9_-]+", k) else _s(k)
+
+
+def _value(v: Any) -> str:
+    import datetime as dt
+
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, str):
+        return _s(v)
+    if isinstance(v, (dt.date, dt.datetime, dt.time)):
+        return v.isoformat()
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{_key(k)} = {_value(x)}" for k, x in v.items()) + " }"
+    if isinstance(v, list):
+        return "[" + ", ".join(_value(x) for x in v) + "]"
+    raise TypeError(f"cannot write {type(v).__name__} as TOML")
