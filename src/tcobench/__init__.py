@@ -7,6 +7,7 @@ with keyword arguments named like its flags (docs/api.md):
     tcobench.compare("llama-3.1-70b", "h100-sxm,mi300x", workload="chat", slo_tpot="50ms")
     tcobench.plan(...), tcobench.sweep(...), tcobench.validate(...), tcobench.audit(...), tcobench.trust(...)
     tcobench.bench("http://127.0.0.1:8000", "my-model", concurrency=[1, 8], price_hour="$2.49/h")
+    tcobench.probe(device="cpu", output="cpu.toml"), tcobench.measure(...), tcobench.calibrate([run_id], ...)
 """
 
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
         AuditResult, BenchResult, CompareResult, PlanResult, SweepSummary, ValidationResult, audit, bench, compare,
         plan, predict, sweep, trust, validate,
     )
+    from tcobench.api.measured import CalibrateResult, MeasureResult, ProbeResult, calibrate, measure, probe
     from tcobench.catalog import Catalog, Hardware, Model, Source, System, load_catalog
     from tcobench.catalog.hf import load_hf_config
     from tcobench.catalog.params import ParamCount, count_params
@@ -37,6 +39,8 @@ _LAZY = {"AuditResult": "tcobench.api", "BenchResult": "tcobench.api", "CompareR
          "audit": "tcobench.api", "bench": "tcobench.api", "compare": "tcobench.api", "plan": "tcobench.api",
          "predict": "tcobench.api", "sweep": "tcobench.api", "trust": "tcobench.api", "validate": "tcobench.api",
          "Prediction": "tcobench.perf",
+         **{name: "tcobench.api.measured" for name in ("CalibrateResult", "MeasureResult", "ProbeResult", "calibrate",
+                                                        "measure", "probe")},
          "Catalog": "tcobench.catalog", "Hardware": "tcobench.catalog", "Model": "tcobench.catalog",
          "Source": "tcobench.catalog", "System": "tcobench.catalog", "load_catalog": "tcobench.catalog",
          "load_hf_config": "tcobench.catalog.hf", "ParamCount": "tcobench.catalog.params",
@@ -70,6 +74,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "AuditResult",
     "BenchResult",
+    "CalibrateResult",
     "Catalog",
     "CatalogError",
     "CompareResult",
@@ -77,11 +82,13 @@ __all__ = [
     "Figure",
     "Hardware",
     "InputError",
+    "MeasureResult",
     "MissingInputError",
     "Model",
     "ParamCount",
     "PlanResult",
     "Prediction",
+    "ProbeResult",
     "Provenance",
     "Run",
     "Source",
@@ -96,12 +103,15 @@ __all__ = [
     "__version__",
     "audit",
     "bench",
+    "calibrate",
     "compare",
     "count_params",
     "load_catalog",
     "load_hf_config",
+    "measure",
     "plan",
     "predict",
+    "probe",
     "sweep",
     "trust",
     "validate",

@@ -1,11 +1,12 @@
 import tcobench
 
 EXPECTED = [
-    "AuditResult", "BenchResult", "Catalog", "CatalogError", "CompareResult", "DeploymentError", "Figure", "Hardware",
-    "InputError", "MissingInputError", "Model", "ParamCount", "PlanResult", "Prediction", "Provenance", "Run", "Source",
-    "Store", "StoreError", "SweepSummary", "System", "TcobenchError", "UnitError", "UnknownIdError", "ValidationResult",
-    "__version__", "audit", "bench", "compare", "count_params", "load_catalog", "load_hf_config", "plan", "predict",
-    "sweep", "trust", "validate",
+    "AuditResult", "BenchResult", "CalibrateResult", "Catalog", "CatalogError", "CompareResult", "DeploymentError",
+    "Figure", "Hardware", "InputError", "MeasureResult", "MissingInputError", "Model", "ParamCount", "PlanResult",
+    "Prediction", "ProbeResult", "Provenance", "Run", "Source", "Store", "StoreError", "SweepSummary", "System",
+    "TcobenchError", "UnitError", "UnknownIdError", "ValidationResult", "__version__", "audit", "bench", "calibrate",
+    "compare", "count_params", "load_catalog", "load_hf_config", "measure", "plan", "predict", "probe", "sweep", "trust",
+    "validate",
 ]
 
 

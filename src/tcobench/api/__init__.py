@@ -5,6 +5,8 @@
     validate(by=...) -> ValidationResult             audit(files) -> AuditResult
     trust(hardware, model) -> Trust                  how far to trust a prediction for that group
     bench(url, model, ...) -> BenchResult            an endpoint measured, priced, a prediction beside it
+    probe(device=...) -> ProbeResult                 this device measured: a hardware profile (api/measured.py)
+    measure(model, ...) -> MeasureResult             a Llama-shaped model timed here; calibrate(runs) -> CalibrateResult
 
 This layer composes the others (catalog, perf, cost, search, audit, loadgen); it is where the measured and the
 predicted sides meet. The CLI renders what it returns. docs/api.md has examples.
@@ -12,8 +14,10 @@ predicted sides meet. The CLI renders what it returns. docs/api.md has examples.
 
 from tcobench.api.confidence import trust_for as trust
 from tcobench.api.endpoint import bench
+from tcobench.api.measured import CalibrateResult, MeasureResult, ProbeResult, calibrate, measure, probe
 from tcobench.api.results import AuditResult, BenchResult, CompareResult, PlanResult, SweepSummary, ValidationResult
 from tcobench.api.tasks import audit, compare, plan, predict, sweep, validate
 
-__all__ = ["AuditResult", "BenchResult", "CompareResult", "PlanResult", "SweepSummary", "ValidationResult", "audit",
-           "bench", "compare", "plan", "predict", "sweep", "trust", "validate"]
+__all__ = ["AuditResult", "BenchResult", "CalibrateResult", "CompareResult", "MeasureResult", "PlanResult", "ProbeResult",
+           "SweepSummary", "ValidationResult", "audit", "bench", "calibrate", "compare", "measure", "plan", "predict",
+           "probe", "sweep", "trust", "validate"]
