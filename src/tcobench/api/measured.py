@@ -272,11 +272,11 @@ def calibrate(runs: Sequence[int | Run], *, hardware: HardwareRef | None = None,
                     held[i] = float(p)
         changes = [FactorChange(n, float(b), float(a), s)
                    for n, b, a, s in zip(NAMES, x0, result.factors, result.sensitive, strict=True)]
-        err = summary(errors(after, records))
+        fitted = summary(errors(after, records))
         ids = [r.id for r in loaded if r.id is not None]
         prov = (f"{len(records)} records of {model.id} in {fmt} (runs {', '.join(map(str, ids))}) measured on "
                 f"{loaded[0].outputs.get('device', {}).get('description', '?')} at {loaded[0].outputs.get('device', {}).get('host', '?')}, "
-                f"{loaded[0].created:%Y-%m-%d}; median |predicted / measured - 1| {err['median_abs_error']:.1%} after the fit")
+                f"{loaded[0].created:%Y-%m-%d}; median |predicted / measured - 1| {fitted['median_abs_error']:.1%} after the fit")
         text = calibrated_toml(hw, new_id, fmt, dict(zip(NAMES, map(float, result.factors), strict=True)),
                                dict(zip(NAMES, map(float, x0), strict=True)), prov)
         if out is not None:

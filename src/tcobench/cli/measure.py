@@ -189,8 +189,7 @@ def calibrate(ctx: Context, /, run_ids: tuple[int, ...], hw_ref: str | None, hol
               f"{', '.join(map(str, r.runs))}")
     rows = []
     for f in r.factors:
-        fmt = (lambda v: f"{v * 1e6:.3g} us") if f.name == "overhead" else (lambda v: f"{v:.3g}")
-        rows.append([f.name.replace("_", " "), fmt(f.before), fmt(f.after), f"x{f.after / f.before:.2f}",
+        rows.append([f.name.replace("_", " "), _factor(f.name, f.before), _factor(f.name, f.after), f"x{f.after / f.before:.2f}",
                      "no record depends on it: left as it was" if not f.sensitive else
                      "above the probe's figure: the profile's peak (bandwidth) is raised to match" if f.after > 1 else ""])
     out.print(table("factors", ["factor", "before", "after", "moved", "note"], rows,
@@ -208,6 +207,10 @@ def calibrate(ctx: Context, /, run_ids: tuple[int, ...], hw_ref: str | None, hol
     out.print(table(None, ["phase", "batch", "tokens", "measured ms", "before ms", "after ms", "held-out ms"], rec_rows,
                     justify=["left"] + ["right"] * 6))
     out.print(f"wrote {path} (hardware id {r.hardware_id}): use it as --hardware {path}")
+
+
+def _factor(name: str, v: float) -> str:
+    return f"{v * 1e6:.3g} us" if name == "overhead" else f"{v:.3g}"
 
 
 def _pct(x: float | None) -> str:

@@ -48,8 +48,13 @@ def build(torch: Any, model: Model, fmt: str, device: str) -> Any:
             super().__init__()
             h, d, a, kv = model.hidden, model.head_size, model.heads, model.kv_head_count
             self.h, self.d, self.a, self.kv = h, d, a, kv
-            mk = lambda o, i: nn.Parameter(torch.randn(o, i, dtype=dtype, device=device) * 0.02)  # noqa: E731
-            ones = lambda: nn.Parameter(torch.ones(h, dtype=dtype, device=device))  # noqa: E731
+
+            def mk(o: int, i: int) -> Any:
+                return nn.Parameter(torch.randn(o, i, dtype=dtype, device=device) * 0.02)
+
+            def ones() -> Any:
+                return nn.Parameter(torch.ones(h, dtype=dtype, device=device))
+
             L = model.layers
             self.wqkv = nn.ParameterList([mk((a + 2 * kv) * d, h) for _ in range(L)])
             self.wo = nn.ParameterList([mk(h, a * d) for _ in range(L)])

@@ -77,7 +77,8 @@ class Problem:
         """Upper bounds of the log factors."""
         peak, bw = self.measured()
         room = np.log(MEASURED_PEAK_HEADROOM)
-        return HIGH + np.array([room if peak else 0.0, room if bw else 0.0, room if bw else 0.0, 0.0])
+        out: NDArray[np.float64] = HIGH + np.array([room if peak else 0.0, room if bw else 0.0, room if bw else 0.0, 0.0])
+        return out
 
     def times(self, candidates: NDArray[np.float64], records: Sequence[Record]) -> NDArray[np.float64]:
         """Predicted seconds, shape (len(candidates), len(records)): prefill records' TTFT at batch 1, decode
@@ -118,7 +119,8 @@ def fit(problem: Problem, records: Sequence[Record], start: NDArray[np.float64],
     r = residuals(theta[None, :])[0]
     lam, done = 1e-2, 0
     sensitive = np.zeros(n, dtype=bool)
-    for done in range(1, iterations + 1):
+    while done < iterations:
+        done += 1
         probes = theta[None, :] + h * np.eye(n)
         J = ((residuals(probes) - r[None, :]) / h).T  # (records, factors)
         sensitive |= np.abs(J).max(axis=0) > 1e-6

@@ -112,7 +112,7 @@ def measure_grid(model: Model, dev: Device, grid: Sequence[Shape], *, fmt: str =
                                  device=dev.name)
                 vc = torch.randn_like(kc)
                 ids = torch.randint(0, model.vocab, (s.batch, tokens), device=dev.name)
-                t = timed(lambda ids=ids, kc=kc, vc=vc, start=start: net(ids, kc, vc, start), dev, budget_s=budget_s)
+                t = timed(_call(net, ids, kc, vc, start), dev, budget_s=budget_s)
                 rec = Record(s.phase, s.batch, s.input_len, t.seconds, t.median, t.high, t.reps)
                 old = best.get(s)
                 if old is not None and old.seconds <= rec.seconds:
@@ -127,3 +127,10 @@ def measure_grid(model: Model, dev: Device, grid: Sequence[Shape], *, fmt: str =
     except KeyboardInterrupt:
         return [best[s] for s in grid if s in best], True
     return [best[s] for s in grid], False
+
+
+def _call(net: Any, ids: Any, kc: Any, vc: Any, start: int) -> Callable[[], object]:
+    def run() -> object:
+        return net(ids, kc, vc, start)
+
+    return run

@@ -192,7 +192,7 @@ def _copy(torch: Any, dev: Device, nbytes: int, budget_s: float) -> float:
     a = torch.empty(nbytes // 4, device=dev.name, dtype=torch.float32).normal_()
     b = torch.empty_like(a)
     t = timed(lambda: b.copy_(a), dev, budget_s=budget_s)
-    return 2.0 * a.numel() * 4 / t.seconds
+    return float(2.0 * a.numel() * 4 / t.seconds)
 
 
 def _launch(torch: Any, dev: Device) -> tuple[float, float | None]:
@@ -211,7 +211,7 @@ def _launch(torch: Any, dev: Device) -> tuple[float, float | None]:
         for _ in range(100):
             x.add_(1.0)
     graph = timed_batch(g.replay, dev, inner=10, budget_s=0.2).seconds / 100
-    return eager, graph
+    return float(eager), float(graph)
 
 
 def summary_rows(p: Probe) -> Sequence[tuple[str, str, str]]:
