@@ -21,15 +21,15 @@ from tcobench import checks
 from tcobench.api.inputs import HardwareRef, Ref, catalog_or_default, hardware_of, model_of, positive_numbers, whole
 from tcobench.catalog import Catalog, Hardware, Model
 from tcobench.errors import InputError, MissingInputError, quote
-from tcobench.measure.decoder import FORMATS, check_supported
-from tcobench.measure.device import device as _device
-from tcobench.measure.fit import NAMES, Problem, errors, fit, folds, get, summary
-from tcobench.measure.grid import (
+from tcobench.local.decoder import FORMATS, check_supported
+from tcobench.local.device import device as _device
+from tcobench.local.fit import NAMES, Problem, errors, fit, folds, get, summary
+from tcobench.local.grid import (
     DEFAULT_BATCHES, DEFAULT_CONTEXTS, DEFAULT_PREFILLS, Record, Shape, check_fits, measure_grid, shapes,
 )
-from tcobench.measure.probe import Plan, Probe, run_probe, summary_rows
-from tcobench.measure.profile import Factors, calibrated_toml, factors, profile_toml
-from tcobench.measure.profile import hardware_id as default_id
+from tcobench.local.probe import Plan, Probe, run_probe, summary_rows
+from tcobench.local.profile import Factors, calibrated_toml, factors, profile_toml
+from tcobench.local.profile import hardware_id as default_id
 from tcobench.perf.efficiency import resolve
 from tcobench.records import Provenance, Run
 
@@ -57,17 +57,18 @@ class ProbeResult:
 
 
 def probe(*, device: str = "cpu", output: str | Path | None = None, hardware_id: str | None = None,
-          base: HardwareRef | None = None, quick: bool = False, catalog: Catalog | None = None,
+          base: HardwareRef | None = None, quick: bool = False, threads: int | None = None, catalog: Catalog | None = None,
           progress: Say | None = None) -> ProbeResult:
     """``tcobench probe``: measure this device (GEMMs by shape, weight streaming, copy bandwidth, launch cost)
     and write a hardware profile usable as ``--hardware FILE`` (``output``; not written when None). ``base``: a
-    catalog chip whose datasheet peaks the factors are measured against (default: the best rates measured)."""
+    catalog chip whose datasheet peaks the factors are measured against (default: the best rates measured).
+    ``threads``: a CPU's compute threads (``local.device.device``); probe and measure with the same number."""
     cat = catalog_or_default(catalog) if base is not None else None
     base_hw = hardware_of(cat, base) if cat is not None and base is not None else None
     hw_id = _id(hardware_id) if hardware_id else None
     out = checks.open_output(output, "{output}") if output is not None else None  # a bad path fails before measuring
     try:
-        dev = _device(device)
+        dev = _device(device, threads=None if threads is None else whole(threads, "threads", 1, 4096))
         p = run_probe(dev, Plan.default(dev.kind, quick=quick), progress)
         hw_id = hw_id or default_id(p)
         text = profile_toml(p, hw_id, base_hw)
@@ -134,14 +135,15 @@ def plan_grid(batch: str | Sequence[int] | None, context: str | Sequence[int] | 
 def measure(model: Ref, *, device: str = "cpu", batch: str | Sequence[int] | None = None,
             context: str | Sequence[int] | None = None, prefill: str | Sequence[int] | None = None,
             precision: str | None = None, hardware: HardwareRef | None = None, budget: float = 0.3, rounds: int = 2,
-            catalog: Catalog | None = None, say: Say | None = None,
+            threads: int | None = None, catalog: Catalog | None = None, say: Say | None = None,
             progress: Callable[[int, int, Shape, Record | None], None] | None = None) -> MeasureResult:
     """``tcobench measure``: a Llama-shaped decoder of ``model``'s architecture with random weights, timed on
     ``device``: a prefill of each ``prefill`` length (batch 1) and a decode step at each ``batch`` x ``context``
     (tokens already cached). Seconds per shape are the fastest of the repetitions (``measure/timing.py``).
     ``precision``: fp32 (default on a CPU), bf16 (default on CUDA) or fp16. ``hardware`` (a probed profile):
     perf's prediction is put beside each record. InputError (exit 2) when the model is not a dense decoder or
-    does not fit the device's free memory; ``say`` gets a note when it takes more than half of it."""
+    does not fit the device's free memory; ``say`` gets a note when it takes more than half of it. ``threads``: a
+    CPU's compute threads, as the profile was probed with."""
     cat = catalog_or_default(catalog)
     m = model_of(cat, model)
     check_supported(m)
@@ -149,7 +151,7 @@ def measure(model: Ref, *, device: str = "cpu", batch: str | Sequence[int] | Non
     hw = hardware_of(cat, hardware) if hardware is not None else None
     rounds = whole(rounds, "rounds", 1, 100)
     budget = checks.number(budget, "{budget}", low=0.001, high=60.0)
-    dev = _device(device)
+    dev = _device(device, threads=None if threads is None else whole(threads, "threads", 1, 4096))
     fmt = (precision or ("fp32" if dev.kind == "cpu" else "bf16")).lower()
     if fmt not in FORMATS:
         raise InputError(f"{{precision}} {quote(precision)}: measure runs {', '.join(FORMATS)}", params=("precision",))

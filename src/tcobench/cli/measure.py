@@ -15,9 +15,11 @@ from tcobench.api.measured import probe as run_probe
 from tcobench.cli.context import Context, pass_context
 from tcobench.cli.options import COUNT, Count, Number
 from tcobench.cli.render import console, print_json, table
-from tcobench.measure.grid import Record, Shape
+from tcobench.local.grid import Record, Shape
 
 DEVICE_HELP = "cpu, cuda or cuda:N."
+THREADS_HELP = ("With --device cpu: PyTorch's compute threads [default: as PyTorch sets them]. Probe and measure with the "
+                "same; on a machine shared with other work, 1 measures more steadily.")
 
 
 def _write(path: str, text: str) -> None:
@@ -37,13 +39,14 @@ def _say(quiet: bool) -> Any:
 @click.option("--base", metavar="ID", help="A catalog chip whose datasheet peaks, bandwidth and capacity the factors are "
                                            "measured against (e.g. h200-sxm) [default: the best rates measured here].")
 @click.option("--quick", is_flag=True, help="Fewer shapes and shorter timings (a few seconds on a CPU).")
+@click.option("--threads", type=COUNT, help=THREADS_HELP)
 @click.option("--json", "as_json", is_flag=True)
 @pass_context
 def probe(ctx: Context, /, device: str, output: str | None, hardware_id: str | None, base: str | None, quick: bool,
-          as_json: bool) -> None:
+          threads: int | None, as_json: bool) -> None:
     """Measure this device (GEMM FLOP/s by shape, weight streaming at small m, copy bandwidth, launch cost) and
     write a hardware profile for --hardware FILE."""
-    r = run_probe(device=device, output=output, hardware_id=hardware_id, base=base, quick=quick,
+    r = run_probe(device=device, output=output, hardware_id=hardware_id, base=base, quick=quick, threads=threads,
                   catalog=ctx.catalog if base else None, progress=_say(False))
     path = output or f"{r.hardware_id}.toml"
     if output is None:
@@ -102,26 +105,28 @@ class GridProgress:
               help="Seconds of repetitions per shape and round.")
 @click.option("--rounds", type=Count(1, 100), default=2, show_default=True,
               help="Passes over the grid; each shape keeps its fastest (other work on the machine only slows one down).")
+@click.option("--threads", type=COUNT, help=THREADS_HELP)
 @click.option("--label", default="", help="A label saved with the run.")
 @click.option("--save/--no-save", default=True, help="Save the records to the store (calibrate reads them).")
 @click.option("--json", "as_json", is_flag=True)
 @pass_context
 def measure(ctx: Context, /, model_ref: str, device: str, batch: str | None, context: str | None, prefill: str | None,
-            precision: str | None, hw_ref: str | None, budget: float, rounds: int, label: str, save: bool,
-            as_json: bool) -> None:
+            precision: str | None, hw_ref: str | None, budget: float, rounds: int, threads: int | None, label: str,
+            save: bool, as_json: bool) -> None:
     """Time prefill and decode of a Llama-shaped model with random weights on this device; save the records.
     Ctrl-C stops early and keeps the shapes measured (exit 130)."""
     store = ctx.store if save else None  # a store that cannot open fails before anything is measured
     bar = GridProgress(as_json)
     try:
         r = run_measure(model_ref, device=device, batch=batch, context=context, prefill=prefill, precision=precision,
-                        hardware=hw_ref, budget=budget, rounds=rounds, catalog=ctx.catalog, say=_say(False), progress=bar)
+                        hardware=hw_ref, budget=budget, rounds=rounds, threads=threads, catalog=ctx.catalog, say=_say(False),
+                        progress=bar)
     finally:
         bar.stop()
     doc = r.to_dict()
     if store is not None and r.records:
         inputs = {"model": model_ref, "device": device, "batch": batch, "context": context, "prefill": prefill,
-                  "precision": r.precision, "hardware": r.hardware, "budget": budget, "rounds": rounds}
+                  "precision": r.precision, "hardware": r.hardware, "budget": budget, "rounds": rounds, "threads": threads}
         doc["run_id"] = store.save(r.to_run(__version__, inputs) if not label else
                                    _labelled(r.to_run(__version__, inputs), label))
     if as_json:

@@ -14,9 +14,9 @@ from typing import Any
 
 from tcobench.catalog.schema import Model
 from tcobench.errors import InputError
-from tcobench.measure.decoder import FORMATS, build, check_supported, weight_count
-from tcobench.measure.device import Device, need_torch
-from tcobench.measure.timing import timed
+from tcobench.local.decoder import FORMATS, build, check_supported, weight_count
+from tcobench.local.device import Device, need_torch
+from tcobench.local.timing import timed
 
 DEFAULT_BATCHES = (1, 2, 4, 8, 16)
 DEFAULT_CONTEXTS = (128, 512)

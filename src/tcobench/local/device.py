@@ -43,18 +43,27 @@ class Device:
         return dict(vars(self))
 
 
-def device(spec: str = "cpu", param: str = "device") -> Device:
-    """The device ``spec`` names ("cpu", "cuda", "cuda:N"), checked against this machine."""
+def device(spec: str = "cpu", param: str = "device", threads: int | None = None) -> Device:
+    """The device ``spec`` names ("cpu", "cuda", "cuda:N"), checked against this machine. ``threads``: on a CPU,
+    the threads PyTorch computes with from now on in this process (``torch.set_num_threads``; default: as it is).
+    On a machine shared with other work, one thread measures more steadily: with several, one descheduled thread
+    stalls every kernel at its barrier."""
     m = DEVICE.match(spec.strip().lower())
     if not m:
         raise InputError(f"{{{param}}} {quote(spec)}: expected cpu, cuda or cuda:N", params=(param,))
     torch = need_torch()
     host = platform.node() or "unknown host"
+    if threads is not None:
+        if m.group(1) != "cpu":
+            raise InputError(f"{{threads}} {threads}: sets the threads of a CPU device; expected no {{threads}} with "
+                             f"{spec}", params=("threads", param))
+        torch.set_num_threads(threads)
     if m.group(1) == "cpu":
         if m.group(2) not in (None, "0"):
             raise InputError(f"{{{param}}} {quote(spec)}: there is one CPU device; expected cpu", params=(param,))
         total, free = _host_memory()
-        return Device("cpu", "cpu", f"{_cpu_name()} ({torch.get_num_threads()} threads)", total, free,
+        n = torch.get_num_threads()
+        return Device("cpu", "cpu", f"{_cpu_name()} ({n} thread{'' if n == 1 else 's'})", total, free,
                       str(torch.__version__), host)
     if not torch.cuda.is_available():
         raise InputError(f"{{{param}}} {quote(spec)}: this machine has no CUDA device PyTorch can use "

@@ -88,8 +88,8 @@ def test_measure_saves_measured_records(cli, tiny: Path, profile: Path) -> None:
 def test_the_fit_predicts_through_perf_exactly_as_predict_does(measured: Any, profile: Path) -> None:
     from tcobench.api.measured import _problem
     from tcobench.catalog.schema import Model
-    from tcobench.measure.fit import get
-    from tcobench.measure.grid import Record
+    from tcobench.local.fit import get
+    from tcobench.local.grid import Record
     from tcobench.perf import predict
 
     cat = load_catalog()
@@ -144,8 +144,8 @@ def test_calibrate_cli_reports_the_fit_and_writes_the_profile(cli, measured: Any
 
 def test_ctrl_c_keeps_the_shapes_measured(tiny: Path) -> None:
     from tcobench.catalog import load_catalog
-    from tcobench.measure.device import device
-    from tcobench.measure.grid import measure_grid, shapes
+    from tcobench.local.device import device
+    from tcobench.local.grid import measure_grid, shapes
 
     pytest.importorskip("torch")
 
@@ -228,8 +228,8 @@ def test_without_pytorch_one_line_names_the_extra(cli, tiny: Path, monkeypatch: 
 
 
 def test_folds_span_the_grid() -> None:
-    from tcobench.measure.fit import folds
-    from tcobench.measure.grid import Record
+    from tcobench.local.fit import folds
+    from tcobench.local.grid import Record
 
     recs = [Record("prefill", 1, n, 1.0, 1.0, 1.0, 1) for n in (8, 16, 32)] + \
            [Record("decode", b, 64, 1.0, 1.0, 1.0, 1) for b in (1, 2, 4)]

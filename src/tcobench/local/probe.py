@@ -19,8 +19,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tcobench.measure.device import Device, need_torch
-from tcobench.measure.timing import timed, timed_batch
+from tcobench.local.device import Device, need_torch
+from tcobench.local.timing import timed, timed_batch
 
 Progress = Callable[[str], None]
 

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tcobench.measure.device import Device, synchronize
+from tcobench.local.device import Device, synchronize
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tcobench.catalog.schema import Hardware
-from tcobench.measure.probe import LARGE_M, SMALL_M, WIDTH, Probe
+from tcobench.local.probe import LARGE_M, SMALL_M, WIDTH, Probe
 
 FLOOR = 1e-4  # a factor is a fraction of a peak reached: kept within (0, 1] as the schema requires
 

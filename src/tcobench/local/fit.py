@@ -31,7 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tcobench.catalog.schema import Hardware, Model, Runtime
-from tcobench.measure.grid import Record
+from tcobench.local.grid import Record
 from tcobench.perf import Batch, Chip, Formats, chip_arrays, evaluate
 from tcobench.perf.deployment import Engine
 from tcobench.perf.efficiency import Efficiencies
@@ -142,11 +142,20 @@ def fit(problem: Problem, records: Sequence[Record], start: NDArray[np.float64],
     return Fit(np.exp(theta), tuple(bool(s) for s in sensitive), done)
 
 
-def folds(records: Sequence[Record], k: int) -> list[list[int]]:
-    """Indices of ``k`` folds: records sorted by phase, batch and length, dealt in turn, so every fold spans the
-    grid (no fold is all prefills or all of the largest batches)."""
-    order = sorted(range(len(records)), key=lambda i: (records[i].phase, records[i].batch, records[i].input_len))
-    return [order[j::k] for j in range(k)]
+def folds(records: Sequence[Record], k: int, seed: int = 0) -> list[list[int]]:
+    """Indices of ``k`` folds: each phase's records in a shuffled order (fixed by ``seed``) dealt in turn, one deal
+    running over both phases, so that every fold holds prefills and decode steps (when there are k of each) and
+    the shapes of a fold are spread over the grid, not one row or column of it."""
+    rng = np.random.default_rng(seed)
+    out: list[list[int]] = [[] for _ in range(k)]
+    turn = 0
+    for phase in sorted({r.phase for r in records}):
+        idx = sorted((i for i, r in enumerate(records) if r.phase == phase),
+                     key=lambda i: (records[i].batch, records[i].input_len))
+        for p in rng.permutation(len(idx)):
+            out[turn % k].append(idx[int(p)])
+            turn += 1
+    return [sorted(f) for f in out]
 
 
 def errors(predicted: NDArray[np.float64], records: Sequence[Record]) -> NDArray[np.float64]:
