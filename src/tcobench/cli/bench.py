@@ -257,8 +257,8 @@ def _render(measured: list[Measured], interrupted: bool, run_id: int | None, whe
     if any(p and "ttft_s" in p for p in predicted):  # claimed by nobody, predicted by perf, measured here: one row
         cols[6:6] = ["pred TTFT ms", "pred TPOT ms"]
         for row, p in zip(rows, predicted, strict=True):
-            ok = p is not None and "ttft_s" in p
-            row[6:6] = [f"{p['ttft_s'] * 1e3:.1f}" if ok else "-", f"{p['tpot_s'] * 1e3:.1f}" if ok else "-"]
+            row[6:6] = ([f"{p['ttft_s'] * 1e3:.1f}", f"{p['tpot_s'] * 1e3:.1f}"] if p is not None and "ttft_s" in p
+                        else ["-", "-"])
     out.print(table("tcobench bench" + (" (interrupted)" if interrupted else ""), cols, rows,
                     justify=["left"] + ["right"] * (len(cols) - 1)))
     shown = next((p for p in predicted if p and "ttft_s" in p), None)
