@@ -112,9 +112,10 @@ class MeasureResult:
                 "precision": self.precision, "hardware": self.hardware, "records": recs,
                 "interrupted": self.interrupted, "bytes_needed": self.bytes_needed, "wall_s": self.wall_s}
 
-    def to_run(self, tool_version: str, inputs: dict[str, Any]) -> Run:
+    def to_run(self, tool_version: str, inputs: dict[str, Any], label: str = "") -> Run:
+        """The Run ``tcobench measure`` saves (provenance measured); ``label`` default: model on device."""
         return Run(command="measure", provenance=Provenance.MEASURED, inputs=inputs, outputs=self.to_dict(),
-                   tool_version=tool_version, label=f"{self.model.id} on {self.device.get('description', '?')}")
+                   tool_version=tool_version, label=label or f"{self.model.id} on {self.device.get('description', '?')}")
 
 
 def model_spec(model: Model) -> dict[str, Any]:

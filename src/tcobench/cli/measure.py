@@ -127,8 +127,7 @@ def measure(ctx: Context, /, model_ref: str, device: str, batch: str | None, con
     if store is not None and r.records:
         inputs = {"model": model_ref, "device": device, "batch": batch, "context": context, "prefill": prefill,
                   "precision": r.precision, "hardware": r.hardware, "budget": budget, "rounds": rounds, "threads": threads}
-        doc["run_id"] = store.save(r.to_run(__version__, inputs) if not label else
-                                   _labelled(r.to_run(__version__, inputs), label))
+        doc["run_id"] = store.save(r.to_run(__version__, inputs, label))
     if as_json:
         print_json(doc)
     else:
@@ -136,12 +135,6 @@ def measure(ctx: Context, /, model_ref: str, device: str, batch: str | None, con
     if r.interrupted:
         console(stderr=True).print("Interrupted: kept the shapes measured so far.")
         sys.exit(130)
-
-
-def _labelled(run: Any, label: str) -> Any:
-    import dataclasses
-
-    return dataclasses.replace(run, label=label)
 
 
 def _render_measure(r: Any, run_id: int | None) -> None:
