@@ -227,6 +227,14 @@ def test_without_pytorch_one_line_names_the_extra(cli, tiny: Path, monkeypatch: 
     assert cli("measure", "--model", str(tiny)).err == r.err
 
 
+def test_calibrate_needs_no_pytorch(measured: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tcobench.api.measured import calibrate
+
+    monkeypatch.setitem(sys.modules, "torch", None)  # the records are saved: fitting them is perf's arithmetic
+    r = calibrate([measured], holdout=0, output=tmp_path / "c.toml")
+    assert len(r.records) == 12 and (tmp_path / "c.toml").is_file()
+
+
 def test_folds_span_the_grid() -> None:
     from tcobench.local.fit import folds
     from tcobench.local.grid import Record
