@@ -8,6 +8,7 @@ with keyword arguments named like its flags (docs/api.md):
     tcobench.plan(...), tcobench.sweep(...), tcobench.validate(...), tcobench.audit(...), tcobench.trust(...)
     tcobench.bench("http://127.0.0.1:8000", "my-model", concurrency=[1, 8], price_hour="$2.49/h")
     tcobench.train("llama-2-7b", "h100-sxm", chips=256, tokens=1e12)
+    tcobench.probe(device="cpu", output="cpu.toml"), tcobench.measure(...), tcobench.calibrate([run_id], ...)
 """
 
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
         AuditResult, BenchResult, CompareResult, DesignResult, PlanResult, SweepSummary, TrainingResult, ValidationResult,
         audit, bench, compare, design, plan, predict, sweep, train, trust, validate,
     )
+    from tcobench.api.measured import CalibrateResult, MeasureResult, ProbeResult, calibrate, measure, probe
     from tcobench.catalog import Catalog, Hardware, Model, Source, System, load_catalog
     from tcobench.catalog.hf import load_hf_config
     from tcobench.catalog.params import ParamCount, count_params
@@ -40,6 +42,8 @@ _LAZY = {"AuditResult": "tcobench.api", "BenchResult": "tcobench.api", "CompareR
          "train": "tcobench.api", "TrainingResult": "tcobench.api",
          "DesignResult": "tcobench.api", "design": "tcobench.api",
          "Prediction": "tcobench.perf",
+         **{name: "tcobench.api.measured" for name in ("CalibrateResult", "MeasureResult", "ProbeResult", "calibrate",
+                                                        "measure", "probe")},
          "Catalog": "tcobench.catalog", "Hardware": "tcobench.catalog", "Model": "tcobench.catalog",
          "Source": "tcobench.catalog", "System": "tcobench.catalog", "load_catalog": "tcobench.catalog",
          "load_hf_config": "tcobench.catalog.hf", "ParamCount": "tcobench.catalog.params",
@@ -73,6 +77,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "AuditResult",
     "BenchResult",
+    "CalibrateResult",
     "Catalog",
     "CatalogError",
     "CompareResult",
@@ -81,11 +86,13 @@ __all__ = [
     "Figure",
     "Hardware",
     "InputError",
+    "MeasureResult",
     "MissingInputError",
     "Model",
     "ParamCount",
     "PlanResult",
     "Prediction",
+    "ProbeResult",
     "Provenance",
     "Run",
     "Source",
@@ -101,13 +108,16 @@ __all__ = [
     "__version__",
     "audit",
     "bench",
+    "calibrate",
     "compare",
     "count_params",
     "design",
     "load_catalog",
     "load_hf_config",
+    "measure",
     "plan",
     "predict",
+    "probe",
     "sweep",
     "train",
     "trust",

@@ -146,7 +146,7 @@ def test_hardware_pricing_with_a_prediction_beside_the_measurement() -> None:
     for result in (by_id, by_record):
         assert result.hardware is not None
         assert result.hardware.as_dict() == {"hardware": "h100-sxm", "chips": 2, "basis": "rent",
-                                             "model_spec": "llama-3.1-8b", "tp": None}
+                                             "model_spec": "llama-3.1-8b", "tp": None, "precision": "bf16"}
         level, detail = result.to_dict()["levels"][0], result.to_dict()["details"][0]
         tps = level["output_tokens_per_s"]
         assert level["usd_per_1m_output_tokens"] == pytest.approx(likely / (tps * 3600 / 1e6))

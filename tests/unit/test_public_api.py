@@ -1,12 +1,12 @@
 import tcobench
 
 EXPECTED = [
-    "AuditResult", "BenchResult", "Catalog", "CatalogError", "CompareResult", "DeploymentError", "DesignResult", "Figure", "Hardware",
-    "InputError", "MissingInputError", "Model", "ParamCount", "PlanResult", "Prediction", "Provenance", "Run", "Source",
-    "Store", "StoreError", "SweepSummary", "System", "TcobenchError", "TrainingResult", "UnitError", "UnknownIdError",
-    "ValidationResult",
-    "__version__", "audit", "bench", "compare", "count_params", "design", "load_catalog", "load_hf_config", "plan",
-    "predict", "sweep", "train", "trust", "validate",
+    "AuditResult", "BenchResult", "CalibrateResult", "Catalog", "CatalogError", "CompareResult", "DeploymentError",
+    "DesignResult", "Figure", "Hardware", "InputError", "MeasureResult", "MissingInputError", "Model", "ParamCount",
+    "PlanResult", "Prediction", "ProbeResult", "Provenance", "Run", "Source", "Store", "StoreError", "SweepSummary",
+    "System", "TcobenchError", "TrainingResult", "UnitError", "UnknownIdError", "ValidationResult", "__version__",
+    "audit", "bench", "calibrate", "compare", "count_params", "design", "load_catalog", "load_hf_config", "measure",
+    "plan", "predict", "probe", "sweep", "train", "trust", "validate",
 ]
 
 

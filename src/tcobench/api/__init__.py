@@ -7,6 +7,8 @@
     bench(url, model, ...) -> BenchResult            an endpoint measured, priced, a prediction beside it
     train(model, hardware, chips=..., tokens=...) -> TrainingResult   time, $ and energy to train
     design(file_or_id) -> DesignResult               a chip described by its silicon: derived peaks and cost
+    probe(device=...) -> ProbeResult                 this device measured: a hardware profile (api/measured.py)
+    measure(model, ...) -> MeasureResult             a Llama-shaped model timed here; calibrate(runs) -> CalibrateResult
 
 This layer composes the others (catalog, perf, cost, search, audit, loadgen); it is where the measured and the
 predicted sides meet. The CLI renders what it returns. docs/api.md has examples.
@@ -14,10 +16,13 @@ predicted sides meet. The CLI renders what it returns. docs/api.md has examples.
 
 from tcobench.api.confidence import trust_for as trust
 from tcobench.api.endpoint import bench
+from tcobench.api.measured import CalibrateResult, MeasureResult, ProbeResult, calibrate, measure, probe
 from tcobench.api.results import AuditResult, BenchResult, CompareResult, PlanResult, SweepSummary, ValidationResult
 from tcobench.api.silicon import DesignResult, design
 from tcobench.api.tasks import audit, compare, plan, predict, sweep, validate
 from tcobench.api.training import TrainingResult, train
 
-__all__ = ["AuditResult", "BenchResult", "CompareResult", "DesignResult", "PlanResult", "SweepSummary", "TrainingResult",
-           "ValidationResult", "audit", "bench", "compare", "design", "plan", "predict", "sweep", "train", "trust", "validate"]
+__all__ = ["AuditResult", "BenchResult", "CalibrateResult", "CompareResult", "DesignResult", "MeasureResult",
+           "PlanResult", "ProbeResult", "SweepSummary", "TrainingResult", "ValidationResult", "audit", "bench",
+           "calibrate", "compare", "design", "measure", "plan", "predict", "probe", "sweep", "train", "trust",
+           "validate"]

@@ -40,6 +40,7 @@ from tcobench.loadgen.metrics import LevelMetrics, Slo
 from tcobench.loadgen.prompts import LengthDist, PromptSource, RandomPrompts, load_jsonl, load_sharegpt
 from tcobench.loadgen.runner import Load, Plan, levels
 from tcobench.perf import predict
+from tcobench.perf.precision import check as check_precision
 
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"  # the variable the API key is read from unless api_key_env names another
 Annotator = Callable[[LevelMetrics], dict[str, Any]]
@@ -55,7 +56,8 @@ def bench(url: str, model: str, *, api: Literal["chat", "completions"] = "chat",
           slo_e2e: float | str | None = None, price_hour: float | str | None = None,
           price_in: float | str | None = None, price_out: float | str | None = None,
           hardware: HardwareRef | None = None, chips: int = 1, basis: Literal["rent", "own"] = "rent",
-          model_spec: Ref | None = None, tp: int | None = None, api_key_env: str = DEFAULT_KEY_ENV, seed: int = 0,
+          model_spec: Ref | None = None, tp: int | None = None, precision: str = "bf16", api_key_env: str = DEFAULT_KEY_ENV,
+          seed: int = 0,
           catalog: Catalog | None = None, progress: LevelStart | None = None) -> BenchResult:
     """``tcobench bench``: time streamed requests to the OpenAI-compatible server at ``url`` serving ``model``
     at each load level in turn, closed loop (``concurrency``: requests in flight, e.g. ``[1, 8, 64]`` or
@@ -67,7 +69,8 @@ def bench(url: str, model: str, *, api: Literal["chat", "completions"] = "chat",
     Durations (``duration``, ``timeout``, ``slo_*``) are seconds or text with a unit ("500ms"); ``price_hour``
     is USD per hour of the serving hardware, ``price_in`` / ``price_out`` USD per 1M tokens, each a number or
     text ("$2.49/h"). Or ``hardware`` (an id or a catalog file) prices it from the catalog for ``chips`` chips,
-    rented or owned, with the prediction for ``model_spec`` at the measured load beside each level.
+    rented or owned, with the prediction for ``model_spec`` at the measured load beside each level (at
+    ``precision``; a chip with no price, such as a profile from ``tcobench probe``, gets the prediction alone).
     ``input_len``: random prompts of N, LO..HI or normal:MEAN:SD words; or ``prompts`` (a JSONL file) or
     ``sharegpt`` (a ShareGPT JSON file). The API key is read from the environment variable ``api_key_env`` (a
     name: a value that is not one, or a variable other than the default that is not set, is refused without being
@@ -108,7 +111,7 @@ def bench(url: str, model: str, *, api: Literal["chat", "completions"] = "chat",
         if prices.basis is not None:
             raise InputError("give {hardware} (catalog price) or {price_hour}/{price_in}/{price_out}, not both",
                              params=("hardware", "price_hour", "price_in", "price_out"))
-        priced, annotate = _catalog_pricing(catalog_or_default(catalog), hardware, chips, basis, model_spec, tp)
+        priced, annotate = _catalog_pricing(catalog_or_default(catalog), hardware, chips, basis, model_spec, tp, precision)
     elif model_spec is not None:
         raise InputError("{model_spec} needs {hardware} (the prediction is for that hardware)",
                          params=("model_spec", "hardware"))
@@ -188,7 +191,7 @@ def _prompts(prompts: str | Path | None, sharegpt: str | Path | None, input_len:
 
 
 def _catalog_pricing(cat: Catalog, hardware: HardwareRef, chips: int, basis: str, model_spec: Ref | None,
-                     tp: int | None) -> tuple[BenchHardware, Annotator]:
+                     tp: int | None, precision: str = "bf16") -> tuple[BenchHardware, Annotator]:
     """The hardware as given (an id or a file is saved as written) and the annotator pricing a level from the
     catalog, with the prediction for ``model_spec`` beside it."""
     hw = hardware_of(cat, hardware)
@@ -199,8 +202,8 @@ def _catalog_pricing(cat: Catalog, hardware: HardwareRef, chips: int, basis: str
         spec, spec_as_given = model_spec, None if model_spec is None else model_spec.id
     chosen = BenchHardware(hardware if isinstance(hardware, str) else hw.id, whole(chips, "chips", 1),
                            "own" if one_of(basis, ["rent", "own"], "basis") == "own" else "rent", spec_as_given,
-                           None if tp is None else whole(tp, "tp", 1))
-    return chosen, hardware_annotator(cat, hw, chosen.chips, chosen.basis, spec, chosen.tp)
+                           None if tp is None else whole(tp, "tp", 1), check_precision(precision, "precision"))
+    return chosen, hardware_annotator(cat, hw, chosen.chips, chosen.basis, spec, chosen.tp, chosen.precision)
 
 
 # -- running, with Ctrl-C, SIGTERM and SIGHUP -------------------------------------------------------
@@ -315,9 +318,15 @@ def hourly_price(catalog: Catalog, hw: Hardware, chips: int, basis: Literal["own
 
 
 def hardware_annotator(catalog: Catalog, hw: Hardware, chips: int, basis: Literal["own", "rent"], model: Model | None,
-                       tp: int | None) -> Annotator:
-    """A level priced from the catalog for ``chips`` chips of ``hw``, with a prediction for ``model`` if given."""
-    low, likely, high, note = hourly_price(catalog, hw, chips, basis)
+                       tp: int | None, precision: str = "bf16") -> Annotator:
+    """A level priced from the catalog for ``chips`` chips of ``hw``, with a prediction for ``model`` if given. A chip
+    with no price (a probed profile) is refused without ``model``; with it, the level gets the prediction alone."""
+    try:
+        low, likely, high, note = hourly_price(catalog, hw, chips, basis)
+    except MissingInputError:
+        if model is None:
+            raise
+        return prediction_annotator(catalog, hw, chips, model, tp, precision)
     prices = Prices(usd_per_hour=likely)
 
     def annotate(level: LevelMetrics) -> dict[str, Any]:
@@ -328,14 +337,24 @@ def hardware_annotator(catalog: Catalog, hw: Hardware, chips: int, basis: Litera
                     "usd_per_1m_output_tokens_low": usd_per_1m_tokens(low, tps),
                     "usd_per_1m_output_tokens_high": usd_per_1m_tokens(high, tps)})
         if model is not None:
-            out["predicted"] = predicted_for(catalog, model, hw, chips, tp, level)
+            out["predicted"] = predicted_for(catalog, model, hw, chips, tp, level, precision)
         return out
 
     return annotate
 
 
+def prediction_annotator(catalog: Catalog, hw: Hardware, chips: int, model: Model, tp: int | None,
+                         precision: str) -> Annotator:
+    """A level with the prediction beside it and no price: the catalog has none for ``hw``."""
+    def annotate(level: LevelMetrics) -> dict[str, Any]:
+        return {"hardware": hw.id, "chips": chips, "price_note": f"no price: the catalog has none for {hw.id}",
+                "predicted": predicted_for(catalog, model, hw, chips, tp, level, precision)}
+
+    return annotate
+
+
 def predicted_for(catalog: Catalog, model: Model, hw: Hardware, chips: int, tp: int | None,
-                  level: LevelMetrics) -> dict[str, Any]:
+                  level: LevelMetrics, precision: str = "bf16") -> dict[str, Any]:
     """The model's prediction at a measured level's load (module docstring), or why there is none."""
     ok = level.requests_ok
     if not ok:
@@ -349,8 +368,10 @@ def predicted_for(catalog: Catalog, model: Model, hw: Hardware, chips: int, tp: 
     else:
         batch = 1
     try:
-        p = predict(model, hw, chips=chips, tp=tp or chips, batch=batch, input_len=input_len, output_len=output_len, catalog=catalog)
+        p = predict(model, hw, chips=chips, tp=tp or chips, batch=batch, input_len=input_len, output_len=output_len,
+                    precision=precision, catalog=catalog, max_context=max(model.max_context, input_len + output_len))
     except TcobenchError as err:
         return {"error": f"{type(err).__name__}: {err.render({})}"}
-    return {"model": model.id, "batch": batch, "input_len": input_len, "output_len": output_len, "ttft_s": p.ttft_s,
+    return {"model": model.id, "batch": batch, "input_len": input_len, "output_len": output_len, "precision": precision,
+            "hardware": hw.id, "ttft_s": p.ttft_s,
             "tpot_s": p.tpot_s, "output_tokens_per_s": p.output_tokens_per_s, "fits": p.fits, "reason": p.reason}

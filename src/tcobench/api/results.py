@@ -175,10 +175,11 @@ class BenchHardware:
     basis: Literal["rent", "own"]
     model_spec: str | None  # the served model's architecture, for the prediction beside the measurement
     tp: int | None
+    precision: str = "bf16"  # of the prediction
 
     def as_dict(self) -> dict[str, Any]:
         return {"hardware": self.hardware, "chips": self.chips, "basis": self.basis, "model_spec": self.model_spec,
-                "tp": self.tp}
+                "tp": self.tp, "precision": self.precision}
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,7 @@ class BenchOptions:
     basis: Literal["rent", "own"]
     model_spec: str | None
     tp: int | None
+    precision: str
     api_key_env: str
     seed: int
     label: str
@@ -108,6 +109,8 @@ class BenchOptions:
 @click.option("--basis", type=Choice(["rent", "own"]), default="rent", show_default=True, help="With --hardware: rent or own.")
 @click.option("--model-spec", metavar="ID|config.json", help="With --hardware: the served model's architecture, for a prediction beside the measurement.")
 @click.option("--tp", type=click.IntRange(min=1), help="With --model-spec: tensor parallelism of the prediction [default: --chips].")
+@click.option("--precision", default="bf16", metavar="FORMAT", help="With --model-spec: the format of the prediction (fp32 for a "
+                                                                   "server running float32).")
 @click.option("--api-key-env", default="OPENAI_API_KEY", metavar="VAR", help="Environment variable holding the API key.")
 @click.option("--seed", type=int, default=0, help="Seed for prompts and arrivals.")
 @click.option("--label", default="", help="A label saved with the run.")
@@ -133,7 +136,7 @@ def bench(ctx: Context, /, **params: Any) -> None:
             output_len=o.output_len, prompts=o.prompts_file, sharegpt=o.sharegpt, ignore_eos=o.ignore_eos,
             timeout=o.timeout, max_failures=o.max_failures, slo_ttft=o.slo_ttft, slo_tpot=o.slo_tpot, slo_e2e=o.slo_e2e, price_hour=o.price_hour,
             price_in=o.price_in, price_out=o.price_out, hardware=o.hardware or None, chips=o.chips, basis=o.basis,
-            model_spec=o.model_spec or None, tp=o.tp, api_key_env=o.api_key_env, seed=o.seed,
+            model_spec=o.model_spec or None, tp=o.tp, precision=o.precision, api_key_env=o.api_key_env, seed=o.seed,
             catalog=ctx.catalog if o.hardware else None, progress=bar.on_level)
     finally:
         bar.stop()
@@ -250,6 +253,12 @@ def _render(measured: list[Measured], interrupted: bool, run_id: int | None, whe
                      _ms(lv.tpot_s, "p50"), _ms(lv.icl_s, "p99"), _ms(lv.e2e_s, "p50"), _num(lv.output_tokens_per_s),
                      _num(lv.requests_per_s, "{:.2f}"), _num(lv.goodput_requests_per_s, "{:.2f}"),
                      "-" if price is None else human(price, "USD"), _ms(lv.client_lag_s, "p99")])
+    predicted = [m.extras.get("predicted") for m in measured]
+    if any(p and "ttft_s" in p for p in predicted):  # claimed by nobody, predicted by perf, measured here: one row
+        cols[6:6] = ["pred TTFT ms", "pred TPOT ms"]
+        for row, p in zip(rows, predicted, strict=True):
+            row[6:6] = ([f"{p['ttft_s'] * 1e3:.1f}", f"{p['tpot_s'] * 1e3:.1f}"] if p is not None and "ttft_s" in p
+                        else ["-", "-"])
     bound = [m.level for m in measured if m.level.client_bound]
     if bound:  # a column only when the client limited a level: where it did, the latencies are not the server's
         cols.append("client")
@@ -260,6 +269,13 @@ def _render(measured: list[Measured], interrupted: bool, run_id: int | None, whe
     for lv in bound:
         out.print(f"client-bound at {_load(lv)}: {lv.client_bound_reason}", markup=False, highlight=False,
                   soft_wrap=True)
+    shown = next((p for p in predicted if p and "ttft_s" in p), None)
+    if shown is not None:
+        out.print(f"predicted: {shown['model']} on {shown.get('hardware', '?')} in {shown.get('precision', 'bf16')} at each "
+                  "level's concurrency and mean request lengths (tcobench predict)")
+    for p, m in zip(predicted, measured, strict=True):
+        if p and "error" in p:
+            out.print(f"no prediction at {_load(m.level)}: {p['error']}")
     for m in measured:
         if m.level.errors:
             label = f"c={m.level.concurrency}" if m.level.concurrency is not None else f"{m.level.rate:g}/s"

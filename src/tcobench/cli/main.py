@@ -27,6 +27,9 @@ COMMANDS = {
     "report": "tcobench.cli.report:report",
     "demo": "tcobench.cli.demo:demo",
     "design": "tcobench.cli.design:design",
+    "probe": "tcobench.cli.measure:probe",
+    "measure": "tcobench.cli.measure:measure",
+    "calibrate": "tcobench.cli.measure:calibrate",
 }
 
 
