@@ -211,7 +211,7 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
     # Backward, recomputation, and the collectives each repeats.
     t_bc = 2.0 * (t_fc - t_attn) + fw.attention_backward * t_attn
     t_core = t_attn  # the attention core's forward, as recomputed by selective recomputation
-    scores = 0.0
+    scores: Vec = 0.0
     if fw.attention == "unfused":
         # Scores materialised: batched GEMMs over the whole s x s square (masked, not skipped), and the score matrix
         # written and read by each kernel between them (docs/training.md, 'Unfused attention'); backward: 2 x the
