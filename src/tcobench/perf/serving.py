@@ -278,9 +278,9 @@ def serve(cost: StepCost, traffic: Traffic, sched: Scheduler, slo: Slo = Slo(), 
     share) and summarise every request's latencies."""
     parts = [simulate(cost, part, sched) for part in traffic.split(replicas)]
     t = parts[0] if len(parts) == 1 else Timeline(
-        *(np.concatenate([getattr(p, name) for p in parts]) for name in
-          ("arrival", "admitted", "first", "done", "output_len", "input_len", "step_s", "step_decodes")),
-        sum(p.steps for p in parts))
+        **{name: np.concatenate([getattr(p, name) for p in parts]) for name in
+           ("arrival", "admitted", "first", "done", "output_len", "input_len", "step_s", "step_decodes")},
+        steps=sum(p.steps for p in parts))
     return summarize(t, traffic, sched, slo, replicas, notes)
 
 

@@ -161,7 +161,8 @@ class ModelSteps:
 
     def decode_run(self, decodes: int, contexts: Floats) -> Floats:
         fixed = float(self.dense[decodes]) + float(self.head[decodes])
-        return fixed + np.interp(contexts / decodes, self.context_grid, self.decode_attn[decodes])
+        out: Floats = fixed + np.interp(contexts / decodes, self.context_grid, self.decode_attn[decodes])
+        return out
 
 
 def kv_capacity(s: Shape, chip: Chip, lay: Layout, fmt: Formats, max_tokens: int, max_seqs: int) -> float:

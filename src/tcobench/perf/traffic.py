@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tcobench import checks
-from tcobench.errors import InputError, quote
+from tcobench.errors import InputError, close_matches, quote
 
 PROCESSES = ("poisson", "constant", "gamma:CV")
 _GAMMA = re.compile(r"gamma:([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)", re.ASCII)
@@ -105,8 +105,10 @@ def parse_process(text: str, where: str = "{arrivals}") -> tuple[str, float]:
     if m := _GAMMA.fullmatch(t):
         cv = checks.number(float(m[1]), f"{where} {quote(text)}: the coefficient of variation", low=0.0, low_open=True)
         return "gamma", cv
-    raise InputError(f"{where} {quote(text)}: expected poisson, constant, gamma:CV (e.g. gamma:2) or a trace file "
-                     "that exists", params=checks._params(where))
+    hint = close_matches(t, ("poisson", "constant", "gamma:2"))
+    raise InputError(f"{where} {quote(text)} is neither an arrival process nor a file; expected poisson, constant, "
+                     "gamma:CV (e.g. gamma:2) or the path of a trace file" + (f"; did you mean {hint[0]!r}?" if hint else ""),
+                     params=(where[1:-1],) if where.startswith("{") else ())
 
 
 def is_process(text: str) -> bool:
