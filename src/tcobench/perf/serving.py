@@ -148,8 +148,9 @@ class ServingResult:
                 "notes": list(self.notes)}
 
 
-def simulate(cost: StepCost, traffic: Traffic, sched: Scheduler) -> Timeline:
-    """Run ``traffic`` through one replica whose steps cost ``cost``, scheduled by ``sched``."""
+def simulate(cost: StepCost, traffic: Traffic, sched: Scheduler, *, runs: bool = True) -> Timeline:
+    """Run ``traffic`` through one replica whose steps cost ``cost``, scheduled by ``sched``. ``runs=False`` takes
+    decode-only steps one at a time (the plain loop: the tests' reference and the benchmark's baseline)."""
     n = traffic.n
     n_in = traffic.input_len
     n_out = traffic.output_len
@@ -159,6 +160,10 @@ def simulate(cost: StepCost, traffic: Traffic, sched: Scheduler) -> Timeline:
         raise DeploymentError(f"a request of {int(n_in[worst])} + {int(n_out[worst])} tokens does not fit in the KV cache of "
                               f"{sched.kv_tokens:,.0f} tokens per replica: it would wait for ever; use more chips, a "
                               "smaller KV format, or shorter requests")
+    tabulated = getattr(cost, "max_tokens", None), getattr(cost, "max_seqs", None)
+    if tabulated[0] is not None and (tabulated[0] < sched.max_tokens or (tabulated[1] or 0) < sched.max_seqs):
+        raise InputError(f"the step costs are tabulated to {tabulated[0]} tokens and {tabulated[1]} sequences per step, "
+                         f"fewer than the scheduler's {sched.max_tokens} and {sched.max_seqs}")
     closed = traffic.arrivals is None
     arrival: list[float] = [math.inf] * n if closed else traffic.arrivals.astype(float).tolist()  # type: ignore[union-attr]
     admitted = np.full(n, np.nan)
@@ -226,7 +231,7 @@ def simulate(cost: StepCost, traffic: Traffic, sched: Scheduler) -> Timeline:
                 step_dec.append(decodes)
             steps_run = 1
         else:  # decode only: run until the next completion, or the next arrival that could be admitted
-            k = heap[0][0] - g + 1
+            k = heap[0][0] - g + 1 if runs else 1
             contexts = base + decodes * (g + np.arange(k, dtype=float))
             times = cost.decode_run(decodes, contexts)
             ends = now + np.cumsum(times)
