@@ -211,8 +211,8 @@ def render_serving(s: ServingResult) -> None:
     """The simulated run under load: percentiles per metric, then rates, SLOs and whether the queue keeps up."""
     out = console()
     per = f" per replica x {s.replicas}" if s.replicas > 1 else ""
-    out.print(f"[bold]under load[/bold]: {s.traffic}, {s.requests:,} requests simulated; vLLM-style scheduler: "
-              f"{s.max_tokens:,} tokens per step, {s.max_seqs} sequences, KV cache {s.kv_tokens:,.0f} tokens{per}")
+    out.print(f"[bold]under load[/bold]: {s.traffic}, {s.requests:,} requests simulated; scheduler: {s.max_tokens:,} "
+              f"tokens/step, {s.max_seqs} sequences, KV cache {s.kv_tokens:,.0f} tokens{per}")
     rows = [(name, *(units.human(d[k], "s") if k in d else "" for k in ("p50", "p90", "p99", "mean")))
             for name, d in (("TTFT", s.ttft_s), ("TPOT", s.tpot_s), ("ITL", s.itl_s), ("E2E", s.e2e_s),
                             ("queue (before admission)", s.queue_s))]
