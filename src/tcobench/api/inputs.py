@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,6 +16,7 @@ from tcobench import checks, units
 from tcobench.catalog import Catalog, Hardware, Model, load_catalog
 from tcobench.cost import DEFAULT_BASIS, OwnParameters
 from tcobench.errors import InputError, close_matches, quote
+from tcobench.perf.traffic import Traffic, is_process, parse_process
 
 Ref = str | Model
 HardwareRef = str | Hardware
@@ -219,3 +221,52 @@ def cost_overrides(kw: dict[str, Any]) -> dict[str, Any]:
     keys = ("cost_basis", "amortisation_years", "cost_of_capital", "utilisation", "pue", "electricity", "hosting",
             "maintenance")
     return {k: kw.pop(k) for k in keys if k in kw and kw[k] is not None}
+
+
+DEFAULT_REQUESTS = 1000  # requests a serving simulation runs when not told
+
+
+def traffic_of(rate: float | None, concurrency: int | None, requests: int | None, arrivals: str | None,
+               input_len: int, output_len: int, seed: int = 0) -> Traffic | None:
+    """The traffic of a serving simulation: ``rate`` requests/s arriving by ``arrivals`` (poisson, constant,
+    gamma:CV; default poisson), ``concurrency`` users in a closed loop, or a trace file in ``arrivals``; ``requests``
+    of them (a trace: its first ``requests`` lines). None when none of these is given (no simulation)."""
+    if rate is not None and concurrency is not None:
+        raise InputError("give {rate} (an open loop) or {concurrency} (a closed loop), not both",
+                         params=("rate", "concurrency"))
+    if rate is not None:
+        rate = checks.positive(rate, "{rate}")
+    if concurrency is not None:
+        concurrency = whole(concurrency, "concurrency", 1)
+    if requests is not None:
+        requests = whole(requests, "requests", 1)
+    seed = whole(seed, "seed", 0)
+    if arrivals is not None and not isinstance(arrivals, str):
+        raise InputError(f"{{arrivals}} {quote(arrivals)}: expected poisson, constant, gamma:CV or a trace file",
+                         params=("arrivals",))
+    if arrivals is not None and not is_process(arrivals) and not Path(arrivals).is_file():
+        parse_process(arrivals)  # neither a process nor a file: says what was expected
+    if arrivals is not None and not is_process(arrivals):  # a trace file
+        if rate is not None or concurrency is not None:
+            raise InputError(f"{{arrivals}} {quote(arrivals)} is a trace, which sets the arrival times: leave out "
+                             f"{{{'rate' if rate is not None else 'concurrency'}}}", params=("arrivals", "rate", "concurrency"))
+        t = Traffic.trace(arrivals)
+        if requests is not None and requests < t.n:
+            keep = slice(0, requests)
+            t = Traffic(t.input_len[keep], t.output_len[keep], None if t.arrivals is None else t.arrivals[keep], None,
+                        t.label.replace(f"({t.n:,} requests)", f"(first {requests:,} requests)"), t.rate)
+        return t
+    if rate is None and concurrency is None:
+        if arrivals is not None or requests is not None:
+            given = "arrivals" if arrivals is not None else "requests"
+            raise InputError(f"{{{given}}} describes a serving simulation: give {{rate}} (requests/s) or {{concurrency}} "
+                             "too, or a trace file in {arrivals}", params=(given, "rate", "concurrency"))
+        return None
+    n = requests or DEFAULT_REQUESTS
+    if concurrency is not None:
+        if arrivals is not None:
+            raise InputError(f"{{arrivals}} {quote(arrivals)} is an open loop's arrival process; {{concurrency}} is a closed "
+                             "loop (each user sends when its last request finishes): give {rate} instead",
+                             params=("arrivals", "concurrency", "rate"))
+        return Traffic.closed(concurrency, n, input_len, output_len)
+    return Traffic.open(arrivals or "poisson", rate if rate is not None else 0.0, n, input_len, output_len, seed)

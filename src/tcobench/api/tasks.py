@@ -24,6 +24,7 @@ from tcobench.api.inputs import (
     own_parameters,
     positive_numbers,
     positive_seconds,
+    traffic_of,
     usd,
     whole,
     workload_lengths,
@@ -35,6 +36,7 @@ from tcobench.claims import audit_claims, builtin_dir, invalid_result, load_clai
 from tcobench.cost import price_hardware
 from tcobench.perf import Prediction
 from tcobench.perf import predict as _predict
+from tcobench.perf.predict import DEFAULT_MAX_SEQS
 from tcobench.perf.validate import group_errors, grouping, predict_command, summary, trust
 from tcobench.perf.validate import run as _validate
 from tcobench.perf import validate_training
@@ -57,12 +59,20 @@ def predict(model: Ref, hardware: HardwareRef, *, chips: int | None = None, tp: 
             slo_ttft: float | str | None = None, slo_tpot: float | str | None = None, runtime: str | None = None,
             max_context: int | None = None, tp_layout: str = "1d", cuda_graph_batches: Sequence[int] | None = None,
             moe_ep: int | None = None, spec_tokens: int = 0, acceptance: float | None = None, draft: Ref | None = None,
-            explain: bool = False, catalog: Catalog | None = None) -> Prediction:
+            explain: bool = False, rate: float | None = None, concurrency: int | None = None, requests: int | None = None,
+            arrivals: str | None = None, seed: int = 0, slo_e2e: float | str | None = None, max_seqs: int = DEFAULT_MAX_SEQS,
+            max_batched_tokens: int | None = None, catalog: Catalog | None = None) -> Prediction:
     """``tcobench predict``: one deployment's TTFT, TPOT, throughput, MFU/MBU and memory (seconds, tokens/s,
     bytes). ``batch="auto"`` picks the batch with the most tokens/s that fits and meets the SLOs;
     ``explain=True`` keeps the per-operator breakdown (``Prediction.ops``, ``to_rows()``). Speculative decoding:
     ``spec_tokens`` drafts per step accepted with probability ``acceptance``, drafted by ``draft`` (a model id, file
-    or record) or by multi-token-prediction layers (``draft="mtp"``, the default)."""
+    or record) or by multi-token-prediction layers (``draft="mtp"``, the default).
+
+    Under load (docs/serving.md): ``rate`` requests/s arriving by ``arrivals`` (``"poisson"``, ``"constant"``,
+    ``"gamma:CV"``), ``concurrency`` users in a closed loop, or a trace file in ``arrivals``; ``requests`` of them
+    (default 1000, ``seed`` for the draws) are simulated step by step with vLLM's scheduler (``max_seqs``
+    sequences, ``max_batched_tokens`` tokens per step per replica), and ``Prediction.serving`` holds TTFT, TPOT,
+    ITL and E2E percentiles, throughput, and goodput under ``slo_ttft`` / ``slo_tpot`` / ``slo_e2e``."""
     cat = catalog_or_default(catalog)
     for name, value, least in (("chips", chips, 1), ("tp", tp, 1), ("pp", pp, 1), ("ep", ep, 1), ("input_len", input_len, 1),
                                ("output_len", output_len, 1), ("max_context", max_context, 1), ("moe_ep", moe_ep, 1),
@@ -74,13 +84,19 @@ def predict(model: Ref, hardware: HardwareRef, *, chips: int | None = None, tp: 
     if cuda_graph_batches is not None:
         cuda_graph_batches = positive_numbers(cuda_graph_batches, int, "cuda_graph_batches")
     number(acceptance, "acceptance", low=0.0, high=1.0)
+    traffic = traffic_of(rate, concurrency, requests, arrivals, input_len, output_len, seed)
+    whole(max_seqs, "max_seqs", 1)
+    if max_batched_tokens is not None:
+        whole(max_batched_tokens, "max_batched_tokens", 1, 1 << 20)
     return _predict(model_of(cat, model), hardware_of(cat, hardware), chips=chips, tp=tp, pp=pp, ep=ep, batch=batch,
                     input_len=input_len, output_len=output_len, precision=precision, weights=weights, kv=kv,
                     activations=activations, slo_ttft=positive_seconds(slo_ttft, "slo_ttft"),
                     slo_tpot=positive_seconds(slo_tpot, "slo_tpot"),
                     catalog=cat, runtime=runtime, explain=explain, max_context=max_context, tp_layout=tp_layout,
                     graph_batches=cuda_graph_batches, moe_ep=moe_ep, spec_tokens=spec_tokens, acceptance=acceptance,
-                    draft=None if draft is None else "mtp" if draft == "mtp" else model_of(cat, draft, "draft"))
+                    draft=None if draft is None else "mtp" if draft == "mtp" else model_of(cat, draft, "draft"),
+                    traffic=traffic, slo_e2e=positive_seconds(slo_e2e, "slo_e2e"), max_seqs=max_seqs,
+                    max_batched_tokens=max_batched_tokens)
 
 
 def compare(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, workload: str | None = None,

@@ -47,7 +47,11 @@ def plan(ctx: Context, /, model_ref: str, hw_spec: str | None, workload: str | N
         print_json(doc)
         return
     title = (f"{res.model}: {qps:g} req/s x {peak_factor:g} peak, {n_in} in / {n_out} out, {basis}"
+             + (f", TTFT <= {units.human(kw['slo_ttft'], 's')}" if kw.get("slo_ttft") else "")
              + (f", TPOT <= {units.human(kw['slo_tpot'], 's')}" if kw["slo_tpot"] else "") + f": {evaluated:,} configurations")
+    by_slo = any(r.sized_by == "slo p99" for r in rows)
+    if by_slo:
+        title += "; replicas sized by the simulated p99 TTFT and TPOT under Poisson arrivals (docs/serving.md)"
     body = []
     for r in rows:
         d = r.deployment
@@ -56,6 +60,12 @@ def plan(ctx: Context, /, model_ref: str, hw_spec: str | None, workload: str | N
                      units.human(r.tpot_s, "s") if r.tpot_s else "-",
                      _span(_widened(r.usd_per_month, res.trust.get(r.hardware)), money),
                      _span(_widened(r.usd_per_1m_output_tokens, res.trust.get(r.hardware)), money), r.excluded_reason or ""])
-    console().print(table(title, ["hardware", "replica", "replicas", "chips", "util", "TPOT", "$/month", "$/1M out", "note"],
-                          body, justify=["left", "left", "right", "right", "right", "right", "right", "right", "left"]))
+        if by_slo:
+            body[-1][6:6] = [units.human(r.ttft_p99_s, "s") if r.ttft_p99_s else "-",
+                             units.human(r.tpot_p99_s, "s") if r.tpot_p99_s else "-"]
+    heads = ["hardware", "replica", "replicas", "chips", "util", "TPOT", "$/month", "$/1M out", "note"]
+    justify = ["left", "left", "right", "right", "right", "right", "right", "right", "left"]
+    if by_slo:
+        heads[6:6], justify[6:6] = ["TTFT p99", "TPOT p99"], ["right", "right"]
+    console().print(table(title, heads, body, justify=justify))
     print_trusts([res.trust[r.hardware] for r in rows if r.deployment and r.hardware in res.trust])

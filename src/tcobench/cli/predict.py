@@ -17,6 +17,9 @@ from tcobench.errors import DeploymentError, InputError, quote
 from tcobench.perf import predict as run_predict
 from tcobench.perf.finite import finite_run
 from tcobench.perf.precision import BYTES
+from tcobench.perf.predict import DEFAULT_MAX_SEQS
+from tcobench.perf.serving import ServingResult
+from tcobench.api.inputs import traffic_of
 from tcobench.records import Provenance, Run
 
 PRECISIONS = Choice(list(BYTES), case_sensitive=False)
@@ -70,7 +73,23 @@ def parse_batch(value: str) -> int | str:
                    "[default: mtp].")
 @click.option("--requests", type=COUNT,
               help="A finite offline run: this many requests queued at once, served in waves of at most --batch per "
-                   "replica (with --batch auto: as many as fit); prints the run's time and throughput.")
+                   "replica (with --batch auto: as many as fit); prints the run's time and throughput. With --rate, "
+                   "--concurrency or a trace: the requests simulated [default: 1000].")
+@click.option("--rate", type=Number(0.0, low_open=True),
+              help="Under load: requests/s arriving by --arrivals; simulates serving step by step and prints TTFT, TPOT, "
+                   "ITL and E2E percentiles, throughput and goodput (docs/serving.md).")
+@click.option("--concurrency", type=COUNT,
+              help="Under load: this many users in a closed loop, each sending when its last request finishes.")
+@click.option("--arrivals", metavar="poisson|constant|gamma:CV|FILE",
+              help="With --rate: the arrival process [default: poisson]; or a trace file of lines time_s,input_tokens,"
+                   "output_tokens (then without --rate).")
+@click.option("--seed", type=Count(0), default=0, show_default=True, help="Seed of the simulated arrivals.")
+@click.option("--slo-e2e", type=DURATION, help="Under load: largest E2E allowed for goodput, e.g. 10s.")
+@click.option("--max-seqs", type=COUNT, default=DEFAULT_MAX_SEQS, show_default=True,
+              help="Under load: sequences a replica runs at once (vLLM's --max-num-seqs).")
+@click.option("--max-batched-tokens", type=Count(1, 1 << 20),
+              help="Under load: tokens per engine step, prompt chunks included (vLLM's --max-num-batched-tokens) "
+                   "[default: the efficiency data's prefill chunk].")
 @click.option("--explain", is_flag=True, help="Print the per-operator breakdown (time, FLOPs, bytes, bound).")
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--save", is_flag=True, help="Save the prediction to the results store.")
@@ -84,8 +103,16 @@ def predict(ctx: Context, /, model_ref: str, hw_ref: str, batch: str, requests: 
     draft = kw.pop("draft")
     kw["draft"] = draft if draft in (None, "mtp") else cat.model(draft, where="--draft")
     run = None
+    load = {k: kw.pop(k) for k in ("rate", "concurrency", "arrivals", "seed", "slo_e2e", "max_seqs", "max_batched_tokens")}
+    under_load = load["rate"] is not None or load["concurrency"] is not None or load["arrivals"] is not None
     try:
-        if requests:
+        if under_load:
+            traffic = traffic_of(load["rate"], load["concurrency"], requests, load["arrivals"], kw["input_len"],
+                                 kw["output_len"], load["seed"])
+            p = run_predict(model, hw, batch=parse_batch(batch), catalog=cat, explain=explain, traffic=traffic,
+                            slo_e2e=load["slo_e2e"], max_seqs=load["max_seqs"],
+                            max_batched_tokens=load["max_batched_tokens"], **kw)
+        elif requests:
             size = parse_batch(batch)
             run = finite_run(model, hw, requests=requests, max_batch=None if size == "auto" else int(size), catalog=cat, **kw)
             p = run_predict(model, hw, batch=run.wave, catalog=cat, explain=explain, **kw) if explain else run.full
@@ -112,6 +139,8 @@ def predict(ctx: Context, /, model_ref: str, hw_ref: str, batch: str, requests: 
         print_json(doc)
         return
     render(p, explain)
+    if p.serving is not None:
+        render_serving(p.serving)
     if run is not None and not run.fits:
         console().print(f"run of {run.requests:,} requests: not feasible ({run.reason})")
     elif run is not None:
@@ -177,6 +206,33 @@ def render(p, explain: bool) -> None:  # type: ignore[no-untyped-def]
                       + " (why: docs/model.md, 'Operators' and 'Runtimes')")
         out.print("efficiency factors used: " + _factors(p.efficiency))
         out.print("efficiency factors from: " + "; ".join(f"{k} from {v}" for k, v in p.efficiency_sources.items()))
+
+
+def render_serving(s: ServingResult) -> None:
+    """The simulated run under load: percentiles per metric, then rates, SLOs and whether the queue keeps up."""
+    out = console()
+    per = f" per replica x {s.replicas}" if s.replicas > 1 else ""
+    out.print(f"[bold]under load[/bold]: {s.traffic}, {s.requests:,} requests simulated; scheduler: {s.max_tokens:,} "
+              f"tokens/step, {s.max_seqs} sequences, KV cache {s.kv_tokens:,.0f} tokens{per}")
+    rows = [(name, *(units.human(d[k], "s") if k in d else "" for k in ("p50", "p90", "p99", "mean")))
+            for name, d in (("TTFT", s.ttft_s), ("TPOT", s.tpot_s), ("ITL", s.itl_s), ("E2E", s.e2e_s),
+                            ("queue (before admission)", s.queue_s))]
+    out.print(table(None, ["metric", "p50", "p90", "p99", "mean"], rows, justify=["left", "right", "right", "right", "right"]))
+    out.print(f"throughput {s.output_tokens_per_s:,.0f} output tok/s, {s.input_tokens_per_s:,.0f} input tok/s, "
+              f"{s.requests_per_s:,.2f} requests/s over a {s.window_s:,.1f} s steady-state window; "
+              f"{s.mean_running:,.1f} sequences decoding per step on average")
+    if s.slo.given:
+        slos = ", ".join(f"{k} <= {units.human(v, 's')}" for k, v in (("TTFT", s.slo.ttft), ("TPOT", s.slo.tpot),
+                                                                     ("E2E", s.slo.e2e)) if v is not None)
+        out.print(f"goodput ({slos}): {s.goodput_requests_per_s or 0:,.2f} requests/s, {s.goodput_tokens_per_s or 0:,.0f} "
+                  f"tok/s; {s.slo_met or 0:.1%} of requests meet every SLO"
+                  + (f"; first miss: the request sent at {units.human(s.first_slo_miss_s, 's')}"
+                     if s.first_slo_miss_s is not None else ""))
+    if s.saturated:
+        out.print(f"[bold red]saturated:[/bold red] the queue grows without bound, by {s.queue_growth_per_s:,.2f} requests/s; "
+                  "the percentiles are of this run's length only and grow with it")
+    for note in s.notes:
+        out.print(f"note: {note}")
 
 
 def _factors(e: dict[str, Any]) -> str:

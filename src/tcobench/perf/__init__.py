@@ -8,6 +8,10 @@
     roofline.py    an operator's time on a chip; a phase's running totals
     inference.py   prefill, decode steps and continuous batching -> TTFT, TPOT, tokens/s, memory, reasons
     reasons.py     why a configuration cannot serve (an IntFlag)
+    steps.py       what one engine step costs, tabulated from the operators (or a measured linear profile)
+    traffic.py     the requests a serving simulation is offered: arrival processes, closed loops, traces
+    serving.py     a continuous-batching scheduler run step by step -> TTFT/TPOT/ITL/E2E percentiles, goodput
+    profile.py     a measured step profile fitted to closed-loop levels by least squares
 
 See docs/model.md for the equations and their sources.
 """

@@ -22,7 +22,12 @@ from tcobench.perf.memory import max_batch
 from tcobench.perf.reasons import Reason
 from tcobench.perf.roofline import BOUND_NAMES
 from tcobench.records import Tabular
-from tcobench.perf.transformer import shape
+from tcobench.perf.serving import Scheduler, ServingResult, Slo, serve
+from tcobench.perf.steps import ModelSteps, kv_capacity
+from tcobench.perf.traffic import Traffic
+from tcobench.perf.transformer import Shape, shape
+
+DEFAULT_MAX_SEQS = 256  # vLLM's default max_num_seqs (engine arguments, V1 engine)
 
 # Batch sizes tried by --batch auto: powers of two and the midpoints between them, 1 .. 4096.
 AUTO_BATCHES = np.unique(np.concatenate([2 ** np.arange(13), 3 * 2 ** np.arange(11)]))
@@ -84,6 +89,7 @@ class Prediction(Tabular):
     graphed_share: float | None = None  # ... and the share of the decode steps that do
     moe_ep: int | None = None  # chips the routed experts are split over, where not ep (Layout.moe_ep)
     speculative: dict[str, Any] | None = None  # draft tokens, acceptance, draft, tokens per step (with spec_tokens)
+    serving: ServingResult | None = None  # under load over time (with traffic): latency percentiles, goodput
 
     @property
     def interactivity_tokens_per_s(self) -> float:
@@ -107,6 +113,8 @@ class Prediction(Tabular):
                          "max_batch": self.max_batch}
         if self.graph_batch is not None:
             doc["cuda_graph"] = {"batch": self.graph_batch, "share_of_decode_steps": self.graphed_share}
+        if self.serving is not None:
+            doc["serving"] = self.serving.to_dict()
         return doc
 
 
@@ -117,7 +125,8 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
             efficiencies: Efficiencies | None = None, runtime: str | Runtime | None = None, explain: bool = False,
             max_context: int | None = None, tp_layout: str = "1d", graph_batches: Sequence[int] | None = None,
             moe_ep: int | None = None, spec_tokens: int = 0, acceptance: float | None = None,
-            draft: Model | Literal["mtp"] | None = None) -> Prediction:
+            draft: Model | Literal["mtp"] | None = None, traffic: Traffic | None = None, slo_e2e: float | None = None,
+            max_seqs: int = DEFAULT_MAX_SEQS, max_batched_tokens: int | None = None) -> Prediction:
     """Predict one deployment. ``batch="auto"`` picks the batch (per replica) with the most output tokens/s
     that fits in memory and meets ``slo_ttft``/``slo_tpot`` (seconds). Lengths in tokens. ``runtime`` is a
     catalog runtime id or record (the serving stack's kernel traits; ``default`` when not given).
@@ -131,6 +140,9 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
     ``spec_tokens``, ``acceptance``, ``draft``: speculative decoding with that many draft tokens per step, each
     accepted with probability ``acceptance`` (required with drafts), proposed by ``draft`` (a model on the same
     chips) or by multi-token-prediction layers (``"mtp"``, the default; ``Engine``).
+    ``traffic``: simulate serving it over time (``serving.py``) with vLLM's scheduler at ``max_seqs`` sequences and
+    ``max_batched_tokens`` tokens per step (default: the efficiency data's prefill chunk) per replica; the result's
+    ``serving`` holds the latency percentiles and, with ``slo_ttft`` / ``slo_tpot`` / ``slo_e2e``, the goodput.
 
     Raises InputError naming the parameter for a value out of range, DeploymentError for an impossible layout
     (TP not dividing heads, chips not a multiple of TP x PP x EP) or input + output past the context; a
@@ -213,8 +225,12 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
     biggest = max_batch(s, float(input_len), float(output_len), layout, formats, kv_per_chip, float(chip.prefill_chunk),
                         float(chip.mem_cap) * float(chip.mem_util))
     rates = prec.rates(prec.compute_precision(w, a), k, [str(p) for p in hardware.peak_dense], sixteen_bit=attention_16bit)
+    served = None
+    if traffic is not None:
+        served = _serve(s, chip, layout, formats, engine, traffic, Slo(slo_ttft, slo_tpot, slo_e2e), max_seqs,
+                        int(max_batched_tokens or chip.prefill_chunk), graph_batches)
     return _to_prediction(model, hardware, r, _at(r, i), Choice(chosen, input_len, output_len, biggest, layout, tp_layout, (precision, w, k, a), stack.id,
-                                                            efficiencies, rates, _speculative(engine, draft)))
+                                                            efficiencies, rates, _speculative(engine, draft)), served)
 
 
 def factors_used(eff: Efficiencies, rates: dict[str, str]) -> dict[str, Any]:
@@ -269,7 +285,26 @@ def _at(r: Result, i: int) -> dict[str, float | None]:
     return {f.name: pick(getattr(r, f.name)) for f in fields(Result) if f.name not in _PHASES}
 
 
-def _to_prediction(model: Model, hardware: Hardware, r: Result, at: dict[str, float | None], c: Choice) -> Prediction:
+def _serve(s: Shape, chip: Chip, layout: Layout, formats: Formats, engine: Engine, traffic: Traffic, slo: Slo, max_seqs: int,
+           max_tokens: int, graph_batches: Sequence[int] | None) -> ServingResult:
+    """``traffic`` through the deployment's replicas, step costs from the operator model (``steps.ModelSteps``)."""
+    if max_tokens < 1 or max_seqs < 1:
+        raise InputError(f"{{max_batched_tokens}} {max_tokens} and {{max_seqs}} {max_seqs} must be positive",
+                         params=("max_batched_tokens", "max_seqs"))
+    sched = Scheduler(max_tokens, max_seqs, kv_capacity(s, chip, layout, formats, max_tokens, max_seqs))
+    longest = int((traffic.input_len + traffic.output_len).max())
+    steps = ModelSteps.build(s, chip, layout, formats, engine, max_tokens=max_tokens, max_seqs=max_seqs, max_context=longest)
+    replicas = int(float(layout.chips if layout.chips is not None else layout.replica) // float(layout.replica))
+    notes = ["no preemption: a request is admitted when the KV cache holds its whole context (input + output)"]
+    if graph_batches is not None:
+        notes.append("CUDA-graph padding is not simulated: steps run at the real batch")
+    if replicas > 1:
+        notes.append(f"{replicas} replicas behind a round-robin balancer, each simulated on its share")
+    return serve(steps, traffic, sched, slo, replicas, tuple(notes))
+
+
+def _to_prediction(model: Model, hardware: Hardware, r: Result, at: dict[str, float | None], c: Choice,
+                   served: ServingResult | None = None) -> Prediction:
     def f(name: str) -> float:
         value = at[name]
         assert value is not None, name  # the model always sets it (graph_batch and graphed_share are read apart)
@@ -299,4 +334,4 @@ def _to_prediction(model: Model, hardware: Hardware, r: Result, at: dict[str, fl
         efficiency_sources=dict(c.efficiencies.sources), efficiency=factors_used(c.efficiencies, c.rates),
         rates=dict(c.rates), graph_batch=None if at["graph_batch"] is None else int(at["graph_batch"]),
         graphed_share=at["graphed_share"], moe_ep=None if lay.moe_ep is None else int(lay.moe_ep),
-        speculative=c.speculative)
+        speculative=c.speculative, serving=served)

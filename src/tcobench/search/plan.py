@@ -7,17 +7,32 @@ Each hardware uses its cheapest deployment that meets the SLOs (the compare row)
     utilisation = qps / (replicas x requests_per_s_per_replica)       average load on the fleet
     usd_per_month = replicas x chips x usd_per_chip_s x (year / 12)
     usd_per_1m_output_tokens = usd_per_month / (qps x output_len x month) x 1e6   idle headroom included
+
+With an SLO (``slo_ttft`` / ``slo_tpot``) the fleet is sized by latency percentiles, not utilisation alone: each
+replica's share of the demand (Poisson, qps x peak_factor / replicas requests/s) is simulated over time
+(``perf.serving``: continuous batching at the deployment's batch, chunked prefill, a KV-capacity limit) and the
+replicas grow from the utilisation count until the p99 TTFT and TPOT meet the SLOs and the queue keeps up
+(docs/serving.md). A deployment that misses them even at 8x that count is excluded, saying so.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from tcobench.catalog import Catalog, Hardware, Model
 from tcobench.cost import YEAR_S, Basis, OwnParameters
+from tcobench.perf import precision as prec
+from tcobench.perf.chip import Chip
+from tcobench.perf.deployment import Engine, Formats, Layout
+from tcobench.perf.efficiency import resolve
+from tcobench.perf.precision import compute_precision
+from tcobench.perf.serving import Scheduler, ServingResult, Slo, serve
+from tcobench.perf.steps import ModelSteps, kv_capacity
+from tcobench.perf.traffic import Traffic
+from tcobench.perf.transformer import shape
 from tcobench.search.compare import CompareRow, Deployment, compare
 
 MONTH_S = YEAR_S / 12
@@ -36,13 +51,17 @@ class PlanRow:
     ttft_s: float | None = None
     tpot_s: float | None = None
     excluded_reason: str | None = None
+    sized_by: str = "utilisation"  # or "slo p99": the replicas the serving simulation needs to meet the SLOs
+    ttft_p99_s: float | None = None  # simulated at the chosen replicas (with an SLO)
+    tpot_p99_s: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"hardware": self.hardware,
                                "deployment": None if self.deployment is None else vars(self.deployment).copy(),
                                "replicas": self.replicas, "chips": self.chips, "utilisation": self.utilisation,
                                "requests_per_s_per_replica": self.requests_per_s_per_replica,
-                               "ttft_s": self.ttft_s, "tpot_s": self.tpot_s}
+                               "ttft_s": self.ttft_s, "tpot_s": self.tpot_s, "sized_by": self.sized_by,
+                               "ttft_p99_s": self.ttft_p99_s, "tpot_p99_s": self.tpot_p99_s}
         for key in ("usd_per_month", "usd_per_1m_output_tokens"):
             span = getattr(self, key)
             doc[key], doc[key + "_low"], doc[key + "_high"] = (span[1], span[0], span[2]) if span else (None, None, None)
@@ -55,17 +74,77 @@ def plan(model: Model, hardware: Sequence[Hardware], *, qps: float, input_len: i
     """Fleet rows sorted by $/month (servable first), and the number of configurations evaluated."""
     rows, evaluated = compare(model, hardware, input_len=input_len, output_len=output_len, catalog=catalog, params=params,
                               basis=basis, **search_kw)
-    out = [_size(r, qps, output_len, peak_factor, basis) for r in rows]
+    slo = Slo(search_kw.get("slo_ttft"), search_kw.get("slo_tpot"))
+    by_id = {h.id: h for h in hardware}
+    out = []
+    for r in rows:
+        sized = _size(r, qps, output_len, peak_factor, basis)
+        if slo.given and sized.replicas is not None and r.deployment is not None and sized.excluded_reason is None:
+            sized = _by_slo(sized, r, model, by_id[r.hardware], catalog, qps * peak_factor, qps, input_len, output_len,
+                            peak_factor, basis, slo)
+        out.append(sized)
     out.sort(key=lambda p: (p.usd_per_month is None, p.usd_per_month[1] if p.usd_per_month else 0.0))
     return out, evaluated
 
 
-def _size(row: CompareRow, qps: float, output_len: int, peak_factor: float, basis: Basis) -> PlanRow:
+SIM_REQUESTS = 2000  # requests simulated per replica count tried
+MAX_GROWTH = 8  # replicas tried up to this multiple of the utilisation count
+
+
+def _by_slo(sized: PlanRow, row: CompareRow, model: Model, hw: Hardware, catalog: Catalog, demand: float, qps: float,
+            input_len: int, output_len: int, peak_factor: float, basis: Basis, slo: Slo) -> PlanRow:
+    """``sized`` with the fewest replicas (from its utilisation count) whose simulated p99 TTFT and TPOT meet ``slo``
+    and whose queue keeps up, found by bisection (latency falls as replicas share the demand)."""
+    d = row.deployment
+    if d is None or sized.replicas is None:  # nothing to size
+        return sized
+    chip = Chip.of(hw, compute_precision(d.precision, d.precision), resolve(hw, catalog.efficiency), strict=False)
+    fmt = Formats(prec.BYTES[d.precision], prec.BYTES[d.precision], prec.activation_bytes(d.precision))
+    lay = Layout(float(d.tp), float(d.pp), float(d.ep), float(d.tp * d.pp * d.ep))
+    s = shape(model)
+    max_tokens = max(int(chip.prefill_chunk), d.batch)
+    sched = Scheduler(max_tokens, d.batch, kv_capacity(s, chip, lay, fmt, max_tokens, d.batch))
+    steps = ModelSteps.build(s, chip, lay, fmt, Engine(), max_tokens=max_tokens, max_seqs=d.batch,
+                             max_context=input_len + output_len)
+    tried: dict[int, ServingResult] = {}
+
+    def run(n: int) -> ServingResult:
+        if n not in tried:
+            tried[n] = serve(steps, Traffic.open("poisson", demand / n, SIM_REQUESTS, input_len, output_len), sched, slo)
+        return tried[n]
+
+    def meets(n: int) -> bool:
+        r = run(n)
+        return not r.saturated and _p99_meets(r, slo)
+
+    lo, hi = sized.replicas, sized.replicas * MAX_GROWTH
+    if not meets(hi):
+        r = run(hi)
+        return replace(sized, excluded_reason=f"the SLOs are not met at p99 even with {hi} replicas (TTFT p99 "
+                       f"{r.ttft_s['p99']:.3g} s, TPOT p99 {r.tpot_s.get('p99', 0.0):.3g} s simulated)",
+                       sized_by="slo p99", ttft_p99_s=r.ttft_s["p99"], tpot_p99_s=r.tpot_s.get("p99"))
+    if not meets(lo):
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            lo, hi = (lo, mid) if meets(mid) else (mid, hi)
+        lo = hi
+    best = run(lo)
+    resized = _size(row, qps, output_len, peak_factor, basis, replicas=lo)
+    return replace(resized, sized_by="slo p99", ttft_p99_s=best.ttft_s["p99"], tpot_p99_s=best.tpot_s.get("p99"))
+
+
+def _p99_meets(r: ServingResult, slo: Slo) -> bool:
+    return ((slo.ttft is None or r.ttft_s["p99"] <= slo.ttft)
+            and (slo.tpot is None or r.tpot_s.get("p99", 0.0) <= slo.tpot))
+
+
+def _size(row: CompareRow, qps: float, output_len: int, peak_factor: float, basis: Basis,
+          replicas: int | None = None) -> PlanRow:
     if row.deployment is None or row.output_tokens_per_s is None:
         return PlanRow(row.hardware, None, excluded_reason=row.excluded_reason)
     hourly = row.usd_per_hour_own if basis == "own" else row.usd_per_hour_rent
     rps = row.output_tokens_per_s / output_len
-    replicas = max(1, math.ceil(qps * peak_factor / rps))
+    replicas = replicas or max(1, math.ceil(qps * peak_factor / rps))
     chips = replicas * row.deployment.chips
     util = qps / (replicas * rps)
     if hourly is None:
