@@ -25,8 +25,12 @@ from tcobench.records import Provenance, Run
               help="Only these rows: an id or a shell pattern such as 'azure-*' (repeatable).")
 @click.option("--explain", is_flag=True,
               help="For each row: the `tcobench predict` command that reproduces it and its per-operator breakdown.")
+@click.option("--training", is_flag=True,
+              help="Also print the training rows (tcobench train against published runs) and their summary; --json always "
+                   "carries them.")
 @pass_context
-def validate(ctx: Context, as_json: bool, save: bool, by: str, row_ids: tuple[str, ...], explain: bool) -> None:
+def validate(ctx: Context, as_json: bool, save: bool, by: str, row_ids: tuple[str, ...], explain: bool,
+             training: bool) -> None:
     """Predicted vs published for the shipped reference set (MLPerf, TensorRT-LLM, DeepSpeed BLOOM, PaLM, Azure)."""
     res = api.validate(by=by, row=row_ids, explain=explain, catalog=ctx.catalog)
     rows, summ, outcomes = res.rows, res.summary, res.outcomes
@@ -45,12 +49,16 @@ def validate(ctx: Context, as_json: bool, save: bool, by: str, row_ids: tuple[st
                       f"{r['error']:+.0%}" if r["error"] is not None else "", r["problem"] or "") for r in rows],
                     justify=["left", "left", "left", "left", "right", "right", "right", "left"]))
     med, mx = summ["median_abs_error"], summ["max_abs_error"]
+    ts = res.training_summary
+    if res.training and not training and ts.get("compared"):
+        out.print(f"(training, apart: {ts['compared']} rows compared, median |error| {ts['median_abs_error']:.1%}, signed "
+                  f"{ts['median_error']:+.1%}; tcobench validate --training lists them)")
     out.print(f"{summ['compared']} rows compared, {summ['skipped']} skipped; median |error| {med:.1%}, max |error| {mx:.1%}; "
               f"{summ['within_2x']}/{summ['compared']} within 2x")
     for name, s in summ["groups"][by].items():
         out.print(f"  {name}: median |error| {s['median_abs_error']:.1%} (median signed {s['median_error']:+.1%}), "
                   f"max {s['max_abs_error']:.1%} over {s['rows']} rows")
-    if res.training:
+    if res.training and training:
         _training(res.training, res.training_summary)
     if explain:
         _explain(outcomes)

@@ -207,3 +207,17 @@ def test_plan_train_picks_the_fewest_chips_and_refuses_serving_flags(cli) -> Non
     bad = cli("plan", "--model", "llama-2-7b", "--train", "--qps", "5")
     assert bad.code == 2 and "--qps" in bad.err
     assert cli("plan", "--model", "llama-2-7b").code == 2
+
+
+def test_validate_reports_the_training_rows_apart(cli) -> None:
+    plain = cli("validate")
+    assert plain.code == 0, plain.err
+    assert "tcobench validate --training lists them" in plain.out and "training: predicted vs published" not in plain.out
+    assert plain.out.rstrip().splitlines()[-1].lstrip().startswith("decode:")  # the inference summary still ends it
+    r = cli("validate", "--training")
+    assert "training: predicted vs published" in r.out
+    doc = json.loads(cli("validate", "--json").out)["training"]
+    errs = [row["error"] for row in doc["rows"] if row["error"] is not None]
+    assert doc["summary"]["compared"] == len(errs) >= 30
+    for row in doc["rows"]:
+        assert row["error"] is not None or row["problem"]  # a row without a comparison says why
