@@ -32,6 +32,17 @@ def _say(quiet: bool) -> Any:
     return (lambda _: None) if quiet else (lambda line: err.print(line, markup=False, highlight=False))
 
 
+def _save(r: Any, output: str | None, as_json: bool) -> str:
+    """Write a profile (probe's or calibrate's) to its default path when no -o was given, print its --json document
+    (with the path) when asked, and return the path."""
+    path = output or f"{r.hardware_id}.toml"
+    if output is None:
+        _write(path, r.toml)
+    if as_json:
+        print_json({**r.to_dict(), "path": path})
+    return path
+
+
 @click.command()
 @click.option("--device", default="cpu", show_default=True, help=DEVICE_HELP)
 @click.option("-o", "--output", metavar="FILE", help="Where to write the hardware profile [default: <id>.toml here].")
@@ -48,12 +59,8 @@ def probe(ctx: Context, /, device: str, output: str | None, hardware_id: str | N
     write a hardware profile for --hardware FILE."""
     r = run_probe(device=device, output=output, hardware_id=hardware_id, base=base, quick=quick, threads=threads,
                   catalog=ctx.catalog if base else None, progress=_say(False))
-    path = output or f"{r.hardware_id}.toml"
-    if output is None:
-        _write(path, r.toml)
-    doc = {**r.to_dict(), "path": path}
+    path = _save(r, output, as_json)
     if as_json:
-        print_json(doc)
         return
     out = console()
     d = r.probe.device
@@ -175,12 +182,8 @@ def calibrate(ctx: Context, /, run_ids: tuple[int, ...], hw_ref: str | None, hol
     records used and on held-out ones."""
     r = run_calibrate(list(run_ids), hardware=hw_ref, holdout=holdout, output=output, hardware_id=hardware_id,
                       catalog=ctx.catalog, db=ctx.db)
-    path = output or f"{r.hardware_id}.toml"
-    if output is None:
-        _write(path, r.toml)
-    doc = {**r.to_dict(), "path": path}
+    path = _save(r, output, as_json)
     if as_json:
-        print_json(doc)
         return
     out = console()
     out.print(f"[bold]{r.model}[/bold] in {r.precision} on {r.hardware}: {len(r.records)} records from run(s) "
