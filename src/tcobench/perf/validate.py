@@ -24,7 +24,7 @@ from tcobench.perf.finite import finite_run
 from tcobench.perf.predict import Prediction, predict
 
 Metric = Literal["output_tokens_per_s", "output_tokens_per_s_per_chip", "ttft_s", "tpot_s", "ms_per_token_amortized",
-                 "batch_prefill_s"]
+                 "batch_prefill_s", "server_output_tokens_per_s"]
 
 
 class Row(BaseModel):
@@ -58,7 +58,10 @@ class Row(BaseModel):
     context: int | None = None
     metric: Metric = "output_tokens_per_s"
     published: float = 0.0
-    phase: Literal["throughput", "prefill", "decode"] = "throughput"
+    phase: Literal["throughput", "prefill", "decode", "server"] = "throughput"
+    # a "server" row's latency constraints (p99, seconds): its figure is the tokens/s sustained while they hold
+    slo_ttft: float | None = None
+    slo_tpot: float | None = None
     batching: Literal["static", "inflight"] | None = None  # how the measured stack batched (not used by the model)
     stack: str | None = None  # the serving stack measured, where `runtime` does not say it (stack_of)
     note: str | None = None
