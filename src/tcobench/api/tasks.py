@@ -223,7 +223,8 @@ def validate(*, by: str = "phase", row: str | Sequence[str] = (), explain: bool 
     rows: list[dict[str, Any]] = [
         {"id": o.row.id, "ref": o.row.ref, "phase": o.row.phase, "metric": o.row.metric, "published": o.row.published or None,
          "predicted": o.predicted, "error": o.error, "batch": o.prediction.batch if o.prediction else None,
-         "problem": o.problem, "source": o.row.source, "command": None if o.row.skip else predict_command(o.row),
+         "problem": o.problem, "source": o.row.source, "command": None if o.row.skip else
+         predict_command(o.row, o.prediction.serving if o.prediction else None),
          "engine": dict(o.row.engine)} for o in outcomes]
     if explain:
         for r, o in zip(rows, outcomes, strict=True):

@@ -332,6 +332,14 @@ def summarize(t: Timeline, traffic: Traffic, sched: Scheduler, slo: Slo, replica
         max_seqs=sched.max_seqs, notes=notes)
 
 
+def p99_meets(r: ServingResult, slo: Slo) -> bool:
+    """Whether a run's p99 TTFT, TPOT and E2E are within ``slo`` (a target not given is met): MLPerf's Server
+    validity test, and what ``plan --qps`` sizes a fleet by."""
+    return ((slo.ttft is None or r.ttft_s["p99"] <= slo.ttft)
+            and (slo.tpot is None or r.tpot_s.get("p99", 0.0) <= slo.tpot)
+            and (slo.e2e is None or r.e2e_s["p99"] <= slo.e2e))
+
+
 def _queue_growth(t: Timeline, traffic: Traffic) -> tuple[float, bool]:
     """(growth, saturated): requests/s by which the requests waiting for admission grow from the middle arrival to
     the last one, and whether that is the queue growing without bound: an open loop whose queue grows at more than

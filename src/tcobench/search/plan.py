@@ -29,7 +29,7 @@ from tcobench.perf.chip import Chip
 from tcobench.perf.deployment import Engine, Formats, Layout
 from tcobench.perf.efficiency import resolve
 from tcobench.perf.precision import compute_precision
-from tcobench.perf.serving import Scheduler, ServingResult, Slo, serve
+from tcobench.perf.serving import Scheduler, ServingResult, Slo, p99_meets, serve
 from tcobench.perf.steps import ModelSteps, kv_capacity
 from tcobench.perf.traffic import Traffic
 from tcobench.perf.transformer import shape
@@ -115,7 +115,7 @@ def _by_slo(sized: PlanRow, row: CompareRow, model: Model, hw: Hardware, catalog
 
     def meets(n: int) -> bool:
         r = run(n)
-        return not r.saturated and _p99_meets(r, slo)
+        return not r.saturated and p99_meets(r, slo)
 
     lo, hi = sized.replicas, sized.replicas * MAX_GROWTH
     if not meets(hi):
@@ -131,11 +131,6 @@ def _by_slo(sized: PlanRow, row: CompareRow, model: Model, hw: Hardware, catalog
     best = run(lo)
     resized = _size(row, qps, output_len, peak_factor, basis, replicas=lo)
     return replace(resized, sized_by="slo p99", ttft_p99_s=best.ttft_s["p99"], tpot_p99_s=best.tpot_s.get("p99"))
-
-
-def _p99_meets(r: ServingResult, slo: Slo) -> bool:
-    return ((slo.ttft is None or r.ttft_s["p99"] <= slo.ttft)
-            and (slo.tpot is None or r.tpot_s.get("p99", 0.0) <= slo.tpot))
 
 
 def _size(row: CompareRow, qps: float, output_len: int, peak_factor: float, basis: Basis,
