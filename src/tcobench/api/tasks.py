@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,6 +22,7 @@ from tcobench.api.inputs import (
     model_of,
     names,
     number,
+    one_of,
     own_parameters,
     positive_numbers,
     positive_seconds,
@@ -37,6 +39,7 @@ from tcobench.cost import price_hardware
 from tcobench.perf import Prediction
 from tcobench.perf import predict as _predict
 from tcobench.perf.predict import DEFAULT_MAX_SEQS
+from tcobench.perf.serving import Slo
 from tcobench.perf.validate import group_errors, grouping, predict_command, summary, trust
 from tcobench.perf.validate import run as _validate
 from tcobench.perf import validate_training
@@ -48,6 +51,7 @@ from tcobench.search.sweep import (
     AXES, CONFIRM_POINTS, DEFAULT_CHUNK, Estimate, Objective, estimate, iter_rows, open_parts, open_sink, parse_axis,
 )
 from tcobench.search.executor import check_target, connect, scheduler_from_env
+from tcobench.search.goodput import RANKS, at_rate, rank_key
 from tcobench.search.sweep import sweep as _sweep
 
 Basis = Literal["own", "rent", "both"]
@@ -103,11 +107,20 @@ def compare(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, 
             input_len: int | None = None, output_len: int | None = None, slo_ttft: float | str | None = None,
             slo_tpot: float | str | None = None, precision: str | Sequence[str] | None = None, max_chips: int = 64,
             basis: Basis = "both", price_hour: float | None = None, price_chip: float | None = None, pareto: bool = False,
-            catalog: Catalog | None = None, **cost: Any) -> CompareResult:
+            rate: float | str | None = None, rank: str = "cost", catalog: Catalog | None = None,
+            **cost: Any) -> CompareResult:
     """``tcobench compare``: per hardware (default: every catalog chip), the cheapest deployment that fits and meets
     the SLOs, with $/1M tokens own and/or rent as (low, likely, high). ``cost``: overrides of the cost basis
     (``cost_basis``, ``amortisation_years``, ``cost_of_capital``, ``utilisation``, ``pue``, ``electricity``,
-    ``hosting``, ``maintenance``), as the command's flags."""
+    ``hosting``, ``maintenance``), as the command's flags. ``rate`` (requests/s, Poisson, to one replica): each
+    row's replica is also simulated at that load (``row.at_rate``: goodput under the SLOs, p99s, $/1M good output
+    tokens; search/goodput.py), and ``rank`` orders the rows: "cost" (steady-state $/1M output tokens), "goodput"
+    (most good tokens/s first) or "good-cost" ($/1M good tokens, cheapest first; these two need ``rate``)."""
+    rank = one_of(rank, list(RANKS), "rank")
+    offered = None if rate is None else checks.positive(rate, "{rate}")
+    if offered is None and rank != "cost":
+        raise InputError(f"{{rank}} {rank!r} ranks by the load a replica serves: give {{rate}} (requests/s) too",
+                         params=("rank", "rate"))
     cat = catalog_or_default(catalog)
     m = model_of(cat, model)
     n_in, n_out, wl = workload_lengths(cat, workload, input_len, output_len)
@@ -118,9 +131,14 @@ def compare(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, 
                                slo_ttft=ttft, slo_tpot=tpot, max_chips=whole(max_chips, "max_chips", 1),
                                price_hour=usd(price_hour, "USD/h", "price_hour"),
                                price_chip=usd(price_chip, "USD", "price_chip"), pareto=pareto)
+    if offered is not None:
+        by_id, slo = {h.id: h for h in hw}, Slo(ttft, tpot)
+        rows = [replace(r, at_rate=at_rate(r, m, by_id[r.hardware], cat, rate=offered, slo=slo, input_len=n_in,
+                                           output_len=n_out)) for r in rows]
+        rows.sort(key=lambda r: rank_key(r, rank, basis))
     outcomes = validation_outcomes(cat)
     trusts = {h.id: trust(outcomes, h.vendor, m.moe is not None) for h in hw}
-    return CompareResult(m.id, wl, n_in, n_out, basis, ttft, tpot, evaluated, rows, trusts)
+    return CompareResult(m.id, wl, n_in, n_out, basis, ttft, tpot, evaluated, rows, trusts, offered, rank)
 
 
 def plan(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, qps: float, workload: str | None = None,
