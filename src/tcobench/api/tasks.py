@@ -51,7 +51,7 @@ from tcobench.search.sweep import (
     AXES, CONFIRM_POINTS, DEFAULT_CHUNK, Estimate, Objective, estimate, iter_rows, open_parts, open_sink, parse_axis,
 )
 from tcobench.search.executor import check_target, connect, scheduler_from_env
-from tcobench.search.goodput import RANKS, at_rate, rank_key
+from tcobench.search.goodput import RANKS, at_rate, rank_key, rank_rows, sweep_row_at_rate
 from tcobench.search.sweep import sweep as _sweep
 
 Basis = Literal["own", "rent", "both"]
@@ -172,7 +172,8 @@ def sweep(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, tp
           output: str | Path | None = None, chunk: int = DEFAULT_CHUNK, price_hour: float | None = None,
           price_chip: float | None = None, yes: bool = False, on_estimate: Callable[[Estimate], None] | None = None,
           progress: Callable[[int, int], None] | None = None, catalog: Catalog | None = None,
-          workers: int | None = None, scheduler: str | None = None, **cost: Any) -> SweepSummary:
+          workers: int | None = None, scheduler: str | None = None, rate: float | str | None = None, rank: str = "cost",
+          **cost: Any) -> SweepSummary:
     """``tcobench sweep``: every combination of the axes (each '1,2,4', '1:4096' or '128:32768:x2'), evaluated in
     memory-bounded chunks of ``chunk`` points; the ``top`` points by ``objective`` and, with ``pareto``, the front
     of tokens/s per chip vs interactivity. ``output``: write every point to .csv or .parquet.
@@ -184,7 +185,16 @@ def sweep(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, tp
 
     ``workers``: run on a local Dask cluster of that many processes; ``scheduler``: on a running Dask cluster
     ('tcp://host:8786'; default ``TCOBENCH_SCHEDULER``). Either needs ``pip install 'tcobench[distributed]'``; the
-    result is the single-process one, row for row, and ``output`` (.parquet) becomes a folder of parts."""
+    result is the single-process one, row for row, and ``output`` (.parquet) becomes a folder of parts.
+
+    ``rate`` (requests/s, Poisson, to one replica): each of the ``top`` rows is also served at that load in the
+    serving simulator (its ``at_rate``: goodput under the SLOs, p99s, $/1M good output tokens), and ``rank``
+    ("goodput" or "good-cost") re-orders those rows by it; the rows are the top by ``objective`` first."""
+    rank = one_of(rank, list(RANKS), "rank")
+    offered = None if rate is None else checks.positive(rate, "{rate}")
+    if offered is None and rank != "cost":
+        raise InputError(f"{{rank}} {rank!r} ranks by the load a replica serves: give {{rate}} (requests/s) too",
+                         params=("rank", "rate"))
     cat = catalog_or_default(catalog)
     target = scheduler_from_env(scheduler) if workers is None else scheduler
     check_target(workers, target)
@@ -223,11 +233,16 @@ def sweep(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, tp
         if executor is not None:
             executor.close()
     wall = time.perf_counter() - start
+    top_rows = list(iter_rows(res.top))
+    if offered is not None:
+        by_id, slo = {c.hardware.id: c.hardware for c in cands}, Slo(ttft, tpot)
+        top_rows = rank_rows([{**r, "at_rate": sweep_row_at_rate(r, m, by_id[r["hardware"]], cat, rate=offered, slo=slo)}
+                              for r in top_rows], rank)
     outcomes = validation_outcomes(cat)
     return SweepSummary(m.id, res.evaluated, res.feasible, wall, objective, basis, str(output) if output else None,
-                        list(iter_rows(res.top)), list(iter_rows(res.front)) if pareto else None,
+                        top_rows, list(iter_rows(res.front)) if pareto else None,
                         {c.hardware.id: trust(outcomes, c.hardware.vendor, m.moe is not None) for c in cands},
-                        workers=executor.workers if executor is not None else None)
+                        workers=executor.workers if executor is not None else None, rate=offered, rank=rank)
 
 
 def validate(*, by: str = "phase", row: str | Sequence[str] = (), explain: bool = False,

@@ -111,3 +111,30 @@ def rank_key(row: CompareRow, rank: str, basis: str) -> tuple[int, float]:
     rent = a.usd_per_1m_good_tokens_rent[1] if a.usd_per_1m_good_tokens_rent else math.inf
     cost = {"own": own, "rent": rent}.get(basis, min(own, rent))
     return (0 if math.isfinite(cost) else 1, cost)
+
+
+def sweep_row_at_rate(row: dict[str, Any], model: Model, hw: Hardware, catalog: Catalog, *, rate: float, slo: Slo,
+                      requests: int = SIM_REQUESTS) -> dict[str, Any]:
+    """A sweep's top row (its axes, chips, tok/s per chip, $/1M output tokens) served at ``rate``: the fields
+    ``at_rate`` adds to it. Its $/1M good tokens is its steady-state $/1M output tokens times the steady-state
+    output tokens/s over the goodput (the same $/hour, fewer tokens that count)."""
+    d = Deployment(int(row["chips"]), int(row["tp"]), int(row["pp"]), int(row["ep"]), int(row["batch"]), str(row["precision"]))
+    n_in, n_out = int(row["input_len"]), int(row["output_len"])
+    rep = Replica.of(d, model, hw, catalog, n_in + n_out)
+    r = serve(rep.steps, Traffic.open("poisson", rate, requests, n_in, n_out), rep.sched, slo)
+    good = float(r.goodput_tokens_per_s or 0.0) if slo.given else r.output_tokens_per_s
+    steady = float(row["output_tokens_per_s_per_chip"]) * d.chips
+    cost = float(row["usd_per_1m_output_tokens"])
+    return {"rate": rate, "goodput_tokens_per_s": good, "slo_met": float(r.slo_met) if r.slo_met is not None else 1.0,
+            "ttft_p99_s": r.ttft_s["p99"], "tpot_p99_s": r.tpot_s.get("p99"), "saturated": r.saturated,
+            "usd_per_1m_good_tokens": cost * steady / good if good > 0 and math.isfinite(cost) else None}
+
+
+def rank_rows(rows: list[dict[str, Any]], rank: str) -> list[dict[str, Any]]:
+    """Sweep rows with ``at_rate`` in ``rank`` order ("cost": as they came); rows without the figure last."""
+    if rank == "goodput":
+        return sorted(rows, key=lambda r: -float(r["at_rate"]["goodput_tokens_per_s"]))
+    if rank == "good-cost":
+        return sorted(rows, key=lambda r: (r["at_rate"]["usd_per_1m_good_tokens"] is None,
+                                           r["at_rate"]["usd_per_1m_good_tokens"] or 0.0))
+    return rows

@@ -63,3 +63,30 @@ def test_the_command_prints_and_carries_the_goodput(cli) -> None:  # type: ignor
     assert bad.code == 2 and "--rate" in bad.err
     bad = cli("compare", "--model", "llama-3.1-8b", "--hardware", "h100-sxm", "--rank", "good-cost")
     assert bad.code == 2 and "--rate" in bad.err and "--rank" in bad.err
+
+
+SWEEP = {"batch": "16:512:x2", "input_len": "1000", "output_len": "300", "slo_ttft": "300ms", "slo_tpot": "40ms", "top": 4}
+
+
+def test_sweep_serves_its_top_rows_at_the_rate_and_reorders_them() -> None:
+    plain = tcobench.sweep("llama-3.1-8b", "h100-sxm,b200", **SWEEP)  # type: ignore[arg-type]
+    ranked = tcobench.sweep("llama-3.1-8b", "h100-sxm,b200", rate=40, rank="good-cost", **SWEEP)  # type: ignore[arg-type]
+    key = ("hardware", "precision", "tp", "pp", "ep", "batch")
+    assert sorted(tuple(r[k] for k in key) for r in ranked.top) == sorted(tuple(r[k] for k in key) for r in plain.top)
+    costs = [r["at_rate"]["usd_per_1m_good_tokens"] for r in ranked.top]
+    assert None not in costs and costs == sorted(costs)
+    for r in ranked.top:
+        a = r["at_rate"]
+        steady = r["output_tokens_per_s_per_chip"] * r["chips"]
+        assert a["goodput_tokens_per_s"] <= steady * 1.01  # a replica cannot serve more good tokens than it can serve
+        assert a["usd_per_1m_good_tokens"] == pytest.approx(r["usd_per_1m_output_tokens"] * steady / a["goodput_tokens_per_s"])
+    assert ranked.to_dict()["rate"] == 40 and ranked.to_dict()["rank"] == "good-cost"
+
+
+def test_sweep_prints_the_rows_at_the_rate(cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("sweep", "--model", "llama-3.1-8b", "--hardware", "b200", "--batch", "64,128", "--input-len", "1000",
+            "--output-len", "300", "--slo-tpot", "40ms", "--rate", "30", "--rank", "goodput", "--quiet")
+    assert r.code == 0, r.err
+    assert "at 30 requests/s" in r.out and "ranked by goodput" in r.out and "goodput tok/s" in r.out
+    bad = cli("sweep", "--model", "llama-3.1-8b", "--hardware", "b200", "--rank", "goodput", "--quiet")
+    assert bad.code == 2 and "--rate" in bad.err
