@@ -178,7 +178,7 @@ def run(catalog: Catalog, adjust: Callable[[Efficiencies], Efficiencies] | None 
     """Predict every row (or those ``rows`` selects, see ``select_rows``). ``adjust`` may rewrite each row's
     resolved efficiencies (a what-if, e.g. the sensitivity study in scripts/validate_sensitivity.py); the
     shipped model never passes it. ``explain`` keeps each prediction's per-operator breakdown. ``server=False``
-    leaves out the "server" rows, whose rate bisection is most of the run's time (about 1.5 s on this machine)."""
+    leaves out the "server" rows, whose rate bisection is most of the run's time (about 5 s of it on this machine)."""
     out = []
     for row in select_rows(load_rows(), rows):
         if not server and row.phase == "server":
