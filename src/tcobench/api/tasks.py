@@ -65,7 +65,7 @@ def predict(model: Ref, hardware: HardwareRef, *, chips: int | None = None, tp: 
             moe_ep: int | None = None, spec_tokens: int = 0, acceptance: float | None = None, draft: Ref | None = None,
             explain: bool = False, rate: float | None = None, concurrency: int | None = None, requests: int | None = None,
             arrivals: str | None = None, seed: int = 0, slo_e2e: float | str | None = None, max_seqs: int = DEFAULT_MAX_SEQS,
-            max_batched_tokens: int | None = None, catalog: Catalog | None = None) -> Prediction:
+            max_batched_tokens: int | None = None, preempt: bool = False, catalog: Catalog | None = None) -> Prediction:
     """``tcobench predict``: one deployment's TTFT, TPOT, throughput, MFU/MBU and memory (seconds, tokens/s,
     bytes). ``batch="auto"`` picks the batch with the most tokens/s that fits and meets the SLOs;
     ``explain=True`` keeps the per-operator breakdown (``Prediction.ops``, ``to_rows()``). Speculative decoding:
@@ -76,7 +76,9 @@ def predict(model: Ref, hardware: HardwareRef, *, chips: int | None = None, tp: 
     ``"gamma:CV"``), ``concurrency`` users in a closed loop, or a trace file in ``arrivals``; ``requests`` of them
     (default 1000, ``seed`` for the draws) are simulated step by step with vLLM's scheduler (``max_seqs``
     sequences, ``max_batched_tokens`` tokens per step per replica), and ``Prediction.serving`` holds TTFT, TPOT,
-    ITL and E2E percentiles, throughput, and goodput under ``slo_ttft`` / ``slo_tpot`` / ``slo_e2e``."""
+    ITL and E2E percentiles, throughput, and goodput under ``slo_ttft`` / ``slo_tpot`` / ``slo_e2e``. ``preempt``:
+    admit on the prompt and preempt (recompute) when the KV cache is full, as vLLM does, instead of admitting only
+    requests whose whole context fits."""
     cat = catalog_or_default(catalog)
     for name, value, least in (("chips", chips, 1), ("tp", tp, 1), ("pp", pp, 1), ("ep", ep, 1), ("input_len", input_len, 1),
                                ("output_len", output_len, 1), ("max_context", max_context, 1), ("moe_ep", moe_ep, 1),
@@ -100,7 +102,7 @@ def predict(model: Ref, hardware: HardwareRef, *, chips: int | None = None, tp: 
                     graph_batches=cuda_graph_batches, moe_ep=moe_ep, spec_tokens=spec_tokens, acceptance=acceptance,
                     draft=None if draft is None else "mtp" if draft == "mtp" else model_of(cat, draft, "draft"),
                     traffic=traffic, slo_e2e=positive_seconds(slo_e2e, "slo_e2e"), max_seqs=max_seqs,
-                    max_batched_tokens=max_batched_tokens)
+                    max_batched_tokens=max_batched_tokens, preempt=bool(preempt))
 
 
 def compare(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, workload: str | None = None,
