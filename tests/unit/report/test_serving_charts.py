@@ -54,3 +54,13 @@ def test_the_figures_are_written_as_files(tmp_path: Path) -> None:
     assert {"bench-run-1-ttft-load.svg", "bench-run-1-interactivity.svg"} <= names
     text = (tmp_path / "bench-run-1-ttft-load.svg").read_text()
     assert "TTFT p99 against request rate" in text and "simulated" in text and "measured" in text
+
+
+def test_the_accuracy_strip_draws_the_server_rows_too() -> None:
+    from tcobench.report.charts import AccuracyChart, ErrorPoint
+    from tcobench.report.plots import render
+
+    chart = AccuracyChart("validation", "accuracy", (ErrorPoint("a", "MLPerf", "throughput", 1.3),
+                                                     ErrorPoint("b", "MLPerf", "server", 1.4)))
+    svg = render(chart, "svg").decode()
+    assert ">server<" in svg and ">throughput<" in svg  # both in the legend: the server row is drawn, not dropped
