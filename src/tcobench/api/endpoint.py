@@ -41,6 +41,7 @@ from tcobench.loadgen.prompts import LengthDist, PromptSource, RandomPrompts, lo
 from tcobench.loadgen.runner import Load, Plan, levels
 from tcobench.perf import predict
 from tcobench.perf.precision import check as check_precision
+from tcobench.perf.traffic import Traffic
 
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"  # the variable the API key is read from unless api_key_env names another
 Annotator = Callable[[LevelMetrics], dict[str, Any]]
@@ -367,11 +368,35 @@ def predicted_for(catalog: Catalog, model: Model, hw: Hardware, chips: int, tp: 
         batch = max(1, round(level.requests_per_s * level.e2e_s.mean))
     else:
         batch = 1
+    common: dict[str, Any] = {"chips": chips, "tp": tp or chips, "input_len": input_len, "output_len": output_len,
+                              "precision": precision, "catalog": catalog,
+                              "max_context": max(model.max_context, input_len + output_len)}
     try:
-        p = predict(model, hw, chips=chips, tp=tp or chips, batch=batch, input_len=input_len, output_len=output_len,
-                    precision=precision, catalog=catalog, max_context=max(model.max_context, input_len + output_len))
+        p = predict(model, hw, batch=batch, **common)
     except TcobenchError as err:
         return {"error": f"{type(err).__name__}: {err.render({})}"}
     return {"model": model.id, "batch": batch, "input_len": input_len, "output_len": output_len, "precision": precision,
             "hardware": hw.id, "ttft_s": p.ttft_s,
-            "tpot_s": p.tpot_s, "output_tokens_per_s": p.output_tokens_per_s, "fits": p.fits, "reason": p.reason}
+            "tpot_s": p.tpot_s, "output_tokens_per_s": p.output_tokens_per_s, "fits": p.fits, "reason": p.reason,
+            "serving": simulated_for(model, hw, level, common)}
+
+
+def simulated_for(model: Model, hw: Hardware, level: LevelMetrics, common: dict[str, Any]) -> dict[str, Any]:
+    """The serving simulation (``perf.serving``) of the level's load: its arrival process at its rate, or its
+    concurrency as a closed loop, for as many requests as the level measured, at its mean lengths, with the
+    simulator's default scheduler (vLLM's defaults, ``predict``). Percentiles in seconds, as the level's."""
+    n = max(1, level.requests_ok)
+    try:
+        if level.rate is not None:
+            traffic = Traffic.open(level.arrival or "poisson", level.rate, n, common["input_len"], common["output_len"])
+        elif level.concurrency is not None:
+            traffic = Traffic.closed(level.concurrency, n, common["input_len"], common["output_len"])
+        else:
+            return {"error": "the level has neither a rate nor a concurrency"}
+        s = predict(model, hw, batch=1, traffic=traffic, **common).serving
+    except TcobenchError as err:
+        return {"error": f"{type(err).__name__}: {err.render({})}"}
+    assert s is not None  # predict simulates whenever traffic is given
+    return {"traffic": s.traffic, "requests": s.requests, "ttft_s": s.ttft_s, "tpot_s": s.tpot_s, "e2e_s": s.e2e_s,
+            "output_tokens_per_s": s.output_tokens_per_s, "saturated": s.saturated,
+            "scheduler": {"max_batched_tokens": s.max_tokens, "max_seqs": s.max_seqs, "kv_cache_tokens": s.kv_tokens}}

@@ -44,11 +44,13 @@ class CompareResult(Tabular):
     evaluated: int
     rows: list[CompareRow] = field(repr=False)
     trust: dict[str, Trust] = field(default_factory=dict, repr=False)  # hardware id -> its group's track record
+    rate: float | None = None  # requests/s offered to each row's replica (compare --rate): rows carry at_rate
+    rank: str = "cost"  # what orders the rows: cost, goodput or good-cost (search/goodput.py)
 
     def to_dict(self) -> dict[str, Any]:
         return {"model": self.model, "workload": self.workload, "input_len": self.input_len, "output_len": self.output_len,
                 "basis": self.basis, "slo_ttft_s": self.slo_ttft_s, "slo_tpot_s": self.slo_tpot_s,
-                "evaluated": self.evaluated, "rows": self.to_rows()}
+                "evaluated": self.evaluated, "rate": self.rate, "rank": self.rank, "rows": self.to_rows()}
 
     def to_rows(self) -> list[dict[str, Any]]:
         """One dict per hardware: the row, its group's track record (``trust``) and each $/1M output-token range
@@ -100,12 +102,15 @@ class SweepSummary(Tabular):
     pareto: list[dict[str, Any]] | None = field(default=None, repr=False)
     trust: dict[str, Trust] = field(default_factory=dict, repr=False)  # hardware id -> its group's track record
     workers: int | None = None  # Dask worker threads that evaluated the grid; None: this process alone
+    rate: float | None = None  # requests/s each top row's replica was served at (sweep --rate): rows carry at_rate
+    rank: str = "cost"  # cost (the objective's order), goodput or good-cost (search/goodput.py)
 
     def to_dict(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"model": self.model, "evaluated": self.evaluated, "feasible": self.feasible,
                                "wall_s": self.wall_s, "workers": self.workers,
                                "configurations_per_s": self.evaluated / self.wall_s if self.wall_s > 0 else None,
-                               "objective": self.objective, "basis": self.basis, "output": self.output, "top": self.top}
+                               "objective": self.objective, "basis": self.basis, "output": self.output,
+                               "rate": self.rate, "rank": self.rank, "top": self.top}
         if self.pareto is not None:
             doc["pareto"] = self.pareto
         doc["trust"] = {hw: t.to_dict() for hw, t in self.trust.items()}

@@ -240,6 +240,27 @@ def _load(lv: LevelMetrics) -> str:
     return f"c={lv.concurrency}" if lv.concurrency is not None else f"{lv.rate:g}/s {lv.arrival}"
 
 
+def _simulated_table(measured: list[Measured], predicted: list[Any]) -> None:
+    """Each level's measured percentiles beside the serving simulation of its load, where bench ran one
+    (``--hardware --model-spec``: ``predicted.serving``)."""
+    sims = [(m.level, (p or {}).get("serving") or {}) for m, p in zip(measured, predicted, strict=True)]
+    if not any("ttft_s" in sim for _, sim in sims):
+        return
+    cols = ["load", "TTFT p50 ms sim", "measured", "TTFT p99 ms sim", "measured", "TPOT p50 ms sim", "measured",
+            "out tok/s sim", "measured", "sim queue"]
+    rows = []
+    for lv, sim in sims:
+        if "ttft_s" not in sim:
+            rows.append([_load(lv), sim.get("error", "-"), *["-"] * (len(cols) - 2)])
+            continue
+        rows.append([_load(lv), f"{sim['ttft_s']['p50'] * 1e3:.1f}", _ms(lv.ttft_s, "p50"), f"{sim['ttft_s']['p99'] * 1e3:.1f}",
+                     _ms(lv.ttft_s, "p99"), _num(sim["tpot_s"].get("p50") and sim["tpot_s"]["p50"] * 1e3),
+                     _ms(lv.tpot_s, "p50"), _num(sim["output_tokens_per_s"]), _num(lv.output_tokens_per_s),
+                     "grows" if sim["saturated"] else "keeps up"])
+    console().print(table("simulated at each level's load (serving simulator, docs/serving.md) beside measured", cols, rows,
+                          justify=["left"] + ["right"] * (len(cols) - 1)))
+
+
 def _render(measured: list[Measured], interrupted: bool, run_id: int | None, where: str | None) -> None:
     out = console()
     cols = ["load", "ok", "failed", "TTFT p50 ms", "TTFT p99 ms", "TPOT p50 ms", "ICL p99 ms", "E2E p50 ms",
@@ -269,6 +290,7 @@ def _render(measured: list[Measured], interrupted: bool, run_id: int | None, whe
     for lv in bound:
         out.print(f"client-bound at {_load(lv)}: {lv.client_bound_reason}", markup=False, highlight=False,
                   soft_wrap=True)
+    _simulated_table(measured, predicted)
     shown = next((p for p in predicted if p and "ttft_s" in p), None)
     if shown is not None:
         out.print(f"predicted: {shown['model']} on {shown.get('hardware', '?')} in {shown.get('precision', 'bf16')} at each "
