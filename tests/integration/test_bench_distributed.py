@@ -1,0 +1,136 @@
+"""``bench`` spread over a real dask.distributed cluster of 2 worker processes, started by the tests: the parts add
+up to the level (requests recorded = the sum over the workers = what the server received), the open loop's parts
+send exactly the single-process schedule, and a worker killed mid-level loses only the requests it had not reported,
+which the result names (--json, table, saved run). Against the scripted server and against vLLM's CPU build."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+distributed = pytest.importorskip("distributed", reason="the extra tcobench[distributed] is not installed")
+
+import tcobench  # noqa: E402
+from tcobench.loadgen.api import Api  # noqa: E402
+from tcobench.loadgen.arrivals import Arrival, offsets  # noqa: E402
+from tcobench.loadgen.metrics import compute  # noqa: E402
+from tcobench.loadgen.prompts import LengthDist, RandomPrompts  # noqa: E402
+from tcobench.loadgen.runner import Load, Plan  # noqa: E402
+from tcobench.loadgen.spread import Endpoint, Hidden, spread_level  # noqa: E402
+from tcobench.search.executor import connect  # noqa: E402
+from tests.servers.scripted import ScriptedServer  # noqa: E402
+
+pytestmark = pytest.mark.slow
+PROMPTS = RandomPrompts(LengthDist.parse("16"), seed=0)
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Any]:
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                  worker_dashboard_address=None, silence_logs=40) as c:
+        yield c
+
+
+def endpoint(url: str) -> Endpoint:
+    return Endpoint(Hidden(url), "m", Api.CHAT, 30.0, 64, True, "OPENAI_API_KEY", False, PROMPTS)
+
+
+def test_the_open_loop_parts_send_the_single_process_schedule(cluster: Any) -> None:
+    ex = connect(scheduler=cluster.scheduler_address)
+    try:
+        with ScriptedServer(ttft_s=0.005, tpot_s=0.001) as srv:
+            load, plan = Load(rate=200.0, arrival=Arrival("poisson")), Plan(num_requests=150, warmup=10, output_len=4)
+            run = spread_level(ex, endpoint(srv.url), load, plan, first_index=0, seed=7, stop=threading.Event())
+            posts = srv.posts
+    finally:
+        ex.close()
+    assert ex.workers == 2 and run.client_requests == (80, 80) and not run.lost
+    assert [r.index for r in run.results] == list(range(160)) and posts == 160  # recorded = sum = received
+    assert [r.warmup for r in run.results] == [True] * 10 + [False] * 150
+    # one seeded schedule, every other arrival on each worker: the intended send times are the single process's
+    schedule = [int(t * 1e9) for t, _ in zip(offsets(Arrival("poisson"), 200.0, 7), range(160), strict=False)]
+    assert [r.intended_ns - run.start_ns for r in run.results] == schedule
+    level = compute(run)
+    assert level.requests_ok == 150 and level.clients == 2 and level.requests_lost == 0
+    assert level.client_lag_s is not None and level.client_lag_s.p50 < 0.005  # both parts started on time
+
+
+def test_bench_on_two_workers_counts_every_request(cli: Callable[..., Any]) -> None:
+    with ScriptedServer(ttft_s=0.01, tpot_s=0.002) as srv:
+        r = cli("bench", "--url", srv.url, "--model", "m", "--concurrency", "5", "--rate", "40", "--num-requests",
+                "30", "--warmup", "2", "--output-len", "4", "--input-len", "16", "--workers", "2", "--json", "--quiet",
+                "--no-save")
+        posts = srv.posts
+    assert r.code == 0, r.err
+    doc = json.loads(r.out)
+    for level, detail in zip(doc["levels"], doc["details"], strict=True):
+        assert level["requests_ok"] == 30 and level["clients"] == 2 and level["requests_lost"] == 0
+        assert sum(detail["client_requests"]) == 32 and min(detail["client_requests"]) > 0
+    assert doc["details"][0]["client_requests"] == [18 + 1, 12 + 1]  # concurrency 3 + 2: requests and warm-ups in proportion
+    assert posts == 64
+
+
+def test_a_killed_worker_loses_only_its_unreported_requests(cluster: Any, bench_cli: Callable[..., Any]) -> None:
+    """Closed loop, 2 requests in flight per worker for 4 s; one worker's process is killed after 1.5 s. The other
+    worker's requests are all recorded; the dead one's records up to its last report are kept, and what it lost is
+    named in --json, the table and the saved run."""
+    client = distributed.Client(cluster.scheduler_address, set_as_default=False)
+    try:
+        pids = client.run(os.getpid)
+        victim = sorted(pids)[1]  # the part numbered 1 (odd requests) runs on the second worker by address
+
+        def kill() -> None:
+            time.sleep(2.5)  # the level starts 1 s after it is handed out
+            os.kill(pids[victim], signal.SIGKILL)
+
+        with ScriptedServer(ttft_s=0.02, tpot_s=0.005, tokens=8) as srv:
+            threading.Thread(target=kill, daemon=True).start()
+            r = bench_cli("--url", srv.url, "--model", "m", "--concurrency", "4", "--duration", "4s", "--warmup", "0",
+                          "--output-len", "8", "--input-len", "16", "--scheduler", cluster.scheduler_address, "--quiet")
+            bodies = list(srv.bodies)
+    finally:
+        client.close()
+    assert r.exit_code == 0, r.stderr
+    assert "2 (1 lost)" in r.stdout and f"lost at c=4: worker {victim} died; at least" in r.stdout
+    with sqlite3.connect(r.db) as db:  # the saved run: the level's details, as --json's "details"
+        level = detail = json.loads(db.execute("select outputs from runs").fetchone()[0])["levels"][0]
+    assert level["clients"] == 2 and len(level["lost_clients"]) == 1
+    lost = level["lost_clients"][0]
+    assert lost["worker"] == victim and "died" in lost["reason"]
+    text = {PROMPTS[k].as_text(): k for k in range(4000)}
+    received = [text[json.loads(b)["messages"][0]["content"]] for b in bodies]
+    recorded = detail["client_requests"]
+    live = [k for k in received if k % 2 == 0]
+    dead = [k for k in received if k % 2 == 1]
+    # the live worker: every request it sent is recorded (finished, or cancelled at the level's end)
+    assert recorded[0] == len(live) > 20
+    # the dead worker: what it reported is kept; what it did not is at least the count reported lost, and at most
+    # that plus what it could send in one report interval (2 in flight, each ~60 ms)
+    unreported = len(dead) - recorded[1]
+    assert recorded[1] > 5 and 0 <= level["requests_lost"] <= unreported <= level["requests_lost"] + 4
+    assert level["requests_ok"] + level["requests_failed"] + level["requests_cancelled"] == sum(recorded)
+
+
+@pytest.mark.server
+def test_bench_on_two_workers_against_vllm(cluster: Any, vllm_server: Any) -> None:
+    """vLLM's CPU build: the requests the server completed are the requests recorded, the sum over the workers."""
+    from tests.integration.test_bench_vllm import settled_metrics
+    from tests.servers.vllm import MODEL_NAME
+
+    before = vllm_server.metrics()
+    res = tcobench.bench(vllm_server.url, MODEL_NAME, api="completions", concurrency=4, num_requests=8, warmup=2,
+                         input_len=16, output_len=16, scheduler=cluster.scheduler_address)
+    level = res.measured[0].level
+    after = settled_metrics(vllm_server, before, {"vllm:request_success_total": 10})
+    assert level.clients == 2 and level.requests_lost == 0 and not level.lost_clients
+    assert level.requests_ok == 8 and level.requests_warmup == 2 and sum(level.client_requests) == 10
+    assert after["vllm:request_success_total"] - before.get("vllm:request_success_total", 0.0) == 10
+    assert level.output_tokens == 8 * 16 and level.token_count_source == "usage"
