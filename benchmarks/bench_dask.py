@@ -4,8 +4,11 @@ worker processes (``bench --workers N``), against the same fast local server. No
     .venv/bin/python benchmarks/bench_dask.py [--rates 500,1000,2000] [--duration 3] [--workers 1,2]
 
 The server is tests/servers/delay.py in its own process (TTFT 5 ms, 1 ms per token, 16 tokens; raw sockets, the
-server of benchmarks/bench_client.py). Each mode runs every rate as one level (constant arrivals, ``--duration``
-seconds each, one second of warm-up) through ``tcobench.bench``, as a user would. A rate is *sustained* when the
+server of benchmarks/bench_client.py). Each rate (constant arrivals, ``--duration`` seconds, one second of warm-up)
+runs through ``tcobench.bench``, as a user would, in every mode in turn before the next rate: on a shared machine
+the modes of one rate see the same neighbours. The clusters are started once, before the first rate, and each
+bench call joins its cluster by address (``scheduler=``); they are started as ``bench --workers`` starts its own
+(``connect(quiet=True)``: no Dask profiler, slow system and memory monitors). A rate is *sustained* when the
 level finished at least 95 % of the requests it was asked for per second with none failed; it is *accurate* when,
 besides, the TTFT p50 is within 1 ms of the server's injected 5 ms and the client lag p50 is under 1 ms (the
 client's own delay stays out of the latencies; the lag p99 is printed beside it). Ratios are against the single-process run, measured first in this
@@ -18,7 +21,6 @@ import argparse
 import json
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -27,15 +29,14 @@ sys.path.insert(0, str(REPO))
 
 import tcobench  # noqa: E402
 from benchmarks.bench_client import start_server  # noqa: E402
+from tcobench.search.executor import connect  # noqa: E402
 
 TTFT_S, TPOT_S, TOKENS = 0.005, 0.001, 16
 
 
-def run_mode(url: str, rates: list[float], duration: float, workers: int | None) -> list[dict[str, Any]]:
-    start = time.perf_counter()
-    res = tcobench.bench(url, "m", api="completions", rate=rates, arrival="constant", duration=duration,
-                         input_len=16, output_len=TOKENS, timeout=30.0, workers=workers)
-    wall = time.perf_counter() - start
+def run_level(url: str, rate: float, duration: float, scheduler: str | None) -> dict[str, Any]:
+    res = tcobench.bench(url, "m", api="completions", rate=rate, arrival="constant", duration=duration,
+                         input_len=16, output_len=TOKENS, timeout=30.0, scheduler=scheduler)
     rows = []
     for m in res.measured:
         lv = m.level
@@ -51,8 +52,7 @@ def run_mode(url: str, rates: list[float], duration: float, workers: int | None)
                      "lag_p99_ms": None if lag is None else lag * 1e3,
                      "client_cpu_share": lv.client_cpu_share, "client_bound": lv.client_bound, "clients": lv.clients,
                      "sustained": sustained, "accurate": accurate})
-    print(f"  ({wall:.1f} s in all, cluster start-up included)", flush=True)
-    return rows
+    return rows[0]
 
 
 def best(rows: list[dict[str, Any]], key: str) -> float:
@@ -76,20 +76,26 @@ def main() -> None:
     proc, url = start_server("delay", TTFT_S, TPOT_S, TOKENS)
     out: dict[str, Any] = {"machine": f"{os.cpu_count()} CPUs", "server": f"delay TTFT {TTFT_S * 1e3:g} ms, "
                            f"{TPOT_S * 1e3:g} ms/token, {TOKENS} tokens", "duration_s": args.duration, "modes": {}}
+    clusters = {n: connect(workers=n, quiet=True) for n in (int(w) for w in args.workers.split(","))}
+    modes: list[tuple[str, str | None]] = [("1 process", None)]
+    modes += [(f"{n} Dask worker{'s' if n > 1 else ''}", ex.address) for n, ex in clusters.items()]
+    out["load_average_before"] = os.getloadavg()
     try:
-        modes: list[tuple[str, int | None]] = [("1 process", None)]
-        modes += [(f"{n} Dask worker{'s' if n > 1 else ''}", n) for n in (int(w) for w in args.workers.split(","))]
-        for name, workers in modes:
-            print(f"{name}:", flush=True)
-            rows = run_mode(url, rates, args.duration, workers)
-            out["modes"][name] = rows
-            for r in rows:
-                print(f"  {r['rate']:>6.0f}/s  achieved {r['achieved']:>7.1f}/s  failed {r['failed']:>3}  TTFT p50 "
+        for rate in rates:
+            for name, address in modes:
+                r = run_level(url, rate, args.duration, address)
+                out["modes"].setdefault(name, []).append(r)
+                print(f"  {name:<16} {r['rate']:>6.0f}/s  achieved {r['achieved']:>7.1f}/s  failed {r['failed']:>3}  TTFT p50 "
                       f"{r['ttft_p50_ms'] or float('nan'):6.2f} ms  lag p50/p99 {r['lag_p50_ms'] or float('nan'):5.2f}/{r['lag_p99_ms'] or float('nan'):6.2f} ms  "
                       f"client CPU {r['client_cpu_share'] or 0:4.0%}  {'BOUND' if r['client_bound'] else ''}", flush=True)
     finally:
+        for ex in clusters.values():
+            ex.close()
         proc.terminate()
         proc.wait()
+    out["load_average_after"] = os.getloadavg()
+    print("load average before/after: " + " / ".join(", ".join(f"{x:.2f}" for x in out[k])
+                                                   for k in ("load_average_before", "load_average_after")))
     base = {k: best(out["modes"]["1 process"], k) for k in ("sustained", "accurate")}
     print("\nhighest sustained rate (and with latencies accurate to 1 ms), ratio to 1 process:")
     for name, rows in out["modes"].items():

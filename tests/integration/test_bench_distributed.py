@@ -134,3 +134,20 @@ def test_bench_on_two_workers_against_vllm(cluster: Any, vllm_server: Any) -> No
     assert level.requests_ok == 8 and level.requests_warmup == 2 and sum(level.client_requests) == 10
     assert after["vllm:request_success_total"] - before.get("vllm:request_success_total", 0.0) == 10
     assert level.output_tokens == 8 * 16 and level.token_count_source == "usage"
+
+
+def test_the_key_stays_in_each_process_environment(cluster: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The workers read the API key from their own environment: a local cluster started after it was set sends it;
+    a cluster whose workers lack it refuses to run unauthenticated, naming the flag, not the key."""
+    key = "sk-test-0123456789abcdefghijklmnopqrstuv"
+    monkeypatch.setenv("TCOBENCH_TEST_KEY", key)
+    seen: list[str] = []
+    with ScriptedServer() as srv:
+        srv.on_headers = seen.append
+        res = tcobench.bench(srv.url, "m", num_requests=4, warmup=0, output_len=2, concurrency=2, workers=2,
+                             api_key_env="TCOBENCH_TEST_KEY")
+        with pytest.raises(tcobench.InputError, match="api_key_env.*not set on worker") as err:
+            tcobench.bench(srv.url, "m", num_requests=2, warmup=0, output_len=2, scheduler=cluster.scheduler_address,
+                           api_key_env="TCOBENCH_TEST_KEY")  # the module's cluster started before the variable was set
+    assert seen and all(h == f"Bearer {key}" for h in seen)
+    assert key not in json.dumps(res.to_dict()) and key not in str(err.value)

@@ -126,7 +126,7 @@ def bench(url: str, model: str, *, api: Literal["chat", "completions"] = "chat",
     elif model_spec is not None:
         raise InputError("{model_spec} needs {hardware} (the prediction is for that hardware)",
                          params=("model_spec", "hardware"))
-    spreader = connect(workers, cluster) if workers is not None or cluster is not None else None
+    spreader = connect(workers, cluster, quiet=True) if workers is not None or cluster is not None else None
     try:
         measured, stopped_by = _measure(settings, target, source, annotate, progress,
                                         spreader if isinstance(spreader, DaskExecutor) else None)

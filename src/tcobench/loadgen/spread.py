@@ -205,6 +205,9 @@ def spread_level(spreader: Spreader, endpoint: Endpoint, load: Load, plan: Plan,
             records = received[i] + (list(done.records) if done is not None else [])
             results.extend(records)
             counts.append(len(records))
+            if progress is not None and done is not None:
+                for r in done.records:  # the part's last records came with its result, not as a message
+                    progress(r)
             if done is None:
                 lost.append(LostClient(outcome.worker, max(0, reported_sent[i] - len(records)),
                                        outcome.error or "the worker died"))

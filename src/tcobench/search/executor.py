@@ -273,10 +273,19 @@ def check_target(workers: int | None, scheduler: str | None) -> None:
                          f"'tcp://10.0.0.5:8786' (also {ENV_VAR})", params=("scheduler",))
 
 
-def connect(workers: int | None = None, scheduler: str | None = None) -> InProcess | DaskExecutor:
+# What a local cluster's workers leave out when they generate load (``connect(quiet=True)``): the profiler samples every
+# thread's stack every 10 ms and the system monitor reads psutil's counters every 0.5 s, the memory monitor every
+# 0.1 s, each holding the GIL the load generator's event loop needs. At 500 requests/s a 1-worker bench's client lag
+# p99 read 27-40 ms with them, 3.7-4.5 ms without (4.1-4.5 in one process): docs/distributed.md, "Load generation".
+QUIET_WORKERS = {"distributed.worker.profile.enabled": False, "distributed.admin.system-monitor.interval": "60s",
+                 "distributed.worker.memory.monitor-interval": "60s"}
+
+
+def connect(workers: int | None = None, scheduler: str | None = None, *, quiet: bool = False) -> InProcess | DaskExecutor:
     """``InProcess()`` when neither is given; else a Dask executor: a local cluster of ``workers`` processes (one
     thread each), or a client of the scheduler at ``scheduler``. Raises InstallError without the extra, InputError
-    when no scheduler answers at the address."""
+    when no scheduler answers at the address. ``quiet``: a local cluster's workers run without Dask's periodic
+    profiler and monitors (``QUIET_WORKERS``), for timing-sensitive work (``bench``)."""
     check_target(workers, scheduler)
     if workers is None and scheduler is None:
         return InProcess()
@@ -302,7 +311,8 @@ def connect(workers: int | None = None, scheduler: str | None = None) -> InProce
     # Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 in its workers, so glibc gives a chunk's freed arrays back to
     # the system and maps them again for the next: a sweep ran 4x slower per worker than in this process (measured,
     # benchmarks/sweep_dask.py). Unset, glibc keeps its default, adaptive threshold, as in this process.
-    with _dask_config().set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+    with _dask_config().set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+                             **(QUIET_WORKERS if quiet else {})}):
         cluster = dd.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
                                worker_dashboard_address=None, silence_logs=40)
     return DaskExecutor(dd.Client(cluster, set_as_default=False), cluster)

@@ -117,7 +117,7 @@ def test_the_merge_keeps_what_was_reported_and_names_what_a_dead_part_lost() -> 
     endpoint = Endpoint(Hidden("http://u:secret@h:1"), "m", Api.CHAT, 1.0, 8, True, "K", False, PROMPTS)
     run = spread_level(FakeSpreader(), endpoint, Load(concurrency=2), Plan(num_requests=4), first_index=0, seed=0,
                        stop=threading.Event(), progress=lambda r: seen.append(r.index))
-    assert [r.index for r in run.results] == [0, 1, 2, 3] and sorted(seen) == [0, 1, 2]
+    assert [r.index for r in run.results] == [0, 1, 2, 3] and sorted(seen) == [0, 1, 2, 3]  # streamed and returned
     assert run.client_requests == (3, 1) and len(run.clients) == 1
     (lost,) = run.lost
     assert (lost.worker, lost.requests_lost) == ("tcp://b:2", 3) and "died" in lost.reason
