@@ -276,7 +276,8 @@ def check_target(workers: int | None, scheduler: str | None) -> None:
 # What a local cluster's workers leave out when they generate load (``connect(quiet=True)``): the profiler samples every
 # thread's stack every 10 ms and the system monitor reads psutil's counters every 0.5 s, the memory monitor every
 # 0.1 s, each holding the GIL the load generator's event loop needs. At 500 requests/s a 1-worker bench's client lag
-# p99 read 27-40 ms with them, 3.7-4.5 ms without (4.1-4.5 in one process): docs/distributed.md, "Load generation".
+# p99 read 27 and 40 ms with them in 2 rounds of 3 (2.3 in the third), 3.7-4.5 ms without: thin evidence, in
+# docs/distributed.md, "Speed of bench --workers".
 QUIET_WORKERS = {"distributed.worker.profile.enabled": False, "distributed.admin.system-monitor.interval": "60s",
                  "distributed.worker.memory.monitor-interval": "60s"}
 
