@@ -43,6 +43,11 @@ def endpoint(url: str) -> Endpoint:
     return Endpoint(Hidden(url), "m", Api.CHAT, 30.0, 64, True, "OPENAI_API_KEY", False, PROMPTS)
 
 
+def kept_events(dask_scheduler: Any) -> dict[str, int]:
+    """How many messages of each tcobench topic the scheduler keeps."""
+    return {k: len(v) for k, v in dask_scheduler.get_events().items() if k.startswith("tcobench-")}
+
+
 def test_the_open_loop_parts_send_the_single_process_schedule(cluster: Any) -> None:
     ex = connect(scheduler=cluster.scheduler_address)
     try:
@@ -50,8 +55,10 @@ def test_the_open_loop_parts_send_the_single_process_schedule(cluster: Any) -> N
             load, plan = Load(rate=200.0, arrival=Arrival("poisson")), Plan(num_requests=150, warmup=10, output_len=4)
             run = spread_level(ex, endpoint(srv.url), load, plan, first_index=0, seed=7, stop=threading.Event())
             posts = srv.posts
+        kept = ex.client.run_on_scheduler(kept_events)  # type: ignore[union-attr]
     finally:
         ex.close()
+    assert kept == {}  # the scheduler keeps none of the records it passed on (without the truncation: 26 here, up to 1000 a level)
     assert ex.workers == 2 and run.client_requests == (80, 80) and not run.lost
     assert [r.index for r in run.results] == list(range(160)) and posts == 160  # recorded = sum = received
     assert [r.warmup for r in run.results] == [True] * 10 + [False] * 150

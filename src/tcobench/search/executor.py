@@ -153,7 +153,7 @@ class DaskExecutor:
         stopper.start()
         try:
             self.client.gather(futures, errors="skip")  # waits for all; the errors are read one by one below
-            out = [self._outcome(dd, fut, addresses[i]) for i, fut in enumerate(futures)]
+            out = [self._outcome(fut, addresses[i]) for i, fut in enumerate(futures)]
             deadline = time.monotonic() + MESSAGE_WAIT_S  # the last messages travel by the scheduler, the result not
             with arrived:
                 arrived.wait_for(lambda: all(received[i] >= o.messages for i, o in enumerate(out)),
@@ -163,12 +163,13 @@ class DaskExecutor:
             for fut in futures:
                 fut.cancel()
             self.client.unsubscribe_topic(prefix)
+            self.client.run_on_scheduler(_forget_topic, topic=prefix)
             for i in range(len(items)):
                 dd.Event(f"{prefix}-run-{i}", client=self.client).clear()
             dd.Event(f"{prefix}-stop", client=self.client).clear()
 
     @staticmethod
-    def _outcome(dd: Any, fut: Any, address: str) -> Together[Any]:
+    def _outcome(fut: Any, address: str) -> Together[Any]:
         if fut.status == "finished":
             result, messages, worker = fut.result()
             return Together(worker, result, None, messages)
@@ -226,6 +227,15 @@ def _together_task(fn: Callable[[C, T, Channel], R], context: C, item: T, index:
     channel = Channel(dd.get_worker(), prefix, index, dd.Event(f"{prefix}-stop"))
     result = fn(context, item, channel)
     return result, channel.sent, channel.address
+
+
+def _forget_topic(dask_scheduler: Any, topic: str) -> None:
+    """Drop what the scheduler kept of a topic's messages: it keeps the last 1000 of every topic for good (Dask's
+    low-level-log-length), which for a bench level is up to 1000 batches of records. Through the scheduler's broker,
+    not a public API, so only where it is there."""
+    truncate = getattr(getattr(dask_scheduler, "_broker", None), "truncate", None)
+    if callable(truncate):
+        truncate(topic)
 
 
 def _stop_when(stop: threading.Event, futures: list[Any], flag: Any) -> None:
