@@ -75,8 +75,9 @@ class Outcome(Protocol[R_co]):
 class Spreader(Protocol):
     """What spreading needs of an executor (``search.executor.DaskExecutor`` has it)."""
 
-    @property
-    def workers(self) -> int: ...
+    def live_workers(self) -> int:
+        """Worker processes there are now: one part goes to each."""
+        ...
 
     def together(self, fn: Callable[[C, T, Channel], R], items: Sequence[T], context: C,
                  on_message: Callable[[int, bytes], None], stop: threading.Event) -> Sequence[Outcome[R]]: ...
@@ -175,7 +176,7 @@ def _apportion(total: int | None, weights: list[int]) -> list[int] | None:
 def spread_level(spreader: Spreader, endpoint: Endpoint, load: Load, plan: Plan, *, first_index: int, seed: int,
                  stop: threading.Event, progress: Progress | None = None) -> LevelRun:
     """Run one level on the spreader's workers and merge it (module docstring). Blocks; ``stop`` ends it early."""
-    parts = split(load, plan, spreader.workers)
+    parts = split(load, plan, spreader.live_workers())
     client_start = now_ns() + int(LEAD_S * 1e9)
     start_wall = time.time_ns() + int(LEAD_S * 1e9)
     specs = [PartSpec(ld, pl, pt, first_index, seed, start_wall, client_start) for ld, pl, pt in parts]

@@ -73,6 +73,7 @@ class DaskExecutor:
         self.client, self.cluster = client, cluster
         threads = sum(client.nthreads().values()) or 1
         self._workers = threads
+        self._processes = max(1, len(client.nthreads()))
         self.window = window or 2 * threads
 
     @property
@@ -82,6 +83,15 @@ class DaskExecutor:
     @property
     def address(self) -> str:
         return str(self.client.scheduler.address)
+
+    def live_workers(self) -> int:
+        """Worker processes connected now. Fewer than when this executor connected (one died, and its nanny is
+        starting it again): wait up to CONNECT_TIMEOUT_S for them first, then go on with those there are."""
+        try:
+            self.client.wait_for_workers(self._processes, timeout=CONNECT_TIMEOUT_S)
+        except (TimeoutError, OSError):
+            pass
+        return len(self.client.scheduler_info(n_workers=-1)["workers"])
 
     def map(self, fn: Callable[[C, T], R], items: Iterable[T], context: C) -> Iterator[R]:
         dd = _distributed()

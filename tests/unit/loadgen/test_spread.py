@@ -100,7 +100,8 @@ class FakeSpreader:
     """Two parts that never run: part 0 streams two records and returns one more, part 1 streams one record saying
     it had sent four, then its worker 'dies'."""
 
-    workers = 2
+    def live_workers(self) -> int:
+        return 2
 
     def together(self, fn: Callable[..., Any], items: Sequence[Any], context: Any,
                  on_message: Callable[[int, bytes], None], stop: threading.Event) -> list[Outcome]:
