@@ -166,7 +166,8 @@ the run (exit code 3). Half, not any: a sweep into overload may see some 429/503
 # the keys of one level in ``bench --json`` (``BenchResult.to_dict()["levels"]``), in the order they are shown
 LEVEL_KEYS = ("concurrency", "rate", "requests_ok", "requests_failed", "errors", "ttft_s", "tpot_s", "icl_s", "e2e_s",
               "client_lag_s", "output_tokens", "output_tokens_per_s", "requests_per_s", "goodput_requests_per_s",
-              "token_count_source", "usd_per_1m_output_tokens", "client_bound", "client_bound_reason")
+              "token_count_source", "usd_per_1m_output_tokens", "client_bound", "client_bound_reason", "clients",
+              "requests_lost", "lost_clients")
 LATENCY_KEYS = ("ttft_s", "tpot_s", "icl_s", "e2e_s", "client_lag_s")  # summaries: mean, p50, p90, p95, p99
 SUMMARY_KEYS = ("mean", "p50", "p90", "p95", "p99")
 
@@ -261,7 +262,9 @@ def _bench_level(m: Measured) -> dict[str, Any]:
            "output_tokens_per_s": lv.output_tokens_per_s, "requests_per_s": lv.requests_per_s,
            "goodput_requests_per_s": lv.goodput_requests_per_s, "token_count_source": lv.token_count_source,
            "usd_per_1m_output_tokens": m.extras.get("usd_per_1m_output_tokens"), "client_bound": lv.client_bound,
-           "client_bound_reason": lv.client_bound_reason}
+           "client_bound_reason": lv.client_bound_reason, "clients": lv.clients, "requests_lost": lv.requests_lost,
+           "lost_clients": [{"worker": c.worker, "requests_lost": c.requests_lost, "reason": c.reason}
+                            for c in lv.lost_clients]}
     return {k: doc[k] for k in LEVEL_KEYS}
 
 
