@@ -19,6 +19,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tcobench.catalog import Catalog, Hardware, Model
+from tcobench.catalog.schema import Runtime
 from tcobench.claims.schema import MeasuredRef
 from tcobench.claims.trace import Value
 from tcobench.errors import InputError, MissingInputError, close_matches
@@ -216,6 +218,43 @@ def _measure(run: Run, ref: MeasuredRef, at: str) -> Measurement:
     return Measurement(raw, metric, holds, where, load, spec if isinstance(spec, Mapping) else None, saved, saved_on)
 
 
+PREDICTED = ("ttft_s", "tpot_s", "e2e_s", "output_tokens_per_s")  # what a run holds that perf.predict predicts too
+
+
+def predict_load(model: Model, hw: Hardware, load: Load, holds: str, *, precision: str, catalog: Catalog,
+                 chips: int = 1, runtime: Runtime | None = None) -> float | None:
+    """perf's value of ``holds`` (a ``Prediction`` attribute) at the load a measurement was made at, on ``chips``
+    chips of ``hw`` in tensor parallel; None where perf does not predict that metric or finds no fit."""
+    if holds not in PREDICTED:
+        return None
+    from tcobench.perf import predict
+
+    p = predict(model, hw, chips=chips, tp=chips, batch=load.batch, input_len=load.input_len,
+                output_len=load.output_len, precision=precision, catalog=catalog, runtime=runtime,
+                max_context=max(model.max_context, load.input_len + load.output_len))
+    return float(getattr(p, holds)) if p.fits else None
+
+
+def levels(run: Run) -> list[MeasuredRef]:
+    """Every measurement of a saved run that perf predicts too, as citations: a measure run's shapes (TTFT of a
+    prefill, TPOT of a decode step), a bench run's levels (TTFT and TPOT p50)."""
+    rid = run.id or 0
+    if run.command == "measure":
+        return [MeasuredRef(run=rid, metric="ttft_s" if r.get("phase") == "prefill" else "tpot_s",
+                            batch=None if r.get("phase") == "prefill" else int(r["batch"]), tokens=int(r["input_len"]))
+                for r in run.outputs.get("records") or [] if isinstance(r, Mapping)]
+    if run.command == "bench":
+        out = []
+        for lv in run.outputs.get("levels") or []:
+            if isinstance(lv, Mapping):
+                pick: dict[str, Any] = ({"concurrency": lv["concurrency"]} if lv.get("concurrency") is not None
+                                        else {"rate": lv.get("rate")})
+                out += [MeasuredRef(run=rid, metric=m, **pick) for m in ("ttft_s", "tpot_s")]
+        return out
+    raise InputError(f"run {run.id}: a {run.command!r} run holds no measurements; expected the id of a "
+                     "`tcobench bench` or `tcobench measure` run")
+
+
 def _shape_name(rec: Mapping[str, Any]) -> str:
     if rec.get("phase") == "prefill":
         return f"prefill of {rec.get('input_len')} tokens"
@@ -224,4 +263,5 @@ def _shape_name(rec: Mapping[str, Any]) -> str:
 
 DERIVED_WHEN_MEASURED = "saved prediction"
 
-__all__ = ["BENCH_METRICS", "Load", "MEASURE_METRICS", "Measurement", "RunGetter", "measurement"]
+__all__ = ["BENCH_METRICS", "Load", "MEASURE_METRICS", "Measurement", "PREDICTED", "RunGetter", "levels", "measurement",
+           "predict_load"]

@@ -134,3 +134,62 @@ def test_a_measured_claim_needs_its_run_and_only_it_cites_one(tmp_path: Path, cl
     assert "claim.bare: kind 'measured' needs measured = { run = <id>" in out.err
     assert "claim.cites.measured: only kind 'measured' cites a saved run" in out.err
     assert not (tmp_path / "data" / "tcobench").exists()  # no claim cited a run: no store was opened
+
+
+def test_side_by_side_puts_claimed_predicted_and_measured_on_one_row(saved: dict[str, Any], tmp_path: Path) -> None:
+    import tcobench
+    from tcobench.catalog import load_catalog
+    from tcobench.claims.measured import Load, predict_load
+
+    path = tmp_path / "claims.toml"
+    path.write_text(HEAD + claim("fast", 1.0, "ms", f'run = {saved["run"]}, metric = "tpot_s", batch = 4, tokens = 64')
+                    + claim("user", 100.0, "token/s", f'run = {saved["run"]}, metric = "tokens_per_s_per_user", '
+                                                      'batch = 1, tokens = 64'))
+    res = tcobench.side_by_side(saved["run"], saved["model"], [saved["profile"], "h100-sxm"], claims=path,
+                                db=saved["db"])
+    assert res.hardware == ("test-cpu", "h100-sxm") and res.precision == "fp32"
+    rows = {(r.what, r.metric): r for r in res.rows}
+    assert set(rows) == {("prefill of 32 tokens", "ttft_s"), ("decode batch 1 at context 64", "tpot_s"),
+                         ("decode batch 4 at context 64", "tpot_s")}
+    four = rows[("decode batch 4 at context 64", "tpot_s")]
+    assert four.measured == pytest.approx(saved["records"][("decode", 4, 64)])
+    cat = load_catalog()
+    want = predict_load(cat.model(saved["model"]), cat.hardware_ref(saved["profile"]), Load(4, 64, 2), "tpot_s",
+                        precision="fp32", catalog=cat)
+    assert four.predicted[0] == pytest.approx(want) and four.ratios()[0] == pytest.approx(want / four.measured)
+    assert four.claim == "fast" and four.claimed == pytest.approx(1e-3) and four.verdict in ("understated", "consistent")
+    one = rows[("decode batch 1 at context 64", "tpot_s")]
+    assert one.claim == "user" and one.claimed == pytest.approx(0.01)  # 100 tokens/s per user is a 10 ms TPOT
+    assert rows[("prefill of 32 tokens", "ttft_s")].claim is None
+    doc = res.to_dict()
+    assert doc["rows"][0]["predicted"].keys() == {"test-cpu", "h100-sxm"}
+
+
+def test_compare_measured_on_the_command_line(saved: dict[str, Any], cli) -> None:  # type: ignore[no-untyped-def]
+    args = ("--db", saved["db"], "compare", "--measured", str(saved["run"]), "--model", saved["model"])
+    out = cli(*args, "--hardware", saved["profile"])
+    assert out.code == 0, out.err
+    assert "test-cpu ms" in out.out and "pred / meas" in out.out and "decode batch 4 at context 64" in out.out
+    assert cli(*args).code == 2  # no hardware to predict on
+    gone = cli("--db", saved["db"], "compare", "--measured", "99", "--model", saved["model"], "--hardware", "h100-sxm")
+    assert gone.code == 2 and f"did you mean {saved['run']} (measure" in gone.err and "--measured 99" in gone.err
+
+
+def test_the_report_shows_measured_claims_beside_their_prediction(saved: dict[str, Any], tmp_path: Path,
+                                                                   cli) -> None:  # type: ignore[no-untyped-def]
+    from tcobench.catalog import load_catalog
+    from tcobench.report.sections import audit as section
+    from tcobench.store import Store
+
+    path = tmp_path / "claims.toml"
+    ref = f'run = {saved["run"]}, metric = "tpot_s", batch = 1, tokens = 64'
+    path.write_text(HEAD + claim("beside", 2.0, "ms", ref, f'hardware = "{saved["profile"]}"\nprecision = "fp32"\n'))
+    assert cli("--db", saved["db"], "audit", str(path), "--save").code == 0
+    run = Store.open(saved["db"]).list(command="audit", limit=1)[0]
+    built = section.build([run], load_catalog())
+    assert built is not None
+    tables = built.parts[0].tables
+    assert len(tables) == 2 and tables[1].columns[:4] == ("id", "claimed", "predicted", "measured")
+    row = tables[1].rows[0]
+    assert row[0] == "beside" and row[3] == section.number(saved["records"][("decode", 1, 64)] * 1e3)
+    assert row[2] != "–"  # predicted on the claim's hardware

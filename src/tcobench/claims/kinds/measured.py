@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from tcobench.catalog import Model
 from tcobench.claims.kinds.base import Derived, Kind
-from tcobench.claims.measured import NAMES, PER_USER, Load, Measurement
+from tcobench.claims.measured import NAMES, PER_USER, PREDICTED, Load, Measurement, predict_load
 from tcobench.claims.trace import Value
 from tcobench.claims.work import Work
 from tcobench.errors import InputError, MissingInputError, TcobenchError
 
-PREDICTED = ("ttft_s", "tpot_s", "e2e_s", "output_tokens_per_s")  # what a run holds that perf.predict predicts too
 
 
 def measured(w: Work) -> Derived:
@@ -62,10 +61,6 @@ def _predicted(w: Work, m: Measurement) -> Value | None:
 
 
 def _repredict(w: Work, m: Measurement, load: Load) -> Value | None:
-    try:
-        from tcobench.perf import predict
-    except ImportError:
-        return None
     where = f"claim.{w.claim.id}"
     hw = w.catalog.hardware_ref(str(w.claim.hardware), where=f"{where}.hardware")
     model = _model(w, m)
@@ -73,12 +68,11 @@ def _repredict(w: Work, m: Measurement, load: Load) -> Value | None:
     chips = int(w.chips(one_by_default=True).value)
     runtime = w.catalog.get_runtime(w.claim.runtime, where=f"{where}.runtime") if w.claim.runtime else None
     try:
-        p = predict(model, hw, chips=chips, tp=chips, batch=load.batch, input_len=load.input_len,
-                    output_len=load.output_len, precision=precision, catalog=w.catalog, runtime=runtime,
-                    max_context=max(model.max_context, load.input_len + load.output_len))
+        value = predict_load(model, hw, load, m.holds, precision=precision, catalog=w.catalog, chips=chips,
+                             runtime=runtime)
     except TcobenchError as err:
         raise InputError(f"{where}: the prediction for {m.where} cannot be made: {err}") from err
-    if not p.fits:
+    if value is None:
         return None
     attr = m.holds
     on = f", runtime={w.claim.runtime}" if w.claim.runtime else ""
@@ -88,7 +82,7 @@ def _repredict(w: Work, m: Measurement, load: Load) -> Value | None:
     if hw.memory.bandwidth is not None:
         used.append(w.figure(hw, "memory.bandwidth"))
     unit = "token/s" if attr == "output_tokens_per_s" else "s"
-    return w.step(formula, f"predicted {attr}", float(getattr(p, attr)), unit, *used, context=True)
+    return w.step(formula, f"predicted {attr}", value, unit, *used, context=True)
 
 
 def _model(w: Work, m: Measurement) -> Model:

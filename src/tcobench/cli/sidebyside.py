@@ -1,0 +1,63 @@
+"""``tcobench compare --measured RUN``: claimed, predicted and measured on one row (api/sidebyside.py)."""
+
+from __future__ import annotations
+
+import click
+
+from tcobench.api.sidebyside import SideBySide, side_by_side
+from tcobench.cli.context import Context
+from tcobench.cli.render import console, print_json, table
+
+NAMES = {"ttft_s": "TTFT", "tpot_s": "TPOT"}
+
+
+def render_side_by_side(ctx: Context, run: int, model: str, hw_spec: str | None, claims: str | None,
+                        precision: str | None, as_json: bool) -> None:
+    if hw_spec is None or hw_spec.strip().lower() == "all":
+        raise click.UsageError("--measured needs --hardware: the chips or profiles to predict the run on, e.g. "
+                               "'--hardware my-cpu.toml,my-cpu-calibrated.toml'")
+    res = side_by_side(run, model, hw_spec, claims=claims or (), precision=precision, catalog=ctx.catalog,
+                       db=ctx.db)
+    if as_json:
+        print_json(res.to_dict())
+        return
+    render(res)
+
+
+def _ms(v: float | None) -> str:
+    return "-" if v is None else f"{v * 1e3:,.2f}"
+
+
+def _ratio(v: float | None) -> str:
+    return "-" if v is None else f"{v:.2f}"
+
+
+def render(res: SideBySide) -> None:
+    out = console()
+    claimed = any(r.claim for r in res.rows)
+    cols = ["measured", "metric", *(["claimed ms", "claim"] if claimed else [])]
+    for h in res.hardware:
+        cols += [f"{h} ms", "pred / meas"]
+    cols += ["measured ms", *(["claimed / meas", "verdict"] if claimed else [])]
+    body = []
+    for r in res.rows:
+        cells = [r.what, NAMES.get(r.metric, r.metric)]
+        if claimed:
+            cells += [_ms(r.claimed), r.claim or ""]
+        for p, q in zip(r.predicted, r.ratios(), strict=True):
+            cells += [_ms(p), _ratio(q)]
+        cells.append(_ms(r.measured))
+        if claimed:
+            cells += [_ratio(None if r.claimed is None else r.claimed / r.measured), r.verdict or ""]
+        body.append(cells)
+    title = (f"{res.command} run {res.run}" + (f" ({res.label})" if res.label else "")
+             + f": {res.model} in {res.precision}, predicted on {', '.join(res.hardware)}")
+    justify = ["left", "left", *(["right", "left"] if claimed else []), *(["right"] * (2 * len(res.hardware) + 1)),
+               *(["right", "left"] if claimed else [])]
+    t = table(title, cols, body, justify=justify)
+    for col in t.columns:
+        col.no_wrap = True
+    out.print(t)
+    out.print("pred / meas: perf's prediction for the same load over the measurement; a bench level's TTFT and TPOT "
+              "are p50, a measure shape's the fastest repetition" + ("" if not claimed else
+              "; a claim is shown in the run's terms (a TPOT for a per-user rate or a decode step's tokens/s)"))
