@@ -6,8 +6,8 @@ counted), and a decode record per concurrency (TPOT at that many requests in fli
 holds while it decodes: prompt tokens + output tokens / 2). An endpoint's latencies spread with its scheduler and
 the HTTP round trip, so a record's seconds are the p50 of its requests (``measure`` on a device keeps the fastest
 repetition), with the p99 as its slowest; ``reps`` is the number of requests. A decode level's TPOT is taken over
-the requests that streamed (at least one chunk per two tokens); those whose tokens came in bursts are counted and
-left out (``_Streamed``).
+the requests that streamed (chunks arriving at one distinct time per two tokens at least); those whose tokens came
+in bursts are counted and left out (``_Streamed``).
 """
 
 from __future__ import annotations
@@ -72,7 +72,8 @@ def measure_served(url: str, model: Ref, *, served_model: str | None = None, bat
             tpot, left_out = streamed.tpot(lv.concurrency or 1)
             if left_out:
                 skipped.append(f"decode at concurrency {lv.concurrency}: {left_out} of {left_out + (tpot.count if tpot else 0)} "
-                               "requests left out of TPOT (their tokens came in bursts: fewer chunks than half the tokens)")
+                               "requests left out of TPOT (their tokens came in bursts: fewer arrival times than half "
+                               "the tokens)")
             if tpot is not None and tpot.p50 > 0:
                 records.append(_decode(lv, tpot))
         if got.interrupted:
@@ -107,8 +108,9 @@ def _decode(level: LevelMetrics, tpot: Stats) -> Record:
 class _Streamed:
     """Each level's requests as they finish (bench's progress hook), for a TPOT from those that streamed. A server
     whose API process falls behind its engine (vLLM's CPU build on two busy cores) sends a request's tokens in a
-    few bursts, and such a request's TPOT, (last chunk - first chunk) / (tokens - 1), is not a decode step's time:
-    it is left out, and the count of those left out is reported."""
+    few bursts that the client reads at once (32 chunks with one arrival time were seen), and such a request's TPOT,
+    (last chunk - first chunk) / (tokens - 1), is not a decode step's time: a request whose chunks arrived at fewer
+    distinct times than half its tokens is left out, and the count of those left out is reported."""
 
     def __init__(self) -> None:
         self.results: dict[int, list[RequestResult]] = {}
@@ -119,7 +121,7 @@ class _Streamed:
 
     def tpot(self, concurrency: int) -> tuple[Stats | None, int]:
         done = [r for r in self.results.get(concurrency, []) if r.ok and not r.warmup and r.tokens >= 2]
-        kept = [r for r in done if len(r.chunk_ns) * 2 >= r.tokens]
+        kept = [r for r in done if len(set(r.chunk_ns)) * 2 >= r.tokens]  # distinct arrival times, not chunks
         return summarize(t for r in kept if (t := r.tpot_s) is not None), len(done) - len(kept)
 
 

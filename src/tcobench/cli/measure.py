@@ -172,11 +172,13 @@ def _render_measure(r: Any, run_id: int | None) -> None:
     weights = "" if d.get("kind") == "endpoint" else ", random weights"
     out.print(f"[bold]{r.model.id}[/bold] ({r.model.layers} layers, hidden {r.model.hidden}, {r.precision}{weights}) "
               f"on {where}: {len(r.records)} shapes in {r.wall_s:.0f} s" + (" (interrupted)" if r.interrupted else ""))
-    cols = ["phase", "batch", "tokens", "measured ms", "median ms"] + (["predicted ms", "pred / meas"] if r.predicted else [])
+    served = d.get("kind") == "endpoint"  # a record is a level's p50, with its p99 beside it
+    cols = (["phase", "batch", "tokens"] + (["p50 ms", "p99 ms", "requests"] if served else ["measured ms", "median ms"])
+            + (["predicted ms", "pred / meas"] if r.predicted else []))
     rows = []
     for i, rec in enumerate(r.records):
         row = [rec.phase, rec.batch, f"{rec.input_len} in" if rec.phase == "prefill" else f"{rec.input_len} cached",
-               _ms(rec.seconds), _ms(rec.median_s)]
+               _ms(rec.seconds), *([_ms(rec.high_s), rec.reps] if served else [_ms(rec.median_s)])]
         if r.predicted:
             p = r.predicted[i]
             row += [_ms(p), "-" if p is None else f"{p / rec.seconds:.2f}"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import click
 
 from tcobench.api.sidebyside import SideBySide, side_by_side
@@ -32,16 +34,25 @@ def _ratio(v: float | None) -> str:
     return "-" if v is None else f"{v:.2f}"
 
 
+def _short(what: str) -> str:
+    """'decode batch 4 at context 512' -> 'decode 4 @ 512'; 'prefill of 256 tokens' -> 'prefill 256'."""
+    m = re.fullmatch(r"decode batch (\d+) at context (\d+)", what)
+    if m:
+        return f"decode {m[1]} @ {m[2]}"
+    m = re.fullmatch(r"prefill of (\d+) tokens", what)
+    return f"prefill {m[1]}" if m else what.removeprefix("level ")
+
+
 def render(res: SideBySide) -> None:
     out = console()
     claimed = any(r.claim for r in res.rows)
-    cols = ["measured", "metric", *(["claimed ms", "claim"] if claimed else [])]
+    cols = ["shape", "metric", *(["claimed ms", "claim"] if claimed else [])]
     for h in res.hardware:
-        cols += [f"{h} ms", "pred / meas"]
-    cols += ["measured ms", *(["claimed / meas", "verdict"] if claimed else [])]
+        cols += [f"{h} ms", "ratio"]
+    cols += ["measured ms", *(["ratio", "verdict"] if claimed else [])]
     body = []
     for r in res.rows:
-        cells = [r.what, NAMES.get(r.metric, r.metric)]
+        cells = [_short(r.what), NAMES.get(r.metric, r.metric)]
         if claimed:
             cells += [_ms(r.claimed), r.claim or ""]
         for p, q in zip(r.predicted, r.ratios(), strict=True):
@@ -58,6 +69,7 @@ def render(res: SideBySide) -> None:
     for col in t.columns:
         col.no_wrap = True
     out.print(t)
-    out.print("pred / meas: perf's prediction for the same load over the measurement; a bench level's TTFT and TPOT "
-              "are p50, a measure shape's the fastest repetition" + ("" if not claimed else
+    out.print("ratio: predicted / measured (perf's prediction for the same load), claimed / measured after the "
+              "measurement; shape: a prefill's tokens, a decode step's batch @ context, a bench level; TTFT and TPOT of "
+              "a bench level are p50, of a measure shape the fastest repetition" + ("" if not claimed else
               "; a claim is shown in the run's terms (a TPOT for a per-user rate or a decode step's tokens/s)"))

@@ -169,7 +169,7 @@ def test_compare_measured_on_the_command_line(saved: dict[str, Any], cli) -> Non
     args = ("--db", saved["db"], "compare", "--measured", str(saved["run"]), "--model", saved["model"])
     out = cli(*args, "--hardware", saved["profile"])
     assert out.code == 0, out.err
-    assert "test-cpu ms" in out.out and "pred / meas" in out.out and "decode batch 4 at context 64" in out.out
+    assert "test-cpu ms" in out.out and "ratio" in out.out and "decode 4 @ 64" in out.out
     assert cli(*args).code == 2  # no hardware to predict on
     gone = cli("--db", saved["db"], "compare", "--measured", "99", "--model", saved["model"], "--hardware", "h100-sxm")
     assert gone.code == 2 and f"did you mean {saved['run']} (measure" in gone.err and "--measured 99" in gone.err
