@@ -20,7 +20,7 @@ from tcobench.catalog import Catalog, Hardware, Model
 from tcobench.claims import audit_claims, builtin_dir, load_claims
 from tcobench.claims.measured import Measurement, levels, measurement, predict_load
 from tcobench.claims.schema import Claim
-from tcobench.errors import InputError, TcobenchError
+from tcobench.errors import InputError, MissingInputError, TcobenchError
 from tcobench.records import Run, Tabular
 
 
@@ -38,12 +38,12 @@ class Row:
 
     def ratios(self) -> tuple[float | None, ...]:
         """predicted / measured, per hardware."""
-        return tuple(None if p is None else p / self.measured for p in self.predicted)
+        return tuple(None if p is None or not self.measured > 0 else p / self.measured for p in self.predicted)
 
     def to_dict(self, hardware: Sequence[str]) -> dict[str, Any]:
         return {"what": self.what, "metric": self.metric, "claim": self.claim, "claimed": self.claimed,
                 "verdict": self.verdict, "measured": self.measured,
-                "claimed_over_measured": None if self.claimed is None else self.claimed / self.measured,
+                "claimed_over_measured": None if self.claimed is None or not self.measured > 0 else self.claimed / self.measured,
                 "predicted": {h: p for h, p in zip(hardware, self.predicted, strict=True)},
                 "predicted_over_measured": {h: r for h, r in zip(hardware, self.ratios(), strict=True)}}
 
@@ -57,11 +57,12 @@ class SideBySide(Tabular):
     precision: str
     hardware: tuple[str, ...]  # the ids predicted on, in column order
     rows: tuple[Row, ...]
+    left_out: tuple[str, ...] = ()  # measurements the run holds no usable value for, and why
 
     def to_dict(self) -> dict[str, Any]:
         return {"run": self.run, "command": self.command, "label": self.label, "model": self.model,
                 "precision": self.precision, "hardware": list(self.hardware),
-                "rows": [r.to_dict(self.hardware) for r in self.rows]}
+                "rows": [r.to_dict(self.hardware) for r in self.rows], "left_out": list(self.left_out)}
 
     def to_rows(self) -> list[dict[str, Any]]:
         out = []
@@ -87,12 +88,21 @@ def side_by_side(run: int | Run, model: Ref, hardware: str | Sequence[HardwareRe
     cites = levels(saved)
     m = model_of(cat, model)
     hws = hardware_list(cat, hardware)
-    got = {(meas.where, meas.holds): meas for ref in cites for meas in [measurement(ref, "(run)", lambda _: saved)]}
+    got: dict[tuple[str, str], Measurement] = {}
+    left_out: list[str] = []
+    for ref in cites:
+        try:
+            meas = measurement(ref, "(run)", lambda _: saved)
+        except MissingInputError as err:  # e.g. a bench level whose TPOT p50 is 0: nothing to put beside
+            left_out.append(str(err).removeprefix("claim.(run).measured: "))
+            continue
+        got[(meas.where, meas.holds)] = meas
     fmt = (precision or next((x.load.precision for x in got.values() if x.load and x.load.precision), None)
            or str((saved.inputs.get("hardware") or {}).get("precision") or "bf16")).lower()
     claimed = _claims(claims, cat, saved, getter) if claims else {}
     rows = tuple(_row(key, meas, m, hws, fmt, cat, claimed.get(key)) for key, meas in got.items())
-    return SideBySide(saved.id or 0, saved.command, saved.label, m.id, fmt, tuple(h.id for h in hws), rows)
+    return SideBySide(saved.id or 0, saved.command, saved.label, m.id, fmt, tuple(h.id for h in hws), rows,
+                      tuple(left_out))
 
 
 def _get(getter: Any, run: int) -> Run:

@@ -110,6 +110,9 @@ def _bench(run: Run, ref: MeasuredRef, at: str) -> Measurement:
     if name in LATENCIES:
         if not isinstance(got, Mapping) or not isinstance(got.get(stat), int | float):
             raise MissingInputError(f"{at}: {where} has no {NAMES[name]} measured (no successful request with one)")
+        if not got[stat] > 0:  # a server that sends every token of a request in one burst: no time between them
+            raise MissingInputError(f"{at}: {where} has a {NAMES[name]} {stat} of 0 (its requests' tokens arrived in "
+                                    "one read, so no time between them was measured); cite another stat or level")
         raw = Value(f"{NAMES[name]} {stat}", float(got[stat]), "s", f"run {run.id}", ref=where)
     else:
         if not isinstance(got, int | float) or isinstance(got, bool):

@@ -59,7 +59,7 @@ def render(res: SideBySide) -> None:
             cells += [_ms(p), _ratio(q)]
         cells.append(_ms(r.measured))
         if claimed:
-            cells += [_ratio(None if r.claimed is None else r.claimed / r.measured), r.verdict or ""]
+            cells += [_ratio(None if r.claimed is None or not r.measured > 0 else r.claimed / r.measured), r.verdict or ""]
         body.append(cells)
     title = (f"{res.command} run {res.run}" + (f" ({res.label})" if res.label else "")
              + f": {res.model} in {res.precision}, predicted on {', '.join(res.hardware)}")
@@ -69,6 +69,8 @@ def render(res: SideBySide) -> None:
     for col in t.columns:
         col.no_wrap = True
     out.print(t)
+    for note in res.left_out:
+        out.print(f"left out: {note}")
     out.print("ratio: predicted / measured (perf's prediction for the same load), claimed / measured after the "
               "measurement; shape: a prefill's tokens, a decode step's batch @ context, a bench level; TTFT and TPOT of "
               "a bench level are p50, of a measure shape the fastest repetition" + ("" if not claimed else
