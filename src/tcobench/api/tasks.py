@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from tcobench import checks
 from tcobench.api.inputs import (
@@ -47,6 +47,10 @@ from tcobench.search import candidates
 from tcobench.search import compare as _compare
 from tcobench.search import plan as _plan
 from tcobench.errors import InputError
+from tcobench.records import Run
+
+if TYPE_CHECKING:
+    from tcobench.store import Store
 from tcobench.search.sweep import (
     AXES, CONFIRM_POINTS, DEFAULT_CHUNK, Estimate, Objective, estimate, iter_rows, open_parts, open_sink, parse_axis,
 )
@@ -275,15 +279,46 @@ def validate(*, by: str = "phase", row: str | Sequence[str] = (), explain: bool 
     return ValidationResult(outcomes, rows, summ, by, training, validate_training.summary(trained) if trained else {})
 
 
-def audit(files: str | Path | Sequence[str | Path] = (), *, catalog: Catalog | None = None) -> AuditResult:
+def audit(files: str | Path | Sequence[str | Path] = (), *, catalog: Catalog | None = None,
+          db: str | None = None) -> AuditResult:
     """``tcobench audit``: claimed vs derived with a verdict, for the built-in claims or the claims in ``files``
     (TOML with [claim.<id>] tables; claims there may cite the built-in ones). A malformed claim comes back as a
-    result with ``error`` set, beside the others."""
+    result with ``error`` set, beside the others. A claim of kind ``measured`` cites a saved ``bench`` or
+    ``measure`` run by id, read from the results store ``db`` (a path or URL; default as ``tcobench runs``)."""
     cat = catalog_or_default(catalog)
     paths = [str(files)] if isinstance(files, (str, Path)) else [str(f) for f in files]
     builtin = load_claims([builtin_dir()], cat)
     chosen = load_claims(paths, cat) if paths else builtin
     library = [c for c in builtin.claims if c.id not in {x.id for x in chosen.claims}] if paths else []
-    results = audit_claims(chosen.claims, cat, library=library)
+    results = audit_claims(chosen.claims, cat, library=library, runs=saved_runs(lambda: _store(db)))
     return AuditResult(results + [invalid_result(bad) for bad in chosen.invalid])
 
+
+def _store(db: str | None) -> Store:
+    from tcobench.store import Store  # SQLAlchemy, imported when a claim cites a run
+
+    return Store.open(db)
+
+
+def saved_runs(open_store: Callable[[], Store]) -> Callable[[int], Run]:
+    """Saved runs by id, for claims that cite one. The store is opened at the first citation, so an audit that cites
+    none touches no store; an id that is not there is an InputError naming the measured runs nearest to it."""
+    opened: list[Store] = []
+
+    def get(run_id: int) -> Run:
+        if not opened:
+            opened.append(open_store())
+        store = opened[0]
+        try:
+            return store.get(run_id)
+        except InputError:
+            measured = [r for r in store.list(limit=MEASURED_RUNS_SCANNED) if r.command in ("bench", "measure")]
+            near = sorted(measured, key=lambda r: (abs((r.id or 0) - run_id), r.id or 0))[:3]
+            hint = ("; did you mean " + " or ".join(f"{r.id} ({r.command}{': ' + r.label if r.label else ''})"
+                                                    for r in near) + "?") if near else "; it holds no bench or measure run"
+            raise InputError(f"no run with id {run_id} in {store.where}{hint}") from None
+
+    return get
+
+
+MEASURED_RUNS_SCANNED = 1000  # the latest runs looked through for a close match

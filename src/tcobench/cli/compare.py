@@ -159,6 +159,11 @@ def money(v: float) -> str:
               help="Order the rows by steady-state $/1M output tokens (cost), by goodput at --rate (goodput), or by $/1M "
                    "output tokens that met the SLOs at --rate (good-cost).")
 @train_options
+@click.option("--measured", "measured_run", type=COUNT, metavar="RUN",
+              help="A saved bench or measure run: each measurement beside the prediction on each --hardware "
+                   "(docs/measure.md).")
+@click.option("--claims", "claims_file", type=click.Path(exists=True, dir_okay=True),
+              help="With --measured: claims (kind 'measured') that cite the run, shown on their rows.")
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--save", is_flag=True, help="Save the comparison to the results store.")
 @pass_context
@@ -166,9 +171,18 @@ def compare(ctx: Context, /, model_ref: str, hw_spec: str | None, workload: str 
             output_len: int | None, precisions: str | None, basis: str, pareto: bool, rate: float | None, rank: str,
             as_json: bool, save: bool, **kw: Any) -> None:
     """Cheapest deployment per hardware for a model and workload, $/1M output tokens own and/or rent; with --train,
-    the cheapest way to train the model on --tokens within --deadline."""
+    the cheapest way to train the model on --tokens within --deadline; with --measured RUN, claimed, predicted and
+    measured on one row for each measurement of a saved run."""
     cat = ctx.catalog
     train, tokens, deadline = kw.pop("train"), kw.pop("tokens"), kw.pop("deadline")
+    measured_run, claims_file = kw.pop("measured_run"), kw.pop("claims_file")
+    if measured_run is not None:
+        from tcobench.cli.sidebyside import render_side_by_side
+
+        render_side_by_side(ctx, measured_run, model_ref, hw_spec, claims_file, precisions, as_json)
+        return
+    if claims_file is not None:
+        raise click.UsageError("--claims goes with --measured RUN (the claims that cite that run)")
     if train:
         if rate is not None or rank != "cost":
             raise click.UsageError("--rate and --rank describe serving; with --train give --tokens and --deadline")
