@@ -160,8 +160,8 @@ def _evaluate(s: Shape, chip: Chip, batch: Batch, lay: Layout, fmt: Formats, lim
     w = where(streamed, streamed_weights(s, w_res, pp), w_res)
     fits = (w + kv + act) <= capacity
     stream = where(streamed, w_res / chip.stream_bw, 0.0)
-    bound_prefill = where(stream > ttft, 1, pre.bound())  # the weight stream is memory traffic (from MemoryX)
-    bound_decode = where(stream / engine.tokens_per_step() > tpot, 1, dec.bound())
+    bound_prefill = _stream_bound(pre.bound(), stream > ttft)  # the weight stream is memory traffic (from MemoryX)
+    bound_decode = _stream_bound(dec.bound(), stream / engine.tokens_per_step() > tpot)
     ttft = maximum(ttft, stream)
     tpot = maximum(tpot, stream / engine.tokens_per_step())
     prefill_batch = maximum(pch.time, stream) * (rounds + pp - 1.0) / pp
@@ -196,6 +196,13 @@ def _evaluate(s: Shape, chip: Chip, batch: Batch, lay: Layout, fmt: Formats, lim
                   activation_bytes=act, capacity_bytes=capacity, fits=fits, code=code, replicas=replicas,
                   prefill=pre if detail else None, decode=dec if detail else None, graph_batch=graph_batch, graphed_share=graphed,
                   streamed=streamed)
+
+
+def _stream_bound(bound: int | NDArray[np.intp], streaming: Mask) -> int | NDArray[np.intp]:
+    """``bound`` with "memory" (1) wherever the weight stream, not the operators, sets the pass's time."""
+    if not np.any(streaming):
+        return bound
+    return np.asarray(np.where(streaming, 1, bound), dtype=np.intp)
 
 
 def _speculative_step(s: Shape, chip: Chip, t_group: Vec, ctx: Vec, kv_per_chip: Vec, kv_read_elems: Vec, lay: Layout,
