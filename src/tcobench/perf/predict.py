@@ -113,7 +113,9 @@ class Prediction(Tabular):
             doc["speculative"] = self.speculative
         doc["memory"] = {"weights_bytes": self.weights_bytes, "kv_cache_bytes": self.kv_cache_bytes,
                          "activation_bytes": self.activation_bytes, "capacity_bytes": self.capacity_bytes, "fits": self.fits,
-                         "max_batch": self.max_batch, "weights_streamed": self.weights_streamed}
+                         "max_batch": self.max_batch}
+        if self.weights_streamed:  # only where it happens, so the JSON of every other chip is unchanged
+            doc["memory"]["weights_streamed"] = True
         if self.graph_batch is not None:
             doc["cuda_graph"] = {"batch": self.graph_batch, "share_of_decode_steps": self.graphed_share}
         if self.serving is not None:

@@ -64,3 +64,11 @@ def test_streaming_never_holds_more_than_resident_once_there_are_two_layers_per_
     assert held == pytest.approx(2.0 * resident / max(per_stage, 1.0))
     if per_stage >= 2:
         assert held <= resident
+
+
+def test_json_says_the_weights_stream(cli) -> None:
+    import json
+    doc = json.loads(cli("predict", "--model", "llama-2-70b", "--hardware", "cs-2", "--json").out)
+    assert doc["memory"]["weights_streamed"] is True and doc["memory"]["fits"] is True
+    small = json.loads(cli("predict", "--model", "llama-2-7b", "--hardware", "cs-2", "--json").out)
+    assert "weights_streamed" not in small["memory"]
