@@ -72,3 +72,25 @@ def test_json_says_the_weights_stream(cli) -> None:
     assert doc["memory"]["weights_streamed"] is True and doc["memory"]["fits"] is True
     small = json.loads(cli("predict", "--model", "llama-2-7b", "--hardware", "cs-2", "--json").out)
     assert "weights_streamed" not in small["memory"]
+
+
+CS2 = CAT.get_hardware("cs-2")
+
+
+@settings(max_examples=30, deadline=None)
+@given(faster=st.floats(1.0, 100.0), batch=st.sampled_from([1.0, 4.0, 16.0, 64.0]),
+       model=st.sampled_from(["llama-2-70b", "llama-2-13b", "llama-2-7b"]))
+def test_a_faster_stream_never_slows_a_step_and_a_bigger_batch_never_lowers_throughput(faster: float, batch: float,
+                                                                                      model: str) -> None:
+    from tcobench.perf import Batch, Chip, evaluate
+    from tcobench.perf.efficiency import resolve
+    chip = Chip.of(CS2, "bf16", resolve(CS2, CAT.efficiency))
+    s = shape(CAT.models[model])
+    work = Batch(batch, 1024.0, 256.0)
+    base = evaluate(s, chip, work)
+    quick = evaluate(s, dataclasses.replace(chip, stream_bw=float(chip.stream_bw) * faster), work)
+    assert float(quick.tpot_s) <= float(base.tpot_s) * (1 + 1e-12)
+    assert bool(quick.streamed) == bool(base.streamed)  # whether to stream depends on memory, not on the link
+    more = evaluate(s, chip, Batch(batch * 2.0, 1024.0, 256.0))
+    if bool(base.streamed) and bool(more.streamed):
+        assert float(more.output_tokens_per_s) >= float(base.output_tokens_per_s)
