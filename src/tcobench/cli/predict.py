@@ -188,7 +188,8 @@ def render(p, explain: bool) -> None:  # type: ignore[no-untyped-def]
         ("memory per chip", f"{units.human(p.weights_bytes + p.kv_cache_bytes + p.activation_bytes, 'B')} of {units.human(p.capacity_bytes, 'B')}",
          f"weights {units.human(p.weights_bytes, 'B')}, KV {units.human(p.kv_cache_bytes, 'B')}, "
          f"activations {units.human(p.activation_bytes, 'B')}; {'fits' if p.fits else 'DOES NOT FIT'}; "
-         f"largest batch that fits: {p.max_batch}"),
+         f"largest batch that fits: {p.max_batch}"
+         + ("; weights streamed from external memory each pass (held: 2 layers)" if p.weights_streamed else "")),
     ]
     if p.graph_batch is not None and p.graph_batch != p.batch and p.graphed_share:
         rows.insert(2, ("CUDA graphs", f"batch {p.graph_batch}", f"{p.graphed_share:.0%} of decode steps run padded from "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
@@ -90,6 +92,7 @@ class Prediction(Tabular):
     moe_ep: int | None = None  # chips the routed experts are split over, where not ep (Layout.moe_ep)
     speculative: dict[str, Any] | None = None  # draft tokens, acceptance, draft, tokens per step (with spec_tokens)
     serving: ServingResult | None = None  # under load over time (with traffic): latency percentiles, goodput
+    weights_streamed: bool = False  # weights stream in from external memory every pass (wafer-scale, MemoryX-style)
 
     @property
     def interactivity_tokens_per_s(self) -> float:
@@ -111,6 +114,8 @@ class Prediction(Tabular):
         doc["memory"] = {"weights_bytes": self.weights_bytes, "kv_cache_bytes": self.kv_cache_bytes,
                          "activation_bytes": self.activation_bytes, "capacity_bytes": self.capacity_bytes, "fits": self.fits,
                          "max_batch": self.max_batch}
+        if self.weights_streamed:  # only where it happens, so the JSON of every other chip is unchanged
+            doc["memory"]["weights_streamed"] = True
         if self.graph_batch is not None:
             doc["cuda_graph"] = {"batch": self.graph_batch, "share_of_decode_steps": self.graphed_share}
         if self.serving is not None:
@@ -224,8 +229,11 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
             r, i = evaluate(s, chip, replace(work, size=float(chosen)), layout, formats, limits=limits, engine=engine,
                             detail=True), 0
     kv_per_chip = float(kv_share(s, float(tp), tp_layout == "2d"))
-    biggest = max_batch(s, float(input_len), float(output_len), layout, formats, kv_per_chip, float(chip.prefill_chunk),
-                        float(chip.mem_cap) * float(chip.mem_util))
+    capacity = float(chip.mem_cap) * float(chip.mem_util)
+    biggest = max_batch(s, float(input_len), float(output_len), layout, formats, kv_per_chip, float(chip.prefill_chunk), capacity)
+    if biggest == 0 and math.isfinite(float(chip.stream_bw)):  # weights streamed: the batch is bounded by KV alone
+        biggest = max_batch(s, float(input_len), float(output_len), layout, formats, kv_per_chip, float(chip.prefill_chunk),
+                            capacity, streamed=True)
     rates = prec.rates(prec.compute_precision(w, a), k, [str(p) for p in hardware.peak_dense], sixteen_bit=attention_16bit)
     served = None
     if traffic is not None:
@@ -338,4 +346,4 @@ def _to_prediction(model: Model, hardware: Hardware, r: Result, at: dict[str, fl
         efficiency_sources=dict(c.efficiencies.sources), efficiency=factors_used(c.efficiencies, c.rates),
         rates=dict(c.rates), graph_batch=None if at["graph_batch"] is None else int(at["graph_batch"]),
         graphed_share=at["graphed_share"], moe_ep=None if lay.moe_ep is None else int(lay.moe_ep),
-        speculative=c.speculative, serving=served)
+        speculative=c.speculative, serving=served, weights_streamed=bool(f("streamed")))
