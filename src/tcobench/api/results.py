@@ -269,4 +269,13 @@ def _bench_level(m: Measured) -> dict[str, Any]:
 
 
 def _bench_detail(m: Measured) -> dict[str, Any]:
-    return {**m.level.as_dict(), **m.extras}
+    return _lists({**m.level.as_dict(), **m.extras})
+
+
+def _lists(doc: Any) -> Any:
+    """``doc`` with tuples as lists (``client_requests``, ``lost_clients``), as its JSON text reads back."""
+    if isinstance(doc, dict):
+        return {k: _lists(v) for k, v in doc.items()}
+    if isinstance(doc, (list, tuple)):
+        return [_lists(v) for v in doc]
+    return doc
