@@ -269,7 +269,8 @@ def _bench_level(m: Measured) -> dict[str, Any]:
 
 
 def _bench_detail(m: Measured) -> dict[str, Any]:
-    return _lists({**m.level.as_dict(), **m.extras})
+    doc: dict[str, Any] = _lists({**m.level.as_dict(), **m.extras})
+    return doc
 
 
 def _lists(doc: Any) -> Any:
