@@ -44,6 +44,10 @@ class BenchSettings:
             return load.concurrency
         return min(100, max(1, math.ceil(load.rate or 1.0)))
 
+    def plan_for(self, load: Load) -> Plan:
+        """The run's plan with this level's warm-up (in one process or spread over workers alike)."""
+        return Plan(self.plan.num_requests, self.plan.duration_s, self.warmup_for(load), self.plan.output_len)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "url": self.url, "model": self.model, "api": str(self.api),
@@ -83,10 +87,9 @@ async def run_bench(settings: BenchSettings, prompts: PromptSource, *, api_key: 
         for k, load in enumerate(settings.loads):
             if stop.is_set():
                 break
-            warmup = settings.warmup_for(load)
-            plan = Plan(settings.plan.num_requests, settings.plan.duration_s, warmup, settings.plan.output_len)
+            plan = settings.plan_for(load)
             await client.prewarm(min(settings.max_connections, load.concurrency or min(256, math.ceil(load.rate or 1.0))))
-            total = None if plan.num_requests is None else plan.num_requests + warmup
+            total = None if plan.num_requests is None else plan.num_requests + plan.warmup
             progress = on_level(load, total) if on_level else None
             run = await run_level(client, prompts, load, plan, first_index=k * PROMPTS_PER_LEVEL,
                                   seed=settings.seed + k, stop=stop, progress=progress)
@@ -111,9 +114,8 @@ async def _run_spread(settings: BenchSettings, prompts: PromptSource, spreader: 
         for k, load in enumerate(settings.loads):
             if stop.is_set():
                 break
-            warmup = settings.warmup_for(load)
-            plan = Plan(settings.plan.num_requests, settings.plan.duration_s, warmup, settings.plan.output_len)
-            total = None if plan.num_requests is None else plan.num_requests + warmup
+            plan = settings.plan_for(load)
+            total = None if plan.num_requests is None else plan.num_requests + plan.warmup
             progress = on_level(load, total) if on_level else None
             run = await asyncio.to_thread(spread_level, spreader, endpoint, load, plan, first_index=k * PROMPTS_PER_LEVEL,
                                           seed=settings.seed + k, stop=halt, progress=progress)
