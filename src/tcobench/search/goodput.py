@@ -87,12 +87,18 @@ def at_rate(row: CompareRow, model: Model, hw: Hardware, catalog: Catalog, *, ra
     """``row``'s replica fed ``rate`` Poisson requests/s of fixed lengths; None for a row with no deployment."""
     if row.deployment is None:
         return None
-    rep = Replica.of(row.deployment, model, hw, catalog, input_len + output_len)
-    r: ServingResult = serve(rep.steps, Traffic.open("poisson", rate, requests, input_len, output_len), rep.sched, slo)
-    good = float(r.goodput_tokens_per_s or 0.0) if slo.given else r.output_tokens_per_s
+    r, good = _served(Replica.of(row.deployment, model, hw, catalog, input_len + output_len), rate, slo, input_len,
+                      output_len, requests)
     return AtRate(rate, good, float(r.goodput_requests_per_s or 0.0) if slo.given else r.requests_per_s,
                   float(r.slo_met) if r.slo_met is not None else 1.0, r.ttft_s["p99"], r.tpot_s.get("p99"), r.saturated,
                   per_1m_good(row.usd_per_hour_own, good), per_1m_good(row.usd_per_hour_rent, good))
+
+
+def _served(rep: Replica, rate: float, slo: Slo, n_in: int, n_out: int, requests: int) -> tuple[ServingResult, float]:
+    """The replica fed ``rate`` Poisson requests/s of fixed lengths, and its good output tokens/s (all of them when
+    no SLO is given)."""
+    r: ServingResult = serve(rep.steps, Traffic.open("poisson", rate, requests, n_in, n_out), rep.sched, slo)
+    return r, (float(r.goodput_tokens_per_s or 0.0) if slo.given else r.output_tokens_per_s)
 
 
 RANKS = ("cost", "goodput", "good-cost")
@@ -120,9 +126,7 @@ def sweep_row_at_rate(row: dict[str, Any], model: Model, hw: Hardware, catalog: 
     output tokens/s over the goodput (the same $/hour, fewer tokens that count)."""
     d = Deployment(int(row["chips"]), int(row["tp"]), int(row["pp"]), int(row["ep"]), int(row["batch"]), str(row["precision"]))
     n_in, n_out = int(row["input_len"]), int(row["output_len"])
-    rep = Replica.of(d, model, hw, catalog, n_in + n_out)
-    r = serve(rep.steps, Traffic.open("poisson", rate, requests, n_in, n_out), rep.sched, slo)
-    good = float(r.goodput_tokens_per_s or 0.0) if slo.given else r.output_tokens_per_s
+    r, good = _served(Replica.of(d, model, hw, catalog, n_in + n_out), rate, slo, n_in, n_out, requests)
     steady = float(row["output_tokens_per_s_per_chip"]) * d.chips
     cost = float(row["usd_per_1m_output_tokens"])
     return {"rate": rate, "goodput_tokens_per_s": good, "slo_met": float(r.slo_met) if r.slo_met is not None else 1.0,
