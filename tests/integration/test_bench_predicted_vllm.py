@@ -44,5 +44,7 @@ def test_bench_prints_the_calibrated_prediction_beside_vllm(vllm_server: object,
     assert pred["ttft_s"] > 0 and pred["tpot_s"] > 0
     sim = pred["serving"]  # the level's own load (a closed loop of 1, its 4 requests) through the serving simulator
     assert sim["requests"] == 4 and "closed loop" in sim["traffic"] and sim["ttft_s"]["p50"] > 0
-    assert level["ttft_s"]["p50"] > 0 and level["tpot_s"]["p50"] > 0  # measured beside it
+    # measured beside it; vLLM's CPU build at times sends a request's tokens in one burst, which measures a TPOT of
+    # exactly 0 (docs/bench.md): the request still took its time end to end
+    assert level["ttft_s"]["p50"] > 0 and level["tpot_s"]["p50"] >= 0 and level["e2e_s"]["p50"] >= level["ttft_s"]["p50"]
     assert detail.get("usd_per_hour_low") is None  # a probed chip has no price: the prediction comes alone
