@@ -143,7 +143,7 @@ def compare(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, 
                                            output_len=n_out)) for r in rows]
         rows.sort(key=lambda r: rank_key(r, rank, basis))
     outcomes = validation_outcomes(cat)
-    trusts = {h.id: trust(outcomes, h.vendor, m.moe is not None) for h in hw}
+    trusts = {h.id: trust(outcomes, h.vendor, m.moe is not None, h.kind) for h in hw}
     return CompareResult(m.id, wl, n_in, n_out, basis, ttft, tpot, evaluated, rows, trusts, offered, rank)
 
 
@@ -168,7 +168,7 @@ def plan(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, qps
                             price_chip=usd(price_chip, "USD", "price_chip"))
     outcomes = validation_outcomes(cat)
     return PlanResult(m.id, wl, n_in, n_out, qps, peak_factor, basis, evaluated, rows,
-                      {h.id: trust(outcomes, h.vendor, m.moe is not None) for h in hw})
+                      {h.id: trust(outcomes, h.vendor, m.moe is not None, h.kind) for h in hw})
 
 
 def sweep(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, tp: str = "1,2,4,8", pp: str = "1",
@@ -247,7 +247,7 @@ def sweep(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, tp
     outcomes = validation_outcomes(cat)
     return SweepSummary(m.id, res.evaluated, res.feasible, wall, objective, basis, str(output) if output else None,
                         top_rows, list(iter_rows(res.front)) if pareto else None,
-                        {c.hardware.id: trust(outcomes, c.hardware.vendor, m.moe is not None) for c in cands},
+                        {c.hardware.id: trust(outcomes, c.hardware.vendor, m.moe is not None, c.hardware.kind) for c in cands},
                         workers=executor.workers if executor is not None else None, rate=offered, rank=rank)
 
 
