@@ -13,7 +13,8 @@ so ``compare --rate R`` can rank by goodput, or by the cost of the tokens that m
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from tcobench.catalog import Catalog, Hardware, Model
@@ -27,6 +28,7 @@ from tcobench.perf.steps import ModelSteps, kv_capacity
 from tcobench.perf.traffic import Traffic
 from tcobench.perf.transformer import shape
 from tcobench.search.compare import CompareRow, Deployment
+from tcobench.search.executor import Executor, InProcess
 
 SIM_REQUESTS = 2000  # requests simulated per deployment (plan --qps simulates as many per replica count)
 
@@ -92,6 +94,33 @@ def at_rate(row: CompareRow, model: Model, hw: Hardware, catalog: Catalog, *, ra
     return AtRate(rate, good, float(r.goodput_requests_per_s or 0.0) if slo.given else r.requests_per_s,
                   float(r.slo_met) if r.slo_met is not None else 1.0, r.ttft_s["p99"], r.tpot_s.get("p99"), r.saturated,
                   per_1m_good(row.usd_per_hour_own, good), per_1m_good(row.usd_per_hour_rent, good))
+
+
+@dataclass(frozen=True)
+class _RateJob:
+    """What every row's simulation at a rate shares (sent to each Dask worker once)."""
+
+    model: Model
+    hardware: dict[str, Hardware]
+    catalog: Catalog
+    rate: float
+    slo: Slo
+    input_len: int
+    output_len: int
+
+
+def _row_at_rate(job: _RateJob, row: CompareRow) -> CompareRow:
+    return replace(row, at_rate=at_rate(row, job.model, job.hardware[row.hardware], job.catalog, rate=job.rate,
+                                        slo=job.slo, input_len=job.input_len, output_len=job.output_len))
+
+
+def rows_at_rate(rows: Sequence[CompareRow], model: Model, hardware: Sequence[Hardware], catalog: Catalog, *,
+                 rate: float, slo: Slo, input_len: int, output_len: int,
+                 executor: Executor | None = None) -> list[CompareRow]:
+    """``rows`` (in their order) each with its ``at_rate``; on ``executor`` one task per row. The simulation is
+    seeded (``Traffic.open``'s seed 0), so a row's figures are the same wherever it runs."""
+    job = _RateJob(model, {h.id: h for h in hardware}, catalog, rate, slo, input_len, output_len)
+    return list((executor or InProcess()).map(_row_at_rate, rows, job))
 
 
 def _served(rep: Replica, rate: float, slo: Slo, n_in: int, n_out: int, requests: int) -> tuple[ServingResult, float]:
