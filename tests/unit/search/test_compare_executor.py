@@ -105,3 +105,14 @@ def test_compare_training_per_hardware_tasks_equal_the_loop(monkeypatch: pytest.
 def test_the_api_reports_no_workers_in_one_process() -> None:
     res = tcobench.compare("llama-3.1-8b", "h100-sxm", input_len=128, output_len=128, catalog=CAT)
     assert res.workers is None and res.to_dict()["workers"] is None
+
+
+def test_measured_comparison_refuses_a_cluster(cli: Any) -> None:
+    r = cli("compare", "--model", "llama-3.1-8b", "--measured", "1", "--workers", "2")
+    assert r.code == 2 and "--measured" in r.err and "--workers" in r.err
+
+
+def test_both_targets_at_once_are_refused(cli: Any) -> None:
+    r = cli("plan", "--model", "llama-3.1-8b", "--qps", "5", "--workload", "chat", "--workers", "2",
+            "--scheduler", "tcp://127.0.0.1:8786")
+    assert r.code == 2 and "give one of them" in r.err
