@@ -43,6 +43,15 @@ def test_sweep_on_two_workers_equals_one_process(cluster: Any, objective: str) -
     same(two.to_dict(), one.to_dict())
 
 
+def test_sweep_at_a_rate_on_two_workers_equals_one_process(cluster: Any) -> None:
+    """sweep --rate: each top row's simulation is a task too."""
+    kw: dict[str, Any] = dict(tp="1,2", batch="1:64", top=6, pareto=True, rate=4, rank="goodput", slo_tpot="30ms")
+    one = tcobench.sweep("llama-3.1-8b", "h100-sxm,mi300x", **kw)
+    two = tcobench.sweep("llama-3.1-8b", "h100-sxm,mi300x", scheduler=cluster.scheduler_address, **kw)
+    assert two.workers == 2 and all("at_rate" in r for r in one.to_dict()["top"])
+    same(two.to_dict(), one.to_dict())
+
+
 def test_cli_sweep_with_workers_and_parquet_parts(cli: Any, tmp_path: Path) -> None:
     args = ["sweep", "--model", "llama-3.1-8b", "--hardware", "h100-sxm,mi300x", "--tp", "1,2", "--batch", "1:64",
             "--input-len", "128:2048:x2", "--top", "7", "--pareto", "--json", "--chunk", "500"]

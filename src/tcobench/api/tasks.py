@@ -54,7 +54,7 @@ from tcobench.search.sweep import (
     AXES, CONFIRM_POINTS, DEFAULT_CHUNK, Estimate, Objective, estimate, iter_rows, open_parts, open_sink, parse_axis,
 )
 from tcobench.search.executor import cluster_address, cluster, connect
-from tcobench.search.goodput import RANKS, rank_key, rank_rows, rows_at_rate, sweep_row_at_rate
+from tcobench.search.goodput import RANKS, rank_key, rank_rows, rows_at_rate, sweep_rows_at_rate
 from tcobench.search.sweep import sweep as _sweep
 
 Basis = Literal["own", "rent", "both"]
@@ -244,17 +244,16 @@ def sweep(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, tp
                      slo_ttft=ttft, slo_tpot=tpot, objective=objective, top_k=top, chunk=chunk, sink=sink,
                      progress=None if progress is None else lambda n: progress(n, est.points),
                      executor=executor, parts=parts)
+        wall = time.perf_counter() - start
+        top_rows = list(iter_rows(res.top))
+        if offered is not None:  # each top row's simulation a task on the cluster too
+            top_rows = rank_rows(sweep_rows_at_rate(top_rows, m, [c.hardware for c in cands], cat, rate=offered,
+                                                    slo=Slo(ttft, tpot), executor=executor), rank)
     finally:
         if sink is not None:
             sink.close()
         if executor is not None:
             executor.close()
-    wall = time.perf_counter() - start
-    top_rows = list(iter_rows(res.top))
-    if offered is not None:
-        by_id, slo = {c.hardware.id: c.hardware for c in cands}, Slo(ttft, tpot)
-        top_rows = rank_rows([{**r, "at_rate": sweep_row_at_rate(r, m, by_id[r["hardware"]], cat, rate=offered, slo=slo)}
-                              for r in top_rows], rank)
     outcomes = validation_outcomes(cat)
     return SweepSummary(m.id, res.evaluated, res.feasible, wall, objective, basis, str(output) if output else None,
                         top_rows, list(iter_rows(res.front)) if pareto else None,

@@ -163,6 +163,19 @@ def sweep_row_at_rate(row: dict[str, Any], model: Model, hw: Hardware, catalog: 
             "usd_per_1m_good_tokens": cost * steady / good if good > 0 and math.isfinite(cost) else None}
 
 
+def _sweep_row_at_rate(job: _RateJob, row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, "at_rate": sweep_row_at_rate(row, job.model, job.hardware[str(row["hardware"])], job.catalog,
+                                                rate=job.rate, slo=job.slo)}
+
+
+def sweep_rows_at_rate(rows: Sequence[dict[str, Any]], model: Model, hardware: Sequence[Hardware], catalog: Catalog, *,
+                       rate: float, slo: Slo, executor: Executor | None = None) -> list[dict[str, Any]]:
+    """A sweep's top ``rows`` (in their order), each with its ``at_rate``; on ``executor`` one task per row (seeded:
+    the same figures wherever a row runs)."""
+    job = _RateJob(model, {h.id: h for h in hardware}, catalog, rate, slo, 0, 0)  # lengths: each row's own
+    return list((executor or InProcess()).map(_sweep_row_at_rate, rows, job))
+
+
 def rank_rows(rows: list[dict[str, Any]], rank: str) -> list[dict[str, Any]]:
     """Sweep rows with ``at_rate`` in ``rank`` order ("cost": as they came); rows without the figure last."""
     if rank == "goodput":

@@ -18,7 +18,7 @@ from tcobench.cost import OwnParameters
 from tcobench.perf.serving import Slo
 from tcobench.search import compare, plan
 from tcobench.search.compare import CompareRow
-from tcobench.search.goodput import rows_at_rate
+from tcobench.search.goodput import rows_at_rate, sweep_rows_at_rate
 
 CAT = load_catalog()
 PARAMS = OwnParameters.from_basis(CAT.get_cost("default"))
@@ -83,6 +83,16 @@ def test_rows_at_rate_and_plan_sizing_as_tasks_equal_one_process() -> None:
     p_cut, n_cut = plan(model, hw, executor=Pickled(), **sized)
     assert any(r.sized_by == "slo p99" for r in p_one)  # the simulation ran, in a task
     assert (rows_json(p_cut), n_cut) == (rows_json(p_one), n_one)
+
+
+def test_sweep_rows_at_rate_as_tasks_equal_one_process() -> None:
+    top = tcobench.sweep("llama-3.1-8b", "h100-sxm,mi300x", tp="1,2", batch="1:32", top=4, catalog=CAT).top
+    model, hw = CAT.get_model("llama-3.1-8b"), [CAT.get_hardware("h100-sxm"), CAT.get_hardware("mi300x")]
+    ex = Pickled()
+    here = sweep_rows_at_rate(top, model, hw, CAT, rate=5.0, slo=Slo(None, 0.03))
+    there = sweep_rows_at_rate(top, model, hw, CAT, rate=5.0, slo=Slo(None, 0.03), executor=ex)
+    assert ex.tasks == 4 and all(r["at_rate"]["goodput_tokens_per_s"] > 0 for r in here)
+    assert json.dumps(there) == json.dumps(here)
 
 
 def test_compare_training_per_hardware_tasks_equal_the_loop(monkeypatch: pytest.MonkeyPatch) -> None:
