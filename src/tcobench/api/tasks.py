@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -54,8 +53,8 @@ if TYPE_CHECKING:
 from tcobench.search.sweep import (
     AXES, CONFIRM_POINTS, DEFAULT_CHUNK, Estimate, Objective, estimate, iter_rows, open_parts, open_sink, parse_axis,
 )
-from tcobench.search.executor import check_target, connect, scheduler_from_env
-from tcobench.search.goodput import RANKS, at_rate, rank_key, rank_rows, sweep_row_at_rate
+from tcobench.search.executor import cluster_address, cluster, connect
+from tcobench.search.goodput import RANKS, rank_key, rank_rows, rows_at_rate, sweep_rows_at_rate
 from tcobench.search.sweep import sweep as _sweep
 
 Basis = Literal["own", "rent", "both"]
@@ -114,15 +113,20 @@ def compare(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, 
             slo_tpot: float | str | None = None, precision: str | Sequence[str] | None = None, max_chips: int = 64,
             basis: Basis = "both", price_hour: float | None = None, price_chip: float | None = None, pareto: bool = False,
             rate: float | str | None = None, rank: str = "cost", catalog: Catalog | None = None,
-            **cost: Any) -> CompareResult:
+            workers: int | None = None, scheduler: str | None = None, **cost: Any) -> CompareResult:
     """``tcobench compare``: per hardware (default: every catalog chip), the cheapest deployment that fits and meets
     the SLOs, with $/1M tokens own and/or rent as (low, likely, high). ``cost``: overrides of the cost basis
     (``cost_basis``, ``amortisation_years``, ``cost_of_capital``, ``utilisation``, ``pue``, ``electricity``,
     ``hosting``, ``maintenance``), as the command's flags. ``rate`` (requests/s, Poisson, to one replica): each
     row's replica is also simulated at that load (``row.at_rate``: goodput under the SLOs, p99s, $/1M good output
     tokens; search/goodput.py), and ``rank`` orders the rows: "cost" (steady-state $/1M output tokens), "goodput"
-    (most good tokens/s first) or "good-cost" ($/1M good tokens, cheapest first; these two need ``rate``)."""
+    (most good tokens/s first) or "good-cost" ($/1M good tokens, cheapest first; these two need ``rate``).
+
+    ``workers``: run on a local Dask cluster of that many processes; ``scheduler``: on a running Dask cluster
+    ('tcp://host:8786'; default ``TCOBENCH_SCHEDULER``): each hardware's search, and each row's simulation at
+    ``rate``, is a task. Either needs ``pip install 'tcobench[distributed]'``; the rows are the single process's."""
     rank = one_of(rank, list(RANKS), "rank")
+    address = cluster_address(workers, scheduler)
     offered = None if rate is None else checks.positive(rate, "{rate}")
     if offered is None and rank != "cost":
         raise InputError(f"{{rank}} {rank!r} ranks by the load a replica serves: give {{rate}} (requests/s) too",
@@ -132,43 +136,51 @@ def compare(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, 
     n_in, n_out, wl = workload_lengths(cat, workload, input_len, output_len)
     ttft, tpot = positive_seconds(slo_ttft, "slo_ttft"), positive_seconds(slo_tpot, "slo_tpot")
     hw = hardware_list(cat, hardware)
-    rows, evaluated = _compare(m, hw, input_len=n_in, output_len=n_out, catalog=cat,
-                               params=own_parameters(cat, **cost), basis=basis, precisions=names(precision, "precision"),
-                               slo_ttft=ttft, slo_tpot=tpot, max_chips=whole(max_chips, "max_chips", 1),
-                               price_hour=usd(price_hour, "USD/h", "price_hour"),
-                               price_chip=usd(price_chip, "USD", "price_chip"), pareto=pareto)
-    if offered is not None:
-        by_id, slo = {h.id: h for h in hw}, Slo(ttft, tpot)
-        rows = [replace(r, at_rate=at_rate(r, m, by_id[r.hardware], cat, rate=offered, slo=slo, input_len=n_in,
-                                           output_len=n_out)) for r in rows]
-        rows.sort(key=lambda r: rank_key(r, rank, basis))
+    params, precisions, chips = own_parameters(cat, **cost), names(precision, "precision"), whole(max_chips, "max_chips", 1)
+    hour, chip_price = usd(price_hour, "USD/h", "price_hour"), usd(price_chip, "USD", "price_chip")
+    with cluster(workers, address) as executor:
+        rows, evaluated = _compare(m, hw, input_len=n_in, output_len=n_out, catalog=cat, params=params, basis=basis,
+                                   precisions=precisions, slo_ttft=ttft, slo_tpot=tpot, max_chips=chips, price_hour=hour,
+                                   price_chip=chip_price, pareto=pareto, executor=executor)
+        if offered is not None:
+            rows = rows_at_rate(rows, m, hw, cat, rate=offered, slo=Slo(ttft, tpot), input_len=n_in, output_len=n_out,
+                                executor=executor)
+            rows.sort(key=lambda r: rank_key(r, rank, basis))
+        used = None if executor is None else executor.workers
     outcomes = validation_outcomes(cat)
     trusts = {h.id: trust(outcomes, h.vendor, m.moe is not None, h.kind) for h in hw}
-    return CompareResult(m.id, wl, n_in, n_out, basis, ttft, tpot, evaluated, rows, trusts, offered, rank)
+    return CompareResult(m.id, wl, n_in, n_out, basis, ttft, tpot, evaluated, rows, trusts, offered, rank, used)
 
 
 def plan(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, qps: float, workload: str | None = None,
          input_len: int | None = None, output_len: int | None = None, slo_ttft: float | str | None = None,
          slo_tpot: float | str | None = None, precision: str | Sequence[str] | None = None, max_chips: int = 64,
          peak_factor: float = 1.0, basis: Literal["own", "rent"] = "own", price_hour: float | None = None,
-         price_chip: float | None = None, catalog: Catalog | None = None, **cost: Any) -> PlanResult:
+         price_chip: float | None = None, catalog: Catalog | None = None, workers: int | None = None,
+         scheduler: str | None = None, **cost: Any) -> PlanResult:
     """``tcobench plan``: replicas and chips per hardware to serve ``qps`` requests/s (times ``peak_factor``), with
-    utilisation, $/month and $/1M output tokens as (low, likely, high)."""
+    utilisation, $/month and $/1M output tokens as (low, likely, high).
+
+    ``workers`` / ``scheduler``: on a Dask cluster, as ``compare`` (each hardware's search and each row's sizing,
+    with an SLO its serving simulations, is a task); the rows are the single process's."""
+    address = cluster_address(workers, scheduler)
     cat = catalog_or_default(catalog)
     m = model_of(cat, model)
     n_in, n_out, wl = workload_lengths(cat, workload, input_len, output_len)
     hw = hardware_list(cat, hardware)
     qps = checks.number(qps, "{qps}", low=0.0, high=checks.MAX_COUNT, low_open=True)
     peak_factor = checks.number(peak_factor, "{peak_factor}", low=1.0, high=1000.0)
-    rows, evaluated = _plan(m, hw, qps=qps, input_len=n_in, output_len=n_out, catalog=cat,
-                            params=own_parameters(cat, **cost), basis=basis, peak_factor=peak_factor,
-                            precisions=names(precision, "precision"), slo_ttft=positive_seconds(slo_ttft, "slo_ttft"),
-                            slo_tpot=positive_seconds(slo_tpot, "slo_tpot"), max_chips=whole(max_chips, "max_chips", 1),
-                            price_hour=usd(price_hour, "USD/h", "price_hour"),
-                            price_chip=usd(price_chip, "USD", "price_chip"))
+    params, precisions = own_parameters(cat, **cost), names(precision, "precision")
+    ttft, tpot, chips = positive_seconds(slo_ttft, "slo_ttft"), positive_seconds(slo_tpot, "slo_tpot"), whole(max_chips, "max_chips", 1)
+    hour, chip_price = usd(price_hour, "USD/h", "price_hour"), usd(price_chip, "USD", "price_chip")
+    with cluster(workers, address) as executor:
+        rows, evaluated = _plan(m, hw, qps=qps, input_len=n_in, output_len=n_out, catalog=cat, params=params, basis=basis,
+                                peak_factor=peak_factor, precisions=precisions, slo_ttft=ttft, slo_tpot=tpot,
+                                max_chips=chips, price_hour=hour, price_chip=chip_price, executor=executor)
+        used = None if executor is None else executor.workers
     outcomes = validation_outcomes(cat)
     return PlanResult(m.id, wl, n_in, n_out, qps, peak_factor, basis, evaluated, rows,
-                      {h.id: trust(outcomes, h.vendor, m.moe is not None, h.kind) for h in hw})
+                      {h.id: trust(outcomes, h.vendor, m.moe is not None, h.kind) for h in hw}, used)
 
 
 def sweep(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, tp: str = "1,2,4,8", pp: str = "1",
@@ -202,8 +214,7 @@ def sweep(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, tp
         raise InputError(f"{{rank}} {rank!r} ranks by the load a replica serves: give {{rate}} (requests/s) too",
                          params=("rank", "rate"))
     cat = catalog_or_default(catalog)
-    target = scheduler_from_env(scheduler) if workers is None else scheduler
-    check_target(workers, target)
+    target = cluster_address(workers, scheduler)
     m = model_of(cat, model)
     axes = {a: parse_axis(str(v), a) for a, v in zip(AXES, (tp, pp, ep, batch, input_len, output_len), strict=True)}
     whole(top, "top", 1, 10_000)
@@ -233,17 +244,16 @@ def sweep(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, tp
                      slo_ttft=ttft, slo_tpot=tpot, objective=objective, top_k=top, chunk=chunk, sink=sink,
                      progress=None if progress is None else lambda n: progress(n, est.points),
                      executor=executor, parts=parts)
+        wall = time.perf_counter() - start
+        top_rows = list(iter_rows(res.top))
+        if offered is not None:  # each top row's simulation a task on the cluster too
+            top_rows = rank_rows(sweep_rows_at_rate(top_rows, m, [c.hardware for c in cands], cat, rate=offered,
+                                                    slo=Slo(ttft, tpot), executor=executor), rank)
     finally:
         if sink is not None:
             sink.close()
         if executor is not None:
             executor.close()
-    wall = time.perf_counter() - start
-    top_rows = list(iter_rows(res.top))
-    if offered is not None:
-        by_id, slo = {c.hardware.id: c.hardware for c in cands}, Slo(ttft, tpot)
-        top_rows = rank_rows([{**r, "at_rate": sweep_row_at_rate(r, m, by_id[r["hardware"]], cat, rate=offered, slo=slo)}
-                              for r in top_rows], rank)
     outcomes = validation_outcomes(cat)
     return SweepSummary(m.id, res.evaluated, res.feasible, wall, objective, basis, str(output) if output else None,
                         top_rows, list(iter_rows(res.front)) if pareto else None,

@@ -193,7 +193,8 @@ def render_compare(res: TrainCompareResult) -> None:
     deadline = f" within {_days(res.deadline_s)}" if res.deadline_s else ""
     goal = "the cheapest run" if res.objective == "cost" else "the run on the fewest chips"
     out.print(f"{res.model}: train {res.tokens:.3g} tokens{deadline}; per hardware {goal} of those on 1, 2, 4, ... chips "
-              f"(each with its fastest layout), {res.basis} prices")
+              f"(each with its fastest layout), {res.basis} prices"
+              + ("" if res.workers is None else f"; on {res.workers} Dask worker{'s' if res.workers > 1 else ''}"))
     body = []
     for r in res.rows:
         if r.training is None or r.cost is None:
