@@ -236,6 +236,12 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
                             capacity, streamed=True)
     rates = prec.rates(prec.compute_precision(w, a), k, [str(p) for p in hardware.peak_dense], sixteen_bit=attention_16bit)
     served = None
+    if traffic is not None and traffic.n and int((traffic.input_len + traffic.output_len).max()) > limit:
+        worst = int(np.argmax(traffic.input_len + traffic.output_len))
+        raise DeploymentError(f"a simulated request of {int(traffic.input_len[worst])} + {int(traffic.output_len[worst])} tokens "
+                              f"exceeds {model.id}'s maximum context of {limit} tokens; draw shorter lengths "
+                              "({input_dist}, {output_dist} or the trace) or pass {max_context}",
+                              params=("input_dist", "output_dist", "max_context"))
     if traffic is not None:
         served = _serve(s, chip, layout, formats, engine, traffic, Slo(slo_ttft, slo_tpot, slo_e2e), max_seqs,
                         int(max_batched_tokens or chip.prefill_chunk), graph_batches, preempt, stack)

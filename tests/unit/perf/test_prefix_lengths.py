@@ -114,3 +114,11 @@ def test_predict_draws_lengths_and_shares_a_prefix_through_the_python_api() -> N
     assert spread.e2e_s["p99"] > plain.e2e_s["p99"]  # long outputs run longer
     with pytest.raises(InputError, match="input_dist"):
         tcobench.predict(model="llama-3.1-8b", hardware="h100-sxm", input_dist="10..20")
+
+
+def test_a_drawn_length_past_the_models_context_is_a_deployment_error_naming_the_flags() -> None:
+    from tcobench.errors import DeploymentError
+
+    with pytest.raises(DeploymentError, match="maximum context") as err:
+        tcobench.predict(model="llama-3.1-8b", hardware="h100-sxm", rate=1.0, requests=50, input_dist="100000..140000")
+    assert "input_dist" in str(err.value) and "max_context" in str(err.value)
