@@ -68,7 +68,9 @@ def predict(model: Ref, hardware: HardwareRef, *, chips: int | None = None, tp: 
             moe_ep: int | None = None, spec_tokens: int = 0, acceptance: float | None = None, draft: Ref | None = None,
             explain: bool = False, rate: float | None = None, concurrency: int | None = None, requests: int | None = None,
             arrivals: str | None = None, seed: int = 0, slo_e2e: float | str | None = None, max_seqs: int = DEFAULT_MAX_SEQS,
-            max_batched_tokens: int | None = None, preempt: bool = False, catalog: Catalog | None = None) -> Prediction:
+            max_batched_tokens: int | None = None, preempt: bool = False, input_dist: str | None = None,
+            output_dist: str | None = None, prefix_share: float | None = None,
+            catalog: Catalog | None = None) -> Prediction:
     """``tcobench predict``: one deployment's TTFT, TPOT, throughput, MFU/MBU and memory (seconds, tokens/s,
     bytes). ``batch="auto"`` picks the batch with the most tokens/s that fits and meets the SLOs;
     ``explain=True`` keeps the per-operator breakdown (``Prediction.ops``, ``to_rows()``). Speculative decoding:
@@ -81,7 +83,9 @@ def predict(model: Ref, hardware: HardwareRef, *, chips: int | None = None, tp: 
     sequences, ``max_batched_tokens`` tokens per step per replica), and ``Prediction.serving`` holds TTFT, TPOT,
     ITL and E2E percentiles, throughput, and goodput under ``slo_ttft`` / ``slo_tpot`` / ``slo_e2e``. ``preempt``:
     admit on the prompt and preempt (recompute) when the KV cache is full, as vLLM does, instead of admitting only
-    requests whose whole context fits."""
+    requests whose whole context fits. ``input_dist`` / ``output_dist``: the simulated requests' lengths drawn from
+    ``"N"``, ``"LO..HI"`` or ``"normal:MEAN:SD"`` tokens; ``prefix_share``: the share of the mean prompt that every
+    prompt shares as its prefix, computed once by prefix caching."""
     cat = catalog_or_default(catalog)
     for name, value, least in (("chips", chips, 1), ("tp", tp, 1), ("pp", pp, 1), ("ep", ep, 1), ("input_len", input_len, 1),
                                ("output_len", output_len, 1), ("max_context", max_context, 1), ("moe_ep", moe_ep, 1),
@@ -93,7 +97,8 @@ def predict(model: Ref, hardware: HardwareRef, *, chips: int | None = None, tp: 
     if cuda_graph_batches is not None:
         cuda_graph_batches = positive_numbers(cuda_graph_batches, int, "cuda_graph_batches")
     number(acceptance, "acceptance", low=0.0, high=1.0)
-    traffic = traffic_of(rate, concurrency, requests, arrivals, input_len, output_len, seed)
+    traffic = traffic_of(rate, concurrency, requests, arrivals, input_len, output_len, seed, input_dist=input_dist,
+                         output_dist=output_dist, prefix_share=prefix_share)
     whole(max_seqs, "max_seqs", 1)
     if max_batched_tokens is not None:
         whole(max_batched_tokens, "max_batched_tokens", 1, 1 << 20)
