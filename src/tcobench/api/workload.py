@@ -19,7 +19,7 @@ from tcobench.catalog import Catalog
 from tcobench.cost import Span, price_hardware
 from tcobench.cost.tokens import J_PER_KWH
 from tcobench.errors import InputError
-from tcobench.perf.samples import Profile, SampleTraining, eval_time, profile, train_samples
+from tcobench.perf.samples import Profile, SampleTraining, eval_time, profile, sixteen_bit, train_samples
 from tcobench.records import Tabular
 
 MAX_SAMPLES = 1e15  # past this a sample budget is a typo (ImageNet x 1e9 epochs)
@@ -94,7 +94,7 @@ def train_workload(workload: str, hardware: HardwareRef, *, chips: int, samples:
     one_of(recompute, ["none", "full"], "recompute")
     one_of(basis, ["own", "rent", "both"], "basis")
     if precision is None:
-        precision = "bf16" if hw.peak("bf16") is not None else "fp16"
+        precision = sixteen_bit(hw)
     precision = one_of(precision.lower(), ["bf16", "fp16", "fp8"], "precision")
     params = own_parameters(cat, **cost)
     price = price_hardware(hw, cat, params, basis, price_hour=usd(price_hour, "USD/h", "price_hour"),

@@ -108,5 +108,6 @@ def _track_record(ctx: Context, vendor: str, workload: str) -> None:
                         "`tcobench validate --training`; unvalidated")
         return
     errs = sorted(o.error for o in outs if o.error is not None)
+    spread = f"{errs[0]:+.0%}" if len(errs) == 1 else f"{errs[0]:+.0%} to {errs[-1]:+.0%}"
     console().print(f"track record: on {len(errs)} published {vendor} {workload} result(s) (MLPerf v1.0) the model is "
-                    f"{errs[0]:+.0%} to {errs[-1]:+.0%} (+ = too fast); docs/training.md, 'Workloads that are not LLMs'")
+                    f"{spread} (+ = too fast); docs/training.md, 'Workloads that are not LLMs'")

@@ -145,6 +145,12 @@ class SampleTraining:
                 "dp_link": self.link}
 
 
+def sixteen_bit(hw: Hardware) -> str:
+    """The 16-bit format a chip trains in by default: bf16, or fp16 where the catalog lists only fp16 (GC200)."""
+    peaks = {str(k) for k in hw.peak_dense}
+    return "fp16" if "fp16" in peaks and "bf16" not in peaks else "bf16"
+
+
 def _whole(value: int, name: str, low: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
         raise InputError(f"{{{name}}} {value!r}: expected a whole number from {low}", params=(name,))
@@ -223,4 +229,4 @@ def eval_time(p: Profile, t: SampleTraining, samples: float) -> float:
     return samples * per_sample_train * p.forward_flop.value / p.train_flop
 
 
-__all__ = ["Profile", "SampleTraining", "eval_time", "layout", "profile", "profiles", "train_samples"]
+__all__ = ["Profile", "SampleTraining", "eval_time", "layout", "profile", "profiles", "sixteen_bit", "train_samples"]
