@@ -107,7 +107,7 @@ def train_workload(workload: str, hardware: HardwareRef, *, chips: int, samples:
     usd_to: dict[str, tuple[float, float, float] | None] = {}
     notes: dict[str, str] = {}
     for b in (("own", "rent") if basis == "both" else (basis,)):
-        span, note = price.span(b)  # type: ignore[arg-type]
+        span, note = price.span(b)
         usd_to[b] = None if span is None else span.scale(chips * seconds).as_tuple()
         notes[b] = note
     energy = per_kwh = None
