@@ -64,3 +64,20 @@ def test_seed_004_ten_times_the_machines_from_the_model(builtin, catalog) -> Non
     r = builtin["seed-10x-machines-3-days"]
     assert r.derived_value == pytest.approx(100 * small.step_time_s / (10 * big.step_time_s), rel=1e-9)
     assert r.derived_value < 95 and str(r.verdict) == "overstated"
+
+
+def test_seed_000_fastest_bert_read_in_mlperf_v1_0(builtin) -> None:  # type: ignore[no-untyped-def]
+    r = builtin["seed-graphcore-fastest-bert"]
+    assert r.derived_value == pytest.approx(0.276 / 9.392)
+    assert str(r.verdict) == "overstated"
+
+
+def test_every_seed_training_claim_has_an_audit_entry(builtin) -> None:  # type: ignore[no-untyped-def]
+    """The training claims of ../shared/seeds (000, 001, 004), each with a verdict."""
+    ids = ["seed-graphcore-fastest-bert", "seed-graphcore-pod16-perf-per-dollar", "seed-graphcore-pod16-perf-per-dollar-resnet50",
+           "seed-graphcore-pod16-perf-per-dollar-model", "seed-graphcore-pod16-perf-per-dollar-resnet50-model",
+           "seed-graphcore-pod64-bert-9-min", "seed-graphcore-pod64-resnet50-14-5-min", "seed-andromeda-near-linear-scaling",
+           "seed-10x-machines-3-days", "seed-sparse-gpt3-2-5-days"]
+    for cid in ids:
+        assert builtin[cid].error is None, (cid, builtin[cid].error)
+        assert str(builtin[cid].verdict) in {"consistent", "overstated", "understated", "unverifiable"}, cid

@@ -128,6 +128,15 @@ def model_scaling_efficiency(w: Work) -> Derived:
     return Derived(eff)
 
 
+def relative_speed(w: Work) -> Derived:
+    """How fast a result was against the fastest of its round: fastest time / the subject's time (1: it was the
+    fastest; 0.5: it took twice as long)."""
+    t = w.input("time", "s", what="the subject's best time to train")
+    best = w.input("fastest_time", "s", what="the fastest time to train of the round")
+    return Derived(w.step("relative speed = fastest time / subject's time", "speed relative to the fastest",
+                          best.value / t.value, "1", best, t))
+
+
 KINDS = (
     Kind("mlperf-time-to-train", "a claimed time to train against the published MLPerf result, the model's beside it",
          mlperf_time_to_train, {"published": "s", **{k: "1" for k in RUN}}),
@@ -137,4 +146,6 @@ KINDS = (
          workload_perf_per_dollar, {**{k: "1" for k in RUN}, **{"baseline_" + k: "1" for k in RUN}}),
     Kind("model-scaling-efficiency", "the training model's speed-up over chip ratio between two chip counts",
          model_scaling_efficiency, {"chips_1": "1", "chips_2": "1", "global_batch": "1", "seq_len": "1"}),
+    Kind("relative-speed", "a result's speed against the fastest result of the same benchmark round", relative_speed,
+         {"time": "s", "fastest_time": "s"}),
 )
