@@ -25,7 +25,7 @@ def test_seed_001_bert_perf_per_dollar_from_the_model(builtin, catalog) -> None:
     pod = _time(catalog, "bert-large", "gc200", 16, 2713962, 155000, global_batch=3072, pp=4, accumulation=192,
                 imbalance=1.1667)
     dgx = _time(catalog, "bert-large", "a100-sxm-80gb", 8, 2775192, 185000, global_batch=448)
-    r = builtin["seed-graphcore-pod16-perf-per-dollar-model"]
+    r = builtin["seed-graphcore-model-perf-per-dollar"]
     assert r.derived_value == pytest.approx(_price(catalog, "dgx-a100") * dgx / (_price(catalog, "ipu-pod16") * pod), rel=1e-9)
     measured = builtin["seed-graphcore-pod16-perf-per-dollar"]
     # The model reads peak FLOPs per dollar: it finds the IPU's advantage about twice the measured one, and says so.
@@ -36,7 +36,7 @@ def test_seed_001_bert_perf_per_dollar_from_the_model(builtin, catalog) -> None:
 def test_seed_001_resnet50_perf_per_dollar_from_the_model(builtin, catalog) -> None:  # type: ignore[no-untyped-def]
     pod = _time(catalog, "resnet-50", "gc200", 16, 56371348, 600000, global_batch=1920, accumulation=6, recompute="full")
     dgx = _time(catalog, "resnet-50", "a100-sxm-80gb", 8, 44840845, 450000, global_batch=3264)
-    r = builtin["seed-graphcore-pod16-perf-per-dollar-resnet50-model"]
+    r = builtin["seed-graphcore-model-perf-per-dollar-resnet50"]
     assert r.derived_value == pytest.approx(_price(catalog, "dgx-a100") * dgx / (_price(catalog, "ipu-pod16") * pod), rel=1e-9)
     assert str(r.verdict) == ("consistent" if abs(1.6 / r.derived_value - 1) <= 0.1 else
                               "overstated" if 1.6 > r.derived_value else "understated")
@@ -48,7 +48,8 @@ def test_seed_001_pod64_times_are_judged_by_the_mlperf_result_with_the_model_bes
     r = builtin[cid]
     assert r.derived_value == pytest.approx(published_min)
     assert str(r.verdict) == "consistent"
-    assert r.predicted_value is not None and r.predicted_value < r.derived_value  # the model is too fast on the IPU
+    context = [s for s in r.trace if s.context and s.result.name == "model error on this run"]
+    assert context and context[0].result.value > 0  # the model is too fast on the IPU, shown, not judged
 
 
 def test_seed_004_andromeda_scaling_is_unverifiable_and_says_why(builtin) -> None:  # type: ignore[no-untyped-def]
@@ -75,7 +76,7 @@ def test_seed_000_fastest_bert_read_in_mlperf_v1_0(builtin) -> None:  # type: ig
 def test_every_seed_training_claim_has_an_audit_entry(builtin) -> None:  # type: ignore[no-untyped-def]
     """The training claims of ../shared/seeds (000, 001, 004), each with a verdict."""
     ids = ["seed-graphcore-fastest-bert", "seed-graphcore-pod16-perf-per-dollar", "seed-graphcore-pod16-perf-per-dollar-resnet50",
-           "seed-graphcore-pod16-perf-per-dollar-model", "seed-graphcore-pod16-perf-per-dollar-resnet50-model",
+           "seed-graphcore-model-perf-per-dollar", "seed-graphcore-model-perf-per-dollar-resnet50",
            "seed-graphcore-pod64-bert-9-min", "seed-graphcore-pod64-resnet50-14-5-min", "seed-andromeda-near-linear-scaling",
            "seed-10x-machines-3-days", "seed-sparse-gpt3-2-5-days"]
     for cid in ids:

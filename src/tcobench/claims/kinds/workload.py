@@ -2,7 +2,7 @@
 ``perf.samples``), and about scaling a training run to more chips (``perf.train``).
 
 - ``mlperf-time-to-train``: a claimed time to train checked against the published MLPerf result (input
-  ``published``); the model's prediction for the same run stands beside it (``Derived.predicted``), never in the verdict.
+  ``published``); the model's prediction for the same run is in the trace as context, never in the verdict.
 - ``workload-time-to-train``: the model's time to train a workload on a number of samples.
 - ``workload-perf-per-dollar``: performance per dollar of two systems, each time from the model (the run's layout
   and samples as inputs, the baseline's prefixed ``baseline_``) and each price the system's catalog price.
@@ -79,8 +79,11 @@ def workload_time_to_train(w: Work) -> Derived:
 def mlperf_time_to_train(w: Work) -> Derived:
     """A claimed time against the published MLPerf result (``published``); the model's time beside it."""
     published = w.input("published", "s", what="the MLPerf result the claim refers to")
-    predicted = predicted_time(w, w.hardware(), w.chips()) if w.has("samples") else None
-    return Derived(published, predicted=predicted)
+    if w.has("samples"):  # the model's time for the same run: context in the trace, never in the verdict
+        predicted = predicted_time(w, w.hardware(), w.chips())
+        w.step("model error = published / predicted - 1 (+: the model is too fast)", "model error on this run",
+               published.value / predicted.value - 1.0, "1", published, predicted, context=True)
+    return Derived(w.step("the MLPerf result", "published time to train", published.value, "s", published))
 
 
 def workload_perf_per_dollar(w: Work) -> Derived:
