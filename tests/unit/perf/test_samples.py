@@ -92,6 +92,19 @@ def test_bert_profile_follows_from_the_architecture(cat) -> None:  # type: ignor
     assert fc.get_total_flops() == pytest.approx(tokens * per_layer_token, rel=0.001)
 
 
+def test_bert_pretraining_profile_is_devlins_phase_mix(cat) -> None:  # type: ignore[no-untyped-def]
+    """90% of the steps at 128 tokens, 10% at 512 (Devlin et al. 2019, A.2), padding computed, MLM head at 15%."""
+    m = cat.get_model("bert-large")
+    h, layers, vocab = m.hidden, m.layers, m.vocab
+
+    def forward(tokens: int) -> float:
+        return tokens * layers * (24 * h * h + 4 * tokens * h) + 0.15 * tokens * 2 * (h * h + h * vocab)
+
+    p = profile("bert-large-pretrain")
+    assert 0.9 * forward(128) + 0.1 * forward(512) == pytest.approx(p.forward_flop.value, rel=0.001)
+    assert p.extra["reference_samples"].value == 1_000_000 * p.reference_batch.value
+
+
 def test_step_equations_by_hand(cat) -> None:  # type: ignore[no-untyped-def]
     p = profile("bert-large")
     hw = cat.get_hardware("gc200")
