@@ -8,6 +8,7 @@ with keyword arguments named like its flags (docs/api.md):
     tcobench.plan(...), tcobench.sweep(...), tcobench.validate(...), tcobench.audit(...), tcobench.trust(...)
     tcobench.bench("http://127.0.0.1:8000", "my-model", concurrency=[1, 8], price_hour="$2.49/h")
     tcobench.train("llama-2-7b", "h100-sxm", chips=256, tokens=1e12)
+    tcobench.train_workload("resnet-50", "a100-sxm-80gb", chips=8, samples=4.5e7)
     tcobench.probe(device="cpu", output="cpu.toml"), tcobench.measure(...), tcobench.calibrate([run_id], ...)
 """
 
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
         AuditResult, BenchResult, CompareResult, DesignResult, PlanResult, SweepSummary, TrainingResult, ValidationResult,
         audit, bench, compare, design, plan, predict, sweep, train, trust, validate,
     )
+    from tcobench.api.workload import WorkloadTrainingResult, train_workload
     from tcobench.api.measured import CalibrateResult, MeasureResult, ProbeResult, calibrate, measure, probe
     from tcobench.api.sidebyside import SideBySide, side_by_side
     from tcobench.catalog import Catalog, Hardware, Model, Source, System, load_catalog
@@ -52,7 +54,8 @@ _LAZY = {"AuditResult": "tcobench.api", "BenchResult": "tcobench.api", "CompareR
          "Run": "tcobench.records", "Store": "tcobench.store",
          **{name: "tcobench.errors" for name in ("CatalogError", "DeploymentError", "InputError", "MissingInputError",
                                                    "StoreError", "TcobenchError", "UnitError", "UnknownIdError")},
-         "SideBySide": "tcobench.api.sidebyside", "side_by_side": "tcobench.api.sidebyside"}
+         "SideBySide": "tcobench.api.sidebyside", "side_by_side": "tcobench.api.sidebyside",
+         "WorkloadTrainingResult": "tcobench.api", "train_workload": "tcobench.api"}
 
 
 def _version() -> str:
@@ -108,6 +111,7 @@ __all__ = [
     "UnitError",
     "UnknownIdError",
     "ValidationResult",
+    "WorkloadTrainingResult",
     "__version__",
     "audit",
     "bench",
@@ -124,6 +128,7 @@ __all__ = [
     "side_by_side",
     "sweep",
     "train",
+    "train_workload",
     "trust",
     "validate",
 ]

@@ -133,10 +133,13 @@ class ValidationResult(Tabular):
     by: str
     training: list[dict[str, Any]] = field(default_factory=list, repr=False)  # the training rows, reported apart
     training_summary: dict[str, Any] = field(default_factory=dict)
+    workloads: list[dict[str, Any]] = field(default_factory=list, repr=False)  # training, FLOPs-per-sample workloads
+    workloads_summary: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"rows": self.rows, "summary": self.summary,
-                "training": {"rows": self.training, "summary": self.training_summary}}
+                "training": {"rows": self.training, "summary": self.training_summary,
+                             "workloads": {"rows": self.workloads, "summary": self.workloads_summary}}}
 
     def to_rows(self) -> list[dict[str, Any]]:
         return list(self.rows)

@@ -41,7 +41,7 @@ from tcobench.perf.predict import DEFAULT_MAX_SEQS
 from tcobench.perf.serving import Slo
 from tcobench.perf.validate import group_errors, grouping, predict_command, summary, trust
 from tcobench.perf.validate import run as _validate
-from tcobench.perf import validate_training
+from tcobench.perf import validate_training, validate_workloads
 from tcobench.search import candidates
 from tcobench.search import compare as _compare
 from tcobench.search import plan as _plan
@@ -291,7 +291,14 @@ def validate(*, by: str = "phase", row: str | Sequence[str] = (), explain: bool 
                  "published": o.row.published or None, "predicted": o.predicted, "error": o.error, "problem": o.problem,
                  "source": o.row.source, "note": o.row.note, "command": None if o.row.skip else validate_training.command(o.row)}
                 for o in trained]
-    return ValidationResult(outcomes, rows, summ, by, training, validate_training.summary(trained) if trained else {})
+    worked = [] if row != () else validate_workloads.run(cat)  # MLPerf BERT / ResNet-50: FLOPs-per-sample workloads
+    workloads = [{"id": o.row.id, "ref": o.row.ref, "group": o.row.group, "vendor": o.vendor, "workload": o.row.workload,
+                  "hardware": o.row.hardware, "chips": o.row.chips, "metric": "time_to_train_min",
+                  "published": o.row.published_min, "predicted": o.predicted_min, "error": o.error, "problem": o.problem,
+                  "mfu": o.training.mfu if o.training else None, "source": o.row.source, "note": o.row.note,
+                  "command": validate_workloads.command(o.row)} for o in worked]
+    return ValidationResult(outcomes, rows, summ, by, training, validate_training.summary(trained) if trained else {},
+                            workloads, validate_workloads.summary(worked) if worked else {})
 
 
 def audit(files: str | Path | Sequence[str | Path] = (), *, catalog: Catalog | None = None,
