@@ -215,7 +215,8 @@ def sweep(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, tp
     ttft, tpot = positive_seconds(slo_ttft, "slo_ttft"), positive_seconds(slo_tpot, "slo_tpot")
     params = own_parameters(cat, **cost)
     hour, chip_price = usd(price_hour, "USD/h", "price_hour"), usd(price_chip, "USD", "price_chip")
-    hws, skipped = hardware_list(cat, hardware), []
+    hws = hardware_list(cat, hardware)
+    skipped: list[tuple[str, str]] = []
     if vary:
         refs = names(hardware, "hardware") if isinstance(hardware, str) else [str(h) for h in hardware or []]
         hws, skipped = varied_hardware(cat, hws, refs or [], vary)
