@@ -89,7 +89,7 @@ def _num(value: float | None, unit: str) -> str:
 
 
 def _row(r: ClaimResult, beside: bool = False) -> Sequence[str]:
-    ratio = "-" if r.ratio is None else f"{r.ratio:.3g}"
+    ratio = "-" if r.ratio is None else f"{r.ratio:.3g}" if r.ratio < 1e3 else f"{r.ratio:,.0f}"  # 2,730 not 2.73e+03
     why = r.reason.removeprefix(_ONLY).split("; ")[0]
     unit = "" if r.unit == "1" else r.unit
     predicted = [_num(r.predicted_value, "1")] if beside else []
