@@ -37,3 +37,28 @@ def test_palms_published_tpu_v4_rate_is_context_at_the_catalog_price(builtin: di
     published = steps["published baseline $/1M output tokens"]
     assert published.context
     assert published.result.value == pytest.approx(3.22 / 3600 * 64 / (64 / 0.029) * 1e6, rel=1e-9)  # $25.9 per 1M
+
+
+@pytest.mark.parametrize(("key", "value", "words"), [("max_chips", "0.5", "whole number"), ("input_len", "1e12", "whole number"),
+                                                     ("max_chips", None, "missing input 'max_chips'")])
+def test_a_search_cost_ratio_claim_with_a_bad_input_is_unverifiable_naming_it(audit_text, key, value, words) -> None:  # type: ignore[no-untyped-def]
+    inputs = {"input_len": "1000", "output_len": "1000", "max_chips": "4096"}
+    if value is None:
+        del inputs[key]
+    else:
+        inputs[key] = value
+    text = f'''
+[claim.bad]
+statement = "s"
+source = "t"
+date = "2023"
+kind = "search-cost-ratio"
+claimed = 15
+unit = "1"
+model = "gpt-3-175b"
+hardware = "chiplet-cloud-die"
+baseline = "tpu-v4"
+inputs = {{ {", ".join(f"{k} = {v}" for k, v in inputs.items())} }}
+'''
+    results, invalid = audit_text(text)
+    assert not invalid and results["bad"].verdict == "unverifiable" and words in results["bad"].reason

@@ -16,7 +16,8 @@ from tcobench.claims.trace import Value
 from tcobench.claims.work import Work
 from tcobench.catalog import Hardware
 from tcobench.cost.basis import OwnParameters
-from tcobench.errors import MissingInputError
+from tcobench.checks import MAX_COUNT
+from tcobench.errors import InputError, MissingInputError
 
 PER_MILLION = Value("tokens per million", 1e6, "1", "definition")
 
@@ -27,6 +28,9 @@ def search_cost_ratio(w: Work) -> Derived:
     model, hw, base = w.model(), w.hardware(), w.baseline_hardware()
     lens = [w.input(k, "1", what=f"request {k.replace('_', ' ')} (tokens)") for k in ("input_len", "output_len")]
     limit = w.input("max_chips", "1", what="the most chips a deployment may use")
+    for k, v in (("input_len", lens[0]), ("output_len", lens[1]), ("max_chips", limit)):
+        if v.value != int(v.value) or not 1 <= v.value <= MAX_COUNT:
+            raise InputError(f"claim.{w.claim.id}.inputs.{k} = {v.value:g}: expected a whole number from 1 to {MAX_COUNT:,}")
     params = OwnParameters.from_basis(w.catalog.get_cost("default"))
     rows, _ = compare(model, [hw, base], input_len=int(lens[0].value), output_len=int(lens[1].value),
                       catalog=w.catalog, params=params, basis="both", max_chips=int(limit.value))
