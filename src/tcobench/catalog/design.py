@@ -150,6 +150,21 @@ class DesignLinks(Record):
     network: SiBandwidth | None = None
 
 
+class DesignRedundancy(Record):
+    """Spare cores that repair defects (Cerebras' wafer-scale approach): ``cores`` identical cores per die of
+    ``core_area`` each, of which ``spare_cores`` may be lost to defects and the die still sold whole."""
+
+    cores: Units
+    spare_cores: Annotated[int, Field(strict=True, ge=0, le=checks.MAX_COUNT)]
+    core_area: SiArea
+
+    @model_validator(mode="after")
+    def _spares(self) -> DesignRedundancy:
+        if self.spare_cores >= self.cores:
+            raise ValueError(f"spare_cores = {self.spare_cores} must be fewer than cores = {self.cores}")
+        return self
+
+
 class DesignSystem(Record):
     """The server the packages go in: how many, and what the rest of it (board, power, chassis, NIC) costs."""
 
@@ -174,6 +189,7 @@ class Design(Record):
     sram: SiBytes
     sram_bandwidth: SiBandwidth
     dram: DesignDram | None = None
+    redundancy: DesignRedundancy | None = None  # spare cores: the yield counts dies repairable by them as good
     links: DesignLinks = DesignLinks()
     tdp: SiWatts | None = None  # per package; None: from the node's energy per FLOP (SRAM-only designs)
     volume: Units  # packages made, over which the NRE is amortised
