@@ -107,3 +107,13 @@ def test_while_streaming_mbu_is_also_reported_against_the_stream() -> None:
     assert p.to_dict()["memory"]["mbu_stream_decode"] == p.mbu_stream_decode
     resident_run = tcobench.predict("llama-2-7b", "cs-2", batch=1)
     assert resident_run.mbu_stream_decode is None and "mbu_stream_decode" not in resident_run.to_dict()["memory"]
+
+
+def test_cs3_without_a_published_dense_peak_fails_saying_why() -> None:
+    """No source states the WSE-3's dense rate: predict stops naming the missing figure and the sparse one it will
+    not use in its place (never a silent sparse-as-dense)."""
+    from tcobench.errors import MissingInputError
+
+    with pytest.raises(MissingInputError, match=r"cs-3 has no peak_dense\.bf16 .*no dense peak at any precision "
+                                                r"\(only sparse ones, which are never used as dense: fp16 125 PFLOP/s"):
+        tcobench.predict("llama-2-7b", "cs-3", batch=1)
