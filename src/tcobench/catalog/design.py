@@ -36,6 +36,7 @@ PerArea: TypeAlias = Annotated[Figure, parser("1/m^2", positive=True)]  # defect
 AreaPerByte: TypeAlias = Annotated[Figure, parser("m^2/B", positive=True)]  # SRAM macro area per byte
 AreaPerFlops: TypeAlias = Annotated[Figure, parser("m^2*s/FLOP", positive=True)]  # compute area per FLOP/s
 EnergyPerFlop: TypeAlias = Annotated[Figure, parser("J/FLOP", positive=True)]
+EnergyPerByte: TypeAlias = Annotated[Figure, parser("J/B", positive=True)]  # written per bit ("0.5 pJ/bit") or byte
 DollarsPerArea: TypeAlias = Annotated[Figure, parser("USD/m^2", dated=True, positive=True)]
 DollarsPerByte: TypeAlias = Annotated[Figure, parser("USD/B", dated=True, positive=True)]
 Fraction: TypeAlias = Number
@@ -80,6 +81,7 @@ class Packaging(WithFigures):
     per_package: Dollars | None = None
     per_die: Dollars | None = None
     per_area: DollarsPerArea | None = None  # silicon interposer, per m^2 of dies it carries
+    die_to_die_energy: EnergyPerByte | None = None  # energy to move a byte between dies of one package
     assembly_yield: Fraction
     note: str | None = None
     origin: str = ""

@@ -71,3 +71,21 @@ def test_sweep_runs_every_variant_in_one_pass_and_reports_the_skipped() -> None:
 def test_vary_needs_a_design() -> None:
     with pytest.raises(InputError, match="no hardware given is a design"):
         tcobench.sweep("gpt-3-175b", "h100-sxm", vary=["sram=1MB"])
+
+
+def test_die_to_die_links_add_their_power_at_the_packagings_energy_per_bit(cat) -> None:  # type: ignore[no-untyped-def]
+    """sram-8x900: 8 dies x 200 GB/s each at UCIe's 0.5 pJ/bit for a standard (organic) package = 6.4 W, added to the
+    TDP it derives; one die has no die-to-die power."""
+    from pathlib import Path
+
+    from tcobench.silicon import design_of
+
+    root = Path(__file__).resolve().parents[3]
+    d = design_of(cat, str(root / "examples/designs/sram-8x900.toml"))
+    energy = cat.packagings["organic"].die_to_die_energy
+    assert energy is not None and energy.value == pytest.approx(0.5e-12 * 8)  # per byte
+    one = variants(d.design, cat, {"dies": ["1"]}).derived[0]
+    per_die_compute = one.hardware.power.tdp.value - d.design.system.power / d.design.system.packages
+    eight = d.hardware.power.tdp.value - d.design.system.power / d.design.system.packages
+    assert eight - 8 * per_die_compute == pytest.approx(8 * 200e9 * 0.5e-12 * 8)  # 6.4 W
+    assert "die-to-die" in (d.hardware.power.tdp.note or "")
