@@ -98,7 +98,8 @@ class Report:
               help="With --rate: re-order the top rows by goodput or by $/1M good output tokens (good-cost).")
 @click.option("--vary", multiple=True, metavar="KEY=V1,V2,...",
               help="Vary a design given in --hardware (repeatable): sram, sram_bandwidth, clock, die_area, dies, node, "
-                   "packaging, packages; every combination is derived and priced as its own chip (docs/silicon.md).")
+                   "packaging, packages (per server), hbm (none or e.g. hbm3x4), tdp; every combination is derived and "
+                   "priced as its own chip (docs/silicon.md).")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write every point: .csv, or .parquet (needs pyarrow).")
 @click.option("--chunk", type=Count(1, MAX_CHUNK), default=DEFAULT_CHUNK, show_default=True,
               help="Points per vectorised chunk; memory grows about 1 kB per point.")

@@ -1,7 +1,7 @@
 """A design's variants: the same chip with some of its silicon changed, one derived chip per combination.
 
 ``sweep --vary sram=100MB,200MB,400MB --vary dies=1,2`` turns one design into the cartesian product of those
-values; each variant is derived and priced as a design of its own (derive.py), so its peaks, capacity, power and
+values (``hbm=none,hbm3x4``: SRAM only, or 4 HBM3 stacks per package); each variant is derived and priced as a design of its own (derive.py), so its peaks, capacity, power and
 price follow from the change (a bigger SRAM is a bigger die, a lower yield and a dearer chip), and the deployment
 search then runs every variant as one more hardware row, in the same vectorised pass as any catalog chip. A
 variant that cannot be built (past the reticle, no good die, several dies without a die-to-die link) is not
@@ -17,7 +17,7 @@ from typing import Any
 
 from tcobench import checks, units
 from tcobench.catalog import Catalog
-from tcobench.catalog.design import Design
+from tcobench.catalog.design import Design, DesignDram
 from tcobench.errors import CatalogError, InputError, MissingInputError, UnitError, close_matches, params_in
 from tcobench.silicon.derive import Derived, derive
 
@@ -31,8 +31,10 @@ AXES: dict[str, tuple[tuple[str, ...], str]] = {
     "node": (("node",), "name"),
     "packaging": (("packaging",), "name"),
     "packages": (("system", "packages"), "count"),
+    "hbm": (("dram",), "hbm"),  # 'none', or a [dram.<id>] and stacks: 'hbm3x4'
+    "tdp": (("tdp",), "quantity"),
 }
-UNITS = {"sram": "B", "sram_bandwidth": "B/s", "clock": "1/s", "die_area": "m^2"}  # the design schema's units
+UNITS = {"sram": "B", "sram_bandwidth": "B/s", "clock": "1/s", "die_area": "m^2", "tdp": "W"}  # the design schema's units
 MAX_VARIANTS = 4096  # each variant is derived and priced one by one (cheap, but not vectorised)
 
 
@@ -75,6 +77,7 @@ def variants(design: Design, catalog: Catalog, vary: Mapping[str, Sequence[str]]
     if total > MAX_VARIANTS:
         raise InputError(f"{where}: {total:,} design variants; expected at most {MAX_VARIANTS:,} (fewer values per key)",
                          params=params_in(where))
+    _known(catalog, vary, where)
     derived: list[Derived] = []
     skipped: list[tuple[str, str]] = []
     for combo in itertools.product(*(vary[k] for k in keys)):
@@ -85,6 +88,21 @@ def variants(design: Design, catalog: Catalog, vary: Mapping[str, Sequence[str]]
         except (CatalogError, MissingInputError) as err:
             skipped.append((variant.id, str(err)))
     return Variants(tuple(derived), tuple(skipped))
+
+
+def _known(catalog: Catalog, vary: Mapping[str, Sequence[str]], where: str) -> None:
+    """A node, packaging or memory that is not in the catalog is a typo to name (InputError, did you mean), not a
+    variant that "cannot be built"."""
+    tables = {"node": catalog.nodes, "packaging": catalog.packagings, "hbm": catalog.drams}
+    for key, table in tables.items():
+        for value in vary.get(key, ()):
+            name = value.rpartition("x")[0] if key == "hbm" else value
+            if key == "hbm" and value.lower() == "none" or not name or name.lower() in table:
+                continue
+            hint = close_matches(name, list(table))
+            raise InputError(f"{where} {key}={value!r}: unknown {'memory' if key == 'hbm' else key} {name!r}; expected one "
+                             f"of {', '.join(sorted(table))}" + (f"; did you mean {hint[0]!r}?" if hint else ""),
+                             params=params_in(where))
 
 
 def variant_id(design_id: str, changes: Mapping[str, str]) -> str:
@@ -112,6 +130,14 @@ def _apply(design: Design, changes: Mapping[str, str], where: str) -> Design:
 def _value(key: str, value: str, kind: str, where: str) -> object:
     if kind == "name":
         return value
+    if kind == "hbm":  # HBM or not: 'none', or '<dram id>x<stacks>'
+        if value.lower() == "none":
+            return None
+        kind_id, sep, stacks = value.rpartition("x")
+        if not sep or not kind_id or not stacks.isdigit() or int(stacks) < 1:
+            raise InputError(f"{where} {key}={value!r}: expected 'none' or a memory and its stacks per package, e.g. "
+                             f"{key}=none,hbm3x4", params=params_in(where))
+        return DesignDram(type=kind_id, stacks=int(stacks))
     if kind == "count":
         if not value.isdigit() or not 1 <= int(value) <= checks.MAX_COUNT:
             raise InputError(f"{where} {key}={value!r}: expected a whole number from 1 to {checks.MAX_COUNT:,}, "

@@ -89,3 +89,26 @@ def test_die_to_die_links_add_their_power_at_the_packagings_energy_per_bit(cat) 
     eight = d.hardware.power.tdp.value - d.design.system.power / d.design.system.packages
     assert eight - 8 * per_die_compute == pytest.approx(8 * 200e9 * 0.5e-12 * 8)  # 6.4 W
     assert "die-to-die" in (d.hardware.power.tdp.note or "")
+
+
+def test_hbm_or_not_is_a_design_axis(cat) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from tcobench.silicon import load
+
+    root = Path(__file__).resolve().parents[3]
+    design, dcat = load(cat, root / "examples/designs/sram-8x900.toml")
+    got = variants(design, dcat, {"hbm": ["none", "hbm3x4"], "tdp": ["400 W"]})
+    sram_only, hbm = (d.hardware for d in got.derived)
+    assert sram_only.memory.capacity.value == 8 * 900e6
+    assert hbm.memory.capacity.value == 4 * dcat.drams["hbm3"].stack_capacity.value
+    assert hbm.price.purchase.value > sram_only.price.purchase.value  # four stacks of HBM3 are not free
+    assert [d.design.dram for d in got.derived][0] is None
+
+
+@pytest.mark.parametrize(("vary", "words"), [({"hbm": ["hmb3x4"]}, "unknown memory 'hmb3'.*did you mean 'hbm3'"),
+                                             ({"hbm": ["hbm3"]}, "expected 'none' or a memory and its stacks"),
+                                             ({"node": ["n77"]}, "unknown node 'n77'")])
+def test_an_unknown_part_is_a_typo_not_an_unbuildable_variant(cat, vary, words) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(InputError, match=words):
+        variants(cat.designs["chiplet-cloud-die"], cat, vary, "{vary}")
