@@ -107,6 +107,7 @@ class SweepSummary(Tabular):
     workers: int | None = None  # Dask worker threads that evaluated the grid; None: this process alone
     rate: float | None = None  # requests/s each top row's replica was served at (sweep --rate): rows carry at_rate
     rank: str = "cost"  # cost (the objective's order), goodput or good-cost (search/goodput.py)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # sweep --vary: design variants not built, and why
 
     def to_dict(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"model": self.model, "evaluated": self.evaluated, "feasible": self.feasible,
@@ -117,6 +118,8 @@ class SweepSummary(Tabular):
         if self.pareto is not None:
             doc["pareto"] = self.pareto
         doc["trust"] = {hw: t.to_dict() for hw, t in self.trust.items()}
+        if self.skipped:
+            doc["skipped_variants"] = [{"hardware": i, "reason": why} for i, why in self.skipped]
         return doc
 
     def to_rows(self) -> list[dict[str, Any]]:

@@ -32,6 +32,7 @@ from tcobench.api.inputs import (
 )
 from tcobench.api.results import AuditResult, CompareResult, PlanResult, SweepSummary, ValidationResult
 from tcobench.api.confidence import validation_outcomes
+from tcobench.api.silicon import varied_hardware, with_designs
 from tcobench.catalog import Catalog
 from tcobench.claims import audit_claims, builtin_dir, invalid_result, load_claims
 from tcobench.cost import price_hardware
@@ -196,7 +197,7 @@ def sweep(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, tp
           price_chip: float | None = None, yes: bool = False, on_estimate: Callable[[Estimate], None] | None = None,
           progress: Callable[[int, int], None] | None = None, catalog: Catalog | None = None,
           workers: int | None = None, scheduler: str | None = None, rate: float | str | None = None, rank: str = "cost",
-          **cost: Any) -> SweepSummary:
+          vary: str | Sequence[str] | None = None, **cost: Any) -> SweepSummary:
     """``tcobench sweep``: every combination of the axes (each '1,2,4', '1:4096' or '128:32768:x2'), evaluated in
     memory-bounded chunks of ``chunk`` points; the ``top`` points by ``objective`` and, with ``pareto``, the front
     of tokens/s per chip vs interactivity. ``output``: write every point to .csv or .parquet.
@@ -212,7 +213,11 @@ def sweep(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, tp
 
     ``rate`` (requests/s, Poisson, to one replica): each of the ``top`` rows is also served at that load in the
     serving simulator (its ``at_rate``: goodput under the SLOs, p99s, $/1M good output tokens), and ``rank``
-    ("goodput" or "good-cost") re-orders those rows by it; the rows are the top by ``objective`` first."""
+    ("goodput" or "good-cost") re-orders those rows by it; the rows are the top by ``objective`` first.
+
+    ``vary`` ('sram=100 MB,200 MB', or several such): each design in ``hardware`` becomes one hardware row per
+    combination of the values, derived and priced by ``silicon`` (silicon/variants.py); variants that cannot be
+    built are listed in ``skipped`` with the reason."""
     rank = one_of(rank, list(RANKS), "rank")
     offered = None if rate is None else checks.positive(rate, "{rate}")
     if offered is None and rank != "cost":
@@ -226,7 +231,12 @@ def sweep(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, tp
     ttft, tpot = positive_seconds(slo_ttft, "slo_ttft"), positive_seconds(slo_tpot, "slo_tpot")
     params = own_parameters(cat, **cost)
     hour, chip_price = usd(price_hour, "USD/h", "price_hour"), usd(price_chip, "USD", "price_chip")
-    cands = candidates(hardware_list(cat, hardware), names(precision, "precision"))
+    hws = hardware_list(cat, hardware)
+    skipped: list[tuple[str, str]] = []
+    if vary:
+        refs = names(hardware, "hardware") if isinstance(hardware, str) else [str(h) for h in hardware or []]
+        hws, skipped = varied_hardware(cat, hws, refs or [], vary)
+    cands = candidates(hws, names(precision, "precision"))
     est = estimate(m, cands, axes, catalog=cat, chunk=chunk)
     if on_estimate is not None:
         on_estimate(est)
@@ -263,7 +273,8 @@ def sweep(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, tp
     return SweepSummary(m.id, res.evaluated, res.feasible, wall, objective, basis, str(output) if output else None,
                         top_rows, list(iter_rows(res.front)) if pareto else None,
                         {c.hardware.id: trust(outcomes, c.hardware.vendor, m.moe is not None, c.hardware.kind) for c in cands},
-                        workers=executor.workers if executor is not None else None, rate=offered, rank=rank)
+                        workers=executor.workers if executor is not None else None, rate=offered, rank=rank,
+                        skipped=skipped)
 
 
 def validate(*, by: str = "phase", row: str | Sequence[str] = (), explain: bool = False,
@@ -307,7 +318,7 @@ def audit(files: str | Path | Sequence[str | Path] = (), *, catalog: Catalog | N
     (TOML with [claim.<id>] tables; claims there may cite the built-in ones). A malformed claim comes back as a
     result with ``error`` set, beside the others. A claim of kind ``measured`` cites a saved ``bench`` or
     ``measure`` run by id, read from the results store ``db`` (a path or URL; default as ``tcobench runs``)."""
-    cat = catalog_or_default(catalog)
+    cat = with_designs(catalog_or_default(catalog))
     paths = [str(files)] if isinstance(files, (str, Path)) else [str(f) for f in files]
     builtin = load_claims([builtin_dir()], cat)
     chosen = load_claims(paths, cat) if paths else builtin

@@ -191,7 +191,9 @@ def render(p, explain: bool) -> None:  # type: ignore[no-untyped-def]
                  if p.speculative else ""))
     rows = [
         ("TTFT", units.human(p.ttft_s, "s"), f"prefill {p.bound_prefill}-bound, MFU {p.mfu_prefill:.1%}"),
-        ("TPOT", units.human(p.tpot_s, "s"), f"decode {p.bound_decode}-bound, MFU {p.mfu_decode:.1%}, MBU {p.mbu_decode:.1%}"),
+        ("TPOT", units.human(p.tpot_s, "s"), f"decode {p.bound_decode}-bound, MFU {p.mfu_decode:.1%}, MBU {p.mbu_decode:.1%}"
+         + (f" (on-chip); weight stream {p.mbu_stream_decode:.1%} of the external I/O" if p.mbu_stream_decode is not None
+            else "")),
         ("E2E", units.human(p.e2e_s, "s"), ""),
         ("interactivity", f"{p.interactivity_tokens_per_s:,.1f} tok/s/user", ""),
         ("output throughput", f"{p.output_tokens_per_s:,.0f} tok/s", f"{p.output_tokens_per_s_per_chip:,.0f} tok/s per chip"),

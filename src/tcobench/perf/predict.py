@@ -93,6 +93,7 @@ class Prediction(Tabular):
     speculative: dict[str, Any] | None = None  # draft tokens, acceptance, draft, tokens per step (with spec_tokens)
     serving: ServingResult | None = None  # under load over time (with traffic): latency percentiles, goodput
     weights_streamed: bool = False  # weights stream in from external memory every pass (wafer-scale, MemoryX-style)
+    mbu_stream_decode: float | None = None  # ... and then the stream's use of its bandwidth in a decode step; None otherwise
 
     @property
     def interactivity_tokens_per_s(self) -> float:
@@ -116,6 +117,7 @@ class Prediction(Tabular):
                          "max_batch": self.max_batch}
         if self.weights_streamed:  # only where it happens, so the JSON of every other chip is unchanged
             doc["memory"]["weights_streamed"] = True
+            doc["memory"]["mbu_stream_decode"] = self.mbu_stream_decode
         if self.graph_batch is not None:
             doc["cuda_graph"] = {"batch": self.graph_batch, "share_of_decode_steps": self.graphed_share}
         if self.serving is not None:
@@ -365,4 +367,5 @@ def _to_prediction(model: Model, hardware: Hardware, r: Result, at: dict[str, fl
         efficiency_sources=dict(c.efficiencies.sources), efficiency=factors_used(c.efficiencies, c.rates),
         rates=dict(c.rates), graph_batch=None if at["graph_batch"] is None else int(at["graph_batch"]),
         graphed_share=at["graphed_share"], moe_ep=None if lay.moe_ep is None else int(lay.moe_ep),
-        speculative=c.speculative, serving=served, weights_streamed=bool(f("streamed")))
+        speculative=c.speculative, serving=served, weights_streamed=bool(f("streamed")),
+        mbu_stream_decode=f("mbu_stream_decode") if bool(f("streamed")) else None)
