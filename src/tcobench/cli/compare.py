@@ -10,7 +10,7 @@ import click
 from tcobench import api, units
 from tcobench.cli.context import Context, pass_context
 from tcobench.cli.options import COUNT, DURATION, Choice, Money, Number, cluster_options
-from tcobench.cli.render import console, print_json, print_trusts, table
+from tcobench.cli.render import console, count, per_s, print_json, print_trusts, table
 from tcobench.api.confidence import with_model_error
 from tcobench.api.inputs import COST_RANGES
 from tcobench.cost import DEFAULT_BASIS
@@ -221,13 +221,13 @@ def compare(ctx: Context, /, model_ref: str, hw_spec: str | None, workload: str 
         dep = f"{d.chips}x tp{d.tp} pp{d.pp}" + (f" ep{d.ep}" if d.ep > 1 else "") + f" b{d.batch} {d.precision}" if d else "-"
         cells = [r.hardware, dep, units.human(r.ttft_s, "s") if r.ttft_s else "-", units.human(r.tpot_s, "s") if r.tpot_s else "-",
                  f"{r.interactivity_tokens_per_s:.1f}" if r.tpot_s else "-",
-                 f"{r.output_tokens_per_s_per_chip:,.0f}" if r.output_tokens_per_s_per_chip else "-"]
+                 per_s(r.output_tokens_per_s_per_chip) if r.output_tokens_per_s_per_chip else "-"]
         t = res.trust.get(r.hardware)
         if basis in ("own", "both"):
             cells.append(_span(_widened(r.usd_per_1m_output_tokens_own, t), money))
         if basis in ("rent", "both"):
             cells.append(_span(_widened(r.usd_per_1m_output_tokens_rent, t), money))
-        cells.append(_span(_widened(r.tokens_per_kwh, t, per_token=True), lambda v: f"{v / 1e6:.3g}M"))
+        cells.append(_span(_widened(r.tokens_per_kwh, t, per_token=True), count))
         cells.append(_model_error(res.trust.get(r.hardware)))
         cells.append(r.excluded_reason or "")
         body.append(cells)
@@ -245,7 +245,7 @@ def compare(ctx: Context, /, model_ref: str, hw_spec: str | None, workload: str 
         for r in rows:
             if r.pareto:
                 out.print(table(f"{r.hardware}: Pareto front", ["tok/s/user", "tok/s/chip", "tp", "pp", "batch", "precision"],
-                                ([f"{p['interactivity_tokens_per_s']:.1f}", f"{p['output_tokens_per_s_per_chip']:,.0f}",
+                                ([f"{p['interactivity_tokens_per_s']:.1f}", per_s(float(p["output_tokens_per_s_per_chip"])),
                                   int(p["tp"]), int(p["pp"]), int(p["batch"]), p["precision"]] for p in r.pareto)))
     if save:
         click.echo(f"saved as run {doc['run_id']}", err=True)

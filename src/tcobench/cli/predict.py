@@ -12,7 +12,7 @@ from tcobench.api.inputs import hardware_of
 from tcobench.cli.context import Context, pass_context
 from tcobench.cli.main import error_message
 from tcobench.cli.options import COUNT, DURATION, INT_LIST, Choice, Count, Number
-from tcobench.cli.render import console, print_json, print_trust, table
+from tcobench.cli.render import console, per_s, print_json, print_trust, table
 from tcobench.errors import DeploymentError, InputError, quote
 from tcobench.perf import predict as run_predict
 from tcobench.perf.finite import finite_run
@@ -161,7 +161,7 @@ def predict(ctx: Context, /, model_ref: str, hw_ref: str, batch: str, requests: 
     elif run is not None:
         waves = f"{run.full_waves} wave(s) of {run.wave}" + (f" and one of {run.remainder}" if run.remainder else "")
         console().print(f"run of {run.requests:,} requests: {waves} per replica, {units.human(run.run_s, 's')}, "
-                        f"{run.output_tokens_per_s:,.0f} output tok/s ({run.output_tokens_per_s_per_chip:,.0f} per chip)")
+                        f"{run.output_tokens_per_s:,.0f} output tok/s ({per_s(run.output_tokens_per_s_per_chip)} per chip)")
     print_trust(confidence)
     if save:
         click.echo(f"saved as run {doc['run_id']}", err=True)
@@ -196,7 +196,7 @@ def render(p, explain: bool) -> None:  # type: ignore[no-untyped-def]
             else "")),
         ("E2E", units.human(p.e2e_s, "s"), ""),
         ("interactivity", f"{p.interactivity_tokens_per_s:,.1f} tok/s/user", ""),
-        ("output throughput", f"{p.output_tokens_per_s:,.0f} tok/s", f"{p.output_tokens_per_s_per_chip:,.0f} tok/s per chip"),
+        ("output throughput", f"{p.output_tokens_per_s:,.0f} tok/s", f"{per_s(p.output_tokens_per_s_per_chip)} tok/s per chip"),
         ("prefill throughput", f"{p.prefill_tokens_per_s:,.0f} tok/s", ""),
         ("memory per chip", f"{units.human(p.weights_bytes + p.kv_cache_bytes + p.activation_bytes, 'B')} of {units.human(p.capacity_bytes, 'B')}",
          f"weights {units.human(p.weights_bytes, 'B')}, KV {units.human(p.kv_cache_bytes, 'B')}, "

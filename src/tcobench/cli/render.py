@@ -55,6 +55,17 @@ def print_json(obj: Any) -> None:
     sys.stdout.write(json_text(obj))
 
 
+def per_s(v: float) -> str:
+    """A throughput for a table: whole numbers with thousands separators from 10 up, three significant figures below
+    (a designed chip's 0.43 tok/s per chip printed as "0" read as nothing at all)."""
+    return f"{v:,.0f}" if abs(v) >= 10 else f"{v:.3g}"
+
+
+def count(v: float) -> str:
+    """A large count for a table, in millions from 1M up, thousands from 1k, else as it is: 3 significant figures."""
+    return f"{v / 1e6:.3g}M" if abs(v) >= 1e6 else f"{v / 1e3:.3g}k" if abs(v) >= 1e3 else f"{v:.3g}"
+
+
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, justify: Sequence[str] = ()) -> Table:
     t = Table(title=title, title_justify="left", header_style="bold", show_lines=False, pad_edge=False, box=None)
     for i, col in enumerate(columns):

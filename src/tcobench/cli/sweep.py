@@ -23,7 +23,7 @@ from tcobench import api, units
 from tcobench.cli.compare import cost_options, money
 from tcobench.cli.context import Context, pass_context
 from tcobench.cli.options import DURATION, Choice, Count, Number, cluster_options
-from tcobench.cli.render import console, print_json, print_trusts, table
+from tcobench.cli.render import console, per_s, print_json, print_trusts, table
 from tcobench.search.goodput import RANKS, SIM_REQUESTS
 from tcobench.search.sweep import AXES, CONFIRM_POINTS, DEFAULT_CHUNK, MAX_CHUNK, Estimate, duration
 
@@ -143,7 +143,7 @@ def sweep(ctx: Context, /, model_ref: str, hw_spec: str | None, precisions: str,
     def cells(r: dict[str, Any]) -> list[Any]:
         cost = r["usd_per_1m_output_tokens"]
         return [r["hardware"], r["precision"], *(int(r[a]) for a in AXES), units.human(r["ttft_s"], "s"),
-                units.human(r["tpot_s"], "s"), f"{r['output_tokens_per_s_per_chip']:,.0f}",
+                units.human(r["tpot_s"], "s"), per_s(r["output_tokens_per_s_per_chip"]),
                 money(cost) if np.isfinite(cost) else "no price"]
     out.print(table(f"top {top_k} by {objective}", cols, (cells(r) for r in doc["top"])))
     if res.rate is not None:

@@ -14,7 +14,7 @@ from tcobench.cli.compare import cost_options
 from tcobench.cli.context import Context, pass_context
 from tcobench.cli.main import error_message
 from tcobench.cli.options import COUNT, Choice, Count, Number
-from tcobench.cli.render import console, print_json, table
+from tcobench.cli.render import console, per_s, print_json, table
 from tcobench.errors import DeploymentError
 from tcobench.perf.training import PARTS, RECOMPUTE, frameworks
 from tcobench.records import Provenance, Run
@@ -157,7 +157,7 @@ def render(r: TrainingResult, explain: bool) -> None:
     mem = t.memory
     rows = [
         ("step time", units.human(t.step_time_s, "s"), f"{t.bubble_share:.1%} pipeline bubble"),
-        ("throughput", f"{t.tokens_per_s:,.0f} tok/s", f"{t.tokens_per_s_per_chip:,.0f} tok/s per chip"),
+        ("throughput", f"{t.tokens_per_s:,.0f} tok/s", f"{per_s(t.tokens_per_s_per_chip)} tok/s per chip"),
         ("MFU", f"{t.mfu:.1%}", f"HFU {t.hfu:.1%} (with recomputation); peak at {t.precision}"),
         ("time to train", _days(c.time_to_train_s), f"{c.tokens:.3g} tokens, {c.steps:,} steps"),
     ]

@@ -10,7 +10,7 @@ import click
 from tcobench import __version__, units
 from tcobench.api.workload import WorkloadTrainingResult, train_workload
 from tcobench.cli.context import Context
-from tcobench.cli.render import console, print_json, table
+from tcobench.cli.render import console, per_s, print_json, table
 from tcobench.records import Provenance, Run
 
 PART_NAMES = {"compute": "forward + backward", "recompute": "recomputed forward", "pp_bubble": "pipeline fill and drain",
@@ -79,7 +79,7 @@ def render(r: WorkloadTrainingResult) -> None:
               f"x {p.train_multiplier.value:g} to train ({', '.join(sorted(p.sources))})")
     rows = [
         ("step time", units.human(t.step_time_s, "s"), f"{t.parts['pp_bubble'] / t.step_time_s:.1%} pipeline bubble"),
-        ("throughput", f"{t.samples_per_s:,.0f} {p.unit}s/s", f"{t.samples_per_s_per_chip:,.0f} per chip"),
+        ("throughput", f"{t.samples_per_s:,.0f} {p.unit}s/s", f"{per_s(t.samples_per_s_per_chip)} per chip"),
         ("MFU", f"{t.mfu:.1%}", f"HFU {t.hfu:.1%}; compute efficiency {t.efficiency:.2f} at {t.precision} "
                                  + ("" if t.validated else "(GEMM factor; UNVALIDATED for convolutions)")),
         ("time to train", _time(r.time_to_train_s), f"{r.samples:.4g} {p.unit}s, {r.steps:,} steps"
