@@ -6,6 +6,7 @@
     trust(hardware, model) -> Trust                  how far to trust a prediction for that group
     bench(url, model, ...) -> BenchResult            an endpoint measured, priced, a prediction beside it
     train(model, hardware, chips=..., tokens=...) -> TrainingResult   time, $ and energy to train
+    sweep_training(model, hardware, chips=...) -> TrainSweepResult    sweep --train: a grid of training jobs
     design(file_or_id) -> DesignResult               a chip described by its silicon: derived peaks and cost
     probe(device=...) -> ProbeResult                 this device measured: a hardware profile (api/measured.py)
     measure(model, ...) -> MeasureResult             a Llama-shaped model timed here; calibrate(runs) -> CalibrateResult
@@ -23,8 +24,9 @@ from tcobench.api.sidebyside import SideBySide, side_by_side
 from tcobench.api.silicon import DesignResult, design
 from tcobench.api.tasks import audit, compare, plan, predict, sweep, validate
 from tcobench.api.training import TrainingResult, train
+from tcobench.api.train_sweep import TrainSweepResult, sweep_training
 
 __all__ = ["AuditResult", "BenchResult", "CalibrateResult", "CompareResult", "DesignResult", "MeasureResult",
-           "PlanResult", "ProbeResult", "SideBySide", "SweepSummary", "TrainingResult", "ValidationResult", "audit",
+           "PlanResult", "ProbeResult", "SideBySide", "SweepSummary", "TrainSweepResult", "TrainingResult", "ValidationResult", "audit",
            "bench", "calibrate", "compare", "design", "measure", "plan", "predict", "probe", "side_by_side", "sweep",
-           "train", "trust", "validate"]
+           "sweep_training", "train", "trust", "validate"]

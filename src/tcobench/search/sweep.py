@@ -247,7 +247,7 @@ class _Grid:
         self.shape, self.axes = shape(model), axes
         self.dims = tuple(len(axes[a]) for a in AXES)
         self.per_cand = math.prod(self.dims)
-        self.columns = COLUMNS
+        self.columns: tuple[str, ...] = COLUMNS
         self.limits = Limits(model.max_context, np.inf if slo_ttft is None else slo_ttft,
                              np.inf if slo_tpot is None else slo_tpot)
 
