@@ -199,7 +199,7 @@ def _train_sweep(ctx: Context, report: Report, model_ref: str, hw_spec: str | No
                  workers: int | None, scheduler: str | None, kw: dict[str, Any]) -> None:
     """sweep --train: the training grid through ``tcobench.sweep_training``, rendered or as --json."""
     from tcobench.api.train_sweep import sweep_training
-    from tcobench.cli.train import _days, _money
+    from tcobench.cli.train import _days, _money, _track_record
 
     axes = {k: kw.pop(k) for k in ("chips", "tp", "pp", "cp", "ep", "vpp", "zero", "micro_batch", "recompute", "seq_len",
                                    "global_batch", "deadline", "framework") if kw.get(k) is not None}
@@ -241,3 +241,6 @@ def _train_sweep(ctx: Context, report: Report, model_ref: str, hw_spec: str | No
     for hw, note in sorted(res.price_notes.items()):
         if any(r["hardware"] == hw for r in doc["top"]):
             out.print(f"{hw} {basis} price: {note}")
+    shown = {r["hardware"] for r in doc["top"]}
+    for vendor in sorted({ctx.catalog.hardware_ref(h, where="--hardware").vendor for h in shown}):
+        _track_record(ctx, vendor)  # how far to trust the model for this vendor's training results

@@ -5,6 +5,9 @@ candidate, the flat index range of the other axes is cut into chunks of ``chunk`
 coordinates come from ``np.unravel_index`` and one ``perf.evaluate`` call prices all of them. Only the
 reductions (top-k, Pareto front) and, if asked, the rows written to a file, outlive a chunk.
 
+The chunked engine (``run_grid``, ``time_grid``, the sinks, ``Reduction``) takes any ``Grid``: the inference grid
+here (``_Grid``) and the training grid of ``sweep --train`` (``search.train_sweep.TrainGrid``).
+
 Memory is bounded: an axis holds at most ``MAX_AXIS`` values (its size is computed from the range before any
 array is built), a chunk at most ``MAX_CHUNK`` points, and a grid at most ``MAX_POINTS``. ``estimate`` times a
 first chunk before the work starts, so a caller can say how long it will take and ask before a long run.
