@@ -141,3 +141,18 @@ def test_cli_training_flags_need_train_and_json_is_the_api_document(cli: Any) ->
     assert doc["workload"] == "training" and doc["top"][0]["chips"] == 128
     text = cli(*args[:-1])
     assert text.code == 0 and "top 3 by time to train" in text.out and "Pareto front" in text.out
+
+
+def test_compare_train_rows_carry_every_chip_count_that_fits() -> None:
+    """compare --train keeps, per hardware, each chip count's fastest run (the report's scaling curve): efficiency is
+    tokens/s per chip over the fewest chips' and matches tcobench train at that count."""
+    from tcobench.api.training import compare_training
+
+    row = compare_training("llama-2-7b", "h100-sxm", max_chips=64, tokens=1e11).rows[0].to_dict()
+    pts = row["scaling"]
+    assert [p["chips"] for p in pts] == [2, 4, 8, 16, 32, 64] and pts[0]["scaling_efficiency"] == 1.0
+    assert row["chips"] in [p["chips"] for p in pts]
+    one = tcobench.train("llama-2-7b", "h100-sxm", chips=16, tokens=1e11)
+    p16 = next(p for p in pts if p["chips"] == 16)
+    assert p16["tokens_per_s"] == pytest.approx(one.training.tokens_per_s, rel=1e-12)
+    assert p16["scaling_efficiency"] == pytest.approx((p16["tokens_per_s"] / 16) / (pts[0]["tokens_per_s"] / 2), rel=1e-12)
