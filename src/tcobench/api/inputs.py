@@ -227,10 +227,36 @@ DEFAULT_REQUESTS = 1000  # requests a serving simulation runs when not told
 
 
 def traffic_of(rate: float | None, concurrency: int | None, requests: int | None, arrivals: str | None,
-               input_len: int, output_len: int, seed: int = 0) -> Traffic | None:
+               input_len: int, output_len: int, seed: int = 0, *, input_dist: str | None = None,
+               output_dist: str | None = None, prefix_share: float | None = None) -> Traffic | None:
     """The traffic of a serving simulation: ``rate`` requests/s arriving by ``arrivals`` (poisson, constant,
     gamma:CV; default poisson), ``concurrency`` users in a closed loop, or a trace file in ``arrivals``; ``requests``
-    of them (a trace: its first ``requests`` lines). None when none of these is given (no simulation)."""
+    of them (a trace: its first ``requests`` lines). None when none of these is given (no simulation).
+    ``input_dist`` / ``output_dist``: each request's lengths drawn from ``N``, ``LO..HI`` or ``normal:MEAN:SD``
+    instead of ``input_len`` / ``output_len`` (not with a trace, which gives its own); ``prefix_share``: every
+    prompt starts with one shared prefix of that share of the mean prompt (``Traffic.with_prefix``)."""
+    t = _traffic(rate, concurrency, requests, arrivals, input_len, output_len, seed)
+    shaped = {k: v for k, v in (("input_dist", input_dist), ("output_dist", output_dist), ("prefix_share", prefix_share))
+              if v is not None}
+    if t is None:
+        if shaped:
+            given = next(iter(shaped))
+            raise InputError(f"{{{given}}} describes a serving simulation: give {{rate}} (requests/s), {{concurrency}} or a "
+                             "trace file in {arrivals} too", params=(given, "rate", "concurrency", "arrivals"))
+        return None
+    if arrivals is not None and not is_process(arrivals):  # a trace
+        for name in ("input_dist", "output_dist"):
+            if name in shaped:
+                raise InputError(f"{{{name}}} {quote(shaped[name])}: the trace {quote(arrivals)} gives each request's "
+                                 "lengths; leave it out", params=(name, "arrivals"))
+    if input_dist is not None or output_dist is not None:
+        t = t.with_lengths(input_dist, output_dist, seed)
+    return t.with_prefix(prefix_share) if prefix_share is not None else t
+
+
+def _traffic(rate: float | None, concurrency: int | None, requests: int | None, arrivals: str | None,
+             input_len: int, output_len: int, seed: int = 0) -> Traffic | None:
+    """``traffic_of`` before lengths and prefixes."""
     if rate is not None and concurrency is not None:
         raise InputError("give {rate} (an open loop) or {concurrency} (a closed loop), not both",
                          params=("rate", "concurrency"))

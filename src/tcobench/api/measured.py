@@ -191,10 +191,11 @@ class FactorChange:
     before: float
     after: float
     sensitive: bool  # whether any record depends on it; one that none does stays where it was
+    at_limit: bool = False  # the fit stopped on the factor's bound: the records push it further, they do not place it
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "before": self.before, "after": self.after, "ratio": self.after / self.before,
-                "sensitive": self.sensitive}
+                "sensitive": self.sensitive, "at_limit": self.at_limit}
 
 
 @dataclass(frozen=True)
@@ -285,8 +286,8 @@ def calibrate(runs: Sequence[int | Run], *, hardware: HardwareRef | None = None,
                 pred = problem.times(f.factors[None, :], [records[i] for i in fold])[0]
                 for i, p in zip(fold, pred, strict=True):
                     held[i] = float(p)
-        changes = [FactorChange(n, float(b), float(a), s)
-                   for n, b, a, s in zip(NAMES, x0, result.factors, result.sensitive, strict=True)]
+        changes = [FactorChange(n, float(b), float(a), s, lim) for n, b, a, s, lim
+                   in zip(NAMES, x0, result.factors, result.sensitive, result.at_limit, strict=True)]
         fitted = summary(errors(after, records))
         ids = [r.id for r in loaded if r.id is not None]
         prov = (f"{len(records)} records of {model.id} in {fmt} (runs {', '.join(map(str, ids))}) measured on "

@@ -46,11 +46,13 @@ class CompareResult(Tabular):
     trust: dict[str, Trust] = field(default_factory=dict, repr=False)  # hardware id -> its group's track record
     rate: float | None = None  # requests/s offered to each row's replica (compare --rate): rows carry at_rate
     rank: str = "cost"  # what orders the rows: cost, goodput or good-cost (search/goodput.py)
+    workers: int | None = None  # Dask worker threads that evaluated the hardware; None: this process alone
 
     def to_dict(self) -> dict[str, Any]:
         return {"model": self.model, "workload": self.workload, "input_len": self.input_len, "output_len": self.output_len,
                 "basis": self.basis, "slo_ttft_s": self.slo_ttft_s, "slo_tpot_s": self.slo_tpot_s,
-                "evaluated": self.evaluated, "rate": self.rate, "rank": self.rank, "rows": self.to_rows()}
+                "evaluated": self.evaluated, "rate": self.rate, "rank": self.rank, "workers": self.workers,
+                "rows": self.to_rows()}
 
     def to_rows(self) -> list[dict[str, Any]]:
         """One dict per hardware: the row, its group's track record (``trust``) and each $/1M output-token range
@@ -75,11 +77,12 @@ class PlanResult(Tabular):
     evaluated: int
     rows: list[PlanRow] = field(repr=False)
     trust: dict[str, Trust] = field(default_factory=dict, repr=False)  # hardware id -> its group's track record
+    workers: int | None = None  # Dask worker threads that evaluated and sized the hardware; None: this process alone
 
     def to_dict(self) -> dict[str, Any]:
         return {"model": self.model, "workload": self.workload, "input_len": self.input_len, "output_len": self.output_len,
                 "qps": self.qps, "peak_factor": self.peak_factor, "basis": self.basis, "evaluated": self.evaluated,
-                "rows": self.to_rows()}
+                "workers": self.workers, "rows": self.to_rows()}
 
     def to_rows(self) -> list[dict[str, Any]]:
         """One dict per hardware, with its group's track record and the $/month range widened by it (as
@@ -104,6 +107,7 @@ class SweepSummary(Tabular):
     workers: int | None = None  # Dask worker threads that evaluated the grid; None: this process alone
     rate: float | None = None  # requests/s each top row's replica was served at (sweep --rate): rows carry at_rate
     rank: str = "cost"  # cost (the objective's order), goodput or good-cost (search/goodput.py)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # sweep --vary: design variants not built, and why
 
     def to_dict(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"model": self.model, "evaluated": self.evaluated, "feasible": self.feasible,
@@ -114,6 +118,8 @@ class SweepSummary(Tabular):
         if self.pareto is not None:
             doc["pareto"] = self.pareto
         doc["trust"] = {hw: t.to_dict() for hw, t in self.trust.items()}
+        if self.skipped:
+            doc["skipped_variants"] = [{"hardware": i, "reason": why} for i, why in self.skipped]
         return doc
 
     def to_rows(self) -> list[dict[str, Any]]:
@@ -130,10 +136,13 @@ class ValidationResult(Tabular):
     by: str
     training: list[dict[str, Any]] = field(default_factory=list, repr=False)  # the training rows, reported apart
     training_summary: dict[str, Any] = field(default_factory=dict)
+    workloads: list[dict[str, Any]] = field(default_factory=list, repr=False)  # training, FLOPs-per-sample workloads
+    workloads_summary: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"rows": self.rows, "summary": self.summary,
-                "training": {"rows": self.training, "summary": self.training_summary}}
+                "training": {"rows": self.training, "summary": self.training_summary,
+                             "workloads": {"rows": self.workloads, "summary": self.workloads_summary}}}
 
     def to_rows(self) -> list[dict[str, Any]]:
         return list(self.rows)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -33,6 +32,7 @@ from tcobench.api.inputs import (
 )
 from tcobench.api.results import AuditResult, CompareResult, PlanResult, SweepSummary, ValidationResult
 from tcobench.api.confidence import validation_outcomes
+from tcobench.api.silicon import varied_hardware, with_designs
 from tcobench.catalog import Catalog
 from tcobench.claims import audit_claims, builtin_dir, invalid_result, load_claims
 from tcobench.cost import price_hardware
@@ -42,7 +42,7 @@ from tcobench.perf.predict import DEFAULT_MAX_SEQS
 from tcobench.perf.serving import Slo
 from tcobench.perf.validate import group_errors, grouping, predict_command, summary, trust
 from tcobench.perf.validate import run as _validate
-from tcobench.perf import validate_training
+from tcobench.perf import validate_training, validate_workloads
 from tcobench.search import candidates
 from tcobench.search import compare as _compare
 from tcobench.search import plan as _plan
@@ -54,8 +54,8 @@ if TYPE_CHECKING:
 from tcobench.search.sweep import (
     AXES, CONFIRM_POINTS, DEFAULT_CHUNK, Estimate, Objective, estimate, iter_rows, open_parts, open_sink, parse_axis,
 )
-from tcobench.search.executor import check_target, connect, scheduler_from_env
-from tcobench.search.goodput import RANKS, at_rate, rank_key, rank_rows, sweep_row_at_rate
+from tcobench.search.executor import cluster_address, cluster, connect
+from tcobench.search.goodput import RANKS, rank_key, rank_rows, rows_at_rate, sweep_rows_at_rate
 from tcobench.search.sweep import sweep as _sweep
 
 Basis = Literal["own", "rent", "both"]
@@ -69,7 +69,9 @@ def predict(model: Ref, hardware: HardwareRef, *, chips: int | None = None, tp: 
             moe_ep: int | None = None, spec_tokens: int = 0, acceptance: float | None = None, draft: Ref | None = None,
             explain: bool = False, rate: float | None = None, concurrency: int | None = None, requests: int | None = None,
             arrivals: str | None = None, seed: int = 0, slo_e2e: float | str | None = None, max_seqs: int = DEFAULT_MAX_SEQS,
-            max_batched_tokens: int | None = None, preempt: bool = False, catalog: Catalog | None = None) -> Prediction:
+            max_batched_tokens: int | None = None, preempt: bool = False, input_dist: str | None = None,
+            output_dist: str | None = None, prefix_share: float | None = None,
+            catalog: Catalog | None = None) -> Prediction:
     """``tcobench predict``: one deployment's TTFT, TPOT, throughput, MFU/MBU and memory (seconds, tokens/s,
     bytes). ``batch="auto"`` picks the batch with the most tokens/s that fits and meets the SLOs;
     ``explain=True`` keeps the per-operator breakdown (``Prediction.ops``, ``to_rows()``). Speculative decoding:
@@ -82,7 +84,9 @@ def predict(model: Ref, hardware: HardwareRef, *, chips: int | None = None, tp: 
     sequences, ``max_batched_tokens`` tokens per step per replica), and ``Prediction.serving`` holds TTFT, TPOT,
     ITL and E2E percentiles, throughput, and goodput under ``slo_ttft`` / ``slo_tpot`` / ``slo_e2e``. ``preempt``:
     admit on the prompt and preempt (recompute) when the KV cache is full, as vLLM does, instead of admitting only
-    requests whose whole context fits."""
+    requests whose whole context fits. ``input_dist`` / ``output_dist``: the simulated requests' lengths drawn from
+    ``"N"``, ``"LO..HI"`` or ``"normal:MEAN:SD"`` tokens; ``prefix_share``: the share of the mean prompt that every
+    prompt shares as its prefix, computed once by prefix caching."""
     cat = catalog_or_default(catalog)
     for name, value, least in (("chips", chips, 1), ("tp", tp, 1), ("pp", pp, 1), ("ep", ep, 1), ("input_len", input_len, 1),
                                ("output_len", output_len, 1), ("max_context", max_context, 1), ("moe_ep", moe_ep, 1),
@@ -94,7 +98,8 @@ def predict(model: Ref, hardware: HardwareRef, *, chips: int | None = None, tp: 
     if cuda_graph_batches is not None:
         cuda_graph_batches = positive_numbers(cuda_graph_batches, int, "cuda_graph_batches")
     number(acceptance, "acceptance", low=0.0, high=1.0)
-    traffic = traffic_of(rate, concurrency, requests, arrivals, input_len, output_len, seed)
+    traffic = traffic_of(rate, concurrency, requests, arrivals, input_len, output_len, seed, input_dist=input_dist,
+                         output_dist=output_dist, prefix_share=prefix_share)
     whole(max_seqs, "max_seqs", 1)
     if max_batched_tokens is not None:
         whole(max_batched_tokens, "max_batched_tokens", 1, 1 << 20)
@@ -114,15 +119,20 @@ def compare(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, 
             slo_tpot: float | str | None = None, precision: str | Sequence[str] | None = None, max_chips: int = 64,
             basis: Basis = "both", price_hour: float | None = None, price_chip: float | None = None, pareto: bool = False,
             rate: float | str | None = None, rank: str = "cost", catalog: Catalog | None = None,
-            **cost: Any) -> CompareResult:
+            workers: int | None = None, scheduler: str | None = None, **cost: Any) -> CompareResult:
     """``tcobench compare``: per hardware (default: every catalog chip), the cheapest deployment that fits and meets
     the SLOs, with $/1M tokens own and/or rent as (low, likely, high). ``cost``: overrides of the cost basis
     (``cost_basis``, ``amortisation_years``, ``cost_of_capital``, ``utilisation``, ``pue``, ``electricity``,
     ``hosting``, ``maintenance``), as the command's flags. ``rate`` (requests/s, Poisson, to one replica): each
     row's replica is also simulated at that load (``row.at_rate``: goodput under the SLOs, p99s, $/1M good output
     tokens; search/goodput.py), and ``rank`` orders the rows: "cost" (steady-state $/1M output tokens), "goodput"
-    (most good tokens/s first) or "good-cost" ($/1M good tokens, cheapest first; these two need ``rate``)."""
+    (most good tokens/s first) or "good-cost" ($/1M good tokens, cheapest first; these two need ``rate``).
+
+    ``workers``: run on a local Dask cluster of that many processes; ``scheduler``: on a running Dask cluster
+    ('tcp://host:8786'; default ``TCOBENCH_SCHEDULER``): each hardware's search, and each row's simulation at
+    ``rate``, is a task. Either needs ``pip install 'tcobench[distributed]'``; the rows are the single process's."""
     rank = one_of(rank, list(RANKS), "rank")
+    address = cluster_address(workers, scheduler)
     offered = None if rate is None else checks.positive(rate, "{rate}")
     if offered is None and rank != "cost":
         raise InputError(f"{{rank}} {rank!r} ranks by the load a replica serves: give {{rate}} (requests/s) too",
@@ -132,43 +142,51 @@ def compare(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, 
     n_in, n_out, wl = workload_lengths(cat, workload, input_len, output_len)
     ttft, tpot = positive_seconds(slo_ttft, "slo_ttft"), positive_seconds(slo_tpot, "slo_tpot")
     hw = hardware_list(cat, hardware)
-    rows, evaluated = _compare(m, hw, input_len=n_in, output_len=n_out, catalog=cat,
-                               params=own_parameters(cat, **cost), basis=basis, precisions=names(precision, "precision"),
-                               slo_ttft=ttft, slo_tpot=tpot, max_chips=whole(max_chips, "max_chips", 1),
-                               price_hour=usd(price_hour, "USD/h", "price_hour"),
-                               price_chip=usd(price_chip, "USD", "price_chip"), pareto=pareto)
-    if offered is not None:
-        by_id, slo = {h.id: h for h in hw}, Slo(ttft, tpot)
-        rows = [replace(r, at_rate=at_rate(r, m, by_id[r.hardware], cat, rate=offered, slo=slo, input_len=n_in,
-                                           output_len=n_out)) for r in rows]
-        rows.sort(key=lambda r: rank_key(r, rank, basis))
+    params, precisions, chips = own_parameters(cat, **cost), names(precision, "precision"), whole(max_chips, "max_chips", 1)
+    hour, chip_price = usd(price_hour, "USD/h", "price_hour"), usd(price_chip, "USD", "price_chip")
+    with cluster(workers, address) as executor:
+        rows, evaluated = _compare(m, hw, input_len=n_in, output_len=n_out, catalog=cat, params=params, basis=basis,
+                                   precisions=precisions, slo_ttft=ttft, slo_tpot=tpot, max_chips=chips, price_hour=hour,
+                                   price_chip=chip_price, pareto=pareto, executor=executor)
+        if offered is not None:
+            rows = rows_at_rate(rows, m, hw, cat, rate=offered, slo=Slo(ttft, tpot), input_len=n_in, output_len=n_out,
+                                executor=executor)
+            rows.sort(key=lambda r: rank_key(r, rank, basis))
+        used = None if executor is None else executor.workers
     outcomes = validation_outcomes(cat)
-    trusts = {h.id: trust(outcomes, h.vendor, m.moe is not None) for h in hw}
-    return CompareResult(m.id, wl, n_in, n_out, basis, ttft, tpot, evaluated, rows, trusts, offered, rank)
+    trusts = {h.id: trust(outcomes, h.vendor, m.moe is not None, h.kind) for h in hw}
+    return CompareResult(m.id, wl, n_in, n_out, basis, ttft, tpot, evaluated, rows, trusts, offered, rank, used)
 
 
 def plan(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, qps: float, workload: str | None = None,
          input_len: int | None = None, output_len: int | None = None, slo_ttft: float | str | None = None,
          slo_tpot: float | str | None = None, precision: str | Sequence[str] | None = None, max_chips: int = 64,
          peak_factor: float = 1.0, basis: Literal["own", "rent"] = "own", price_hour: float | None = None,
-         price_chip: float | None = None, catalog: Catalog | None = None, **cost: Any) -> PlanResult:
+         price_chip: float | None = None, catalog: Catalog | None = None, workers: int | None = None,
+         scheduler: str | None = None, **cost: Any) -> PlanResult:
     """``tcobench plan``: replicas and chips per hardware to serve ``qps`` requests/s (times ``peak_factor``), with
-    utilisation, $/month and $/1M output tokens as (low, likely, high)."""
+    utilisation, $/month and $/1M output tokens as (low, likely, high).
+
+    ``workers`` / ``scheduler``: on a Dask cluster, as ``compare`` (each hardware's search and each row's sizing,
+    with an SLO its serving simulations, is a task); the rows are the single process's."""
+    address = cluster_address(workers, scheduler)
     cat = catalog_or_default(catalog)
     m = model_of(cat, model)
     n_in, n_out, wl = workload_lengths(cat, workload, input_len, output_len)
     hw = hardware_list(cat, hardware)
     qps = checks.number(qps, "{qps}", low=0.0, high=checks.MAX_COUNT, low_open=True)
     peak_factor = checks.number(peak_factor, "{peak_factor}", low=1.0, high=1000.0)
-    rows, evaluated = _plan(m, hw, qps=qps, input_len=n_in, output_len=n_out, catalog=cat,
-                            params=own_parameters(cat, **cost), basis=basis, peak_factor=peak_factor,
-                            precisions=names(precision, "precision"), slo_ttft=positive_seconds(slo_ttft, "slo_ttft"),
-                            slo_tpot=positive_seconds(slo_tpot, "slo_tpot"), max_chips=whole(max_chips, "max_chips", 1),
-                            price_hour=usd(price_hour, "USD/h", "price_hour"),
-                            price_chip=usd(price_chip, "USD", "price_chip"))
+    params, precisions = own_parameters(cat, **cost), names(precision, "precision")
+    ttft, tpot, chips = positive_seconds(slo_ttft, "slo_ttft"), positive_seconds(slo_tpot, "slo_tpot"), whole(max_chips, "max_chips", 1)
+    hour, chip_price = usd(price_hour, "USD/h", "price_hour"), usd(price_chip, "USD", "price_chip")
+    with cluster(workers, address) as executor:
+        rows, evaluated = _plan(m, hw, qps=qps, input_len=n_in, output_len=n_out, catalog=cat, params=params, basis=basis,
+                                peak_factor=peak_factor, precisions=precisions, slo_ttft=ttft, slo_tpot=tpot,
+                                max_chips=chips, price_hour=hour, price_chip=chip_price, executor=executor)
+        used = None if executor is None else executor.workers
     outcomes = validation_outcomes(cat)
     return PlanResult(m.id, wl, n_in, n_out, qps, peak_factor, basis, evaluated, rows,
-                      {h.id: trust(outcomes, h.vendor, m.moe is not None) for h in hw})
+                      {h.id: trust(outcomes, h.vendor, m.moe is not None, h.kind) for h in hw}, used)
 
 
 def sweep(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, tp: str = "1,2,4,8", pp: str = "1",
@@ -179,7 +197,7 @@ def sweep(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, tp
           price_chip: float | None = None, yes: bool = False, on_estimate: Callable[[Estimate], None] | None = None,
           progress: Callable[[int, int], None] | None = None, catalog: Catalog | None = None,
           workers: int | None = None, scheduler: str | None = None, rate: float | str | None = None, rank: str = "cost",
-          **cost: Any) -> SweepSummary:
+          vary: str | Sequence[str] | None = None, **cost: Any) -> SweepSummary:
     """``tcobench sweep``: every combination of the axes (each '1,2,4', '1:4096' or '128:32768:x2'), evaluated in
     memory-bounded chunks of ``chunk`` points; the ``top`` points by ``objective`` and, with ``pareto``, the front
     of tokens/s per chip vs interactivity. ``output``: write every point to .csv or .parquet.
@@ -195,22 +213,30 @@ def sweep(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, tp
 
     ``rate`` (requests/s, Poisson, to one replica): each of the ``top`` rows is also served at that load in the
     serving simulator (its ``at_rate``: goodput under the SLOs, p99s, $/1M good output tokens), and ``rank``
-    ("goodput" or "good-cost") re-orders those rows by it; the rows are the top by ``objective`` first."""
+    ("goodput" or "good-cost") re-orders those rows by it; the rows are the top by ``objective`` first.
+
+    ``vary`` ('sram=100 MB,200 MB', or several such): each design in ``hardware`` becomes one hardware row per
+    combination of the values, derived and priced by ``silicon`` (silicon/variants.py); variants that cannot be
+    built are listed in ``skipped`` with the reason."""
     rank = one_of(rank, list(RANKS), "rank")
     offered = None if rate is None else checks.positive(rate, "{rate}")
     if offered is None and rank != "cost":
         raise InputError(f"{{rank}} {rank!r} ranks by the load a replica serves: give {{rate}} (requests/s) too",
                          params=("rank", "rate"))
     cat = catalog_or_default(catalog)
-    target = scheduler_from_env(scheduler) if workers is None else scheduler
-    check_target(workers, target)
+    target = cluster_address(workers, scheduler)
     m = model_of(cat, model)
     axes = {a: parse_axis(str(v), a) for a, v in zip(AXES, (tp, pp, ep, batch, input_len, output_len), strict=True)}
     whole(top, "top", 1, 10_000)
     ttft, tpot = positive_seconds(slo_ttft, "slo_ttft"), positive_seconds(slo_tpot, "slo_tpot")
     params = own_parameters(cat, **cost)
     hour, chip_price = usd(price_hour, "USD/h", "price_hour"), usd(price_chip, "USD", "price_chip")
-    cands = candidates(hardware_list(cat, hardware), names(precision, "precision"))
+    hws = hardware_list(cat, hardware)
+    skipped: list[tuple[str, str]] = []
+    if vary:
+        refs = names(hardware, "hardware") if isinstance(hardware, str) else [str(h) for h in hardware or []]
+        hws, skipped = varied_hardware(cat, hws, refs or [], vary)
+    cands = candidates(hws, names(precision, "precision"))
     est = estimate(m, cands, axes, catalog=cat, chunk=chunk)
     if on_estimate is not None:
         on_estimate(est)
@@ -233,22 +259,22 @@ def sweep(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, tp
                      slo_ttft=ttft, slo_tpot=tpot, objective=objective, top_k=top, chunk=chunk, sink=sink,
                      progress=None if progress is None else lambda n: progress(n, est.points),
                      executor=executor, parts=parts)
+        wall = time.perf_counter() - start
+        top_rows = list(iter_rows(res.top))
+        if offered is not None:  # each top row's simulation a task on the cluster too
+            top_rows = rank_rows(sweep_rows_at_rate(top_rows, m, [c.hardware for c in cands], cat, rate=offered,
+                                                    slo=Slo(ttft, tpot), executor=executor), rank)
     finally:
         if sink is not None:
             sink.close()
         if executor is not None:
             executor.close()
-    wall = time.perf_counter() - start
-    top_rows = list(iter_rows(res.top))
-    if offered is not None:
-        by_id, slo = {c.hardware.id: c.hardware for c in cands}, Slo(ttft, tpot)
-        top_rows = rank_rows([{**r, "at_rate": sweep_row_at_rate(r, m, by_id[r["hardware"]], cat, rate=offered, slo=slo)}
-                              for r in top_rows], rank)
     outcomes = validation_outcomes(cat)
     return SweepSummary(m.id, res.evaluated, res.feasible, wall, objective, basis, str(output) if output else None,
                         top_rows, list(iter_rows(res.front)) if pareto else None,
-                        {c.hardware.id: trust(outcomes, c.hardware.vendor, m.moe is not None) for c in cands},
-                        workers=executor.workers if executor is not None else None, rate=offered, rank=rank)
+                        {c.hardware.id: trust(outcomes, c.hardware.vendor, m.moe is not None, c.hardware.kind) for c in cands},
+                        workers=executor.workers if executor is not None else None, rate=offered, rank=rank,
+                        skipped=skipped)
 
 
 def validate(*, by: str = "phase", row: str | Sequence[str] = (), explain: bool = False,
@@ -276,7 +302,14 @@ def validate(*, by: str = "phase", row: str | Sequence[str] = (), explain: bool 
                  "published": o.row.published or None, "predicted": o.predicted, "error": o.error, "problem": o.problem,
                  "source": o.row.source, "note": o.row.note, "command": None if o.row.skip else validate_training.command(o.row)}
                 for o in trained]
-    return ValidationResult(outcomes, rows, summ, by, training, validate_training.summary(trained) if trained else {})
+    worked = [] if row != () else validate_workloads.run(cat)  # MLPerf BERT / ResNet-50: FLOPs-per-sample workloads
+    workloads = [{"id": o.row.id, "ref": o.row.ref, "group": o.row.group, "vendor": o.vendor, "workload": o.row.workload,
+                  "hardware": o.row.hardware, "chips": o.row.chips, "metric": "time_to_train_min",
+                  "published": o.row.published_min, "predicted": o.predicted_min, "error": o.error, "problem": o.problem,
+                  "mfu": o.training.mfu if o.training else None, "source": o.row.source, "note": o.row.note,
+                  "command": validate_workloads.command(o.row)} for o in worked]
+    return ValidationResult(outcomes, rows, summ, by, training, validate_training.summary(trained) if trained else {},
+                            workloads, validate_workloads.summary(worked) if worked else {})
 
 
 def audit(files: str | Path | Sequence[str | Path] = (), *, catalog: Catalog | None = None,
@@ -285,7 +318,7 @@ def audit(files: str | Path | Sequence[str | Path] = (), *, catalog: Catalog | N
     (TOML with [claim.<id>] tables; claims there may cite the built-in ones). A malformed claim comes back as a
     result with ``error`` set, beside the others. A claim of kind ``measured`` cites a saved ``bench`` or
     ``measure`` run by id, read from the results store ``db`` (a path or URL; default as ``tcobench runs``)."""
-    cat = catalog_or_default(catalog)
+    cat = with_designs(catalog_or_default(catalog))
     paths = [str(files)] if isinstance(files, (str, Path)) else [str(f) for f in files]
     builtin = load_claims([builtin_dir()], cat)
     chosen = load_claims(paths, cat) if paths else builtin

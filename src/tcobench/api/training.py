@@ -14,6 +14,7 @@ it saves (``TrainingResult.cheapest``).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -21,14 +22,15 @@ from tcobench import checks
 from tcobench.api.inputs import (
     HardwareRef, Ref, catalog_or_default, hardware_of, model_of, number, one_of, own_parameters, usd, whole,
 )
-from tcobench.catalog import Catalog, Hardware
-from tcobench.cost import ChipPrice, Span, price_hardware
+from tcobench.catalog import Catalog, Hardware, Model
+from tcobench.cost import ChipPrice, OwnParameters, Span, price_hardware
 from tcobench.cost.tokens import J_PER_KWH
 from tcobench.errors import InputError
 from tcobench.perf.train import LAYOUT_KEYS, Training
 from tcobench.perf.train import train as _train
 from tcobench.perf.training import RECOMPUTE, frameworks
 from tcobench.records import Tabular
+from tcobench.search.executor import InProcess, cluster, cluster_address
 
 Basis = Literal["own", "rent", "both"]
 MAX_TOKENS = 1e18  # a token budget past this is a typo (the largest published runs are ~1e14)
@@ -241,13 +243,14 @@ class TrainCompareResult(Tabular):
     basis: str
     objective: str
     rows: list[TrainRow] = field(repr=False)
+    workers: int | None = None  # Dask worker threads that ran the hardware; None: this process alone
 
     def to_rows(self) -> list[dict[str, Any]]:
         return [r.to_dict() for r in self.rows]
 
     def to_dict(self) -> dict[str, Any]:
         return {"model": self.model, "workload": "training", "tokens": self.tokens, "deadline_s": self.deadline_s,
-                "basis": self.basis, "objective": self.objective, "rows": self.to_rows()}
+                "basis": self.basis, "objective": self.objective, "workers": self.workers, "rows": self.to_rows()}
 
 
 def scaling_points(runs: list[tuple[Training, TrainCost]], key: str) -> tuple[dict[str, Any], ...]:
@@ -272,14 +275,20 @@ def compare_training(model: Ref, hardware: str | list[HardwareRef] | None = None
                      global_batch: int | None = None, precision: str = "bf16", framework: str = "megatron",
                      basis: Basis = "rent", objective: Literal["cost", "chips"] = "cost",
                      price_hour: float | str | None = None, price_chip: float | str | None = None,
-                     catalog: Catalog | None = None, progress: Any = None, **cost: Any) -> TrainCompareResult:
+                     catalog: Catalog | None = None, progress: Any = None, workers: int | None = None,
+                     scheduler: str | None = None, **cost: Any) -> TrainCompareResult:
     """``tcobench compare --train`` (objective "cost") and ``plan --train`` (objective "chips"): per hardware (default:
     every catalog chip with a peak at ``precision``), the training runs on 1, 2, 4, ... up to ``max_chips`` chips, each
     with its fastest layout (``perf.train``), and the cheapest (or the fewest chips) that finishes ``tokens`` tokens
     within ``deadline`` (seconds or text: "14 days"). ``basis`` picks the price ranked by ("own" or "rent"; "both"
-    ranks by rent)."""
+    ranks by rent).
+
+    ``workers`` / ``scheduler``: on a Dask cluster (a local one of that many processes, or a running one at
+    'tcp://host:8786'; default ``TCOBENCH_SCHEDULER``), one task per hardware; the rows are the single process's.
+    ``progress(i, n, hardware_id)`` is called as hardware ``i`` of ``n`` is started (on a cluster: handed out)."""
     from tcobench.api.inputs import hardware_list, positive_seconds
 
+    address = cluster_address(workers, scheduler)
     cat = catalog_or_default(catalog)
     m = model_of(cat, model)
     n_tokens = _tokens(tokens)
@@ -292,56 +301,86 @@ def compare_training(model: Ref, hardware: str | list[HardwareRef] | None = None
     if hardware is None:
         hws = [h for h in hws if h.peak(precision) is not None]
     key: Literal["own", "rent"] = "own" if basis == "own" else "rent"
-    rows = []
-    for i, hw in enumerate(hws):
-        if progress is not None:
-            progress(i, len(hws), hw.id)
-        price = price_hardware(hw, cat, params, basis, price_hour=usd(price_hour, "USD/h", "price_hour"),
-                               price_chip=usd(price_chip, "USD", "price_chip"))
-        runs: list[tuple[Training, TrainCost]] = []
-        note, n, tried, last_error = "", 1, 0, ""
-        while n <= max_chips:
-            tried += 1
-            try:
-                t = _train(m, hw, chips=n, seq_len=seq_len, global_batch=global_batch, precision=precision,
-                           framework_id=framework, catalog=cat)
-            except InputError as err:
-                last_error = f"{n} chips: {err.render({})}"
-                n *= 2
-                continue
-            if t.fits:
-                runs.append((t, run_cost(t, n_tokens, price, basis, params.utilisation)))
-            n *= 2
-        if not runs:
-            rows.append(TrainRow(hw.id, None, None, False, last_error or f"does not fit on up to {max_chips} chips", tried))
-            continue
-        biggest = max(r[0].chips for r in runs)
-        if biggest < max_chips and last_error:  # larger jobs failed: say why (a missing link figure, say)
-            why = "no scale-out bandwidth in the catalog" if hw.scale_out.bandwidth is None else last_error
-            note = f"at most {biggest} chips: {why}"
-        meeting = [r for r in runs if limit is None or r[1].time_to_train_s <= limit]
-        if meeting:
-            if objective == "chips":
-                best = min(meeting, key=lambda r: r[0].chips)
-            else:
-                priced = [r for r in meeting if r[1].usd_to_train.get(key)]
-                best = min(priced, key=lambda r: (r[1].usd_to_train[key] or (0, 0, 0))[1]) if priced else \
-                    min(meeting, key=lambda r: r[0].chips)
-            gap = "" if best[1].usd_to_train.get(key) else f"no {key} price in the catalog"
-            rows.append(TrainRow(hw.id, best[0], best[1], True, "; ".join(x for x in (gap, note) if x), tried,
-                                 scaling_points(runs, key)))
-        else:
-            fastest = min(runs, key=lambda r: r[1].time_to_train_s)
-            rows.append(TrainRow(hw.id, fastest[0], fastest[1], False,
-                                 note or f"misses the deadline on up to {max_chips} chips (fastest shown)", tried,
-                                 scaling_points(runs, key)))
+    job = _TrainJob(m, cat, params, n_tokens, limit, max_chips, seq_len, global_batch, precision, framework, basis,
+                    objective, usd(price_hour, "USD/h", "price_hour"), usd(price_chip, "USD", "price_chip"))
+
+    def started() -> Iterator[Hardware]:
+        for i, hw in enumerate(hws):
+            if progress is not None:
+                progress(i, len(hws), hw.id)
+            yield hw
+
+    with cluster(workers, address) as executor:
+        rows = list((executor or InProcess()).map(_train_row, started(), job))
+        used = None if executor is None else executor.workers
 
     def order(r: TrainRow) -> tuple[int, float]:
         spend = r.cost.usd_to_train.get(key) if r.cost else None
         return (0 if r.meets_deadline else 1 if r.training else 2, spend[1] if spend else float("inf"))
 
     rows.sort(key=order)
-    return TrainCompareResult(m.id, n_tokens, limit, basis, objective, rows)
+    return TrainCompareResult(m.id, n_tokens, limit, basis, objective, rows, used)
+
+
+@dataclass(frozen=True)
+class _TrainJob:
+    """What every hardware's training row shares (sent to each Dask worker once)."""
+
+    model: Model
+    catalog: Catalog
+    params: OwnParameters
+    tokens: float
+    deadline_s: float | None
+    max_chips: int
+    seq_len: int | None
+    global_batch: int | None
+    precision: str
+    framework: str
+    basis: Basis
+    objective: Literal["cost", "chips"]
+    price_hour: float | None
+    price_chip: float | None
+
+
+def _train_row(job: _TrainJob, hw: Hardware) -> TrainRow:
+    """One hardware's row: its runs on 1, 2, 4, ... chips, and the cheapest (or fewest chips) meeting the deadline."""
+    key: Literal["own", "rent"] = "own" if job.basis == "own" else "rent"
+    price = price_hardware(hw, job.catalog, job.params, job.basis, price_hour=job.price_hour, price_chip=job.price_chip)
+    runs: list[tuple[Training, TrainCost]] = []
+    note, n, tried, last_error = "", 1, 0, ""
+    while n <= job.max_chips:
+        tried += 1
+        try:
+            t = _train(job.model, hw, chips=n, seq_len=job.seq_len, global_batch=job.global_batch,
+                       precision=job.precision, framework_id=job.framework, catalog=job.catalog)
+        except InputError as err:
+            last_error = f"{n} chips: {err.render({})}"
+            n *= 2
+            continue
+        if t.fits:
+            runs.append((t, run_cost(t, job.tokens, price, job.basis, job.params.utilisation)))
+        n *= 2
+    if not runs:
+        return TrainRow(hw.id, None, None, False, last_error or f"does not fit on up to {job.max_chips} chips", tried)
+    biggest = max(r[0].chips for r in runs)
+    if biggest < job.max_chips and last_error:  # larger jobs failed: say why (a missing link figure, say)
+        why = "no scale-out bandwidth in the catalog" if hw.scale_out.bandwidth is None else last_error
+        note = f"at most {biggest} chips: {why}"
+    meeting = [r for r in runs if job.deadline_s is None or r[1].time_to_train_s <= job.deadline_s]
+    if not meeting:
+        fastest = min(runs, key=lambda r: r[1].time_to_train_s)
+        return TrainRow(hw.id, fastest[0], fastest[1], False,
+                        note or f"misses the deadline on up to {job.max_chips} chips (fastest shown)", tried,
+                        scaling_points(runs, key))
+    if job.objective == "chips":
+        best = min(meeting, key=lambda r: r[0].chips)
+    else:
+        priced = [r for r in meeting if r[1].usd_to_train.get(key)]
+        best = min(priced, key=lambda r: (r[1].usd_to_train[key] or (0, 0, 0))[1]) if priced else \
+            min(meeting, key=lambda r: r[0].chips)
+    gap = "" if best[1].usd_to_train.get(key) else f"no {key} price in the catalog"
+    return TrainRow(hw.id, best[0], best[1], True, "; ".join(x for x in (gap, note) if x), tried,
+                    scaling_points(runs, key))
 
 
 __all__ = ["LAYOUT_KEYS", "TrainCompareResult", "TrainCost", "TrainRow", "TrainingResult", "compare_training", "train"]

@@ -36,6 +36,7 @@ PerArea: TypeAlias = Annotated[Figure, parser("1/m^2", positive=True)]  # defect
 AreaPerByte: TypeAlias = Annotated[Figure, parser("m^2/B", positive=True)]  # SRAM macro area per byte
 AreaPerFlops: TypeAlias = Annotated[Figure, parser("m^2*s/FLOP", positive=True)]  # compute area per FLOP/s
 EnergyPerFlop: TypeAlias = Annotated[Figure, parser("J/FLOP", positive=True)]
+EnergyPerByte: TypeAlias = Annotated[Figure, parser("J/B", positive=True)]  # written per bit ("0.5 pJ/bit") or byte
 DollarsPerArea: TypeAlias = Annotated[Figure, parser("USD/m^2", dated=True, positive=True)]
 DollarsPerByte: TypeAlias = Annotated[Figure, parser("USD/B", dated=True, positive=True)]
 Fraction: TypeAlias = Number
@@ -80,6 +81,7 @@ class Packaging(WithFigures):
     per_package: Dollars | None = None
     per_die: Dollars | None = None
     per_area: DollarsPerArea | None = None  # silicon interposer, per m^2 of dies it carries
+    die_to_die_energy: EnergyPerByte | None = None  # energy to move a byte between dies of one package
     assembly_yield: Fraction
     note: str | None = None
     origin: str = ""
@@ -150,6 +152,21 @@ class DesignLinks(Record):
     network: SiBandwidth | None = None
 
 
+class DesignRedundancy(Record):
+    """Spare cores that repair defects (Cerebras' wafer-scale approach): ``cores`` identical cores per die of
+    ``core_area`` each, of which ``spare_cores`` may be lost to defects and the die still sold whole."""
+
+    cores: Units
+    spare_cores: Annotated[int, Field(strict=True, ge=0, le=checks.MAX_COUNT)]
+    core_area: SiArea
+
+    @model_validator(mode="after")
+    def _spares(self) -> DesignRedundancy:
+        if self.spare_cores >= self.cores:
+            raise ValueError(f"spare_cores = {self.spare_cores} must be fewer than cores = {self.cores}")
+        return self
+
+
 class DesignSystem(Record):
     """The server the packages go in: how many, and what the rest of it (board, power, chassis, NIC) costs."""
 
@@ -174,6 +191,7 @@ class Design(Record):
     sram: SiBytes
     sram_bandwidth: SiBandwidth
     dram: DesignDram | None = None
+    redundancy: DesignRedundancy | None = None  # spare cores: the yield counts dies repairable by them as good
     links: DesignLinks = DesignLinks()
     tdp: SiWatts | None = None  # per package; None: from the node's energy per FLOP (SRAM-only designs)
     volume: Units  # packages made, over which the NRE is amortised

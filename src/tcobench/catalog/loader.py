@@ -288,6 +288,9 @@ def _check_references(tables: dict[str, dict[str, Any]], problems: list[str]) ->
                 refs["source"] = rec.source
             if kind == "runtime" and rec.context_attention_source is not None:
                 refs["context_attention_source"] = rec.context_attention_source
+            if kind == "runtime":
+                refs.update({name: fig.source for name in ("frontend", "held_streams")
+                             if (fig := getattr(rec, name)) is not None})
             if kind == "model":
                 refs["source"] = rec.source
                 for name in ("published_params", "published_active_params"):

@@ -164,6 +164,12 @@ class Runtime(Record):
     context_attention_source: str | None = None  # a [source.<id>] for a context_attention other than the default
     source: str  # a [source.<id>] that shows the kernel's behaviour
     note: str | None = None
+    # the stack's own time outside its engine steps, measured against a real server (benchmarks/vllm_frontend.py),
+    # which the serving simulation adds to every request: ``frontend``, seconds per request between the client and
+    # the engine (HTTP, tokenising, the first event); ``held_streams``, the share of streams whose first token reaches
+    # the client only with the last (the API process behind the engine)
+    frontend: Seconds | None = None
+    held_streams: Number | None = None
     origin: str = ""
 
 

@@ -89,6 +89,7 @@ class Claim(Record):
     hardware: str | None = None
     system: str | None = None
     baseline: str | None = None  # the hardware or system it is compared against
+    baseline_hardware: str | None = None  # the chip the baseline system's run used, when not the system's accelerator
     chips: Annotated[int, Field(strict=True, ge=1, le=checks.MAX_COUNT)] | None = None
     precision: Precision | None = None
     density: Literal["dense", "sparse"] = "dense"

@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from tcobench import __version__
 from tcobench.api.tasks import saved_runs
+from tcobench.api.silicon import with_designs
 from tcobench.claims import ClaimResult, Verdict, audit_claims, builtin_dir, invalid_result, load_claims
 from tcobench.claims.trace import Step
 from tcobench.cli.context import Context, pass_context
@@ -33,7 +34,7 @@ def audit(ctx: Context, files: tuple[str, ...], as_json: bool, save: bool, expla
     Exits 2 when a claim file has errors, or a claim an input the derivation cannot use (a zero, a wrong unit, an
     unknown id); the other claims are still audited.
     """
-    catalog = ctx.catalog
+    catalog = with_designs(ctx.catalog)  # a claim may name a designed chip (api.audit does the same)
     builtin = load_claims([builtin_dir()], catalog)
     chosen = load_claims(files, catalog) if files else builtin
     library = builtin.claims if files else ()
@@ -88,7 +89,7 @@ def _num(value: float | None, unit: str) -> str:
 
 
 def _row(r: ClaimResult, beside: bool = False) -> Sequence[str]:
-    ratio = "-" if r.ratio is None else f"{r.ratio:.3g}"
+    ratio = "-" if r.ratio is None else f"{r.ratio:.3g}" if r.ratio < 1e3 else f"{r.ratio:,.0f}"  # 2,730 not 2.73e+03
     why = r.reason.removeprefix(_ONLY).split("; ")[0]
     unit = "" if r.unit == "1" else r.unit
     predicted = [_num(r.predicted_value, "1")] if beside else []

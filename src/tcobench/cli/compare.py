@@ -9,7 +9,7 @@ import click
 
 from tcobench import api, units
 from tcobench.cli.context import Context, pass_context
-from tcobench.cli.options import COUNT, DURATION, Choice, Money, Number
+from tcobench.cli.options import COUNT, DURATION, Choice, Money, Number, cluster_options
 from tcobench.cli.render import console, print_json, print_trusts, table
 from tcobench.api.confidence import with_model_error
 from tcobench.api.inputs import COST_RANGES
@@ -143,6 +143,11 @@ def _at_rate_table(rate: float, rank: str, rows: list[Any], basis: str, slo: str
     console().print(table(title, cols, body, justify=["left"] + ["right"] * (len(cols) - 1)))
 
 
+def on_workers(workers: int | None) -> str:
+    """' on 2 Dask workers' for a title, '' in one process."""
+    return "" if workers is None else f" on {workers} Dask worker{'s' if workers > 1 else ''}"
+
+
 def money(v: float) -> str:
     return f"${v:.3g}" if v < 100 else f"${v:,.0f}"
 
@@ -164,6 +169,7 @@ def money(v: float) -> str:
                    "(docs/measure.md).")
 @click.option("--claims", "claims_file", type=click.Path(exists=True, dir_okay=True),
               help="With --measured: claims (kind 'measured') that cite the run, shown on their rows.")
+@cluster_options
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--save", is_flag=True, help="Save the comparison to the results store.")
 @pass_context
@@ -177,6 +183,9 @@ def compare(ctx: Context, /, model_ref: str, hw_spec: str | None, workload: str 
     train, tokens, deadline = kw.pop("train"), kw.pop("tokens"), kw.pop("deadline")
     measured_run, claims_file = kw.pop("measured_run"), kw.pop("claims_file")
     if measured_run is not None:
+        if kw["workers"] is not None or kw["scheduler"] is not None:
+            raise click.UsageError("--workers and --scheduler run compare's search on Dask; --measured RUN compares a "
+                                   "saved run in this process: leave them out")
         from tcobench.cli.sidebyside import render_side_by_side
 
         render_side_by_side(ctx, measured_run, model_ref, hw_spec, claims_file, precisions, as_json)
@@ -201,7 +210,8 @@ def compare(ctx: Context, /, model_ref: str, hw_spec: str | None, workload: str 
         return
     out = console()
     slo = ", ".join(f"{k} <= {units.human(v, 's')}" for k, v in (("TTFT", kw["slo_ttft"]), ("TPOT", kw["slo_tpot"])) if v)
-    title = f"{res.model}, {wl} ({n_in} in / {n_out} out){', ' + slo if slo else ''}: {evaluated:,} configurations"
+    title = (f"{res.model}, {wl} ({n_in} in / {n_out} out){', ' + slo if slo else ''}: {evaluated:,} configurations"
+             f"{on_workers(res.workers)}")
     cols = ["hardware", "deployment", "TTFT", "TPOT", "tok/s/user", "tok/s/chip"]
     cols += [c for b, c in (("own", "$/1M out (own)"), ("rent", "$/1M out (rent)")) if basis in (b, "both")]
     cols += ["tokens/kWh", "model error", "note"]

@@ -30,7 +30,9 @@ def design(ctx: Context, ref: str, as_json: bool) -> None:
     out.print(f"{d.design.dies} die(s) of {area.die * 1e6:,.0f} mm^2 on {d.node.name}"
               f"{' (area derived: SRAM ' + f'{area.sram * 1e6:,.0f} mm^2' + macs + ')' if area.derived else ''}; "
               f"{d.cost.dies_per_wafer:.1f} dies per wafer; yield {_range(d.cost.yield_nb.as_tuple(), '.1%')} "
-              f"(negative binomial), {float(d.cost.yield_murphy.likely):.1%} (Murphy)")
+              + (f"(negative binomial), {float(d.cost.yield_murphy.likely):.1%} (Murphy)" if d.design.redundancy is None
+                 else f"(repaired by {d.design.redundancy.spare_cores:,} spare of {d.design.redundancy.cores:,} cores; "
+                      f"without repair {float(d.cost.yield_murphy.likely):.2g} by Murphy)"))
     out.print(table("derived figures (per package; source: the design file)", ["figure", "value", "how"],
                     ([path, f.text, (f.note or "").removeprefix("derived: ")] for path, f in d.hardware.figures().items()
                      if path != "price.purchase")))

@@ -218,6 +218,7 @@ def calibrate(ctx: Context, /, run_ids: tuple[int, ...], hw_ref: str | None, hol
     for f in r.factors:
         rows.append([f.name.replace("_", " "), _factor(f.name, f.before), _factor(f.name, f.after), f"x{f.after / f.before:.2f}",
                      "no record depends on it: left as it was" if not f.sensitive else
+                     "stopped at the fit's limit: these records do not place it (measure shapes it bounds)" if f.at_limit else
                      "above the probe's figure: the profile's peak (bandwidth) is raised to match" if f.after > 1 else ""])
     out.print(table("factors", ["factor", "before", "after", "moved", "note"], rows,
                     justify=["left", "right", "right", "right", "left"]))

@@ -8,9 +8,11 @@ import click
 
 from tcobench import checks, units
 from tcobench import api
-from tcobench.cli.compare import _span, _widened, cost_options, money, search_options, train_options, train_table
+from tcobench.cli.compare import (
+    _span, _widened, cost_options, money, on_workers, search_options, train_options, train_table,
+)
 from tcobench.cli.context import Context, pass_context
-from tcobench.cli.options import Choice, Number
+from tcobench.cli.options import Choice, Number, cluster_options
 from tcobench.cli.render import console, print_json, print_trusts, table
 
 
@@ -23,6 +25,7 @@ from tcobench.cli.render import console, print_json, print_trusts, table
 @click.option("--basis", type=Choice(["own", "rent"]), default="own", show_default=True)
 @cost_options
 @train_options
+@cluster_options
 @click.option("--json", "as_json", is_flag=True)
 @pass_context
 def plan(ctx: Context, /, model_ref: str, hw_spec: str | None, workload: str | None, input_len: int | None,
@@ -48,7 +51,8 @@ def plan(ctx: Context, /, model_ref: str, hw_spec: str | None, workload: str | N
         return
     title = (f"{res.model}: {qps:g} req/s x {peak_factor:g} peak, {n_in} in / {n_out} out, {basis}"
              + (f", TTFT <= {units.human(kw['slo_ttft'], 's')}" if kw.get("slo_ttft") else "")
-             + (f", TPOT <= {units.human(kw['slo_tpot'], 's')}" if kw["slo_tpot"] else "") + f": {evaluated:,} configurations")
+             + (f", TPOT <= {units.human(kw['slo_tpot'], 's')}" if kw["slo_tpot"] else "") + f": {evaluated:,} configurations"
+             + on_workers(res.workers))
     by_slo = any(r.sized_by == "slo p99" for r in rows)
     if by_slo:
         title += "; replicas sized by the simulated p99 TTFT and TPOT under Poisson arrivals (docs/serving.md)"

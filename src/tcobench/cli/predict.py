@@ -83,6 +83,15 @@ def parse_batch(value: str) -> int | str:
 @click.option("--arrivals", metavar="poisson|constant|gamma:CV|FILE",
               help="With --rate: the arrival process [default: poisson]; or a trace file of lines time_s,input_tokens,"
                    "output_tokens (then without --rate).")
+@click.option("--input-dist", metavar="N|LO..HI|normal:MEAN:SD",
+              help="Under load: each simulated request's prompt length drawn from this distribution (bench's "
+                   "--input-len syntax) [default: --input-len for all].")
+@click.option("--output-dist", metavar="N|LO..HI|normal:MEAN:SD",
+              help="Under load: each simulated request's output length drawn from this distribution "
+                   "[default: --output-len for all].")
+@click.option("--prefix-share", type=Number(0.0, 1.0, high_open=True),
+              help="Under load: every prompt starts with one shared prefix (a system prompt) of this share of the mean "
+                   "prompt, which prefix caching computes once (vLLM's default) [default: 0].")
 @click.option("--seed", type=Count(0), default=0, show_default=True, help="Seed of the simulated arrivals.")
 @click.option("--slo-e2e", type=DURATION, help="Under load: largest E2E allowed for goodput, e.g. 10s.")
 @click.option("--max-seqs", type=COUNT, default=DEFAULT_MAX_SEQS, show_default=True,
@@ -107,12 +116,14 @@ def predict(ctx: Context, /, model_ref: str, hw_ref: str, batch: str, requests: 
     kw["draft"] = draft if draft in (None, "mtp") else cat.model(draft, where="--draft")
     run = None
     load = {k: kw.pop(k) for k in ("rate", "concurrency", "arrivals", "seed", "slo_e2e", "max_seqs", "max_batched_tokens",
-                                   "preempt")}
-    under_load = load["rate"] is not None or load["concurrency"] is not None or load["arrivals"] is not None
+                                   "preempt", "input_dist", "output_dist", "prefix_share")}
+    shaped = {k: load[k] for k in ("input_dist", "output_dist", "prefix_share")}
+    under_load = (load["rate"] is not None or load["concurrency"] is not None or load["arrivals"] is not None
+                  or any(v is not None for v in shaped.values()))
     try:
         if under_load:
             traffic = traffic_of(load["rate"], load["concurrency"], requests, load["arrivals"], kw["input_len"],
-                                 kw["output_len"], load["seed"])
+                                 kw["output_len"], load["seed"], **shaped)
             p = run_predict(model, hw, batch=parse_batch(batch), catalog=cat, explain=explain, traffic=traffic,
                             slo_e2e=load["slo_e2e"], max_seqs=load["max_seqs"],
                             max_batched_tokens=load["max_batched_tokens"], preempt=load["preempt"], **kw)
@@ -180,7 +191,9 @@ def render(p, explain: bool) -> None:  # type: ignore[no-untyped-def]
                  if p.speculative else ""))
     rows = [
         ("TTFT", units.human(p.ttft_s, "s"), f"prefill {p.bound_prefill}-bound, MFU {p.mfu_prefill:.1%}"),
-        ("TPOT", units.human(p.tpot_s, "s"), f"decode {p.bound_decode}-bound, MFU {p.mfu_decode:.1%}, MBU {p.mbu_decode:.1%}"),
+        ("TPOT", units.human(p.tpot_s, "s"), f"decode {p.bound_decode}-bound, MFU {p.mfu_decode:.1%}, MBU {p.mbu_decode:.1%}"
+         + (f" (on-chip); weight stream {p.mbu_stream_decode:.1%} of the external I/O" if p.mbu_stream_decode is not None
+            else "")),
         ("E2E", units.human(p.e2e_s, "s"), ""),
         ("interactivity", f"{p.interactivity_tokens_per_s:,.1f} tok/s/user", ""),
         ("output throughput", f"{p.output_tokens_per_s:,.0f} tok/s", f"{p.output_tokens_per_s_per_chip:,.0f} tok/s per chip"),
@@ -226,7 +239,8 @@ def render_serving(s: ServingResult) -> None:
     out.print(f"throughput {s.output_tokens_per_s:,.0f} output tok/s, {s.input_tokens_per_s:,.0f} input tok/s, "
               f"{s.requests_per_s:,.2f} requests/s over a {s.window_s:,.1f} s steady-state window; "
               f"{s.mean_running:,.1f} sequences decoding per step on average"
-              + (f"; {s.preemptions:,} preemptions (recomputed)" if s.preemptions else ""))
+              + (f"; {s.preemptions:,} preemptions (recomputed)" if s.preemptions else "")
+              + (f"; {s.prefix_cache_hit:.1%} of prompt tokens from the prefix cache" if s.prefix_cache_hit else ""))
     if s.slo.given:
         slos = ", ".join(f"{k} <= {units.human(v, 's')}" for k, v in (("TTFT", s.slo.ttft), ("TPOT", s.slo.tpot),
                                                                      ("E2E", s.slo.e2e)) if v is not None)

@@ -113,6 +113,10 @@ class Report:
                    "under the SLOs, p99s and $/1M good output tokens (docs/serving.md).")
 @click.option("--rank", type=Choice(list(RANKS)), default="cost", show_default=True,
               help="With --rate: re-order the top rows by goodput or by $/1M good output tokens (good-cost).")
+@click.option("--vary", multiple=True, metavar="KEY=V1,V2,...",
+              help="Vary a design given in --hardware (repeatable): sram, sram_bandwidth, clock, die_area, dies, node, "
+                   "packaging, packages (per server), hbm (none or e.g. hbm3x4), tdp; every combination is derived and "
+                   "priced as its own chip (docs/silicon.md).")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write every point: .csv, or .parquet (needs pyarrow).")
 @click.option("--chunk", type=Count(1, MAX_CHUNK), default=DEFAULT_CHUNK, show_default=True,
               help="Points per vectorised chunk; memory grows about 1 kB per point.")
@@ -125,7 +129,7 @@ class Report:
 def sweep(ctx: Context, /, model_ref: str, hw_spec: str | None, precisions: str, basis: str, objective: str, top_k: int,
           pareto: bool, output: Path | None, chunk: int, yes: bool, quiet: bool, as_json: bool, slo_ttft: float | None,
           slo_tpot: float | None, workers: int | None, scheduler: str | None, rate: float | None, rank: str,
-          **kw: Any) -> None:
+          vary: tuple[str, ...], **kw: Any) -> None:
     """Evaluate every combination of the axes; report the top-k by --objective, the count and the wall time.
 
     Before starting, the first chunk is timed and the size and time are printed to stderr (when it should take a
@@ -141,6 +145,9 @@ def sweep(ctx: Context, /, model_ref: str, hw_spec: str | None, precisions: str,
     if train:
         serving = [k for k, v in (("--batch", kw["batch"]), ("--input-len", kw["input_len"]), ("--output-len", kw["output_len"]),
                                   ("--slo-ttft", slo_ttft), ("--slo-tpot", slo_tpot), ("--rate", rate)) if v is not None]
+        if vary:
+            raise click.UsageError("--vary goes with a serving sweep; a training sweep takes catalog hardware (or a "
+                                   "hardware file) in --hardware")
         if serving or rank != "cost":
             raise click.UsageError(f"{(serving or ['--rank'])[0]} describes serving; a training sweep takes --chips, the "
                                    "layout axes, --tokens and --deadline")
@@ -156,7 +163,7 @@ def sweep(ctx: Context, /, model_ref: str, hw_spec: str | None, precisions: str,
         res = api.sweep(model_ref, hw_spec, precision=precisions or "bf16,fp8", basis=basis, objective=objective,  # type: ignore[arg-type]
                         top=top_k, pareto=pareto, output=output, chunk=chunk, slo_ttft=slo_ttft, slo_tpot=slo_tpot,
                         yes=yes, on_estimate=report.estimate, progress=report.advance, catalog=ctx.catalog,
-                        workers=workers, scheduler=scheduler, rate=rate, rank=rank, **kw)
+                        workers=workers, scheduler=scheduler, rate=rate, rank=rank, vary=list(vary) or None, **kw)
     finally:
         report.stop()
     doc = res.to_dict()
@@ -191,6 +198,8 @@ def sweep(ctx: Context, /, model_ref: str, hw_spec: str | None, precisions: str,
                         f"ranked by {res.rank}", good_cols, (good_cells(r) for r in doc["top"])))
     if pareto:
         out.print(table("Pareto front: tokens/s per chip vs interactivity", cols, (cells(r) for r in doc["pareto"])))
+    for name, why in res.skipped:
+        out.print(f"  not built: {name}: {why}")
     print_trusts([res.trust[r["hardware"]] for r in doc["top"] if r["hardware"] in res.trust])
 
 

@@ -13,7 +13,7 @@ from tcobench.api.training import train as api_train
 from tcobench.cli.compare import cost_options
 from tcobench.cli.context import Context, pass_context
 from tcobench.cli.main import error_message
-from tcobench.cli.options import COUNT, Choice, Count
+from tcobench.cli.options import COUNT, Choice, Count, Number
 from tcobench.cli.render import console, print_json, table
 from tcobench.errors import DeploymentError
 from tcobench.perf.training import PARTS, RECOMPUTE, frameworks
@@ -30,7 +30,16 @@ COMM_NAMES = {"tp_comm": "tensor-parallel all-reduces (or reduce-scatter + all-g
 
 
 @click.command()
-@click.option("--model", "model_ref", required=True, help="Model id, catalog file, or Hugging Face config.json path.")
+@click.option("--model", "model_ref", help="Model id, catalog file, or Hugging Face config.json path (or give --workload).")
+@click.option("--workload", help="Instead of --model: a workload known by its FLOPs per sample (bert-large, resnet-50; "
+                                  "perf/data/workloads.toml), trained on --samples.")
+@click.option("--samples", help="With --workload: samples to train on (sequences, images), e.g. 3e6.")
+@click.option("--accumulation", type=COUNT, help="With --workload: micro-batches per replica per step [default: 1, or enough "
+                                                  "to keep a pipeline's bubble small].")
+@click.option("--eval-samples", default="0", show_default=True,
+              help="With --workload: samples evaluated (forward only) during the run, counted in the time.")
+@click.option("--imbalance", type=Number(low=1.0),
+              help="With --workload and --pp: the slowest stage's share of the layers x pp (1: balanced) [default: 1].")
 @click.option("--hardware", "hw_ref", required=True, help="Hardware id or catalog file.")
 @click.option("--chips", type=COUNT, required=True, help="Chips in the job.")
 @click.option("--tokens", default="1e12", show_default=True, help="Training tokens, e.g. 1e12 or 2_000_000_000_000.")
@@ -45,8 +54,9 @@ COMM_NAMES = {"tp_comm": "tensor-parallel all-reduces (or reduce-scatter + all-g
 @click.option("--vpp", type=COUNT, help="Virtual pipeline stages per chip (interleaved 1F1B) [default: searched].")
 @click.option("--zero", type=Count(0, 3), help="ZeRO stage: 0, 1 (distributed optimizer), 2, 3 (FSDP) [default: searched].")
 @click.option("--recompute", type=Choice(list(RECOMPUTE)), help="Activation recomputation [default: searched].")
-@click.option("--precision", type=Choice(["bf16", "fp16", "fp8"], case_sensitive=False), default="bf16", show_default=True,
-              help="The matmuls' format (fp8: Transformer Engine style, bf16 weights kept).")
+@click.option("--precision", type=Choice(["bf16", "fp16", "fp8"], case_sensitive=False),
+              help="The matmuls' format (fp8: Transformer Engine style, bf16 weights kept) [default: bf16; with --workload "
+                   "fp16 on a chip without bf16].")
 @click.option("--framework", type=Choice(list(frameworks())), default="megatron", show_default=True,
               help="Training stack: its overlap of communication and its bytes per parameter (perf/data/training.toml).")
 @click.option("--layout", type=Choice(["auto", "fixed"]),
@@ -58,12 +68,27 @@ COMM_NAMES = {"tp_comm": "tensor-parallel all-reduces (or reduce-scatter + all-g
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--save", is_flag=True, help="Save the prediction to the results store.")
 @pass_context
-def train(ctx: Context, /, model_ref: str, hw_ref: str, explain: bool, as_json: bool, save: bool, **kw: Any) -> None:
-    """Training: step time, tokens/s, MFU, memory, and the time, dollars and energy to train."""
+def train(ctx: Context, /, model_ref: str | None, hw_ref: str, workload: str | None, samples: str | None,
+          accumulation: int | None, eval_samples: str, explain: bool, as_json: bool, save: bool, **kw: Any) -> None:
+    """Training: step time, tokens/s, MFU, memory, and the time, dollars and energy to train (a model on --tokens, or
+    a --workload such as resnet-50 on --samples)."""
     cat = ctx.catalog
+    imbalance = kw.pop("imbalance", None)
+    if workload is not None:
+        kw["imbalance"] = imbalance
+        from tcobench.cli.train_workload import run_workload
+
+        run_workload(ctx, workload, hw_ref, model_ref=model_ref, samples=samples, accumulation=accumulation,
+                     eval_samples=eval_samples, as_json=as_json, save=save, kw=kw)
+        return
+    if model_ref is None:
+        raise click.UsageError("Missing option '--model' (or --workload with --samples).")
+    for flag, value in (("--samples", samples), ("--accumulation", accumulation), ("--imbalance", imbalance)):
+        if value is not None:
+            raise click.UsageError(f"{flag} goes with --workload; a --model trains on --tokens")
     model = cat.model(model_ref, where="--model")
     hw = cat.hardware_ref(hw_ref, where="--hardware")
-    kw["precision"] = kw["precision"].lower()
+    kw["precision"] = (kw["precision"] or "bf16").lower()
     try:
         r = api_train(model, hw, catalog=cat, explain=explain, **kw)
     except DeploymentError as err:
@@ -193,7 +218,8 @@ def render_compare(res: TrainCompareResult) -> None:
     deadline = f" within {_days(res.deadline_s)}" if res.deadline_s else ""
     goal = "the cheapest run" if res.objective == "cost" else "the run on the fewest chips"
     out.print(f"{res.model}: train {res.tokens:.3g} tokens{deadline}; per hardware {goal} of those on 1, 2, 4, ... chips "
-              f"(each with its fastest layout), {res.basis} prices")
+              f"(each with its fastest layout), {res.basis} prices"
+              + ("" if res.workers is None else f"; on {res.workers} Dask worker{'s' if res.workers > 1 else ''}"))
     body = []
     for r in res.rows:
         if r.training is None or r.cost is None:

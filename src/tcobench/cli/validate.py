@@ -53,6 +53,10 @@ def validate(ctx: Context, as_json: bool, save: bool, by: str, row_ids: tuple[st
     if res.training and not training and ts.get("compared"):
         out.print(f"(training, apart: {ts['compared']} rows compared, median |error| {ts['median_abs_error']:.1%}, signed "
                   f"{ts['median_error']:+.1%}; tcobench validate --training lists them)")
+    ws = res.workloads_summary
+    if res.workloads and not training and ws.get("compared"):
+        out.print(f"(training workloads that are not LLMs, apart: {ws['compared']} MLPerf v1.0 rows, median |error| "
+                  f"{ws['median_abs_error']:.1%}; tcobench validate --training lists them)")
     out.print(f"{summ['compared']} rows compared, {summ['skipped']} skipped; median |error| {med:.1%}, max |error| {mx:.1%}; "
               f"{summ['within_2x']}/{summ['compared']} within 2x")
     for name, s in summ["groups"][by].items():
@@ -60,6 +64,8 @@ def validate(ctx: Context, as_json: bool, save: bool, by: str, row_ids: tuple[st
                   f"max {s['max_abs_error']:.1%} over {s['rows']} rows")
     if res.training and training:
         _training(res.training, res.training_summary)
+    if res.workloads and training:
+        _workloads(res.workloads, res.workloads_summary)
     if explain:
         _explain(outcomes)
     if save:
@@ -76,6 +82,25 @@ def _training(rows: list[dict[str, Any]], summ: dict[str, Any]) -> None:
                     justify=["left", "left", "left", "right", "right", "right", "left"]))
     if summ.get("compared"):
         out.print(f"training: {summ['compared']} rows compared, {summ['skipped']} skipped; median |error| "
+                  f"{summ['median_abs_error']:.1%} (median signed {summ['median_error']:+.1%}, + = the model is too fast), "
+                  f"max {summ['max_abs_error']:.1%}")
+        for name, s in summ["groups"].items():
+            out.print(f"  {name}: median |error| {s['median_abs_error']:.1%} (signed {s['median_error']:+.1%}) over {s['rows']} rows")
+
+
+def _workloads(rows: list[dict[str, Any]], summ: dict[str, Any]) -> None:
+    """The FLOPs-per-sample workloads (MLPerf v1.0 BERT-large, ResNet-50), apart from the LLM training rows: time to
+    train in minutes, error + when the model is too fast."""
+    out = console()
+    out.print()
+    out.print(table("training, workloads that are not LLMs: predicted vs published time to train (min)",
+                    ["id", "ref", "hardware", "chips", "published", "predicted", "error", "MFU", "note"],
+                    [(r["id"], r["ref"], r["hardware"], str(r["chips"]), _num(r["published"]), _num(r["predicted"]),
+                      f"{r['error']:+.0%}" if r["error"] is not None else "", f"{r['mfu']:.0%}" if r["mfu"] else "",
+                      r["problem"] or "") for r in rows],
+                    justify=["left", "left", "left", "right", "right", "right", "right", "right", "left"]))
+    if summ.get("compared"):
+        out.print(f"workloads: {summ['compared']} rows compared, {summ['skipped']} skipped; median |error| "
                   f"{summ['median_abs_error']:.1%} (median signed {summ['median_error']:+.1%}, + = the model is too fast), "
                   f"max {summ['max_abs_error']:.1%}")
         for name, s in summ["groups"].items():

@@ -2,6 +2,7 @@
 
     dies_per_wafer(area, diameter)              whole dies on a round wafer, edge loss included
     negative_binomial_yield(area, d0, alpha)    share of good dies, clustered defects (the yield used for prices)
+    repaired_yield(area, d0, alpha, ...)        the same with spare cores repairing defects (wafer-scale parts)
     murphy_yield(area, d0)                      Murphy's model, shown beside it as a cross-check
     silicon_cost(...) -> SiliconCost            $ per good die, per good package, per chip as bought, per system
 
@@ -11,6 +12,9 @@ Formulas (areas in m^2, defect densities per m^2):
   the partial dies lost at the edge; Hennessy and Patterson, Computer Architecture: A Quantitative Approach,
   section 1.6, whose 216 mm^2 Sandy Bridge example gives 282 against 280 whole dies on the real wafer).
 - Negative binomial yield (Stapper): (1 + D0 A / alpha)^-alpha; Murphy: ((1 - exp(-D0 A)) / (D0 A))^2.
+- With spare cores (``redundancy``): P(defects in the core array <= spare cores) x the yield of the rest of the
+  die, the defects negative-binomial with mean D0 x array area. A wafer-scale die is one per wafer: its yield is
+  not Murphy's or Stapper's over the whole area (which is ~0), but the chance that its spares cover its defects.
 - Cost per good die: wafer price / (dies per wafer x yield), times (1 + the node's test fraction) for the
   known-good-die test. A package: its dies, its DRAM stacks and the packaging, divided by the assembly yield
   (a package that fails takes its good dies with it). A chip as bought adds its share of the NRE (the node's mask
@@ -41,6 +45,24 @@ def dies_per_wafer(area: float, diameter: float) -> float:
 def negative_binomial_yield(area: float, d0: float, alpha: float) -> float:
     """Share of good dies: (1 + D0 A / alpha)^-alpha; ``d0`` defects per m^2, ``area`` m^2."""
     return float((1.0 + d0 * area / alpha) ** -alpha)
+
+
+def repaired_yield(area: float, d0: float, alpha: float, *, cores: int, spare_cores: int, core_area: float) -> float:
+    """Share of dies good after repair by spare cores (Cerebras, "100x Defect Tolerance", 2025): a defect in the
+    core array disables one core, so the die is good when the array holds at most ``spare_cores`` defects and the
+    rest of the die (``area`` - cores x core_area, if any) none.
+
+    The negative binomial is a Poisson whose rate varies from die to die (gamma, shape alpha, mean D0): given the
+    rate both regions are Poisson, so P(good) = sum over k <= spares of E[e^(-rate A) (rate A_array)^k / k!], whose
+    terms run t_0 = (1 + D0 A / alpha)^-alpha (``negative_binomial_yield`` of the whole die: no spares, no repair) and
+    t_(k+1) = t_k (k + alpha) / (k + 1) x D0 A_array / (alpha + D0 A)."""
+    array = min(cores * core_area, area)
+    if d0 * array == 0:
+        return negative_binomial_yield(area, d0, alpha)
+    k = np.arange(spare_cores, dtype=float)
+    step = np.log((k + alpha) / (k + 1.0)) + math.log(d0 * array / (alpha + d0 * area))
+    logt = -alpha * math.log1p(d0 * area / alpha) + np.concatenate(([0.0], np.cumsum(step)))
+    return float(min(np.exp(logt).sum(), 1.0))
 
 
 def murphy_yield(area: float, d0: float) -> float:
@@ -93,10 +115,9 @@ def _span(fig: Figure | None) -> Span:
 def silicon_cost(design: Design, node: Node, packaging: Packaging, dram: Dram | None, die_area: float) -> SiliconCost:
     """The cost breakdown of ``design`` with dies of ``die_area`` m^2 (module docstring for the formulas)."""
     d0, alpha = node.defect_density.range, node.clustering.range
-    dpw = dies_per_wafer(die_area, node.wafer_diameter.value)
+    dpw = _dies_per_wafer(die_area, node.wafer_diameter.value, packaging)
     # yield at the cost-minimising end (fewest defects, most clustered), likely, and the cost-maximising end
-    nb = Span.of(negative_binomial_yield(die_area, d0[2], alpha[2]), negative_binomial_yield(die_area, d0[1], alpha[1]),
-                 negative_binomial_yield(die_area, d0[0], alpha[0]))
+    nb = Span.of(*(_yield(design, die_area, d, a) for d, a in ((d0[2], alpha[2]), (d0[1], alpha[1]), (d0[0], alpha[0]))))
     murphy = Span.of(murphy_yield(die_area, d0[2]), murphy_yield(die_area, d0[1]), murphy_yield(die_area, d0[0]))
     wafer = Span.from_figure(node.wafer_price)
     test = _span(node.test_fraction)
@@ -118,6 +139,21 @@ def silicon_cost(design: Design, node: Node, packaging: Packaging, dram: Dram | 
     chip = _add(package, nre, server)
     return SiliconCost(die_area, dpw, nb, murphy, wafer, good_die, dies, mem, pkg, loss, package, nre, masks, server, chip,
                        chip.scale(design.system.packages))
+
+
+def _dies_per_wafer(area: float, diameter: float, packaging: Packaging) -> float:
+    """A wafer-scale die is the wafer: one per wafer while it fits the wafer's area (0 past it); else the formula."""
+    if packaging.kind == "wafer-scale":
+        return 1.0 if area <= math.pi * (diameter / 2) ** 2 else 0.0
+    return dies_per_wafer(area, diameter)
+
+
+def _yield(design: Design, area: float, d0: float, alpha: float) -> float:
+    """Negative binomial, or with the design's spare cores the repaired yield (which is never lower)."""
+    r = design.redundancy
+    if r is None:
+        return negative_binomial_yield(area, d0, alpha)
+    return repaired_yield(area, d0, alpha, cores=r.cores, spare_cores=r.spare_cores, core_area=r.core_area)
 
 
 def _add(*spans: Span) -> Span:

@@ -103,6 +103,7 @@ class Fit:
     factors: NDArray[np.float64]  # NAMES order
     sensitive: tuple[bool, ...]  # whether any record's prediction depends on each factor
     iterations: int
+    at_limit: tuple[bool, ...] = ()  # whether each factor ended on a bound of LOW..high: the records did not place it
 
 
 def fit(problem: Problem, records: Sequence[Record], start: NDArray[np.float64], *, iterations: int = 60) -> Fit:
@@ -139,7 +140,8 @@ def fit(problem: Problem, records: Sequence[Record], start: NDArray[np.float64],
             lam *= 4.0
         if not improved or float(np.abs(step).max()) < 1e-6:
             break
-    return Fit(np.exp(theta), tuple(bool(s) for s in sensitive), done)
+    limit = (np.abs(theta - LOW) < 1e-6) | (np.abs(theta - high) < 1e-6)
+    return Fit(np.exp(theta), tuple(bool(s) for s in sensitive), done, tuple(bool(v) for v in limit & sensitive))
 
 
 def folds(records: Sequence[Record], k: int, seed: int = 0) -> list[list[int]]:

@@ -55,8 +55,12 @@ class Chip:
         needed = {f"peak_dense.{precision}": peak, "memory.bandwidth": hw.memory.bandwidth, "memory.capacity": hw.memory.capacity}
         missing = [k for k, v in needed.items() if v is None]
         if strict and missing:
+            sparse = ", ".join(f"{p} {f.text}" for p, f in hw.peak_sparse.items())
+            other = (f", or pick a precision it has ({', '.join(hw.peak_dense)})" if hw.peak_dense else
+                     "; it has no dense peak at any precision" + (f" (only sparse ones, which are never used as dense: "
+                                                               f"{sparse}; see its catalog note)" if sparse else ""))
             raise MissingInputError(f"{hw.id} has no {', '.join(missing)} in the catalog ({hw.origin}); "
-                                    f"add it with a source, or pick a precision it has ({', '.join(hw.peak_dense)})")
+                                    f"add it with a source{other}")
         nan = float("nan")
         fmt = rates(precision, kv or precision, [str(k) for k in hw.peak_dense], sixteen_bit=attention_16bit)
         head, attn = fmt["lm_head"], fmt["attention"]

@@ -67,6 +67,7 @@ class Result:
     graph_batch: Vec | None = None  # with graph_batches: the batch the graph-replayed decode steps run at
     graphed_share: Vec | None = None  # ... and the share of decode steps that do
     streamed: Mask = False  # the weights stream in from external memory every pass (wafer-scale, Chip.stream_bw)
+    mbu_stream_decode: Vec | None = None  # where streamed: the weight stream's bytes / (decode step x stream bandwidth)
 
     @property
     def ok(self) -> Mask:
@@ -187,6 +188,9 @@ def _evaluate(s: Shape, chip: Chip, batch: Batch, lay: Layout, fmt: Formats, lim
     else:
         must_move = touched * wb + s.lm_head_params * hb + B * ctx * s.kv_elems * s.layers * kvb
     mbu_decode = must_move / (tpot * engine.tokens_per_step() * chip.mem_bw * replica)  # per step: a speculative one yields several
+    # while weights stream, MBU against the on-wafer SRAM says little (the SRAM idles): the memory that binds is the
+    # external stream, so its use is reported too, the same ratio with the stream's bytes and bandwidth (NaN elsewhere)
+    mbu_stream = where(streamed, stream / (tpot * engine.tokens_per_step()), np.nan) if np.any(streamed) else None
 
     code = _reasons(s, chip, B, S_in, S_out, lay, split, limits, fits, ttft, tpot)
 
@@ -195,7 +199,7 @@ def _evaluate(s: Shape, chip: Chip, batch: Batch, lay: Layout, fmt: Formats, lim
                   bound_prefill=bound_prefill, bound_decode=bound_decode, weights_bytes=w, kv_cache_bytes=kv,
                   activation_bytes=act, capacity_bytes=capacity, fits=fits, code=code, replicas=replicas,
                   prefill=pre if detail else None, decode=dec if detail else None, graph_batch=graph_batch, graphed_share=graphed,
-                  streamed=streamed)
+                  streamed=streamed, mbu_stream_decode=mbu_stream)
 
 
 def _stream_bound(bound: int | NDArray[np.intp], streaming: Mask) -> int | NDArray[np.intp]:

@@ -93,6 +93,7 @@ class Prediction(Tabular):
     speculative: dict[str, Any] | None = None  # draft tokens, acceptance, draft, tokens per step (with spec_tokens)
     serving: ServingResult | None = None  # under load over time (with traffic): latency percentiles, goodput
     weights_streamed: bool = False  # weights stream in from external memory every pass (wafer-scale, MemoryX-style)
+    mbu_stream_decode: float | None = None  # ... and then the stream's use of its bandwidth in a decode step; None otherwise
 
     @property
     def interactivity_tokens_per_s(self) -> float:
@@ -116,6 +117,7 @@ class Prediction(Tabular):
                          "max_batch": self.max_batch}
         if self.weights_streamed:  # only where it happens, so the JSON of every other chip is unchanged
             doc["memory"]["weights_streamed"] = True
+            doc["memory"]["mbu_stream_decode"] = self.mbu_stream_decode
         if self.graph_batch is not None:
             doc["cuda_graph"] = {"batch": self.graph_batch, "share_of_decode_steps": self.graphed_share}
         if self.serving is not None:
@@ -236,9 +238,15 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
                             capacity, streamed=True)
     rates = prec.rates(prec.compute_precision(w, a), k, [str(p) for p in hardware.peak_dense], sixteen_bit=attention_16bit)
     served = None
+    if traffic is not None and traffic.n and int((traffic.input_len + traffic.output_len).max()) > limit:
+        worst = int(np.argmax(traffic.input_len + traffic.output_len))
+        raise DeploymentError(f"a simulated request of {int(traffic.input_len[worst])} + {int(traffic.output_len[worst])} tokens "
+                              f"exceeds {model.id}'s maximum context of {limit} tokens; draw shorter lengths "
+                              "({input_dist}, {output_dist} or the trace) or pass {max_context}",
+                              params=("input_dist", "output_dist", "max_context"))
     if traffic is not None:
         served = _serve(s, chip, layout, formats, engine, traffic, Slo(slo_ttft, slo_tpot, slo_e2e), max_seqs,
-                        int(max_batched_tokens or chip.prefill_chunk), graph_batches, preempt)
+                        int(max_batched_tokens or chip.prefill_chunk), graph_batches, preempt, stack)
     return _to_prediction(model, hardware, r, _at(r, i), Choice(chosen, input_len, output_len, biggest, layout, tp_layout, (precision, w, k, a), stack.id,
                                                             efficiencies, rates, _speculative(engine, draft)), served)
 
@@ -296,7 +304,8 @@ def _at(r: Result, i: int) -> dict[str, float | None]:
 
 
 def _serve(s: Shape, chip: Chip, layout: Layout, formats: Formats, engine: Engine, traffic: Traffic, slo: Slo, max_seqs: int,
-           max_tokens: int, graph_batches: Sequence[int] | None, preempt: bool = False) -> ServingResult:
+           max_tokens: int, graph_batches: Sequence[int] | None, preempt: bool = False,
+           stack: Runtime | None = None) -> ServingResult:
     """``traffic`` through the deployment's replicas, step costs from the operator model (``steps.ModelSteps``)."""
     if max_tokens < 1 or max_seqs < 1:
         raise InputError(f"{{max_batched_tokens}} {max_tokens} and {{max_seqs}} {max_seqs} must be positive",
@@ -312,7 +321,19 @@ def _serve(s: Shape, chip: Chip, layout: Layout, formats: Formats, engine: Engin
         notes.append("CUDA-graph padding is not simulated: steps run at the real batch")
     if replicas > 1:
         notes.append(f"{replicas} replicas behind a round-robin balancer, each simulated on its share")
-    return serve(steps, traffic, sched, slo, replicas, tuple(notes))
+    if traffic.prefix_len:
+        notes.append(f"prefix caching: every prompt shares its first {traffic.prefix_len:,} tokens, computed once and "
+                     "then read from the cache in whole blocks of 16 (vLLM's default)")
+    frontend = float(stack.frontend.value) if stack is not None and stack.frontend is not None else 0.0
+    held = float(stack.held_streams.value) if stack is not None and stack.held_streams is not None else 0.0
+    if frontend or held:
+        notes.append(f"runtime {stack.id if stack is not None else ''}: {frontend * 1e3:.1f} ms a request outside the engine "
+                     f"and {held:.0%} of the streams delivered whole at their last token, as measured for that stack "
+                     "(catalog runtimes)")
+    else:
+        notes.append("the serving stack's own time (HTTP, tokenising, delivering the stream) is not in these latencies: "
+                     "the engine's steps only")
+    return serve(steps, traffic, sched, slo, replicas, tuple(notes), frontend_s=frontend, held_share=held)
 
 
 def _to_prediction(model: Model, hardware: Hardware, r: Result, at: dict[str, float | None], c: Choice,
@@ -346,4 +367,5 @@ def _to_prediction(model: Model, hardware: Hardware, r: Result, at: dict[str, fl
         efficiency_sources=dict(c.efficiencies.sources), efficiency=factors_used(c.efficiencies, c.rates),
         rates=dict(c.rates), graph_batch=None if at["graph_batch"] is None else int(at["graph_batch"]),
         graphed_share=at["graphed_share"], moe_ep=None if lay.moe_ep is None else int(lay.moe_ep),
-        speculative=c.speculative, serving=served, weights_streamed=bool(f("streamed")))
+        speculative=c.speculative, serving=served, weights_streamed=bool(f("streamed")),
+        mbu_stream_decode=f("mbu_stream_decode") if bool(f("streamed")) else None)

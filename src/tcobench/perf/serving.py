@@ -28,7 +28,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -54,6 +54,10 @@ class Scheduler:
     # is full preempt the most recently admitted running request, which waits at the head of the queue and recomputes
     # its prompt and the tokens it had made (vLLM V1's recompute preemption)
     preempt: bool = False
+    # prefix caching (vLLM V1's default): a prompt's leading tokens that an earlier prompt computed are not computed
+    # again, in whole blocks of ``block_tokens`` (vLLM's block size), and never the prompt's last token
+    prefix_caching: bool = True
+    block_tokens: int = 16
 
     def __post_init__(self) -> None:
         if self.max_tokens < self.max_seqs:
@@ -103,6 +107,8 @@ class Timeline:
     step_decodes: Floats
     steps: int
     preemptions: int = 0  # requests preempted and recomputed (Scheduler.preempt)
+    cached_tokens: int = 0  # prompt tokens taken from the prefix cache, not computed
+    prompt_tokens: int = 0  # prompt tokens admitted (a recomputed request's counted again)
 
 
 @dataclass(frozen=True)
@@ -138,6 +144,9 @@ class ServingResult:
     max_seqs: int
     notes: tuple[str, ...] = field(default=())
     preemptions: int = 0  # requests preempted and recomputed (Scheduler.preempt)
+    prefix_cache_hit: float = 0.0  # share of the prompt tokens admitted that came from the prefix cache
+    frontend_s: float = 0.0  # the stack's time per request outside the engine, added to TTFT and E2E (serve)
+    held_share: float = 0.0  # share of streams delivered whole at their last token (serve)
 
     def to_dict(self) -> dict[str, Any]:
         return {"traffic": self.traffic, "requests": self.requests, "replicas": self.replicas,
@@ -152,7 +161,8 @@ class ServingResult:
                 "queue_growth_per_s": self.queue_growth_per_s,
                 "scheduler": {"max_batched_tokens": self.max_tokens, "max_seqs": self.max_seqs,
                               "kv_cache_tokens": self.kv_tokens},
-                "preemptions": self.preemptions,
+                "preemptions": self.preemptions, "prefix_cache_hit": self.prefix_cache_hit,
+                "frontend_s": self.frontend_s, "held_share": self.held_share,
                 "notes": list(self.notes)}
 
 
@@ -190,6 +200,14 @@ def simulate(cost: StepCost, traffic: Traffic, sched: Scheduler, *, runs: bool =
     live: list[int] = []
     epoch = [0] * n
     preempted = 0
+    # prefix caching: the shared prefix's cached tokens (whole blocks, set once a prompt has computed them; from then on
+    # held in the cache once for all), and each request's hit at its current admission
+    prefix = int(traffic.prefix_len) if sched.prefix_caching else 0
+    prefix_blocks = prefix // sched.block_tokens * sched.block_tokens
+    prefix_ready = False
+    hit = [0] * n
+    cached = 0  # prompt tokens found in the cache, over every admission
+    prompted = 0  # prompt tokens admitted, over every admission
 
     waiting: deque[int] = deque()
     nxt = 0  # next request not yet arrived (open loop: in arrival order; closed loop: the next to send)
@@ -226,7 +244,7 @@ def simulate(cost: StepCost, traffic: Traffic, sched: Scheduler, *, runs: bool =
             preempted += 1
             if victim in decoding:
                 made = g - first_step[victim]  # tokens it made: one at its prompt's last step, one a step since
-                kv_free += in_list[victim] + made - 1
+                kv_free += in_list[victim] + made - 1 - hit[victim]
                 decoding.discard(victim)
                 epoch[victim] += 1
                 decodes -= 1
@@ -235,7 +253,7 @@ def simulate(cost: StepCost, traffic: Traffic, sched: Scheduler, *, runs: bool =
                 out_list[victim] -= made
             else:
                 prefilling = [p for p in prefilling if p[0] != victim]
-                kv_free += in_list[victim]
+                kv_free += in_list[victim] - hit[victim]
             waiting.appendleft(victim)
         budget = budget_max - decodes
         running = decodes + len(prefilling)
@@ -252,23 +270,30 @@ def simulate(cost: StepCost, traffic: Traffic, sched: Scheduler, *, runs: bool =
             if pre[1] == in_list[r]:
                 ending.append(r)
         while waiting and budget > 0 and running < seq_max and (
-                (in_list[waiting[0]] + decodes if preempt else need_list[waiting[0]]) <= kv_free):
+                (in_list[waiting[0]] + decodes if preempt else need_list[waiting[0]])
+                - (_hit(in_list[waiting[0]], prefix_blocks, sched.block_tokens) if prefix_ready else 0) <= kv_free):
             r = waiting.popleft()
             if math.isnan(admitted[r]):
                 admitted[r] = now
-            kv_free -= in_list[r] if preempt else need_list[r]
+            h = hit[r] = _hit(in_list[r], prefix_blocks, sched.block_tokens) if prefix_ready else 0
+            cached += h
+            prompted += in_list[r]
+            kv_free -= (in_list[r] if preempt else need_list[r]) - h
             running += 1
             if preempt:
                 admissions += 1
                 admit_no[r] = admissions
                 live.append(r)
-            take = min(in_list[r], budget)
-            chunks.append((take, 0))
+            take = min(in_list[r] - h, budget)
+            chunks.append((take, h))
             budget -= take
-            if take == in_list[r]:
+            if h + take == in_list[r]:
                 ending.append(r)
             else:
-                prefilling.append([r, take])
+                prefilling.append([r, h + take])
+        if prefix_blocks and not prefix_ready and any(got + take >= prefix_blocks for take, got in chunks):
+            prefix_ready = True  # this step computes the prefix: later admissions find it cached, held once for all
+            kv_free -= prefix_blocks
         if chunks:  # one step with prompt work
             t = cost.step(decodes, base + decodes * g, chunks, len(ending))
             now += t
@@ -297,11 +322,11 @@ def simulate(cost: StepCost, traffic: Traffic, sched: Scheduler, *, runs: bool =
             _, r, _ = heapq.heappop(heap)
             done[r] = now
             if preempt:
-                kv_free += in_list[r] + last - first_step[r]
+                kv_free += in_list[r] + last - first_step[r] - hit[r]
                 decoding.discard(r)
                 live.remove(r)
             else:
-                kv_free += need_list[r]
+                kv_free += need_list[r] - hit[r]
             decodes -= 1
             base -= in_list[r] - first_step[r]
             finished += 1
@@ -316,7 +341,7 @@ def simulate(cost: StepCost, traffic: Traffic, sched: Scheduler, *, runs: bool =
                     first[r] = now
                 if out_list[r] <= 1:
                     done[r] = now
-                    kv_free += in_list[r] if preempt else need_list[r]
+                    kv_free += (in_list[r] if preempt else need_list[r]) - hit[r]
                     if preempt:
                         live.remove(r)
                     finished += 1
@@ -332,20 +357,47 @@ def simulate(cost: StepCost, traffic: Traffic, sched: Scheduler, *, runs: bool =
         g = last + 1
     times_all = np.concatenate(step_s) if step_s else np.zeros(0)
     dec_all = np.repeat(np.array(step_dec, dtype=float), [x.size for x in step_s]) if step_s else np.zeros(0)
-    return Timeline(np.array(arrival), admitted, first, done, n_out, n_in, times_all, dec_all, g, preempted)
+    return Timeline(np.array(arrival), admitted, first, done, n_out, n_in, times_all, dec_all, g, preempted, cached, prompted)
+
+
+def _hit(prompt: int, prefix_blocks: int, block: int) -> int:
+    """Tokens of a ``prompt``-token prompt found in a prefix cache holding ``prefix_blocks`` shared tokens: whole
+    blocks, never the last token (vLLM computes at least one token of every prompt, for its logits)."""
+    return min(prefix_blocks, (prompt - 1) // block * block)
 
 
 
 def serve(cost: StepCost, traffic: Traffic, sched: Scheduler, slo: Slo = Slo(), replicas: int = 1,
-          notes: tuple[str, ...] = ()) -> ServingResult:
+          notes: tuple[str, ...] = (), *, frontend_s: float = 0.0, held_share: float = 0.0) -> ServingResult:
     """Simulate ``traffic`` on ``replicas`` replicas behind a round-robin balancer (each replica simulated on its
-    share) and summarise every request's latencies."""
+    share) and summarise every request's latencies, as the client sees them when the stack's front end takes
+    ``frontend_s`` per request and holds back ``held_share`` of the streams whole (``delivered``)."""
     parts = [simulate(cost, part, sched) for part in traffic.split(replicas)]
     t = parts[0] if len(parts) == 1 else Timeline(
         **{name: np.concatenate([getattr(p, name) for p in parts]) for name in
            ("arrival", "admitted", "first", "done", "output_len", "input_len", "step_s", "step_decodes")},
-        steps=sum(p.steps for p in parts), preemptions=sum(p.preemptions for p in parts))
-    return summarize(t, traffic, sched, slo, replicas, notes)
+        steps=sum(p.steps for p in parts), preemptions=sum(p.preemptions for p in parts),
+        cached_tokens=sum(p.cached_tokens for p in parts), prompt_tokens=sum(p.prompt_tokens for p in parts))
+    if frontend_s or held_share:
+        t = delivered(t, frontend_s, held_share)
+    r = summarize(t, traffic, sched, slo, replicas, notes)
+    return replace(r, frontend_s=frontend_s, held_share=held_share)
+
+
+def delivered(t: Timeline, frontend_s: float, held_share: float) -> Timeline:
+    """The engine's timeline as the client sees it: every token ``frontend_s`` later (the request's way through the
+    API server to the engine, and its first event back), and ``held_share`` of the streams, evenly spread over the
+    requests in order, held back whole, their first token arriving with their last (measured for vLLM's CPU build:
+    ``catalog runtimes``, docs/serving.md). The steps, and so the ITL percentiles, stay the engine's."""
+    if not (math.isfinite(frontend_s) and frontend_s >= 0 and 0.0 <= held_share <= 1.0):
+        raise InputError(f"a front end of {frontend_s!r} s and a held share of {held_share!r}: expected >= 0 s and a share "
+                         "from 0 to 1")
+    first, done = t.first + frontend_s, t.done + frontend_s
+    if held_share > 0:
+        i = np.arange(first.size, dtype=float)
+        held = np.floor((i + 1.0) * held_share) > np.floor(i * held_share)
+        first = np.where(held, done, first)
+    return replace(t, first=first, done=done)
 
 
 def summarize(t: Timeline, traffic: Traffic, sched: Scheduler, slo: Slo, replicas: int = 1,
@@ -388,7 +440,8 @@ def summarize(t: Timeline, traffic: Traffic, sched: Scheduler, slo: Slo, replica
         goodput_tokens_per_s=None if good is None else float(tokens[good].sum() / span),
         slo_met=None if good is None else float(good.mean()), first_slo_miss_s=miss,
         saturated=saturated, queue_growth_per_s=growth, kv_tokens=sched.kv_tokens, max_tokens=sched.max_tokens,
-        max_seqs=sched.max_seqs, notes=notes, preemptions=t.preemptions)
+        max_seqs=sched.max_seqs, notes=notes, preemptions=t.preemptions,
+        prefix_cache_hit=t.cached_tokens / t.prompt_tokens if t.prompt_tokens else 0.0)
 
 
 def p99_meets(r: ServingResult, slo: Slo) -> bool:

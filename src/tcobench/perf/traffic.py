@@ -9,6 +9,11 @@
                     next request the moment the last one finishes
     read_trace(path)   a trace: one request per line, ``time_s,input_tokens,output_tokens`` (commas or spaces,
                     ``#`` comments, an optional header line), times from the start of the run, sorted
+    traffic.with_lengths(input_dist, output_dist)   each request's lengths drawn from a distribution, in the syntax
+                    of ``tcobench bench --input-len``: ``N``, ``LO..HI`` (uniform, whole numbers) or
+                    ``normal:MEAN:SD`` (rounded, at least 1)
+    traffic.with_prefix(share)   every prompt starts with the same prefix of ``share`` x the mean prompt (a system
+                    prompt), which an engine with prefix caching computes once (``serving.simulate``)
 
 The first request of an open loop arrives at 0, as ``tcobench bench`` sends its first at once. Arrivals are drawn
 from NumPy's generator with ``seed``, so a simulation is reproducible. Times in seconds, lengths in tokens.
@@ -41,6 +46,7 @@ class Traffic:
     concurrency: int | None
     label: str
     rate: float | None = None  # the offered rate of an open loop (requests/s); a trace's mean rate
+    prefix_len: int = 0  # tokens at the start of every prompt that are the same in all of them (a system prompt)
 
     @property
     def n(self) -> int:
@@ -93,8 +99,27 @@ class Traffic:
             if users == 0:
                 continue
             times = None if self.arrivals is None else self.arrivals[idx]
-            out.append(Traffic(self.input_len[idx], self.output_len[idx], times, users, self.label, self.rate))
+            out.append(Traffic(self.input_len[idx], self.output_len[idx], times, users, self.label, self.rate,
+                               self.prefix_len))
         return out
+
+    def with_lengths(self, input_dist: str | None = None, output_dist: str | None = None, seed: int = 0) -> Traffic:
+        """The same arrivals with each request's input and/or output length drawn from a distribution (``N``,
+        ``LO..HI``, ``normal:MEAN:SD``; None keeps the lengths), reproducibly from ``seed``."""
+        rng = np.random.default_rng([seed, 1])  # a stream apart from the arrivals' own
+        n_in = self.input_len if input_dist is None else draw_lengths(input_dist, self.n, rng, "{input_dist}")
+        n_out = self.output_len if output_dist is None else draw_lengths(output_dist, self.n, rng, "{output_dist}")
+        parts = [f"{name} {spec.strip()}" for name, spec in (("input", input_dist), ("output", output_dist)) if spec is not None]
+        label = self.label + (", lengths " + " / ".join(parts) if parts else "")
+        return Traffic(n_in, n_out, self.arrivals, self.concurrency, label, self.rate, self.prefix_len)
+
+    def with_prefix(self, share: float) -> Traffic:
+        """The same requests, every prompt starting with one shared prefix of ``share`` (0 <= share < 1) x the mean
+        prompt length, rounded down (a request shorter than the prefix shares all but its last token)."""
+        share = checks.number(share, "{prefix_share}", low=0.0, high=1.0, high_open=True)
+        prefix = int(share * float(self.input_len.mean()))
+        label = self.label + (f", {prefix:,}-token shared prefix" if prefix else "")
+        return Traffic(self.input_len, self.output_len, self.arrivals, self.concurrency, label, self.rate, prefix)
 
 
 def parse_process(text: str, where: str = "{arrivals}") -> tuple[str, float]:
@@ -145,6 +170,27 @@ def read_trace(path: str | Path, where: str = "{arrivals}") -> tuple[NDArray[np.
     if not times:
         raise InputError(f"arrivals trace {name!r} has no requests; expected lines of time_s,input_tokens,output_tokens")
     return np.array(times), np.array(n_in, dtype=np.int64), np.array(n_out, dtype=np.int64)
+
+
+_DIST = re.compile(r"(\d+)|(\d+)\s*\.\.\s*(\d+)|normal:(\d+):(\d+)", re.ASCII)
+
+
+def draw_lengths(spec: str, n: int, rng: np.random.Generator, where: str = "{input_dist}") -> NDArray[np.int64]:
+    """``n`` lengths (tokens) from ``spec``: ``N`` (all N), ``LO..HI`` (uniform whole numbers, both ends included)
+    or ``normal:MEAN:SD`` (rounded, raised to 1), the syntax of ``tcobench bench --input-len``."""
+    m = _DIST.fullmatch(spec.strip().lower()) if isinstance(spec, str) else None
+    if m is None:
+        raise InputError(f"{where} {quote(spec)}: expected a length distribution N, LO..HI or normal:MEAN:SD, e.g. 1000, "
+                         "500..1500 or normal:1000:300", params=(where[1:-1],) if where.startswith("{") else ())
+    fixed, lo, hi, mean, sd = m.groups()
+    if fixed is not None:
+        return np.full(n, checks.count(int(fixed), f"{where} {quote(spec)}: the length"), dtype=np.int64)
+    if lo is not None:
+        a = checks.count(int(lo), f"{where} {quote(spec)}: LO")
+        b = checks.count(int(hi), f"{where} {quote(spec)}: HI", at_least=a)
+        return rng.integers(a, b + 1, n).astype(np.int64)
+    mu = checks.count(int(mean), f"{where} {quote(spec)}: the mean")
+    return np.maximum(np.rint(rng.normal(mu, int(sd), n)), 1).astype(np.int64)
 
 
 def _lengths(value: int, n: int, name: str) -> NDArray[np.int64]:

@@ -88,6 +88,7 @@ class Outcome:
     prediction: Prediction | None
     vendor: str = ""  # the hardware's vendor ("" for a row with no hardware)
     moe: bool | None = None  # the model is a mixture of experts (None: no model)
+    kind: str = ""  # the hardware's kind ("gpu", "tpu", "cpu", ...; "" for a row with no hardware)
 
 
 def stack_of(row: Row) -> str:
@@ -184,9 +185,10 @@ def run(catalog: Catalog, adjust: Callable[[Efficiencies], Efficiencies] | None 
         if not server and row.phase == "server":
             continue
         vendor = catalog.hardware[row.hardware].vendor if row.hardware in catalog.hardware else ""
+        kind = catalog.hardware[row.hardware].kind if row.hardware in catalog.hardware else ""
         moe = (catalog.models[row.model].moe is not None) if row.model in catalog.models else None
         if row.skip:
-            out.append(Outcome(row, None, None, f"skipped: {row.skip}", None, vendor, moe))
+            out.append(Outcome(row, None, None, f"skipped: {row.skip}", None, vendor, moe, kind))
             continue
         try:
             hw = catalog.get_hardware(row.hardware)
@@ -208,7 +210,7 @@ def run(catalog: Catalog, adjust: Callable[[Efficiencies], Efficiencies] | None 
                 p = predict(model, hw, batch=row.batch, **common)
                 value = metric_of(p, row.metric)
         except TcobenchError as err:  # named as `tcobench predict` flags: --row ID --explain prints that command
-            out.append(Outcome(row, None, None, f"{type(err).__name__}: {err.render({})}", None, vendor, moe))
+            out.append(Outcome(row, None, None, f"{type(err).__name__}: {err.render({})}", None, vendor, moe, kind))
             continue
         if value is None:  # a server row whose constraints no rate meets
             out.append(Outcome(row, None, None, f"no arrival rate meets p99 TTFT <= {row.slo_ttft} s and TPOT <= "
@@ -216,7 +218,7 @@ def run(catalog: Catalog, adjust: Callable[[Efficiencies], Efficiencies] | None 
             continue
         # a server row's simulation admits requests by the KV cache's room, so the steady state's fit does not apply
         problem = p.reason if not p.fits and row.phase != "server" else None
-        out.append(Outcome(row, value, value / row.published - 1.0, problem, p, vendor, moe))
+        out.append(Outcome(row, value, value / row.published - 1.0, problem, p, vendor, moe, kind))
     return out
 
 
@@ -336,14 +338,17 @@ def phase_key(row: Row) -> str:
     return f"{row.batching or 'unknown'} throughput" if row.phase == "throughput" else row.phase
 
 
-def trust(outcomes: Sequence[Outcome], vendor: str, moe: bool) -> Trust:
-    """The track record of ``vendor`` x dense/MoE in ``outcomes`` (a ``run(catalog)``)."""
+def trust(outcomes: Sequence[Outcome], vendor: str, moe: bool, kind: str | None = None) -> Trust:
+    """The track record of ``vendor`` x dense/MoE in ``outcomes`` (a ``run(catalog)``); with ``kind``, only rows
+    on hardware of that kind: a probed AMD CPU is not judged by the MI300X's rows. A CPU group is named as one
+    ("AMD CPUs, dense"); the others keep the vendor's name, all of whose validated hardware is of one kind."""
     errs: dict[str, list[float]] = {}
     for o in outcomes:
-        if o.error is not None and o.vendor == vendor and o.moe == moe:
+        if o.error is not None and o.vendor == vendor and o.moe == moe and (kind is None or o.kind == kind):
             errs.setdefault(phase_key(o.row), []).append(o.error)
     phases: dict[str, dict[str, float | int]] = {key: _spread(e) for key, e in errs.items()}
-    return Trust(f"{vendor}, {kind_of(moe)}", phases)
+    who = f"{vendor} CPUs" if kind == "cpu" else vendor
+    return Trust(f"{who}, {kind_of(moe)}", phases)
 
 
 def _spread(e: list[float]) -> dict[str, float | int]:

@@ -11,6 +11,7 @@ import numpy as np
 from tcobench.catalog import Catalog, Hardware, Model
 from tcobench.cost import Basis, ChipPrice, OwnParameters, price_hardware, token_costs, token_energy
 from tcobench.cost.span import Span
+from tcobench.search.executor import Executor
 from tcobench.search.grid import Layouts, Outcome, candidates, search
 
 if TYPE_CHECKING:
@@ -83,18 +84,62 @@ class CompareRow:
 def compare(model: Model, hardware: Sequence[Hardware], *, input_len: int, output_len: int, catalog: Catalog,
             params: OwnParameters, basis: Basis = "both", precisions: Sequence[str] | None = None,
             slo_ttft: float | None = None, slo_tpot: float | None = None, max_chips: int = 64,
-            price_hour: float | None = None, price_chip: float | None = None, pareto: bool = False) -> tuple[list[CompareRow], int]:
-    """Rows sorted by cost (servable first), and how many configurations were evaluated."""
-    cands = candidates(hardware, precisions)
-    outcome = search(model, cands, Layouts.grid(model, max_chips=max_chips), input_len=input_len, output_len=output_len,
-                     catalog=catalog, slo_ttft=slo_ttft, slo_tpot=slo_tpot)
-    rows = []
-    for hw in hardware:
-        mine = [i for i, c in enumerate(cands) if c.hardware.id == hw.id]
-        pricing = price_hardware(hw, catalog, params, basis, price_hour=price_hour, price_chip=price_chip)
-        rows.append(_row(hw, mine, outcome, pricing, params, basis, pareto))
+            price_hour: float | None = None, price_chip: float | None = None, pareto: bool = False,
+            executor: Executor | None = None) -> tuple[list[CompareRow], int]:
+    """Rows sorted by cost (servable first), and how many configurations were evaluated.
+
+    In this process (``executor`` None) every candidate is evaluated by one vectorised call. On an ``executor``
+    (search.executor: Dask) each hardware is one task: its candidates' rows of the same grid, priced, reduced to its
+    row where it runs. A candidate's figures do not depend on the other rows evaluated beside it (elementwise NumPy
+    on rows of the same layouts), so the rows equal the single call's (tests/integration/test_distributed.py)."""
+    layouts = Layouts.grid(model, max_chips=max_chips)
+    job = _Job(model, layouts, input_len, output_len, catalog, params, basis, precisions, slo_ttft, slo_tpot,
+               price_hour, price_chip, pareto)
+    if executor is not None:
+        done = list(executor.map(_hardware_row, hardware, job))
+        rows, evaluated = [r for r, _ in done], sum(n for _, n in done)
+    else:
+        cands = candidates(hardware, precisions)
+        outcome = search(model, cands, layouts, input_len=input_len, output_len=output_len, catalog=catalog,
+                         slo_ttft=slo_ttft, slo_tpot=slo_tpot)
+        rows = [job.row(hw, [i for i, c in enumerate(cands) if c.hardware.id == hw.id], outcome) for hw in hardware]
+        evaluated = outcome.evaluated
     rows.sort(key=lambda r: r.sort_key(basis))
-    return rows, outcome.evaluated
+    return rows, evaluated
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What every hardware's row of a compare shares (small and picklable: a Dask compare sends it to each worker
+    once)."""
+
+    model: Model
+    layouts: Layouts
+    input_len: int
+    output_len: int
+    catalog: Catalog
+    params: OwnParameters
+    basis: Basis
+    precisions: Sequence[str] | None
+    slo_ttft: float | None
+    slo_tpot: float | None
+    price_hour: float | None
+    price_chip: float | None
+    pareto: bool
+
+    def row(self, hw: Hardware, mine: list[int], outcome: Outcome) -> CompareRow:
+        """``hw``'s row from its candidates' rows ``mine`` of ``outcome``, priced."""
+        pricing = price_hardware(hw, self.catalog, self.params, self.basis, price_hour=self.price_hour,
+                                 price_chip=self.price_chip)
+        return _row(hw, mine, outcome, pricing, self.params, self.basis, self.pareto)
+
+
+def _hardware_row(job: _Job, hw: Hardware) -> tuple[CompareRow, int]:
+    """One task of a compare on an executor: ``hw``'s candidates over the grid, its row, and the points evaluated."""
+    cands = candidates([hw], job.precisions)
+    outcome = search(job.model, cands, job.layouts, input_len=job.input_len, output_len=job.output_len,
+                     catalog=job.catalog, slo_ttft=job.slo_ttft, slo_tpot=job.slo_tpot)
+    return job.row(hw, list(range(len(cands))), outcome), outcome.evaluated
 
 
 def _row(hw: Hardware, mine: list[int], o: Outcome, pricing: ChipPrice, params: OwnParameters, basis: Basis,

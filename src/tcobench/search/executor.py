@@ -25,9 +25,10 @@ import re
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from tcobench.errors import InputError, InstallError, quote
 
@@ -277,6 +278,28 @@ def _dask_config() -> Any:
 def scheduler_from_env(scheduler: str | None) -> str | None:
     """``scheduler``, else ``TCOBENCH_SCHEDULER`` when set and not empty."""
     return scheduler if scheduler is not None else (os.environ.get(ENV_VAR) or None)
+
+
+def cluster_address(workers: int | None, scheduler: str | None) -> str | None:
+    """The scheduler to use (``scheduler``, else ``TCOBENCH_SCHEDULER`` unless ``workers`` is given), checked with
+    ``workers`` by ``check_target`` before any work starts."""
+    address = scheduler_from_env(scheduler) if workers is None else scheduler
+    check_target(workers, address)
+    return address
+
+
+@contextmanager
+def cluster(workers: int | None, scheduler: str | None) -> Iterator[DaskExecutor | None]:
+    """A Dask executor on ``workers`` local processes or at ``scheduler`` (as ``cluster_address`` gives it), closed
+    on the way out; None (this process, no Dask imported) when neither is given."""
+    if workers is None and scheduler is None:
+        yield None
+        return
+    executor = cast(DaskExecutor, connect(workers, scheduler))  # InProcess only when neither is given
+    try:
+        yield executor
+    finally:
+        executor.close()
 
 
 def check_target(workers: int | None, scheduler: str | None) -> None:

@@ -13,7 +13,8 @@ so ``compare --rate R`` can rank by goodput, or by the cost of the tokens that m
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from tcobench.catalog import Catalog, Hardware, Model
@@ -27,6 +28,7 @@ from tcobench.perf.steps import ModelSteps, kv_capacity
 from tcobench.perf.traffic import Traffic
 from tcobench.perf.transformer import shape
 from tcobench.search.compare import CompareRow, Deployment
+from tcobench.search.executor import Executor, InProcess
 
 SIM_REQUESTS = 2000  # requests simulated per deployment (plan --qps simulates as many per replica count)
 
@@ -94,6 +96,33 @@ def at_rate(row: CompareRow, model: Model, hw: Hardware, catalog: Catalog, *, ra
                   per_1m_good(row.usd_per_hour_own, good), per_1m_good(row.usd_per_hour_rent, good))
 
 
+@dataclass(frozen=True)
+class _RateJob:
+    """What every row's simulation at a rate shares (sent to each Dask worker once)."""
+
+    model: Model
+    hardware: dict[str, Hardware]
+    catalog: Catalog
+    rate: float
+    slo: Slo
+    input_len: int
+    output_len: int
+
+
+def _row_at_rate(job: _RateJob, row: CompareRow) -> CompareRow:
+    return replace(row, at_rate=at_rate(row, job.model, job.hardware[row.hardware], job.catalog, rate=job.rate,
+                                        slo=job.slo, input_len=job.input_len, output_len=job.output_len))
+
+
+def rows_at_rate(rows: Sequence[CompareRow], model: Model, hardware: Sequence[Hardware], catalog: Catalog, *,
+                 rate: float, slo: Slo, input_len: int, output_len: int,
+                 executor: Executor | None = None) -> list[CompareRow]:
+    """``rows`` (in their order) each with its ``at_rate``; on ``executor`` one task per row. The simulation is
+    seeded (``Traffic.open``'s seed 0), so a row's figures are the same wherever it runs."""
+    job = _RateJob(model, {h.id: h for h in hardware}, catalog, rate, slo, input_len, output_len)
+    return list((executor or InProcess()).map(_row_at_rate, rows, job))
+
+
 def _served(rep: Replica, rate: float, slo: Slo, n_in: int, n_out: int, requests: int) -> tuple[ServingResult, float]:
     """The replica fed ``rate`` Poisson requests/s of fixed lengths, and its good output tokens/s (all of them when
     no SLO is given)."""
@@ -132,6 +161,19 @@ def sweep_row_at_rate(row: dict[str, Any], model: Model, hw: Hardware, catalog: 
     return {"rate": rate, "goodput_tokens_per_s": good, "slo_met": float(r.slo_met) if r.slo_met is not None else 1.0,
             "ttft_p99_s": r.ttft_s["p99"], "tpot_p99_s": r.tpot_s.get("p99"), "saturated": r.saturated,
             "usd_per_1m_good_tokens": cost * steady / good if good > 0 and math.isfinite(cost) else None}
+
+
+def _sweep_row_at_rate(job: _RateJob, row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, "at_rate": sweep_row_at_rate(row, job.model, job.hardware[str(row["hardware"])], job.catalog,
+                                                rate=job.rate, slo=job.slo)}
+
+
+def sweep_rows_at_rate(rows: Sequence[dict[str, Any]], model: Model, hardware: Sequence[Hardware], catalog: Catalog, *,
+                       rate: float, slo: Slo, executor: Executor | None = None) -> list[dict[str, Any]]:
+    """A sweep's top ``rows`` (in their order), each with its ``at_rate``; on ``executor`` one task per row (seeded:
+    the same figures wherever a row runs)."""
+    job = _RateJob(model, {h.id: h for h in hardware}, catalog, rate, slo, 0, 0)  # lengths: each row's own
+    return list((executor or InProcess()).map(_sweep_row_at_rate, rows, job))
 
 
 def rank_rows(rows: list[dict[str, Any]], rank: str) -> list[dict[str, Any]]:

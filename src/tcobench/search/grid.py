@@ -59,10 +59,13 @@ class Layouts:
 
         Pipelines stop at 8 stages while tp x pp can reach ``max_chips`` (up to 64 x 8 = 512 chips, the grid every
         GPU-class chip is searched on); past that, as SRAM-only chips need (a 70B model on 230 MB chips takes
-        hundreds), the stages go on doubling up to the model's layers, so a larger ``max_chips`` is reachable."""
+        hundreds), the stages go on doubling up to the model's layers, and one layer per stage is tried too (GPT-3's
+        96 layers: 96 stages, where the doubling stops at 64), so a larger ``max_chips`` is reachable."""
         eps = POWERS_OF_TWO if model.moe else (1,)
-        stages = [p for p in (1, 2, 4, 8, *(2 ** k for k in range(4, 21))) if p <= 8 or (
-            max_chips > POWERS_OF_TWO[-1] * 8 and p <= min(model.layers, max_chips))]
+        deep = max_chips > POWERS_OF_TWO[-1] * 8
+        doubling = [p for p in (1, 2, 4, 8, *(2 ** k for k in range(4, 21))) if p <= 8 or (
+            deep and p <= min(model.layers, max_chips))]
+        stages = doubling + ([model.layers] if deep and model.layers not in doubling and model.layers <= max_chips else [])
         tp, pp, ep, b = np.meshgrid(POWERS_OF_TWO, stages, eps, np.asarray(batches), indexing="ij")
         keep = (tp * pp * ep) <= max_chips
         return cls(*(a[keep].astype(float) for a in (tp, pp, ep, b)))
@@ -121,14 +124,27 @@ class Outcome:
             return text(common & Reason.INVALID) or "no valid layout (tp, pp, ep) for this model"
         fits = layout_ok & ((code & Reason.MEMORY) == 0)
         if not fits.any():
-            biggest = int(self.layouts.chips.max())
-            return f"does not fit in memory on up to {biggest} chips at any batch"
+            return self._no_fit(code, layout_ok)
         tpot = self.result.tpot_s[list(rows)]
         ttft = self.result.ttft_s[list(rows)]
         meets_ttft = fits & ((code & Reason.TTFT_SLO) == 0)
         if not meets_ttft.any():
             return f"misses the TTFT SLO (best {np.min(np.where(fits, ttft, np.inf)) * 1e3:.0f} ms)"
         return f"misses the TPOT SLO (best {np.min(np.where(meets_ttft, tpot, np.inf)) * 1e3:.1f} ms)"
+
+    def _no_fit(self, code: NDArray[np.int32], layout_ok: NDArray[np.bool_]) -> str:
+        """"Does not fit" on the largest layout that could run at all, and why larger ones could not: a chip
+        without links (a design that gives none, say) runs on one chip only, and saying "up to 512 chips" of it
+        would blame its memory for what its missing interconnect does."""
+        chips = np.broadcast_to(self.layouts.chips, code.shape)
+        biggest = int(chips[layout_ok].max())
+        said = f"does not fit in memory on up to {biggest} chip{'s' if biggest > 1 else ''} at any batch"
+        larger = chips > biggest
+        if not larger.any():
+            return said
+        common = int(np.bitwise_and.reduce(code[larger].ravel())) & Reason.INVALID
+        why = text(common) if common else None
+        return f"{said}; more chips: {why}" if why else said
 
     def pareto(self, rows: Sequence[int]) -> list[tuple[int, int]]:
         """The feasible deployments not beaten on both tokens/s per chip and interactivity (1 / TPOT)."""

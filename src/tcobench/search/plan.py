@@ -27,6 +27,7 @@ from tcobench.cost import YEAR_S, Basis, OwnParameters
 from tcobench.perf.serving import ServingResult, Slo, p99_meets, serve
 from tcobench.perf.traffic import Traffic
 from tcobench.search.compare import CompareRow, Deployment, compare
+from tcobench.search.executor import Executor, InProcess
 from tcobench.search.goodput import SIM_REQUESTS, Replica
 
 MONTH_S = YEAR_S / 12
@@ -64,21 +65,42 @@ class PlanRow:
 
 
 def plan(model: Model, hardware: Sequence[Hardware], *, qps: float, input_len: int, output_len: int, catalog: Catalog,
-         params: OwnParameters, basis: Basis = "own", peak_factor: float = 1.0, **search_kw: Any) -> tuple[list[PlanRow], int]:
-    """Fleet rows sorted by $/month (servable first), and the number of configurations evaluated."""
+         params: OwnParameters, basis: Basis = "own", peak_factor: float = 1.0, executor: Executor | None = None,
+         **search_kw: Any) -> tuple[list[PlanRow], int]:
+    """Fleet rows sorted by $/month (servable first), and the number of configurations evaluated. On ``executor``
+    (search.executor: Dask), the compare's hardware and then each row's sizing (with an SLO, its serving
+    simulations) are tasks; the rows are the single process's."""
     rows, evaluated = compare(model, hardware, input_len=input_len, output_len=output_len, catalog=catalog, params=params,
-                              basis=basis, **search_kw)
-    slo = Slo(search_kw.get("slo_ttft"), search_kw.get("slo_tpot"))
-    by_id = {h.id: h for h in hardware}
-    out = []
-    for r in rows:
-        sized = _size(r, qps, output_len, peak_factor, basis)
-        if slo.given and sized.replicas is not None and r.deployment is not None and sized.excluded_reason is None:
-            sized = _by_slo(sized, r, model, by_id[r.hardware], catalog, qps * peak_factor, qps, input_len, output_len,
-                            peak_factor, basis, slo)
-        out.append(sized)
+                              basis=basis, executor=executor, **search_kw)
+    job = _Sizing(model, {h.id: h for h in hardware}, catalog, qps, input_len, output_len, peak_factor, basis,
+                  Slo(search_kw.get("slo_ttft"), search_kw.get("slo_tpot")))
+    out = list((executor or InProcess()).map(_sized, rows, job))
     out.sort(key=lambda p: (p.usd_per_month is None, p.usd_per_month[1] if p.usd_per_month else 0.0))
     return out, evaluated
+
+
+@dataclass(frozen=True)
+class _Sizing:
+    """What sizing every row's fleet shares (sent to each Dask worker once)."""
+
+    model: Model
+    hardware: dict[str, Hardware]
+    catalog: Catalog
+    qps: float
+    input_len: int
+    output_len: int
+    peak_factor: float
+    basis: Basis
+    slo: Slo
+
+
+def _sized(job: _Sizing, r: CompareRow) -> PlanRow:
+    """A compare row's fleet: by utilisation, then, with an SLO, by the simulated p99s."""
+    sized = _size(r, job.qps, job.output_len, job.peak_factor, job.basis)
+    if job.slo.given and sized.replicas is not None and r.deployment is not None and sized.excluded_reason is None:
+        sized = _by_slo(sized, r, job.model, job.hardware[r.hardware], job.catalog, job.qps * job.peak_factor, job.qps,
+                        job.input_len, job.output_len, job.peak_factor, job.basis, job.slo)
+    return sized
 
 
 MAX_GROWTH = 8  # replicas tried up to this multiple of the utilisation count

@@ -77,7 +77,7 @@ def derive(design: Design, catalog: Catalog) -> Derived:
     if design.links.package is not None and design.links.domain is None:
         raise MissingInputError(f"{where}.links.domain is missing: how many packages the package links reach "
                                 "(the scale-up domain), e.g. domain = 8")
-    return Derived(design, node, pack, dram, area, cost, _hardware(design, node, dram, area, cost, where))
+    return Derived(design, node, pack, dram, area, cost, _hardware(design, node, pack, dram, area, cost, where))
 
 
 R = TypeVar("R", Node, Packaging, Dram)
@@ -129,7 +129,8 @@ def _mm2(area_m2: float) -> str:
     return f"{area_m2 * 1e6:,.0f} mm^2"
 
 
-def _hardware(design: Design, node: Node, dram: Dram | None, area: Area, cost: SiliconCost, where: str) -> Hardware:
+def _hardware(design: Design, node: Node, pack: Packaging, dram: Dram | None, area: Area, cost: SiliconCost,
+              where: str) -> Hardware:
     src = f"design {design.origin}"
 
     def fig(value: float, unit: str, note: str, **kw: object) -> Figure:
@@ -156,7 +157,7 @@ def _hardware(design: Design, node: Node, dram: Dram | None, area: Area, cost: S
               domain=fig(float(links.domain), "1", "links.domain") if links.domain is not None else None)
     out = Link(name="network", bandwidth=fig(links.network, "B/s", "links.network, per package per direction",
                                              direction="per-direction") if links.network is not None else None)
-    power = Power(tdp=_tdp(design, node, dram, where, fig))
+    power = Power(tdp=_tdp(design, node, dram, pack, where, fig))
     price = Price(purchase=_price(cost, design, node, src))
     notes = [f"Designed: {design.dies} x {_mm2(area.die)} dies on {node.name}"
              + (f", {design.dram.stacks} {dram.id} stacks" if design.dram is not None and dram is not None else ", SRAM only"),
@@ -167,7 +168,7 @@ def _hardware(design: Design, node: Node, dram: Dram | None, area: Area, cost: S
                     note="; ".join(n for n in notes if n), origin=design.origin)
 
 
-def _tdp(design: Design, node: Node, dram: Dram | None, where: str, fig: Callable[..., Figure]) -> Figure:
+def _tdp(design: Design, node: Node, dram: Dram | None, pack: Packaging, where: str, fig: Callable[..., Figure]) -> Figure:
     server = (design.system.power or 0.0) / design.system.packages
     extra = f" + server power {units.human(design.system.power, 'W')} / {design.system.packages}" if design.system.power else ""
     if design.tdp is not None:
@@ -179,8 +180,24 @@ def _tdp(design: Design, node: Node, dram: Dram | None, where: str, fig: Callabl
         raise MissingInputError(f"{where}.tdp is missing and cannot be derived ({why}); give tdp, e.g. tdp = \"300 W\"")
     peak = design.dies * macs * FLOP_PER_MAC * design.clock
     watts = peak * node.energy_per_flop.value
-    return fig(watts + server, "W", f"bf16 peak {units.human(peak, 'FLOP/s')} x {node.energy_per_flop.text} ({node.id})"
-               + extra)
+    d2d, d2d_note = _die_to_die_watts(design, pack, where)
+    return fig(watts + d2d + server, "W", f"bf16 peak {units.human(peak, 'FLOP/s')} x {node.energy_per_flop.text} ({node.id})"
+               + d2d_note + extra)
+
+
+def _die_to_die_watts(design: Design, pack: Packaging, where: str) -> tuple[float, str]:
+    """The power of a package's die-to-die links running flat out: each die sending ``die_to_die`` bytes/s at the
+    packaging's energy per byte (UCIe's published pJ/bit by package kind); none for a one-die package."""
+    link = design.links.die_to_die
+    if design.dies < 2 or link is None:
+        return 0.0, ""
+    energy = pack.die_to_die_energy
+    if energy is None:
+        raise MissingInputError(f"{where}.tdp is missing and cannot be derived: packaging {pack.id} has no "
+                                "die_to_die_energy for the die-to-die links; give tdp, or the packaging's energy per bit")
+    watts = design.dies * link * energy.value
+    return watts, (f" + die-to-die {design.dies} dies x {units.human(link, 'B/s')} x {energy.value * 1e12 / 8:g}"
+                   f" pJ/bit ({pack.id}) = {units.human(watts, 'W')}")
 
 
 def _price(cost: SiliconCost, design: Design, node: Node, src: str) -> Figure:

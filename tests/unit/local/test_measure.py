@@ -6,6 +6,7 @@ commands write, save and refuse, and that calibration improves held-out predicti
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -125,6 +126,26 @@ def test_calibration_improves_held_out_predictions(measured: Any, profile: Path,
         p = predict(model, hw, batch=rec.batch if rec.phase == "decode" else 1, input_len=rec.input_len,
                     output_len=2 if rec.phase == "decode" else 1, precision="fp32", catalog=cat)
         assert (p.tpot_s if rec.phase == "decode" else p.ttft_s) == pytest.approx(after, rel=0.01)
+
+
+def test_a_factor_the_records_push_past_its_bound_is_said_to_be_at_the_limit(measured: Any, profile: Path) -> None:
+    """Records 1,000x faster than any factor within its bounds can explain: the fit stops on the bounds, and says
+    so for each factor that stopped there, instead of presenting a bound as a measured figure."""
+    from tcobench.api.measured import _problem
+    from tcobench.catalog.schema import Model
+    from tcobench.local.fit import fit, get
+    from tcobench.local.grid import Record
+
+    cat = load_catalog()
+    model = Model.model_validate(measured.outputs["model_spec"])
+    problem = _problem(cat, model, cat.hardware_ref(str(profile)), "fp32")
+    recs = [Record(**r) for r in ({k: v for k, v in x.items() if k != "predicted_s"} for x in measured.outputs["records"])]
+    start = get(problem.base, "fp32")
+    assert not any(fit(problem, recs, start).at_limit[:1])  # the real records place compute inside its bounds
+    fast = [dataclasses.replace(r, seconds=r.seconds / 1000) for r in recs]
+    f = fit(problem, fast, start)
+    assert f.at_limit[0] and f.at_limit[3]  # compute at its ceiling, the per-operator overhead at its floor
+    assert len(f.at_limit) == len(f.factors)
 
 
 def test_calibrate_cli_reports_the_fit_and_writes_the_profile(cli, measured: Any, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

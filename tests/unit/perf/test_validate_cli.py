@@ -1,6 +1,7 @@
 """`tcobench validate` reports every row with its error and a summary that follows from the rows."""
 
 import json
+from importlib import resources
 import statistics
 
 import pytest
@@ -209,3 +210,19 @@ def test_a_phase_with_few_rows_is_called_unvalidated_not_given_a_range(capsys) -
     text = " ".join(capsys.readouterr().out.split())
     assert "decode unvalidated (one row: +95%)" in text and "TTFT unvalidated (3 rows: -20%)" in text
     assert "throughput in serving engines (in-flight batching) +7% (median of 9, 10th-90th percentile -10%..+30%" in text
+
+
+def test_a_cpu_is_not_trusted_on_its_vendors_gpu_rows(cli, tmp_path) -> None:
+    """A probed AMD CPU used to quote the MI300X's track record ("AMD, dense"). The group is vendor x kind x
+    dense/MoE: no published CPU row is in validation, so the CPU's predictions are unvalidated, and say so."""
+    src = resources.files("tcobench.catalog").joinpath("data/hardware/mi300x.toml").read_text()
+    body = src[src.index("[hardware.mi300x]"):]  # its [source.*] tables are in the catalog already
+    cpu = tmp_path / "amd-cpu.toml"
+    cpu.write_text(body.replace("[hardware.mi300x", "[hardware.amd-cpu").replace('kind = "gpu"', 'kind = "cpu"'))
+    doc = json.loads(cli("predict", "--model", "llama-2-7b", "--hardware", str(cpu), "--json").out)
+    assert doc["validation"]["group"] == "AMD CPUs, dense"
+    assert doc["validation"]["validated"] is False and doc["validation"]["phases"] == {}
+    out = " ".join(cli("predict", "--model", "llama-2-7b", "--hardware", str(cpu)).out.split())
+    assert "unvalidated: no published result for AMD CPUs, dense models" in out
+    gpu = json.loads(cli("predict", "--model", "llama-2-7b", "--hardware", "mi300x", "--json").out)["validation"]
+    assert gpu["group"] == "AMD, dense" and gpu["phases"]

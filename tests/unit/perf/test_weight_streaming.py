@@ -94,3 +94,26 @@ def test_a_faster_stream_never_slows_a_step_and_a_bigger_batch_never_lowers_thro
     more = evaluate(s, chip, Batch(batch * 2.0, 1024.0, 256.0))
     if bool(base.streamed) and bool(more.streamed):
         assert float(more.output_tokens_per_s) >= float(base.output_tokens_per_s)
+
+
+def test_while_streaming_mbu_is_also_reported_against_the_stream() -> None:
+    """On-chip MBU says little while the weights stream (the SRAM idles); the stream's own use of its bandwidth
+    is the pass's stream time over the decode step: all of it when the stream sets the step."""
+    p = tcobench.predict("llama-2-70b", "cs-2", batch=64)
+    assert p.weights_streamed and p.mbu_decode < 0.01
+    resident = shape(CAT.models["llama-2-70b"]).total_params * 2.0
+    assert p.mbu_stream_decode == pytest.approx(resident / _io_bw("cs-2") / p.tpot_s, rel=1e-3)
+    assert p.mbu_stream_decode == pytest.approx(1.0, rel=1e-3) and p.bound_decode == "memory"
+    assert p.to_dict()["memory"]["mbu_stream_decode"] == p.mbu_stream_decode
+    resident_run = tcobench.predict("llama-2-7b", "cs-2", batch=1)
+    assert resident_run.mbu_stream_decode is None and "mbu_stream_decode" not in resident_run.to_dict()["memory"]
+
+
+def test_cs3_without_a_published_dense_peak_fails_saying_why() -> None:
+    """No source states the WSE-3's dense rate: predict stops naming the missing figure and the sparse one it will
+    not use in its place (never a silent sparse-as-dense)."""
+    from tcobench.errors import MissingInputError
+
+    with pytest.raises(MissingInputError, match=r"cs-3 has no peak_dense\.bf16 .*no dense peak at any precision "
+                                                r"\(only sparse ones, which are never used as dense: fp16 125 PFLOP/s"):
+        tcobench.predict("llama-2-7b", "cs-3", batch=1)

@@ -61,3 +61,25 @@ def test_training_runs_stay_out_of_the_inference_sections(runs) -> None:  # type
     assert len(rep.charts) == 4 and rep.skipped == ()
     html = render_html(rep)
     assert 'id="training"' in html and "Scaling efficiency" in html
+
+
+def test_saved_runs_of_a_flops_per_sample_workload_are_shown_too() -> None:
+    """train --workload --save (BERT, ResNet-50) keeps samples, not tokens, and no memory figure: its runs are points
+    and, at two chip counts, a scaling curve in samples/s per chip."""
+    import dataclasses
+
+    import tcobench
+    from tcobench.records import Provenance, Run
+
+    docs = [tcobench.train_workload("resnet-50", "a100-sxm-80gb", chips=n, samples=4.5e7, price_chip=37500).to_dict()
+            for n in (8, 64)]
+    base = Run(command="train", provenance=Provenance.PREDICTED, inputs={"workload": "resnet-50"}, outputs={},
+               tool_version="0", id=1)
+    runs = [dataclasses.replace(base, outputs=d, id=i + 1) for i, d in enumerate(docs)]
+    part = training.build(runs, load_catalog()).parts[0]  # type: ignore[union-attr]
+    cost, scaling = part.charts
+    assert len(cost.points) == 2  # type: ignore[union-attr]
+    (curve,) = scaling.series  # type: ignore[union-attr]
+    assert curve.label.startswith("resnet-50 on a100-sxm-80gb") and curve.x == (8.0, 64.0)
+    assert curve.y[1] == pytest.approx(docs[1]["samples_per_s_per_chip"] / docs[0]["samples_per_s_per_chip"])
+    assert [row[1] for row in part.tables[0].rows] == ["resnet-50", "resnet-50"] and "not fit" not in part.reading

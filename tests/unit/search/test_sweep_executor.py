@@ -91,11 +91,16 @@ def test_missing_extra_is_an_install_error(monkeypatch: pytest.MonkeyPatch) -> N
         connect(workers=2)
 
 
-def test_the_default_sweep_never_imports_dask() -> None:
+def test_the_default_sweep_compare_and_plan_never_import_dask() -> None:
     """tcobench's own import of Dask happens only when a cluster is asked for; pint's import of dask.base (it
-    imports it whenever Dask is installed) is kept out by units.py."""
-    code = ("import sys\nimport tcobench, tcobench.cli.sweep, tcobench.search.sweep\n"
+    imports it whenever Dask is installed) is kept out by units.py. The same for compare and plan, served and
+    trained (their --train runs through api.training)."""
+    code = ("import sys\nimport tcobench, tcobench.cli.sweep, tcobench.cli.compare, tcobench.cli.plan, tcobench.search.sweep\n"
             "tcobench.sweep('llama-3.1-8b', 'h100-sxm', tp='1', batch='1:4')\n"
+            "tcobench.compare('llama-3.1-8b', 'h100-sxm,mi300x', input_len=128, output_len=64, rate=2)\n"
+            "tcobench.plan('llama-3.1-8b', 'h100-sxm', qps=5, input_len=128, output_len=64, slo_tpot=0.05)\n"
+            "from tcobench.api.training import compare_training\n"
+            "compare_training('llama-3.1-8b', 'h100-sxm', tokens=1e9, max_chips=4)\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed', 'pyarrow')))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONPATH": str(SRC)},
                          check=True).stdout

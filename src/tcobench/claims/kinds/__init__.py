@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from tcobench.claims.kinds import cost, measured, peak, prediction, throughput, training, transfer
+from tcobench.claims.kinds import (cost, measured, peak, prediction, search_cost, throughput, training, transfer,
+                                   workload)
 from tcobench.claims.kinds.base import Derived, Kind
 
 REGISTRY: dict[str, Kind] = {k.name: k for mod in (throughput, cost, peak, transfer, prediction, training,
-                                                                    measured) for k in mod.KINDS}
+                                                   measured, workload, search_cost) for k in mod.KINDS}
 
 __all__ = ["REGISTRY", "Derived", "Kind"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tcobench.catalog import Hardware
 from tcobench.catalog.params import count_params
 from tcobench.checks import MAX_COUNT
 from tcobench.claims.kinds.base import Derived, Kind
@@ -70,6 +71,16 @@ def scaling_efficiency(w: Work) -> Derived:
 LAYOUT = ("tp", "pp", "cp", "vpp", "zero", "micro_batch", "global_batch", "seq_len")
 
 
+def no_link(hw: Hardware, chips: int) -> None:
+    """MissingInputError when ``chips`` chips span more than one scale-up domain of ``hw`` and the catalog has no
+    scale-out bandwidth for it: the training model cannot time the collectives between domains (an unverifiable
+    claim, not a malformed one)."""
+    domain = hw.scale_up.domain.value if hw.scale_up.domain is not None else 1.0
+    if chips > domain and hw.scale_out.bandwidth is None:
+        raise MissingInputError(f"{hw.id} has no scale-out bandwidth in the catalog: the training model cannot time "
+                                f"{chips} chips beyond its scale-up domain of {domain:g}")
+
+
 def time_to_train(w: Work) -> Derived:
     """The training model's time to train ``tokens`` tokens (or chip-hours, with ``metric = "chip_hours"``)."""
     try:
@@ -86,6 +97,7 @@ def time_to_train(w: Work) -> Derived:
             raise InputError(f"claim.{w.claim.id}.inputs.{k} = {v.value:g}: expected a whole number from 1 to {MAX_COUNT:,}")
     args: dict[str, Any] = {k: int(v.value) for k, v in layout.items()}
     seq, gb = args.pop("seq_len", None), args.pop("global_batch", None)
+    no_link(hw, int(chips.value))
     t = train(model, hw, chips=int(chips.value), seq_len=seq, global_batch=gb, precision=precision, fixed=args,
               catalog=w.catalog)
     if not t.fits:

@@ -51,10 +51,24 @@ def days(seconds: float | None) -> str:
 
 
 def _layout(lay: dict[str, Any] | None) -> str:
+    """'tp2 pp8 dp4, ZeRO-1, mb 1, none recompute' for an LLM; what a FLOPs-per-sample run's layout holds otherwise."""
     if not lay:
         return "–"
-    extra = "".join(f" {k}{lay[k]}" for k in ("cp", "ep", "vpp") if lay.get(k, 1) > 1)
-    return f"tp{lay['tp']} pp{lay['pp']} dp{lay['dp']}{extra}, ZeRO-{lay['zero']}, mb {lay['micro_batch']}, {lay['recompute']} recompute"
+    dims = " ".join(f"{k}{lay[k]}" for k in ("tp", "pp", "dp", "cp", "ep", "vpp")
+                    if k in lay and (k in ("tp", "pp", "dp") or lay[k] > 1))
+    rest = [f"ZeRO-{lay['zero']}" if "zero" in lay else "", f"mb {lay['micro_batch']}" if "micro_batch" in lay else "",
+            f"{lay['recompute']} recompute" if lay.get("recompute") else ""]
+    return ", ".join(x for x in (dims, *rest) if x)
+
+
+def _name(o: dict[str, Any]) -> str:
+    """A saved train run's model, or its workload (``train --workload``: BERT-large, ResNet-50)."""
+    return str(o.get("model") or o.get("workload") or "?")
+
+
+def _per_chip(o: dict[str, Any]) -> float:
+    """Tokens (or, for a FLOPs-per-sample workload, samples) per second per chip."""
+    return float(o.get("tokens_per_s_per_chip") or o.get("samples_per_s_per_chip") or 0.0)
 
 
 def _kwh(v: Sequence[float] | None) -> str:
@@ -145,22 +159,22 @@ def train_part(runs: list[Run]) -> Part:
                                      basis, points))
     groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     for _, o in outs:
-        if o.get("fits"):
-            groups.setdefault((o["model"], o["hardware"], o["precision"]), []).append(o)
+        if o.get("fits") is not False:  # None: memory not modelled (a FLOPs-per-sample workload)
+            groups.setdefault((_name(o), o["hardware"], o["precision"]), []).append(o)
     curves = []
     for (model, hw, prec), os_ in groups.items():
         os_ = sorted(os_, key=lambda o: o["chips"])
-        if len({o["chips"] for o in os_}) >= 2 and os_[0]["tokens_per_s_per_chip"] > 0:
-            base = os_[0]["tokens_per_s_per_chip"]
+        if len({o["chips"] for o in os_}) >= 2 and _per_chip(os_[0]) > 0:
+            base = _per_chip(os_[0])
             curves.append(Series(f"{model} on {hw} ({prec})", tuple(float(o["chips"]) for o in os_),
-                                 tuple(o["tokens_per_s_per_chip"] / base for o in os_)))
+                                 tuple(_per_chip(o) / base for o in os_)))
     if curves:
         charts.append(LoadChart(slug("training-scaling", "runs", *(r.id for r in runs)), "Scaling efficiency of the saved runs",
                                 "chips", "tokens/s per chip vs the fewest chips", tuple(curves)))
     table = Table("Saved training runs (tcobench train --save)",
-                  ("run", "model", "hardware", "chips", "layout", "MFU", "time to train", "$ to train (own)", "$ to train (rent)",
+                  ("run", "model or workload", "hardware", "chips", "layout", "MFU", "time to train", "$ to train (own)", "$ to train (rent)",
                    "energy"),
-                  tuple((str(r.id), o["model"], o["hardware"], f"{o['chips']:,}", _layout(o.get("layout")), words.percent(o.get("mfu")),
+                  tuple((str(r.id), _name(o), o["hardware"], f"{o['chips']:,}", _layout(o.get("layout")), words.percent(o.get("mfu")),
                          days(o.get("time_to_train_s")), _money_span((o.get("usd_to_train") or {}).get("own")),
                          _money_span((o.get("usd_to_train") or {}).get("rent")), _kwh(o.get("energy_kwh")))
                         for r, o in outs),
@@ -168,9 +182,9 @@ def train_part(runs: list[Run]) -> Part:
     reading = (f"{words.plural(len(outs), 'saved training run')}, each on its own layout; the chart puts time to train "
                f"against dollars to train on {basis} prices. ")
     if curves:
-        reading += ("Where one model and hardware were saved at several chip counts, the second chart shows tokens/s per "
-                    "chip against the fewest chips saved (1.0: linear scaling). ")
-    unfit = [str(r.id) for r, o in outs if not o.get("fits")]
+        reading += ("Where one model and hardware were saved at several chip counts, the second chart shows tokens (or "
+                    "samples)/s per chip against the fewest chips saved (1.0: linear scaling). ")
+    unfit = [str(r.id) for r, o in outs if o.get("fits") is False]
     if unfit:
         reading += f"Run{'s' if len(unfit) > 1 else ''} {words.listing(unfit)} do{'es' if len(unfit) == 1 else ''} not fit in memory. "
     return Part("Saved training runs", reading.strip(), tuple(charts), (table,))
