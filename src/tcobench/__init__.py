@@ -8,6 +8,7 @@ with keyword arguments named like its flags (docs/api.md):
     tcobench.plan(...), tcobench.sweep(...), tcobench.validate(...), tcobench.audit(...), tcobench.trust(...)
     tcobench.bench("http://127.0.0.1:8000", "my-model", concurrency=[1, 8], price_hour="$2.49/h")
     tcobench.train("llama-2-7b", "h100-sxm", chips=256, tokens=1e12)
+    tcobench.sweep_training("llama-2-7b", "h100-sxm,mi300x", chips="64:1024:x2", objective="time")
     tcobench.train_workload("resnet-50", "a100-sxm-80gb", chips=8, samples=4.5e7)
     tcobench.probe(device="cpu", output="cpu.toml"), tcobench.measure(...), tcobench.calibrate([run_id], ...)
 """
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from tcobench.api.workload import WorkloadTrainingResult, train_workload
     from tcobench.api.measured import CalibrateResult, MeasureResult, ProbeResult, calibrate, measure, probe
     from tcobench.api.sidebyside import SideBySide, side_by_side
+    from tcobench.api.train_sweep import TrainSweepResult, sweep_training
     from tcobench.catalog import Catalog, Hardware, Model, Source, System, load_catalog
     from tcobench.catalog.hf import load_hf_config
     from tcobench.catalog.params import ParamCount, count_params
@@ -55,6 +57,7 @@ _LAZY = {"AuditResult": "tcobench.api", "BenchResult": "tcobench.api", "CompareR
          **{name: "tcobench.errors" for name in ("CatalogError", "DeploymentError", "InputError", "MissingInputError",
                                                    "StoreError", "TcobenchError", "UnitError", "UnknownIdError")},
          "SideBySide": "tcobench.api.sidebyside", "side_by_side": "tcobench.api.sidebyside",
+         "TrainSweepResult": "tcobench.api", "sweep_training": "tcobench.api",
          "WorkloadTrainingResult": "tcobench.api", "train_workload": "tcobench.api"}
 
 
@@ -107,6 +110,7 @@ __all__ = [
     "SweepSummary",
     "System",
     "TcobenchError",
+    "TrainSweepResult",
     "TrainingResult",
     "UnitError",
     "UnknownIdError",
@@ -127,6 +131,7 @@ __all__ = [
     "probe",
     "side_by_side",
     "sweep",
+    "sweep_training",
     "train",
     "train_workload",
     "trust",

@@ -132,3 +132,35 @@ def test_cli_compare_with_workers_starts_a_local_cluster(cli: Any, cluster: Any)
     assert without_workers(json.loads(one.out)) == without_workers(json.loads(two.out))
     table = cli(*args, "--scheduler", cluster.scheduler_address)  # the table says where it ran
     assert table.code == 0 and "configurations on 2 Dask workers" in table.out
+
+
+TRAIN = dict(chips="16:512:x2", tp="1,2,4,8", pp="1,2,4", cp="1,2", micro_batch="1,2,4", precision="bf16,fp8")
+TRAIN_SAME = ("model", "workload", "tokens", "evaluated", "feasible", "objective", "basis", "top", "pareto", "price_notes")
+
+
+@pytest.mark.parametrize("objective", ["cost", "time"])
+def test_training_sweep_on_two_workers_equals_one_process(cluster: Any, objective: str) -> None:
+    one = tcobench.sweep_training("llama-2-13b", "h100-sxm,mi300x,a100-sxm-80gb", objective=objective, top=20, pareto=True,
+                                  **TRAIN)
+    two = tcobench.sweep_training("llama-2-13b", "h100-sxm,mi300x,a100-sxm-80gb", objective=objective, top=20, pareto=True,
+                                  scheduler=cluster.scheduler_address, chunk=300, **TRAIN)  # many tasks, cut differently
+    assert two.workers == 2 and one.workers is None
+    assert one.evaluated == 3 * 2 * 6 * 4 * 3 * 2 * 2 * 3 * 3 and one.feasible > 100 and len(one.pareto or []) >= 2
+    a, b = one.to_dict(), two.to_dict()
+    assert json.dumps({k: a[k] for k in TRAIN_SAME}) == json.dumps({k: b[k] for k in TRAIN_SAME})
+
+
+def test_cli_training_sweep_with_workers_and_parquet_parts(cli: Any, tmp_path: Path) -> None:
+    args = ["sweep", "--train", "--model", "llama-2-7b", "--hardware", "h100-sxm,mi300x", "--chips", "8:256:x2",
+            "--top", "7", "--pareto", "--json", "--chunk", "400"]
+    one = cli(*args, "--output", str(tmp_path / "one.parquet"))
+    two = cli(*args, "--workers", "2", "--output", str(tmp_path / "two.parquet"))
+    assert one.code == 0 and two.code == 0, one.err + two.err
+    a, b = json.loads(one.out), json.loads(two.out)
+    assert json.dumps({k: a[k] for k in TRAIN_SAME}) == json.dumps({k: b[k] for k in TRAIN_SAME})
+    assert b["workers"] == 2
+    assert len(sorted((tmp_path / "two.parquet").glob("part-*.parquet"))) > 2
+    whole = pa_parquet.read_table(tmp_path / "one.parquet")
+    joined = pa_parquet.read_table(tmp_path / "two.parquet")
+    assert joined.num_rows == whole.num_rows == a["evaluated"]
+    assert json.dumps(joined.to_pydict()) == json.dumps(whole.to_pydict())  # as text: invalid points carry NaN

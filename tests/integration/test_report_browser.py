@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.unit.report.conftest import load_runs, load_serving_runs
+from tests.unit.report.conftest import load_runs, load_serving_runs, load_training_runs
 
 from tcobench.catalog import load_catalog
 from tcobench.report import build_report, render_html
@@ -198,3 +198,32 @@ def test_latency_against_load_draws_in_headless_chromium(browser: DevTools, tmp_
         colours, spread = _pixels_vary(shot)
         assert colours > 20 and spread > 5, f"{name} looks blank: {colours} colours, spread {spread:.1f}"
     assert "Simulated (serving simulator at each level's load) vs measured" in js("document.body.innerText")
+
+
+def test_training_section_draws_in_headless_chromium(browser: DevTools, tmp_path: Path) -> None:
+    """The training section from real compare --train --save and train --save runs: time vs $ to train per hardware and
+    scaling efficiency vs chips, drawn at a readable size, labelled, nothing else loaded, not blank."""
+    html = render_html(build_report(load_training_runs(), load_catalog(), store="sqlite:///runs.sqlite"))
+    path = tmp_path / "training.html"
+    path.write_text(html, encoding="utf-8")
+    _open_cleanly(browser, path)
+
+    def js(expr: str) -> Any:
+        res = browser.send("Runtime.evaluate", expression=expr, returnByValue=True)
+        assert "value" in res["result"], (expr, res)
+        return res["result"]["value"]
+
+    assert js("document.querySelectorAll('#training figure svg').length") == 4
+    for name, words in (("training-run-1", ("h100-sxm", "mi300x", "time to train (days)")),
+                        ("training-scaling-run-1", ("a100-sxm-80gb", "gaudi2", "chips"))):
+        text = js(f"document.querySelector('#fig-{name} svg').textContent")
+        assert all(w in text for w in words), (name, text[:300])
+        box = js(f"(() => {{ const r = document.querySelector('#fig-{name}').getBoundingClientRect(); "
+                 "return [r.x + window.scrollX, r.y + window.scrollY, r.width, r.height]; })()")
+        assert box[2] > 300 and box[3] > 150, box
+        shot = base64.b64decode(browser.send("Page.captureScreenshot", format="png", captureBeyondViewport=True,
+                                             clip={"x": box[0], "y": box[1], "width": box[2], "height": box[3],
+                                                   "scale": 1})["data"])
+        colours, spread = _pixels_vary(shot)
+        assert colours > 20 and spread > 5, f"{name} looks blank: {colours} colours, spread {spread:.1f}"
+    assert "Scaling: from the fewest chips that fit to the most tried" in js("document.body.innerText")

@@ -215,6 +215,24 @@ def test_sweep_axes(axis: str, value: str) -> None:
         assert doc_line.startswith("evaluated ") and not NO_NAN.search(out), out[-400:]
 
 
+
+TRAIN_SWEEP = ("sweep", "--train", "--model", "llama-2-7b", "--hardware", "h100-sxm", "--chips", "8,16", "--tp", "1,2",
+               "--pp", "1,2", "--micro-batch", "1", "--quiet")
+
+
+@fuzz(50)
+@given(axis=st.sampled_from(["--chips", "--tp", "--pp", "--cp", "--ep", "--vpp", "--micro-batch", "--zero", "--recompute"]),
+       value=st.one_of(RANGE_TEXT, st.lists(st.sampled_from(["none", "selective", "full", "0", "3", "ful", ""]),
+                                            max_size=3).map(",".join)))
+def test_training_sweep_axes(axis: str, value: str) -> None:
+    base = [a for a in TRAIN_SWEEP]
+    if axis in base:
+        i = base.index(axis)
+        del base[i:i + 2]
+    code, out = check(run(*base, flag(axis, "=", value)), axis, value)
+    if code == 0:
+        assert out.splitlines()[0].startswith("llama-2-7b: train ") and not NO_NAN.search(out), out[-400:]
+
 HARDWARE_IDS = st.sampled_from(["h100-sxm", "mi300x", "b200", "H100-SXM", "h100sxm", "all", "", " ", "tpu-v5p"])
 
 

@@ -6,6 +6,7 @@
     trust(hardware, model) -> Trust                  how far to trust a prediction for that group
     bench(url, model, ...) -> BenchResult            an endpoint measured, priced, a prediction beside it
     train(model, hardware, chips=..., tokens=...) -> TrainingResult   time, $ and energy to train
+    sweep_training(model, hardware, chips=...) -> TrainSweepResult    sweep --train: a grid of training jobs
     train_workload(workload, hardware, chips=..., samples=...) -> WorkloadTrainingResult   the same for BERT, ResNet-50
     design(file_or_id) -> DesignResult               a chip described by its silicon: derived peaks and cost
     probe(device=...) -> ProbeResult                 this device measured: a hardware profile (api/measured.py)
@@ -24,9 +25,10 @@ from tcobench.api.sidebyside import SideBySide, side_by_side
 from tcobench.api.silicon import DesignResult, design
 from tcobench.api.tasks import audit, compare, plan, predict, sweep, validate
 from tcobench.api.training import TrainingResult, train
+from tcobench.api.train_sweep import TrainSweepResult, sweep_training
 from tcobench.api.workload import WorkloadTrainingResult, train_workload
 
 __all__ = ["AuditResult", "BenchResult", "CalibrateResult", "CompareResult", "DesignResult", "MeasureResult",
-           "PlanResult", "ProbeResult", "SideBySide", "SweepSummary", "TrainingResult", "ValidationResult", "audit",
+           "PlanResult", "ProbeResult", "SideBySide", "SweepSummary", "TrainSweepResult", "TrainingResult", "ValidationResult", "audit",
            "bench", "calibrate", "compare", "design", "measure", "plan", "predict", "probe", "side_by_side", "sweep",
-           "train", "trust", "validate", "WorkloadTrainingResult", "train_workload"]
+           "sweep_training", "train", "trust", "validate", "WorkloadTrainingResult", "train_workload"]

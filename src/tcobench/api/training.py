@@ -220,10 +220,11 @@ class TrainRow:
     meets_deadline: bool
     note: str = ""
     tried: int = 0  # chip counts evaluated
+    scaling: tuple[dict[str, Any], ...] = ()  # every chip count that fits, its fastest layout (``scaling_points``)
 
     def to_dict(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"hardware": self.hardware, "meets_deadline": self.meets_deadline, "note": self.note,
-                               "chip_counts_tried": self.tried}
+                               "chip_counts_tried": self.tried, "scaling": [dict(p) for p in self.scaling]}
         if self.training is not None and self.cost is not None:
             t = self.training
             doc.update({"chips": t.chips, "layout": t.layout, "precision": t.precision, "step_time_s": t.step_time_s,
@@ -250,6 +251,23 @@ class TrainCompareResult(Tabular):
     def to_dict(self) -> dict[str, Any]:
         return {"model": self.model, "workload": "training", "tokens": self.tokens, "deadline_s": self.deadline_s,
                 "basis": self.basis, "objective": self.objective, "workers": self.workers, "rows": self.to_rows()}
+
+
+def scaling_points(runs: list[tuple[Training, TrainCost]], key: str) -> tuple[dict[str, Any], ...]:
+    """Per chip count (fewest first): tokens/s, MFU, time and the ``key`` basis's likely $ to train, and the scaling
+    efficiency, tokens/s per chip over that of the fewest chips that fit (1.0 there; each count with its own fastest
+    layout and global batch)."""
+    runs = sorted(runs, key=lambda r: r[0].chips)
+    if not runs:
+        return ()
+    base = runs[0][0].tokens_per_s_per_chip
+    out = []
+    for t, c in runs:
+        spend = c.usd_to_train.get(key)
+        out.append({"chips": t.chips, "tokens_per_s": t.tokens_per_s, "mfu": t.mfu, "time_to_train_s": c.time_to_train_s,
+                    "usd_to_train": None if spend is None else spend[1],
+                    "scaling_efficiency": t.tokens_per_s_per_chip / base if base > 0 else None})
+    return tuple(out)
 
 
 def compare_training(model: Ref, hardware: str | list[HardwareRef] | None = None, *, tokens: float | str = 1e12,
@@ -352,7 +370,8 @@ def _train_row(job: _TrainJob, hw: Hardware) -> TrainRow:
     if not meeting:
         fastest = min(runs, key=lambda r: r[1].time_to_train_s)
         return TrainRow(hw.id, fastest[0], fastest[1], False,
-                        note or f"misses the deadline on up to {job.max_chips} chips (fastest shown)", tried)
+                        note or f"misses the deadline on up to {job.max_chips} chips (fastest shown)", tried,
+                        scaling_points(runs, key))
     if job.objective == "chips":
         best = min(meeting, key=lambda r: r[0].chips)
     else:
@@ -360,7 +379,8 @@ def _train_row(job: _TrainJob, hw: Hardware) -> TrainRow:
         best = min(priced, key=lambda r: (r[1].usd_to_train[key] or (0, 0, 0))[1]) if priced else \
             min(meeting, key=lambda r: r[0].chips)
     gap = "" if best[1].usd_to_train.get(key) else f"no {key} price in the catalog"
-    return TrainRow(hw.id, best[0], best[1], True, "; ".join(x for x in (gap, note) if x), tried)
+    return TrainRow(hw.id, best[0], best[1], True, "; ".join(x for x in (gap, note) if x), tried,
+                    scaling_points(runs, key))
 
 
 __all__ = ["LAYOUT_KEYS", "TrainCompareResult", "TrainCost", "TrainRow", "TrainingResult", "compare_training", "train"]

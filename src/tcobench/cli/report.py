@@ -16,7 +16,7 @@ from tcobench.errors import InputError
 
 @click.command()
 @click.option("--run", "run_ids", type=Count(1, RUN_ID_MAX), multiple=True, metavar="ID",
-              help="A saved run to show (repeatable) [default: the latest compare, predict, validate, bench and audit runs].")
+              help="A saved run to show (repeatable) [default: the latest compare, predict, validate, bench, audit and train runs].")
 @click.option("--latest", is_flag=True, help="Also add the newest run of each kind not named by --run.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("report.html"), show_default=True,
               help="The HTML file to write (--format html).")
@@ -26,7 +26,7 @@ from tcobench.errors import InputError
 @click.option("--json", "as_json", is_flag=True, help="Print what was written, and the sections, as JSON.")
 @pass_context
 def report(ctx: Context, run_ids: tuple[int, ...], latest: bool, output: Path, fmt: str, out_dir: Path | None, as_json: bool) -> None:
-    """Write a report of saved runs: cost comparison, Pareto fronts, roofline, endpoint benchmarks, audit."""
+    """Write a report of saved runs: cost comparison, Pareto fronts, roofline, endpoint benchmarks, audit, training."""
     from tcobench.report import build_report, render_html, select_runs, write_figures
 
     if out_dir is not None and fmt == "html":

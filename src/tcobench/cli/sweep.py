@@ -25,8 +25,11 @@ from tcobench.cli.context import Context, pass_context
 from tcobench.cli.options import DURATION, Choice, Count, Number, cluster_options
 from tcobench.cli.render import console, per_s, print_json, print_trusts, table
 from tcobench.search.goodput import RANKS, SIM_REQUESTS
+from tcobench.perf.training import frameworks
 from tcobench.search.sweep import AXES, CONFIRM_POINTS, DEFAULT_CHUNK, MAX_CHUNK, Estimate, duration
 
+TRAIN_ONLY = ("chips", "cp", "vpp", "zero", "micro_batch", "recompute", "seq_len", "global_batch", "tokens", "deadline",
+              "framework")
 LINE_EVERY_S = 5.0  # off a terminal, a progress line this often
 SAY_ESTIMATE_S = 1.0  # the estimate is printed when the sweep should take at least this long
 
@@ -77,18 +80,32 @@ class Report:
 @click.command()
 @click.option("--model", "model_ref", required=True)
 @click.option("--hardware", "hw_spec", help="Comma-separated ids or 'all' [default: all].")
-@click.option("--precision", "precisions", default="bf16,fp8", show_default=True)
-@click.option("--tp", default="1,2,4,8", show_default=True, help="List or range: '1,2,4,8', '1:8', '1:64:x2'.")
-@click.option("--pp", default="1", show_default=True)
-@click.option("--ep", default="1", show_default=True)
-@click.option("--batch", default="1:256:x2", show_default=True)
-@click.option("--input-len", default="1024", show_default=True)
-@click.option("--output-len", default="256", show_default=True)
+@click.option("--precision", "precisions", help="[default: bf16,fp8; with --train bf16 (bf16, fp16 or fp8)]")
+@click.option("--tp", help="List or range: '1,2,4,8', '1:8', '1:64:x2' [default: 1,2,4,8].")
+@click.option("--pp", help="[default: 1; with --train 1,2,4,8,16]")
+@click.option("--ep", help="[default: 1]")
+@click.option("--batch", help="[default: 1:256:x2]")
+@click.option("--input-len", help="[default: 1024]")
+@click.option("--output-len", help="[default: 256]")
+@click.option("--train", is_flag=True, help="Training jobs instead of deployments: --chips x the layout axes, each run "
+                                           "priced for --tokens (docs/training.md, 'Sweeps').")
+@click.option("--chips", help="With --train: chip counts, e.g. '64:4096:x2' (required).")
+@click.option("--cp", help="With --train: context parallelism [default: 1].")
+@click.option("--vpp", help="With --train: virtual pipeline stages per chip [default: 1].")
+@click.option("--zero", help="With --train: ZeRO stages, e.g. '0,1,2,3' [default: 1,3].")
+@click.option("--micro-batch", help="With --train: sequences per forward pass [default: 1,2,4,8].")
+@click.option("--recompute", help="With --train: 'none,selective,full' or some of them [default: all three].")
+@click.option("--seq-len", type=Count(1), help="With --train: tokens per sequence [default: 4096, or the model's context].")
+@click.option("--global-batch", type=Count(1), help="With --train: sequences per optimizer step [default: about 4M tokens].")
+@click.option("--tokens", help="With --train: training tokens [default: 1e12].")
+@click.option("--deadline", type=DURATION, help="With --train: runs longer than this are not feasible, e.g. '14 days'.")
+@click.option("--framework", type=Choice(list(frameworks())), help="With --train: training stack [default: megatron].")
 @click.option("--slo-ttft", type=DURATION)
 @click.option("--slo-tpot", type=DURATION)
 @click.option("--basis", type=Choice(["own", "rent"]), default="own", show_default=True, help="Prices the cost objective.")
 @cost_options
-@click.option("--objective", type=Choice(["cost", "throughput", "latency"]), default="cost", show_default=True)
+@click.option("--objective", type=Choice(["cost", "throughput", "latency", "time", "energy"]), default="cost", show_default=True,
+              help="cost, throughput, latency; with --train cost ($ to train), time or energy (kWh) to train.")
 @click.option("--top", "top_k", type=Count(1, 10_000), default=10, show_default=True)
 @click.option("--pareto", is_flag=True, help="Print the Pareto front (tokens/s per chip vs interactivity).")
 @click.option("--rate", type=Number(0.0, low_open=True),
@@ -122,8 +139,28 @@ def sweep(ctx: Context, /, model_ref: str, hw_spec: str | None, precisions: str,
     With --workers N or --scheduler ADDRESS the grid runs on Dask (pip install 'tcobench[distributed]') as tasks of
     whole chunks; the result is the single-process one, row for row, and --output (.parquet) is a folder of parts."""
     report = Report(quiet, yes)
+    train = kw.pop("train")
+    given = {k: v for k, v in kw.items() if v is not None}
+    train_only = [k for k in TRAIN_ONLY if given.pop(k, None) is not None]
+    if train:
+        serving = [k for k, v in (("--batch", kw["batch"]), ("--input-len", kw["input_len"]), ("--output-len", kw["output_len"]),
+                                  ("--slo-ttft", slo_ttft), ("--slo-tpot", slo_tpot), ("--rate", rate)) if v is not None]
+        if vary:
+            raise click.UsageError("--vary goes with a serving sweep; a training sweep takes catalog hardware (or a "
+                                   "hardware file) in --hardware")
+        if serving or rank != "cost":
+            raise click.UsageError(f"{(serving or ['--rank'])[0]} describes serving; a training sweep takes --chips, the "
+                                   "layout axes, --tokens and --deadline")
+        _train_sweep(ctx, report, model_ref, hw_spec, precisions, basis, objective, top_k, pareto, output, chunk, yes,
+                     as_json, workers, scheduler, kw)
+        return
+    if train_only:
+        raise click.UsageError(f"--{train_only[0].replace('_', '-')} describes a training job: add --train")
+    if objective in ("time", "energy"):
+        raise click.UsageError(f"--objective {objective} ranks training runs: add --train, or use cost, throughput or latency")
+    kw = given
     try:
-        res = api.sweep(model_ref, hw_spec, precision=precisions, basis=basis, objective=objective,  # type: ignore[arg-type]
+        res = api.sweep(model_ref, hw_spec, precision=precisions or "bf16,fp8", basis=basis, objective=objective,  # type: ignore[arg-type]
                         top=top_k, pareto=pareto, output=output, chunk=chunk, slo_ttft=slo_ttft, slo_tpot=slo_tpot,
                         yes=yes, on_estimate=report.estimate, progress=report.advance, catalog=ctx.catalog,
                         workers=workers, scheduler=scheduler, rate=rate, rank=rank, vary=list(vary) or None, **kw)
@@ -164,3 +201,55 @@ def sweep(ctx: Context, /, model_ref: str, hw_spec: str | None, precisions: str,
     for name, why in res.skipped:
         out.print(f"  not built: {name}: {why}")
     print_trusts([res.trust[r["hardware"]] for r in doc["top"] if r["hardware"] in res.trust])
+
+
+def _train_sweep(ctx: Context, report: Report, model_ref: str, hw_spec: str | None, precisions: str | None, basis: str,
+                 objective: str, top_k: int, pareto: bool, output: Path | None, chunk: int, yes: bool, as_json: bool,
+                 workers: int | None, scheduler: str | None, kw: dict[str, Any]) -> None:
+    """sweep --train: the training grid through ``tcobench.sweep_training``, rendered or as --json."""
+    from tcobench.api.train_sweep import sweep_training
+    from tcobench.cli.train import _days, _money, _track_record
+
+    axes = {k: kw.pop(k) for k in ("chips", "tp", "pp", "cp", "ep", "vpp", "zero", "micro_batch", "recompute", "seq_len",
+                                   "global_batch", "deadline", "framework") if kw.get(k) is not None}
+    for k in ("batch", "input_len", "output_len", "chips", "tp", "pp", "cp", "ep", "vpp", "zero", "micro_batch", "recompute",
+              "seq_len", "global_batch", "deadline", "framework"):
+        kw.pop(k, None)
+    tokens = kw.pop("tokens") or "1e12"
+    try:
+        res = sweep_training(model_ref, hw_spec, precision=precisions or "bf16", basis=basis,  # type: ignore[arg-type]
+                             objective=objective, top=top_k, pareto=pareto, output=output, chunk=chunk, yes=yes,
+                             tokens=tokens, on_estimate=report.estimate, progress=report.advance, catalog=ctx.catalog,
+                             workers=workers, scheduler=scheduler, **axes, **{k: v for k, v in kw.items() if v is not None})
+    finally:
+        report.stop()
+    doc = res.to_dict()
+    if as_json:
+        print_json(doc)
+        return
+    out = console()
+    wall = res.wall_s
+    on = "" if res.workers is None else f" on {res.workers} Dask worker{'s' if res.workers > 1 else ''}"
+    deadline = f" within {_days(res.deadline_s)}" if res.deadline_s else ""
+    out.print(f"{res.model}: train {res.tokens:.3g} tokens of {res.seq_len} per sequence{deadline}; evaluated "
+              f"{res.evaluated:,} training jobs ({res.feasible:,} feasible) in {wall:.2f} s{on} "
+              f"({res.evaluated / max(wall, 1e-9):,.0f}/s)" + (f"; all points written to {output}" if output else ""))
+    cols = ["hardware", "prec", "chips", "tp", "pp", "cp", "dp", "ep", "vpp", "ZeRO", "mb", "recompute", "gbs", "MFU", "time",
+            f"$ ({basis})", "energy"]
+
+    def cells(r: dict[str, Any]) -> list[Any]:
+        usd, kwh = r["usd_to_train"], r["energy_kwh"]
+        return [r["hardware"], r["precision"], f"{r['chips']:,}", r["tp"], r["pp"], r["cp"], r["dp"], r["ep"], r["vpp"],
+                r["zero"], r["micro_batch"], r["recompute"], r["global_batch"], f"{r['mfu']:.1%}", _days(r["time_to_train_s"]),
+                _money(usd) if usd is not None else "no price",
+                "-" if kwh is None else (f"{kwh / 1e3:,.1f} MWh" if kwh >= 1e3 else f"{kwh:,.0f} kWh")]
+    names = {"cost": "$ to train", "time": "time to train", "energy": "energy to train"}
+    out.print(table(f"top {top_k} by {names[res.objective]}", cols, (cells(r) for r in doc["top"])))
+    if pareto:
+        out.print(table("Pareto front: time to train vs $ to train", cols, (cells(r) for r in doc["pareto"])))
+    for hw, note in sorted(res.price_notes.items()):
+        if any(r["hardware"] == hw for r in doc["top"]):
+            out.print(f"{hw} {basis} price: {note}")
+    shown = {r["hardware"] for r in doc["top"]}
+    for vendor in sorted({ctx.catalog.hardware_ref(h, where="--hardware").vendor for h in shown}):
+        _track_record(ctx, vendor)  # how far to trust the model for this vendor's training results

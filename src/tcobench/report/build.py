@@ -9,11 +9,11 @@ from tcobench.catalog import Catalog
 from tcobench.errors import InputError
 from tcobench.records import Run
 from tcobench.report.document import Report, Section
-from tcobench.report.sections import audit, bench, cost, pareto, provenance, roofline, validation
+from tcobench.report.sections import audit, bench, cost, pareto, provenance, roofline, training, validation
 from tcobench.store import Store
 
-REPORTABLE = ("compare", "predict", "validate", "bench", "audit")  # commands whose saved runs a report can show
-BUILDERS = (cost.build, pareto.build, roofline.build, validation.build, bench.build, audit.build)  # in page order
+REPORTABLE = ("compare", "predict", "validate", "bench", "audit", "train")  # commands whose saved runs a report can show
+BUILDERS = (cost.build, pareto.build, roofline.build, validation.build, bench.build, audit.build, training.build)  # in page order
 
 
 def select_runs(store: Store, ids: Sequence[int] = (), latest: bool = False) -> list[Run]:
@@ -25,8 +25,8 @@ def select_runs(store: Store, ids: Sequence[int] = (), latest: bool = False) -> 
             if command not in have:
                 chosen += store.list(command=command, limit=1)
     if not chosen:
-        raise InputError(f"no runs to report in {store.where}: save some first with compare --save, bench, audit --save "
-                         f"or predict --save")
+        raise InputError(f"no runs to report in {store.where}: save some first with compare --save, bench, audit --save, "
+                         f"predict --save, compare --train --save or train --save")
     unusable = [r for r in chosen if r.command not in REPORTABLE]
     if unusable and len(unusable) == len(chosen):
         raise InputError(f"run {unusable[0].id} is a {unusable[0].command!r} run; a report shows runs of "

@@ -116,4 +116,21 @@ class AccuracyChart:
     points: tuple[ErrorPoint, ...]
 
 
-Chart = CostChart | ParetoChart | RooflineChart | CdfChart | LoadChart | AccuracyChart
+@dataclass(frozen=True)
+class TrainPoint:
+    label: str  # "h100-sxm", or "h100-sxm x 256" where one hardware has several runs
+    time_s: float  # time to train
+    usd: Span  # $ to train (low, likely, high)
+
+
+@dataclass(frozen=True)
+class TrainCostChart:
+    """Training runs: time to train (x) against $ to train (y, whisker low-high), one point per run."""
+
+    name: str
+    title: str
+    basis: str  # "own" or "rent": the price the dollars rest on
+    points: tuple[TrainPoint, ...]
+
+
+Chart = CostChart | ParetoChart | RooflineChart | CdfChart | LoadChart | AccuracyChart | TrainCostChart

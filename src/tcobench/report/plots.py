@@ -12,7 +12,9 @@ import math
 from functools import singledispatch
 from typing import TYPE_CHECKING, Any
 
-from tcobench.report.charts import AccuracyChart, CdfChart, Chart, CostChart, LoadChart, ParetoChart, RooflineChart
+from tcobench.report.charts import (
+    AccuracyChart, CdfChart, Chart, CostChart, LoadChart, ParetoChart, RooflineChart, TrainCostChart,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -221,6 +223,25 @@ def _accuracy(chart: AccuracyChart, fig: Figure) -> None:
     ax.grid(axis="y", visible=False)
     ax.set_xlabel("predicted / published (band: within 10 %; dashed: 2x)")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+    ax.set_title(chart.title, loc="left")
+
+
+@draw.register(TrainCostChart)
+def _train_cost(chart: TrainCostChart, fig: Figure) -> None:
+    ax: Axes = fig.add_subplot()
+    days = [p.time_s / 86400 for p in chart.points]
+    for i, (p, x) in enumerate(zip(chart.points, days, strict=True)):
+        color = COLORS[i % len(COLORS)]
+        ax.errorbar([x], [p.usd.likely], yerr=[[p.usd.likely - p.usd.low], [p.usd.high - p.usd.likely]], fmt="o",
+                    markersize=5, color=color, ecolor=color, capsize=2.5, label=p.label)
+        ax.annotate(p.label, (x, p.usd.likely), xytext=(5, 3), textcoords="offset points", fontsize=8, color=color)
+    usd = [v for p in chart.points for v in (p.usd.low, p.usd.high) if v > 0]
+    if days and min(days) > 0 and max(days) / min(days) > 30:
+        _log(ax, "x")
+    if usd and max(usd) / min(usd) > 30:
+        _log(ax, "y")
+    ax.set_xlabel("time to train (days)")
+    ax.set_ylabel(f"USD to train, {chart.basis} (dot: likely; whisker: low–high)")
     ax.set_title(chart.title, loc="left")
 
 

@@ -5,6 +5,9 @@ candidate, the flat index range of the other axes is cut into chunks of ``chunk`
 coordinates come from ``np.unravel_index`` and one ``perf.evaluate`` call prices all of them. Only the
 reductions (top-k, Pareto front) and, if asked, the rows written to a file, outlive a chunk.
 
+The chunked engine (``run_grid``, ``time_grid``, the sinks, ``Reduction``) takes any ``Grid``: the inference grid
+here (``_Grid``) and the training grid of ``sweep --train`` (``search.train_sweep.TrainGrid``).
+
 Memory is bounded: an axis holds at most ``MAX_AXIS`` values (its size is computed from the range before any
 array is built), a chunk at most ``MAX_CHUNK`` points, and a grid at most ``MAX_POINTS``. ``estimate`` times a
 first chunk before the work starts, so a caller can say how long it will take and ask before a long run.
@@ -19,7 +22,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -148,7 +151,7 @@ class Reduction:
     holds the same rows in the same order however the grid was cut: ties go to the earlier point."""
 
     k: int
-    objective: Objective
+    objective: str
     top: dict[str, np.ndarray] = field(default_factory=dict)  # rows of the best k so far
     front: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -157,19 +160,28 @@ class Reduction:
         good = {k: v[ok] for k, v in rows.items()}
         if not good["ok"].size:
             return
-        self.top = _best(_concat(self.top, good), _score(good if not self.top else _concat(self.top, good), self.objective), self.k)
-        self.front = _pareto(_concat(self.front, _pareto(good)))
+        both = concat(self.top, good)
+        self.top = _best(both, self.score(both), self.k)
+        self.front = self.pareto(concat(self.front, self.pareto(good)))
 
     def merge(self, top: dict[str, np.ndarray], front: dict[str, np.ndarray]) -> None:
         """Fold in the reduction of the next stretch of the grid (every point after those seen so far)."""
         if top and top["ok"].size:
-            both = _concat(self.top, top)
-            self.top = _best(both, _score(both, self.objective), self.k)
+            both = concat(self.top, top)
+            self.top = _best(both, self.score(both), self.k)
         if front and front["ok"].size:
-            self.front = _pareto(_concat(self.front, front))
+            self.front = self.pareto(concat(self.front, front))
+
+    def score(self, rows: dict[str, np.ndarray]) -> np.ndarray:
+        """Each row's rank by the objective, smaller is better (a subclass ranks another kind of row)."""
+        return _score(rows, self.objective)
+
+    def pareto(self, rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The rows no other row beats on both of the front's axes, in a fixed order (ties: the earlier row)."""
+        return _pareto(rows)
 
 
-def _score(rows: dict[str, np.ndarray], objective: Objective) -> np.ndarray:
+def _score(rows: dict[str, np.ndarray], objective: str) -> np.ndarray:
     """Smaller is better."""
     if objective == "cost":
         return rows["usd_per_1m_output_tokens"]
@@ -204,7 +216,7 @@ def _pareto(rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {c: v[keep] for c, v in rows.items()}
 
 
-def _concat(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def concat(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {c: np.concatenate([a[c], b[c]]) for c in b} if a else b
 
 
@@ -216,6 +228,19 @@ class SweepResult:
     front: dict[str, np.ndarray]
 
 
+class Grid(Protocol):
+    """What the chunked engine (``run_grid``) needs of a grid: its size per candidate, its columns, the rows at some
+    flat indices of one candidate (a ``plane``: that candidate's fixed inputs), and how its rows are reduced. The
+    inference grid is ``_Grid`` below, the training grid ``search.train_sweep.TrainGrid``."""
+
+    per_cand: int
+    columns: tuple[str, ...]
+
+    def rows(self, plane: Any, flat: np.ndarray) -> dict[str, np.ndarray]: ...
+
+    def reduction(self, k: int, objective: str) -> Reduction: ...
+
+
 class _Grid:
     """What every chunk of a sweep shares: the model's shape, the axes, their sizes and the limits (small and
     picklable: a Dask sweep sends it to each worker once)."""
@@ -225,6 +250,7 @@ class _Grid:
         self.shape, self.axes = shape(model), axes
         self.dims = tuple(len(axes[a]) for a in AXES)
         self.per_cand = math.prod(self.dims)
+        self.columns: tuple[str, ...] = COLUMNS
         self.limits = Limits(model.max_context, np.inf if slo_ttft is None else slo_ttft,
                              np.inf if slo_tpot is None else slo_tpot)
 
@@ -234,6 +260,10 @@ class _Grid:
                        resolve(cand.hardware, catalog.efficiency), strict=False)
         nbytes = prec.BYTES[cand.precision]
         return chip, Formats(nbytes, nbytes, prec.activation_bytes(cand.precision))
+
+    @staticmethod
+    def reduction(k: int, objective: str) -> Reduction:
+        return Reduction(k, objective)
 
     def rows(self, plane: _Plane, flat: np.ndarray) -> dict[str, np.ndarray]:
         """The rows of one candidate at flat grid indices ``flat``: coordinates, figures and whether each is ok."""
@@ -268,12 +298,12 @@ class _Stretch:
     """A task of a sweep on an executor: the flat indices [start, stop) of one candidate, evaluated in the same
     chunks as one loop would (``start`` is a multiple of ``chunk``), written to ``part`` (a Parquet file) if set."""
 
-    plane: _Plane
+    plane: Any  # the grid's plane type (_Plane for inference)
     start: int
     stop: int
     chunk: int
     k: int
-    objective: Objective
+    objective: str
     part: str | None
 
 
@@ -287,15 +317,15 @@ class _Partial:
     front: dict[str, np.ndarray]
 
 
-def _chunks(grid: _Grid, plane: _Plane, start: int, stop: int, chunk: int) -> Iterator[dict[str, np.ndarray]]:
+def _chunks(grid: Grid, plane: Any, start: int, stop: int, chunk: int) -> Iterator[dict[str, np.ndarray]]:
     for at in range(start, stop, chunk):
         yield grid.rows(plane, np.arange(at, min(at + chunk, stop)))
 
 
-def _run_stretch(grid: _Grid, task: _Stretch) -> _Partial:
+def _run_stretch(grid: Grid, task: _Stretch) -> _Partial:
     """One task, on a worker: at most ``chunk`` points in memory at once, whatever the stretch's length."""
-    red = Reduction(task.k, task.objective)
-    sink = ParquetSink(Path(task.part)) if task.part is not None else None
+    red = grid.reduction(task.k, task.objective)
+    sink = ParquetSink(Path(task.part), grid.columns) if task.part is not None else None
     evaluated = feasible = 0
     try:
         for rows in _chunks(grid, task.plane, task.start, task.stop, task.chunk):
@@ -337,11 +367,16 @@ def estimate(model: Model, cands: Sequence[Candidate], axes: dict[str, np.ndarra
     if not cands or total == 0:
         return Estimate(total, math.inf, 0)
     grid = _Grid(model, axes, None, None)
+    chip, formats = grid.chip(cands[0], catalog)
+    return time_grid(grid, _Plane(cands[0].hardware.id, cands[0].precision, chip, formats, 1.0), total, chunk)
+
+
+def time_grid(grid: Grid, plane: Any, total: int, chunk: int) -> Estimate:
+    """``total`` points' size and time, from timing min(chunk, PROBE_POINTS) points of ``plane`` spread evenly over
+    its grid."""
     probe = min(chunk, PROBE_POINTS, grid.per_cand)
     # points spread evenly over the grid: the model's cost per point differs from one corner of it to another
     flat = np.linspace(0, grid.per_cand - 1, probe).round().astype(np.int64)
-    chip, formats = grid.chip(cands[0], catalog)
-    plane = _Plane(cands[0].hardware.id, cands[0].precision, chip, formats, 1.0)
     # Once untimed, its rows kept while the second runs, as the sweep keeps a chunk until the next is made: freed
     # at once, the arrays' pages go back to the system and every call pays to map them again (1.4 M points/s
     # against 2.2 M on the machine measured).
@@ -374,7 +409,16 @@ def sweep(model: Model, cands: Sequence[Candidate], axes: dict[str, np.ndarray],
     check_size(cands, axes, chunk)
     grid = _Grid(model, axes, slo_ttft, slo_tpot)
     planes = [_Plane(c.hardware.id, c.precision, *grid.chip(c, catalog), usd_per_chip_s[i]) for i, c in enumerate(cands)]
-    red = Reduction(top_k, objective)
+    return run_grid(grid, planes, objective=objective, top_k=top_k, chunk=chunk, sink=sink, progress=progress,
+                    executor=executor, parts=parts)
+
+
+def run_grid(grid: Grid, planes: Sequence[Any], *, objective: str, top_k: int, chunk: int = DEFAULT_CHUNK,
+             sink: Callable[[dict[str, np.ndarray]], None] | None = None, progress: Callable[[int], None] | None = None,
+             executor: Executor | None = None, parts: Path | None = None) -> SweepResult:
+    """Every point of ``grid`` for each plane, in chunks, reduced to the top-k and the front (``sweep`` has the
+    contract: the same result on an executor as in one loop, row for row)."""
+    red = grid.reduction(top_k, objective)
     evaluated = feasible = 0
     if executor is not None:
         if sink is not None:
@@ -406,13 +450,14 @@ def sweep(model: Model, cands: Sequence[Candidate], axes: dict[str, np.ndarray],
 class CsvSink:
     """Writes every row, chunk by chunk, to a CSV file."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, columns: Sequence[str] = COLUMNS) -> None:
         self._fh = checks.open_output(path, "{output}")
         self._w = csv.writer(self._fh)
-        self._w.writerow(COLUMNS)
+        self._columns = tuple(columns)
+        self._w.writerow(self._columns)
 
     def __call__(self, rows: dict[str, np.ndarray]) -> None:
-        self._w.writerows(zip(*(rows[c].tolist() for c in COLUMNS), strict=False))
+        self._w.writerows(zip(*(rows[c].tolist() for c in self._columns), strict=False))
 
     def close(self) -> None:
         self._fh.close()
@@ -421,7 +466,8 @@ class CsvSink:
 class ParquetSink:
     """Writes every row to a Parquet file (needs pyarrow, imported only here)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, columns: Sequence[str] = COLUMNS) -> None:
+        self._columns = tuple(columns)
         try:
             import pyarrow as pa  # type: ignore[import-untyped, import-not-found, unused-ignore]
             import pyarrow.parquet as pq  # type: ignore[import-untyped, import-not-found, unused-ignore]
@@ -433,7 +479,7 @@ class ParquetSink:
         self._writer: Any = None
 
     def __call__(self, rows: dict[str, np.ndarray]) -> None:
-        table = self._pa.table({c: rows[c].astype(str) if rows[c].dtype == object else rows[c] for c in COLUMNS})
+        table = self._pa.table({c: rows[c].astype(str) if rows[c].dtype == object else rows[c] for c in self._columns})
         if self._writer is None:
             self._writer = self._pq.ParquetWriter(str(self._path), table.schema)
         self._writer.write_table(table)
@@ -443,11 +489,11 @@ class ParquetSink:
             self._writer.close()
 
 
-def open_sink(path: Path) -> CsvSink | ParquetSink:
+def open_sink(path: Path, columns: Sequence[str] = COLUMNS) -> CsvSink | ParquetSink:
     if path.suffix == ".parquet":
-        return ParquetSink(path)
+        return ParquetSink(path, columns)
     if path.suffix == ".csv":
-        return CsvSink(path)
+        return CsvSink(path, columns)
     raise InputError(f"{{output}} {str(path)!r}: expected a .csv or .parquet file name", params=("output",))
 
 
@@ -476,7 +522,7 @@ def open_parts(path: Path) -> Path:
     return path
 
 
-def iter_rows(rows: dict[str, np.ndarray]) -> Iterator[dict[str, Any]]:
+def iter_rows(rows: dict[str, np.ndarray], columns: Sequence[str] = COLUMNS) -> Iterator[dict[str, Any]]:
     n = len(next(iter(rows.values()))) if rows else 0
     for i in range(n):
-        yield {c: (rows[c][i].item() if hasattr(rows[c][i], "item") else rows[c][i]) for c in COLUMNS}
+        yield {c: (rows[c][i].item() if hasattr(rows[c][i], "item") else rows[c][i]) for c in columns}

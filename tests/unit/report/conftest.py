@@ -15,6 +15,7 @@ from tcobench.store import Store
 
 DATA = Path(__file__).parent / "data" / "runs.json"
 SERVING = Path(__file__).parent / "data" / "serving_runs.json"
+TRAINING = Path(__file__).parent / "data" / "training_runs.json"
 GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "report"
 
 
@@ -41,6 +42,14 @@ def load_serving_runs() -> list[Run]:
     return [Run(command=d["command"], provenance=Provenance(d["provenance"]), inputs=d["inputs"], outputs=d["outputs"],
                 tool_version=d["tool_version"], created=dt.datetime.fromisoformat(d["created"]), label=d["label"], id=d["id"])
             for d in json.loads(SERVING.read_text())]
+
+
+def load_training_runs() -> list[Run]:
+    """compare --train --save (llama-2-7b on four chips, 30-day deadline, up to 1,024 chips) and train --save on 64,
+    256 and 1,024 x h100-sxm and 8 x mi300x (ids 1..5), captured with ``runs export``."""
+    return [Run(command=d["command"], provenance=Provenance(d["provenance"]), inputs=d["inputs"], outputs=d["outputs"],
+                tool_version=d["tool_version"], created=dt.datetime.fromisoformat(d["created"]), label=d["label"], id=d["id"])
+            for d in json.loads(TRAINING.read_text())]
 
 
 @pytest.fixture

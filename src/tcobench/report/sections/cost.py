@@ -10,11 +10,12 @@ from tcobench.records import Run
 from tcobench.report import words
 from tcobench.report.charts import CostChart, Span, slug
 from tcobench.report.document import Part, Section
+from tcobench.report.sections.training import is_training
 from tcobench.report.tables import Table
 
 
 def build(runs: Sequence[Run], catalog: Catalog) -> Section | None:
-    parts = [part(r) for r in runs if r.command == "compare" and r.outputs.get("rows")]
+    parts = [part(r) for r in runs if r.command == "compare" and r.outputs.get("rows") and not is_training(r)]
     return Section("cost", "Cost comparison", tuple(parts)) if parts else None
 
 

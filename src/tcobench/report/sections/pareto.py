@@ -15,11 +15,13 @@ from tcobench.records import Run
 from tcobench.report import words
 from tcobench.report.charts import ParetoChart, Series, slug
 from tcobench.report.document import Part, Section
+from tcobench.report.sections.training import is_training
 from tcobench.report.sections.cost import slo_text, title
 
 
 def build(runs: Sequence[Run], catalog: Catalog) -> Section | None:
-    parts = [p for r in runs if r.command == "compare" and r.outputs.get("rows") for p in [part(r, catalog)] if p is not None]
+    parts = [p for r in runs if r.command == "compare" and r.outputs.get("rows") and not is_training(r)
+             for p in [part(r, catalog)] if p is not None]
     return Section("pareto", "Throughput vs interactivity", tuple(parts)) if parts else None
 
 
