@@ -288,6 +288,8 @@ def _check_references(tables: dict[str, dict[str, Any]], problems: list[str]) ->
                 refs["source"] = rec.source
             if kind == "runtime" and rec.context_attention_source is not None:
                 refs["context_attention_source"] = rec.context_attention_source
+            if kind == "runtime" and rec.allreduce_source is not None:
+                refs["allreduce_source"] = rec.allreduce_source
             if kind == "model":
                 refs["source"] = rec.source
                 for name in ("published_params", "published_active_params"):
