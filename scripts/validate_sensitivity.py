@@ -31,7 +31,9 @@ def main() -> None:
     catalog = load_catalog()
     rows = []
     for factor in (1.0, 0.9, 0.8, 0.7, 0.65, 0.6, 0.5):
-        out = validate.run(catalog, adjust=scaled(factor))
+        # without the MLPerf Server rows (phase server): their rate bisection would add ~5 s a factor, and this
+        # what-if is about the steady-state phases the figures in docs/model.md were made from
+        out = validate.run(catalog, adjust=scaled(factor), server=False)
         errs = [abs(o.error) for o in out if o.error is not None]
         families = {k: v["median_abs_error"] for k, v in validate.group_errors(out, "source").items()}
         batching = {k: v["median_error"] for k, v in validate.group_errors(out, "batching,phase").items()

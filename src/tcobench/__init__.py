@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         audit, bench, compare, design, plan, predict, sweep, train, trust, validate,
     )
     from tcobench.api.measured import CalibrateResult, MeasureResult, ProbeResult, calibrate, measure, probe
+    from tcobench.api.sidebyside import SideBySide, side_by_side
     from tcobench.catalog import Catalog, Hardware, Model, Source, System, load_catalog
     from tcobench.catalog.hf import load_hf_config
     from tcobench.catalog.params import ParamCount, count_params
@@ -50,7 +51,8 @@ _LAZY = {"AuditResult": "tcobench.api", "BenchResult": "tcobench.api", "CompareR
          "count_params": "tcobench.catalog.params", "Figure": "tcobench.records", "Provenance": "tcobench.records",
          "Run": "tcobench.records", "Store": "tcobench.store",
          **{name: "tcobench.errors" for name in ("CatalogError", "DeploymentError", "InputError", "MissingInputError",
-                                                   "StoreError", "TcobenchError", "UnitError", "UnknownIdError")}}
+                                                   "StoreError", "TcobenchError", "UnitError", "UnknownIdError")},
+         "SideBySide": "tcobench.api.sidebyside", "side_by_side": "tcobench.api.sidebyside"}
 
 
 def _version() -> str:
@@ -95,6 +97,7 @@ __all__ = [
     "ProbeResult",
     "Provenance",
     "Run",
+    "SideBySide",
     "Source",
     "Store",
     "StoreError",
@@ -118,6 +121,7 @@ __all__ = [
     "plan",
     "predict",
     "probe",
+    "side_by_side",
     "sweep",
     "train",
     "trust",

@@ -21,6 +21,7 @@ def test_table_shows_predicted_beside_measured_only_with_a_model_spec(bench_cli:
     assert "pred" in cols and header.index("TPOT p50 ms") < header.index("pred TTFT ms") < header.index("pred TPOT ms") \
         < header.index("ICL p99 ms")
     rows = [line for line in with_spec.stdout.splitlines() if line.lstrip().startswith("c=")]  # type: ignore[attr-defined]
-    assert len(rows) == 2 and all(len(line.split()) == len(rows[0].split()) for line in rows)
+    # two levels in the measured table, then the same two in the table of their simulated load (perf/serving.py)
+    assert len(rows) == 4 and all(len(line.split()) == len(rows[0].split()) for line in rows[:2])
     assert "predicted: llama-3.1-8b on h100-sxm in bf16" in with_spec.stdout  # type: ignore[attr-defined]
     assert "pred TTFT ms" not in plain.stdout  # type: ignore[attr-defined]

@@ -36,10 +36,15 @@ def test_bench_prints_the_calibrated_prediction_beside_vllm(vllm_server: object,
     header = next(line for line in shown.stdout.splitlines() if "TTFT p50 ms" in line)  # type: ignore[attr-defined]
     assert "pred TTFT ms" in header and "pred TPOT ms" in header
     assert "in fp32 at each level's concurrency" in shown.stdout  # type: ignore[attr-defined]
+    assert "simulated at each level's load" in shown.stdout  # type: ignore[attr-defined]  # the serving simulation too
     doc = json.loads(bench_cli(*args, "--json").stdout)  # type: ignore[attr-defined]
     level, detail = doc["levels"][0], doc["details"][0]
     pred = detail["predicted"]
     assert pred["hardware"] == "bench-host-cpu-calibrated" and pred["precision"] == "fp32" and pred["batch"] == 1
     assert pred["ttft_s"] > 0 and pred["tpot_s"] > 0
-    assert level["ttft_s"]["p50"] > 0 and level["tpot_s"]["p50"] > 0  # measured beside it
+    sim = pred["serving"]  # the level's own load (a closed loop of 1, its 4 requests) through the serving simulator
+    assert sim["requests"] == 4 and "closed loop" in sim["traffic"] and sim["ttft_s"]["p50"] > 0
+    # measured beside it; vLLM's CPU build at times sends a request's tokens in one burst, which measures a TPOT of
+    # exactly 0 (docs/bench.md): the request still took its time end to end
+    assert level["ttft_s"]["p50"] > 0 and level["tpot_s"]["p50"] >= 0 and level["e2e_s"]["p50"] >= level["ttft_s"]["p50"]
     assert detail.get("usd_per_hour_low") is None  # a probed chip has no price: the prediction comes alone

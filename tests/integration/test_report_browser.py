@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.unit.report.conftest import load_runs
+from tests.unit.report.conftest import load_runs, load_serving_runs
 
 from tcobench.catalog import load_catalog
 from tcobench.report import build_report, render_html
@@ -124,27 +124,31 @@ def _pixels_vary(png: bytes) -> tuple[int, float]:
     return len(colours), ImageStat.Stat(img.convert("L")).stddev[0]
 
 
-def test_report_opens_cleanly_in_headless_chromium(browser: DevTools, tmp_path: Path) -> None:
-    runs = load_runs()
-    runs = [dataclasses.replace(r, inputs={**r.inputs, "model": HOSTILE}) if r.command == "bench" else r for r in runs]
-    html = render_html(build_report(runs, load_catalog(), store="sqlite:///runs.sqlite"))
-    path = tmp_path / "report.html"
-    path.write_text(html, encoding="utf-8")
+def _open_cleanly(browser: DevTools, path: Path) -> None:
+    """Open the page at ``path`` at 1280 x 900 and check it threw nothing, logged no error and loaded nothing but
+    itself."""
     url = path.as_uri()
-
     for domain in ("Page", "Runtime", "Log", "Network"):
         browser.send(f"{domain}.enable")
     browser.send("Emulation.setDeviceMetricsOverride", width=1280, height=900, deviceScaleFactor=1, mobile=False)
     browser.send("Page.navigate", url=url)
     browser.wait_for("Page.loadEventFired")
     browser.drain(1.0)
-
     errors = [e for e in browser.events if e.get("method") == "Runtime.exceptionThrown"
               or (e.get("method") == "Runtime.consoleAPICalled" and e["params"]["type"] in ("error", "assert"))
               or (e.get("method") == "Log.entryAdded" and e["params"]["entry"]["level"] == "error")]
     assert errors == [], f"console errors: {errors}"
     requests = [e["params"]["request"]["url"] for e in browser.events if e.get("method") == "Network.requestWillBeSent"]
     assert requests == [url], f"the page must load nothing but itself: {requests}"
+
+
+def test_report_opens_cleanly_in_headless_chromium(browser: DevTools, tmp_path: Path) -> None:
+    runs = load_runs()
+    runs = [dataclasses.replace(r, inputs={**r.inputs, "model": HOSTILE}) if r.command == "bench" else r for r in runs]
+    html = render_html(build_report(runs, load_catalog(), store="sqlite:///runs.sqlite"))
+    path = tmp_path / "report.html"
+    path.write_text(html, encoding="utf-8")
+    _open_cleanly(browser, path)
 
     title = browser.send("Runtime.evaluate", expression="document.title", returnByValue=True)["result"]["value"]
     assert title == "tcobench report"  # the hostile model name's script did not run
@@ -163,3 +167,34 @@ def test_report_opens_cleanly_in_headless_chromium(browser: DevTools, tmp_path: 
     assert colours > 50 and spread > 10, f"the screenshot looks blank: {colours} colours, grey-level spread {spread:.1f}"
     if os.environ.get("TCOBENCH_REPORT_SCREENSHOT"):  # docs/report.png is made this way
         Path(os.environ["TCOBENCH_REPORT_SCREENSHOT"]).write_bytes(shot)
+
+
+def test_latency_against_load_draws_in_headless_chromium(browser: DevTools, tmp_path: Path) -> None:
+    """The serving figures (TTFT p99 against the request rate, interactivity against throughput; measured beside
+    simulated) from a bench run against vLLM's CPU build: drawn, captioned, nothing else loaded, not blank."""
+    html = render_html(build_report(load_serving_runs(), load_catalog(), store="sqlite:///runs.sqlite"))
+    path = tmp_path / "serving.html"
+    path.write_text(html, encoding="utf-8")
+    _open_cleanly(browser, path)
+
+    def js(expr: str) -> Any:
+        res = browser.send("Runtime.evaluate", expression=expr, returnByValue=True)
+        assert "value" in res["result"], (expr, res)
+        return res["result"]["value"]
+
+    for name, title in (("bench-run-1-ttft-load", "TTFT p99 against request rate"),
+                        ("bench-run-1-interactivity", "Interactivity against throughput")):
+        assert js(f"document.querySelectorAll('#fig-{name} svg').length") == 1, name
+        caption = js(f"document.querySelector('#fig-{name} figcaption').innerText")
+        assert title in caption, caption
+        legend = js(f"document.querySelector('#fig-{name} svg').textContent")
+        assert "measured" in legend and "simulated" in legend
+        box = js(f"(() => {{ const r = document.querySelector('#fig-{name}').getBoundingClientRect(); "
+                 "return [r.x + window.scrollX, r.y + window.scrollY, r.width, r.height]; })()")
+        assert box[2] > 300 and box[3] > 150, box  # laid out at a readable size
+        shot = base64.b64decode(browser.send("Page.captureScreenshot", format="png", captureBeyondViewport=True,
+                                             clip={"x": box[0], "y": box[1], "width": box[2], "height": box[3],
+                                                   "scale": 1})["data"])
+        colours, spread = _pixels_vary(shot)
+        assert colours > 20 and spread > 5, f"{name} looks blank: {colours} colours, spread {spread:.1f}"
+    assert "Simulated (serving simulator at each level's load) vs measured" in js("document.body.innerText")

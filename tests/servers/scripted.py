@@ -54,6 +54,7 @@ class ScriptedServer:
         self.posts = 0
         self.on_headers: Callable[[str], None] | None = None  # sees each request's Authorization header
         self.targets: list[str] = []  # each request's target as sent: path and query
+        self.bodies: list[bytes] = []  # each POST's body, in arrival order
         self._writers: set[asyncio.StreamWriter] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.Server | None = None
@@ -123,6 +124,7 @@ class ScriptedServer:
                 elif method == "POST" and path in ("/v1/completions", "/v1/chat/completions"):
                     n = self.posts
                     self.posts += 1
+                    self.bodies.append(body)
                     echo = f"{headers.get('authorization', '')} at {target}"  # credentials a careless server echoes
                     if not await self._stream(writer, json.loads(body), path.endswith("chat/completions"),
                                               self.plan(n), received, echo):

@@ -329,7 +329,7 @@ def test_sweep_memory_stays_bounded_by_the_chunk() -> None:
     """A 100-million-point grid over a 1,000,000-value axis (the most an axis may hold), stopped after 2 and then after
     20 chunks: peak memory grows by less than a few chunks' worth (about 1 kB a point) from 2 to 20 chunks, whatever
     the grid's size, and stays far below what the grid would need (about 100 GB). Measured as growth, not as an
-    absolute figure: the process's starting size varies with what else is installed (pint imports dask when present)."""
+    absolute figure: the process's starting size varies with what else is installed and loaded."""
     code = """
 import resource, tcobench
 class Stop(Exception): pass

@@ -3,10 +3,10 @@ import tcobench
 EXPECTED = [
     "AuditResult", "BenchResult", "CalibrateResult", "Catalog", "CatalogError", "CompareResult", "DeploymentError",
     "DesignResult", "Figure", "Hardware", "InputError", "MeasureResult", "MissingInputError", "Model", "ParamCount",
-    "PlanResult", "Prediction", "ProbeResult", "Provenance", "Run", "Source", "Store", "StoreError", "SweepSummary",
+    "PlanResult", "Prediction", "ProbeResult", "Provenance", "Run", "SideBySide", "Source", "Store", "StoreError", "SweepSummary",
     "System", "TcobenchError", "TrainingResult", "UnitError", "UnknownIdError", "ValidationResult", "__version__",
     "audit", "bench", "calibrate", "compare", "count_params", "design", "load_catalog", "load_hf_config", "measure",
-    "plan", "predict", "probe", "sweep", "train", "trust", "validate",
+    "plan", "predict", "probe", "side_by_side", "sweep", "train", "trust", "validate",
 ]
 
 

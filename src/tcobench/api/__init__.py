@@ -9,6 +9,7 @@
     design(file_or_id) -> DesignResult               a chip described by its silicon: derived peaks and cost
     probe(device=...) -> ProbeResult                 this device measured: a hardware profile (api/measured.py)
     measure(model, ...) -> MeasureResult             a Llama-shaped model timed here; calibrate(runs) -> CalibrateResult
+    side_by_side(run, model, hardware) -> SideBySide a saved run's measurements beside predictions and claims
 
 This layer composes the others (catalog, perf, cost, search, audit, loadgen); it is where the measured and the
 predicted sides meet. The CLI renders what it returns. docs/api.md has examples.
@@ -18,11 +19,12 @@ from tcobench.api.confidence import trust_for as trust
 from tcobench.api.endpoint import bench
 from tcobench.api.measured import CalibrateResult, MeasureResult, ProbeResult, calibrate, measure, probe
 from tcobench.api.results import AuditResult, BenchResult, CompareResult, PlanResult, SweepSummary, ValidationResult
+from tcobench.api.sidebyside import SideBySide, side_by_side
 from tcobench.api.silicon import DesignResult, design
 from tcobench.api.tasks import audit, compare, plan, predict, sweep, validate
 from tcobench.api.training import TrainingResult, train
 
 __all__ = ["AuditResult", "BenchResult", "CalibrateResult", "CompareResult", "DesignResult", "MeasureResult",
-           "PlanResult", "ProbeResult", "SweepSummary", "TrainingResult", "ValidationResult", "audit", "bench",
-           "calibrate", "compare", "design", "measure", "plan", "predict", "probe", "sweep", "train", "trust",
-           "validate"]
+           "PlanResult", "ProbeResult", "SideBySide", "SweepSummary", "TrainingResult", "ValidationResult", "audit",
+           "bench", "calibrate", "compare", "design", "measure", "plan", "predict", "probe", "side_by_side", "sweep",
+           "train", "trust", "validate"]

@@ -41,6 +41,8 @@ from tcobench.loadgen.prompts import LengthDist, PromptSource, RandomPrompts, lo
 from tcobench.loadgen.runner import Load, Plan, levels
 from tcobench.perf import predict
 from tcobench.perf.precision import check as check_precision
+from tcobench.perf.traffic import Traffic
+from tcobench.search.executor import DaskExecutor, check_target, connect, scheduler_from_env
 
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"  # the variable the API key is read from unless api_key_env names another
 Annotator = Callable[[LevelMetrics], dict[str, Any]]
@@ -58,7 +60,8 @@ def bench(url: str, model: str, *, api: Literal["chat", "completions"] = "chat",
           hardware: HardwareRef | None = None, chips: int = 1, basis: Literal["rent", "own"] = "rent",
           model_spec: Ref | None = None, tp: int | None = None, precision: str = "bf16", api_key_env: str = DEFAULT_KEY_ENV,
           seed: int = 0,
-          catalog: Catalog | None = None, progress: LevelStart | None = None) -> BenchResult:
+          catalog: Catalog | None = None, progress: LevelStart | None = None, workers: int | None = None,
+          scheduler: str | None = None) -> BenchResult:
     """``tcobench bench``: time streamed requests to the OpenAI-compatible server at ``url`` serving ``model``
     at each load level in turn, closed loop (``concurrency``: requests in flight, e.g. ``[1, 8, 64]`` or
     ``"1,8,64"``) then open loop (``rate``: requests/s, arrivals ``poisson``, ``constant`` or ``gamma:CV``);
@@ -86,6 +89,13 @@ def bench(url: str, model: str, *, api: Literal["chat", "completions"] = "chat",
     the requests it will send (None when only ``duration`` bounds it); it may return a function that is called
     with each finished request's ``RequestResult``.
 
+    ``workers``: spread every level over a local Dask cluster of that many client processes; ``scheduler``: over
+    the workers of a running Dask cluster ('tcp://host:8786'; default ``TCOBENCH_SCHEDULER``). Either needs ``pip
+    install 'tcobench[distributed]'``. The parts start together and add up to the level (every N-th arrival of the
+    one schedule, or the concurrency split); the metrics are computed once from the merged records. A worker that
+    dies loses only the requests it had not reported (``LevelMetrics.lost_clients``, ``requests_lost``). Each worker
+    reads the API key from its own ``api_key_env`` variable: the key is never sent to the cluster.
+
     Ctrl-C (SIGINT), SIGTERM and SIGHUP stop the run as the command does: no new request is sent, those in
     flight are cancelled, and the result holds what was measured, with ``interrupted=True`` and the signal's
     name in ``interrupted_by``; a second Ctrl-C raises ``KeyboardInterrupt``, a second SIGTERM or SIGHUP does
@@ -93,6 +103,8 @@ def bench(url: str, model: str, *, api: Literal["chat", "completions"] = "chat",
     thread of its own, and a ``KeyboardInterrupt`` while it runs (the notebook's interrupt) stops it the same way.
     """
     warm = _warmup(warmup)
+    cluster = scheduler_from_env(scheduler) if workers is None else scheduler
+    check_target(workers, cluster)
     target = base_url(url)  # credentials and all: for sending only; the settings keep it redacted
     settings = BenchSettings(
         url=redact_url(target), model=model, api=Api(one_of(api, [str(a) for a in Api], "api")),
@@ -115,7 +127,13 @@ def bench(url: str, model: str, *, api: Literal["chat", "completions"] = "chat",
     elif model_spec is not None:
         raise InputError("{model_spec} needs {hardware} (the prediction is for that hardware)",
                          params=("model_spec", "hardware"))
-    measured, stopped_by = _measure(settings, target, source, annotate, progress)
+    spreader = connect(workers, cluster, quiet=True) if workers is not None or cluster is not None else None
+    try:
+        measured, stopped_by = _measure(settings, target, source, annotate, progress,
+                                        spreader if isinstance(spreader, DaskExecutor) else None)
+    finally:
+        if spreader is not None:
+            spreader.close()
     return BenchResult(settings, source.describe(), prices, priced, measured, stopped_by is not None, stopped_by,
                        failures_allowed)
 
@@ -212,7 +230,7 @@ STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SI
 
 
 def _measure(settings: BenchSettings, target: str, prompts: PromptSource, annotate: Annotator,
-             progress: LevelStart | None) -> tuple[list[Measured], str | None]:
+             progress: LevelStart | None, spreader: DaskExecutor | None = None) -> tuple[list[Measured], str | None]:
     """Every level, and the name of the signal that stopped the run early, if one did (what was measured until
     then is kept). ``target``: the endpoint as given, credentials included, for sending only."""
     api_key = os.environ.get(settings.api_key_env) or None  # read here, passed on, never kept
@@ -224,7 +242,7 @@ def _measure(settings: BenchSettings, target: str, prompts: PromptSource, annota
         loops.append(asyncio.get_running_loop())
         with _first_signal_stops(stop, stopped_by):
             return await run_bench(settings, prompts, api_key=api_key, url=target, annotate=annotate, stop=stop,
-                                   on_level=progress)
+                                   on_level=progress, spreader=spreader)
 
     try:
         asyncio.get_running_loop()
@@ -367,11 +385,35 @@ def predicted_for(catalog: Catalog, model: Model, hw: Hardware, chips: int, tp: 
         batch = max(1, round(level.requests_per_s * level.e2e_s.mean))
     else:
         batch = 1
+    common: dict[str, Any] = {"chips": chips, "tp": tp or chips, "input_len": input_len, "output_len": output_len,
+                              "precision": precision, "catalog": catalog,
+                              "max_context": max(model.max_context, input_len + output_len)}
     try:
-        p = predict(model, hw, chips=chips, tp=tp or chips, batch=batch, input_len=input_len, output_len=output_len,
-                    precision=precision, catalog=catalog, max_context=max(model.max_context, input_len + output_len))
+        p = predict(model, hw, batch=batch, **common)
     except TcobenchError as err:
         return {"error": f"{type(err).__name__}: {err.render({})}"}
     return {"model": model.id, "batch": batch, "input_len": input_len, "output_len": output_len, "precision": precision,
             "hardware": hw.id, "ttft_s": p.ttft_s,
-            "tpot_s": p.tpot_s, "output_tokens_per_s": p.output_tokens_per_s, "fits": p.fits, "reason": p.reason}
+            "tpot_s": p.tpot_s, "output_tokens_per_s": p.output_tokens_per_s, "fits": p.fits, "reason": p.reason,
+            "serving": simulated_for(model, hw, level, common)}
+
+
+def simulated_for(model: Model, hw: Hardware, level: LevelMetrics, common: dict[str, Any]) -> dict[str, Any]:
+    """The serving simulation (``perf.serving``) of the level's load: its arrival process at its rate, or its
+    concurrency as a closed loop, for as many requests as the level measured, at its mean lengths, with the
+    simulator's default scheduler (vLLM's defaults, ``predict``). Percentiles in seconds, as the level's."""
+    n = max(1, level.requests_ok)
+    try:
+        if level.rate is not None:
+            traffic = Traffic.open(level.arrival or "poisson", level.rate, n, common["input_len"], common["output_len"])
+        elif level.concurrency is not None:
+            traffic = Traffic.closed(level.concurrency, n, common["input_len"], common["output_len"])
+        else:
+            return {"error": "the level has neither a rate nor a concurrency"}
+        s = predict(model, hw, batch=1, traffic=traffic, **common).serving
+    except TcobenchError as err:
+        return {"error": f"{type(err).__name__}: {err.render({})}"}
+    assert s is not None  # predict simulates whenever traffic is given
+    return {"traffic": s.traffic, "requests": s.requests, "ttft_s": s.ttft_s, "tpot_s": s.tpot_s, "e2e_s": s.e2e_s,
+            "output_tokens_per_s": s.output_tokens_per_s, "saturated": s.saturated,
+            "scheduler": {"max_batched_tokens": s.max_tokens, "max_seqs": s.max_seqs, "kv_cache_tokens": s.kv_tokens}}

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -137,14 +137,26 @@ def measure(model: Ref, *, device: str = "cpu", batch: str | Sequence[int] | Non
             context: str | Sequence[int] | None = None, prefill: str | Sequence[int] | None = None,
             precision: str | None = None, hardware: HardwareRef | None = None, budget: float = 0.3, rounds: int = 2,
             threads: int | None = None, catalog: Catalog | None = None, say: Say | None = None,
-            progress: Callable[[int, int, Shape, Record | None], None] | None = None) -> MeasureResult:
+            progress: Callable[[int, int, Shape, Record | None], None] | None = None, endpoint: str | None = None,
+            served_model: str | None = None, output_len: int = 32, requests: int = 8,
+            api: Literal["chat", "completions"] = "completions") -> MeasureResult:
     """``tcobench measure``: a Llama-shaped decoder of ``model``'s architecture with random weights, timed on
     ``device``: a prefill of each ``prefill`` length (batch 1) and a decode step at each ``batch`` x ``context``
     (tokens already cached). Seconds per shape are the fastest of the repetitions (``measure/timing.py``).
     ``precision``: fp32 (default on a CPU), bf16 (default on CUDA) or fp16. ``hardware`` (a probed profile):
     perf's prediction is put beside each record. InputError (exit 2) when the model is not a dense decoder or
     does not fit the device's free memory; ``say`` gets a note when it takes more than half of it. ``threads``: a
-    CPU's compute threads, as the profile was probed with."""
+    CPU's compute threads, as the profile was probed with.
+
+    ``endpoint`` (a URL): measure the model served there through ``bench`` instead (``api/served.py``:
+    ``served_model``, ``output_len``, ``requests`` and ``api`` apply; ``precision`` is the server's format, default
+    bf16; ``device``, ``hardware``, ``budget``, ``rounds`` and ``threads`` do not)."""
+    if endpoint is not None:
+        from tcobench.api.served import measure_served
+
+        return measure_served(endpoint, model, served_model=served_model, batch=batch, context=context,
+                              prefill=prefill, output_len=output_len, requests=requests, precision=precision or "bf16",
+                              api=api, catalog=catalog)
     cat = catalog_or_default(catalog)
     m = model_of(cat, model)
     check_supported(m)

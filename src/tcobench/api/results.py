@@ -44,11 +44,13 @@ class CompareResult(Tabular):
     evaluated: int
     rows: list[CompareRow] = field(repr=False)
     trust: dict[str, Trust] = field(default_factory=dict, repr=False)  # hardware id -> its group's track record
+    rate: float | None = None  # requests/s offered to each row's replica (compare --rate): rows carry at_rate
+    rank: str = "cost"  # what orders the rows: cost, goodput or good-cost (search/goodput.py)
 
     def to_dict(self) -> dict[str, Any]:
         return {"model": self.model, "workload": self.workload, "input_len": self.input_len, "output_len": self.output_len,
                 "basis": self.basis, "slo_ttft_s": self.slo_ttft_s, "slo_tpot_s": self.slo_tpot_s,
-                "evaluated": self.evaluated, "rows": self.to_rows()}
+                "evaluated": self.evaluated, "rate": self.rate, "rank": self.rank, "rows": self.to_rows()}
 
     def to_rows(self) -> list[dict[str, Any]]:
         """One dict per hardware: the row, its group's track record (``trust``) and each $/1M output-token range
@@ -100,12 +102,15 @@ class SweepSummary(Tabular):
     pareto: list[dict[str, Any]] | None = field(default=None, repr=False)
     trust: dict[str, Trust] = field(default_factory=dict, repr=False)  # hardware id -> its group's track record
     workers: int | None = None  # Dask worker threads that evaluated the grid; None: this process alone
+    rate: float | None = None  # requests/s each top row's replica was served at (sweep --rate): rows carry at_rate
+    rank: str = "cost"  # cost (the objective's order), goodput or good-cost (search/goodput.py)
 
     def to_dict(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"model": self.model, "evaluated": self.evaluated, "feasible": self.feasible,
                                "wall_s": self.wall_s, "workers": self.workers,
                                "configurations_per_s": self.evaluated / self.wall_s if self.wall_s > 0 else None,
-                               "objective": self.objective, "basis": self.basis, "output": self.output, "top": self.top}
+                               "objective": self.objective, "basis": self.basis, "output": self.output,
+                               "rate": self.rate, "rank": self.rank, "top": self.top}
         if self.pareto is not None:
             doc["pareto"] = self.pareto
         doc["trust"] = {hw: t.to_dict() for hw, t in self.trust.items()}
@@ -161,7 +166,8 @@ the run (exit code 3). Half, not any: a sweep into overload may see some 429/503
 # the keys of one level in ``bench --json`` (``BenchResult.to_dict()["levels"]``), in the order they are shown
 LEVEL_KEYS = ("concurrency", "rate", "requests_ok", "requests_failed", "errors", "ttft_s", "tpot_s", "icl_s", "e2e_s",
               "client_lag_s", "output_tokens", "output_tokens_per_s", "requests_per_s", "goodput_requests_per_s",
-              "token_count_source", "usd_per_1m_output_tokens", "client_bound", "client_bound_reason")
+              "token_count_source", "usd_per_1m_output_tokens", "client_bound", "client_bound_reason", "clients",
+              "requests_lost", "lost_clients")
 LATENCY_KEYS = ("ttft_s", "tpot_s", "icl_s", "e2e_s", "client_lag_s")  # summaries: mean, p50, p90, p95, p99
 SUMMARY_KEYS = ("mean", "p50", "p90", "p95", "p99")
 
@@ -256,9 +262,21 @@ def _bench_level(m: Measured) -> dict[str, Any]:
            "output_tokens_per_s": lv.output_tokens_per_s, "requests_per_s": lv.requests_per_s,
            "goodput_requests_per_s": lv.goodput_requests_per_s, "token_count_source": lv.token_count_source,
            "usd_per_1m_output_tokens": m.extras.get("usd_per_1m_output_tokens"), "client_bound": lv.client_bound,
-           "client_bound_reason": lv.client_bound_reason}
+           "client_bound_reason": lv.client_bound_reason, "clients": lv.clients, "requests_lost": lv.requests_lost,
+           "lost_clients": [{"worker": c.worker, "requests_lost": c.requests_lost, "reason": c.reason}
+                            for c in lv.lost_clients]}
     return {k: doc[k] for k in LEVEL_KEYS}
 
 
 def _bench_detail(m: Measured) -> dict[str, Any]:
-    return {**m.level.as_dict(), **m.extras}
+    doc: dict[str, Any] = _lists({**m.level.as_dict(), **m.extras})
+    return doc
+
+
+def _lists(doc: Any) -> Any:
+    """``doc`` with tuples as lists (``client_requests``, ``lost_clients``), as its JSON text reads back."""
+    if isinstance(doc, dict):
+        return {k: _lists(v) for k, v in doc.items()}
+    if isinstance(doc, (list, tuple)):
+        return [_lists(v) for v in doc]
+    return doc

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from tcobench import checks
 from tcobench.api.inputs import (
@@ -21,6 +22,7 @@ from tcobench.api.inputs import (
     model_of,
     names,
     number,
+    one_of,
     own_parameters,
     positive_numbers,
     positive_seconds,
@@ -37,6 +39,7 @@ from tcobench.cost import price_hardware
 from tcobench.perf import Prediction
 from tcobench.perf import predict as _predict
 from tcobench.perf.predict import DEFAULT_MAX_SEQS
+from tcobench.perf.serving import Slo
 from tcobench.perf.validate import group_errors, grouping, predict_command, summary, trust
 from tcobench.perf.validate import run as _validate
 from tcobench.perf import validate_training
@@ -44,10 +47,15 @@ from tcobench.search import candidates
 from tcobench.search import compare as _compare
 from tcobench.search import plan as _plan
 from tcobench.errors import InputError
+from tcobench.records import Run
+
+if TYPE_CHECKING:
+    from tcobench.store import Store
 from tcobench.search.sweep import (
     AXES, CONFIRM_POINTS, DEFAULT_CHUNK, Estimate, Objective, estimate, iter_rows, open_parts, open_sink, parse_axis,
 )
 from tcobench.search.executor import check_target, connect, scheduler_from_env
+from tcobench.search.goodput import RANKS, at_rate, rank_key, rank_rows, sweep_row_at_rate
 from tcobench.search.sweep import sweep as _sweep
 
 Basis = Literal["own", "rent", "both"]
@@ -61,7 +69,7 @@ def predict(model: Ref, hardware: HardwareRef, *, chips: int | None = None, tp: 
             moe_ep: int | None = None, spec_tokens: int = 0, acceptance: float | None = None, draft: Ref | None = None,
             explain: bool = False, rate: float | None = None, concurrency: int | None = None, requests: int | None = None,
             arrivals: str | None = None, seed: int = 0, slo_e2e: float | str | None = None, max_seqs: int = DEFAULT_MAX_SEQS,
-            max_batched_tokens: int | None = None, catalog: Catalog | None = None) -> Prediction:
+            max_batched_tokens: int | None = None, preempt: bool = False, catalog: Catalog | None = None) -> Prediction:
     """``tcobench predict``: one deployment's TTFT, TPOT, throughput, MFU/MBU and memory (seconds, tokens/s,
     bytes). ``batch="auto"`` picks the batch with the most tokens/s that fits and meets the SLOs;
     ``explain=True`` keeps the per-operator breakdown (``Prediction.ops``, ``to_rows()``). Speculative decoding:
@@ -72,7 +80,9 @@ def predict(model: Ref, hardware: HardwareRef, *, chips: int | None = None, tp: 
     ``"gamma:CV"``), ``concurrency`` users in a closed loop, or a trace file in ``arrivals``; ``requests`` of them
     (default 1000, ``seed`` for the draws) are simulated step by step with vLLM's scheduler (``max_seqs``
     sequences, ``max_batched_tokens`` tokens per step per replica), and ``Prediction.serving`` holds TTFT, TPOT,
-    ITL and E2E percentiles, throughput, and goodput under ``slo_ttft`` / ``slo_tpot`` / ``slo_e2e``."""
+    ITL and E2E percentiles, throughput, and goodput under ``slo_ttft`` / ``slo_tpot`` / ``slo_e2e``. ``preempt``:
+    admit on the prompt and preempt (recompute) when the KV cache is full, as vLLM does, instead of admitting only
+    requests whose whole context fits."""
     cat = catalog_or_default(catalog)
     for name, value, least in (("chips", chips, 1), ("tp", tp, 1), ("pp", pp, 1), ("ep", ep, 1), ("input_len", input_len, 1),
                                ("output_len", output_len, 1), ("max_context", max_context, 1), ("moe_ep", moe_ep, 1),
@@ -96,18 +106,27 @@ def predict(model: Ref, hardware: HardwareRef, *, chips: int | None = None, tp: 
                     graph_batches=cuda_graph_batches, moe_ep=moe_ep, spec_tokens=spec_tokens, acceptance=acceptance,
                     draft=None if draft is None else "mtp" if draft == "mtp" else model_of(cat, draft, "draft"),
                     traffic=traffic, slo_e2e=positive_seconds(slo_e2e, "slo_e2e"), max_seqs=max_seqs,
-                    max_batched_tokens=max_batched_tokens)
+                    max_batched_tokens=max_batched_tokens, preempt=bool(preempt))
 
 
 def compare(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, workload: str | None = None,
             input_len: int | None = None, output_len: int | None = None, slo_ttft: float | str | None = None,
             slo_tpot: float | str | None = None, precision: str | Sequence[str] | None = None, max_chips: int = 64,
             basis: Basis = "both", price_hour: float | None = None, price_chip: float | None = None, pareto: bool = False,
-            catalog: Catalog | None = None, **cost: Any) -> CompareResult:
+            rate: float | str | None = None, rank: str = "cost", catalog: Catalog | None = None,
+            **cost: Any) -> CompareResult:
     """``tcobench compare``: per hardware (default: every catalog chip), the cheapest deployment that fits and meets
     the SLOs, with $/1M tokens own and/or rent as (low, likely, high). ``cost``: overrides of the cost basis
     (``cost_basis``, ``amortisation_years``, ``cost_of_capital``, ``utilisation``, ``pue``, ``electricity``,
-    ``hosting``, ``maintenance``), as the command's flags."""
+    ``hosting``, ``maintenance``), as the command's flags. ``rate`` (requests/s, Poisson, to one replica): each
+    row's replica is also simulated at that load (``row.at_rate``: goodput under the SLOs, p99s, $/1M good output
+    tokens; search/goodput.py), and ``rank`` orders the rows: "cost" (steady-state $/1M output tokens), "goodput"
+    (most good tokens/s first) or "good-cost" ($/1M good tokens, cheapest first; these two need ``rate``)."""
+    rank = one_of(rank, list(RANKS), "rank")
+    offered = None if rate is None else checks.positive(rate, "{rate}")
+    if offered is None and rank != "cost":
+        raise InputError(f"{{rank}} {rank!r} ranks by the load a replica serves: give {{rate}} (requests/s) too",
+                         params=("rank", "rate"))
     cat = catalog_or_default(catalog)
     m = model_of(cat, model)
     n_in, n_out, wl = workload_lengths(cat, workload, input_len, output_len)
@@ -118,9 +137,14 @@ def compare(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, 
                                slo_ttft=ttft, slo_tpot=tpot, max_chips=whole(max_chips, "max_chips", 1),
                                price_hour=usd(price_hour, "USD/h", "price_hour"),
                                price_chip=usd(price_chip, "USD", "price_chip"), pareto=pareto)
+    if offered is not None:
+        by_id, slo = {h.id: h for h in hw}, Slo(ttft, tpot)
+        rows = [replace(r, at_rate=at_rate(r, m, by_id[r.hardware], cat, rate=offered, slo=slo, input_len=n_in,
+                                           output_len=n_out)) for r in rows]
+        rows.sort(key=lambda r: rank_key(r, rank, basis))
     outcomes = validation_outcomes(cat)
     trusts = {h.id: trust(outcomes, h.vendor, m.moe is not None) for h in hw}
-    return CompareResult(m.id, wl, n_in, n_out, basis, ttft, tpot, evaluated, rows, trusts)
+    return CompareResult(m.id, wl, n_in, n_out, basis, ttft, tpot, evaluated, rows, trusts, offered, rank)
 
 
 def plan(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, qps: float, workload: str | None = None,
@@ -154,7 +178,8 @@ def sweep(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, tp
           output: str | Path | None = None, chunk: int = DEFAULT_CHUNK, price_hour: float | None = None,
           price_chip: float | None = None, yes: bool = False, on_estimate: Callable[[Estimate], None] | None = None,
           progress: Callable[[int, int], None] | None = None, catalog: Catalog | None = None,
-          workers: int | None = None, scheduler: str | None = None, **cost: Any) -> SweepSummary:
+          workers: int | None = None, scheduler: str | None = None, rate: float | str | None = None, rank: str = "cost",
+          **cost: Any) -> SweepSummary:
     """``tcobench sweep``: every combination of the axes (each '1,2,4', '1:4096' or '128:32768:x2'), evaluated in
     memory-bounded chunks of ``chunk`` points; the ``top`` points by ``objective`` and, with ``pareto``, the front
     of tokens/s per chip vs interactivity. ``output``: write every point to .csv or .parquet.
@@ -166,7 +191,16 @@ def sweep(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, tp
 
     ``workers``: run on a local Dask cluster of that many processes; ``scheduler``: on a running Dask cluster
     ('tcp://host:8786'; default ``TCOBENCH_SCHEDULER``). Either needs ``pip install 'tcobench[distributed]'``; the
-    result is the single-process one, row for row, and ``output`` (.parquet) becomes a folder of parts."""
+    result is the single-process one, row for row, and ``output`` (.parquet) becomes a folder of parts.
+
+    ``rate`` (requests/s, Poisson, to one replica): each of the ``top`` rows is also served at that load in the
+    serving simulator (its ``at_rate``: goodput under the SLOs, p99s, $/1M good output tokens), and ``rank``
+    ("goodput" or "good-cost") re-orders those rows by it; the rows are the top by ``objective`` first."""
+    rank = one_of(rank, list(RANKS), "rank")
+    offered = None if rate is None else checks.positive(rate, "{rate}")
+    if offered is None and rank != "cost":
+        raise InputError(f"{{rank}} {rank!r} ranks by the load a replica serves: give {{rate}} (requests/s) too",
+                         params=("rank", "rate"))
     cat = catalog_or_default(catalog)
     target = scheduler_from_env(scheduler) if workers is None else scheduler
     check_target(workers, target)
@@ -205,11 +239,16 @@ def sweep(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, tp
         if executor is not None:
             executor.close()
     wall = time.perf_counter() - start
+    top_rows = list(iter_rows(res.top))
+    if offered is not None:
+        by_id, slo = {c.hardware.id: c.hardware for c in cands}, Slo(ttft, tpot)
+        top_rows = rank_rows([{**r, "at_rate": sweep_row_at_rate(r, m, by_id[r["hardware"]], cat, rate=offered, slo=slo)}
+                              for r in top_rows], rank)
     outcomes = validation_outcomes(cat)
     return SweepSummary(m.id, res.evaluated, res.feasible, wall, objective, basis, str(output) if output else None,
-                        list(iter_rows(res.top)), list(iter_rows(res.front)) if pareto else None,
+                        top_rows, list(iter_rows(res.front)) if pareto else None,
                         {c.hardware.id: trust(outcomes, c.hardware.vendor, m.moe is not None) for c in cands},
-                        workers=executor.workers if executor is not None else None)
+                        workers=executor.workers if executor is not None else None, rate=offered, rank=rank)
 
 
 def validate(*, by: str = "phase", row: str | Sequence[str] = (), explain: bool = False,
@@ -223,7 +262,8 @@ def validate(*, by: str = "phase", row: str | Sequence[str] = (), explain: bool 
     rows: list[dict[str, Any]] = [
         {"id": o.row.id, "ref": o.row.ref, "phase": o.row.phase, "metric": o.row.metric, "published": o.row.published or None,
          "predicted": o.predicted, "error": o.error, "batch": o.prediction.batch if o.prediction else None,
-         "problem": o.problem, "source": o.row.source, "command": None if o.row.skip else predict_command(o.row),
+         "problem": o.problem, "source": o.row.source, "command": None if o.row.skip else
+         predict_command(o.row, o.prediction.serving if o.prediction else None),
          "engine": dict(o.row.engine)} for o in outcomes]
     if explain:
         for r, o in zip(rows, outcomes, strict=True):
@@ -239,15 +279,46 @@ def validate(*, by: str = "phase", row: str | Sequence[str] = (), explain: bool 
     return ValidationResult(outcomes, rows, summ, by, training, validate_training.summary(trained) if trained else {})
 
 
-def audit(files: str | Path | Sequence[str | Path] = (), *, catalog: Catalog | None = None) -> AuditResult:
+def audit(files: str | Path | Sequence[str | Path] = (), *, catalog: Catalog | None = None,
+          db: str | None = None) -> AuditResult:
     """``tcobench audit``: claimed vs derived with a verdict, for the built-in claims or the claims in ``files``
     (TOML with [claim.<id>] tables; claims there may cite the built-in ones). A malformed claim comes back as a
-    result with ``error`` set, beside the others."""
+    result with ``error`` set, beside the others. A claim of kind ``measured`` cites a saved ``bench`` or
+    ``measure`` run by id, read from the results store ``db`` (a path or URL; default as ``tcobench runs``)."""
     cat = catalog_or_default(catalog)
     paths = [str(files)] if isinstance(files, (str, Path)) else [str(f) for f in files]
     builtin = load_claims([builtin_dir()], cat)
     chosen = load_claims(paths, cat) if paths else builtin
     library = [c for c in builtin.claims if c.id not in {x.id for x in chosen.claims}] if paths else []
-    results = audit_claims(chosen.claims, cat, library=library)
+    results = audit_claims(chosen.claims, cat, library=library, runs=saved_runs(lambda: _store(db)))
     return AuditResult(results + [invalid_result(bad) for bad in chosen.invalid])
 
+
+def _store(db: str | None) -> Store:
+    from tcobench.store import Store  # SQLAlchemy, imported when a claim cites a run
+
+    return Store.open(db)
+
+
+def saved_runs(open_store: Callable[[], Store]) -> Callable[[int], Run]:
+    """Saved runs by id, for claims that cite one. The store is opened at the first citation, so an audit that cites
+    none touches no store; an id that is not there is an InputError naming the measured runs nearest to it."""
+    opened: list[Store] = []
+
+    def get(run_id: int) -> Run:
+        if not opened:
+            opened.append(open_store())
+        store = opened[0]
+        try:
+            return store.get(run_id)
+        except InputError:
+            measured = [r for r in store.list(limit=MEASURED_RUNS_SCANNED) if r.command in ("bench", "measure")]
+            near = sorted(measured, key=lambda r: (abs((r.id or 0) - run_id), r.id or 0))[:3]
+            hint = ("; did you mean " + " or ".join(f"{r.id} ({r.command}{': ' + r.label if r.label else ''})"
+                                                    for r in near) + "?") if near else "; it holds no bench or measure run"
+            raise InputError(f"no run with id {run_id} in {store.where}{hint}") from None
+
+    return get
+
+
+MEASURED_RUNS_SCANNED = 1000  # the latest runs looked through for a close match

@@ -145,6 +145,10 @@ def _claim(path: Path, rid: str, raw: Any, sources: Mapping[str, Source], invali
                                                                    else f"; expected one of {', '.join(REGISTRY)}"))
         return None
     ok = True
+    if (claim.measured is None) == (claim.kind == "measured"):
+        bad(".measured: only kind 'measured' cites a saved run" if claim.measured is not None else
+            ": kind 'measured' needs measured = { run = <id>, metric = \"tpot_s\" } (a saved bench or measure run)")
+        ok = False
     for name in claim.inputs:
         if name not in kind.inputs:
             hint = close_matches(name, kind.inputs)

@@ -26,9 +26,10 @@ class ClaimResult:
     file: str = ""
     error: str | None = None  # set when the claim itself is malformed (not merely unverifiable)
     derived: Value | None = None  # the derived value in SI units, for claims that use this one as input
+    predicted_value: float | None = None  # kind measured: the performance model's value for it, in the claim's unit
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "statement": self.statement, "verdict": str(self.verdict), "reason": self.reason,
                 "claimed_value": self.claimed_value, "derived_value": self.derived_value, "unit": self.unit,
-                "ratio": self.ratio, "kind": self.kind, "source": self.source, "date": self.date, "file": self.file,
+                "ratio": self.ratio, "predicted_value": self.predicted_value, "kind": self.kind, "source": self.source, "date": self.date, "file": self.file,
                 "error": self.error, "trace": [s.to_dict() for s in self.trace]}

@@ -13,6 +13,7 @@ from typing import Any
 from tcobench import units
 from tcobench.claims.kinds import REGISTRY
 from tcobench.claims.loader import Invalid
+from tcobench.claims.measured import RunGetter
 from tcobench.claims.result import ClaimResult
 from tcobench.claims.schema import Claim
 from tcobench.claims.trace import Value
@@ -23,9 +24,10 @@ from tcobench.errors import InputError, MissingInputError, TcobenchError, UnitEr
 
 
 class _Auditor:
-    def __init__(self, claims: Iterable[Claim], catalog: Catalog) -> None:
+    def __init__(self, claims: Iterable[Claim], catalog: Catalog, runs: RunGetter | None = None) -> None:
         self.claims = {c.id: c for c in claims}
         self.catalog = catalog
+        self.runs = runs
         self.done: dict[str, ClaimResult] = {}
         self.active: list[str] = []
 
@@ -52,7 +54,7 @@ class _Auditor:
     def _audit(self, claim: Claim) -> ClaimResult:
         base: dict[str, Any] = dict(id=claim.id, statement=claim.statement, unit=claim.unit, claimed_value=claim.claimed,
                     kind=claim.kind, source=claim.source, date=claim.date, file=claim.origin)
-        work = Work(claim, self.catalog, self.resolve)
+        work = Work(claim, self.catalog, self.resolve, self.runs)
         try:
             derived = REGISTRY[claim.kind].derive(work)
         except MissingInputError as err:
@@ -74,15 +76,19 @@ class _Auditor:
                                reason=f"the claim is in {claim.unit!r}, which is not a {value.unit}; derived "
                                       f"{value.text}", trace=tuple(work.steps), derived=value)
         claimed_si = claim.claimed * per_unit
-        verdict, reason = judge(claimed_si, value.value, claim.tolerance, derived.bound, derived.alternatives)
+        against = "measured" if claim.measured is not None else "derived"
+        verdict, reason = judge(claimed_si, value.value, claim.tolerance, derived.bound, derived.alternatives, against)
         ratio = claimed_si / value.value if value.value else None
+        predicted = None if derived.predicted is None else derived.predicted.value / per_unit
         return ClaimResult(**base, verdict=verdict, reason=reason, derived_value=value.value / per_unit, ratio=ratio,
-                           trace=tuple(work.steps), derived=value)
+                           trace=tuple(work.steps), derived=value, predicted_value=predicted)
 
 
-def audit_claims(claims: Sequence[Claim], catalog: Catalog, *, library: Iterable[Claim] = ()) -> list[ClaimResult]:
-    """Audit ``claims`` in order. ``library`` claims (the built-in suite) may be referenced but are not reported."""
-    auditor = _Auditor([*library, *claims], catalog)
+def audit_claims(claims: Sequence[Claim], catalog: Catalog, *, library: Iterable[Claim] = (),
+                 runs: RunGetter | None = None) -> list[ClaimResult]:
+    """Audit ``claims`` in order. ``library`` claims (the built-in suite) may be referenced but are not reported.
+    ``runs``: saved runs by store id, for claims that cite one (``measured = { run = ... }``)."""
+    auditor = _Auditor([*library, *claims], catalog, runs)
     return [auditor.result(c.id) for c in claims]
 
 

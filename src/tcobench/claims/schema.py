@@ -58,6 +58,21 @@ class Input(Record):
         return self
 
 
+class MeasuredRef(Record):
+    """A saved run that measured the claimed number (``kind = "measured"``): the run's store id, the metric, and
+    which of the run's load levels (``bench``: ``concurrency`` or ``rate``) or shapes (``measure``: ``batch`` and
+    ``tokens``) it is. ``stat``: which summary of a latency (``bench``: mean or a percentile, p50 by default;
+    ``measure``: ``best``, the fastest repetition as the command reports it, or ``p50``, the median)."""
+
+    run: Annotated[int, Field(strict=True, ge=1)]
+    metric: str
+    stat: Literal["best", "mean", "p50", "p90", "p95", "p99"] | None = None
+    concurrency: Annotated[int, Field(strict=True, ge=1, le=checks.MAX_COUNT)] | None = None
+    rate: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    batch: Annotated[int, Field(strict=True, ge=1, le=checks.MAX_COUNT)] | None = None
+    tokens: Annotated[int, Field(strict=True, ge=1, le=checks.MAX_COUNT)] | None = None
+
+
 class Claim(Record):
     id: str
     statement: str = Field(min_length=1)  # the quoted words
@@ -82,6 +97,7 @@ class Claim(Record):
     runtime: str | None = None  # prediction claims: the catalog runtime (serving stack) the claim was measured on
     workload: str | None = None
     inputs: dict[str, Input] = Field(default_factory=dict)
+    measured: MeasuredRef | None = None  # kind "measured": the saved run whose measurement the claim is judged against
     note: str | None = None
     origin: str = ""
 

@@ -53,20 +53,21 @@ def matches(claimed: float, target: float, tolerance: float, bound: Bound = None
 
 
 def judge(claimed: float, derived: float, tolerance: float, bound: Bound = None,
-          alternatives: tuple[Alternative, ...] = ()) -> tuple[Verdict, str]:
-    """The verdict and a one-line reason. Values are in the same unit."""
+          alternatives: tuple[Alternative, ...] = (), against: str = "derived") -> tuple[Verdict, str]:
+    """The verdict and a one-line reason. Values are in the same unit. ``against``: what the derived value is
+    ("derived", or "measured" where it is a saved measurement), as the reason names it."""
     if matches(claimed, derived, tolerance, bound):
         slack = f" (tolerance {tolerance:.0%})" if tolerance else ""
-        what = {None: f"within {tolerance:.0%} of the derived value", "upper": f"at or below the derived upper bound{slack}",
-                "lower": f"at or above the derived lower bound{slack}"}[bound]
+        what = {None: f"within {tolerance:.0%} of the {against} value", "upper": f"at or below the {against} upper bound{slack}",
+                "lower": f"at or above the {against} lower bound{slack}"}[bound]
         return Verdict.CONSISTENT, what
     hits = [a for a in alternatives if matches(claimed, a.value, tolerance, bound)]
     if hits:
         labels = "; ".join(a.label for a in hits)
         return hits[0].verdict, f"matches only another reading: {labels}"
     if derived == 0:
-        return (Verdict.OVERSTATED if claimed > 0 else Verdict.UNDERSTATED), "derived value is 0"
+        return (Verdict.OVERSTATED if claimed > 0 else Verdict.UNDERSTATED), f"{against} value is 0"
     ratio = claimed / derived
     if ratio > 1:
-        return Verdict.OVERSTATED, f"claimed is {ratio:.3g}x the derived value" + (" (above the upper bound)" if bound == "upper" else "")
-    return Verdict.UNDERSTATED, f"claimed is {ratio:.3g}x the derived value" + (" (below the lower bound)" if bound == "lower" else "")
+        return Verdict.OVERSTATED, f"claimed is {ratio:.3g}x the {against} value" + (" (above the upper bound)" if bound == "upper" else "")
+    return Verdict.UNDERSTATED, f"claimed is {ratio:.3g}x the {against} value" + (" (below the lower bound)" if bound == "lower" else "")

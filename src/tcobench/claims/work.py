@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from tcobench import units
-from tcobench.claims.schema import Claim
+from tcobench.claims.measured import Measurement, RunGetter, measurement
+from tcobench.claims.schema import Claim, MeasuredRef
 from tcobench.claims.trace import CLAIM_INPUT, DEFAULT, DERIVED, Step, Value
 from tcobench.catalog import Catalog, Hardware, Model, System
 from tcobench.errors import InputError, MissingInputError, UnitError, quote
@@ -18,9 +19,13 @@ Resolver = Callable[[str, str], Value]  # (claim id, input name) -> that claim's
 
 
 class Work:
-    def __init__(self, claim: Claim, catalog: Catalog, resolve: Resolver) -> None:
-        self.claim, self.catalog, self._resolve = claim, catalog, resolve
+    def __init__(self, claim: Claim, catalog: Catalog, resolve: Resolver, runs: RunGetter | None = None) -> None:
+        self.claim, self.catalog, self._resolve, self._runs = claim, catalog, resolve, runs
         self.steps: list[Step] = []
+
+    def measurement(self, ref: MeasuredRef) -> Measurement:
+        """The number a saved run measured (``claims/measured.py``), read through the store getter handed in."""
+        return measurement(ref, self.claim.id, self._runs)
 
     # ---- claim inputs -------------------------------------------------------------------------
     def has(self, name: str) -> bool:

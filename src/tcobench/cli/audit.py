@@ -9,6 +9,7 @@ import click
 from rich.markup import escape
 
 from tcobench import __version__
+from tcobench.api.tasks import saved_runs
 from tcobench.claims import ClaimResult, Verdict, audit_claims, builtin_dir, invalid_result, load_claims
 from tcobench.claims.trace import Step
 from tcobench.cli.context import Context, pass_context
@@ -36,7 +37,8 @@ def audit(ctx: Context, files: tuple[str, ...], as_json: bool, save: bool, expla
     builtin = load_claims([builtin_dir()], catalog)
     chosen = load_claims(files, catalog) if files else builtin
     library = builtin.claims if files else ()
-    results = audit_claims(chosen.claims, catalog, library=[c for c in library if c.id not in {x.id for x in chosen.claims}])
+    results = audit_claims(chosen.claims, catalog, library=[c for c in library if c.id not in {x.id for x in chosen.claims}],
+                           runs=saved_runs(lambda: ctx.store))
     results += [invalid_result(bad) for bad in chosen.invalid]
     if explain is not None and explain.lower() not in {r.id for r in results}:
         raise UnknownIdError("claim", explain, [r.id for r in results], where="audit --explain")
@@ -53,8 +55,10 @@ def audit(ctx: Context, files: tuple[str, ...], as_json: bool, save: bool, expla
             for r in shown:
                 _explain(r)
         else:
-            t = table(None, ["id", "verdict", "claimed", "derived", "unit", "ratio", "why"], (_row(r) for r in results),
-                      justify=["left", "left", "right", "right", "left", "right", "left"])
+            beside = any(r.predicted_value is not None for r in results)  # a measured claim: the prediction too
+            heads = ["id", "verdict", "claimed", "derived", *(["predicted"] if beside else []), "unit", "ratio", "why"]
+            t = table(None, heads, (_row(r, beside) for r in results),
+                      justify=["left", "left", "right", "right", *(["right"] if beside else []), "left", "right", "left"])
             for col in t.columns:
                 col.no_wrap = True
             why = t.columns[-1]
@@ -83,11 +87,12 @@ def _num(value: float | None, unit: str) -> str:
     return text if unit in ("1", "") else f"{text} {unit}"
 
 
-def _row(r: ClaimResult) -> Sequence[str]:
+def _row(r: ClaimResult, beside: bool = False) -> Sequence[str]:
     ratio = "-" if r.ratio is None else f"{r.ratio:.3g}"
     why = r.reason.removeprefix(_ONLY).split("; ")[0]
     unit = "" if r.unit == "1" else r.unit
-    cells = (r.id, str(r.verdict), _num(r.claimed_value, "1"), _num(r.derived_value, "1"), unit, ratio, why)
+    predicted = [_num(r.predicted_value, "1")] if beside else []
+    cells = (r.id, str(r.verdict), _num(r.claimed_value, "1"), _num(r.derived_value, "1"), *predicted, unit, ratio, why)
     return [escape(x) for x in cells]
 
 
@@ -102,8 +107,10 @@ def _explain(r: ClaimResult) -> None:
     out.print(f"  statement: \"{r.statement}\"", markup=False)
     for i, s in enumerate(r.trace, 1):
         _step(i, s)
-    out.print(f"  claimed {_num(r.claimed_value, r.unit)} vs derived {_num(r.derived_value, r.unit)}"
-              + (f" (ratio {r.ratio:.3g})" if r.ratio is not None else ""), markup=False)
+    what = "measured" if r.kind == "measured" else "derived"
+    out.print(f"  claimed {_num(r.claimed_value, r.unit)} vs {what} {_num(r.derived_value, r.unit)}"
+              + (f" (ratio {r.ratio:.3g})" if r.ratio is not None else "")
+              + (f"; predicted {_num(r.predicted_value, r.unit)}" if r.predicted_value is not None else ""), markup=False)
     out.print(f"  verdict: {r.verdict}: {r.reason}", markup=False)
     out.print()
 

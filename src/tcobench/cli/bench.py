@@ -22,13 +22,14 @@ import tcobench
 from tcobench.api import bench as measure_endpoint
 from tcobench.api.results import LEVEL_KEYS
 from tcobench.cli.context import Context, pass_context
-from tcobench.cli.options import Choice
+from tcobench.cli.options import Choice, cluster_options
 from tcobench.cli.render import console, json_text, print_json, table
 from tcobench.errors import StoreError
 from tcobench.loadgen.bench import Measured
 from tcobench.loadgen.metrics import LevelMetrics, Stats
 from tcobench.loadgen.result import RequestResult
 from tcobench.loadgen.runner import Load, Progress as RequestHook
+from tcobench.loadgen.spread import FLUSH_S
 from tcobench.records import Provenance, Run
 from tcobench.store import Store
 from tcobench.units import human
@@ -76,6 +77,8 @@ class BenchOptions:
     save: bool
     as_json: bool
     quiet: bool
+    workers: int | None
+    scheduler: str | None
 
 
 @click.command(context_settings={"show_default": True})
@@ -117,6 +120,7 @@ class BenchOptions:
 @click.option("--save/--no-save", default=True, help="Save the results to the store.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: {\"levels\": [...], \"settings\": {...}}.")
 @click.option("--quiet", is_flag=True, help="No live progress on stderr.")
+@cluster_options
 @pass_context
 def bench(ctx: Context, /, **params: Any) -> None:
     """Benchmark an OpenAI-compatible streaming endpoint: TTFT, TPOT, ICL, E2E, throughput, goodput, $/1M tokens.
@@ -124,7 +128,10 @@ def bench(ctx: Context, /, **params: Any) -> None:
     Exit codes: 0 done; 1 the results store could not be opened (nothing is sent) or the run could not be saved
     (the results are printed and written to a JSON file); 2 a bad flag; 3 more requests failed than --max-failures
     allows (printed and saved); 129, 130, 143 stopped by SIGHUP, Ctrl-C (SIGINT), SIGTERM: what was measured is
-    printed and saved. See docs/bench.md, "Exit codes and interruptions"."""
+    printed and saved. See docs/bench.md, "Exit codes and interruptions".
+
+    With --workers N or --scheduler ADDRESS every level is spread over that many client processes (Dask workers,
+    pip install 'tcobench[distributed]'), started together and merged into one result (docs/distributed.md)."""
     o = BenchOptions(**params)
     err = console(stderr=True)
     store = _open_store(ctx) if o.save else None  # before any request: a store that fails, fails now
@@ -137,7 +144,8 @@ def bench(ctx: Context, /, **params: Any) -> None:
             timeout=o.timeout, max_failures=o.max_failures, slo_ttft=o.slo_ttft, slo_tpot=o.slo_tpot, slo_e2e=o.slo_e2e, price_hour=o.price_hour,
             price_in=o.price_in, price_out=o.price_out, hardware=o.hardware or None, chips=o.chips, basis=o.basis,
             model_spec=o.model_spec or None, tp=o.tp, precision=o.precision, api_key_env=o.api_key_env, seed=o.seed,
-            catalog=ctx.catalog if o.hardware else None, progress=bar.on_level)
+            catalog=ctx.catalog if o.hardware else None, progress=bar.on_level, workers=o.workers,
+            scheduler=o.scheduler)
     finally:
         bar.stop()
     if result.interrupted:
@@ -240,6 +248,27 @@ def _load(lv: LevelMetrics) -> str:
     return f"c={lv.concurrency}" if lv.concurrency is not None else f"{lv.rate:g}/s {lv.arrival}"
 
 
+def _simulated_table(measured: list[Measured], predicted: list[Any]) -> None:
+    """Each level's measured percentiles beside the serving simulation of its load, where bench ran one
+    (``--hardware --model-spec``: ``predicted.serving``)."""
+    sims = [(m.level, (p or {}).get("serving") or {}) for m, p in zip(measured, predicted, strict=True)]
+    if not any("ttft_s" in sim for _, sim in sims):
+        return
+    cols = ["load", "TTFT p50 ms sim", "measured", "TTFT p99 ms sim", "measured", "TPOT p50 ms sim", "measured",
+            "out tok/s sim", "measured", "sim queue"]
+    rows = []
+    for lv, sim in sims:
+        if "ttft_s" not in sim:
+            rows.append([_load(lv), sim.get("error", "-"), *["-"] * (len(cols) - 2)])
+            continue
+        rows.append([_load(lv), f"{sim['ttft_s']['p50'] * 1e3:.1f}", _ms(lv.ttft_s, "p50"), f"{sim['ttft_s']['p99'] * 1e3:.1f}",
+                     _ms(lv.ttft_s, "p99"), _num(sim["tpot_s"].get("p50") and sim["tpot_s"]["p50"] * 1e3),
+                     _ms(lv.tpot_s, "p50"), _num(sim["output_tokens_per_s"]), _num(lv.output_tokens_per_s),
+                     "grows" if sim["saturated"] else "keeps up"])
+    console().print(table("simulated at each level's load (serving simulator, docs/serving.md) beside measured", cols, rows,
+                          justify=["left"] + ["right"] * (len(cols) - 1)))
+
+
 def _render(measured: list[Measured], interrupted: bool, run_id: int | None, where: str | None) -> None:
     out = console()
     cols = ["load", "ok", "failed", "TTFT p50 ms", "TTFT p99 ms", "TPOT p50 ms", "ICL p99 ms", "E2E p50 ms",
@@ -259,6 +288,10 @@ def _render(measured: list[Measured], interrupted: bool, run_id: int | None, whe
         for row, p in zip(rows, predicted, strict=True):
             row[6:6] = ([f"{p['ttft_s'] * 1e3:.1f}", f"{p['tpot_s'] * 1e3:.1f}"] if p is not None and "ttft_s" in p
                         else ["-", "-"])
+    if any(m.level.clients > 1 for m in measured):  # spread over client processes: how many, and any lost
+        cols.append("clients")
+        for row, m in zip(rows, measured, strict=True):
+            row.append(f"{m.level.clients}" + (f" ({len(m.level.lost_clients)} lost)" if m.level.lost_clients else ""))
     bound = [m.level for m in measured if m.level.client_bound]
     if bound:  # a column only when the client limited a level: where it did, the latencies are not the server's
         cols.append("client")
@@ -269,6 +302,12 @@ def _render(measured: list[Measured], interrupted: bool, run_id: int | None, whe
     for lv in bound:
         out.print(f"client-bound at {_load(lv)}: {lv.client_bound_reason}", markup=False, highlight=False,
                   soft_wrap=True)
+    _simulated_table(measured, predicted)
+    for m in measured:
+        for c in m.level.lost_clients:
+            out.print(f"lost at {_load(m.level)}: worker {c.worker} died; at least {c.requests_lost} requests it had sent were "
+                      f"never reported (in flight, or finished within its last {FLUSH_S * 1e3:.0f} ms) and are left out; "
+                      "its other requests are kept", markup=False, highlight=False, soft_wrap=True)
     shown = next((p for p in predicted if p and "ttft_s" in p), None)
     if shown is not None:
         out.print(f"predicted: {shown['model']} on {shown.get('hardware', '?')} in {shown.get('precision', 'bf16')} at each "

@@ -16,6 +16,7 @@ from tcobench.api.inputs import COST_RANGES
 from tcobench.cost import DEFAULT_BASIS
 from tcobench.perf.validate import Trust
 from tcobench.records import Provenance, Run
+from tcobench.search.goodput import RANKS, SIM_REQUESTS
 
 
 def cost_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -120,6 +121,28 @@ def train_table(ctx: Context, command: str, model_ref: str, hw_spec: str | None,
         click.echo(f"saved as run {doc['run_id']}", err=True)
 
 
+def _at_rate_table(rate: float, rank: str, rows: list[Any], basis: str, slo: str) -> None:
+    """Each row's replica served at ``rate`` in the simulator, in the order ``rank`` gives (search/goodput.py)."""
+    cols = ["hardware", "goodput tok/s", "SLO met", "TTFT p99", "TPOT p99", "queue"]
+    cols += [c for b, c in (("own", "$/1M good (own)"), ("rent", "$/1M good (rent)")) if basis in (b, "both")]
+    body = []
+    for r in rows:
+        a = r.at_rate
+        if a is None:
+            continue
+        cells = [r.hardware, f"{a.goodput_tokens_per_s:,.0f}", f"{a.slo_met:.1%}", units.human(a.ttft_p99_s, "s"),
+                 units.human(a.tpot_p99_s, "s") if a.tpot_p99_s is not None else "-",
+                 "grows without bound" if a.saturated else "keeps up"]
+        if basis in ("own", "both"):
+            cells.append(_span(a.usd_per_1m_good_tokens_own, money))
+        if basis in ("rent", "both"):
+            cells.append(_span(a.usd_per_1m_good_tokens_rent, money))
+        body.append(cells)
+    title = (f"at {rate:g} requests/s (Poisson, {SIM_REQUESTS:,} simulated) per replica{', ' + slo if slo else ''}; "
+             f"ranked by {rank}")
+    console().print(table(title, cols, body, justify=["left"] + ["right"] * (len(cols) - 1)))
+
+
 def money(v: float) -> str:
     return f"${v:.3g}" if v < 100 else f"${v:,.0f}"
 
@@ -129,22 +152,44 @@ def money(v: float) -> str:
 @click.option("--basis", type=Choice(["own", "rent", "both"]), default="both", show_default=True)
 @cost_options
 @click.option("--pareto", is_flag=True, help="Also print, per hardware, the front of tokens/s per chip vs interactivity.")
+@click.option("--rate", type=Number(0.0, low_open=True),
+              help="Also serve each row's replica at this many requests/s (Poisson) in the serving simulator: goodput under "
+                   "the SLOs, p99 latencies and $/1M good output tokens (docs/serving.md).")
+@click.option("--rank", type=Choice(list(RANKS)), default="cost", show_default=True,
+              help="Order the rows by steady-state $/1M output tokens (cost), by goodput at --rate (goodput), or by $/1M "
+                   "output tokens that met the SLOs at --rate (good-cost).")
 @train_options
+@click.option("--measured", "measured_run", type=COUNT, metavar="RUN",
+              help="A saved bench or measure run: each measurement beside the prediction on each --hardware "
+                   "(docs/measure.md).")
+@click.option("--claims", "claims_file", type=click.Path(exists=True, dir_okay=True),
+              help="With --measured: claims (kind 'measured') that cite the run, shown on their rows.")
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--save", is_flag=True, help="Save the comparison to the results store.")
 @pass_context
 def compare(ctx: Context, /, model_ref: str, hw_spec: str | None, workload: str | None, input_len: int | None,
-            output_len: int | None, precisions: str | None, basis: str, pareto: bool, as_json: bool, save: bool,
-            **kw: Any) -> None:
+            output_len: int | None, precisions: str | None, basis: str, pareto: bool, rate: float | None, rank: str,
+            as_json: bool, save: bool, **kw: Any) -> None:
     """Cheapest deployment per hardware for a model and workload, $/1M output tokens own and/or rent; with --train,
-    the cheapest way to train the model on --tokens within --deadline."""
+    the cheapest way to train the model on --tokens within --deadline; with --measured RUN, claimed, predicted and
+    measured on one row for each measurement of a saved run."""
     cat = ctx.catalog
     train, tokens, deadline = kw.pop("train"), kw.pop("tokens"), kw.pop("deadline")
+    measured_run, claims_file = kw.pop("measured_run"), kw.pop("claims_file")
+    if measured_run is not None:
+        from tcobench.cli.sidebyside import render_side_by_side
+
+        render_side_by_side(ctx, measured_run, model_ref, hw_spec, claims_file, precisions, as_json)
+        return
+    if claims_file is not None:
+        raise click.UsageError("--claims goes with --measured RUN (the claims that cite that run)")
     if train:
+        if rate is not None or rank != "cost":
+            raise click.UsageError("--rate and --rank describe serving; with --train give --tokens and --deadline")
         train_table(ctx, "compare", model_ref, hw_spec, precisions, basis, tokens, deadline, as_json, save, kw)
         return
     res = api.compare(model_ref, hw_spec, workload=workload, input_len=input_len, output_len=output_len, precision=precisions,
-                      basis=basis, pareto=pareto, catalog=cat, **kw)  # type: ignore[arg-type]
+                      basis=basis, pareto=pareto, rate=rate, rank=rank, catalog=cat, **kw)  # type: ignore[arg-type]
     rows, evaluated, n_in, n_out, wl = res.rows, res.evaluated, res.input_len, res.output_len, res.workload
     doc = res.to_dict()
     if save:
@@ -184,6 +229,8 @@ def compare(ctx: Context, /, model_ref: str, hw_spec: str | None, workload: str 
               "of its group's published results) where the group is validated; an unvalidated group's range covers the "
               "inputs only")
     print_trusts([res.trust[r.hardware] for r in rows if r.deployment and r.hardware in res.trust])
+    if res.rate is not None:
+        _at_rate_table(res.rate, res.rank, rows, basis, slo)
     if pareto:
         for r in rows:
             if r.pareto:

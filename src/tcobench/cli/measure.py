@@ -114,26 +114,46 @@ class GridProgress:
               help="Passes over the grid; each shape keeps its fastest (other work on the machine only slows one down).")
 @click.option("--threads", type=COUNT, help=THREADS_HELP)
 @click.option("--label", default="", help="A label saved with the run.")
+@click.option("--endpoint", metavar="URL", help="Measure the model served at this OpenAI-compatible URL through bench "
+                                                "instead (--model: the architecture it serves; docs/measure.md).")
+@click.option("--served-model", metavar="NAME", help="With --endpoint: the name the server serves [default: the model's id].")
+@click.option("--output-len", type=Count(2, 100_000), default=32, show_default=True,
+              help="With --endpoint: tokens generated per decode request.")
+@click.option("--requests", type=COUNT, default=8, show_default=True,
+              help="With --endpoint: requests per level (at least twice its concurrency).")
+@click.option("--api", type=click.Choice(["chat", "completions"]), default="completions", show_default=True,
+              help="With --endpoint: the API called.")
 @click.option("--save/--no-save", default=True, help="Save the records to the store (calibrate reads them).")
 @click.option("--json", "as_json", is_flag=True)
 @pass_context
 def measure(ctx: Context, /, model_ref: str, device: str, batch: str | None, context: str | None, prefill: str | None,
             precision: str | None, hw_ref: str | None, budget: float, rounds: int, threads: int | None, label: str,
+            endpoint: str | None, served_model: str | None, output_len: int, requests: int, api: str,
             save: bool, as_json: bool) -> None:
-    """Time prefill and decode of a Llama-shaped model with random weights on this device; save the records.
-    Ctrl-C stops early and keeps the shapes measured (exit 130)."""
+    """Time prefill and decode of a Llama-shaped model with random weights on this device, or of the model served
+    at --endpoint; save the records. Ctrl-C stops early and keeps the shapes measured (exit 130)."""
     store = ctx.store if save else None  # a store that cannot open fails before anything is measured
-    bar = GridProgress(as_json)
-    try:
-        r = run_measure(model_ref, device=device, batch=batch, context=context, prefill=prefill, precision=precision,
-                        hardware=hw_ref, budget=budget, rounds=rounds, threads=threads, catalog=ctx.catalog, say=_say(False),
-                        progress=bar)
-    finally:
-        bar.stop()
+    if endpoint is not None:
+        if hw_ref is not None:
+            raise click.UsageError("--hardware goes with a device measurement; for --endpoint, calibrate the run with "
+                                   "calibrate --run ID --hardware FILE")
+        r = run_measure(model_ref, batch=batch, context=context, prefill=prefill, precision=precision,
+                        catalog=ctx.catalog, endpoint=endpoint, served_model=served_model, output_len=output_len,
+                        requests=requests, api=api)  # type: ignore[arg-type]
+    else:
+        bar = GridProgress(as_json)
+        try:
+            r = run_measure(model_ref, device=device, batch=batch, context=context, prefill=prefill, precision=precision,
+                            hardware=hw_ref, budget=budget, rounds=rounds, threads=threads, catalog=ctx.catalog,
+                            say=_say(False), progress=bar)
+        finally:
+            bar.stop()
     doc = r.to_dict()
     if store is not None and r.records:
         inputs = {"model": model_ref, "device": device, "batch": batch, "context": context, "prefill": prefill,
-                  "precision": r.precision, "hardware": r.hardware, "budget": budget, "rounds": rounds, "threads": threads}
+                  "precision": r.precision, "hardware": r.hardware, "budget": budget, "rounds": rounds, "threads": threads,
+                  **({"endpoint": r.device["url"], "served_model": r.device["name"], "output_len": output_len,
+                      "requests": requests, "api": api} if endpoint is not None else {})}
         doc["run_id"] = store.save(r.to_run(__version__, inputs, label))
     if as_json:
         print_json(doc)
@@ -147,14 +167,18 @@ def measure(ctx: Context, /, model_ref: str, device: str, batch: str | None, con
 def _render_measure(r: Any, run_id: int | None) -> None:
     out = console()
     d = r.device
-    out.print(f"[bold]{r.model.id}[/bold] ({r.model.layers} layers, hidden {r.model.hidden}, {r.precision}, random weights) "
-              f"on {d['description']} ({d['name']}), torch {d['torch_version']}: {len(r.records)} shapes in {r.wall_s:.0f} s"
-              + (" (interrupted)" if r.interrupted else ""))
-    cols = ["phase", "batch", "tokens", "measured ms", "median ms"] + (["predicted ms", "pred / meas"] if r.predicted else [])
+    where = (f"{d['description']} through bench (p50 of each level's requests)" if d.get("kind") == "endpoint" else
+             f"{d['description']} ({d['name']}), torch {d['torch_version']}")
+    weights = "" if d.get("kind") == "endpoint" else ", random weights"
+    out.print(f"[bold]{r.model.id}[/bold] ({r.model.layers} layers, hidden {r.model.hidden}, {r.precision}{weights}) "
+              f"on {where}: {len(r.records)} shapes in {r.wall_s:.0f} s" + (" (interrupted)" if r.interrupted else ""))
+    served = d.get("kind") == "endpoint"  # a record is a level's p50, with its p99 beside it
+    cols = (["phase", "batch", "tokens"] + (["p50 ms", "p99 ms", "requests"] if served else ["measured ms", "median ms"])
+            + (["predicted ms", "pred / meas"] if r.predicted else []))
     rows = []
     for i, rec in enumerate(r.records):
         row = [rec.phase, rec.batch, f"{rec.input_len} in" if rec.phase == "prefill" else f"{rec.input_len} cached",
-               _ms(rec.seconds), _ms(rec.median_s)]
+               _ms(rec.seconds), *([_ms(rec.high_s), rec.reps] if served else [_ms(rec.median_s)])]
         if r.predicted:
             p = r.predicted[i]
             row += [_ms(p), "-" if p is None else f"{p / rec.seconds:.2f}"]
@@ -162,6 +186,8 @@ def _render_measure(r: Any, run_id: int | None) -> None:
     out.print(table(None, cols, rows, justify=["left"] + ["right"] * (len(cols) - 1)))
     if r.predicted:
         out.print(f"predicted by perf with {r.hardware}, before calibration")
+    for note in d.get("skipped") or ():
+        out.print(f"skipped: {note}")
     if run_id is not None:
         out.print(f"saved as run {run_id}: tcobench calibrate --run {run_id}" + ("" if r.hardware else " --hardware FILE"))
 

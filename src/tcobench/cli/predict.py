@@ -90,6 +90,9 @@ def parse_batch(value: str) -> int | str:
 @click.option("--max-batched-tokens", type=Count(1, 1 << 20),
               help="Under load: tokens per engine step, prompt chunks included (vLLM's --max-num-batched-tokens) "
                    "[default: the efficiency data's prefill chunk].")
+@click.option("--preemption", "preempt", is_flag=True,
+              help="Under load: admit a request when its prompt fits and preempt (recompute) the newest when the KV cache "
+                   "is full, as vLLM does [default: admit only when its whole context fits].")
 @click.option("--explain", is_flag=True, help="Print the per-operator breakdown (time, FLOPs, bytes, bound).")
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--save", is_flag=True, help="Save the prediction to the results store.")
@@ -103,7 +106,8 @@ def predict(ctx: Context, /, model_ref: str, hw_ref: str, batch: str, requests: 
     draft = kw.pop("draft")
     kw["draft"] = draft if draft in (None, "mtp") else cat.model(draft, where="--draft")
     run = None
-    load = {k: kw.pop(k) for k in ("rate", "concurrency", "arrivals", "seed", "slo_e2e", "max_seqs", "max_batched_tokens")}
+    load = {k: kw.pop(k) for k in ("rate", "concurrency", "arrivals", "seed", "slo_e2e", "max_seqs", "max_batched_tokens",
+                                   "preempt")}
     under_load = load["rate"] is not None or load["concurrency"] is not None or load["arrivals"] is not None
     try:
         if under_load:
@@ -111,7 +115,7 @@ def predict(ctx: Context, /, model_ref: str, hw_ref: str, batch: str, requests: 
                                  kw["output_len"], load["seed"])
             p = run_predict(model, hw, batch=parse_batch(batch), catalog=cat, explain=explain, traffic=traffic,
                             slo_e2e=load["slo_e2e"], max_seqs=load["max_seqs"],
-                            max_batched_tokens=load["max_batched_tokens"], **kw)
+                            max_batched_tokens=load["max_batched_tokens"], preempt=load["preempt"], **kw)
         elif requests:
             size = parse_batch(batch)
             run = finite_run(model, hw, requests=requests, max_batch=None if size == "auto" else int(size), catalog=cat, **kw)
@@ -184,7 +188,8 @@ def render(p, explain: bool) -> None:  # type: ignore[no-untyped-def]
         ("memory per chip", f"{units.human(p.weights_bytes + p.kv_cache_bytes + p.activation_bytes, 'B')} of {units.human(p.capacity_bytes, 'B')}",
          f"weights {units.human(p.weights_bytes, 'B')}, KV {units.human(p.kv_cache_bytes, 'B')}, "
          f"activations {units.human(p.activation_bytes, 'B')}; {'fits' if p.fits else 'DOES NOT FIT'}; "
-         f"largest batch that fits: {p.max_batch}"),
+         f"largest batch that fits: {p.max_batch}"
+         + ("; weights streamed from external memory each pass (held: 2 layers)" if p.weights_streamed else "")),
     ]
     if p.graph_batch is not None and p.graph_batch != p.batch and p.graphed_share:
         rows.insert(2, ("CUDA graphs", f"batch {p.graph_batch}", f"{p.graphed_share:.0%} of decode steps run padded from "
@@ -220,7 +225,8 @@ def render_serving(s: ServingResult) -> None:
     out.print(table(None, ["metric", "p50", "p90", "p99", "mean"], rows, justify=["left", "right", "right", "right", "right"]))
     out.print(f"throughput {s.output_tokens_per_s:,.0f} output tok/s, {s.input_tokens_per_s:,.0f} input tok/s, "
               f"{s.requests_per_s:,.2f} requests/s over a {s.window_s:,.1f} s steady-state window; "
-              f"{s.mean_running:,.1f} sequences decoding per step on average")
+              f"{s.mean_running:,.1f} sequences decoding per step on average"
+              + (f"; {s.preemptions:,} preemptions (recomputed)" if s.preemptions else ""))
     if s.slo.given:
         slos = ", ".join(f"{k} <= {units.human(v, 's')}" for k, v in (("TTFT", s.slo.ttft), ("TPOT", s.slo.tpot),
                                                                      ("E2E", s.slo.e2e)) if v is not None)

@@ -10,14 +10,21 @@ from typing import Any
 import click
 import numpy as np
 from rich.progress import (
-    BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn,
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
 )
 
 from tcobench import api, units
 from tcobench.cli.compare import cost_options, money
 from tcobench.cli.context import Context, pass_context
-from tcobench.cli.options import DURATION, Choice, Count, cluster_options
+from tcobench.cli.options import DURATION, Choice, Count, Number, cluster_options
 from tcobench.cli.render import console, print_json, print_trusts, table
+from tcobench.search.goodput import RANKS, SIM_REQUESTS
 from tcobench.search.sweep import AXES, CONFIRM_POINTS, DEFAULT_CHUNK, MAX_CHUNK, Estimate, duration
 
 LINE_EVERY_S = 5.0  # off a terminal, a progress line this often
@@ -84,6 +91,11 @@ class Report:
 @click.option("--objective", type=Choice(["cost", "throughput", "latency"]), default="cost", show_default=True)
 @click.option("--top", "top_k", type=Count(1, 10_000), default=10, show_default=True)
 @click.option("--pareto", is_flag=True, help="Print the Pareto front (tokens/s per chip vs interactivity).")
+@click.option("--rate", type=Number(0.0, low_open=True),
+              help="Also serve each top row's replica at this many requests/s (Poisson) in the serving simulator: goodput "
+                   "under the SLOs, p99s and $/1M good output tokens (docs/serving.md).")
+@click.option("--rank", type=Choice(list(RANKS)), default="cost", show_default=True,
+              help="With --rate: re-order the top rows by goodput or by $/1M good output tokens (good-cost).")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write every point: .csv, or .parquet (needs pyarrow).")
 @click.option("--chunk", type=Count(1, MAX_CHUNK), default=DEFAULT_CHUNK, show_default=True,
               help="Points per vectorised chunk; memory grows about 1 kB per point.")
@@ -95,7 +107,8 @@ class Report:
 @pass_context
 def sweep(ctx: Context, /, model_ref: str, hw_spec: str | None, precisions: str, basis: str, objective: str, top_k: int,
           pareto: bool, output: Path | None, chunk: int, yes: bool, quiet: bool, as_json: bool, slo_ttft: float | None,
-          slo_tpot: float | None, workers: int | None, scheduler: str | None, **kw: Any) -> None:
+          slo_tpot: float | None, workers: int | None, scheduler: str | None, rate: float | None, rank: str,
+          **kw: Any) -> None:
     """Evaluate every combination of the axes; report the top-k by --objective, the count and the wall time.
 
     Before starting, the first chunk is timed and the size and time are printed to stderr (when it should take a
@@ -109,7 +122,7 @@ def sweep(ctx: Context, /, model_ref: str, hw_spec: str | None, precisions: str,
         res = api.sweep(model_ref, hw_spec, precision=precisions, basis=basis, objective=objective,  # type: ignore[arg-type]
                         top=top_k, pareto=pareto, output=output, chunk=chunk, slo_ttft=slo_ttft, slo_tpot=slo_tpot,
                         yes=yes, on_estimate=report.estimate, progress=report.advance, catalog=ctx.catalog,
-                        workers=workers, scheduler=scheduler, **kw)
+                        workers=workers, scheduler=scheduler, rate=rate, rank=rank, **kw)
     finally:
         report.stop()
     doc = res.to_dict()
@@ -129,6 +142,19 @@ def sweep(ctx: Context, /, model_ref: str, hw_spec: str | None, precisions: str,
                 units.human(r["tpot_s"], "s"), f"{r['output_tokens_per_s_per_chip']:,.0f}",
                 money(cost) if np.isfinite(cost) else "no price"]
     out.print(table(f"top {top_k} by {objective}", cols, (cells(r) for r in doc["top"])))
+    if res.rate is not None:
+        good_cols = ["hardware", "precision", *AXES, "goodput tok/s", "SLO met", "TTFT p99", "TPOT p99", "queue",
+                     f"$/1M good ({basis})"]
+
+        def good_cells(r: dict[str, Any]) -> list[Any]:
+            a = r["at_rate"]
+            return [r["hardware"], r["precision"], *(int(r[x]) for x in AXES), f"{a['goodput_tokens_per_s']:,.0f}",
+                    f"{a['slo_met']:.1%}", units.human(a["ttft_p99_s"], "s"),
+                    units.human(a["tpot_p99_s"], "s") if a["tpot_p99_s"] is not None else "-",
+                    "grows without bound" if a["saturated"] else "keeps up",
+                    money(a["usd_per_1m_good_tokens"]) if a["usd_per_1m_good_tokens"] is not None else "-"]
+        out.print(table(f"the top {top_k} at {res.rate:g} requests/s (Poisson, {SIM_REQUESTS:,} simulated) per replica; "
+                        f"ranked by {res.rank}", good_cols, (good_cells(r) for r in doc["top"])))
     if pareto:
         out.print(table("Pareto front: tokens/s per chip vs interactivity", cols, (cells(r) for r in doc["pareto"])))
     print_trusts([res.trust[r["hardware"]] for r in doc["top"] if r["hardware"] in res.trust])

@@ -89,7 +89,7 @@ def _explain(outcomes: list[Outcome]) -> None:
             continue
         out.print(f"\n[bold]{escape(o.row.id)}[/bold]: " + escape(f"published {_num(o.row.published)}, predicted {_num(o.predicted)} "
                                                              f"{o.row.metric} ({o.error:+.0%}); {o.row.source}"))
-        out.print(escape(f"  reproduce: {predict_command(o.row)}"), soft_wrap=True)
+        out.print(escape(f"  reproduce: {predict_command(o.row, o.prediction.serving)}"), soft_wrap=True)
         if o.row.engine:
             fixed = ", ".join(f"{k} = {v:g}" for k, v in o.row.engine.items())
             out.print(escape(f"  with the engine settings the source fixed ({fixed}): a hardware file's [efficiency] table "

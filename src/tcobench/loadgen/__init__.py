@@ -10,6 +10,7 @@
     result.py    ``RequestResult`` and the error kinds it is classified into
     runner.py    closed loop (concurrency) and open loop (rate) over one load level
     bench.py     a whole run: every load level in turn, with one pooled client (``run_bench``)
+    spread.py    one level spread over several client processes (Dask workers, ``bench --workers``), merged
     metrics.py   TTFT, TPOT, ICL, E2E, throughput, goodput over a steady-state window
 
 What a level costs is priced above this package (``cost.price_tokens``, ``api.bench``): the measured side

@@ -19,6 +19,9 @@
   took CLIENT_TURN_SHARE of the TTFT p50 or more to come round (p90 of the turns, at least CLIENT_TURN_FLOOR_S).
   A timestamp is taken when the loop comes round to a chunk, so then the latencies carry the client's own delay
   (MLPerf's LoadGen marks such a run invalid in the same spirit). The reason says which, and for which client.
+- Spread over several client processes (``bench --workers``), the metrics are computed once from the merged
+  records, exactly as from one process's; a client process that died is listed in ``lost_clients`` with the
+  requests it took with it (``requests_lost``), which no metric counts.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from tcobench.loadgen.result import ErrorKind, RequestResult
-from tcobench.loadgen.runner import ClientUse, LevelRun
+from tcobench.loadgen.runner import ClientUse, LevelRun, LostClient
 
 PERCENTILES = (50, 90, 95, 99)
 # Client-bound thresholds (docs/metrics.md, "Client-bound levels"). Python runs one event loop on one core: at 90 %
@@ -126,6 +129,9 @@ class LevelMetrics:
     client_bound: bool = False  # the load generator limited or blurred the measurement: see client_bound_reason
     client_bound_reason: str | None = None
     clients: int = 1  # client processes that sent the level's requests (bench --workers)
+    client_requests: tuple[int, ...] = ()  # requests each client process reported, when there were several
+    requests_lost: int = 0  # sent by a client process that died, never reported back
+    lost_clients: tuple[LostClient, ...] = ()  # the client processes that died during the level
 
     def as_dict(self) -> dict[str, object]:
         out = asdict(self)
@@ -182,7 +188,10 @@ def compute(run: LevelRun, slo: Slo = Slo()) -> LevelMetrics:
         client_loop_s=summarize(t / 1e9 for c in run.clients for t in c.turns_ns),
         client_bound=bound is not None,
         client_bound_reason=bound,
-        clients=max(1, len(run.clients)),
+        clients=max(1, len(run.clients) + len(run.lost)),
+        client_requests=run.client_requests,
+        requests_lost=sum(c.requests_lost for c in run.lost),
+        lost_clients=run.lost,
     )
 
 

@@ -11,11 +11,17 @@ leave them out of every latency distribution. ``stop`` (set on Ctrl-C, SIGTERM o
 level at once: nothing new is sent, requests in flight are cancelled and recorded as cancelled, and
 every request already finished is kept. A level's duration is a hard deadline in the same way: when
 it ends, requests still in flight (a stalled stream among them) are cancelled, not waited for.
+
+Spread over several client processes (``bench --workers``, ``spread.py``), each process runs ``run_level`` for its
+``Part`` of the level from a common start: in an open loop, part i of n sends arrivals i, i+n, i+2n, ... of the one
+seeded schedule (so the parts add up to the requested rate exactly, and to the same requests a single process
+sends); in a closed loop, it runs its share of the concurrency and numbers its requests i, i+n, i+2n, ...
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
@@ -90,6 +96,31 @@ class ClientUse:
 
 
 @dataclass(frozen=True, slots=True)
+class Part:
+    """Which part of a level one client process runs: ``index`` of ``of`` (0 of 1: the whole level)."""
+
+    index: int = 0
+    of: int = 1
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.index < self.of:
+            raise ValueError(f"part {self.index} of {self.of}")
+
+
+WHOLE = Part()
+
+
+@dataclass(frozen=True, slots=True)
+class LostClient:
+    """A client process that died during a level (``bench --workers``): its requests sent but never reported back
+    (in flight when it died, or finished since its last report) are lost; everything it reported is kept."""
+
+    worker: str
+    requests_lost: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class LevelRun:
     """Everything measured at one level, in send order, and what the client process(es) spent on it."""
 
@@ -99,6 +130,8 @@ class LevelRun:
     end_ns: int
     interrupted: bool = False
     clients: tuple[ClientUse, ...] = ()
+    lost: tuple[LostClient, ...] = ()
+    client_requests: tuple[int, ...] = ()  # requests each client process reported (spread over several only)
 
 
 class _LoopProbe:
@@ -125,23 +158,31 @@ Progress = Callable[[RequestResult], None]
 
 
 async def run_level(client: Client, prompts: PromptSource, load: Load, plan: Plan, *, first_index: int = 0,
-                    seed: int = 0, stop: asyncio.Event | None = None, progress: Progress | None = None) -> LevelRun:
+                    seed: int = 0, stop: asyncio.Event | None = None, progress: Progress | None = None,
+                    part: Part = WHOLE, start_ns: int | None = None) -> LevelRun:
     """Run one level to completion (or until ``stop`` is set). ``first_index`` offsets the prompts so
-    that levels of one sweep do not resend each other's prompts (prefix caches would flatter them)."""
+    that levels of one sweep do not resend each other's prompts (prefix caches would flatter them).
+
+    ``part``: this process's part of a level spread over several (module docstring); for a closed loop ``load`` and
+    ``plan`` are already this part's, for an open loop they are the whole level's. ``start_ns``: the common start
+    (``perf_counter_ns``), slept until; a part that wakes late starts its schedule (and its closed loop's first
+    intended send times) there all the same, so its lateness shows as client lag."""
     stop = stop or asyncio.Event()
     results: list[RequestResult] = []
     inflight: set[asyncio.Task[RequestResult]] = set()
     total = None if plan.num_requests is None else plan.num_requests + plan.warmup
-    start = now_ns()
+    if start_ns is not None:
+        await sleep_until(start_ns)
+    start = now_ns() if start_ns is None else start_ns
     deadline = None if plan.duration_s is None else start + int(plan.duration_s * 1e9)
 
     def more(i: int, at: int) -> bool:
         return not stop.is_set() and (total is None or i < total) and (deadline is None or at < deadline)
 
-    async def one(i: int, intended: int) -> RequestResult:
-        prompt = prompts[first_index + i]
+    async def one(k: int, intended: int, warmup: bool) -> RequestResult:  # k: the request's number in the level
+        prompt = prompts[first_index + k]
         max_tokens = plan.output_len if plan.output_len is not None else prompt.output_len
-        res = await client.send(first_index + i, prompt, max_tokens, intended_ns=intended, warmup=i < plan.warmup)
+        res = await client.send(first_index + k, prompt, max_tokens, intended_ns=intended, warmup=warmup)
         results.append(res)
         if progress is not None:
             progress(res)
@@ -155,10 +196,10 @@ async def run_level(client: Client, prompts: PromptSource, load: Load, plan: Pla
 
     counter = iter(range(1 << 62))
 
-    async def worker() -> None:  # closed loop
-        intended = now_ns()
+    async def worker() -> None:  # closed loop; this part's i-th request is the level's (part.index + part.of * i)-th
+        intended = now_ns() if start_ns is None else start
         while more(i := next(counter), now_ns()):
-            res = await launch(one(i, intended))
+            res = await launch(one(part.index + part.of * i, intended, i < plan.warmup))
             if res.error is not None and res.retry_after_s:  # honour 429/503 Retry-After, politely capped
                 await asyncio.sleep(min(res.retry_after_s, RETRY_AFTER_CAP_S))
             intended = now_ns()
@@ -167,7 +208,8 @@ async def run_level(client: Client, prompts: PromptSource, load: Load, plan: Pla
         # Each arrival is a task that sleeps until its time, lines up the next arrival, then sends: the
         # send happens in the loop iteration right after the timer fires (a scheduler task that launched
         # a new task per arrival took one iteration more, which showed as client lag under load).
-        arrivals = zip(counter, offsets(load.arrival, rate, seed), strict=False)
+        arrivals = itertools.islice(zip(counter, offsets(load.arrival, rate, seed), strict=False), part.index, None,
+                                    part.of)  # this part's arrivals of the one schedule
         finished = asyncio.Event()
 
         def next_arrival() -> None:
@@ -182,7 +224,7 @@ async def run_level(client: Client, prompts: PromptSource, load: Load, plan: Pla
         async def timed(i: int, target: int) -> RequestResult:
             await sleep_until(target)
             next_arrival()
-            return await one(i, target)
+            return await one(i, target, i < plan.warmup)
 
         next_arrival()
         await finished.wait()

@@ -45,6 +45,7 @@ class Chip:
     attn_rate: Array | float  # FLOP/s of attention (the wider of activations and KV cache, at least 8-bit)
     matmul_memory_eff: Array | float  # weight streaming of the body's matmuls, at the compute precision
     head_memory_eff: Array | float  # ... and of the LM head, at its precision
+    stream_bw: Array | float = float("nan")  # B/s per direction weights can stream in from external memory (wafer-scale: MemoryX); NaN: none
 
     @classmethod
     def of(cls, hw: Hardware, precision: str, eff: Efficiencies, *, kv: str | None = None, attention_16bit: bool = False,
@@ -77,7 +78,16 @@ class Chip:
             head_rate=head_peak.value * eff.compute_for(head) if head_peak else nan,
             attn_rate=attn_peak.value * eff.compute_for(attn) if attn_peak else nan,
             matmul_memory_eff=eff.memory_for(precision), head_memory_eff=eff.memory_for(head),
+            stream_bw=_stream_bw(hw),
         )
+
+
+def _stream_bw(hw: Hardware) -> float:
+    """Weight streaming (Cerebras MemoryX-style) only for wafer-scale parts, whose only device memory is the
+    on-wafer SRAM and whose weights otherwise live off the wafer behind the external I/O; NaN elsewhere, so a
+    GPU that does not fit stays "does not fit" instead of silently streaming over its NICs."""
+    io = hw.external_io.bandwidth
+    return float(io.value) if hw.kind == "wafer" and io is not None else float("nan")
 
 
 def chip_arrays(chips: Sequence[Chip]) -> Chip:

@@ -32,7 +32,7 @@ from tcobench.perf.deployment import Batch, Engine, Formats, Layout, Limits
 from tcobench.perf.layer import (
     Pass, Split, causal_pairs, collectives, expected_experts, kv_read_per_chip, kv_share, layer_ops, model_flops, windowed,
 )
-from tcobench.perf.memory import memory_per_chip
+from tcobench.perf.memory import memory_per_chip, streamed_weights
 from tcobench.perf.reasons import Reason
 from tcobench.perf.roofline import Phase
 from tcobench.perf.transformer import Shape
@@ -66,6 +66,7 @@ class Result:
     decode: Phase | None = None
     graph_batch: Vec | None = None  # with graph_batches: the batch the graph-replayed decode steps run at
     graphed_share: Vec | None = None  # ... and the share of decode steps that do
+    streamed: Mask = False  # the weights stream in from external memory every pass (wafer-scale, Chip.stream_bw)
 
     @property
     def ok(self) -> Mask:
@@ -149,6 +150,22 @@ def _evaluate(s: Shape, chip: Chip, batch: Batch, lay: Layout, fmt: Formats, lim
         graphed = np.clip(1.0 - rounds / S_out, 0.0, 1.0)  # the other steps share an iteration with a prefill round
         tpot = graphed * padded.time + (1.0 - graphed) * tpot
 
+    # Weight streaming (wafer-scale, MemoryX-style): where the weights do not fit the on-wafer memory and the
+    # chip can stream them, every pass over the model (one decode step for the whole batch, one prefill or
+    # prefill chunk) brings this chip's weights in over the external I/O once, overlapped with compute, so a
+    # pass takes at least weights / stream bandwidth, and the batch amortises that stream.
+    w_res, kv, act = memory_per_chip(s, B, S_in, S_out, lay, fmt, kv_per_chip, chip.prefill_chunk)
+    capacity = chip.mem_cap * chip.mem_util
+    streamed = np.logical_and(np.logical_not((w_res + kv + act) <= capacity), np.isfinite(chip.stream_bw))
+    w = where(streamed, streamed_weights(s, w_res, pp), w_res)
+    fits = (w + kv + act) <= capacity
+    stream = where(streamed, w_res / chip.stream_bw, 0.0)
+    bound_prefill = _stream_bound(pre.bound(), stream > ttft)  # the weight stream is memory traffic (from MemoryX)
+    bound_decode = _stream_bound(dec.bound(), stream / engine.tokens_per_step() > tpot)
+    ttft = maximum(ttft, stream)
+    tpot = maximum(tpot, stream / engine.tokens_per_step())
+    prefill_batch = maximum(pch.time, stream) * (rounds + pp - 1.0) / pp
+
     e2e = ttft + maximum(S_out - 1.0, 0.0) * tpot
     cycle = prefill_batch + S_out * tpot
     per_replica = B * S_out / cycle
@@ -171,17 +188,21 @@ def _evaluate(s: Shape, chip: Chip, batch: Batch, lay: Layout, fmt: Formats, lim
         must_move = touched * wb + s.lm_head_params * hb + B * ctx * s.kv_elems * s.layers * kvb
     mbu_decode = must_move / (tpot * engine.tokens_per_step() * chip.mem_bw * replica)  # per step: a speculative one yields several
 
-    w, kv, act = memory_per_chip(s, B, S_in, S_out, lay, fmt, kv_per_chip, chip.prefill_chunk)
-    capacity = chip.mem_cap * chip.mem_util
-    fits = (w + kv + act) <= capacity
-
     code = _reasons(s, chip, B, S_in, S_out, lay, split, limits, fits, ttft, tpot)
 
     return Result(ttft_s=ttft, tpot_s=tpot, e2e_s=e2e, output_tokens_per_s=out_tps, output_tokens_per_s_per_chip=per_chip,
                   prefill_tokens_per_s=prefill_tps, mfu_prefill=mfu_prefill, mfu_decode=mfu_decode, mbu_decode=mbu_decode,
-                  bound_prefill=pre.bound(), bound_decode=dec.bound(), weights_bytes=w, kv_cache_bytes=kv,
+                  bound_prefill=bound_prefill, bound_decode=bound_decode, weights_bytes=w, kv_cache_bytes=kv,
                   activation_bytes=act, capacity_bytes=capacity, fits=fits, code=code, replicas=replicas,
-                  prefill=pre if detail else None, decode=dec if detail else None, graph_batch=graph_batch, graphed_share=graphed)
+                  prefill=pre if detail else None, decode=dec if detail else None, graph_batch=graph_batch, graphed_share=graphed,
+                  streamed=streamed)
+
+
+def _stream_bound(bound: int | NDArray[np.intp], streaming: Mask) -> int | NDArray[np.intp]:
+    """``bound`` with "memory" (1) wherever the weight stream, not the operators, sets the pass's time."""
+    if not np.any(streaming):
+        return bound
+    return np.asarray(np.where(streaming, 1, bound), dtype=np.intp)
 
 
 def _speculative_step(s: Shape, chip: Chip, t_group: Vec, ctx: Vec, kv_per_chip: Vec, kv_read_elems: Vec, lay: Layout,

@@ -6,22 +6,30 @@ import math
 
 from tcobench.perf.deployment import Formats, Layout
 from tcobench.perf.transformer import Shape
-from tcobench.perf.vec import Vec, minimum
+from tcobench.perf.vec import Mask, Vec, maximum, minimum, where
+
+
+def streamed_weights(s: Shape, resident: Vec, pp: Vec) -> Vec:
+    """Bytes held on chip while weights stream layer by layer: the layer being computed and the next one
+    arriving (double buffering), out of ``resident`` bytes for this chip's L / pp layers."""
+    return 2.0 * resident / maximum(s.layers / pp, 1.0)
 
 
 def memory_per_chip(s: Shape, B: Vec, S_in: Vec, S_out: Vec, lay: Layout, fmt: Formats, kv_per_chip: Vec,
-                    chunk: Vec) -> tuple[Vec, Vec, Vec]:
+                    chunk: Vec, *, streamed: Mask | bool = False) -> tuple[Vec, Vec, Vec]:
     """(weights, kv_cache, activations) in bytes on one chip, for ``B`` sequences per replica.
 
     Weights: non-expert parameters split over tp x pp, routed experts over tp x pp x ep; the embedding
     table and an untied LM head at ``fmt.head_bytes`` each (``precision.head_bytes``), the rest at
     ``fmt.weights``. KV cache: every sequence at its full length (input + output), B / ep sequences per
     attention group, L / pp layers per stage. Activations: one prefill chunk of at most ``chunk`` tokens
-    through the widest layer, plus fp32 logits for the batch.
+    through the widest layer, plus fp32 logits for the batch. ``streamed``: the weights stream in from
+    external memory layer by layer (``streamed_weights``), so only two layers' worth is held at a time.
     """
     tp, pp, ep = lay.tp, lay.pp, lay.ep
     body = (s.total_params - s.expert_total - s.head_params) / (tp * pp) + s.expert_total / (tp * pp * ep)
     weights = body * fmt.weights + s.head_params / (tp * pp) * fmt.head_bytes
+    weights = where(streamed, streamed_weights(s, weights, pp), weights)
     if s.window_layers:  # local layers keep only the last `window` tokens
         held = (s.layers - s.window_layers) * (S_in + S_out) + s.window_layers * minimum(S_in + S_out, s.window)
         kv = (B / ep) * held / pp * kv_per_chip * fmt.kv
@@ -34,7 +42,7 @@ def memory_per_chip(s: Shape, B: Vec, S_in: Vec, S_out: Vec, lay: Layout, fmt: F
 
 
 def max_batch(s: Shape, S_in: float, S_out: float, lay: Layout, fmt: Formats, kv_per_chip: float, chunk: float,
-              capacity: float, limit: int = 1 << 20) -> int:
+              capacity: float, limit: int = 1 << 20, *, streamed: bool = False) -> int:
     """The largest batch per replica (at most ``limit``) whose weights, KV cache and activations fit in
     ``capacity`` bytes per chip; 0 when not even one sequence fits.
 
@@ -44,7 +52,7 @@ def max_batch(s: Shape, S_in: float, S_out: float, lay: Layout, fmt: Formats, kv
     line cannot move it.
     """
     def used(b: float) -> float:
-        w, kv, act = memory_per_chip(s, b, S_in, S_out, lay, fmt, kv_per_chip, chunk)
+        w, kv, act = memory_per_chip(s, b, S_in, S_out, lay, fmt, kv_per_chip, chunk, streamed=streamed)
         return float(w + kv + act)
 
     if not used(1.0) <= capacity:

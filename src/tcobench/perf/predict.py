@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
@@ -90,6 +92,7 @@ class Prediction(Tabular):
     moe_ep: int | None = None  # chips the routed experts are split over, where not ep (Layout.moe_ep)
     speculative: dict[str, Any] | None = None  # draft tokens, acceptance, draft, tokens per step (with spec_tokens)
     serving: ServingResult | None = None  # under load over time (with traffic): latency percentiles, goodput
+    weights_streamed: bool = False  # weights stream in from external memory every pass (wafer-scale, MemoryX-style)
 
     @property
     def interactivity_tokens_per_s(self) -> float:
@@ -111,6 +114,8 @@ class Prediction(Tabular):
         doc["memory"] = {"weights_bytes": self.weights_bytes, "kv_cache_bytes": self.kv_cache_bytes,
                          "activation_bytes": self.activation_bytes, "capacity_bytes": self.capacity_bytes, "fits": self.fits,
                          "max_batch": self.max_batch}
+        if self.weights_streamed:  # only where it happens, so the JSON of every other chip is unchanged
+            doc["memory"]["weights_streamed"] = True
         if self.graph_batch is not None:
             doc["cuda_graph"] = {"batch": self.graph_batch, "share_of_decode_steps": self.graphed_share}
         if self.serving is not None:
@@ -126,7 +131,7 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
             max_context: int | None = None, tp_layout: str = "1d", graph_batches: Sequence[int] | None = None,
             moe_ep: int | None = None, spec_tokens: int = 0, acceptance: float | None = None,
             draft: Model | Literal["mtp"] | None = None, traffic: Traffic | None = None, slo_e2e: float | None = None,
-            max_seqs: int = DEFAULT_MAX_SEQS, max_batched_tokens: int | None = None) -> Prediction:
+            max_seqs: int = DEFAULT_MAX_SEQS, max_batched_tokens: int | None = None, preempt: bool = False) -> Prediction:
     """Predict one deployment. ``batch="auto"`` picks the batch (per replica) with the most output tokens/s
     that fits in memory and meets ``slo_ttft``/``slo_tpot`` (seconds). Lengths in tokens. ``runtime`` is a
     catalog runtime id or record (the serving stack's kernel traits; ``default`` when not given).
@@ -143,6 +148,8 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
     ``traffic``: simulate serving it over time (``serving.py``) with vLLM's scheduler at ``max_seqs`` sequences and
     ``max_batched_tokens`` tokens per step (default: the efficiency data's prefill chunk) per replica; the result's
     ``serving`` holds the latency percentiles and, with ``slo_ttft`` / ``slo_tpot`` / ``slo_e2e``, the goodput.
+    ``preempt``: admit a request when its prompt fits and preempt (recompute) the newest when the KV cache is full,
+    as vLLM does, instead of admitting only requests whose whole context fits (``serving.Scheduler``).
 
     Raises InputError naming the parameter for a value out of range, DeploymentError for an impossible layout
     (TP not dividing heads, chips not a multiple of TP x PP x EP) or input + output past the context; a
@@ -224,13 +231,16 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
             r, i = evaluate(s, chip, replace(work, size=float(chosen)), layout, formats, limits=limits, engine=engine,
                             detail=True), 0
     kv_per_chip = float(kv_share(s, float(tp), tp_layout == "2d"))
-    biggest = max_batch(s, float(input_len), float(output_len), layout, formats, kv_per_chip, float(chip.prefill_chunk),
-                        float(chip.mem_cap) * float(chip.mem_util))
+    capacity = float(chip.mem_cap) * float(chip.mem_util)
+    biggest = max_batch(s, float(input_len), float(output_len), layout, formats, kv_per_chip, float(chip.prefill_chunk), capacity)
+    if biggest == 0 and math.isfinite(float(chip.stream_bw)):  # weights streamed: the batch is bounded by KV alone
+        biggest = max_batch(s, float(input_len), float(output_len), layout, formats, kv_per_chip, float(chip.prefill_chunk),
+                            capacity, streamed=True)
     rates = prec.rates(prec.compute_precision(w, a), k, [str(p) for p in hardware.peak_dense], sixteen_bit=attention_16bit)
     served = None
     if traffic is not None:
         served = _serve(s, chip, layout, formats, engine, traffic, Slo(slo_ttft, slo_tpot, slo_e2e), max_seqs,
-                        int(max_batched_tokens or chip.prefill_chunk), graph_batches)
+                        int(max_batched_tokens or chip.prefill_chunk), graph_batches, preempt)
     return _to_prediction(model, hardware, r, _at(r, i), Choice(chosen, input_len, output_len, biggest, layout, tp_layout, (precision, w, k, a), stack.id,
                                                             efficiencies, rates, _speculative(engine, draft)), served)
 
@@ -290,16 +300,18 @@ def _at(r: Result, i: int) -> dict[str, float | None]:
 
 
 def _serve(s: Shape, chip: Chip, layout: Layout, formats: Formats, engine: Engine, traffic: Traffic, slo: Slo, max_seqs: int,
-           max_tokens: int, graph_batches: Sequence[int] | None) -> ServingResult:
+           max_tokens: int, graph_batches: Sequence[int] | None, preempt: bool = False) -> ServingResult:
     """``traffic`` through the deployment's replicas, step costs from the operator model (``steps.ModelSteps``)."""
     if max_tokens < 1 or max_seqs < 1:
         raise InputError(f"{{max_batched_tokens}} {max_tokens} and {{max_seqs}} {max_seqs} must be positive",
                          params=("max_batched_tokens", "max_seqs"))
-    sched = Scheduler(max_tokens, max_seqs, kv_capacity(s, chip, layout, formats, max_tokens, max_seqs))
+    sched = Scheduler(max_tokens, max_seqs, kv_capacity(s, chip, layout, formats, max_tokens, max_seqs), preempt)
     longest = int((traffic.input_len + traffic.output_len).max())
     steps = ModelSteps.build(s, chip, layout, formats, engine, max_tokens=max_tokens, max_seqs=max_seqs, max_context=longest)
     replicas = int(float(layout.chips if layout.chips is not None else layout.replica) // float(layout.replica))
-    notes = ["no preemption: a request is admitted when the KV cache holds its whole context (input + output)"]
+    notes = ["recompute preemption: a request is admitted when its prompt fits; when the KV cache is full the newest "
+             "running one is preempted and recomputed later" if preempt else
+             "no preemption: a request is admitted when the KV cache holds its whole context (input + output)"]
     if graph_batches is not None:
         notes.append("CUDA-graph padding is not simulated: steps run at the real batch")
     if replicas > 1:
@@ -338,4 +350,4 @@ def _to_prediction(model: Model, hardware: Hardware, r: Result, at: dict[str, fl
         efficiency_sources=dict(c.efficiencies.sources), efficiency=factors_used(c.efficiencies, c.rates),
         rates=dict(c.rates), graph_batch=None if at["graph_batch"] is None else int(at["graph_batch"]),
         graphed_share=at["graphed_share"], moe_ep=None if lay.moe_ep is None else int(lay.moe_ep),
-        speculative=c.speculative, serving=served)
+        speculative=c.speculative, serving=served, weights_streamed=bool(f("streamed")))

@@ -49,6 +49,11 @@ class Scheduler:
     max_tokens: int  # max_num_batched_tokens
     max_seqs: int  # max_num_seqs
     kv_tokens: float  # tokens the KV cache holds
+    # False: admit a request only when the KV cache holds its whole context (admission control, no preemption).
+    # True: vLLM's way: admit when its prompt fits, grow the cache a token per decoding sequence per step, and when it
+    # is full preempt the most recently admitted running request, which waits at the head of the queue and recomputes
+    # its prompt and the tokens it had made (vLLM V1's recompute preemption)
+    preempt: bool = False
 
     def __post_init__(self) -> None:
         if self.max_tokens < self.max_seqs:
@@ -97,6 +102,7 @@ class Timeline:
     step_s: Floats
     step_decodes: Floats
     steps: int
+    preemptions: int = 0  # requests preempted and recomputed (Scheduler.preempt)
 
 
 @dataclass(frozen=True)
@@ -131,6 +137,7 @@ class ServingResult:
     max_tokens: int
     max_seqs: int
     notes: tuple[str, ...] = field(default=())
+    preemptions: int = 0  # requests preempted and recomputed (Scheduler.preempt)
 
     def to_dict(self) -> dict[str, Any]:
         return {"traffic": self.traffic, "requests": self.requests, "replicas": self.replicas,
@@ -145,6 +152,7 @@ class ServingResult:
                 "queue_growth_per_s": self.queue_growth_per_s,
                 "scheduler": {"max_batched_tokens": self.max_tokens, "max_seqs": self.max_seqs,
                               "kv_cache_tokens": self.kv_tokens},
+                "preemptions": self.preemptions,
                 "notes": list(self.notes)}
 
 
@@ -169,11 +177,19 @@ def simulate(cost: StepCost, traffic: Traffic, sched: Scheduler, *, runs: bool =
     admitted = np.full(n, np.nan)
     first = np.full(n, np.nan)
     done = np.full(n, np.nan)
-    in_list = n_in.tolist()
-    out_list = n_out.tolist()
+    in_list = n_in.tolist()  # the prompt of each request's current admission (a recomputed one includes its output)
+    out_list = n_out.tolist()  # the tokens each request has still to make at its current admission
     need_list = need.tolist()
     budget_max, seq_max = sched.max_tokens, sched.max_seqs
     kv_free = float(sched.kv_tokens)
+    preempt = sched.preempt
+    # with preemption: each request's admission number (the newest running one is preempted first), the running ones,
+    # a count per request that retires its stale heap entries, and the preemptions made
+    admit_no = [0] * n
+    admissions = 0
+    live: list[int] = []
+    epoch = [0] * n
+    preempted = 0
 
     waiting: deque[int] = deque()
     nxt = 0  # next request not yet arrived (open loop: in arrival order; closed loop: the next to send)
@@ -184,12 +200,19 @@ def simulate(cost: StepCost, traffic: Traffic, sched: Scheduler, *, runs: bool =
             arrival[i] = 0.0
     first_step = [0] * n  # the step that gave a request its first token
     prefilling: list[list[int]] = []  # [request, prompt tokens done], admission order
-    heap: list[tuple[int, int]] = []  # (step index of the last token, request) of decoding sequences
+    heap: list[tuple[int, int, int]] = []  # (step index of the last token, request, epoch) of decoding sequences
+    decoding: set[int] = set()
     base = 0.0  # sum over decoding sequences of (input_len - step of their first token): context = base + decodes x step
     decodes = 0
     now, g, finished = 0.0, 0, 0
     step_s: list[Floats] = []  # runs of steps: their times, and the decoding sequences in each run's steps
     step_dec: list[int] = []
+    def next_last() -> int:
+        """The step of the next last token among the decoding sequences (-1: none), past preempted ones' entries."""
+        while heap and epoch[heap[0][1]] != heap[0][2]:
+            heapq.heappop(heap)
+        return heap[0][0] if heap else -1
+
     while finished < n:
         while nxt < n and arrival[nxt] <= now:
             waiting.append(nxt)
@@ -197,6 +220,23 @@ def simulate(cost: StepCost, traffic: Traffic, sched: Scheduler, *, runs: bool =
         if not prefilling and not decodes and not waiting:
             now = float(arrival[nxt])  # idle until the next arrival
             continue
+        while preempt and decodes and kv_free < decodes:  # no room for this step's tokens: recompute the newest later
+            victim = max(live, key=admit_no.__getitem__)
+            live.remove(victim)
+            preempted += 1
+            if victim in decoding:
+                made = g - first_step[victim]  # tokens it made: one at its prompt's last step, one a step since
+                kv_free += in_list[victim] + made - 1
+                decoding.discard(victim)
+                epoch[victim] += 1
+                decodes -= 1
+                base -= in_list[victim] - first_step[victim]
+                in_list[victim] += made
+                out_list[victim] -= made
+            else:
+                prefilling = [p for p in prefilling if p[0] != victim]
+                kv_free += in_list[victim]
+            waiting.appendleft(victim)
         budget = budget_max - decodes
         running = decodes + len(prefilling)
         chunks: list[tuple[int, int]] = []
@@ -211,11 +251,17 @@ def simulate(cost: StepCost, traffic: Traffic, sched: Scheduler, *, runs: bool =
             pre[1] = got + take
             if pre[1] == in_list[r]:
                 ending.append(r)
-        while waiting and budget > 0 and running < seq_max and need_list[waiting[0]] <= kv_free:
+        while waiting and budget > 0 and running < seq_max and (
+                (in_list[waiting[0]] + decodes if preempt else need_list[waiting[0]]) <= kv_free):
             r = waiting.popleft()
-            admitted[r] = now
-            kv_free -= need_list[r]
+            if math.isnan(admitted[r]):
+                admitted[r] = now
+            kv_free -= in_list[r] if preempt else need_list[r]
             running += 1
+            if preempt:
+                admissions += 1
+                admit_no[r] = admissions
+                live.append(r)
             take = min(in_list[r], budget)
             chunks.append((take, 0))
             budget -= take
@@ -231,7 +277,9 @@ def simulate(cost: StepCost, traffic: Traffic, sched: Scheduler, *, runs: bool =
                 step_dec.append(decodes)
             steps_run = 1
         else:  # decode only: run until the next completion, or the next arrival that could be admitted
-            k = heap[0][0] - g + 1 if runs else 1
+            k = next_last() - g + 1 if runs else 1
+            if preempt:  # ... or until the cache is full
+                k = max(1, min(k, int(kv_free // decodes)))
             contexts = base + decodes * (g + np.arange(k, dtype=float))
             times = cost.decode_run(decodes, contexts)
             ends = now + np.cumsum(times)
@@ -243,10 +291,17 @@ def simulate(cost: StepCost, traffic: Traffic, sched: Scheduler, *, runs: bool =
             step_dec.append(decodes)
             steps_run = k
         last = g + steps_run - 1
-        while heap and heap[0][0] == last:  # decoding sequences whose last token came in this step
-            _, r = heapq.heappop(heap)
+        if preempt:
+            kv_free -= decodes * steps_run  # each decoding sequence wrote a token's KV a step
+        while next_last() == last:  # decoding sequences whose last token came in this step
+            _, r, _ = heapq.heappop(heap)
             done[r] = now
-            kv_free += need_list[r]
+            if preempt:
+                kv_free += in_list[r] + last - first_step[r]
+                decoding.discard(r)
+                live.remove(r)
+            else:
+                kv_free += need_list[r]
             decodes -= 1
             base -= in_list[r] - first_step[r]
             finished += 1
@@ -257,23 +312,27 @@ def simulate(cost: StepCost, traffic: Traffic, sched: Scheduler, *, runs: bool =
             if ending:
                 prefilling = [p for p in prefilling if p[1] < in_list[p[0]]]
             for r in ending:
-                first[r] = now
+                if math.isnan(first[r]):  # a recomputed request's prompt gives its next token, not its first
+                    first[r] = now
                 if out_list[r] <= 1:
                     done[r] = now
-                    kv_free += need_list[r]
+                    kv_free += in_list[r] if preempt else need_list[r]
+                    if preempt:
+                        live.remove(r)
                     finished += 1
                     if closed and sent < n:
                         arrival[sent] = now
                         sent += 1
                 else:
                     first_step[r] = last
-                    heapq.heappush(heap, (last + out_list[r] - 1, r))
+                    heapq.heappush(heap, (last + out_list[r] - 1, r, epoch[r]))
                     base += in_list[r] - last
                     decodes += 1
+                    decoding.add(r)
         g = last + 1
     times_all = np.concatenate(step_s) if step_s else np.zeros(0)
     dec_all = np.repeat(np.array(step_dec, dtype=float), [x.size for x in step_s]) if step_s else np.zeros(0)
-    return Timeline(np.array(arrival), admitted, first, done, n_out, n_in, times_all, dec_all, g)
+    return Timeline(np.array(arrival), admitted, first, done, n_out, n_in, times_all, dec_all, g, preempted)
 
 
 
@@ -285,7 +344,7 @@ def serve(cost: StepCost, traffic: Traffic, sched: Scheduler, slo: Slo = Slo(), 
     t = parts[0] if len(parts) == 1 else Timeline(
         **{name: np.concatenate([getattr(p, name) for p in parts]) for name in
            ("arrival", "admitted", "first", "done", "output_len", "input_len", "step_s", "step_decodes")},
-        steps=sum(p.steps for p in parts))
+        steps=sum(p.steps for p in parts), preemptions=sum(p.preemptions for p in parts))
     return summarize(t, traffic, sched, slo, replicas, notes)
 
 
@@ -329,7 +388,15 @@ def summarize(t: Timeline, traffic: Traffic, sched: Scheduler, slo: Slo, replica
         goodput_tokens_per_s=None if good is None else float(tokens[good].sum() / span),
         slo_met=None if good is None else float(good.mean()), first_slo_miss_s=miss,
         saturated=saturated, queue_growth_per_s=growth, kv_tokens=sched.kv_tokens, max_tokens=sched.max_tokens,
-        max_seqs=sched.max_seqs, notes=notes)
+        max_seqs=sched.max_seqs, notes=notes, preemptions=t.preemptions)
+
+
+def p99_meets(r: ServingResult, slo: Slo) -> bool:
+    """Whether a run's p99 TTFT, TPOT and E2E are within ``slo`` (a target not given is met): MLPerf's Server
+    validity test, and what ``plan --qps`` sizes a fleet by."""
+    return ((slo.ttft is None or r.ttft_s["p99"] <= slo.ttft)
+            and (slo.tpot is None or r.tpot_s.get("p99", 0.0) <= slo.tpot)
+            and (slo.e2e is None or r.e2e_s["p99"] <= slo.e2e))
 
 
 def _queue_growth(t: Timeline, traffic: Traffic) -> tuple[float, bool]:

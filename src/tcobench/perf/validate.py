@@ -15,16 +15,19 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from tcobench.catalog import Catalog, Hardware
+from tcobench.catalog import Catalog, Hardware, Model
 from tcobench.errors import CatalogError, InputError, TcobenchError, close_matches
+from tcobench.perf.capacity import highest_rate
 from tcobench.perf.efficiency import Efficiencies, resolve
 from tcobench.perf.finite import finite_run
 from tcobench.perf.predict import Prediction, predict
+from tcobench.perf.serving import ServingResult, Slo
+from tcobench.perf.traffic import Traffic
 
 Metric = Literal["output_tokens_per_s", "output_tokens_per_s_per_chip", "ttft_s", "tpot_s", "ms_per_token_amortized",
-                 "batch_prefill_s", "batch_e2e_s"]
+                 "batch_prefill_s", "batch_e2e_s", "server_output_tokens_per_s"]
 
 
 class Row(BaseModel):
@@ -58,10 +61,22 @@ class Row(BaseModel):
     context: int | None = None
     metric: Metric = "output_tokens_per_s"
     published: float = 0.0
-    phase: Literal["throughput", "prefill", "decode"] = "throughput"
+    phase: Literal["throughput", "prefill", "decode", "server"] = "throughput"
+    # a "server" row's latency constraints (p99, seconds): its figure is the tokens/s sustained while they hold
+    slo_ttft: float | None = None
+    slo_tpot: float | None = None
     batching: Literal["static", "inflight"] | None = None  # how the measured stack batched (not used by the model)
     stack: str | None = None  # the serving stack measured, where `runtime` does not say it (stack_of)
     note: str | None = None
+
+    @model_validator(mode="after")
+    def _server_fields(self) -> Row:
+        """A "server" row and its metric go together, with at least one p99 constraint."""
+        if self.skip is None and (self.phase == "server") != (self.metric == "server_output_tokens_per_s"):
+            raise ValueError("phase 'server' goes with metric 'server_output_tokens_per_s' and only with it")
+        if self.skip is None and self.phase == "server" and self.slo_ttft is None and self.slo_tpot is None:
+            raise ValueError("a 'server' row needs slo_ttft or slo_tpot (its p99 constraints, seconds)")
+        return self
 
 
 @dataclass(frozen=True)
@@ -113,9 +128,17 @@ def select_rows(rows: list[Row], patterns: Sequence[str]) -> list[Row]:
     return [r for r in rows if any(fnmatch.fnmatchcase(r.id, pat) for pat in patterns)]
 
 
-def predict_command(row: Row) -> str:
+def predict_command(row: Row, serving: ServingResult | None = None) -> str:
     """The ``tcobench predict`` command line that makes this row's prediction (engine settings aside: those
-    are efficiency fields, which a hardware file's [efficiency] table sets)."""
+    are efficiency fields, which a hardware file's [efficiency] table sets). For a "server" row with the
+    simulation at its capacity (``serving``): one replica at that rate, whose output tokens/s times the replicas
+    is the row's figure."""
+    if row.phase == "server" and serving is not None and serving.offered_rate is not None:
+        one = row.model_copy(update={"chips": row.tp * row.pp * row.ep, "batch": serving.max_seqs, "phase": "throughput"})
+        return (predict_command(one) + f" --rate {serving.offered_rate:.6g} --requests {serving.requests}"
+                f" --max-seqs {serving.max_seqs} --max-batched-tokens {serving.max_tokens}"
+                + (f" --slo-ttft {row.slo_ttft:g}s" if row.slo_ttft is not None else "")
+                + (f" --slo-tpot {row.slo_tpot:g}s" if row.slo_tpot is not None else ""))
     args = ["tcobench predict", f"--model {row.model}", f"--hardware {row.hardware}", f"--chips {row.chips}", f"--tp {row.tp}"]
     args += [f"--tp-layout {row.tp_layout}"] if row.tp_layout != "1d" else []
     args += [f"--pp {row.pp}"] if row.pp != 1 else []
@@ -153,12 +176,15 @@ def _efficiencies(row: Row, hw: Hardware, catalog: Catalog,
 
 
 def run(catalog: Catalog, adjust: Callable[[Efficiencies], Efficiencies] | None = None, *, rows: Sequence[str] = (),
-        explain: bool = False) -> list[Outcome]:
+        explain: bool = False, server: bool = True) -> list[Outcome]:
     """Predict every row (or those ``rows`` selects, see ``select_rows``). ``adjust`` may rewrite each row's
     resolved efficiencies (a what-if, e.g. the sensitivity study in scripts/validate_sensitivity.py); the
-    shipped model never passes it. ``explain`` keeps each prediction's per-operator breakdown."""
+    shipped model never passes it. ``explain`` keeps each prediction's per-operator breakdown. ``server=False``
+    leaves out the "server" rows, whose rate bisection is most of the run's time (about 5 s of it on this machine)."""
     out = []
     for row in select_rows(load_rows(), rows):
+        if not server and row.phase == "server":
+            continue
         vendor = catalog.hardware[row.hardware].vendor if row.hardware in catalog.hardware else ""
         moe = (catalog.models[row.model].moe is not None) if row.model in catalog.models else None
         if row.skip:
@@ -174,7 +200,9 @@ def run(catalog: Catalog, adjust: Callable[[Efficiencies], Efficiencies] | None 
                 "runtime": catalog.get_runtime(row.runtime, where=f"validation row {row.id}") if row.runtime else None,
                 "explain": explain}
             model = catalog.get_model(row.model)
-            if row.requests:  # a finite benchmark: waves of at most `batch` (or as many as fit)
+            if row.phase == "server":  # the tokens/s sustained while the p99 constraints hold (perf/capacity.py)
+                p, value = _server(model, hw, row, common)
+            elif row.requests:  # a finite benchmark: waves of at most `batch` (or as many as fit)
                 fin = finite_run(model, hw, requests=row.requests, max_batch=None if row.batch == "auto" else int(row.batch),
                                  **common)
                 p, value = fin.full, float(getattr(fin, row.metric))
@@ -184,9 +212,46 @@ def run(catalog: Catalog, adjust: Callable[[Efficiencies], Efficiencies] | None 
         except TcobenchError as err:  # named as `tcobench predict` flags: --row ID --explain prints that command
             out.append(Outcome(row, None, None, f"{type(err).__name__}: {err.render({})}", None, vendor, moe))
             continue
-        problem = p.reason if not p.fits else None
+        if value is None:  # a server row whose constraints no rate meets
+            out.append(Outcome(row, None, None, f"no arrival rate meets p99 TTFT <= {row.slo_ttft} s and TPOT <= "
+                               f"{row.slo_tpot} s in the simulation", p, vendor, moe))
+            continue
+        # a server row's simulation admits requests by the KV cache's room, so the steady state's fit does not apply
+        problem = p.reason if not p.fits and row.phase != "server" else None
         out.append(Outcome(row, value, value / row.published - 1.0, problem, p, vendor, moe))
     return out
+
+
+# Poisson requests simulated per rate tried, for one replica. Near capacity the queue settles slowly, so a short run
+# passes rates a long one fails: the rate found for mlperf41-h200x8-server fell from 22.7 to 18.0, 17.0, 16.0 and
+# 15.9 requests/s with 1,000, 2,000, 4,000, 8,000 and 16,000 requests (MLPerf's runs last 40 minutes, about
+# 36,000 requests a GPU there); 8,000 is within 1 % of 16,000 at half the time.
+SERVER_REQUESTS = 8000
+
+
+def _server(model: Model, hw: Hardware, row: Row, common: dict[str, Any]) -> tuple[Prediction, float | None]:
+    """A "server" row: the steady-state prediction at the row's batch, and the output tokens/s of the whole
+    deployment at the highest Poisson rate whose simulated p99 TTFT and TPOT meet the row's constraints with the
+    queue keeping up (None when none does). One replica is simulated at its share of the rate (the replicas behind
+    a round-robin balancer see the same traffic), at ``batch`` sequences (``auto``: as many as fit)."""
+    p = predict(model, hw, batch=row.batch, **common)
+    seqs = max(1, p.max_batch if row.batch == "auto" else int(row.batch))
+    eff: Efficiencies = common["efficiencies"] or resolve(hw, common["catalog"].efficiency)
+    one = {**common, "chips": row.tp * row.pp * row.ep, "explain": False}
+    slo = Slo(row.slo_ttft, row.slo_tpot)
+
+    def serve_at(rate: float) -> ServingResult:
+        traffic = Traffic.open("poisson", rate, SERVER_REQUESTS, row.input_len, row.output_len)
+        q = predict(model, hw, batch=seqs, traffic=traffic, slo_ttft=slo.ttft, slo_tpot=slo.tpot, max_seqs=seqs,
+                    max_batched_tokens=max(seqs, int(eff.prefill_chunk)), **one)
+        assert q.serving is not None  # predict simulates whenever traffic is given
+        return q.serving
+
+    guess = p.output_tokens_per_s / p.replicas / row.output_len  # the steady state's requests/s per replica
+    cap = highest_rate(serve_at, slo, guess if guess > 0 else 1.0)
+    if cap is None:
+        return p, None
+    return dataclasses.replace(p, serving=cap.result), cap.result.output_tokens_per_s * p.replicas
 
 
 def stack_of_outcome(o: Outcome) -> str:

@@ -102,7 +102,7 @@ class LoadChart:
 class ErrorPoint:
     label: str  # the reference row
     group: str  # where it comes from (drawn as one line of the strip)
-    phase: str  # "throughput" | "prefill" | "decode"
+    phase: str  # "throughput" | "prefill" | "decode" | "server"
     ratio: float  # predicted / published
 
 

@@ -209,7 +209,7 @@ def _accuracy(chart: AccuracyChart, fig: Figure) -> None:
     ax.axvline(1.0, color="#333333", linewidth=1)
     for edge in (0.5, 2.0):
         ax.axvline(edge, color="#999999", linestyle="--", linewidth=1)
-    for phase, color in (("throughput", COLORS[0]), ("prefill", COLORS[3]), ("decode", COLORS[1])):
+    for phase, color in (("throughput", COLORS[0]), ("prefill", COLORS[3]), ("decode", COLORS[1]), ("server", COLORS[2])):
         pts = [p for p in chart.points if p.phase == phase and p.ratio > 0]
         if pts:  # rows of one strip spread a little in y so equal ratios stay visible
             ys = [groups.index(p.group) + ((i % 5) - 2) * 0.06 for i, p in enumerate(pts)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -12,6 +12,9 @@ from tcobench.catalog import Catalog, Hardware, Model
 from tcobench.cost import Basis, ChipPrice, OwnParameters, price_hardware, token_costs, token_energy
 from tcobench.cost.span import Span
 from tcobench.search.grid import Layouts, Outcome, candidates, search
+
+if TYPE_CHECKING:
+    from tcobench.search.goodput import AtRate
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ class CompareRow:
     excluded_reason: str | None = None
     price_notes: dict[str, str] = field(default_factory=dict)
     pareto: tuple[dict[str, float | str], ...] = ()
+    at_rate: AtRate | None = None  # the replica served at an offered rate (compare --rate; search/goodput.py)
 
     @property
     def interactivity_tokens_per_s(self) -> float | None:
@@ -71,6 +75,8 @@ class CompareRow:
         doc["price_notes"] = self.price_notes
         if self.pareto:
             doc["pareto"] = list(self.pareto)
+        if self.at_rate is not None:
+            doc["at_rate"] = self.at_rate.to_dict()
         return doc
 
 

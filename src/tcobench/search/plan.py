@@ -24,16 +24,10 @@ from typing import Any
 
 from tcobench.catalog import Catalog, Hardware, Model
 from tcobench.cost import YEAR_S, Basis, OwnParameters
-from tcobench.perf import precision as prec
-from tcobench.perf.chip import Chip
-from tcobench.perf.deployment import Engine, Formats, Layout
-from tcobench.perf.efficiency import resolve
-from tcobench.perf.precision import compute_precision
-from tcobench.perf.serving import Scheduler, ServingResult, Slo, serve
-from tcobench.perf.steps import ModelSteps, kv_capacity
+from tcobench.perf.serving import ServingResult, Slo, p99_meets, serve
 from tcobench.perf.traffic import Traffic
-from tcobench.perf.transformer import shape
 from tcobench.search.compare import CompareRow, Deployment, compare
+from tcobench.search.goodput import SIM_REQUESTS, Replica
 
 MONTH_S = YEAR_S / 12
 
@@ -87,7 +81,6 @@ def plan(model: Model, hardware: Sequence[Hardware], *, qps: float, input_len: i
     return out, evaluated
 
 
-SIM_REQUESTS = 2000  # requests simulated per replica count tried
 MAX_GROWTH = 8  # replicas tried up to this multiple of the utilisation count
 
 
@@ -98,24 +91,17 @@ def _by_slo(sized: PlanRow, row: CompareRow, model: Model, hw: Hardware, catalog
     d = row.deployment
     if d is None or sized.replicas is None:  # nothing to size
         return sized
-    chip = Chip.of(hw, compute_precision(d.precision, d.precision), resolve(hw, catalog.efficiency), strict=False)
-    fmt = Formats(prec.BYTES[d.precision], prec.BYTES[d.precision], prec.activation_bytes(d.precision))
-    lay = Layout(float(d.tp), float(d.pp), float(d.ep), float(d.tp * d.pp * d.ep))
-    s = shape(model)
-    max_tokens = max(int(chip.prefill_chunk), d.batch)
-    sched = Scheduler(max_tokens, d.batch, kv_capacity(s, chip, lay, fmt, max_tokens, d.batch))
-    steps = ModelSteps.build(s, chip, lay, fmt, Engine(), max_tokens=max_tokens, max_seqs=d.batch,
-                             max_context=input_len + output_len)
+    rep = Replica.of(d, model, hw, catalog, input_len + output_len)
     tried: dict[int, ServingResult] = {}
 
     def run(n: int) -> ServingResult:
         if n not in tried:
-            tried[n] = serve(steps, Traffic.open("poisson", demand / n, SIM_REQUESTS, input_len, output_len), sched, slo)
+            tried[n] = serve(rep.steps, Traffic.open("poisson", demand / n, SIM_REQUESTS, input_len, output_len), rep.sched, slo)
         return tried[n]
 
     def meets(n: int) -> bool:
         r = run(n)
-        return not r.saturated and _p99_meets(r, slo)
+        return not r.saturated and p99_meets(r, slo)
 
     lo, hi = sized.replicas, sized.replicas * MAX_GROWTH
     if not meets(hi):
@@ -131,11 +117,6 @@ def _by_slo(sized: PlanRow, row: CompareRow, model: Model, hw: Hardware, catalog
     best = run(lo)
     resized = _size(row, qps, output_len, peak_factor, basis, replicas=lo)
     return replace(resized, sized_by="slo p99", ttft_p99_s=best.ttft_s["p99"], tpot_p99_s=best.tpot_s.get("p99"))
-
-
-def _p99_meets(r: ServingResult, slo: Slo) -> bool:
-    return ((slo.ttft is None or r.ttft_s["p99"] <= slo.ttft)
-            and (slo.tpot is None or r.tpot_s.get("p99", 0.0) <= slo.tpot))
 
 
 def _size(row: CompareRow, qps: float, output_len: int, peak_factor: float, basis: Basis,

@@ -43,6 +43,7 @@ CAT = load_catalog()
         ("gaudi2", "scale_up.bandwidth", 262.5e9),  # 21 x 100 Gb/s each way
         ("gaudi2", "scale_up.domain", 8),
         ("gaudi2", "scale_out.bandwidth", 37.5e9),  # 3 x 100 Gb/s
+        ("b200", "scale_out.bandwidth", 50e9),  # 400 Gb/s per GPU (DGX B200)
         ("gb300", "power.tdp", 1400),
         ("mi355x", "power.tdp", 1400),
     ],

@@ -14,6 +14,7 @@ from tcobench.records import Provenance, Run
 from tcobench.store import Store
 
 DATA = Path(__file__).parent / "data" / "runs.json"
+SERVING = Path(__file__).parent / "data" / "serving_runs.json"
 GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "report"
 
 
@@ -32,6 +33,14 @@ def load_runs() -> list[Run]:
     return [Run(command=d["command"], provenance=Provenance(d["provenance"]), inputs=d["inputs"], outputs=d["outputs"],
                 tool_version=d["tool_version"], created=dt.datetime.fromisoformat(d["created"]), label=d["label"], id=d["id"])
             for d in json.loads(DATA.read_text())]
+
+
+def load_serving_runs() -> list[Run]:
+    """A bench run at four Poisson rates against vLLM's CPU build, each level with the serving simulation of its load
+    beside it (benchmarks/serving_load_vllm.py, captured with ``runs export``)."""
+    return [Run(command=d["command"], provenance=Provenance(d["provenance"]), inputs=d["inputs"], outputs=d["outputs"],
+                tool_version=d["tool_version"], created=dt.datetime.fromisoformat(d["created"]), label=d["label"], id=d["id"])
+            for d in json.loads(SERVING.read_text())]
 
 
 @pytest.fixture

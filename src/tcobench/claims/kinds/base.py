@@ -12,11 +12,13 @@ from tcobench.claims.work import Work
 
 @dataclass(frozen=True, slots=True)
 class Derived:
-    """The derived value (the last step's result), whether it is a bound, and other readings."""
+    """The derived value (the last step's result), whether it is a bound, and other readings; ``predicted``: the
+    performance model's value for what was measured, shown beside a measured one (kind ``measured``)."""
 
     value: Value
     bound: Bound = None
     alternatives: tuple[Alternative, ...] = ()
+    predicted: Value | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,8 +60,28 @@ def part(run: Run) -> Part:
                   ("claim", "id", "claimed", "derived", "unit", "claimed / derived", "verdict", "why", "source"),
                   tuple(row(c) for c in claims), numeric=(2, 3, 5), classes=((6, "verdict"),))
     files = run.inputs.get("files") or []
+    beside = side_by_side(claims)
     return Part(f"{words.plural(len(claims), 'claim')} from {words.listing([str(f) for f in files]) or 'claim files'} — run {run.id}",
-                reading(claims), tables=(table,))
+                reading(claims), tables=(table,) if beside is None else (table, beside))
+
+
+def side_by_side(claims: list[dict[str, Any]]) -> Table | None:
+    """Claims judged against a saved measurement (kind ``measured``): claimed, predicted and measured on one row."""
+    rows = []
+    for c in claims:
+        if c.get("kind") != "measured" or not isinstance(c.get("derived_value"), int | float):
+            continue
+        measured, predicted, ratio = c["derived_value"], c.get("predicted_value"), c.get("ratio")
+        over = measured / predicted if isinstance(predicted, int | float) and predicted > 0 else None
+        rows.append((str(c.get("id", "")), number(c.get("claimed_value")), number(predicted), number(measured),
+                     str(c.get("unit") or ""), f"{ratio:.3g}" if isinstance(ratio, int | float) else "–",
+                     "–" if over is None else f"{over:.3g}", str(c.get("verdict", "?"))))
+    if not rows:
+        return None
+    return Table("Claims that cite a saved measurement: claimed, predicted (the claim's hardware, or the run's own "
+                 "prediction) and measured", ("id", "claimed", "predicted", "measured", "unit", "claimed / measured",
+                                              "measured / predicted", "verdict"),
+                 tuple(rows), numeric=(1, 2, 3, 5, 6), classes=((7, "verdict"),))
 
 
 def reading(claims: list[dict[str, Any]]) -> str:

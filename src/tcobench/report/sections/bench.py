@@ -84,7 +84,10 @@ def part(run: Run, predictions: Sequence[Run]) -> Part:
     if len(levels) > 1:
         charts.append(LoadChart(f"{tag}-load", f"Throughput vs {kind}, {model}",
                                 "requests in flight" if kind == "concurrency" else "offered requests/s", "output tokens/s", tuple(series_l)))
+    charts += latency_vs_load(tag, model, levels)
     tables = [summary(levels), errors(levels)]
+    if any(_simulated(lv) for lv in levels):
+        tables.append(simulated_vs_measured(levels))
     pred = None
     if any(p.get("tpot_s") is not None for p in predicted):
         tables.append(versus_levels(run, levels))
@@ -95,6 +98,53 @@ def part(run: Run, predictions: Sequence[Run]) -> Part:
     notes = ("CDFs are drawn through the stored percentiles (p50, p90, p95, p99) of each level; lines between them are interpolated.",)
     where = redact_url(str(run.inputs.get("url", "?")))  # the store redacts too; a run may come from elsewhere
     return Part(f"{model} at {where} — run {run.id}", reading(run, levels, pred), tuple(charts), tuple(tables), notes)
+
+
+def _simulated(level: dict[str, Any]) -> dict[str, Any] | None:
+    """The serving simulation of a level's load that bench stored beside it, if it ran."""
+    sim = (level.get("predicted") or {}).get("serving")
+    return sim if sim and not sim.get("error") else None
+
+
+def latency_vs_load(tag: str, model: str, levels: list[dict[str, Any]]) -> list[LoadChart]:
+    """TTFT p99 against the load, and interactivity (1 / TPOT p50) against output throughput, measured and
+    simulated side by side: the latency a user sees as the traffic grows, and what each level's throughput costs
+    in speed per user. Drawn when at least two levels have both a measurement and a simulation."""
+    both = [(lv, sim) for lv in levels if (sim := _simulated(lv)) is not None
+            and _p(lv, "ttft_s", "p99") is not None and _p(lv, "tpot_s", "p50")]
+    if len(both) < 2:
+        return []
+    kind = load_of(both[0][0])[0]
+    xs = tuple(load_of(lv)[1] for lv, _ in both)
+    ttft = LoadChart(f"{tag}-ttft-load", f"TTFT p99 against {'request rate' if kind == 'rate' else 'concurrency'}, {model}",
+                     "offered requests/s" if kind == "rate" else "requests in flight", "TTFT p99 (s)",
+                     (Series("measured", xs, tuple(float(_p(lv, "ttft_s", "p99") or 0.0) for lv, _ in both)),
+                      Series("simulated", xs, tuple(float(sim["ttft_s"]["p99"]) for _, sim in both))))
+    sims = [(lv, sim) for lv, sim in both if sim["tpot_s"].get("p50")]
+    inter = LoadChart(f"{tag}-interactivity", f"Interactivity against throughput, {model}", "output tokens/s",
+                      "tokens/s per user (1 / TPOT p50)",
+                      (Series("measured", tuple(float(lv.get("output_tokens_per_s") or 0.0) for lv, _ in both),
+                              tuple(1.0 / float(_p(lv, "tpot_s", "p50") or 1.0) for lv, _ in both)),
+                       Series("simulated", tuple(float(sim["output_tokens_per_s"]) for _, sim in sims),
+                              tuple(1.0 / float(sim["tpot_s"]["p50"]) for _, sim in sims))))
+    return [ttft, inter]
+
+
+def simulated_vs_measured(levels: list[dict[str, Any]]) -> Table:
+    """Each level's measured percentiles beside the simulation of its load (bench --hardware --model-spec)."""
+    rows = []
+    for lv in levels:
+        sim = _simulated(lv) or {}
+        st, sp = sim.get("ttft_s") or {}, sim.get("tpot_s") or {}
+        rows.append((level_name(lv), words.seconds(st.get("p50")), words.seconds(_p(lv, "ttft_s", "p50")),
+                     words.seconds(st.get("p99")), words.seconds(_p(lv, "ttft_s", "p99")),
+                     words.seconds(sp.get("p50")), words.seconds(_p(lv, "tpot_s", "p50")),
+                     words.rate(sim.get("output_tokens_per_s")), words.rate(lv.get("output_tokens_per_s")),
+                     "yes" if sim.get("saturated") else ("no" if sim else "–")))
+    return Table("Simulated (serving simulator at each level's load) vs measured",
+                 ("level", "TTFT p50 sim", "TTFT p50 measured", "TTFT p99 sim", "TTFT p99 measured", "TPOT p50 sim",
+                  "TPOT p50 measured", "tok/s sim", "tok/s measured", "sim saturated"), tuple(rows),
+                 numeric=tuple(range(1, 9)))
 
 
 def _p(level: dict[str, Any], key: str, q: str) -> float | None:
