@@ -126,6 +126,9 @@ class Efficiency(WithFigures):
     memory_at: dict[Precision, Number] = Field(default_factory=dict)
     overhead: Seconds | None = None  # fixed cost per operator (kernel launch / dispatch), seconds
     collective_latency: Seconds | None = None  # alpha of the alpha-beta collective model, seconds
+    # fraction of the scale-up link's per-direction bandwidth the collective library's ring reaches on large messages
+    # (its bus bandwidth over the link's): the beta of the alpha-beta model is link bandwidth x this
+    collective_bandwidth: Number | None = None
     # a whole small-message all-reduce inside one scale-up domain, as serving engines' custom one-shot kernels run it
     # (every chip reads its peers' buffers directly): the latency term of an all-reduce never exceeds it there
     allreduce_latency: Seconds | None = None
@@ -139,6 +142,7 @@ class Efficiency(WithFigures):
     def _fractions(self) -> Efficiency:
         """Fractions of a peak reached: above 0 (at 0 every time would be infinite) and at most 1."""
         fractions = {"compute": self.compute, "memory": self.memory, "memory_utilization": self.memory_utilization,
+                     "collective_bandwidth": self.collective_bandwidth,
                      **{f"compute_at.{k}": v for k, v in self.compute_at.items()},
                      **{f"memory_at.{k}": v for k, v in self.memory_at.items()}}
         for name, fig in fractions.items():

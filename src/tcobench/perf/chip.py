@@ -30,7 +30,7 @@ class Chip:
     peak: Array | float  # FLOP/s
     mem_bw: Array | float  # B/s
     mem_cap: Array | float  # B
-    up_bw: Array | float  # B/s per direction, scale-up tier (NaN: no scale-up link)
+    up_bw: Array | float  # B/s per direction collectives reach on the scale-up tier (NaN: no scale-up link)
     up_domain: Array | float  # chips on the scale-up tier
     out_bw: Array | float  # B/s per direction, scale-out tier (NaN: unknown)
     compute_eff: Array | float
@@ -69,7 +69,7 @@ class Chip:
             peak=peak.value if peak else nan,
             mem_bw=hw.memory.bandwidth.value if hw.memory.bandwidth else nan,
             mem_cap=hw.memory.capacity.value if hw.memory.capacity else nan,
-            up_bw=up.bandwidth.value if up.bandwidth else nan,
+            up_bw=up.bandwidth.value * eff.collective_bandwidth if up.bandwidth else nan,
             up_domain=up.domain.value if up.domain else 1.0,
             out_bw=hw.scale_out.bandwidth.value if hw.scale_out.bandwidth else nan,
             compute_eff=eff.compute_for(precision), memory_eff=eff.memory, overhead=eff.overhead, alpha=eff.collective_latency,

@@ -13,7 +13,9 @@ from tcobench.catalog.schema import Efficiency, Hardware
 from tcobench.errors import MissingInputError
 
 FIELDS = ("compute", "memory", "overhead", "collective_latency", "memory_utilization", "prefill_chunk")
-OPTIONAL = ("allreduce_latency", "allreduce_bandwidth")  # fields a chip may lack: NaN when no table sets them
+# fields no table need set: the dataclass default (NaN for the one-shot all-reduce: the ring only; 1.0 for
+# collective_bandwidth: collectives at the scale-up link's full rate) applies then
+OPTIONAL = ("allreduce_latency", "allreduce_bandwidth", "collective_bandwidth")
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class Efficiencies:
     memory_at: Mapping[str, float] = field(default_factory=dict)  # precision -> weight streaming of its matmuls
     allreduce_latency: float = float("nan")  # s, a one-shot all-reduce inside the scale-up domain (NaN: ring only)
     allreduce_bandwidth: float = float("nan")  # B/s, ... and how its time grows with the message (NaN: ring only)
+    collective_bandwidth: float = 1.0  # fraction of the scale-up link's per-direction bandwidth collectives reach
 
     def compute_for(self, precision: str) -> float:
         return self.compute_at.get(precision, self.compute)

@@ -57,3 +57,36 @@ def predict_chip_ar(hardware: str) -> float:
 
     hw = CAT.get_hardware(hardware)
     return float(Chip.of(hw, "fp8", resolve(hw, CAT.efficiency)).ar_latency)
+
+
+def _large_all_reduce(hardware: str) -> float:
+    """Seconds per decode-step all-reduce of Llama 3.1 70B at TP8 and batch 2048 (16 MB and more: the ring)."""
+    p = predict(CAT.get_model("llama-3.1-70b"), CAT.get_hardware(hardware), chips=8, tp=8, batch=2048, input_len=128,
+                output_len=16, precision="fp8", catalog=CAT, explain=True)
+    op = next(o for o in p.ops if o.phase == "decode" and o.name == "tp_all_reduce")
+    return op.time_s / op.count
+
+
+def test_mi300x_rings_run_at_the_bus_bandwidth_rccl_reached() -> None:
+    """MI300X's large all-reduces take the alpha-beta fit of Azure's RCCL table (317 GB/s, 5.1 us a step), not the
+    xGMI links' 448 GB/s; chips without a measured fraction keep the link's rate."""
+    from tcobench.perf.chip import Chip
+    from tcobench.perf.efficiency import resolve
+
+    hw = CAT.get_hardware("mi300x")
+    eff = resolve(hw, CAT.efficiency)
+    assert eff.collective_bandwidth == pytest.approx(0.71)
+    chip = Chip.of(hw, "fp8", eff)
+    assert chip.up_bw == pytest.approx(448e9 * 0.71)
+    h100 = CAT.get_hardware("h100-sxm")
+    assert Chip.of(h100, "fp8", resolve(h100, CAT.efficiency)).up_bw == h100.scale_up.bandwidth.value  # type: ignore[union-attr]
+    nbytes = 2048 * 8192 * 2.0
+    expected = 2 * 7 / 8 * nbytes / (448e9 * 0.71) + 14 * 5.1e-6
+    assert _large_all_reduce("mi300x") == pytest.approx(expected, rel=1e-6)
+
+
+def test_a_collective_bandwidth_above_the_link_is_refused() -> None:
+    from tcobench.catalog.schema import Efficiency
+
+    with pytest.raises(ValueError, match="collective_bandwidth"):
+        Efficiency.model_validate({"collective_bandwidth": {"value": 1.2, "source": "x"}})
