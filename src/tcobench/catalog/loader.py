@@ -291,6 +291,8 @@ def _check_references(tables: dict[str, dict[str, Any]], problems: list[str]) ->
             if kind == "runtime":
                 refs.update({name: fig.source for name in ("frontend", "held_streams")
                              if (fig := getattr(rec, name)) is not None})
+            if kind == "runtime" and rec.allreduce_source is not None:
+                refs["allreduce_source"] = rec.allreduce_source
             if kind == "model":
                 refs["source"] = rec.source
                 for name in ("published_params", "published_active_params"):

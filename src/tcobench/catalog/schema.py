@@ -126,6 +126,13 @@ class Efficiency(WithFigures):
     memory_at: dict[Precision, Number] = Field(default_factory=dict)
     overhead: Seconds | None = None  # fixed cost per operator (kernel launch / dispatch), seconds
     collective_latency: Seconds | None = None  # alpha of the alpha-beta collective model, seconds
+    # fraction of the scale-up link's per-direction bandwidth the collective library's ring reaches on large messages
+    # (its bus bandwidth over the link's): the beta of the alpha-beta model is link bandwidth x this
+    collective_bandwidth: Number | None = None
+    # a whole small-message all-reduce inside one scale-up domain, as serving engines' custom one-shot kernels run it
+    # (every chip reads its peers' buffers directly): the latency term of an all-reduce never exceeds it there
+    allreduce_latency: Seconds | None = None
+    allreduce_bandwidth: Bandwidth | None = None  # bytes/s that kernel's time grows by per byte of the message
     memory_utilization: Number | None = None  # fraction of memory capacity the serving engine may use
     prefill_chunk: Count | None = None  # tokens per prefill chunk (bounds activation memory)
     note: str | None = None
@@ -135,6 +142,7 @@ class Efficiency(WithFigures):
     def _fractions(self) -> Efficiency:
         """Fractions of a peak reached: above 0 (at 0 every time would be infinite) and at most 1."""
         fractions = {"compute": self.compute, "memory": self.memory, "memory_utilization": self.memory_utilization,
+                     "collective_bandwidth": self.collective_bandwidth,
                      **{f"compute_at.{k}": v for k, v in self.compute_at.items()},
                      **{f"memory_at.{k}": v for k, v in self.memory_at.items()}}
         for name, fig in fractions.items():
@@ -152,6 +160,8 @@ class Runtime(Record):
     read once per step (FlashDecoding-style and TensorRT-LLM's XQA kernels). ``per-query-head``: one thread
     block per query head, each reading its KV head's cache itself, so the cache is read once per query head
     (TensorRT-LLM's masked multi-head attention kernel before XQA). Multi-head models read the same either way.
+    ``allreduce``: "one-shot" lets the efficiency fields ``allreduce_latency`` / ``allreduce_bandwidth`` (perf/comm.py)
+    apply; "ring" keeps the collective library's ring whatever the message size.
     ``context_attention``: the format attention's matmuls run in. ``kv-format``: the wider of the activations'
     and the KV cache's, at least fp8 (FP8 context attention for fp8/fp4 models). ``16-bit``: the engine's
     fp16/bf16 type whatever the cache (TensorRT-LLM's context FMHA before it had an FP8 kernel).
@@ -162,6 +172,10 @@ class Runtime(Record):
     decode_attention: Literal["per-kv-head", "per-query-head"]
     context_attention: Literal["kv-format", "16-bit"] = "kv-format"
     context_attention_source: str | None = None  # a [source.<id>] for a context_attention other than the default
+    # how tensor-parallel all-reduces run inside a scale-up domain: "one-shot" (a custom kernel over peer memory for
+    # small messages, the ring for large: vLLM, SGLang, TensorRT-LLM) or "ring" (the collective library's ring only)
+    allreduce: Literal["one-shot", "ring"] = "one-shot"
+    allreduce_source: str | None = None  # a [source.<id>] for an allreduce other than the default
     source: str  # a [source.<id>] that shows the kernel's behaviour
     note: str | None = None
     # the stack's own time outside its engine steps, measured against a real server (benchmarks/vllm_frontend.py),

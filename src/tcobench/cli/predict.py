@@ -264,5 +264,6 @@ def _factors(e: dict[str, Any]) -> str:
             parts.append(f"{label} ({f['precision']}): compute {f['compute']:g}"
                          + (f", weight streaming {f['weight_streaming']:g}" if "weight_streaming" in f else ""))
     parts.append(f"other memory reads {e['memory']:g}; {units.human(e['overhead_s'], 's')} per operator, "
-                 f"{units.human(e['collective_latency_s'], 's')} per collective step")
+                 f"{units.human(e['collective_latency_s'], 's')} per collective step"
+                 + (f" at {e['collective_bandwidth']:g} of the scale-up link's bandwidth" if "collective_bandwidth" in e else ""))
     return "; ".join(parts)

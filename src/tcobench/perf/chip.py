@@ -30,13 +30,15 @@ class Chip:
     peak: Array | float  # FLOP/s
     mem_bw: Array | float  # B/s
     mem_cap: Array | float  # B
-    up_bw: Array | float  # B/s per direction, scale-up tier (NaN: no scale-up link)
+    up_bw: Array | float  # B/s per direction collectives reach on the scale-up tier (NaN: no scale-up link)
     up_domain: Array | float  # chips on the scale-up tier
     out_bw: Array | float  # B/s per direction, scale-out tier (NaN: unknown)
     compute_eff: Array | float
     memory_eff: Array | float
     overhead: Array | float  # s per operator
     alpha: Array | float  # s per collective step
+    ar_latency: Array | float  # s, a one-shot all-reduce inside the scale-up domain (NaN: the ring only)
+    ar_bw: Array | float  # B/s, the one-shot kernel's time per byte of message (NaN: the ring only)
     mem_util: Array | float  # usable fraction of capacity
     prefill_chunk: Array | float  # tokens
     head_rate: Array | float  # FLOP/s of the LM head (16-bit when the body is quantised)
@@ -71,10 +73,11 @@ class Chip:
             peak=peak.value if peak else nan,
             mem_bw=hw.memory.bandwidth.value if hw.memory.bandwidth else nan,
             mem_cap=hw.memory.capacity.value if hw.memory.capacity else nan,
-            up_bw=up.bandwidth.value if up.bandwidth else nan,
+            up_bw=up.bandwidth.value * eff.collective_bandwidth if up.bandwidth else nan,
             up_domain=up.domain.value if up.domain else 1.0,
             out_bw=hw.scale_out.bandwidth.value if hw.scale_out.bandwidth else nan,
             compute_eff=eff.compute_for(precision), memory_eff=eff.memory, overhead=eff.overhead, alpha=eff.collective_latency,
+            ar_latency=eff.allreduce_latency if up.bandwidth else nan, ar_bw=eff.allreduce_bandwidth if up.bandwidth else nan,
             mem_util=eff.memory_utilization, prefill_chunk=eff.prefill_chunk,
             head_rate=head_peak.value * eff.compute_for(head) if head_peak else nan,
             attn_rate=attn_peak.value * eff.compute_for(attn) if attn_peak else nan,

@@ -13,6 +13,9 @@ from tcobench.catalog.schema import Efficiency, Hardware
 from tcobench.errors import MissingInputError
 
 FIELDS = ("compute", "memory", "overhead", "collective_latency", "memory_utilization", "prefill_chunk")
+# fields no table need set: the dataclass default (NaN for the one-shot all-reduce: the ring only; 1.0 for
+# collective_bandwidth: collectives at the scale-up link's full rate) applies then
+OPTIONAL = ("allreduce_latency", "allreduce_bandwidth", "collective_bandwidth")
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,9 @@ class Efficiencies:
     sources: Mapping[str, str]  # field -> "efficiency.<id>" it came from
     compute_at: Mapping[str, float] = field(default_factory=dict)  # precision -> compute efficiency
     memory_at: Mapping[str, float] = field(default_factory=dict)  # precision -> weight streaming of its matmuls
+    allreduce_latency: float = float("nan")  # s, a one-shot all-reduce inside the scale-up domain (NaN: ring only)
+    allreduce_bandwidth: float = float("nan")  # B/s, ... and how its time grows with the message (NaN: ring only)
+    collective_bandwidth: float = 1.0  # fraction of the scale-up link's per-direction bandwidth collectives reach
 
     def compute_for(self, precision: str) -> float:
         return self.compute_at.get(precision, self.compute)
@@ -48,6 +54,12 @@ def resolve(hw: Hardware, tables: Mapping[str, Efficiency]) -> Efficiencies:
                 break
         else:
             raise MissingInputError(f"no efficiency '{name}' for {hw.id}: add [efficiency.default] {name} to the catalog")
+    for name in OPTIONAL:
+        for where, table in chain:
+            fig = getattr(table, name, None) if table is not None else None
+            if fig is not None:
+                values[name], sources[name] = fig.value, f"{where} ({fig.source})"
+                break
     compute_at, memory_at = _per_precision("compute_at", chain, sources), _per_precision("memory_at", chain, sources)
     return Efficiencies(**values, sources=sources, compute_at=compute_at, memory_at=memory_at)
 

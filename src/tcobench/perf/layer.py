@@ -209,7 +209,8 @@ def collectives(ph: Phase, s: Shape, tokens: Vec, lay: Layout, fmt: Formats, spl
     chip, two_d, bw_group, bw_pp = ph.chip, split.two_d, split.bw_group, split.bw_pp
     msg = tokens * s.hidden * ab
     one = np.where(two_d, 0.0, 1.0) if split.any_2d else 1.0
-    ph.comm("tp_all_reduce", 2 * s.layers, one * comm.all_reduce(msg, tp, bw_group, chip.alpha), one * msg)
+    ph.comm("tp_all_reduce", 2 * s.layers, one * comm.all_reduce(msg, tp, bw_group, chip.alpha, comm.one_shot(chip, tp)),
+            one * msg)
     if split.any_2d:
         x, yz = split.x, split.yz
         on = np.where(two_d, 1.0, 0.0)

@@ -192,6 +192,8 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
     stack = runtime if isinstance(runtime, Runtime) else catalog.get_runtime(runtime or "default", where="{runtime}")
     attention_16bit = stack.context_attention == "16-bit"
     chip = Chip.of(hardware, prec.compute_precision(w, a), efficiencies, kv=k, attention_16bit=attention_16bit)
+    if stack.allreduce == "ring":  # the stack reduces through its collective library only (no one-shot kernel)
+        chip = replace(chip, ar_latency=float("nan"), ar_bw=float("nan"))
     s = shape(model)
     chips = chips or tp * pp * ep
     if chips % (tp * pp * ep):
@@ -259,6 +261,9 @@ def factors_used(eff: Efficiencies, rates: dict[str, str]) -> dict[str, Any]:
             p = rates[part]
             out[part] = {"precision": p, "compute": eff.compute_for(p), **({"weight_streaming": eff.memory_for(p)} if streams else {})}
     return {**out, "memory": eff.memory, "overhead_s": eff.overhead, "collective_latency_s": eff.collective_latency,
+            **({"collective_bandwidth": eff.collective_bandwidth} if eff.collective_bandwidth != 1.0 else {}),
+            **({"allreduce_latency_s": eff.allreduce_latency, "allreduce_bandwidth_bytes_per_s": eff.allreduce_bandwidth}
+               if eff.allreduce_latency == eff.allreduce_latency else {}),
             "memory_utilization": eff.memory_utilization, "prefill_chunk": eff.prefill_chunk}
 
 

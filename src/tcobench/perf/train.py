@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -117,6 +117,8 @@ def train(model: Model, hardware: Hardware, *, chips: int, seq_len: int | None =
     # training keeps attention in 16 bits whatever the matmuls' format (Transformer Engine's fp8 recipes cast the
     # inputs of Linear layers only): the attention core runs at the 16-bit rate
     chip = Chip.of(hardware, precision, eff, kv="bf16", attention_16bit=True)
+    # training frameworks (Megatron, NeMo) reduce through NCCL: the serving engines' one-shot all-reduce does not apply
+    chip = replace(chip, ar_latency=float("nan"), ar_bw=float("nan"))
     s = shape(model)
     seq = int(seq_len or min(DEFAULT_SEQ_LEN, model.max_context))
     if seq > model.max_context:

@@ -27,7 +27,7 @@ from tcobench.perf.serving import ServingResult, Slo
 from tcobench.perf.traffic import Traffic
 
 Metric = Literal["output_tokens_per_s", "output_tokens_per_s_per_chip", "ttft_s", "tpot_s", "ms_per_token_amortized",
-                 "batch_prefill_s", "server_output_tokens_per_s"]
+                 "batch_prefill_s", "batch_e2e_s", "server_output_tokens_per_s"]
 
 
 class Row(BaseModel):
@@ -160,6 +160,8 @@ def metric_of(p: Prediction, metric: str) -> float:
         return p.tpot_s / p.batch * 1e3
     if metric == "batch_prefill_s":  # a replica's whole batch of prompts: a static batch's first token
         return p.batch * p.input_len * p.replicas / p.prefill_tokens_per_s
+    if metric == "batch_e2e_s":  # a static batch from its start to its last token (vLLM's benchmark_latency.py)
+        return p.batch * p.output_len * p.replicas / p.output_tokens_per_s
     return float(getattr(p, metric))
 
 

@@ -78,7 +78,10 @@ def forward(s: Shape, c: dict, T: float, groups: float, pairs: float, kv_read: f
             for m in (T * s.qkv_width / tp * ab, T * s.heads * s.head_dim / tp * ab):
                 t += L * ((tp - 1) / tp * m / bw + (tp - 1) * c["alpha"]) if tp > 1 else 0.0
     elif tp > 1:
-        t += 2 * L * (2 * (tp - 1) / tp * msg / bw + 2 * (tp - 1) * c["alpha"])
+        ring = 2 * (tp - 1) / tp * msg / bw + 2 * (tp - 1) * c["alpha"]
+        # inside the scale-up domain a serving engine's one-shot kernel takes L + M / B1 where that is less
+        one_shot = c.get("ar_lat", math.nan) + msg / c.get("ar_bw", math.nan) if tp <= c["domain"] else math.nan
+        t += 2 * L * (min(ring, one_shot) if one_shot == one_shot else ring)
     if ep > 1 and s.moe_layers:
         t += 2 * s.moe_layers * ((ep - 1) / ep * T * s.top_k * s.hidden * ab / bw + (ep - 1) * c["alpha"])
     return t

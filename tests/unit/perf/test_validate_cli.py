@@ -118,13 +118,16 @@ def test_predict_reports_how_far_to_trust_it_from_its_vendor_and_model_kind(cli)
     assert inflight["min_error"] <= inflight["p10_error"] and inflight["p90_error"] <= inflight["max_error"]
     text = " ".join(cli("predict", "--model", "llama-2-7b", "--hardware", "h100-sxm", "--precision", "fp8").out.split())
     assert f"throughput in serving engines (in-flight batching) {inflight['median_error']:+.0%} (median of {inflight['rows']}," in text
-    # AMD has fewer than min_rows rows in every phase, so the group is unvalidated and says so
+    # Intel has fewer than min_rows rows in every phase, so the group is unvalidated and says so
+    intel = json.loads(cli("predict", "--model", "llama-2-7b", "--hardware", "gaudi2", "--json").out)
+    assert intel["validation"]["group"] == "Intel, dense" and intel["validation"]["validated"] is False
+    n = intel["validation"]["phases"]["inflight throughput"]["rows"]
+    assert 0 < n < intel["validation"]["min_rows"]
+    text = " ".join(cli("predict", "--model", "llama-2-7b", "--hardware", "gaudi2").out.split())
+    assert "(in-flight batching) unvalidated (" + ("one row:" if n == 1 else f"{n} rows:") in text
+    # AMD has in-flight throughput rows enough to be validated (MLPerf v4.1, the ROCm blog, Azure's ND MI300X v5)
     amd = json.loads(cli("predict", "--model", "llama-2-70b", "--hardware", "mi300x", "--precision", "fp8", "--json").out)
-    assert amd["validation"]["group"] == "AMD, dense" and amd["validation"]["validated"] is False
-    n = amd["validation"]["phases"]["inflight throughput"]["rows"]
-    assert 0 < n < amd["validation"]["min_rows"]
-    text = " ".join(cli("predict", "--model", "llama-2-70b", "--hardware", "mi300x", "--precision", "fp8").out.split())
-    assert f"unvalidated ({n} rows:" in text
+    assert amd["validation"]["validated"] is True and amd["validation"]["phases"]["inflight throughput"]["rows"] >= 5
 
 
 def test_by_several_keys_groups_by_each_combination(cli) -> None:
@@ -226,3 +229,49 @@ def test_a_cpu_is_not_trusted_on_its_vendors_gpu_rows(cli, tmp_path) -> None:
     assert "unvalidated: no published result for AMD CPUs, dense models" in out
     gpu = json.loads(cli("predict", "--model", "llama-2-7b", "--hardware", "mi300x", "--json").out)["validation"]
     assert gpu["group"] == "AMD, dense" and gpu["phases"]
+
+
+def test_batch_e2e_s_is_a_static_batchs_time_to_its_last_token() -> None:
+    """batch_e2e_s (vLLM's benchmark_latency.py) is the batch's output tokens over the output rate: prefill of the
+    whole batch plus every decode step, so it exceeds the single-request TTFT + (n - 1) x TPOT of a batch of 64."""
+    from tcobench.catalog import load_catalog
+    from tcobench.perf.predict import predict
+    from tcobench.perf.validate import metric_of
+
+    cat = load_catalog()
+    p = predict(cat.get_model("llama-3.1-70b"), cat.get_hardware("mi300x"), chips=8, tp=8, batch=64, input_len=2048,
+                output_len=2048, precision="fp8", catalog=cat)
+    e2e = metric_of(p, "batch_e2e_s")
+    assert e2e == pytest.approx(64 * 2048 / p.output_tokens_per_s)
+    assert e2e > p.e2e_s  # the batch's 64 prompts are prefilled before its first decode step
+
+
+def test_cross_vendor_rows_name_their_source_and_stack_and_take_whole_tables() -> None:
+    """The cross-vendor section (branch cv-amd): every row names its source and the stack measured, and each table was
+    taken whole (the ROCm blog's 8 throughput and 32 latency rows per vendor, Azure's 18, the BLOOMZ blog's 6)."""
+    from tcobench.perf.validate import load_rows, stack_of
+
+    rows = [r for r in load_rows() if r.id.startswith(("rocmblog25-", "azure-ndmi300xv5-", "hfblog23-"))]
+    count = {p: sum(r.id.startswith(p) for r in rows) for p in ("rocmblog25-mi300x", "rocmblog25-h100", "azure-ndmi300xv5", "hfblog23")}
+    assert count == {"rocmblog25-mi300x": 40, "rocmblog25-h100": 40, "azure-ndmi300xv5": 18, "hfblog23": 6}
+    for r in rows:
+        assert r.source and r.note and stack_of(r) != "unstated", r.id
+        # a time metric is a decode row (positive error: the model is slower), a rate a throughput row
+        assert (r.metric == "batch_e2e_s") == (r.phase == "decode"), r.id
+
+
+def test_argonne_rows_are_the_declared_grid_whole() -> None:
+    """The LLM-Inference-Bench rows are exactly the grid the section names before any prediction (four Llama models,
+    1 and 8 MI300X, batch 1 and 64, lengths 128 and 2048): 32 rows, none dropped, each a static batch's time to last
+    token in fp16 with TP over all its GPUs; its H100 and Gaudi2 rows are not taken."""
+    from tcobench.perf.validate import load_rows, stack_of
+
+    rows = [r for r in load_rows() if r.id.startswith("anlbench24-")]
+    grid = {(r.model, r.chips, r.batch, r.input_len) for r in rows}
+    expected = {(m, n, b, length) for m in ("llama-2-7b", "llama-2-70b", "llama-3.1-8b", "llama-3.1-70b")
+                for n in (1, 8) for b in (1, 64) for length in (128, 2048)}
+    assert len(rows) == 32 and grid == expected
+    for r in rows:
+        assert r.hardware == "mi300x" and r.tp == r.chips and r.precision == "fp16", r.id
+        assert r.input_len == r.output_len and r.metric == "batch_e2e_s" and r.phase == "decode", r.id
+        assert stack_of(r) == "vLLM (ROCm)" and "All_results.csv" in r.source, r.id

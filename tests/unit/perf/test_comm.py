@@ -1,0 +1,92 @@
+"""Collectives (perf/comm.py): the ring, and the one-shot all-reduce serving engines run inside a scale-up domain."""
+
+import math
+
+import pytest
+
+from tcobench.catalog import load_catalog
+from tcobench.perf import comm
+from tcobench.perf.predict import predict
+
+CAT = load_catalog()
+GPU = CAT.efficiency["gpu"]
+L, B1 = GPU.allreduce_latency.value, GPU.allreduce_bandwidth.value  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("nbytes", [512.0, 16_384.0, 1_048_576.0, 134_217_728.0])
+def test_all_reduce_is_the_lesser_of_the_ring_and_the_one_shot_kernel(nbytes: float) -> None:
+    bw, alpha, n = 450e9, 8e-6, 8.0
+    ring = 2 * (n - 1) / n * nbytes / bw + 2 * (n - 1) * alpha
+    assert comm.all_reduce(nbytes, n, bw, alpha) == pytest.approx(ring)  # no one-shot figures: the ring
+    both = comm.all_reduce(nbytes, n, bw, alpha, (L, B1))
+    assert both == pytest.approx(min(ring, L + nbytes / B1))
+    assert comm.all_reduce(nbytes, 1.0, bw, alpha, (L, B1)) == 0.0
+
+
+def test_small_messages_take_the_one_shot_time_and_large_ones_the_ring() -> None:
+    bw, alpha, n = 450e9, 8e-6, 8.0
+    assert comm.all_reduce(16_384.0, n, bw, alpha, (L, B1)) < 2 * (n - 1) * alpha / 5  # 16 KB: ~11 us, not 112 us
+    big = 134_217_728.0  # a prefill chunk of 8192 tokens x 8192 x 2 B
+    assert comm.all_reduce(big, n, bw, alpha, (L, B1)) == pytest.approx(2 * (n - 1) / n * big / bw + 2 * (n - 1) * alpha)
+
+
+def _decode_all_reduce(hardware: str, tp: int, runtime: str | None = None) -> float:
+    """Seconds per decode-step all-reduce of Llama 3.1 70B at batch 1."""
+    p = predict(CAT.get_model("llama-3.1-70b"), CAT.get_hardware(hardware), chips=tp, tp=tp, batch=1, input_len=128,
+                output_len=16, precision="fp8", runtime=runtime, catalog=CAT, explain=True)
+    op = next(o for o in p.ops if o.phase == "decode" and o.name == "tp_all_reduce")
+    return op.time_s / op.count
+
+
+def test_a_tp8_decode_all_reduce_takes_the_measured_one_shot_time_on_mi300x_and_h100() -> None:
+    msg = 8192 * 2.0  # one token's hidden state in 16 bits
+    for hw in ("mi300x", "h100-sxm"):
+        assert _decode_all_reduce(hw, 8) == pytest.approx(L + msg / B1)
+
+
+def test_deepspeed_inference_keeps_the_ring_and_a_gpu_without_scale_up_link_too() -> None:
+    ring = _decode_all_reduce("h100-sxm", 8, runtime="deepspeed-inference")
+    assert ring > 5 * _decode_all_reduce("h100-sxm", 8)  # 2 x 7 collective steps of 8 us each
+    assert CAT.get_runtime("deepspeed-inference").allreduce == "ring"
+    assert math.isnan(float(predict_chip_ar("l40s")))  # PCIe-only: no peer-memory kernel
+
+
+def predict_chip_ar(hardware: str) -> float:
+    from tcobench.perf.chip import Chip
+    from tcobench.perf.efficiency import resolve
+
+    hw = CAT.get_hardware(hardware)
+    return float(Chip.of(hw, "fp8", resolve(hw, CAT.efficiency)).ar_latency)
+
+
+def _large_all_reduce(hardware: str) -> float:
+    """Seconds per decode-step all-reduce of Llama 3.1 70B at TP8 and batch 2048 (16 MB and more: the ring)."""
+    p = predict(CAT.get_model("llama-3.1-70b"), CAT.get_hardware(hardware), chips=8, tp=8, batch=2048, input_len=128,
+                output_len=16, precision="fp8", catalog=CAT, explain=True)
+    op = next(o for o in p.ops if o.phase == "decode" and o.name == "tp_all_reduce")
+    return op.time_s / op.count
+
+
+def test_mi300x_rings_run_at_the_bus_bandwidth_rccl_reached() -> None:
+    """MI300X's large all-reduces run at the bus bandwidth Azure's RCCL table levels off at (317 GB/s, 0.71 of the
+    xGMI links' 448 GB/s); chips without a measured fraction keep the link's rate."""
+    from tcobench.perf.chip import Chip
+    from tcobench.perf.efficiency import resolve
+
+    hw = CAT.get_hardware("mi300x")
+    eff = resolve(hw, CAT.efficiency)
+    assert eff.collective_bandwidth == pytest.approx(0.71)
+    chip = Chip.of(hw, "fp8", eff)
+    assert chip.up_bw == pytest.approx(448e9 * 0.71)
+    h100 = CAT.get_hardware("h100-sxm")
+    assert Chip.of(h100, "fp8", resolve(h100, CAT.efficiency)).up_bw == h100.scale_up.bandwidth.value  # type: ignore[union-attr]
+    nbytes = 2048 * 8192 * 2.0
+    expected = 2 * 7 / 8 * nbytes / (448e9 * 0.71) + 14 * eff.collective_latency
+    assert _large_all_reduce("mi300x") == pytest.approx(expected, rel=1e-6)
+
+
+def test_a_collective_bandwidth_above_the_link_is_refused() -> None:
+    from tcobench.catalog.schema import Efficiency
+
+    with pytest.raises(ValueError, match="collective_bandwidth"):
+        Efficiency.model_validate({"collective_bandwidth": {"value": 1.2, "source": "x"}})
