@@ -23,24 +23,27 @@ from tcobench.perf.chip import Chip
 from tcobench.perf.vec import Vec, isfinite, maximum, minimum, where
 
 
-def tier_bandwidth(chip: Chip, group: Vec) -> Vec:
-    """Per-direction B/s for a group of ``group`` chips: scale-up inside the domain, scale-out beyond it."""
+def tier_bandwidth(chip: Chip, group: Vec, slice_chips: Vec | None = None) -> Vec:
+    """Per-direction B/s for a group of ``group`` chips: scale-up inside the domain, scale-out beyond it.
+    ``slice_chips``: the chips connected around the group (a replica, a training job; default the group)."""
     inside = (group <= chip.up_domain) & isfinite(chip.up_bw)
-    return where(inside, up_bandwidth(chip, group), chip.out_bw)
+    return where(inside, up_bandwidth(chip, group, slice_chips), chip.out_bw)
 
 
-def up_bandwidth(chip: Chip, group: Vec) -> Vec:
-    """Per-direction B/s a collective over ``group`` chips gets on the scale-up tier.
+def up_bandwidth(chip: Chip, group: Vec, slice_chips: Vec | None = None) -> Vec:
+    """Per-direction B/s a collective over ``group`` chips, inside a slice of ``slice_chips``, gets on the scale-up tier.
 
     A switch gives it the chip's whole ``up_bw``. A torus of ``d`` dimensions and ``L`` links per chip gives it
     ``up_bw / L`` per link, on 2 links per axis it spans where the slice wraps round and 1 where it does not (a line
     is a ring at half speed). The group is taken to fill the smallest slice of its size, every axis at least 2 long:
     ``min(d, floor(log2 group))`` axes (4 chips: 2x2, 8: 2x4 or 2x2x2, 64: 4x4x4). A torus's full ring (every axis,
-    wrapped) gives back ``up_bw``."""
+    wrapped) gives back ``up_bw``. Whether the axes wrap round is the slice's: a 32-chip group inside a 256-chip
+    TPU v4 slice (whole 4x4x4 cubes) has wraparound links, a 32-chip slice has none."""
     if isinstance(chip.up_dims, float) and chip.up_dims == 0.0:
         return chip.up_bw
     axes = minimum(chip.up_dims, cast(Vec, np.floor(np.log2(maximum(group, 2.0)))))
-    per_axis = where(group >= chip.up_wrap, 2.0, 1.0)
+    around = group if slice_chips is None else maximum(group, slice_chips)
+    per_axis = where(around >= chip.up_wrap, 2.0, 1.0)
     return where(chip.up_dims > 0, chip.up_bw / chip.up_links * axes * per_axis, chip.up_bw)
 
 

@@ -50,3 +50,10 @@ def test_never_more_than_the_chip_has_and_arrays_agree_with_scalars() -> None:
         bw = np.broadcast_to(up_bandwidth(c, groups), groups.shape)  # a switch's is one figure
         assert np.all(np.asarray(bw) <= float(c.up_bw) * (1 + 1e-12))
         assert [float(up_bandwidth(c, float(g))) for g in groups[::17]] == pytest.approx(list(bw[::17]))
+
+
+def test_wraparound_is_the_slices() -> None:
+    c = chip("tpu-v4")
+    alone = float(up_bandwidth(c, 32.0))  # a 32-chip slice (4x4x2): no wraparound
+    inside = float(up_bandwidth(c, 32.0, 256.0))  # the same group inside whole 4x4x4 cubes
+    assert inside == pytest.approx(2 * alone) and inside == pytest.approx(float(c.up_bw))
