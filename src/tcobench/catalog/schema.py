@@ -81,6 +81,11 @@ class Link(Record):
     name: str | None = None
     bandwidth: LinkBandwidth | None = None  # per direction, per chip
     domain: Count | None = None  # chips reachable on this tier (scale-up domain size)
+    # A torus (TPU ICI) instead of a switch: its dimensions, the links (ports) per chip that share ``bandwidth``, and
+    # the slice size from which its axes have wraparound links (perf/comm.py, tier_bandwidth). None: a switch.
+    torus_dims: Count | None = None
+    links: Count | None = None
+    wrap_from: Count | None = None
 
 
 class Power(Record):

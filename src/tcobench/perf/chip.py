@@ -45,6 +45,9 @@ class Chip:
     attn_rate: Array | float  # FLOP/s of attention (the wider of activations and KV cache, at least 8-bit)
     matmul_memory_eff: Array | float  # weight streaming of the body's matmuls, at the compute precision
     head_memory_eff: Array | float  # ... and of the LM head, at its precision
+    up_dims: Array | float = 0.0  # torus dimensions of the scale-up tier (0: a switch, every link in every collective)
+    up_links: Array | float = float("nan")  # links per chip sharing up_bw on a torus
+    up_wrap: Array | float = float("inf")  # chips from which a torus slice has wraparound links
     stream_bw: Array | float = float("nan")  # B/s per direction weights can stream in from external memory (wafer-scale: MemoryX); NaN: none
 
     @classmethod
@@ -82,6 +85,9 @@ class Chip:
             head_rate=head_peak.value * eff.compute_for(head) if head_peak else nan,
             attn_rate=attn_peak.value * eff.compute_for(attn) if attn_peak else nan,
             matmul_memory_eff=eff.memory_for(precision), head_memory_eff=eff.memory_for(head),
+            up_dims=up.torus_dims.value if up.torus_dims else 0.0,
+            up_links=up.links.value if up.links else nan,
+            up_wrap=up.wrap_from.value if up.wrap_from else float("inf"),
             stream_bw=_stream_bw(hw),
         )
 

@@ -11,20 +11,46 @@ engines run small all-reduces with a custom one-shot kernel instead of the ring,
 ones: the all-reduce takes the lesser of the ring's time and L + M / B1, with L and B1 the efficiency fields
 ``allreduce_latency`` and ``allreduce_bandwidth`` (vLLM's custom all-reduce on 8 H100s: 9.3-11.8 us up to 32 KB,
 45 us at 1 MB; sglang pull request 2904).
+
+On a switch (NVLink, Infinity Fabric) a chip's links all carry every collective. On a torus (TPU ICI) a chip's
+links go to its neighbours, one pair per axis, and a collective over a group of chips uses the links of the axes the
+group spans, both ways round an axis only where the slice has wraparound links (Austin et al., "How to Scale Your
+Model", part 2: "Smaller topologies ... with no wraparounds ... typically doubles the time of most communication";
+"bidi bandwidth ... is true when we have a functioning ring, AKA when we have a wraparound connection").
 """
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 
 from tcobench.perf.chip import Chip
-from tcobench.perf.vec import Vec, isfinite, where
+from tcobench.perf.vec import Vec, isfinite, maximum, minimum, where
 
 
-def tier_bandwidth(chip: Chip, group: Vec) -> Vec:
-    """Per-direction B/s for a group of ``group`` chips: scale-up inside the domain, scale-out beyond it."""
+def tier_bandwidth(chip: Chip, group: Vec, slice_chips: Vec | None = None) -> Vec:
+    """Per-direction B/s for a group of ``group`` chips: scale-up inside the domain, scale-out beyond it.
+    ``slice_chips``: the chips connected around the group (a replica, a training job; default the group)."""
     inside = (group <= chip.up_domain) & isfinite(chip.up_bw)
-    return where(inside, chip.up_bw, chip.out_bw)
+    return where(inside, up_bandwidth(chip, group, slice_chips), chip.out_bw)
+
+
+def up_bandwidth(chip: Chip, group: Vec, slice_chips: Vec | None = None) -> Vec:
+    """Per-direction B/s a collective over ``group`` chips, inside a slice of ``slice_chips``, gets on the scale-up tier.
+
+    A switch gives it the chip's whole ``up_bw``. A torus of ``d`` dimensions and ``L`` links per chip gives it
+    ``up_bw / L`` per link, on 2 links per axis it spans where the slice wraps round and 1 where it does not (a line
+    is a ring at half speed). The group is taken to fill the smallest slice of its size, every axis at least 2 long:
+    ``min(d, floor(log2 group))`` axes (4 chips: 2x2, 8: 2x4 or 2x2x2, 64: 4x4x4). A torus's full ring (every axis,
+    wrapped) gives back ``up_bw``. Whether the axes wrap round is the slice's: a 32-chip group inside a 256-chip
+    TPU v4 slice (whole 4x4x4 cubes) has wraparound links, a 32-chip slice has none."""
+    if isinstance(chip.up_dims, float) and chip.up_dims == 0.0:
+        return chip.up_bw
+    axes = minimum(chip.up_dims, cast(Vec, np.floor(np.log2(maximum(group, 2.0)))))
+    around = group if slice_chips is None else maximum(group, slice_chips)
+    per_axis = where(around >= chip.up_wrap, 2.0, 1.0)
+    return where(chip.up_dims > 0, chip.up_bw / chip.up_links * axes * per_axis, chip.up_bw)
 
 
 def all_reduce(nbytes: Vec, n: Vec, bw: Vec, alpha: Vec, one_shot: tuple[Vec, Vec] = (float("nan"), float("nan"))) -> Vec:

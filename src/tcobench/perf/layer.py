@@ -73,7 +73,7 @@ class Split:
         x, yz = split_2d(s, lay.tp) if any_2d else (1.0, lay.tp)
         h_mm = np.where(two_d, s.hidden / x, s.hidden) if any_2d else s.hidden
         h_ew = np.where(two_d, s.hidden / lay.tp, s.hidden) if any_2d else s.hidden
-        return cls(two_d, any_2d, x, yz, h_mm, h_ew, comm.tier_bandwidth(chip, lay.tp * lay.ep),
+        return cls(two_d, any_2d, x, yz, h_mm, h_ew, comm.tier_bandwidth(chip, lay.tp * lay.ep, lay.replica),
                    comm.tier_bandwidth(chip, lay.replica))
 
 

@@ -228,7 +228,7 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
     t_ep = t_ep_fwd * comm_passes
     # context parallel: each layer gathers the other cp - 1 chips' K and V (ring), and reduce-scatters their
     # gradients in the backward pass; hidden under the attention core where shorter
-    bw_cp = comm.tier_bandwidth(chip, tp * cp)
+    bw_cp = comm.tier_bandwidth(chip, tp * cp, chips)
     kv_msg = T * cp * kvc * fmt.kv
     t_cp_layer = comm.all_gather(kv_msg, cp, bw_cp, chip.alpha)
     t_cp = L * (maximum(t_cp_layer - t_attn / L, 0.0) + maximum(t_cp_layer - fw.attention_backward * t_attn / L, 0.0))
@@ -249,7 +249,7 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
     dense_p = (s.total_params - s.expert_total) / (tp * pp)
     expert_p = s.expert_total / (tp * pp * ep)
     n_d, n_e = dp * cp, dp * cp / ep
-    bw_dp = comm.tier_bandwidth(chip, chips / pp)
+    bw_dp = comm.tier_bandwidth(chip, chips / pp, chips)
     a = chip.alpha
 
     def gather(nbytes_per_param: float | Vec) -> Vec:  # all-gather (or reduce-scatter) of every parameter's share
