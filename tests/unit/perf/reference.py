@@ -26,7 +26,7 @@ def most_loaded(s: Shape, tokens: float, n: float) -> float:
     mean = tokens * k / n
     var = tokens * (k / n) * (1 - 1 / n) * (e - k) / (e - 1)
     top = mean + NormalDist().inv_cdf((n - 0.375) / (n + 0.25)) * math.sqrt(var)
-    return min(top, tokens * min(k, e / n)) / mean
+    return min(max(top, min(tokens * k, 1.0)), tokens * min(k, e / n)) / mean
 
 
 def split(s: Shape, tp: float) -> tuple[float, float]:
@@ -73,8 +73,9 @@ def forward(s: Shape, c: dict, T: float, groups: float, pairs: float, kv_read: f
         t += roof(2 * T * s.shared_params / tp, s.shared_params / tp * wb + T * h_mm * ab, mm)
         routed = T * groups
         distinct = s.experts * (1 - (1 - s.top_k / s.experts) ** routed)
-        touched = distinct / ep
-        per_chip = routed * s.top_k / ep * most_loaded(s, routed, ep)
+        busiest = most_loaded(s, routed, ep)
+        touched = min(distinct / ep * busiest, s.experts / ep)  # the busiest chip's experts, at most those it holds
+        per_chip = routed * s.top_k / ep * busiest
         # the grouped GEMM's rate falls by gg_loss per halving of the tokens per expert below gg_full (>= gg_least)
         m = max(routed * s.top_k / distinct, c["gg_least"])
         grouped = dict(mm, ce=c["ce"] * min(1.0 - c["gg_loss"] * math.log2(c["gg_full"] / m), 1.0))

@@ -88,3 +88,16 @@ def test_a_compute_bound_prefill_runs_its_experts_at_the_curves_rate() -> None:
     share = 1.0 - 0.08 * math.log2(4096 / 2048)
     per_op = op.flops / op.count / (FP8.peak * FP8.compute_eff * share) + FP8.overhead
     assert op.time_s == pytest.approx(per_op * op.count, rel=1e-9)
+
+
+@pytest.mark.parametrize("ep", [8, 16])
+def test_the_expert_all_to_all_crosses_the_scale_out_tier_once_the_group_leaves_the_node(ep: int) -> None:
+    # DeepSeek-V3 with attention data-parallel and experts over ep chips: 8 H100s share NVLink, 16 need the NICs;
+    # the exchange is sized by the busiest chip's tokens
+    p = predict(CAT.get_model("deepseek-v3"), H100, chips=ep, ep=ep, batch=64 * ep, input_len=1024, output_len=256,
+                precision="fp8", catalog=CAT, explain=True)
+    op = next(o for o in p.ops if o.phase == "decode" and o.name == "ep_all_to_all")
+    bw = FP8.up_bw if ep <= FP8.up_domain else FP8.out_bw
+    one = op.bytes / op.count  # bytes one chip sends per exchange
+    assert one == pytest.approx(64 * DEEPSEEK.top_k * DEEPSEEK.hidden * 2 * float(routing_imbalance(DEEPSEEK, 64 * ep, ep)))
+    assert op.time_s == pytest.approx(op.count * ((ep - 1) / ep * one / bw + (ep - 1) * FP8.alpha), rel=1e-9)
