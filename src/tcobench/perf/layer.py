@@ -138,7 +138,8 @@ def layer_ops(ph: Phase, s: Shape, p: Pass, lay: Layout, fmt: Formats, split: Sp
         busiest = routing_imbalance(s, routed, moe_ep)
         touched = minimum(distinct / moe_ep * busiest, s.experts / moe_ep)  # distinct experts the busiest chip reads
         per_chip = routed * s.top_k / moe_ep * busiest
-        rate = ph.chip.peak * ph.chip.compute_eff * grouped_gemm_share(ph.chip, routed * s.top_k / distinct)
+        per_expert = where(distinct > 0, routed * s.top_k / maximum(distinct, 1e-30), 0.0)  # an empty pass: no work
+        rate = ph.chip.peak * ph.chip.compute_eff * grouped_gemm_share(ph.chip, per_expert)
         ph.op("moe_experts", s.moe_layers, 2.0 * per_chip * s.expert_params / moe_tp,
               touched * s.expert_params / moe_tp * wb + per_chip * (2.0 * h + 3.0 * s.expert_width / moe_tp) * ab,
               rate=rate, memory_eff=mm)

@@ -101,3 +101,13 @@ def test_the_expert_all_to_all_crosses_the_scale_out_tier_once_the_group_leaves_
     one = op.bytes / op.count  # bytes one chip sends per exchange
     assert one == pytest.approx(64 * DEEPSEEK.top_k * DEEPSEEK.hidden * 2 * float(routing_imbalance(DEEPSEEK, 64 * ep, ep)))
     assert op.time_s == pytest.approx(op.count * ((ep - 1) / ep * one / bw + (ep - 1) * FP8.alpha), rel=1e-9)
+
+
+def test_only_moe_predictions_carry_the_grouped_gemm_curve_and_its_source() -> None:
+    moe = predict(CAT.get_model("mixtral-8x7b"), H100, precision="fp8", catalog=CAT)
+    dense = predict(CAT.get_model("llama-2-7b"), H100, precision="fp8", catalog=CAT)
+    assert moe.efficiency["grouped_gemm"] == {"full_tokens_per_expert": 4096, "loss_per_halving": 0.08,
+                                              "least_tokens_per_expert": 256}
+    assert "deepgemm-performance-2025-03" in moe.efficiency_sources["grouped_gemm_loss"]
+    assert "grouped_gemm" not in dense.efficiency
+    assert not any(k.startswith("grouped_gemm") for k in dense.efficiency_sources)
