@@ -140,6 +140,12 @@ class Efficiency(WithFigures):
     allreduce_bandwidth: Bandwidth | None = None  # bytes/s that kernel's time grows by per byte of the message
     memory_utilization: Number | None = None  # fraction of memory capacity the serving engine may use
     prefill_chunk: Count | None = None  # tokens per prefill chunk (bounds activation memory)
+    # an MoE layer's grouped expert GEMM at m tokens per expert reaches `compute` x (1 - grouped_gemm_loss x
+    # log2(grouped_gemm_full / m)), at most `compute`, and below grouped_gemm_least tokens per expert (the
+    # fewest measured) holds that point's rate (perf/layer.py grouped_gemm_share)
+    grouped_gemm_full: Count | None = None  # tokens per expert from which the grouped GEMM runs at `compute`
+    grouped_gemm_loss: Number | None = None  # fraction of `compute` lost per halving of tokens per expert
+    grouped_gemm_least: Count | None = None  # the fewest tokens per expert the curve was measured at
     note: str | None = None
     origin: str = ""
 
@@ -148,6 +154,7 @@ class Efficiency(WithFigures):
         """Fractions of a peak reached: above 0 (at 0 every time would be infinite) and at most 1."""
         fractions = {"compute": self.compute, "memory": self.memory, "memory_utilization": self.memory_utilization,
                      "collective_bandwidth": self.collective_bandwidth,
+                     "grouped_gemm_loss": self.grouped_gemm_loss,
                      **{f"compute_at.{k}": v for k, v in self.compute_at.items()},
                      **{f"memory_at.{k}": v for k, v in self.memory_at.items()}}
         for name, fig in fractions.items():

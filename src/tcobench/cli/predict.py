@@ -263,6 +263,10 @@ def _factors(e: dict[str, Any]) -> str:
             f = e[part]
             parts.append(f"{label} ({f['precision']}): compute {f['compute']:g}"
                          + (f", weight streaming {f['weight_streaming']:g}" if "weight_streaming" in f else ""))
+    if "grouped_gemm" in e:
+        g = e["grouped_gemm"]
+        parts.append(f"MoE expert GEMMs: -{g['loss_per_halving']:g} of that rate per halving below "
+                     f"{g['full_tokens_per_expert']:g} tokens per expert (held at {g['least_tokens_per_expert']:g})")
     parts.append(f"other memory reads {e['memory']:g}; {units.human(e['overhead_s'], 's')} per operator, "
                  f"{units.human(e['collective_latency_s'], 's')} per collective step"
                  + (f" at {e['collective_bandwidth']:g} of the scale-up link's bandwidth" if "collective_bandwidth" in e else ""))

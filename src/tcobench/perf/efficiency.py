@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from tcobench.catalog.schema import Efficiency, Hardware
 from tcobench.errors import MissingInputError
 
-FIELDS = ("compute", "memory", "overhead", "collective_latency", "memory_utilization", "prefill_chunk")
+FIELDS = ("compute", "memory", "overhead", "collective_latency", "memory_utilization", "prefill_chunk",
+          "grouped_gemm_full", "grouped_gemm_loss", "grouped_gemm_least")
 # fields no table need set: the dataclass default (NaN for the one-shot all-reduce: the ring only; 1.0 for
 # collective_bandwidth: collectives at the scale-up link's full rate) applies then
 OPTIONAL = ("allreduce_latency", "allreduce_bandwidth", "collective_bandwidth")
@@ -26,6 +27,9 @@ class Efficiencies:
     collective_latency: float
     memory_utilization: float
     prefill_chunk: float
+    grouped_gemm_full: float  # tokens per expert (Efficiency.grouped_gemm_*; perf/layer.py grouped_gemm_share)
+    grouped_gemm_loss: float
+    grouped_gemm_least: float
     sources: Mapping[str, str]  # field -> "efficiency.<id>" it came from
     compute_at: Mapping[str, float] = field(default_factory=dict)  # precision -> compute efficiency
     memory_at: Mapping[str, float] = field(default_factory=dict)  # precision -> weight streaming of its matmuls

@@ -253,9 +253,13 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
                                                             efficiencies, rates, _speculative(engine, draft)), served)
 
 
-def factors_used(eff: Efficiencies, rates: dict[str, str]) -> dict[str, Any]:
-    """The efficiency factors a prediction ran with, per operator class and the format it ran in."""
+def factors_used(eff: Efficiencies, rates: dict[str, str], moe: bool = False) -> dict[str, Any]:
+    """The efficiency factors a prediction ran with, per operator class and the format it ran in; for an MoE model
+    also the grouped expert GEMM's curve (``layer.grouped_gemm_share``)."""
     out: dict[str, Any] = {}
+    if moe:
+        out["grouped_gemm"] = {"full_tokens_per_expert": eff.grouped_gemm_full, "loss_per_halving": eff.grouped_gemm_loss,
+                               "least_tokens_per_expert": eff.grouped_gemm_least}
     for part, streams in (("matmuls", True), ("attention", False), ("lm_head", True)):
         if part in rates:
             p = rates[part]
@@ -369,7 +373,8 @@ def _to_prediction(model: Model, hardware: Hardware, r: Result, at: dict[str, fl
         bound_decode=BOUND_NAMES[int(f("bound_decode"))], weights_bytes=f("weights_bytes"),
         kv_cache_bytes=f("kv_cache_bytes"), activation_bytes=f("activation_bytes"), capacity_bytes=f("capacity_bytes"),
         fits=bool(f("fits")), max_batch=c.max_batch, reason=reasons.text(int(f("code"))), ops=tuple(ops),
-        efficiency_sources=dict(c.efficiencies.sources), efficiency=factors_used(c.efficiencies, c.rates),
+        efficiency_sources={k: v for k, v in c.efficiencies.sources.items() if model.moe is not None or not k.startswith("grouped_gemm")},
+        efficiency=factors_used(c.efficiencies, c.rates, model.moe is not None),
         rates=dict(c.rates), graph_batch=None if at["graph_batch"] is None else int(at["graph_batch"]),
         graphed_share=at["graphed_share"], moe_ep=None if lay.moe_ep is None else int(lay.moe_ep),
         speculative=c.speculative, serving=served, weights_streamed=bool(f("streamed")),

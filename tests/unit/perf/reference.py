@@ -7,12 +7,26 @@ property test comparing the two can catch a broadcasting or bookkeeping mistake 
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 
 from tcobench.perf.transformer import Shape
 
 
 def roof(flops: float, nbytes: float, c: dict) -> float:
     return max(flops / (c["peak"] * c["ce"]), nbytes / (c["bw"] * c["me"])) + c["ovh"]
+
+
+def most_loaded(s: Shape, tokens: float, n: float) -> float:
+    """The busiest of n chips' expert load over the mean: tokens routed uniformly to top-k of E experts, E/n per
+    chip; the load is a sum of hypergeometric counts, taken as normal; the expected largest of n normals is
+    Blom's mean + Phi^-1((n - 3/8) / (n + 1/4)) standard deviations; never more than every token's k there."""
+    if n <= 1 or tokens <= 0:
+        return 1.0
+    k, e = s.top_k, s.experts
+    mean = tokens * k / n
+    var = tokens * (k / n) * (1 - 1 / n) * (e - k) / (e - 1)
+    top = mean + NormalDist().inv_cdf((n - 0.375) / (n + 0.25)) * math.sqrt(var)
+    return min(max(top, min(tokens * k, 1.0)), tokens * min(k, e / n)) / mean
 
 
 def split(s: Shape, tp: float) -> tuple[float, float]:
@@ -58,10 +72,15 @@ def forward(s: Shape, c: dict, T: float, groups: float, pairs: float, kv_read: f
     for _ in range(s.moe_layers):
         t += roof(2 * T * s.shared_params / tp, s.shared_params / tp * wb + T * h_mm * ab, mm)
         routed = T * groups
-        touched = s.experts * (1 - (1 - s.top_k / s.experts) ** routed) / ep
-        per_chip = routed * s.top_k / ep
+        distinct = s.experts * (1 - (1 - s.top_k / s.experts) ** routed)
+        busiest = most_loaded(s, routed, ep)
+        touched = min(distinct / ep * busiest, s.experts / ep)  # the busiest chip's experts, at most those it holds
+        per_chip = routed * s.top_k / ep * busiest
+        # the grouped GEMM's rate falls by gg_loss per halving of the tokens per expert below gg_full (>= gg_least)
+        m = max(routed * s.top_k / distinct, c["gg_least"])
+        grouped = dict(mm, ce=c["ce"] * min(1.0 - c["gg_loss"] * math.log2(c["gg_full"] / m), 1.0))
         t += roof(2 * per_chip * s.expert_params / tp,
-                  touched * s.expert_params / tp * wb + per_chip * (2 * h_mm + 3 * s.expert_width / tp) * ab, mm)
+                  touched * s.expert_params / tp * wb + per_chip * (2 * h_mm + 3 * s.expert_width / tp) * ab, grouped)
         width = per_chip * s.expert_width / tp + T * s.shared_width / tp
         t += roof(4 * width, act * width * ab, c)
     head = dict(c, peak=c["head_rate"], ce=1.0, me=c["head_me"])
@@ -83,7 +102,8 @@ def forward(s: Shape, c: dict, T: float, groups: float, pairs: float, kv_read: f
         one_shot = c.get("ar_lat", math.nan) + msg / c.get("ar_bw", math.nan) if tp <= c["domain"] else math.nan
         t += 2 * L * (min(ring, one_shot) if one_shot == one_shot else ring)
     if ep > 1 and s.moe_layers:
-        t += 2 * s.moe_layers * ((ep - 1) / ep * T * s.top_k * s.hidden * ab / bw + (ep - 1) * c["alpha"])
+        sent = T * s.top_k * s.hidden * ab * most_loaded(s, T * ep, ep)
+        t += 2 * s.moe_layers * ((ep - 1) / ep * sent / bw + (ep - 1) * c["alpha"])
     return t
 
 

@@ -20,15 +20,20 @@ def test_trtllm_tp8_ep8_is_eight_chips_not_sixty_four(cli) -> None:  # type: ign
                                           "--json").out)  # the default layout's document is as it was
 
 
-def test_whole_experts_per_chip_read_fewer_weights_at_small_batch() -> None:
-    # at batch 1 a token meets 2 of 8 experts: split over 8 chips, each chip reads at most its own whole expert instead of
-    # an eighth of every expert the token picked, so the decode step streams no more expert bytes than the sliced layout
-    sliced = tcobench.predict("mixtral-8x7b", "h100-sxm", tp=8, batch=1, explain=True)
-    whole = tcobench.predict("mixtral-8x7b", "h100-sxm", tp=8, moe_ep=8, batch=1, explain=True)
-    def expert_bytes(p: tcobench.Prediction) -> float:
+def test_whole_experts_per_chip_cost_the_busiest_chip_a_whole_expert_at_batch_1() -> None:
+    # at batch 1 a token meets 2 of 8 experts: sliced over 8 chips, every chip reads an eighth of both (2/8 of an
+    # expert); split whole over 8 chips, the two chips holding them read one whole expert each, and the step waits for
+    # them. At a large batch every expert is met, and either way a chip reads one expert's worth
+    def expert_bytes(batch: int, **layout: int) -> float:
+        p = tcobench.predict("mixtral-8x7b", "h100-sxm", tp=8, batch=batch, explain=True, **layout)
         return next(o.bytes for o in p.ops if o.phase == "decode" and o.name == "moe_experts")
-    assert expert_bytes(whole) <= expert_bytes(sliced)
-    assert whole.weights_bytes == sliced.weights_bytes
+    one_expert = 32 * 3 * 4096 * 14336 * 2  # gated FFN, bf16, in each of the 32 layers
+    assert expert_bytes(1, moe_ep=8) == pytest.approx(4 * expert_bytes(1), rel=0.01)
+    assert expert_bytes(1, moe_ep=8) == pytest.approx(one_expert, rel=0.01)
+    assert expert_bytes(256, moe_ep=8) == pytest.approx(expert_bytes(256), rel=0.02)
+    sliced = tcobench.predict("mixtral-8x7b", "h100-sxm", tp=8, batch=1)
+    whole = tcobench.predict("mixtral-8x7b", "h100-sxm", tp=8, moe_ep=8, batch=1)
+    assert whole.weights_bytes == sliced.weights_bytes and whole.tpot_s > sliced.tpot_s
 
 
 @pytest.mark.parametrize("moe_ep", [3, 16])

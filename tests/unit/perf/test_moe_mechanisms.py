@@ -1,0 +1,113 @@
+"""MoE mechanisms: the grouped expert GEMM's rate at few tokens per expert, and the most-loaded chip when experts are
+split whole over chips (uniform random routing). Checked against the published kernel table they come from and
+against a simulation of the routing."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tcobench.catalog import load_catalog
+from tcobench.perf import predict
+from tcobench.perf.chip import Chip
+from tcobench.perf.efficiency import resolve
+from tcobench.perf.layer import grouped_gemm_share, routing_imbalance
+from tcobench.perf.transformer import shape
+
+CAT = load_catalog()
+H100 = CAT.get_hardware("h100-sxm")
+FP8 = Chip.of(H100, "fp8", resolve(H100, CAT.efficiency))
+MIXTRAL = shape(CAT.get_model("mixtral-8x7b"))  # 8 experts, top 2
+DEEPSEEK = shape(CAT.get_model("deepseek-v3"))  # 256 experts, top 8
+
+# DeepGEMM README @55ab91f7 (H800): TFLOP/s by tokens per expert at N x K = 4096 x 7168 and 7168 x 2048
+DEEPGEMM = {256: (932, 815), 512: (1040, 916), 1024: (1233, 925), 4096: (1346, 1214), 8192: (1346, 1214)}
+
+
+@pytest.mark.parametrize("m", [256, 512, 1024, 4096, 8192])
+def test_the_grouped_gemm_curve_follows_deepgemms_table(m: int) -> None:
+    measured = np.mean([DEEPGEMM[m][i] / DEEPGEMM[4096][i] for i in range(2)])
+    assert float(grouped_gemm_share(FP8, m)) == pytest.approx(measured, abs=0.01)
+
+
+def test_the_curve_holds_below_the_fewest_tokens_measured_and_never_passes_one() -> None:
+    assert float(grouped_gemm_share(FP8, 1.0)) == float(grouped_gemm_share(FP8, 256.0))
+    assert float(grouped_gemm_share(FP8, 1e6)) == 1.0
+    assert "deepgemm" in resolve(H100, CAT.efficiency).sources["grouped_gemm_loss"]
+
+
+@settings(max_examples=50, deadline=None)
+@given(a=st.floats(1.0, 1e5), b=st.floats(1.0, 1e5))
+def test_more_tokens_per_expert_never_lower_the_rate(a: float, b: float) -> None:
+    lo, hi = sorted((a, b))
+    assert float(grouped_gemm_share(FP8, lo)) <= float(grouped_gemm_share(FP8, hi))
+
+
+def _simulated_max_over_mean(experts: int, top_k: int, tokens: int, chips: int, trials: int = 4000) -> float:
+    """Monte Carlo: each token picks top_k distinct experts uniformly; chip c holds experts c*E/n .. (c+1)*E/n - 1."""
+    rng = np.random.default_rng(18)
+    picks = np.argsort(rng.random((trials, tokens, experts)), axis=2)[:, :, :top_k]  # (trials, tokens, k)
+    loads = np.zeros((trials, chips))
+    for c in range(chips):
+        lo, hi = c * experts // chips, (c + 1) * experts // chips
+        loads[:, c] = ((picks >= lo) & (picks < hi)).sum(axis=(1, 2))
+    return float(loads.max(axis=1).mean() / (tokens * top_k / chips))
+
+
+@pytest.mark.parametrize("s, tokens, chips", [(MIXTRAL, 896, 8), (MIXTRAL, 64, 4), (DEEPSEEK, 32, 8), (DEEPSEEK, 128, 32)])
+def test_the_busiest_chip_matches_a_simulation_of_uniform_routing(s, tokens: int, chips: int) -> None:  # type: ignore[no-untyped-def]
+    simulated = _simulated_max_over_mean(s.experts, s.top_k, tokens, chips, trials=4000 if s.experts < 64 else 400)
+    model = float(routing_imbalance(s, tokens, chips))
+    assert model > 1.0
+    assert model - 1.0 == pytest.approx(simulated - 1.0, rel=0.15)  # the excess over an even split, within 15 %
+
+
+def test_one_chip_holding_every_expert_has_no_imbalance() -> None:
+    assert float(routing_imbalance(MIXTRAL, 896, 1)) == 1.0
+    assert float(routing_imbalance(MIXTRAL, 0, 8)) == 1.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(tokens=st.integers(1, 20000), more=st.integers(1, 20000), n=st.sampled_from([2, 4, 8]),
+       model=st.sampled_from(["mixtral-8x7b", "deepseek-v3"]))
+def test_the_imbalance_shrinks_with_more_tokens_and_stays_within_its_bounds(tokens: int, more: int, n: int, model: str) -> None:
+    s = shape(CAT.get_model(model))
+    a, b = float(routing_imbalance(s, tokens, n)), float(routing_imbalance(s, tokens + more, n))
+    cap = min(s.top_k, s.experts / n) / (s.top_k / n)  # every token's top-k on one chip
+    assert 1.0 <= b <= a + 1e-12 <= cap + 1e-9
+
+
+def test_a_compute_bound_prefill_runs_its_experts_at_the_curves_rate() -> None:
+    # 8192 prompt tokens, top 2 of 8 experts: 2048 tokens per expert, 0.08 below the large-GEMM rate
+    p = predict(CAT.get_model("mixtral-8x7b"), H100, batch=1, input_len=8192, output_len=2, precision="fp8", catalog=CAT,
+                explain=True)
+    op = next(o for o in p.ops if o.phase == "prefill" and o.name == "moe_experts")
+    assert op.bound == "compute"
+    share = 1.0 - 0.08 * math.log2(4096 / 2048)
+    per_op = op.flops / op.count / (FP8.peak * FP8.compute_eff * share) + FP8.overhead
+    assert op.time_s == pytest.approx(per_op * op.count, rel=1e-9)
+
+
+@pytest.mark.parametrize("ep", [8, 16])
+def test_the_expert_all_to_all_crosses_the_scale_out_tier_once_the_group_leaves_the_node(ep: int) -> None:
+    # DeepSeek-V3 with attention data-parallel and experts over ep chips: 8 H100s share NVLink, 16 need the NICs;
+    # the exchange is sized by the busiest chip's tokens
+    p = predict(CAT.get_model("deepseek-v3"), H100, chips=ep, ep=ep, batch=64 * ep, input_len=1024, output_len=256,
+                precision="fp8", catalog=CAT, explain=True)
+    op = next(o for o in p.ops if o.phase == "decode" and o.name == "ep_all_to_all")
+    bw = FP8.up_bw if ep <= FP8.up_domain else FP8.out_bw
+    one = op.bytes / op.count  # bytes one chip sends per exchange
+    assert one == pytest.approx(64 * DEEPSEEK.top_k * DEEPSEEK.hidden * 2 * float(routing_imbalance(DEEPSEEK, 64 * ep, ep)))
+    assert op.time_s == pytest.approx(op.count * ((ep - 1) / ep * one / bw + (ep - 1) * FP8.alpha), rel=1e-9)
+
+
+def test_only_moe_predictions_carry_the_grouped_gemm_curve_and_its_source() -> None:
+    moe = predict(CAT.get_model("mixtral-8x7b"), H100, precision="fp8", catalog=CAT)
+    dense = predict(CAT.get_model("llama-2-7b"), H100, precision="fp8", catalog=CAT)
+    assert moe.efficiency["grouped_gemm"] == {"full_tokens_per_expert": 4096, "loss_per_halving": 0.08,
+                                              "least_tokens_per_expert": 256}
+    assert "deepgemm-performance-2025-03" in moe.efficiency_sources["grouped_gemm_loss"]
+    assert "grouped_gemm" not in dense.efficiency
+    assert not any(k.startswith("grouped_gemm") for k in dense.efficiency_sources)
