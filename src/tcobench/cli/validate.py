@@ -57,8 +57,11 @@ def validate(ctx: Context, as_json: bool, save: bool, by: str, row_ids: tuple[st
     if res.workloads and not training and ws.get("compared"):
         out.print(f"(training workloads that are not LLMs, apart: {ws['compared']} MLPerf v1.0 rows, median |error| "
                   f"{ws['median_abs_error']:.1%}; tcobench validate --training lists them)")
-    out.print(f"{summ['compared']} rows compared, {summ['skipped']} skipped; median |error| {med:.1%}, max |error| {mx:.1%}; "
-              f"{summ['within_2x']}/{summ['compared']} within 2x")
+    if med is None:  # every selected row was skipped: nothing to take a median of
+        out.print(f"0 rows compared, {summ['skipped']} skipped (each row's reason is in its note column)")
+    else:
+        out.print(f"{summ['compared']} rows compared, {summ['skipped']} skipped; median |error| {med:.1%}, max |error| "
+                  f"{mx:.1%}; {summ['within_2x']}/{summ['compared']} within 2x")
     for name, s in summ["groups"][by].items():
         out.print(f"  {name}: median |error| {s['median_abs_error']:.1%} (median signed {s['median_error']:+.1%}), "
                   f"max {s['max_abs_error']:.1%} over {s['rows']} rows")

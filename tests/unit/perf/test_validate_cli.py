@@ -275,3 +275,10 @@ def test_argonne_rows_are_the_declared_grid_whole() -> None:
         assert r.hardware == "mi300x" and r.tp == r.chips and r.precision == "fp16", r.id
         assert r.input_len == r.output_len and r.metric == "batch_e2e_s" and r.phase == "decode", r.id
         assert stack_of(r) == "vLLM (ROCm)" and "All_results.csv" in r.source, r.id
+
+
+def test_validating_only_skipped_rows_says_so_instead_of_failing(cli) -> None:
+    """`validate --row X` on a skipped row used to end in a TypeError (no median of nothing)."""
+    r = cli("validate", "--row", "trtllm07-h200x8-70b-128-128")
+    assert r.code == 0, r.err
+    assert "0 rows compared, 1 skipped" in r.out and "skipped:" in r.out
