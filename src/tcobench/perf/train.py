@@ -88,7 +88,7 @@ class Training(Tabular):
 def train(model: Model, hardware: Hardware, *, chips: int, seq_len: int | None = None, global_batch: int | None = None,
           precision: str = "bf16", framework_id: str = "megatron", fixed: Mapping[str, Any] | None = None,
           catalog: Catalog | None = None, explain: bool = False, sequence_parallel: bool = True) -> Training:
-    """The fastest valid layout of ``chips`` chips that fits, with every dimension in ``fixed`` (``LAYOUT_KEYS``:
+    """The fastest valid layout (most tokens per second) of ``chips`` chips that fits, with every dimension in ``fixed`` (``LAYOUT_KEYS``:
     tp, pp, dp, cp, ep, vpp, zero, micro_batch as ints, recompute as a name) kept as given. ``global_batch``
     defaults to the multiple of micro-batch x dp nearest 4M tokens per step.
 
@@ -140,7 +140,9 @@ def train(model: Model, hardware: Hardware, *, chips: int, seq_len: int | None =
     code = np.broadcast_to(np.asarray(r.code), (n,))
     ok = code == 0
     invalid = (code & int(reasons.Reason.INVALID)) != 0
-    t = np.broadcast_to(np.asarray(r.step_time_s, dtype=float), (n,))
+    # fastest = the most tokens per second, not the shortest step: layouts whose default global batch differs
+    # (a multiple of micro-batch x dp) would otherwise win by doing less work per step
+    t = np.broadcast_to(np.asarray(r.step_time_s, dtype=float) / np.asarray(gb, dtype=float), (n,))
     if ok.any():
         i = int(np.argmin(np.where(ok, t, np.inf)))
     elif (~invalid).any():  # nothing fits: the valid layout that needs the least memory
@@ -243,7 +245,7 @@ def suggest(s: Any, hw: Hardware, chips: int, fixed: Mapping[str, Any], global_b
         ok = np.broadcast_to(np.asarray(r.code), (size,)) == 0
         if not ok.any():
             continue
-        t = np.broadcast_to(np.asarray(r.step_time_s, dtype=float), (size,))
+        t = np.broadcast_to(np.asarray(r.step_time_s, dtype=float) / np.asarray(gb, dtype=float), (size,))  # s per sequence
         i = int(np.lexsort((np.where(ok, t, np.inf), np.where(ok, _changed(free, fixed), 1 << 30)))[0])
         return {"chips": n, **{k: (RECOMPUTE[int(free["rc"][i])] if k == "recompute" else int(free[k][i])) for k in LAYOUT_KEYS}}
     return None

@@ -100,6 +100,26 @@ def test_the_grid_equals_one_configuration_at_a_time() -> None:
         assert int(single.code) == int(grid.code[i])
 
 
+def test_the_search_picks_the_most_tokens_per_second_not_the_shortest_step() -> None:
+    """Layouts differ in their default global batch (a multiple of micro-batch x dp), so the shortest step can be the
+    one doing the least work: Llama-2-70B on 384 H100s once picked tp 2 x dp 192 (768 sequences, 6.7 s, 468k tok/s)
+    over a layout of 1,026 sequences at 577k tok/s. The pick must be at least as fast, in tokens/s, as every layout
+    that fits, here checked against those two and two others."""
+    from tcobench.perf.train import train
+
+    m, h = CAT.get_model("llama-2-70b"), CAT.get_hardware("h100-sxm")
+    best = train(m, h, chips=384, catalog=CAT)
+    others = [dict(tp=1, pp=16, cp=4, vpp=4, zero=1, micro_batch=1, recompute="none"),
+              dict(tp=2, pp=1, cp=1, zero=3, micro_batch=4, recompute="full"),
+              dict(tp=8, pp=1, cp=1, zero=1, micro_batch=1, recompute="selective"),
+              dict(tp=4, pp=2, cp=1, vpp=1, zero=1, micro_batch=2, recompute="none")]
+    for fixed in others:
+        o = train(m, h, chips=384, fixed=fixed, catalog=CAT)
+        assert o.fits or fixed["tp"] != 1
+        if o.fits:
+            assert best.tokens_per_s >= o.tokens_per_s * (1 - 1e-9), fixed
+
+
 def test_invalid_layouts_are_flagged() -> None:
     from tcobench.perf.reasons import Reason
 
