@@ -88,8 +88,8 @@ class Training(Tabular):
 def train(model: Model, hardware: Hardware, *, chips: int, seq_len: int | None = None, global_batch: int | None = None,
           precision: str = "bf16", framework_id: str = "megatron", fixed: Mapping[str, Any] | None = None,
           catalog: Catalog | None = None, explain: bool = False, sequence_parallel: bool = True) -> Training:
-    """The fastest valid layout (most tokens per second) of ``chips`` chips that fits, with every dimension in ``fixed`` (``LAYOUT_KEYS``:
-    tp, pp, dp, cp, ep, vpp, zero, micro_batch as ints, recompute as a name) kept as given. ``global_batch``
+    """The fastest valid layout (the most tokens per second) of ``chips`` chips that fits, with every dimension in
+    ``fixed`` (``LAYOUT_KEYS``: tp, pp, dp, cp, ep, vpp, zero, micro_batch as ints, recompute as a name) kept as given. ``global_batch``
     defaults to the multiple of micro-batch x dp nearest 4M tokens per step.
 
     Raises DeploymentError naming the parameter when the fixed dimensions allow no valid layout, with the
