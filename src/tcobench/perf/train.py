@@ -89,8 +89,8 @@ def train(model: Model, hardware: Hardware, *, chips: int, seq_len: int | None =
           precision: str = "bf16", framework_id: str = "megatron", fixed: Mapping[str, Any] | None = None,
           catalog: Catalog | None = None, explain: bool = False, sequence_parallel: bool = True) -> Training:
     """The fastest valid layout (the most tokens per second) of ``chips`` chips that fits, with every dimension in
-    ``fixed`` (``LAYOUT_KEYS``: tp, pp, dp, cp, ep, vpp, zero, micro_batch as ints, recompute as a name) kept as given. ``global_batch``
-    defaults to the multiple of micro-batch x dp nearest 4M tokens per step.
+    ``fixed`` (``LAYOUT_KEYS``: tp, pp, dp, cp, ep, vpp, zero, micro_batch as ints, recompute as a name) kept as
+    given. ``global_batch`` defaults to the multiple of micro-batch x dp nearest 4M tokens per step.
 
     Raises DeploymentError naming the parameter when the fixed dimensions allow no valid layout, with the
     closest one that would work. A layout that is valid but does not fit comes back with ``fits=False`` and a
