@@ -32,6 +32,9 @@ from tcobench.records import Tabular
 
 DEFAULT_TOKENS_PER_STEP = 4 * 1024 * 1024  # the global batch when none is given: Llama 2's 4M tokens (arXiv 2307.09288, section 2.2)
 DEFAULT_SEQ_LEN = 4096
+# a layout whose micro-batch x dp forces a default global batch past 1.5x the recipe's is a different recipe (fewer
+# optimizer steps for the same tokens), not a faster layout: the search takes one only when no layout gets closer
+DEFAULT_BATCH_SLACK = 1.5
 LAYOUT_KEYS = ("tp", "pp", "dp", "cp", "ep", "vpp", "zero", "micro_batch", "recompute")
 MAX_POINTS = 5_000_000  # a layout grid larger than this is refused (fix a dimension)
 
@@ -90,7 +93,8 @@ def train(model: Model, hardware: Hardware, *, chips: int, seq_len: int | None =
           catalog: Catalog | None = None, explain: bool = False, sequence_parallel: bool = True) -> Training:
     """The fastest valid layout (the most tokens per second) of ``chips`` chips that fits, with every dimension in
     ``fixed`` (``LAYOUT_KEYS``: tp, pp, dp, cp, ep, vpp, zero, micro_batch as ints, recompute as a name) kept as
-    given. ``global_batch`` defaults to the multiple of micro-batch x dp nearest 4M tokens per step.
+    given. ``global_batch`` defaults to the multiple of micro-batch x dp nearest 4M tokens per step; a layout whose
+    multiple overshoots 1.5x that is taken only when no layout gets closer.
 
     Raises DeploymentError naming the parameter when the fixed dimensions allow no valid layout, with the
     closest one that would work. A layout that is valid but does not fit comes back with ``fits=False`` and a
@@ -138,7 +142,7 @@ def train(model: Model, hardware: Hardware, *, chips: int, seq_len: int | None =
                                sequence_parallel),
              TrainBatch(grid["micro_batch"], gb, float(seq)), fmt, fw, recompute=grid["rc"])
     code = np.broadcast_to(np.asarray(r.code), (n,))
-    ok = code == 0
+    ok = _near_recipe(code == 0, global_batch, gb, seq)
     invalid = (code & int(reasons.Reason.INVALID)) != 0
     # fastest = the most tokens per second, not the shortest step: layouts whose default global batch differs
     # (a multiple of micro-batch x dp) would otherwise win by doing less work per step
@@ -213,6 +217,15 @@ def _global_batch(global_batch: int | None, grid: Mapping[str, np.ndarray], seq:
     return out
 
 
+def _near_recipe(ok: np.ndarray, global_batch: int | None, gb: np.ndarray | float, seq: int) -> np.ndarray:
+    """``ok`` less the layouts whose default global batch overshoots the recipe's (``DEFAULT_BATCH_SLACK``), unless
+    that would leave none; a global batch the user gave is the recipe itself."""
+    if global_batch is not None:
+        return ok
+    near = ok & (np.asarray(gb, dtype=float) * seq <= DEFAULT_BATCH_SLACK * DEFAULT_TOKENS_PER_STEP)
+    return near if near.any() else ok
+
+
 def _no_layout(chips: int, fixed: Mapping[str, Any]) -> str:
     dims = " x ".join(f"{{{k}}} {fixed[k]}" for k in ("tp", "pp", "cp", "dp") if k in fixed)
     return (f"{{chips}} {chips} cannot be split as {dims or 'any layout'}: chips must equal tp x pp x cp x dp"
@@ -242,7 +255,7 @@ def suggest(s: Any, hw: Hardware, chips: int, fixed: Mapping[str, Any], global_b
         r = step(s, chip, Parallel(free["tp"], free["pp"], free["dp"], free["cp"], free["ep"], free["vpp"], free["zero"]),
                  TrainBatch(free["micro_batch"], gb, float(seq)), fmt, fw, recompute=free["rc"])
         size = free["tp"].size
-        ok = np.broadcast_to(np.asarray(r.code), (size,)) == 0
+        ok = _near_recipe(np.broadcast_to(np.asarray(r.code), (size,)) == 0, global_batch, gb, seq)
         if not ok.any():
             continue
         t = np.broadcast_to(np.asarray(r.step_time_s, dtype=float) / np.asarray(gb, dtype=float), (size,))  # s per sequence

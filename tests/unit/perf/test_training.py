@@ -120,6 +120,20 @@ def test_the_search_picks_the_most_tokens_per_second_not_the_shortest_step() -> 
             assert best.tokens_per_s >= o.tokens_per_s * (1 - 1e-9), fixed
 
 
+def test_the_default_global_batch_stays_near_the_recipe_when_a_layout_can() -> None:
+    """Without --global-batch each layout takes the multiple of micro-batch x dp nearest 4M tokens; on 1,024 chips
+    a 7B model's micro-batch 4 x dp 1,024 makes that 16.8M tokens (4x the recipe), which a tokens/s objective
+    would favour for its fewer gradient reductions. The search keeps to layouts within 1.5x of 4M tokens when one
+    exists, and takes the user's global batch as given."""
+    from tcobench.perf.train import DEFAULT_TOKENS_PER_STEP, train
+
+    m, h = CAT.get_model("llama-2-7b"), CAT.get_hardware("h100-sxm")
+    t = train(m, h, chips=1024, catalog=CAT)
+    assert t.fits and t.global_batch * t.seq_len <= 1.5 * DEFAULT_TOKENS_PER_STEP
+    big = train(m, h, chips=1024, global_batch=4096, catalog=CAT)
+    assert big.fits and big.global_batch == 4096 and big.tokens_per_s > t.tokens_per_s
+
+
 def test_invalid_layouts_are_flagged() -> None:
     from tcobench.perf.reasons import Reason
 
