@@ -8,6 +8,7 @@ with keyword arguments named like its flags (docs/api.md):
     tcobench.plan(...), tcobench.sweep(...), tcobench.validate(...), tcobench.audit(...), tcobench.trust(...)
     tcobench.bench("http://127.0.0.1:8000", "my-model", concurrency=[1, 8], price_hour="$2.49/h")
     tcobench.train("llama-2-7b", "h100-sxm", chips=256, tokens=1e12)
+    tcobench.compare_training("llama-2-7b", "h100-sxm,mi300x", tokens=1e12, deadline="30 days")  # compare/plan --train
     tcobench.sweep_training("llama-2-7b", "h100-sxm,mi300x", chips="64:1024:x2", objective="time")
     tcobench.train_workload("resnet-50", "a100-sxm-80gb", chips=8, samples=4.5e7)
     tcobench.probe(device="cpu", output="cpu.toml"), tcobench.measure(...), tcobench.calibrate([run_id], ...)
@@ -18,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     __version__: str
     from tcobench.api import (
-        AuditResult, BenchResult, CompareResult, DesignResult, PlanResult, SweepSummary, TrainingResult, ValidationResult,
-        audit, bench, compare, design, plan, predict, sweep, train, trust, validate,
+        AuditResult, BenchResult, CompareResult, DesignResult, PlanResult, SweepSummary, TrainCompareResult, TrainingResult,
+        ValidationResult, audit, bench, compare, compare_training, design, plan, predict, sweep, train, trust, validate,
     )
     from tcobench.api.workload import WorkloadTrainingResult, train_workload
     from tcobench.api.measured import CalibrateResult, MeasureResult, ProbeResult, calibrate, measure, probe
@@ -45,6 +46,7 @@ _LAZY = {"AuditResult": "tcobench.api", "BenchResult": "tcobench.api", "CompareR
          "audit": "tcobench.api", "bench": "tcobench.api", "compare": "tcobench.api", "plan": "tcobench.api",
          "predict": "tcobench.api", "sweep": "tcobench.api", "trust": "tcobench.api", "validate": "tcobench.api",
          "train": "tcobench.api", "TrainingResult": "tcobench.api",
+         "compare_training": "tcobench.api", "TrainCompareResult": "tcobench.api",
          "DesignResult": "tcobench.api", "design": "tcobench.api",
          "Prediction": "tcobench.perf",
          **{name: "tcobench.api.measured" for name in ("CalibrateResult", "MeasureResult", "ProbeResult", "calibrate",
@@ -110,6 +112,7 @@ __all__ = [
     "SweepSummary",
     "System",
     "TcobenchError",
+    "TrainCompareResult",
     "TrainSweepResult",
     "TrainingResult",
     "UnitError",
@@ -121,6 +124,7 @@ __all__ = [
     "bench",
     "calibrate",
     "compare",
+    "compare_training",
     "count_params",
     "design",
     "load_catalog",

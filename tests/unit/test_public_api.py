@@ -4,9 +4,9 @@ EXPECTED = [
     "AuditResult", "BenchResult", "CalibrateResult", "Catalog", "CatalogError", "CompareResult", "DeploymentError",
     "DesignResult", "Figure", "Hardware", "InputError", "MeasureResult", "MissingInputError", "Model", "ParamCount",
     "PlanResult", "Prediction", "ProbeResult", "Provenance", "Run", "SideBySide", "Source", "Store", "StoreError", "SweepSummary",
-    "System", "TcobenchError", "TrainSweepResult", "TrainingResult", "UnitError", "UnknownIdError", "ValidationResult",
+    "System", "TcobenchError", "TrainCompareResult", "TrainSweepResult", "TrainingResult", "UnitError", "UnknownIdError", "ValidationResult",
     "WorkloadTrainingResult", "__version__",
-    "audit", "bench", "calibrate", "compare", "count_params", "design", "load_catalog", "load_hf_config", "measure",
+    "audit", "bench", "calibrate", "compare", "compare_training", "count_params", "design", "load_catalog", "load_hf_config", "measure",
     "plan", "predict", "probe", "side_by_side", "sweep", "sweep_training", "train", "train_workload", "trust", "validate",
 ]
 

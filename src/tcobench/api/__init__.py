@@ -6,6 +6,7 @@
     trust(hardware, model) -> Trust                  how far to trust a prediction for that group
     bench(url, model, ...) -> BenchResult            an endpoint measured, priced, a prediction beside it
     train(model, hardware, chips=..., tokens=...) -> TrainingResult   time, $ and energy to train
+    compare_training(model, hardware, tokens=..., deadline=...) -> TrainCompareResult   compare/plan --train
     sweep_training(model, hardware, chips=...) -> TrainSweepResult    sweep --train: a grid of training jobs
     train_workload(workload, hardware, chips=..., samples=...) -> WorkloadTrainingResult   the same for BERT, ResNet-50
     design(file_or_id) -> DesignResult               a chip described by its silicon: derived peaks and cost
@@ -24,11 +25,11 @@ from tcobench.api.results import AuditResult, BenchResult, CompareResult, PlanRe
 from tcobench.api.sidebyside import SideBySide, side_by_side
 from tcobench.api.silicon import DesignResult, design
 from tcobench.api.tasks import audit, compare, plan, predict, sweep, validate
-from tcobench.api.training import TrainingResult, train
+from tcobench.api.training import TrainCompareResult, TrainingResult, compare_training, train
 from tcobench.api.train_sweep import TrainSweepResult, sweep_training
 from tcobench.api.workload import WorkloadTrainingResult, train_workload
 
 __all__ = ["AuditResult", "BenchResult", "CalibrateResult", "CompareResult", "DesignResult", "MeasureResult",
-           "PlanResult", "ProbeResult", "SideBySide", "SweepSummary", "TrainSweepResult", "TrainingResult", "ValidationResult", "audit",
-           "bench", "calibrate", "compare", "design", "measure", "plan", "predict", "probe", "side_by_side", "sweep",
+           "PlanResult", "ProbeResult", "SideBySide", "SweepSummary", "TrainCompareResult", "TrainSweepResult", "TrainingResult", "ValidationResult", "audit",
+           "bench", "calibrate", "compare", "compare_training", "design", "measure", "plan", "predict", "probe", "side_by_side", "sweep",
            "sweep_training", "train", "trust", "validate", "WorkloadTrainingResult", "train_workload"]
