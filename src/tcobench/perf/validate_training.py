@@ -34,6 +34,7 @@ class TrainRow(BaseModel):
     vpp: int = 1
     cp: int = 1
     zero: int = 1
+    zero_group: int | None = None  # hybrid sharding: ZeRO over this many dp ranks, replicated across the rest
     sequence_parallel: bool = True
     micro_batch: int = 1
     global_batch: int = 1
@@ -84,7 +85,9 @@ def command(row: TrainRow) -> str:
     """The ``tcobench train`` command that makes this row's prediction (for catalog models)."""
     model = row.model or f"(a GPT of {row.arch})"
     return (f"tcobench train --model {model} --hardware {row.hardware} --chips {row.chips} --tp {row.tp} --pp {row.pp} "
-            f"--vpp {row.vpp} --cp {row.cp} --zero {row.zero} --micro-batch {row.micro_batch} --global-batch {row.global_batch} "
+            f"--vpp {row.vpp} --cp {row.cp} --zero {row.zero} "
+            + (f"--zero-group {row.zero_group} " if row.zero_group else "")
+            + f"--micro-batch {row.micro_batch} --global-batch {row.global_batch} "
             f"--seq-len {row.seq_len} --recompute {row.recompute} --precision {row.precision} --framework {row.framework}")
 
 
@@ -115,7 +118,8 @@ def run(catalog: Catalog) -> list[TrainOutcome]:
             fixed: dict[str, Any] = {"tp": row.tp, "pp": row.pp, "vpp": row.vpp, "cp": row.cp, "ep": 1, "zero": row.zero,
                                      "micro_batch": row.micro_batch, "recompute": row.recompute}
             t = train(model, hw, chips=row.chips, seq_len=row.seq_len, global_batch=row.global_batch, precision=row.precision,
-                      framework_id=row.framework, fixed=fixed, catalog=catalog, sequence_parallel=row.sequence_parallel)
+                      framework_id=row.framework, fixed=fixed, catalog=catalog, sequence_parallel=row.sequence_parallel,
+                      zero_group=row.zero_group)
             value = metric_of(t, row, model)
         except TcobenchError as err:
             out.append(TrainOutcome(row, None, None, f"{type(err).__name__}: {err.render({})}", None, vendor))
