@@ -4,6 +4,7 @@ step time compares inverted, so that + is always "the model is too fast")."""
 
 from __future__ import annotations
 
+import math
 import statistics
 import tomllib
 from dataclasses import dataclass
@@ -45,6 +46,10 @@ class TrainRow(BaseModel):
     metric: TrainMetric = "tokens_per_s"
     published: float = 0.0
     params: float | None = None  # parameters for tflops_8n (the source's count)
+    # tokens_per_s over a timed region that includes evaluation (MLPerf): every ``eval_every`` sequences trained,
+    # ``eval_sequences`` are evaluated (forward only) in steps of the global batch
+    eval_every: int | None = None
+    eval_sequences: int | None = None
     group: str = ""
     note: str | None = None
 
@@ -91,9 +96,23 @@ def command(row: TrainRow) -> str:
             f"--seq-len {row.seq_len} --recompute {row.recompute} --precision {row.precision} --framework {row.framework}")
 
 
+def eval_time_per_step(t: Training, every: int, sequences: int) -> float:
+    """Evaluation's share of one training step, when ``sequences`` sequences are evaluated every ``every`` trained:
+    every ceil(every / global batch) steps, ceil(sequences / global batch) forward-only steps of the same layout
+    (NeMo pads the last evaluation batch to the global batch: ``pad_samples_to_global_batch_size``). A forward-only
+    step: the step's forward part, its share of the tensor- and expert-parallel collectives (one pass of the two or
+    three the step makes), and the pipeline's fill and drain (a third of the training step's bubble)."""
+    passes = 3.0 if t.layout["recompute"] == "full" else 2.0
+    p = t.parts
+    forward = p["forward"] + (p["tp_comm"] + p["ep_comm"] + p["cp_comm"]) / passes + p["pp_bubble"] / 3.0 + p["pp_send_recv"] / 2.0
+    return math.ceil(sequences / t.global_batch) * forward / math.ceil(every / t.global_batch)
+
+
 def metric_of(t: Training, row: TrainRow, model: Model) -> float:
     tokens = t.global_batch * t.seq_len
     if row.metric == "tokens_per_s":
+        if row.eval_every and row.eval_sequences:
+            return tokens / (t.step_time_s + eval_time_per_step(t, row.eval_every, row.eval_sequences))
         return t.tokens_per_s
     if row.metric == "step_time_s":
         return t.step_time_s
