@@ -296,3 +296,44 @@ def test_a_bad_shard_group_names_the_flag_and_what_would_do(cli, extra, words) -
     assert r.code == 2 and "Traceback" not in r.err
     for w in words:
         assert w in r.err, (w, r.err)
+
+
+def test_mlperf_rows_count_the_evaluation_inside_the_timed_region() -> None:
+    """MLPerf GPT-3: 5,660 sequences evaluated every 24,576 trained, in forward-only steps of the global batch; on
+    2,688-sequence steps that is 3 forward steps every 10 training steps (the v3.1 logs show 22 evaluations of 3
+    validation steps over 220 training steps)."""
+    from tcobench.perf.validate_training import eval_time_per_step, load_rows, run
+
+    rows = {r.id: r for r in load_rows()}
+    mlperf = [r for r in rows.values() if r.group == "MLPerf Training GPT-3"]
+    assert len(mlperf) == 17 and all(r.eval_every == 24576 and r.eval_sequences == 5660 for r in mlperf)
+    out = {o.row.id: o for o in run(CAT)}
+    o = out["mlp31-nv-h100-10752"]
+    t = o.training
+    assert t is not None and t.global_batch == 2688
+    p = t.parts
+    forward = p["forward"] + p["tp_comm"] / 2.0 + p["pp_bubble"] / 3.0 + p["pp_send_recv"] / 2.0  # no recompute: 2 passes
+    assert eval_time_per_step(t, 24576, 5660) == pytest.approx(3.0 * forward / 10.0)
+    assert o.predicted == pytest.approx(2688 * 2048 / (t.step_time_s + 3.0 * forward / 10.0))
+    assert o.predicted < t.tokens_per_s
+    g = out["mlp31-gaudi2-256"]  # the same rule on Intel's rows: 2,048-sequence steps, 3 forward steps every 12
+    assert g.training is not None and g.predicted == pytest.approx(
+        2048 * 2048 / (g.training.step_time_s + eval_time_per_step(g.training, 24576, 5660)))
+    assert rows["k22-22b-selective-sp"].eval_every is None  # rows without evaluation compare the step alone
+
+
+def test_nemo_reduces_gradients_in_bf16() -> None:
+    """NVIDIA's MLPerf GPT-3 implementation: Apex DistributedFusedAdam with grad_sync_dtype bf16 (2 bytes per
+    parameter reduced, against Megatron's fp32 main gradients)."""
+    s, chip = setup("gpt-3-175b", "h100-sxm", "fp8")
+    par = Parallel(tp=4.0, pp=8.0, dp=336.0, vpp=12.0, zero=1.0)
+    batch = TrainBatch(1.0, 2688.0, 2048.0)
+    fmt = Formats(1.0, 2.0, 2.0)
+    nemo, mega = framework("nemo"), framework("megatron")
+    assert (nemo.grad_reduce_bytes, mega.grad_reduce_bytes) == (2, 4)
+    a = step(s, chip, par, batch, fmt, nemo, recompute=0.0, detail=True)
+    b = step(s, chip, par, batch, fmt, mega, recompute=0.0, detail=True)
+    assert a.comm_bytes is not None and b.comm_bytes is not None
+    assert float(a.comm_bytes["dp_comm"]) == pytest.approx(float(b.comm_bytes["dp_comm"]) * 4.0 / 6.0)
+    assert float(a.parts["dp_comm"]) < float(b.parts["dp_comm"])
+    assert float(a.parts["forward"]) == float(b.parts["forward"])
