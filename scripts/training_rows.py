@@ -9,6 +9,10 @@ out = ["""# Published training results expressed as `tcobench train` inputs, for
 #   tokens_per_s            tokens per second of the whole job (MLPerf: tokens trained / time to train, so evaluation
 #                           and start-up inside the timed region count against the run)
 #   step_time_s             seconds per optimizer step
+# MLPerf rows also give `eval_every` and `eval_sequences`: the timed region includes evaluation, every 24,576 sequences
+# (MLLOG eval_start at epoch_num 50,331,648 tokens) over 11,590,004 tokens (MLLOG eval_samples: 5,660 sequences of
+# 2,048), forward only, in the results logs of every NVIDIA, CoreWeave, Azure and Intel submission read
+# (training_results_v3.0@63e326c, v3.1@d06288b); the model adds that forward time to each step's share (perf/validate_training.py).
 #   tflops_megatron2021     the paper's TFLOP/s per GPU: 96 B s l h^2 (1 + s / 6h + V / 16 l h) per step, which counts
 #                           the recomputed forward (Narayanan et al. 2021, section 5.1), over step time x GPUs
 #   tflops_8n               BigScience's TFLOP/s per GPU: 8 x parameters x tokens per step over step time x GPUs
@@ -59,7 +63,8 @@ for rid in [k for k in d if k.startswith(("MLP30-NV", "MLP30-CW", "MLP31-NV", "M
     row(rid.lower(), ref=rid, source=r["source"] + "; " + r.get("source_verified_in", ""), model="gpt-3-175b",
         hardware="h100-sxm", chips=r["chips"], tp=L["tp"], pp=L["pp"], vpp=L["vpp"], zero=1, sequence_parallel=True,
         micro_batch=r["micro_batch"], global_batch=r["global_batch"], seq_len=2048, recompute="none", precision="fp8",
-        framework="megatron", metric="tokens_per_s", published=round(tps, 1), group="MLPerf Training GPT-3",
+        framework="nemo", metric="tokens_per_s", published=round(tps, 1), eval_every=24576, eval_sequences=5660,
+        group="MLPerf Training GPT-3",
         note=f"{r['tokens_trained']:,} tokens in {r['time_to_train_min']} min (olympic mean); TP communication overlap (userbuffers) was on and is not modelled (tp_comm_overlap 0)")
 
 for rid in [k for k in d if k.startswith(("MLP30-GAUDI2", "MLP31-GAUDI2"))]:
@@ -70,14 +75,14 @@ for rid in [k for k in d if k.startswith(("MLP30-GAUDI2", "MLP31-GAUDI2"))]:
         hardware="gaudi2", chips=r["chips"], tp=L["tp"], pp=L["pp"], vpp=1, zero=0, sequence_parallel=L["sp"],
         micro_batch=r["micro_batch"], global_batch=r["global_batch"], seq_len=2048, recompute="selective",
         precision="fp8" if fp8 else "bf16", framework="deepspeed", metric="tokens_per_s", published=round(tps, 1),
-        group="MLPerf Training GPT-3",
+        eval_every=24576, eval_sequences=5660, group="MLPerf Training GPT-3",
         note=f"{r['tokens_trained']:,} tokens in {r['time_to_train_min']} min; Megatron-DeepSpeed, ZeRO stage 0")
 
 r = d["PALM-540B"]
 row("palm-540b", ref="PALM-540B", source=r["source"] + "; " + r.get("source_verified_in", ""), model="palm-540b",
-    hardware="tpu-v4", chips=6144, tp=12, pp=1, vpp=1, zero=3, sequence_parallel=True, micro_batch=4, global_batch=2048,
+    hardware="tpu-v4", chips=6144, tp=12, pp=1, vpp=1, zero=3, zero_group=256, sequence_parallel=True, micro_batch=4, global_batch=2048,
     seq_len=2048, recompute="full", precision="bf16", framework="megatron", metric="tokens_per_s", published=r["tokens_per_s"],
-    group="PaLM", note="12-way model parallel x 256-way fully sharded data parallel x 2 pods (ZeRO-3 over dp 512); rematerialisation of 75% of the non-attention forward and all attention is modelled as full recomputation (HFU/MFU 1.33 against PaLM's 1.25); the micro-batch is not stated: 4 (2048 / 512) is the whole batch per data-parallel rank in one pass")
+    group="PaLM", note="12-way model parallel x 256-way fully sharded data parallel within each pod x 2 pods replicating each other (Section 4: 'within each pod ... 12-way model parallelism and 256-way fully sharded data parallelism'; 'each pod ... exchanges gradients across pods', 'the host-side ... 1:1'): ZeRO-3 over 256 of dp 512 on ICI (zero_group 256), each chip's gradient shard all-reduced with its peer in the other pod over the DCN; rematerialisation of 75% of the non-attention forward and all attention is modelled as full recomputation (HFU/MFU 1.33 against PaLM's 1.25); the micro-batch is not stated: 4 (2048 / 512) is the whole batch per data-parallel rank in one pass")
 
 r = d["BLOOM-176B"]; a = r["arch"]
 row("bloom-176b", ref="BLOOM-176B", source=r["source"], model="bloom-176b", hardware="a100-sxm-80gb", chips=384, tp=4, pp=12,

@@ -53,6 +53,9 @@ COMM_NAMES = {"tp_comm": "tensor-parallel all-reduces (or reduce-scatter + all-g
 @click.option("--ep", type=COUNT, help="Expert parallelism, out of dp x cp (MoE) [default: searched].")
 @click.option("--vpp", type=COUNT, help="Virtual pipeline stages per chip (interleaved 1F1B) [default: searched].")
 @click.option("--zero", type=Count(0, 3), help="ZeRO stage: 0, 1 (distributed optimizer), 2, 3 (FSDP) [default: searched].")
+@click.option("--zero-group", type=COUNT, help="Hybrid sharding: the data-parallel ranks the ZeRO stage shards over (a "
+                                                "divisor of dp); the dp / N groups replicate each other, their gradient "
+                                                "shards all-reduced between them [default: all of dp].")
 @click.option("--recompute", type=Choice(list(RECOMPUTE)), help="Activation recomputation [default: searched].")
 @click.option("--precision", type=Choice(["bf16", "fp16", "fp8"], case_sensitive=False),
               help="The matmuls' format (fp8: Transformer Engine style, bf16 weights kept) [default: bf16; with --workload "
@@ -136,6 +139,8 @@ def _layout(t: Any) -> str:
     lay = t.layout
     vpp = f" vpp={lay['vpp']}" if lay["vpp"] > 1 else ""
     zero = "ZeRO-3 (FSDP)" if lay["zero"] == 3 else f"ZeRO-{lay['zero']}"
+    if lay.get("zero_group", lay["dp"]) < lay["dp"]:
+        zero += f" sharded over {lay['zero_group']} of dp (x{lay['dp'] // lay['zero_group']} replicas)"
     return (f"tp={lay['tp']} pp={lay['pp']}{vpp} cp={lay['cp']} dp={lay['dp']} ep={lay['ep']}, {zero}, "
             f"{'no' if lay['recompute'] == 'none' else lay['recompute']} recomputation, micro-batch {lay['micro_batch']}")
 

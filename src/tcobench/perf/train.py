@@ -90,11 +90,14 @@ class Training(Tabular):
 
 def train(model: Model, hardware: Hardware, *, chips: int, seq_len: int | None = None, global_batch: int | None = None,
           precision: str = "bf16", framework_id: str = "megatron", fixed: Mapping[str, Any] | None = None,
-          catalog: Catalog | None = None, explain: bool = False, sequence_parallel: bool = True) -> Training:
+          catalog: Catalog | None = None, explain: bool = False, sequence_parallel: bool = True,
+          zero_group: int | None = None) -> Training:
     """The fastest valid layout (the most tokens per second) of ``chips`` chips that fits, with every dimension in
     ``fixed`` (``LAYOUT_KEYS``: tp, pp, dp, cp, ep, vpp, zero, micro_batch as ints, recompute as a name) kept as
     given. ``global_batch`` defaults to the multiple of micro-batch x dp nearest 4M tokens per step; a layout whose
-    multiple overshoots 1.5x that is taken only when no layout gets closer.
+    multiple overshoots 1.5x that is taken only when no layout gets closer. ``zero_group``: hybrid sharding, the
+    ZeRO stage sharding over that many data-parallel ranks and the ``dp / zero_group`` groups replicating each
+    other (None: over all of dp); the layouts searched are those whose dp it divides.
 
     Raises DeploymentError naming the parameter when the fixed dimensions allow no valid layout, with the
     closest one that would work. A layout that is valid but does not fit comes back with ``fits=False`` and a
@@ -111,6 +114,17 @@ def train(model: Model, hardware: Hardware, *, chips: int, seq_len: int | None =
                          + (f"; did you mean {hint[0]!r}?" if hint else ""), params=("recompute",))
     if "zero" in fixed and fixed["zero"] not in ZERO_STAGES:
         raise InputError(f"{{zero}} {fixed['zero']!r}: expected a ZeRO stage, one of 0, 1, 2, 3", params=("zero",))
+    if zero_group is not None:
+        if isinstance(zero_group, bool) or not isinstance(zero_group, int) or zero_group < 1:
+            raise InputError(f"{{zero_group}} {zero_group!r}: expected a whole number of data-parallel ranks, 1 or more",
+                             params=("zero_group",))
+        if fixed.get("zero") == 0:
+            raise InputError(f"{{zero_group}} {zero_group}: ZeRO-0 shards nothing; give {{zero}} 1, 2 or 3 with a shard "
+                             "group, or leave {zero_group} out", params=("zero_group", "zero"))
+        if "dp" in fixed and int(fixed["dp"]) % zero_group:
+            best = min(_divisors(int(fixed["dp"]), int(fixed["dp"])), key=lambda d: abs(d - zero_group))
+            raise InputError(f"{{zero_group}} {zero_group}: expected a divisor of {{dp}} {fixed['dp']} (the shard groups "
+                             f"split the data-parallel ranks evenly); the closest: {best}", params=("zero_group", "dp"))
     precision = prec.check(precision, "precision")
     fw = framework(framework_id)
     if catalog is None:
@@ -130,6 +144,17 @@ def train(model: Model, hardware: Hardware, *, chips: int, seq_len: int | None =
                               params=("seq_len",))
     fmt = Formats(prec.BYTES[precision], 2.0, 2.0)
     grid = _grid(s.layers, s.heads, s.experts, chips, hardware, fixed)
+    if grid is not None and zero_group is not None:  # hybrid sharding: the layouts whose dp the shard group divides
+        keep = grid["dp"] % zero_group == 0
+        if not keep.any():
+            dps = sorted({int(d) for d in grid["dp"]})
+            best = min((d for dp in dps for d in _divisors(dp, dp) if d > 1), key=lambda d: abs(d - zero_group), default=1)
+            raise InputError(f"{{zero_group}} {zero_group}: divides no data-parallel degree of the layouts of {chips} chips "
+                             f"(dp {', '.join(map(str, dps[:8]))}{', ...' if len(dps) > 8 else ''}); expected a divisor of "
+                             f"{{dp}} (the shard groups split the data-parallel ranks evenly); the closest: {best}",
+                             params=("zero_group", "dp"))
+        grid = {k: v[keep] for k, v in grid.items()}
+    zg = float(zero_group or 0)
     if grid is None:
         msg = _no_layout(chips, fixed) + suggestion_text(chips, suggest(s, hardware, chips, fixed, global_batch, seq, fmt, fw, chip))
         raise DeploymentError(msg, params=tuple(dict.fromkeys(params_in(msg))))
@@ -139,7 +164,7 @@ def train(model: Model, hardware: Hardware, *, chips: int, seq_len: int | None =
                          "({tp}, {pp}, {micro_batch}, ...)", params=("tp", "pp", "micro_batch"))
     gb = _global_batch(global_batch, grid, seq)
     r = step(s, chip, Parallel(grid["tp"], grid["pp"], grid["dp"], grid["cp"], grid["ep"], grid["vpp"], grid["zero"],
-                               sequence_parallel),
+                               sequence_parallel, zg),
              TrainBatch(grid["micro_batch"], gb, float(seq)), fmt, fw, recompute=grid["rc"])
     code = np.broadcast_to(np.asarray(r.code), (n,))
     ok = _near_recipe(code == 0, global_batch, gb, seq)
@@ -165,9 +190,11 @@ def train(model: Model, hardware: Hardware, *, chips: int, seq_len: int | None =
     pick = {k: float(np.ravel(v)[i if np.size(v) > 1 else 0]) for k, v in grid.items()}
     gb_i = float(np.ravel(np.asarray(gb, dtype=float))[i if np.size(gb) > 1 else 0])
     one = step(s, chip, Parallel(pick["tp"], pick["pp"], pick["dp"], pick["cp"], pick["ep"], pick["vpp"], pick["zero"],
-                                 sequence_parallel),
+                                 sequence_parallel, zg),
                TrainBatch(pick["micro_batch"], gb_i, float(seq)), fmt, fw, recompute=pick["rc"], detail=explain)
     closest = None if ok.any() else suggest(s, hardware, chips, fixed, global_batch, seq, fmt, fw, chip)
+    if zero_group is not None:
+        pick["zero_group"] = float(zero_group)
     return _to_training(model, hardware, chips, precision, fw.id, seq, int(gb_i), pick, one, n, int(ok.sum()), eff.sources,
                         closest)
 
@@ -296,6 +323,8 @@ def _to_training(model: Model, hw: Hardware, chips: int, precision: str, fw: str
 
     layout: dict[str, Any] = {k: int(pick[k]) for k in ("tp", "pp", "dp", "cp", "ep", "vpp", "zero", "micro_batch")}
     layout["recompute"] = RECOMPUTE[int(pick["rc"])]
+    if "zero_group" in pick:  # hybrid sharding, when asked for
+        layout["zero_group"] = int(pick["zero_group"])
     ops: list[OpCost] = []
     if r.forward is not None:
         for name, count, flops, nbytes, t, bound in r.forward.ops:

@@ -16,7 +16,8 @@ per chip) and so are the efficiency factors and the collectives' alpha-beta cost
   ``m`` micro-batches (Narayanan et al. 2021, section 2.2), the last stage carrying the LM head;
 - data parallelism over ``dp x cp`` chips per stage (experts over ``dp x cp / ep``): gradients reduced (ZeRO-0:
   all-reduce; ZeRO-1/2: reduce-scatter + all-gather of the weights; ZeRO-3: plus the weights gathered for every
-  micro-batch's forward and backward), hidden under the last micro-batch's backward and the first one's forward
+  micro-batch's forward and backward; hybrid sharding over ``zero_group`` ranks: those within the shard group, then
+  an all-reduce of each chip's shard across the ``dp / zero_group`` replicas, on the tier they span), hidden under the last micro-batch's backward and the first one's forward
   where the framework overlaps them (``Framework``);
 - the optimizer step: memory-bound, over the parameters (or the shard) a chip updates;
 - memory: weights, gradients, optimizer state (sharded by ZeRO stage), activations held by the schedule
@@ -56,7 +57,9 @@ class Parallel:
     (``vpp`` virtual stages per chip: the interleaved schedule) x ``cp`` context x ``dp`` data parallel chips;
     experts over ``ep`` of the data-parallel chips (Megatron's expert parallelism, carved out of dp x cp).
     ``zero``: 0 (replicated optimizer), 1 (optimizer state sharded: Megatron's distributed optimizer), 2 (and
-    gradients), 3 (and weights: FSDP)."""
+    gradients), 3 (and weights: FSDP). ``zero_group``: the data-parallel ranks the ZeRO stage shards over (hybrid
+    sharding: PyTorch HSDP, a JAX 2D mesh; the ``dp / zero_group`` groups replicate each other); 0, or ``dp``
+    itself, shards over the whole data-parallel group."""
 
     tp: Vec = 1.0
     pp: Vec = 1.0
@@ -66,6 +69,7 @@ class Parallel:
     vpp: Vec = 1.0
     zero: Vec = 1.0
     sequence_parallel: Mask = True
+    zero_group: Vec = 0.0
 
     @property
     def chips(self) -> Vec:
@@ -183,7 +187,8 @@ def step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, f
 
 def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, fw: Framework, rc: Vec,
           detail: bool) -> TrainResult:
-    tp, pp, dp, cp, ep, vpp, zero = (scalar(x) for x in (par.tp, par.pp, par.dp, par.cp, par.ep, par.vpp, par.zero))
+    tp, pp, dp, cp, ep, vpp, zero, zg = (scalar(x) for x in (par.tp, par.pp, par.dp, par.cp, par.ep, par.vpp, par.zero,
+                                                             par.zero_group))
     mb, gb, seq = (scalar(x) for x in (batch.micro_batch, batch.global_batch, batch.seq_len))
     sp = par.sequence_parallel
     chips = tp * pp * cp * dp
@@ -251,14 +256,23 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
     n_d, n_e = dp * cp, dp * cp / ep
     bw_dp = comm.tier_bandwidth(chip, chips / pp, chips)
     a = chip.alpha
+    # Hybrid sharding: ZeRO shards over g of the dp ranks (x cp; the experts' share of them), r = dp / g replicas.
+    g = where((zg > 0.0) & (zg < dp), zg, dp)
+    r = dp / g
+    n_s, n_se = g * cp, maximum(n_e / r, 1.0)
+    bw_s = comm.tier_bandwidth(chip, tp * cp * g, chips)  # the shard group: tp x cp x g neighbouring chips
 
-    def gather(nbytes_per_param: float | Vec) -> Vec:  # all-gather (or reduce-scatter) of every parameter's share
-        return (comm.all_gather(dense_p * nbytes_per_param, n_d, bw_dp, a)
-                + comm.all_gather(expert_p * nbytes_per_param, n_e, bw_dp, a))
+    def gather(nbytes_per_param: float | Vec, n1: Vec, n2: Vec, bw: Vec) -> Vec:  # all-gather (or reduce-scatter)
+        return (comm.all_gather(dense_p * nbytes_per_param, n1, bw, a)
+                + comm.all_gather(expert_p * nbytes_per_param, n2, bw, a))
 
-    t_rs = gather(fw.grad_reduce_bytes)
-    t_ag = gather(fw.param_gather_bytes)
-    t_grad = where(zero >= 1, t_rs, 2.0 * t_rs)  # ZeRO-0: all-reduce (reduce-scatter + all-gather of the gradients)
+    t_rs = gather(fw.grad_reduce_bytes, n_d, n_e, bw_dp)  # over the whole data-parallel group
+    t_rs_s = gather(fw.grad_reduce_bytes, n_s, n_se, bw_s)  # within the shard group
+    # each chip's gradient shard all-reduced with its peers in the other replicas (0 without hybrid sharding)
+    t_rep = (comm.all_reduce(dense_p / n_s * fw.grad_reduce_bytes, r, bw_dp, a)
+             + comm.all_reduce(expert_p / n_se * fw.grad_reduce_bytes, n_e / n_se, bw_dp, a))
+    t_ag = gather(fw.param_gather_bytes, n_s, n_se, bw_s)
+    t_grad = where(zero >= 1, t_rs_s + t_rep, 2.0 * t_rs)  # ZeRO-0: all-reduce (reduce-scatter + all-gather)
     t_params = where(zero >= 1, t_ag, 0.0)
     fwd_stage = (t_fc + t_tp / comm_passes) / pp
     bwd_stage = (t_bc + t_tp / comm_passes) / pp
@@ -269,7 +283,7 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
     t_dp = exposed_grad + exposed_params + z3
 
     # Optimizer: read the fp32 master weights, moments and main gradients, write the first three and the weights.
-    shard_d, shard_e = where(zero >= 1, n_d, 1.0), where(zero >= 1, n_e, 1.0)
+    shard_d, shard_e = where(zero >= 1, n_s, 1.0), where(zero >= 1, n_se, 1.0)
     rw = 2.0 * fw.optimizer_bytes + fw.grad_bytes + 2.0
     t_opt = (dense_p / shard_d + expert_p / shard_e) * rw / (chip.mem_bw * chip.memory_eff)
 
@@ -287,8 +301,8 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
     # Memory per chip.
     w_bytes = 2.0 + where(fmt.weights < 2.0, fmt.weights, 0.0)  # 16-bit weights, plus an 8-bit copy in fp8 training
     zero_w, zero_g = where(zero >= 3, 1.0, 0.0), where(zero >= 2, 1.0, 0.0)
-    weights = dense_p * w_bytes / where(zero_w > 0, n_d, 1.0) + expert_p * w_bytes / where(zero_w > 0, n_e, 1.0)
-    grads = dense_p * fw.grad_bytes / where(zero_g > 0, n_d, 1.0) + expert_p * fw.grad_bytes / where(zero_g > 0, n_e, 1.0)
+    weights = dense_p * w_bytes / where(zero_w > 0, n_s, 1.0) + expert_p * w_bytes / where(zero_w > 0, n_se, 1.0)
+    grads = dense_p * fw.grad_bytes / where(zero_g > 0, n_s, 1.0) + expert_p * fw.grad_bytes / where(zero_g > 0, n_se, 1.0)
     opt = dense_p * fw.optimizer_bytes / shard_d + expert_p * fw.optimizer_bytes / shard_e
     split_e, repl_e = activation_elems(s)
     full_layer = T * (split_e / tp + repl_e / where(sp, tp, 1.0)) * ab
@@ -317,7 +331,8 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
                       "cp_comm": where(cp > 1, m * 2.0 * L * kv_msg, 0.0),
                       "pp_send_recv": where(pp > 1, 2.0 * m * p2p_msg, 0.0),
                       "dp_comm": (dense_p + expert_p) * (where(zero >= 1, fw.grad_reduce_bytes + fw.param_gather_bytes,
-                                                                  2.0 * fw.grad_reduce_bytes))}
+                                                                  2.0 * fw.grad_reduce_bytes))
+                      + where((zero >= 1) & (r > 1), 2.0 * (dense_p / n_s + expert_p / n_se) * fw.grad_reduce_bytes, 0.0)}
         if s.moe_layers:
             comm_bytes["ep_comm"] = where(ep > 1, m * 2.0 * s.moe_layers * T * s.top_k * s.hidden * ab * comm_passes, 0.0)
     return TrainResult(step_time_s=step_time, tokens_per_s=tokens / step_time, mfu=mfu, hfu=hfu, model_flops_per_step=model_step,

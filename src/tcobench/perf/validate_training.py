@@ -4,6 +4,7 @@ step time compares inverted, so that + is always "the model is too fast")."""
 
 from __future__ import annotations
 
+import math
 import statistics
 import tomllib
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ class TrainRow(BaseModel):
     vpp: int = 1
     cp: int = 1
     zero: int = 1
+    zero_group: int | None = None  # hybrid sharding: ZeRO over this many dp ranks, replicated across the rest
     sequence_parallel: bool = True
     micro_batch: int = 1
     global_batch: int = 1
@@ -44,6 +46,10 @@ class TrainRow(BaseModel):
     metric: TrainMetric = "tokens_per_s"
     published: float = 0.0
     params: float | None = None  # parameters for tflops_8n (the source's count)
+    # tokens_per_s over a timed region that includes evaluation (MLPerf): every ``eval_every`` sequences trained,
+    # ``eval_sequences`` are evaluated (forward only) in steps of the global batch
+    eval_every: int | None = None
+    eval_sequences: int | None = None
     group: str = ""
     note: str | None = None
 
@@ -84,13 +90,29 @@ def command(row: TrainRow) -> str:
     """The ``tcobench train`` command that makes this row's prediction (for catalog models)."""
     model = row.model or f"(a GPT of {row.arch})"
     return (f"tcobench train --model {model} --hardware {row.hardware} --chips {row.chips} --tp {row.tp} --pp {row.pp} "
-            f"--vpp {row.vpp} --cp {row.cp} --zero {row.zero} --micro-batch {row.micro_batch} --global-batch {row.global_batch} "
+            f"--vpp {row.vpp} --cp {row.cp} --zero {row.zero} "
+            + (f"--zero-group {row.zero_group} " if row.zero_group else "")
+            + f"--micro-batch {row.micro_batch} --global-batch {row.global_batch} "
             f"--seq-len {row.seq_len} --recompute {row.recompute} --precision {row.precision} --framework {row.framework}")
+
+
+def eval_time_per_step(t: Training, every: int, sequences: int) -> float:
+    """Evaluation's share of one training step, when ``sequences`` sequences are evaluated every ``every`` trained:
+    every ceil(every / global batch) steps, ceil(sequences / global batch) forward-only steps of the same layout
+    (NeMo pads the last evaluation batch to the global batch: ``pad_samples_to_global_batch_size``). A forward-only
+    step: the step's forward part, its share of the tensor- and expert-parallel collectives (one pass of the two or
+    three the step makes), and the pipeline's fill and drain (a third of the training step's bubble)."""
+    passes = 3.0 if t.layout["recompute"] == "full" else 2.0
+    p = t.parts
+    forward = p["forward"] + (p["tp_comm"] + p["ep_comm"] + p["cp_comm"]) / passes + p["pp_bubble"] / 3.0 + p["pp_send_recv"] / 2.0
+    return math.ceil(sequences / t.global_batch) * forward / math.ceil(every / t.global_batch)
 
 
 def metric_of(t: Training, row: TrainRow, model: Model) -> float:
     tokens = t.global_batch * t.seq_len
     if row.metric == "tokens_per_s":
+        if row.eval_every and row.eval_sequences:
+            return tokens / (t.step_time_s + eval_time_per_step(t, row.eval_every, row.eval_sequences))
         return t.tokens_per_s
     if row.metric == "step_time_s":
         return t.step_time_s
@@ -115,7 +137,8 @@ def run(catalog: Catalog) -> list[TrainOutcome]:
             fixed: dict[str, Any] = {"tp": row.tp, "pp": row.pp, "vpp": row.vpp, "cp": row.cp, "ep": 1, "zero": row.zero,
                                      "micro_batch": row.micro_batch, "recompute": row.recompute}
             t = train(model, hw, chips=row.chips, seq_len=row.seq_len, global_batch=row.global_batch, precision=row.precision,
-                      framework_id=row.framework, fixed=fixed, catalog=catalog, sequence_parallel=row.sequence_parallel)
+                      framework_id=row.framework, fixed=fixed, catalog=catalog, sequence_parallel=row.sequence_parallel,
+                      zero_group=row.zero_group)
             value = metric_of(t, row, model)
         except TcobenchError as err:
             out.append(TrainOutcome(row, None, None, f"{type(err).__name__}: {err.render({})}", None, vendor))

@@ -258,3 +258,116 @@ def test_validate_reports_the_training_rows_apart(cli) -> None:
     assert doc["summary"]["compared"] == len(errs) >= 30
     for row in doc["rows"]:
         assert row["error"] is not None or row["problem"]  # a row without a comparison says why
+
+
+def _palm(zero_group: float, fw: str = "megatron"):
+    """PaLM 540B on 6,144 TPU v4 (two 3,072-chip pods): 12-way tensor parallel x 512-way data parallel, ZeRO-3."""
+    s, chip = setup("palm-540b", "tpu-v4")
+    par = Parallel(tp=12.0, dp=512.0, zero=3.0, zero_group=zero_group)
+    return s, chip, step(s, chip, par, TrainBatch(4.0, 2048.0, 2048.0), Formats(2.0, 2.0, 2.0), framework(fw), recompute=2.0)
+
+
+def test_a_shard_group_of_all_of_dp_is_plain_zero() -> None:
+    assert float(_palm(0.0)[2].step_time_s) == float(_palm(512.0)[2].step_time_s)
+    assert float(_palm(1024.0)[2].step_time_s) == float(_palm(512.0)[2].step_time_s)  # larger than dp: the whole of it
+
+
+def test_hybrid_sharding_keeps_the_gather_inside_the_pod_and_sends_one_shard_across() -> None:
+    """Sharding over 256 ranks (12 x 256 = 3,072 chips, one pod, on ICI) instead of 512 (two pods, over the DCN):
+    the weight gathers and the reduce-scatter stay on ICI; across the pods only each chip's gradient shard is
+    all-reduced, with its one peer: 2 x (1/2) x shard bytes over the DCN link. Memory: twice the shard of 512."""
+    from tcobench.perf import comm
+
+    s, chip, full = _palm(0.0, "plain")
+    _, _, hyb = _palm(256.0, "plain")
+    assert float(hyb.step_time_s) < 0.2 * float(full.step_time_s)
+    assert float(hyb.weights_bytes) == pytest.approx(2.0 * float(full.weights_bytes))
+    assert float(hyb.optimizer_bytes) == pytest.approx(2.0 * float(full.optimizer_bytes))
+    fw = framework("plain")
+    p = s.total_params / 12.0
+    a = chip.alpha
+    ici = comm.tier_bandwidth(chip, 12.0 * 256.0, 6144.0)
+    assert float(ici) > 10 * float(chip.out_bw)  # the shard group is on the scale-up tier
+    m = 2048.0 / (512.0 * 4.0)
+    rs = comm.all_gather(p * fw.grad_reduce_bytes, 256.0, ici, a)
+    ag = comm.all_gather(p * fw.param_gather_bytes, 256.0, ici, a)
+    cross = comm.all_reduce(p / 256.0 * fw.grad_reduce_bytes, 2.0, chip.out_bw, a)
+    assert float(cross) == pytest.approx(p / 256.0 * fw.grad_reduce_bytes / float(chip.out_bw) + 2.0 * float(a))
+    # plain: nothing overlapped; ZeRO-3 gathers the weights for each micro-batch's forward and backward, prefetched
+    fwd_bwd = (float(hyb.parts["forward"]) + float(hyb.parts["backward"])) / m
+    assert 2.0 * float(ag) < fwd_bwd  # so the per-micro-batch gathers hide under compute
+    # (rel: the empty expert collectives of a dense model still pay their per-step latency, 512 alphas)
+    assert float(hyb.parts["dp_comm"]) == pytest.approx(float(rs) + float(cross) + float(ag), rel=1e-3)
+
+
+def test_the_palm_row_uses_the_papers_two_level_data_parallelism(cli) -> None:
+    args = ("train", "--model", "palm-540b", "--hardware", "tpu-v4", "--chips", "6144", "--tp", "12", "--pp", "1",
+            "--zero", "3", "--micro-batch", "4", "--global-batch", "2048", "--seq-len", "2048", "--recompute", "full")
+    hyb = cli(*args, "--zero-group", "256", "--json")
+    assert hyb.code == 0, hyb.err
+    doc = json.loads(hyb.out)
+    assert doc["layout"]["zero_group"] == 256 and doc["layout"]["dp"] == 512
+    flat = json.loads(cli(*args, "--json").out)
+    assert "zero_group" not in flat["layout"]
+    assert doc["tokens_per_s"] > 5 * flat["tokens_per_s"]
+    text = cli(*args, "--zero-group", "256")
+    assert "sharded over 256 of dp (x2 replicas)" in text.out
+    import tcobench
+
+    r = tcobench.train("palm-540b", "tpu-v4", chips=6144, tp=12, pp=1, zero=3, zero_group=256, micro_batch=4,
+                       global_batch=2048, seq_len=2048, recompute="full")
+    assert r.to_dict()["layout"] == doc["layout"]
+
+
+@pytest.mark.parametrize("extra, words", [
+    (["--zero-group", "300"], ["--zero-group 300", "divisor of --dp", "the closest: 256"]),
+    (["--zero-group", "256", "--zero", "0"], ["--zero-group 256", "ZeRO-0 shards nothing", "--zero"]),
+    (["--zero-group", "100", "--dp", "512"], ["--zero-group 100", "divisor of --dp 512", "the closest: 128"]),
+    (["--zero-group", "0"], ["--zero-group"]),
+])
+def test_a_bad_shard_group_names_the_flag_and_what_would_do(cli, extra, words) -> None:
+    r = cli("train", "--model", "palm-540b", "--hardware", "tpu-v4", "--chips", "6144", "--tp", "12", "--pp", "1", *extra)
+    assert r.code == 2 and "Traceback" not in r.err
+    for w in words:
+        assert w in r.err, (w, r.err)
+
+
+def test_mlperf_rows_count_the_evaluation_inside_the_timed_region() -> None:
+    """MLPerf GPT-3: 5,660 sequences evaluated every 24,576 trained, in forward-only steps of the global batch; on
+    2,688-sequence steps that is 3 forward steps every 10 training steps (the v3.1 logs show 22 evaluations of 3
+    validation steps over 220 training steps)."""
+    from tcobench.perf.validate_training import eval_time_per_step, load_rows, run
+
+    rows = {r.id: r for r in load_rows()}
+    mlperf = [r for r in rows.values() if r.group == "MLPerf Training GPT-3"]
+    assert len(mlperf) == 17 and all(r.eval_every == 24576 and r.eval_sequences == 5660 for r in mlperf)
+    out = {o.row.id: o for o in run(CAT)}
+    o = out["mlp31-nv-h100-10752"]
+    t = o.training
+    assert t is not None and t.global_batch == 2688
+    p = t.parts
+    forward = p["forward"] + p["tp_comm"] / 2.0 + p["pp_bubble"] / 3.0 + p["pp_send_recv"] / 2.0  # no recompute: 2 passes
+    assert eval_time_per_step(t, 24576, 5660) == pytest.approx(3.0 * forward / 10.0)
+    assert o.predicted == pytest.approx(2688 * 2048 / (t.step_time_s + 3.0 * forward / 10.0))
+    assert o.predicted < t.tokens_per_s
+    g = out["mlp31-gaudi2-256"]  # the same rule on Intel's rows: 2,048-sequence steps, 3 forward steps every 12
+    assert g.training is not None and g.predicted == pytest.approx(
+        2048 * 2048 / (g.training.step_time_s + eval_time_per_step(g.training, 24576, 5660)))
+    assert rows["k22-22b-selective-sp"].eval_every is None  # rows without evaluation compare the step alone
+
+
+def test_nemo_reduces_gradients_in_bf16() -> None:
+    """NVIDIA's MLPerf GPT-3 implementation: Apex DistributedFusedAdam with grad_sync_dtype bf16 (2 bytes per
+    parameter reduced, against Megatron's fp32 main gradients)."""
+    s, chip = setup("gpt-3-175b", "h100-sxm", "fp8")
+    par = Parallel(tp=4.0, pp=8.0, dp=336.0, vpp=12.0, zero=1.0)
+    batch = TrainBatch(1.0, 2688.0, 2048.0)
+    fmt = Formats(1.0, 2.0, 2.0)
+    nemo, mega = framework("nemo"), framework("megatron")
+    assert (nemo.grad_reduce_bytes, mega.grad_reduce_bytes) == (2, 4)
+    a = step(s, chip, par, batch, fmt, nemo, recompute=0.0, detail=True)
+    b = step(s, chip, par, batch, fmt, mega, recompute=0.0, detail=True)
+    assert a.comm_bytes is not None and b.comm_bytes is not None
+    assert float(a.comm_bytes["dp_comm"]) == pytest.approx(float(b.comm_bytes["dp_comm"]) * 4.0 / 6.0)
+    assert float(a.parts["dp_comm"]) < float(b.parts["dp_comm"])
+    assert float(a.parts["forward"]) == float(b.parts["forward"])
