@@ -11,8 +11,9 @@ implementations (mlcommons/training_results_v1.0, NVIDIA/benchmarks):
   the ReLU fused (``act_type='relu'``) or, at the end of a block, one ``BatchNormAddRelu`` kernel (``fuse_bn_add_relu``).
   A BatchNorm+ReLU reads its input and writes its output (2 passes) forward and reads the gradient and the input and
   writes the input gradient (3) backward; BatchNorm+add+ReLU moves one more tensor each way (3 and 4). This assumes
-  the statistics and the normalisation share one read (the NHWC kernels hold the tile on chip); a kernel that reads
-  twice moves more, so the count is a lower bound.
+  the statistics and the normalisation share one read: the NHWC kernels (NVIDIA/apex contrib/csrc/groupbn, the same
+  code as MXNet's) hold 15 pixels per thread forward and 8 backward on chip, and read a larger tensor again, which at
+  MLPerf's per-GPU batches is most of the 56x56 and 28x28 maps; so the count is a lower bound (docs/training.md).
 - BERT-large (PyTorch, ``--unpad --unpad_fmha``): the attention's softmax and dropout inside the fused multi-head
   attention kernel (query, key, value read and the context written; backward also the output gradient and the three
   input gradients); the bias and GELU one elementwise pass over the 4h FFN activation (2 forward, 3 backward); bias,
