@@ -13,7 +13,7 @@ from tcobench.cli.context import Context
 from tcobench.cli.render import console, per_s, print_json, table
 from tcobench.records import Provenance, Run
 
-PART_NAMES = {"compute": "forward + backward", "recompute": "recomputed forward", "pp_bubble": "pipeline fill and drain",
+PART_NAMES = {"compute": "forward + backward", "memory": "memory-bound operators", "recompute": "recomputed forward", "pp_bubble": "pipeline fill and drain",
               "dp_comm": "gradient all-reduce (not overlapped)", "optimizer": "optimizer step"}
 LLM_ONLY = ("seq_len", "micro_batch", "tp", "dp", "cp", "ep", "vpp", "zero", "zero_group", "layout")
 COST_KEYS = ("cost_basis", "amortisation_years", "cost_of_capital", "utilisation", "pue", "electricity", "hosting", "maintenance")

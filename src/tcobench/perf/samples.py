@@ -5,6 +5,10 @@ One optimizer step of ``global_batch`` samples, on each replica ``accumulation``
 ``global_batch / (dp x accumulation)`` samples (seconds, per chip):
 
     stage     = micro-batch x train FLOP per sample / (pp x peak x efficiency) x imbalance
+                (a profile with ``ops``, its operators counted from the layer shapes by ``perf.layer_ops``: the sum
+                over operators of max(micro-batch x FLOP / (peak x efficiency),
+                (micro-batch x activation bytes + weight bytes) / (memory bandwidth x memory efficiency)),
+                / pp x imbalance: a roofline per operator class)
     step      = accumulation x stage                       the micro-batches, back to back on every stage
               + (pp - 1) x stage                           the pipeline's fill and drain (GPipe / 1F1B bubble,
                                                            Huang et al. 2019, arXiv 1811.06965, section 2.3)
@@ -15,7 +19,8 @@ One optimizer step of ``global_batch`` samples, on each replica ``accumulation``
 with ``recompute="full"``. ``imbalance`` is the slowest pipeline stage's share of the work over 1/pp (1: balanced),
 a fact of the layout (which layers sit on which chip), not a fitted factor. The efficiency is the catalog's compute
 factor at the precision (the one transformer GEMMs use); for a convolutional workload the catalog has no measured
-factor, so the result says it is unvalidated. Memory per chip is not modelled here (activations per sample are not
+factor, so the result says it is unvalidated (the memory-bound operators are timed on the roofline either way;
+a compute-bound convolution still runs at the GEMM factor). Memory per chip is not modelled here (activations per sample are not
 in the profiles).
 """
 
@@ -32,10 +37,11 @@ from tcobench.errors import CatalogError, InputError, MissingInputError, close_m
 from tcobench.perf.chip import Chip
 from tcobench.perf.comm import all_reduce, tier_bandwidth
 from tcobench.perf.efficiency import resolve
+from tcobench.perf.layer_ops import ARCHITECTURES, Op, ops_for
 
 GRAD_BYTES = 4.0  # fp32 gradients all-reduced: the upper bound of the usual choices (fp16/bf16 halve it)
 OPTIMIZER_BYTES = 16.0  # per parameter per step: fp32 weight and two moments read and written (4 x 2 x 2)
-STEP_PARTS = ("compute", "recompute", "pp_bubble", "dp_comm", "optimizer")
+STEP_PARTS = ("compute", "memory", "recompute", "pp_bubble", "dp_comm", "optimizer")
 Recompute = Literal["none", "full"]
 
 
@@ -61,6 +67,8 @@ class Profile:
     flop_note: str
     sources: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
     extra: dict[str, Figure] = field(default_factory=dict)  # other sourced figures (mean_tokens)
+    ops: tuple[Op, ...] = ()  # the operators from the layer shapes (perf.layer_ops); empty: all FLOPs at the GEMM rate
+    ops_architecture: str = ""
 
     @property
     def train_flop(self) -> float:
@@ -82,15 +90,27 @@ def profiles() -> dict[str, Profile]:
     fixed = ("forward_flop", "train_multiplier", "params", "reference_batch")
     for pid, t in data.get("workload", {}).items():
         figs = {k: _figure(t.get(k), f"[workload.{pid}].{k}") for k in fixed}
-        extra = {k: _figure(v, f"[workload.{pid}].{k}") for k, v in t.items() if isinstance(v, dict) and k not in fixed}
+        extra = {k: _figure(v, f"[workload.{pid}].{k}") for k, v in t.items()
+                 if isinstance(v, dict) and k not in fixed and k != "ops"}
         for f in (*figs.values(), *extra.values()):
             if f.source not in sources:
                 raise CatalogError(f"perf/data/workloads.toml [workload.{pid}]: unknown source {f.source!r}")
         if t.get("compute") not in ("matmul", "convolution"):
             raise CatalogError(f"perf/data/workloads.toml [workload.{pid}].compute: expected 'matmul' or 'convolution'")
         cited = {f.source for f in (*figs.values(), *extra.values())}
+        ops: tuple[Op, ...] = ()
+        arch = ""
+        if "ops" in t:
+            raw = t["ops"]
+            if not isinstance(raw, dict) or raw.get("architecture") not in ARCHITECTURES or raw.get("source") not in sources:
+                raise CatalogError(f"perf/data/workloads.toml [workload.{pid}].ops: expected {{ architecture = one of "
+                                   f"{', '.join(ARCHITECTURES)}, source = a [source] defined in the file }}")
+            arch = str(raw["architecture"])
+            tokens = extra["mean_tokens"].value if "mean_tokens" in extra else None
+            ops = tuple(ops_for(arch, tokens))
+            cited.add(str(raw["source"]))
         out[pid] = Profile(id=pid, name=str(t["name"]), unit=str(t["unit"]), compute=t["compute"], flop_note=str(t["flop_note"]),
-                           sources={s: sources[s] for s in sorted(cited)}, extra=extra, **figs)
+                           sources={s: sources[s] for s in sorted(cited)}, extra=extra, ops=ops, ops_architecture=arch, **figs)
     return out
 
 
@@ -129,6 +149,7 @@ class SampleTraining:
     efficiency_source: str
     validated: bool  # False: the efficiency was never measured on this kind of work (convolutions)
     link: str  # the tier the gradient all-reduce crosses
+    forward_s_per_sample: float = 0.0  # a forward pass, seconds per sample over all replicas (evaluation)
 
     @property
     def samples_per_s_per_chip(self) -> float:
@@ -200,8 +221,23 @@ def train_samples(p: Profile, hw: Hardware, *, chips: int, global_batch: int | N
     rate = float(chip.peak) * float(chip.compute_eff)
     train_flop = p.train_flop
     again = p.forward_flop.value if recompute == "full" else 0.0
-    stage = mb * train_flop / (pp * rate) * imbalance
-    stage_re = mb * again / (pp * rate) * imbalance
+    if p.ops:
+        bw_mem = float(chip.mem_bw) * float(chip.memory_eff)
+        split = {"compute": 0.0, "memory": 0.0, "forward": 0.0}
+        for op in p.ops:
+            c, m = mb * op.flop / rate, (mb * op.bytes + op.weight_bytes) / bw_mem
+            split["compute" if c >= m else "memory"] += max(c, m)
+            split["forward"] += max(c, m) if op.forward else 0.0
+        stage_c = split["compute"] / pp * imbalance
+        stage_m = split["memory"] / pp * imbalance
+        stage_re = split["forward"] / pp * imbalance if recompute == "full" else 0.0
+        forward_s = split["forward"] / (mb * dp * pp) * imbalance
+    else:
+        stage_c = mb * train_flop / (pp * rate) * imbalance
+        stage_m = 0.0
+        stage_re = mb * again / (pp * rate) * imbalance
+        forward_s = p.forward_flop.value / (rate * dp * pp) * imbalance
+    stage = stage_c + stage_m
     bubble = (pp - 1) * (stage + stage_re)
     grads = p.params.value * GRAD_BYTES / pp  # each stage reduces its own layers' gradients
     bw = tier_bandwidth(chip, float(chips))
@@ -210,7 +246,7 @@ def train_samples(p: Profile, hw: Hardware, *, chips: int, global_batch: int | N
         raise MissingInputError(f"{hw.id} has no scale-out bandwidth in the catalog: the gradient all-reduce over {dp} "
                                 "replicas cannot be timed; add scale_out.bandwidth with a source")
     optimizer = p.params.value / pp * OPTIMIZER_BYTES / (float(chip.mem_bw) * float(chip.memory_eff))
-    parts = {"compute": acc * stage, "recompute": acc * stage_re, "pp_bubble": bubble, "dp_comm": dp_comm, "optimizer": optimizer}
+    parts = {"compute": acc * stage_c, "memory": acc * stage_m, "recompute": acc * stage_re, "pp_bubble": bubble, "dp_comm": dp_comm, "optimizer": optimizer}
     step = sum(parts.values())
     peak_all = float(chip.peak) * chips
     inside = chips <= float(chip.up_domain) and math.isfinite(float(chip.up_bw))
@@ -220,13 +256,13 @@ def train_samples(p: Profile, hw: Hardware, *, chips: int, global_batch: int | N
         precision=precision, recompute=recompute, imbalance=imbalance, step_time_s=step, samples_per_s=gb / step,
         mfu=gb * train_flop / (step * peak_all), hfu=gb * (train_flop + again) / (step * peak_all),
         train_flop_per_sample=train_flop, parts=parts, efficiency=float(chip.compute_eff), efficiency_source=src,
-        validated=p.compute == "matmul", link="scale-up" if inside else "scale-out")
+        validated=p.compute == "matmul", link="scale-up" if inside else "scale-out", forward_s_per_sample=forward_s)
 
 
 def eval_time(p: Profile, t: SampleTraining, samples: float) -> float:
-    """Seconds to evaluate ``samples`` samples (forward only) on the replicas of ``t``, at its compute rate."""
-    per_sample_train = t.parts["compute"] / (t.accumulation * t.micro_batch * t.dp)  # seconds per sample, all replicas
-    return samples * per_sample_train * p.forward_flop.value / p.train_flop
+    """Seconds to evaluate ``samples`` samples (forward only) on the replicas of ``t``, at its forward rate (the
+    forward operators on their roofline where the profile has ``ops``)."""
+    return samples * t.forward_s_per_sample
 
 
 __all__ = ["Profile", "SampleTraining", "eval_time", "layout", "profile", "profiles", "sixteen_bit", "train_samples"]

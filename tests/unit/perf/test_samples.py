@@ -92,6 +92,48 @@ def test_bert_profile_follows_from_the_architecture(cat) -> None:  # type: ignor
     assert fc.get_total_flops() == pytest.approx(tokens * per_layer_token, rel=0.001)
 
 
+def test_resnet50_operators_have_pytorchs_shapes() -> None:
+    """perf/layer_ops's ResNet-50 against the PyTorch model: every convolution's input and output elements (the
+    traffic the roofline counts), its FLOPs summing to the profile's forward, and the backward without the stem's
+    input gradient."""
+    torch, model = _resnet50_v15()
+    sizes: list[tuple[int, int]] = []
+    for mod in model.modules():
+        if isinstance(mod, torch.nn.Conv2d):
+            mod.register_forward_hook(lambda m, i, o: sizes.append((i[0].numel(), o.numel())))
+    with torch.no_grad():
+        model(torch.empty(1, 3, 224, 224, device="meta"))
+    p = profile("resnet-50")
+    convs = [o for o in p.ops if o.kind == "conv" and o.name.endswith("forward")]
+    assert len(convs) == len(sizes) == 53
+    assert sorted(o.bytes for o in convs) == sorted(2.0 * (i + o) for i, o in sizes)
+    assert sum(o.flop for o in p.ops if o.forward) == pytest.approx(p.forward_flop.value, rel=0.001)
+    assert sum(o.flop for o in p.ops) / p.forward_flop.value == pytest.approx(3 - 2 * 118013952 / 8.178e9, rel=0.001)
+    assert sum(o.bytes for o in p.ops if o.kind == "elementwise") == pytest.approx(137.6e6, rel=0.01)
+
+
+def test_bert_operators_sum_to_the_profile(cat) -> None:  # type: ignore[no-untyped-def]
+    p = profile("bert-large")
+    assert sum(o.flop for o in p.ops if o.forward) == pytest.approx(p.forward_flop.value, rel=0.001)
+    assert sum(o.flop for o in p.ops) == pytest.approx(p.train_flop, rel=0.001)
+    h, tokens = 1024, p.extra["mean_tokens"].value
+    assert sum(o.bytes for o in p.ops if o.kind == "elementwise") == pytest.approx(42 * h * 2 * tokens * 24)
+
+
+def test_roofline_per_operator_by_hand(cat) -> None:  # type: ignore[no-untyped-def]
+    """Each operator at the larger of its compute and memory times; the memory-bound ones are the "memory" part."""
+    p, hw = profile("resnet-50"), cat.get_hardware("a100-sxm-80gb")
+    t = train_samples(p, hw, chips=8, global_batch=3264, precision="fp16", catalog=cat)
+    rate, bw = 312e12 * t.efficiency, 2.039e12 * 0.8
+    times = [(408 * o.flop / rate, (408 * o.bytes + o.weight_bytes) / bw) for o in p.ops]
+    assert t.parts["compute"] == pytest.approx(sum(c for c, m in times if c >= m))
+    assert t.parts["memory"] == pytest.approx(sum(m for c, m in times if m > c))
+    assert t.forward_s_per_sample == pytest.approx(sum(max(tm) for o, tm in zip(p.ops, times, strict=True) if o.forward) / 408 / 8)
+    assert t.parts["memory"] > 0.3 * t.parts["compute"]  # BN/ReLU and the 64-channel convolutions are memory-bound
+    ipu = train_samples(p, cat.get_hardware("gc200"), chips=16, global_batch=1920, accumulation=6, precision="fp16", catalog=cat)
+    assert ipu.parts["memory"] < 0.05 * ipu.parts["compute"]  # 47.5 TB/s of SRAM: nearly all compute-bound
+
+
 def test_bert_pretraining_profile_is_devlins_phase_mix(cat) -> None:  # type: ignore[no-untyped-def]
     """90% of the steps at 128 tokens, 10% at 512 (Devlin et al. 2019, A.2), padding computed, MLM head at 15%."""
     m = cat.get_model("bert-large")
@@ -106,14 +148,16 @@ def test_bert_pretraining_profile_is_devlins_phase_mix(cat) -> None:  # type: ig
 
 
 def test_step_equations_by_hand(cat) -> None:  # type: ignore[no-untyped-def]
-    p = profile("bert-large")
+    """A profile without operators (bert-large-pretrain): every FLOP at the GEMM rate."""
+    p = profile("bert-large-pretrain")
+    assert not p.ops
     hw = cat.get_hardware("gc200")
     t = train_samples(p, hw, chips=16, global_batch=3072, pp=4, accumulation=192, precision="fp16", imbalance=1.1667,
                       catalog=cat)
     assert (t.dp, t.micro_batch) == (4, 4)
     rate = 250e12 * t.efficiency
     stage = 4 * p.train_flop / (4 * rate) * 1.1667
-    assert t.parts["compute"] == pytest.approx(192 * stage)
+    assert t.parts["compute"] == pytest.approx(192 * stage) and t.parts["memory"] == 0.0
     assert t.parts["pp_bubble"] == pytest.approx(3 * stage)
     assert t.parts["optimizer"] == pytest.approx(p.params.value / 4 * OPTIMIZER_BYTES / (47.5e12 * 0.8))
     assert t.step_time_s == pytest.approx(sum(t.parts.values()))
@@ -125,7 +169,9 @@ def test_recomputation_costs_one_forward_and_counts_in_hfu_only(cat) -> None:  #
     p, hw = profile("resnet-50"), cat.get_hardware("gc200")
     plain = train_samples(p, hw, chips=16, global_batch=1920, accumulation=6, precision="fp16", catalog=cat)
     full = train_samples(p, hw, chips=16, global_batch=1920, accumulation=6, precision="fp16", recompute="full", catalog=cat)
-    assert full.parts["recompute"] == pytest.approx(plain.parts["compute"] / 3)
+    assert plain.parts["recompute"] == 0.0
+    assert full.parts["recompute"] == pytest.approx(full.forward_s_per_sample * 1920)  # the forward operators once more
+    assert plain.parts["compute"] / 4 < full.parts["recompute"] < plain.parts["compute"] / 2
     assert full.mfu < plain.mfu and full.hfu == pytest.approx(full.mfu * 4 / 3)
     assert not full.validated and profile("bert-large").compute == "matmul"
 
