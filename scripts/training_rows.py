@@ -101,5 +101,76 @@ for rid, why in (("MTNLG-2240", "micro-batch, recomputation and ZeRO stage not s
     r = d[rid]
     row(rid.lower().replace(".", "_"), ref=rid, source=r["source"], skip=why, metric="tokens_per_s", published=0.0)
 
+# FSDP (ZeRO-3) data parallelism. llm-foundry's MPT benchmark table, 'H100 80GB BF16', every row at the MPT yamls'
+# sequence length 2048 (the rule was chosen before the model ran on them), transcribed: model | seq | GPUs |
+# MicroBatchSize | GradAccum | GlobalBatchSize | Throughput (T/s) | Activation Checkpointing | MFU (%).
+LF_TABLE = """70b | 2048 | 64 | 8 | 4 | 2048 | 66523 | True | 42.57
+70b | 2048 | 32 | 2 | 16 | 1024 | 28242 | True | 36.15
+30b | 2048 | 32 | 14 | 3 | 1344 | 73860 | True | 43.92
+30b | 2048 | 16 | 10 | 3 | 480 | 36209 | True | 43.07
+30b | 2048 | 8 | 3 | 21 | 504 | 16022 | True | 38.11
+13b | 2048 | 64 | 2 | 1 | 128 | 307209 | False | 39.86
+13b | 2048 | 32 | 2 | 1 | 64 | 153960 | False | 39.95
+13b | 2048 | 16 | 2 | 1 | 32 | 76280 | False | 39.58
+13b | 2048 | 8 | 2 | 1 | 16 | 38336 | False | 39.79
+7b | 2048 | 8 | 6 | 1 | 48 | 85144 | False | 46.44
+3b | 2048 | 64 | 6 | 3 | 1152 | 1441663 | False | 40.8
+3b | 2048 | 32 | 6 | 3 | 576 | 736701 | False | 41.7
+3b | 2048 | 16 | 10 | 3 | 480 | 386285 | False | 43.73
+1b | 2048 | 64 | 20 | 1 | 1280 | 2841754 | False | 40.85
+1b | 2048 | 32 | 20 | 1 | 640 | 1444183 | False | 41.52
+1b | 2048 | 16 | 20 | 1 | 320 | 736596 | False | 42.36
+1b | 2048 | 8 | 14 | 1 | 112 | 363645 | False | 41.82
+760m | 2048 | 32 | 24 | 1 | 768 | 2175091 | False | 37.57
+760m | 2048 | 16 | 24 | 1 | 384 | 1096819 | False | 37.89
+760m | 2048 | 8 | 24 | 2 | 384 | 505177 | False | 34.9"""
+# MPT shapes (layers, d_model, heads): d_model and layers match the NumParams column (12 L h^2 + V h + 2048 h)
+MPT_SHAPE = {"70b": (80, 8192, 64), "30b": (48, 7168, 64), "13b": (40, 5120, 40), "7b": (32, 4096, 32), "3b": (32, 2560, 20),
+             "1b": (24, 2048, 16), "760m": (24, 1536, 12)}
+LF_SOURCE = ("mosaicml/llm-foundry scripts/train/benchmarking/README.md at commit 061f2c7ce64e655100286584a7629e2a09f827ba, "
+             "table 'H100 80GB BF16' (MicroBatchSize, GradAccum, GlobalBatchSize, Throughput (T/s), Activation Checkpointing, "
+             "amp_bf16, MP Mode DEFAULT, FULL_SHARD); shapes: scripts/train/yamls/pretrain/mpt-<size>.yaml (mpt-7b.yaml read: "
+             "d_model 4096, 32 heads, 32 layers, expansion 4, vocab 50368, attn_impl triton)")
+out.append("# FSDP (ZeRO-3) data parallelism: llm-foundry's MPT benchmark table, H100 bf16, every row at the MPT yamls' sequence\n"
+           "# length 2048 (chosen by that rule before the model ran on them). MPT: LayerNorm, GELU 4h FFN, tied embeddings, no\n"
+           "# biases, ALiBi; expressed as `arch` (the GPT-3 shape); the NumParams column matches 12 L h^2 + V h + 2048 h.")
+for line in LF_TABLE.splitlines():
+    m, s, g, mb, ga, gb, tps, ac, mfu = [x.strip() for x in line.split("|")]
+    nl, h, nh = MPT_SHAPE[m]
+    row(f"lf-mpt-{m}-h100-{g}", ref=f"LF-MPT-{m.upper()}-H100x{g}", source=LF_SOURCE,
+        arch={"layers": nl, "hidden": h, "heads": nh, "vocab": 50368}, hardware="h100-sxm", chips=int(g), tp=1, pp=1, vpp=1,
+        zero=3, sequence_parallel=False, micro_batch=int(mb), global_batch=int(gb), seq_len=int(s),
+        recompute="full" if ac == "True" else "none", precision="bf16", framework="fsdp", metric="tokens_per_s",
+        published=float(tps), group="llm-foundry FSDP",
+        note=f"grad accumulation {ga}; the table's MFU {mfu}% (6N + attention FLOPs over 989 TFLOP/s); Composer FSDP1, "
+             "Triton FlashAttention; heads for sizes other than 7b are d_model / 128 (they change no FLOP count)")
+
+# torchtitan FSDP2 on 64 A100 80GB (docs/performance.md): WPS per GPU x 64. 'selective' checkpointing rows are skipped.
+TT_SOURCE = ("pytorch/torchtitan docs/performance.md at commit 041336434916bdc0f88c1f89fda176fd3c2092e4 (64 A100 80GB, FSDP2 1D, "
+             "WPS per GPU x 64); seq_len and batch: the text ('local batch size 1 (global 64)', 'local batch size 2 (global batch "
+             "size 128)', Llama 2 sequence 4096, Llama 3 twice that) and train_configs/llama2_13b.toml, llama3_70b.toml (seq_len "
+             "4096 / 8192, compile = false)")
+out.append("# FSDP2 (torchtitan), 64 A100 80GB, 1D FSDP: the docs' tables; rows with 'selective' activation checkpointing are\n"
+           "# skipped (torchtitan's op-level policy and every-other-layer policy are not tcobench's Megatron 'selective').")
+for rid, model, mb, gb, s, rc, wps, mfu, extra in (
+        ("tt-l2-13b-noac", "llama-2-13b", 2, 128, 4096, "none", 2162, 61.1, ""),
+        ("tt-l2-70b-full", "llama-2-70b", 2, 128, 4096, "full", 353, 50.5, ""),
+        ("tt-l3-70b-full", "llama-3.1-70b", 1, 64, 8192, "full", 331, 51.7,
+         "Llama 3 70B: the catalog's llama-3.1-70b has the same layers, widths and vocabulary; "),
+        ("tt-l3-8b-sel-layer", None, 1, 64, 8192, "", 2904, 56.8, "layer"),
+        ("tt-l3-8b-sel-op", None, 1, 64, 8192, "", 2973, 58.2, "op"),
+        ("tt-l2-13b-sel-layer", None, 2, 128, 4096, "", 1914, 54.1, "layer"),
+        ("tt-l2-13b-sel-op", None, 2, 128, 4096, "", 1904, 53.8, "op"),
+        ("tt-l2-70b-sel-op", None, 1, 64, 4096, "", 355, 50.8, "op")):
+    if model is None:
+        row(rid, ref=rid.upper(), source=TT_SOURCE,
+            skip=f"torchtitan selective activation checkpointing ({extra} policy): no tcobench recompute mode saves the same tensors",
+            metric="tokens_per_s", published=float(wps * 64), note=f"{wps} WPS per GPU, MFU {mfu}%")
+        continue
+    row(rid, ref=rid.upper(), source=TT_SOURCE, model=model, hardware="a100-sxm-80gb", chips=64, tp=1, pp=1, vpp=1, zero=3,
+        sequence_parallel=False, micro_batch=mb, global_batch=gb, seq_len=s, recompute=rc, precision="bf16", framework="fsdp",
+        metric="tokens_per_s", published=float(wps * 64), group="torchtitan FSDP2",
+        note=f"{extra}{wps} WPS per GPU x 64; the docs' MFU {mfu}%; no torch.compile")
+
 open("src/tcobench/perf/data/training_validation.toml", "w").write("\n".join(out))
 print(len(out) - 1, "rows")

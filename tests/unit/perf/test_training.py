@@ -371,3 +371,14 @@ def test_nemo_reduces_gradients_in_bf16() -> None:
     assert float(a.comm_bytes["dp_comm"]) == pytest.approx(float(b.comm_bytes["dp_comm"]) * 4.0 / 6.0)
     assert float(a.parts["dp_comm"]) < float(b.parts["dp_comm"])
     assert float(a.parts["forward"]) == float(b.parts["forward"])
+def test_fsdp_rows_run_as_zero3_data_parallelism_and_each_is_compared_or_says_why() -> None:
+    from tcobench.perf import validate_training
+
+    fw = framework("fsdp")  # torchtitan / Composer defaults: bf16 weights gathered, fp32 gradients reduce-scattered
+    assert (fw.param_gather_bytes, fw.grad_reduce_bytes, fw.overlap_grad_reduce, fw.overlap_param_gather) == (2, 4, True, True)
+    rows = [r for r in validate_training.load_rows() if r.framework == "fsdp" and not r.skip]
+    assert {r.group for r in rows} == {"torchtitan FSDP2", "llm-foundry FSDP"}
+    assert all(r.zero == 3 and r.tp == r.pp == 1 for r in rows)
+    outcomes = [o for o in validate_training.run(load_catalog()) if o.row.id.startswith(("tt-", "lf-"))]
+    assert len([o for o in outcomes if o.error is not None]) == len(rows) >= 20
+    assert all(o.error is not None or (o.problem or "").startswith("skipped:") for o in outcomes)
