@@ -12,10 +12,10 @@ the same share), all queued at t = 0, with the engine's batch cap and prefill ch
   simulator's whole-run rate is the steady state's within about 1 %, a check of the two against each other);
 - dataset: prompts drawn (seeded, with replacement, as LoadGen draws from the performance set) from the dataset's
   per-sample token counts; outputs from the same samples' reference answers, scaled so that their mean is the
-  row's output_len (the submission's measured tokens per sample). The reference answers are GPT-4's (OpenOrca) and
-  the datasets' own (Mixtral); the engine's own answers are longer on average (Llama-2-70B: 294.45 tokens a
-  sample in MLCommons' fp16 reference run, language/llama2-70b/README.md, against 218.9 for the reference
-  answers), so the scaled shape is an assumption, said as such.
+  row's output_len (the submission's measured tokens per sample). Mixtral's are its own reference generation
+  (mean 144.8; MLCommons gives tokens_per_sample 144.84, language/mixtral-8x7b/README.md), so the scale is ~1.01;
+  Llama-2's are GPT-4's OpenOrca answers (mean 218.9) while Llama-2-70B's own are longer (294.45 tokens a sample in
+  MLCommons' fp16 reference run, language/llama2-70b/README.md), so their shape scaled by ~1.3 is an assumption.
 
 Printed per replica (output tokens/s): the steady state (what validate compares), the fixed and the dataset runs,
 the dataset run against the steady state, the mean running batch (fixed > dataset), and the row's error now and
