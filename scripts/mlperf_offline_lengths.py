@@ -56,6 +56,9 @@ Ints = NDArray[np.int64]
 
 DATASETS = {"llama-2-70b": "llama2-70b-99.csv", "mixtral-8x7b": "mixtral-8x7b.csv"}
 MAX_OUTPUT = 1024  # max_new_tokens of both benchmarks' reference implementations
+# vLLM's max_num_seqs in AMD's (and Dell's) Offline harness: the LLMConfig default of VllmFp8/mainVllmFp8_Offline.py,
+# not overridden by test_VllmFp8_Offline_perf.sh; the rows' batch is "auto" (the steady state's largest that fits)
+VLLM_MAX_SEQS = 2048
 
 # samples_per_query of each row's run, as read in mlcommons/inference_results_v4.1@198fc467
 # closed/<submitter>/results/<system>/<benchmark>/Offline/performance/run_1/mlperf_log_summary.txt (the systems of
@@ -112,7 +115,8 @@ def per_replica(row: Row, replicas: int) -> int:
 def whole_run(row: Row, model: Model, hw: Hardware, cat: Catalog, traffic: Traffic, common: dict[str, Any]) -> tuple[float, float]:
     """Output tokens/s of one replica over the whole run (tokens / makespan), and its mean running batch."""
     p = predict(model, hw, batch=row.batch, **common)
-    seqs = max(1, p.max_batch if row.batch == "auto" else int(row.batch))
+    auto = VLLM_MAX_SEQS if (row.stack or "").startswith("vLLM") else max(1, p.max_batch)
+    seqs = auto if row.batch == "auto" else int(row.batch)
     eff: Efficiencies = common["efficiencies"] or resolve(hw, cat.efficiency)
     one = {**common, "chips": row.tp * row.pp * row.ep}
     q = predict(model, hw, batch=seqs, traffic=traffic, max_seqs=seqs, preempt=True,
@@ -130,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     cat = load_catalog()
     lengths = {m: read_lengths(args.dir / f) for m, f in DATASETS.items()}
     pats = args.row or ["mlperf41-*offline"]
-    rows = [r for r in load_rows() if not r.skip and r.model in DATASETS and any(fnmatch.fnmatchcase(r.id, p) for p in pats)]
+    rows = [r for r in load_rows() if not r.skip and r.phase == "throughput" and r.model in DATASETS and any(fnmatch.fnmatchcase(r.id, p) for p in pats)]
     print(f"{'row':44} {'n/replica':>9} {'steady':>8} {'fixed':>8} {'dataset':>8} {'vs steady':>9} {'running':>13} {'error':>13}")
     for row in rows:
         hw, model = cat.get_hardware(row.hardware), cat.get_model(row.model)
