@@ -147,6 +147,7 @@ class ServingResult:
     prefix_cache_hit: float = 0.0  # share of the prompt tokens admitted that came from the prefix cache
     frontend_s: float = 0.0  # the stack's time per request outside the engine, added to TTFT and E2E (serve)
     held_share: float = 0.0  # share of streams delivered whole at their last token (serve)
+    makespan_s: float = 0.0  # first arrival to last completion: a finite run's time (all requests queued at once: offline)
 
     def to_dict(self) -> dict[str, Any]:
         return {"traffic": self.traffic, "requests": self.requests, "replicas": self.replicas,
@@ -162,7 +163,7 @@ class ServingResult:
                 "scheduler": {"max_batched_tokens": self.max_tokens, "max_seqs": self.max_seqs,
                               "kv_cache_tokens": self.kv_tokens},
                 "preemptions": self.preemptions, "prefix_cache_hit": self.prefix_cache_hit,
-                "frontend_s": self.frontend_s, "held_share": self.held_share,
+                "frontend_s": self.frontend_s, "held_share": self.held_share, "makespan_s": self.makespan_s,
                 "notes": list(self.notes)}
 
 
@@ -441,7 +442,8 @@ def summarize(t: Timeline, traffic: Traffic, sched: Scheduler, slo: Slo, replica
         slo_met=None if good is None else float(good.mean()), first_slo_miss_s=miss,
         saturated=saturated, queue_growth_per_s=growth, kv_tokens=sched.kv_tokens, max_tokens=sched.max_tokens,
         max_seqs=sched.max_seqs, notes=notes, preemptions=t.preemptions,
-        prefix_cache_hit=t.cached_tokens / t.prompt_tokens if t.prompt_tokens else 0.0)
+        prefix_cache_hit=t.cached_tokens / t.prompt_tokens if t.prompt_tokens else 0.0,
+        makespan_s=float(t.done.max()) - start)
 
 
 def p99_meets(r: ServingResult, slo: Slo) -> bool:

@@ -243,3 +243,29 @@ def test_arrival_processes_have_the_asked_rate_and_spread() -> None:
         gaps = np.diff(t)
         assert gaps.mean() == pytest.approx(1 / 50.0, rel=0.05)
         assert gaps.std() / gaps.mean() == pytest.approx(cv, abs=0.1 * max(cv, 1.0))
+
+
+def test_an_offline_run_of_fixed_lengths_takes_as_long_as_the_steady_state_says_and_varied_lengths_take_longer() -> None:
+    """All requests queued at t = 0 (an MLPerf Offline query): with fixed lengths the simulated run's output
+    tokens over its makespan (first arrival to last completion) is the steady state's throughput, the batch cap
+    full from start to end but for one drain; with lengths that vary about the same means, the run is slower (a
+    long request holds its slot and its KV room longer; the longest finish at a shrinking batch)."""
+    from tcobench.perf.predict import predict
+
+    model, hw = CAT.get_model("llama-3.1-8b"), CAT.get_hardware("h100-sxm")
+    n, seqs = 4000, 128
+    common = {"input_len": 200, "output_len": 250, "precision": "fp8", "catalog": CAT}
+    steady = predict(model, hw, batch=seqs, **common)  # type: ignore[arg-type]
+
+    def run(traffic: Traffic) -> float:
+        q = predict(model, hw, batch=seqs, traffic=traffic, max_seqs=seqs, max_batched_tokens=8192, **common)  # type: ignore[arg-type]
+        assert q.serving is not None and q.serving.makespan_s > 0
+        assert q.serving.to_dict()["makespan_s"] == q.serving.makespan_s
+        return float(traffic.output_len.sum()) / q.serving.makespan_s
+
+    fixed = run(Traffic(np.full(n, 200), np.full(n, 250), np.zeros(n), None, "fixed"))
+    assert fixed == pytest.approx(steady.output_tokens_per_s, rel=0.02)
+    rng = np.random.default_rng(0)
+    outs = np.clip(rng.exponential(250, n), 1, 1024).astype(np.int64)
+    varied = run(Traffic(np.clip(rng.exponential(200, n), 1, 1024).astype(np.int64), outs, np.zeros(n), None, "varied"))
+    assert varied < fixed
