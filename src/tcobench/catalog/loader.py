@@ -289,7 +289,7 @@ def _check_references(tables: dict[str, dict[str, Any]], problems: list[str]) ->
             if kind == "runtime" and rec.context_attention_source is not None:
                 refs["context_attention_source"] = rec.context_attention_source
             if kind == "runtime":
-                refs.update({name: fig.source for name in ("frontend", "held_streams")
+                refs.update({name: fig.source for name in ("frontend", "held_streams", "max_num_seqs")
                              if (fig := getattr(rec, name)) is not None})
             if kind == "runtime" and rec.allreduce_source is not None:
                 refs["allreduce_source"] = rec.allreduce_source

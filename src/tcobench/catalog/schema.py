@@ -196,6 +196,9 @@ class Runtime(Record):
     # the client only with the last (the API process behind the engine)
     frontend: Seconds | None = None
     held_streams: Number | None = None
+    # the engine's cap on the sequences it runs at once when the deployment does not set one (vLLM's max_num_seqs
+    # default): ``batch="auto"`` and a finite run's waves stop there instead of at as many as fit in memory
+    max_num_seqs: Number | None = None
     origin: str = ""
 
 

@@ -20,7 +20,8 @@ from typing import Any
 
 from tcobench.catalog import Hardware, Model
 from tcobench.errors import InputError
-from tcobench.perf.predict import Prediction, predict
+from tcobench.catalog.schema import Runtime
+from tcobench.perf.predict import Prediction, engine_cap, predict
 
 
 @dataclass(frozen=True)
@@ -43,15 +44,22 @@ class FiniteRun:
 
 
 def finite_run(model: Model, hardware: Hardware, *, requests: int, max_batch: int | None = None, **kwargs: Any) -> FiniteRun:
-    """Serve ``requests`` requests in waves of at most ``max_batch`` per replica (default: as many as fit
-    in memory). ``kwargs`` are ``predict``'s (chips, tp, lengths, precisions, runtime, catalog, ...)."""
+    """Serve ``requests`` requests in waves of at most ``max_batch`` per replica (default: the runtime's engine cap,
+    ``engine_cap``, where it has one, and never more than fit in memory). ``kwargs`` are ``predict``'s (chips, tp,
+    lengths, precisions, runtime, catalog, ...)."""
     if requests < 1:
         raise InputError(f"requests must be a positive integer, got {requests}")
     if max_batch is not None and max_batch < 1:
         raise InputError(f"max_batch must be a positive integer, got {max_batch}")
     probe = predict(model, hardware, batch=1, **kwargs)
     per_replica = math.ceil(requests / probe.replicas)
-    cap = min(per_replica, max_batch or per_replica, max(probe.max_batch, 1))
+    stack = kwargs.get("runtime")
+    if isinstance(stack, str):
+        from tcobench.catalog import load_catalog
+
+        stack = (kwargs.get("catalog") or load_catalog()).get_runtime(stack, where="{runtime}")
+    default = engine_cap(stack if isinstance(stack, Runtime) else None)
+    cap = min(per_replica, max_batch or default or per_replica, max(probe.max_batch, 1))
     full_waves, remainder = divmod(per_replica, cap)
     full = predict(model, hardware, batch=cap, **kwargs)
 

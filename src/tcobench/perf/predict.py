@@ -125,6 +125,20 @@ class Prediction(Tabular):
         return doc
 
 
+def engine_cap(runtime: Runtime | None) -> int | None:
+    """The sequences the stack runs at once when the deployment sets no cap of its own (vLLM's ``max_num_seqs``
+    default), or None for a stack with no such default in the catalog."""
+    return None if runtime is None or runtime.max_num_seqs is None else int(runtime.max_num_seqs.value)
+
+
+def auto_batches(runtime: Runtime | None) -> np.ndarray:
+    """The batches ``batch="auto"`` chooses among: AUTO_BATCHES, up to and including the stack's ``engine_cap``."""
+    cap = engine_cap(runtime)
+    if cap is None:
+        return AUTO_BATCHES
+    return np.unique(np.append(AUTO_BATCHES[AUTO_BATCHES < cap], cap)).astype(AUTO_BATCHES.dtype)
+
+
 def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: int = 1, pp: int = 1, ep: int = 1,
             batch: int | str = 1, input_len: int = 1024, output_len: int = 256, precision: str = "bf16",
             weights: str | None = None, kv: str | None = None, activations: str | None = None,
@@ -215,7 +229,8 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
     limits = Limits(limit, np.inf if slo_ttft is None else slo_ttft, np.inf if slo_tpot is None else slo_tpot)
     engine = Engine(stack.decode_attention == "per-query-head", graph_batches, int(spec_tokens), float(acceptance or 0.0),
                     shape(draft) if isinstance(draft, Model) else None)
-    work = Batch(AUTO_BATCHES if auto else float(batch), float(input_len), float(output_len))
+    candidates = auto_batches(stack)
+    work = Batch(candidates if auto else float(batch), float(input_len), float(output_len))
     r = evaluate(s, chip, work, layout, formats, limits=limits, engine=engine, detail=explain and not auto)
     # (past the context cannot occur here: the lengths were checked above with a message that names them)
     invalid = int(np.bitwise_or.reduce(np.ravel(r.code)) & Reason.INVALID)
@@ -228,7 +243,7 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
     if auto:
         score = np.where(r.ok, r.output_tokens_per_s, -np.inf)
         i = int(np.argmax(score)) if np.isfinite(score).any() else 0  # nothing fits: report the smallest batch
-        chosen = int(AUTO_BATCHES[i])
+        chosen = int(candidates[i])
         if explain:  # the per-operator detail of the chosen batch only
             r, i = evaluate(s, chip, replace(work, size=float(chosen)), layout, formats, limits=limits, engine=engine,
                             detail=True), 0

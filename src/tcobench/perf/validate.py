@@ -22,7 +22,7 @@ from tcobench.errors import CatalogError, InputError, TcobenchError, close_match
 from tcobench.perf.capacity import highest_rate
 from tcobench.perf.efficiency import Efficiencies, resolve
 from tcobench.perf.finite import finite_run
-from tcobench.perf.predict import Prediction, predict
+from tcobench.perf.predict import Prediction, engine_cap, predict
 from tcobench.perf.serving import ServingResult, Slo
 from tcobench.perf.traffic import Traffic
 
@@ -237,7 +237,8 @@ def _server(model: Model, hw: Hardware, row: Row, common: dict[str, Any]) -> tup
     queue keeping up (None when none does). One replica is simulated at its share of the rate (the replicas behind
     a round-robin balancer see the same traffic), at ``batch`` sequences (``auto``: as many as fit)."""
     p = predict(model, hw, batch=row.batch, **common)
-    seqs = max(1, p.max_batch if row.batch == "auto" else int(row.batch))
+    limit = engine_cap(common["runtime"])
+    seqs = max(1, min(p.max_batch, limit or p.max_batch) if row.batch == "auto" else int(row.batch))
     eff: Efficiencies = common["efficiencies"] or resolve(hw, common["catalog"].efficiency)
     one = {**common, "chips": row.tp * row.pp * row.ep, "explain": False}
     slo = Slo(row.slo_ttft, row.slo_tpot)
