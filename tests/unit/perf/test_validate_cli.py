@@ -118,13 +118,21 @@ def test_predict_reports_how_far_to_trust_it_from_its_vendor_and_model_kind(cli)
     assert inflight["min_error"] <= inflight["p10_error"] and inflight["p90_error"] <= inflight["max_error"]
     text = " ".join(cli("predict", "--model", "llama-2-7b", "--hardware", "h100-sxm", "--precision", "fp8").out.split())
     assert f"throughput in serving engines (in-flight batching) {inflight['median_error']:+.0%} (median of {inflight['rows']}," in text
-    # Intel has fewer than min_rows rows in every phase, so the group is unvalidated and says so
-    intel = json.loads(cli("predict", "--model", "llama-2-7b", "--hardware", "gaudi2", "--json").out)
-    assert intel["validation"]["group"] == "Intel, dense" and intel["validation"]["validated"] is False
-    n = intel["validation"]["phases"]["inflight throughput"]["rows"]
-    assert 0 < n < intel["validation"]["min_rows"]
-    text = " ".join(cli("predict", "--model", "llama-2-7b", "--hardware", "gaudi2").out.split())
+    # Google has fewer than min_rows rows in every phase, so the group is unvalidated and says so
+    google = json.loads(cli("predict", "--model", "llama-2-7b", "--hardware", "tpu-v6e", "--json").out)
+    assert google["validation"]["group"] == "Google, dense" and google["validation"]["validated"] is False
+    n = google["validation"]["phases"]["inflight throughput"]["rows"]
+    assert 0 < n < google["validation"]["min_rows"]
+    text = " ".join(cli("predict", "--model", "llama-2-7b", "--hardware", "tpu-v6e").out.split())
     assert "(in-flight batching) unvalidated (" + ("one row:" if n == 1 else f"{n} rows:") in text
+    # Intel is validated in one phase (decode) and not in another (in-flight throughput): each phase says which
+    intel = json.loads(cli("predict", "--model", "llama-2-7b", "--hardware", "gaudi2", "--json").out)
+    assert intel["validation"]["group"] == "Intel, dense" and intel["validation"]["validated"] is True
+    phases, least = intel["validation"]["phases"], intel["validation"]["min_rows"]
+    assert phases["decode"]["rows"] >= least and 0 < phases["inflight throughput"]["rows"] < least
+    text = " ".join(cli("predict", "--model", "llama-2-7b", "--hardware", "gaudi2").out.split())
+    assert f"(in-flight batching) unvalidated ({phases['inflight throughput']['rows']} rows:" in text
+    assert f"decode {phases['decode']['median_error']:+.0%} (median of {phases['decode']['rows']}," in text
     # AMD has in-flight throughput rows enough to be validated (MLPerf v4.1, the ROCm blog, Azure's ND MI300X v5)
     amd = json.loads(cli("predict", "--model", "llama-2-70b", "--hardware", "mi300x", "--precision", "fp8", "--json").out)
     assert amd["validation"]["validated"] is True and amd["validation"]["phases"]["inflight throughput"]["rows"] >= 5
