@@ -135,10 +135,14 @@ def layer_ops(ph: Phase, s: Shape, p: Pass, lay: Layout, fmt: Formats, split: Sp
         # the most-loaded of the moe_ep chips sets the layer's time: its share of the assignments, and of the
         # distinct experts read (at most the experts it holds; at batch 1 a chip with a token reads a whole expert);
         # its grouped GEMM runs at the rate of the tokens each expert holds on average
+        # with redundant experts a chip holds (experts + redundant) / moe_ep copies, and a hot expert's tokens are split
+        # over its copies, so the copies read and the tokens per copy follow the physical count (EPLB's replicas)
+        held = (s.experts + lay.redundant) / moe_ep
+        copies = distinct * (1.0 + lay.redundant / max(s.experts, 1))  # the physical experts the pass reads
         busiest = routing_imbalance(s, routed, moe_ep)
-        touched = minimum(distinct / moe_ep * busiest, s.experts / moe_ep)  # distinct experts the busiest chip reads
+        touched = minimum(copies / moe_ep * busiest, held)  # expert copies the busiest chip reads
         per_chip = routed * s.top_k / moe_ep * busiest
-        per_expert = where(distinct > 0, routed * s.top_k / maximum(distinct, 1e-30), 0.0)  # an empty pass: no work
+        per_expert = where(copies > 0, routed * s.top_k / maximum(copies, 1e-30), 0.0)  # an empty pass: no work
         rate = ph.chip.peak * ph.chip.compute_eff * grouped_gemm_share(ph.chip, per_expert)
         ph.op("moe_experts", s.moe_layers, 2.0 * per_chip * s.expert_params / moe_tp,
               touched * s.expert_params / moe_tp * wb + per_chip * (2.0 * h + 3.0 * s.expert_width / moe_tp) * ab,
