@@ -53,18 +53,26 @@ class Layout:
 
 @dataclass(frozen=True, slots=True)
 class Formats:
-    """Bytes per element: weights, KV cache, activations between operators, embedding / LM head weights."""
+    """Bytes per element: weights, KV cache, activations between operators, embedding / LM head weights, and the
+    tokens an expert-parallel dispatch sends to their experts (``dispatch``: default the activations')."""
 
     weights: Vec = 2.0
     kv: Vec = 2.0
     activations: Vec = 2.0
     head: Vec | None = None  # default: the weights' bytes, never below 16 bits (``precision.head_bytes``)
+    dispatch: Vec | None = None  # default: ``activations``
 
     @classmethod
     def of(cls, weights: str, kv: str | None = None, activations: str | None = None) -> Formats:
-        """From format names (``precision.BYTES``); ``kv`` and ``activations`` default to ``weights``."""
-        return cls(prec.BYTES[weights], prec.BYTES[kv or weights], prec.activation_bytes(activations or weights),
-                   prec.head_bytes(weights))
+        """From format names (``precision.BYTES``); ``kv`` and ``activations`` default to ``weights``. Tokens are
+        dispatched to their experts in the format the expert GEMMs read (``precision.dispatch_bytes``)."""
+        act = activations or weights
+        return cls(prec.BYTES[weights], prec.BYTES[kv or weights], prec.activation_bytes(act), prec.head_bytes(weights),
+                   prec.dispatch_bytes(act))
+
+    @property
+    def dispatch_bytes(self) -> Vec:
+        return self.activations if self.dispatch is None else self.dispatch
 
     @property
     def head_bytes(self) -> Vec:

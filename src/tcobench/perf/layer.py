@@ -273,6 +273,10 @@ def collectives(ph: Phase, s: Shape, tokens: Vec, lay: Layout, fmt: Formats, spl
         t = comm.all_to_all(qkv, tp, bw_group, chip.alpha) + comm.all_to_all(out, tp, bw_group, chip.alpha)
         ph.comm("attn_all_to_all", s.layers, a2a * t, a2a * (qkv + out))
     if s.moe_layers:  # the group that receives the most-loaded experts' tokens ends the exchange between the ep groups
-        routed = tokens * s.top_k * s.hidden * ab * routing_imbalance(s, tokens * ep, ep)
-        ph.comm("ep_all_to_all", 2 * s.moe_layers, comm.all_to_all(routed, ep, bw_group, chip.alpha), routed)
+        # each token goes to its top-k experts in the format their GEMMs read (fp8 for an fp8 model) and comes back
+        # from them in 16 bits (``precision.dispatch_bytes``); both exchanges send to every peer at once
+        load = tokens * s.top_k * s.hidden * routing_imbalance(s, tokens * ep, ep)  # elements the busiest group gets
+        sent, back = load * fmt.dispatch_bytes, load * ab
+        ph.comm("ep_dispatch", s.moe_layers, comm.exchange(sent, ep, bw_group, chip.alpha), sent)
+        ph.comm("ep_combine", s.moe_layers, comm.exchange(back, ep, bw_group, chip.alpha), back)
     ph.comm("pp_send_recv", maximum(pp - 1, 0.0), where(pp > 1, comm.send_recv(msg, bw_pp, chip.alpha), 0.0), msg)
