@@ -66,7 +66,7 @@ def predict(model: Ref, hardware: HardwareRef, *, chips: int | None = None, tp: 
             weights: str | None = None, kv: str | None = None, activations: str | None = None,
             slo_ttft: float | str | None = None, slo_tpot: float | str | None = None, runtime: str | None = None,
             max_context: int | None = None, tp_layout: str = "1d", cuda_graph_batches: Sequence[int] | None = None,
-            moe_ep: int | None = None, spec_tokens: int = 0, acceptance: float | None = None, draft: Ref | None = None,
+            moe_ep: int | None = None, redundant_experts: int = 0, spec_tokens: int = 0, acceptance: float | None = None, draft: Ref | None = None,
             explain: bool = False, rate: float | None = None, concurrency: int | None = None, requests: int | None = None,
             arrivals: str | None = None, seed: int = 0, slo_e2e: float | str | None = None, max_seqs: int = DEFAULT_MAX_SEQS,
             max_batched_tokens: int | None = None, preempt: bool = False, input_dist: str | None = None,
@@ -90,6 +90,7 @@ def predict(model: Ref, hardware: HardwareRef, *, chips: int | None = None, tp: 
     cat = catalog_or_default(catalog)
     for name, value, least in (("chips", chips, 1), ("tp", tp, 1), ("pp", pp, 1), ("ep", ep, 1), ("input_len", input_len, 1),
                                ("output_len", output_len, 1), ("max_context", max_context, 1), ("moe_ep", moe_ep, 1),
+                               ("redundant_experts", redundant_experts, 0),
                                ("spec_tokens", spec_tokens, -checks.MAX_COUNT)):  # (perf says why < 0 is wrong)
         if value is not None:
             whole(value, name, least)
@@ -108,8 +109,8 @@ def predict(model: Ref, hardware: HardwareRef, *, chips: int | None = None, tp: 
                     activations=activations, slo_ttft=positive_seconds(slo_ttft, "slo_ttft"),
                     slo_tpot=positive_seconds(slo_tpot, "slo_tpot"),
                     catalog=cat, runtime=runtime, explain=explain, max_context=max_context, tp_layout=tp_layout,
-                    graph_batches=cuda_graph_batches, moe_ep=moe_ep, spec_tokens=spec_tokens, acceptance=acceptance,
-                    draft=None if draft is None else "mtp" if draft == "mtp" else model_of(cat, draft, "draft"),
+                    graph_batches=cuda_graph_batches, moe_ep=moe_ep, redundant_experts=redundant_experts, spec_tokens=spec_tokens,
+                    acceptance=acceptance, draft=None if draft is None else "mtp" if draft == "mtp" else model_of(cat, draft, "draft"),
                     traffic=traffic, slo_e2e=positive_seconds(slo_e2e, "slo_e2e"), max_seqs=max_seqs,
                     max_batched_tokens=max_batched_tokens, preempt=bool(preempt))
 

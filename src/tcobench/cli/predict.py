@@ -48,6 +48,9 @@ def parse_batch(value: str) -> int | str:
 @click.option("--moe-ep", type=COUNT,
               help="Split the routed experts over this many of a stage's tp x ep chips instead (TensorRT-LLM's --tp 8 "
                    "--ep 8 on 8 GPUs is --tp 8 --moe-ep 8) [default: --ep].")
+@click.option("--redundant-experts", type=int, default=0, show_default=True,
+              help="Replicas of routed experts beyond the model's own, over the same chips (EPLB; SGLang's "
+                   "--ep-num-redundant-experts): DeepSeek-V3's 256 + 32 over --ep 72.")
 @click.option("--batch", default="1", show_default=True, help="Concurrent sequences per replica, or 'auto'.")
 @click.option("--input-len", type=COUNT, default=1024, show_default=True)
 @click.option("--output-len", type=COUNT, default=256, show_default=True)
@@ -182,7 +185,8 @@ def render(p, explain: bool) -> None:  # type: ignore[no-untyped-def]
     out = console()
     prec = p.precision if p.weights == p.kv == p.activations == p.precision else f"weights {p.weights}, kv {p.kv}, activations {p.activations}"
     tp = f"tp={p.tp} (2d)" if p.tp_layout == "2d" else f"tp={p.tp}"
-    moe = f" moe_ep={p.moe_ep}" if p.moe_ep is not None else ""
+    moe = (f" moe_ep={p.moe_ep}" if p.moe_ep is not None else "") + (f" redundant_experts={p.redundant_experts}"
+                                                                   if p.redundant_experts else "")
     out.print(f"[bold]{p.model}[/bold] on {p.chips} x {p.hardware}: {tp} pp={p.pp} ep={p.ep}{moe}, {p.replicas} replica(s), "
               f"batch {p.batch} per replica, {p.input_len} in / {p.output_len} out, {prec}"
               + (f", runtime {p.runtime}" if p.runtime != "default" else "")

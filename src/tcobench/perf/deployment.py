@@ -33,6 +33,9 @@ class Layout:
     tensor-parallel over the other tp x ep / moe_ep (default moe_ep = ep: experts over the attention groups, each
     split over its tp chips). TensorRT-LLM's ``--tp 8 --ep 8`` on 8 GPUs is tp=8, ep=1, moe_ep=8; SGLang's
     ``--tp 8 --dp 8 --enable-dp-attention --ep 8`` is tp=1, ep=8.
+    ``redundant``: replicas of routed experts beyond the model's own, spread over the moe_ep chips so that each holds
+    (experts + redundant) / moe_ep (DeepSeek-V3 report section 3.4; EPLB's ``num_replicas``, SGLang's
+    ``--ep-num-redundant-experts``): 256 + 32 experts over 72 chips is 4 a chip.
     ``two_d``: the 2D weight-stationary layout of Pope et al. 2022 over the tp chips (true/1) instead of 1D."""
 
     tp: Vec = 1.0
@@ -41,6 +44,7 @@ class Layout:
     chips: Vec | None = None
     two_d: Mask = False
     moe_ep: Vec | None = None
+    redundant: Vec = 0.0
 
     @property
     def replica(self) -> Vec:
@@ -49,18 +53,26 @@ class Layout:
 
 @dataclass(frozen=True, slots=True)
 class Formats:
-    """Bytes per element: weights, KV cache, activations between operators, embedding / LM head weights."""
+    """Bytes per element: weights, KV cache, activations between operators, embedding / LM head weights, and the
+    tokens an expert-parallel dispatch sends to their experts (``dispatch``: default the activations')."""
 
     weights: Vec = 2.0
     kv: Vec = 2.0
     activations: Vec = 2.0
     head: Vec | None = None  # default: the weights' bytes, never below 16 bits (``precision.head_bytes``)
+    dispatch: Vec | None = None  # default: ``activations``
 
     @classmethod
     def of(cls, weights: str, kv: str | None = None, activations: str | None = None) -> Formats:
-        """From format names (``precision.BYTES``); ``kv`` and ``activations`` default to ``weights``."""
-        return cls(prec.BYTES[weights], prec.BYTES[kv or weights], prec.activation_bytes(activations or weights),
-                   prec.head_bytes(weights))
+        """From format names (``precision.BYTES``); ``kv`` and ``activations`` default to ``weights``. Tokens are
+        dispatched to their experts in the format the expert GEMMs read (``precision.dispatch_bytes``)."""
+        act = activations or weights
+        return cls(prec.BYTES[weights], prec.BYTES[kv or weights], prec.activation_bytes(act), prec.head_bytes(weights),
+                   prec.dispatch_bytes(act))
+
+    @property
+    def dispatch_bytes(self) -> Vec:
+        return self.activations if self.dispatch is None else self.dispatch
 
     @property
     def head_bytes(self) -> Vec:

@@ -92,7 +92,7 @@ def _evaluate(s: Shape, chip: Chip, batch: Batch, lay: Layout, fmt: Formats, lim
     tp, pp, ep = (scalar(x) for x in (lay.tp, lay.pp, lay.ep))
     replica = tp * pp * ep
     chips = replica if lay.chips is None else scalar(lay.chips)
-    lay = Layout(tp, pp, ep, chips, lay.two_d, None if lay.moe_ep is None else scalar(lay.moe_ep))
+    lay = Layout(tp, pp, ep, chips, lay.two_d, None if lay.moe_ep is None else scalar(lay.moe_ep), scalar(lay.redundant))
     replicas = np.floor(chips / replica)
     split = Split.of(s, chip, lay)
     two_d = split.two_d
@@ -270,8 +270,10 @@ def _reasons(s: Shape, chip: Chip, B: Vec, S_in: Vec, S_out: Vec, lay: Layout, s
     code |= where((chips % replica != 0) | (chips < replica), _CHIPS_LAYOUT, 0)
     code |= where(pp > s.layers, _PP_LAYERS, 0)
     moe_ep: Any = ep if lay.moe_ep is None else lay.moe_ep
-    code |= where((ep > 1) & (s.moe_layers == 0) | (moe_ep > 1) & ((s.moe_layers == 0) | (max(s.experts, 1) % moe_ep != 0)
-                                                                  | ((tp * ep) % moe_ep != 0)), _EP_EXPERTS, 0)
+    extra: Any = lay.redundant  # redundant expert replicas: the physical experts are experts + redundant
+    code |= where((ep > 1) & (s.moe_layers == 0) | (moe_ep > 1) & ((s.moe_layers == 0) | ((max(s.experts, 1) + extra) % moe_ep != 0)
+                                                                  | ((tp * ep) % moe_ep != 0))
+                  | (extra > 0) & ((s.moe_layers == 0) | (moe_ep == 1)), _EP_EXPERTS, 0)
     code |= where(isfinite(chip.peak), 0, _NO_PEAK)
     code |= where((replica > 1) & (isfinite(split.bw_pp) == False) | (tp * ep > 1) & (isfinite(split.bw_group) == False),  # noqa: E712
                   _NO_LINK, 0)

@@ -135,10 +135,14 @@ def layer_ops(ph: Phase, s: Shape, p: Pass, lay: Layout, fmt: Formats, split: Sp
         # the most-loaded of the moe_ep chips sets the layer's time: its share of the assignments, and of the
         # distinct experts read (at most the experts it holds; at batch 1 a chip with a token reads a whole expert);
         # its grouped GEMM runs at the rate of the tokens each expert holds on average
+        # with redundant experts a chip holds (experts + redundant) / moe_ep copies, and a hot expert's tokens are split
+        # over its copies, so the copies read and the tokens per copy follow the physical count (EPLB's replicas)
+        held = (s.experts + lay.redundant) / moe_ep
+        copies = distinct * (1.0 + lay.redundant / max(s.experts, 1))  # the physical experts the pass reads
         busiest = routing_imbalance(s, routed, moe_ep)
-        touched = minimum(distinct / moe_ep * busiest, s.experts / moe_ep)  # distinct experts the busiest chip reads
+        touched = minimum(copies / moe_ep * busiest, held)  # expert copies the busiest chip reads
         per_chip = routed * s.top_k / moe_ep * busiest
-        per_expert = where(distinct > 0, routed * s.top_k / maximum(distinct, 1e-30), 0.0)  # an empty pass: no work
+        per_expert = where(copies > 0, routed * s.top_k / maximum(copies, 1e-30), 0.0)  # an empty pass: no work
         rate = ph.chip.peak * ph.chip.compute_eff * grouped_gemm_share(ph.chip, per_expert)
         ph.op("moe_experts", s.moe_layers, 2.0 * per_chip * s.expert_params / moe_tp,
               touched * s.expert_params / moe_tp * wb + per_chip * (2.0 * h + 3.0 * s.expert_width / moe_tp) * ab,
@@ -269,6 +273,10 @@ def collectives(ph: Phase, s: Shape, tokens: Vec, lay: Layout, fmt: Formats, spl
         t = comm.all_to_all(qkv, tp, bw_group, chip.alpha) + comm.all_to_all(out, tp, bw_group, chip.alpha)
         ph.comm("attn_all_to_all", s.layers, a2a * t, a2a * (qkv + out))
     if s.moe_layers:  # the group that receives the most-loaded experts' tokens ends the exchange between the ep groups
-        routed = tokens * s.top_k * s.hidden * ab * routing_imbalance(s, tokens * ep, ep)
-        ph.comm("ep_all_to_all", 2 * s.moe_layers, comm.all_to_all(routed, ep, bw_group, chip.alpha), routed)
+        # each token goes to its top-k experts in the format their GEMMs read (fp8 for an fp8 model) and comes back
+        # from them in 16 bits (``precision.dispatch_bytes``); both exchanges send to every peer at once
+        load = tokens * s.top_k * s.hidden * routing_imbalance(s, tokens * ep, ep)  # elements the busiest group gets
+        sent, back = load * fmt.dispatch_bytes, load * ab
+        ph.comm("ep_dispatch", s.moe_layers, comm.exchange(sent, ep, bw_group, chip.alpha), sent)
+        ph.comm("ep_combine", s.moe_layers, comm.exchange(back, ep, bw_group, chip.alpha), back)
     ph.comm("pp_send_recv", maximum(pp - 1, 0.0), where(pp > 1, comm.send_recv(msg, bw_pp, chip.alpha), 0.0), msg)

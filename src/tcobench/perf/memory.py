@@ -19,7 +19,8 @@ def memory_per_chip(s: Shape, B: Vec, S_in: Vec, S_out: Vec, lay: Layout, fmt: F
                     chunk: Vec, *, streamed: Mask | bool = False) -> tuple[Vec, Vec, Vec]:
     """(weights, kv_cache, activations) in bytes on one chip, for ``B`` sequences per replica.
 
-    Weights: non-expert parameters split over tp x pp, routed experts over tp x pp x ep; the embedding
+    Weights: non-expert parameters split over tp x pp, routed experts (with ``lay.redundant`` replicas, (experts +
+    redundant) / experts of them) over tp x pp x ep; the embedding
     table and an untied LM head at ``fmt.head_bytes`` each (``precision.head_bytes``), the rest at
     ``fmt.weights``. KV cache: every sequence at its full length (input + output), B / ep sequences per
     attention group, L / pp layers per stage. Activations: one prefill chunk of at most ``chunk`` tokens
@@ -27,7 +28,8 @@ def memory_per_chip(s: Shape, B: Vec, S_in: Vec, S_out: Vec, lay: Layout, fmt: F
     external memory layer by layer (``streamed_weights``), so only two layers' worth is held at a time.
     """
     tp, pp, ep = lay.tp, lay.pp, lay.ep
-    body = (s.total_params - s.expert_total - s.head_params) / (tp * pp) + s.expert_total / (tp * pp * ep)
+    replicated = 1.0 + lay.redundant / max(s.experts, 1)  # redundant experts are copies of some: more weights a chip
+    body = (s.total_params - s.expert_total - s.head_params) / (tp * pp) + s.expert_total * replicated / (tp * pp * ep)
     weights = body * fmt.weights + s.head_params / (tp * pp) * fmt.head_bytes
     weights = where(streamed, streamed_weights(s, weights, pp), weights)
     if s.window_layers:  # local layers keep only the last `window` tokens

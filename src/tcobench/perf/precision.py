@@ -39,6 +39,18 @@ def activation_bytes(activations: str) -> float:
     return max(BYTES[activations], 2.0)
 
 
+def dispatch_bytes(activations: str) -> float:
+    """Bytes per element of a token an expert-parallel dispatch sends to its experts: the format the expert GEMMs
+    read it in, quantised before it leaves the chip (fp8 for W8A8 fp8), and the 16-bit hidden state otherwise.
+
+    DeepSeek-V3 quantises the activations before the MoE up-projection to FP8 and dispatches them in FP8, combining
+    the experts' outputs in BF16 (DeepSeek-V3 report, section 3.3.2 'Low-Precision Storage and Communication'), and
+    DeepEP, the exchange SGLang's and vLLM's large-EP paths run, is measured and documented with 'FP8 dispatching
+    and BF16 combining' (deepseek-ai/DeepEP docs/legacy.md @0297fc80, 'Performance'). The combine is costed at
+    ``activation_bytes``. The per-128-channel FP32 scales (3 %) are left out."""
+    return min(BYTES[activations], activation_bytes(activations))
+
+
 def head_bytes(weights: str) -> float:
     """Bytes per element of the embedding table and the LM head: the weights' format, but never below
     16 bits. Quantisation tools leave the output projection unquantised by default (NVIDIA ModelOpt's

@@ -90,6 +90,7 @@ class Prediction(Tabular):
     graph_batch: int | None = None  # with graph_batches: the padded batch graph-replayed decode steps run at
     graphed_share: float | None = None  # ... and the share of the decode steps that do
     moe_ep: int | None = None  # chips the routed experts are split over, where not ep (Layout.moe_ep)
+    redundant_experts: int = 0  # replicas of routed experts beyond the model's own (Layout.redundant)
     speculative: dict[str, Any] | None = None  # draft tokens, acceptance, draft, tokens per step (with spec_tokens)
     serving: ServingResult | None = None  # under load over time (with traffic): latency percentiles, goodput
     weights_streamed: bool = False  # weights stream in from external memory every pass (wafer-scale, MemoryX-style)
@@ -110,6 +111,8 @@ class Prediction(Tabular):
         doc = {k: getattr(self, k) for k in keys}
         if self.moe_ep is not None:
             doc["moe_ep"] = self.moe_ep
+        if self.redundant_experts:
+            doc["redundant_experts"] = self.redundant_experts
         if self.speculative is not None:
             doc["speculative"] = self.speculative
         doc["memory"] = {"weights_bytes": self.weights_bytes, "kv_cache_bytes": self.kv_cache_bytes,
@@ -145,7 +148,7 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
             slo_ttft: float | None = None, slo_tpot: float | None = None, catalog: Catalog | None = None,
             efficiencies: Efficiencies | None = None, runtime: str | Runtime | None = None, explain: bool = False,
             max_context: int | None = None, tp_layout: str = "1d", graph_batches: Sequence[int] | None = None,
-            moe_ep: int | None = None, spec_tokens: int = 0, acceptance: float | None = None,
+            moe_ep: int | None = None, redundant_experts: int = 0, spec_tokens: int = 0, acceptance: float | None = None,
             draft: Model | Literal["mtp"] | None = None, traffic: Traffic | None = None, slo_e2e: float | None = None,
             max_seqs: int = DEFAULT_MAX_SEQS, max_batched_tokens: int | None = None, preempt: bool = False) -> Prediction:
     """Predict one deployment. ``batch="auto"`` picks the batch (per replica) with the most output tokens/s
@@ -157,7 +160,9 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
     ``graph_batches``: batch sizes the engine captured decode CUDA graphs at and pads the running batch up to
     (TensorRT-LLM's cuda_graph_config with enable_padding); None for an engine that does not pad.
     ``moe_ep``: the routed experts split over this many of a stage's tp x ep chips (default ep; ``Layout``):
-    TensorRT-LLM's ``--tp 8 --ep 8`` on 8 GPUs is ``tp=8, moe_ep=8``.
+    TensorRT-LLM's ``--tp 8 --ep 8`` on 8 GPUs is ``tp=8, moe_ep=8``. ``redundant_experts``: replicas of routed
+    experts beyond the model's own, over the same chips (EPLB; SGLang's ``--ep-num-redundant-experts``): experts +
+    redundant must divide by the chips the experts are split over.
     ``spec_tokens``, ``acceptance``, ``draft``: speculative decoding with that many draft tokens per step, each
     accepted with probability ``acceptance`` (required with drafts), proposed by ``draft`` (a model on the same
     chips) or by multi-token-prediction layers (``"mtp"``, the default; ``Engine``).
@@ -179,6 +184,12 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
         hint = close_matches(str(tp_layout), TP_LAYOUTS)
         raise InputError(f"{{tp_layout}} {tp_layout!r}: expected one of {', '.join(TP_LAYOUTS)}"
                          + (f"; did you mean {hint[0]!r}?" if hint else ""), params=("tp_layout",))
+    if int(redundant_experts) < 0:
+        raise InputError(f"{{redundant_experts}} must be 0 or a positive integer (expert replicas beyond the model's "
+                         f"{model.moe.experts if model.moe else 0} experts), got {redundant_experts}", params=("redundant_experts",))
+    if redundant_experts and model.moe is None:
+        raise InputError(f"{{redundant_experts}} {redundant_experts}: {model.id} is not a mixture of experts",
+                         params=("redundant_experts",))
     if int(spec_tokens) < 0:
         raise InputError(f"{{spec_tokens}} must be 0 (no speculative decoding) or a positive integer, got {spec_tokens}",
                          params=("spec_tokens",))
@@ -224,7 +235,8 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
             f"maximum context of {limit} tokens; pass {{max_context}} {input_len + output_len} to model the run past it "
             "(engines can run past the trained context; output quality there is not modelled)",
             params=("input_len", "output_len", "max_context"))
-    layout = Layout(float(tp), float(pp), float(ep), float(chips), tp_layout == "2d", None if moe_ep is None else float(moe_ep))
+    layout = Layout(float(tp), float(pp), float(ep), float(chips), tp_layout == "2d", None if moe_ep is None else float(moe_ep),
+                    float(redundant_experts))
     formats = Formats.of(w, k, a)
     limits = Limits(limit, np.inf if slo_ttft is None else slo_ttft, np.inf if slo_tpot is None else slo_tpot)
     engine = Engine(stack.decode_attention == "per-query-head", graph_batches, int(spec_tokens), float(acceptance or 0.0),
@@ -237,7 +249,8 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
     if invalid:
         x, yz = (float(v) for v in split_2d(s, tp))
         where = f"tp={tp} ({tp_layout}, x={x:g} yz={yz:g})" if tp_layout == "2d" else f"tp={tp}"
-        moe = f" moe_ep={moe_ep}" if moe_ep is not None else ""
+        moe = (f" moe_ep={moe_ep}" if moe_ep is not None else "") + (f" redundant_experts={redundant_experts}"
+                                                                     if redundant_experts else "")
         raise DeploymentError(f"{model.id} on {chips} x {hardware.id} with {where} pp={pp} ep={ep}{moe}: {reasons.text(invalid)}")
     i, chosen = 0, int(batch) if not auto else 0
     if auto:
@@ -392,5 +405,6 @@ def _to_prediction(model: Model, hardware: Hardware, r: Result, at: dict[str, fl
         efficiency=factors_used(c.efficiencies, c.rates, model.moe is not None),
         rates=dict(c.rates), graph_batch=None if at["graph_batch"] is None else int(at["graph_batch"]),
         graphed_share=at["graphed_share"], moe_ep=None if lay.moe_ep is None else int(lay.moe_ep),
+        redundant_experts=int(lay.redundant),
         speculative=c.speculative, serving=served, weights_streamed=bool(f("streamed")),
         mbu_stream_decode=f("mbu_stream_decode") if bool(f("streamed")) else None)

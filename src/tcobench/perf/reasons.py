@@ -39,7 +39,8 @@ TEXT = {
     Reason.TP_KV_HEADS: "tp and the KV heads do not divide one another",
     Reason.CHIPS_LAYOUT: "chips are not a multiple of tp x pp x ep",
     Reason.PP_LAYERS: "pp (x vpp in training) is larger than the number of layers",
-    Reason.EP_EXPERTS: "ep needs an MoE model whose experts ep (or moe_ep) divides, and moe_ep must divide tp x ep",
+    Reason.EP_EXPERTS: "ep needs an MoE model whose experts (plus redundant ones) ep (or moe_ep) divides, moe_ep must divide tp x ep, "
+                         "and redundant experts need moe_ep > 1",
     Reason.NO_PEAK: "the chip has no peak FLOP/s at this precision in the catalog",
     Reason.NO_LINK: "no interconnect bandwidth is known for this group size",
     Reason.CONTEXT: "input_len + output_len exceeds the model's maximum context",

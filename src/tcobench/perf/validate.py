@@ -27,7 +27,8 @@ from tcobench.perf.serving import ServingResult, Slo
 from tcobench.perf.traffic import Traffic
 
 Metric = Literal["output_tokens_per_s", "output_tokens_per_s_per_chip", "ttft_s", "tpot_s", "ms_per_token_amortized",
-                 "batch_prefill_s", "batch_e2e_s", "server_output_tokens_per_s"]
+                 "batch_prefill_s", "batch_e2e_s", "server_output_tokens_per_s", "prefill_tokens_per_s_per_chip",
+                 "decode_tokens_per_s_per_chip"]
 
 
 class Row(BaseModel):
@@ -43,6 +44,7 @@ class Row(BaseModel):
     pp: int = 1
     ep: int = 1
     moe_ep: int | None = None
+    redundant_experts: int = 0  # replicas of routed experts beyond the model's own (EPLB), over the moe_ep chips
     tp_layout: Literal["1d", "2d"] = "1d"
     batch: int | Literal["auto"] = 1  # with `requests`: the engine's largest batch ("auto": as many as fit)
     requests: int | None = None  # a finite run of this many requests queued at once (perf/finite.py)
@@ -145,6 +147,7 @@ def predict_command(row: Row, serving: ServingResult | None = None) -> str:
     args += [f"--pp {row.pp}"] if row.pp != 1 else []
     args += [f"--ep {row.ep}"] if row.ep != 1 else []
     args += [f"--moe-ep {row.moe_ep}"] if row.moe_ep is not None else []
+    args += [f"--redundant-experts {row.redundant_experts}"] if row.redundant_experts else []
     args += [f"--batch {row.batch}"] + ([f"--requests {row.requests}"] if row.requests else [])
     args += [f"--input-len {row.input_len}", f"--output-len {row.output_len}", f"--precision {row.precision}"]
     args += [f"--weights {row.weights}"] if row.weights else []
@@ -162,6 +165,12 @@ def metric_of(p: Prediction, metric: str) -> float:
         return p.batch * p.input_len * p.replicas / p.prefill_tokens_per_s
     if metric == "batch_e2e_s":  # a static batch from its start to its last token (vLLM's benchmark_latency.py)
         return p.batch * p.output_len * p.replicas / p.output_tokens_per_s
+    # prefill/decode disaggregation: an instance that only prefills (its batch of prompts in chunks, back to back) or
+    # only decodes (every step at the full batch; its prompts arrive as KV caches from the prefill instances)
+    if metric == "prefill_tokens_per_s_per_chip":
+        return p.prefill_tokens_per_s / p.chips
+    if metric == "decode_tokens_per_s_per_chip":
+        return p.batch / p.tpot_s / (p.tp * p.pp * p.ep)
     return float(getattr(p, metric))
 
 
@@ -196,7 +205,8 @@ def run(catalog: Catalog, adjust: Callable[[Efficiencies], Efficiencies] | None 
             hw = catalog.get_hardware(row.hardware)
             common: dict[str, Any] = {
                 "efficiencies": _efficiencies(row, hw, catalog, adjust), "chips": row.chips, "tp": row.tp,
-                "tp_layout": row.tp_layout, "pp": row.pp, "ep": row.ep, "moe_ep": row.moe_ep, "input_len": row.input_len, "output_len": row.output_len, "precision": row.precision,
+                "tp_layout": row.tp_layout, "pp": row.pp, "ep": row.ep, "moe_ep": row.moe_ep,
+                "redundant_experts": row.redundant_experts, "input_len": row.input_len, "output_len": row.output_len, "precision": row.precision,
                 "weights": row.weights, "kv": row.kv, "catalog": catalog, "max_context": row.context,
                 "graph_batches": row.cuda_graph_batches,
                 "runtime": catalog.get_runtime(row.runtime, where=f"validation row {row.id}") if row.runtime else None,

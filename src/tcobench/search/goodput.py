@@ -45,7 +45,8 @@ class Replica:
         """The replica of ``d`` (its batch as the running-sequence limit, a step budget of the efficiency data's
         prefill chunk or the batch if larger), tabulated to contexts of ``longest`` tokens."""
         chip = Chip.of(hw, compute_precision(d.precision, d.precision), resolve(hw, catalog.efficiency), strict=False)
-        fmt = Formats(prec.BYTES[d.precision], prec.BYTES[d.precision], prec.activation_bytes(d.precision))
+        fmt = Formats(prec.BYTES[d.precision], prec.BYTES[d.precision], prec.activation_bytes(d.precision),
+                      dispatch=prec.dispatch_bytes(d.precision))
         lay = Layout(float(d.tp), float(d.pp), float(d.ep), float(d.tp * d.pp * d.ep))
         s = shape(model)
         max_tokens = max(int(chip.prefill_chunk), d.batch)

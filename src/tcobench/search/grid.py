@@ -177,11 +177,12 @@ def search(model: Model, cands: Sequence[Candidate], layouts: Layouts, *, input_
     stacked = chip_arrays(chips)
     wb = np.array([prec.BYTES[c.precision] for c in cands])[:, None]  # (n, 1)
     ab = np.array([prec.activation_bytes(c.precision) for c in cands])[:, None]
+    db = np.array([prec.dispatch_bytes(c.precision) for c in cands])[:, None]  # tokens sent to their experts
     def row(a: np.ndarray) -> np.ndarray:  # (m,) -> (1, m)
         return a[None, :]
 
     result = evaluate(shape(model), stacked, Batch(row(layouts.batch), input_len, output_len),
-                      Layout(row(layouts.tp), row(layouts.pp), row(layouts.ep), row(layouts.chips)), Formats(wb, wb, ab),
+                      Layout(row(layouts.tp), row(layouts.pp), row(layouts.ep), row(layouts.chips)), Formats(wb, wb, ab, dispatch=db),
                       limits=Limits(model.max_context, np.inf if slo_ttft is None else slo_ttft,
                                     np.inf if slo_tpot is None else slo_tpot))
     return Outcome(tuple(cands), layouts, Grid.of(result, (len(cands), len(layouts))))

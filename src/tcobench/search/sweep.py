@@ -259,7 +259,7 @@ class _Grid:
         chip = Chip.of(cand.hardware, compute_precision(cand.precision, cand.precision),
                        resolve(cand.hardware, catalog.efficiency), strict=False)
         nbytes = prec.BYTES[cand.precision]
-        return chip, Formats(nbytes, nbytes, prec.activation_bytes(cand.precision))
+        return chip, Formats(nbytes, nbytes, prec.activation_bytes(cand.precision), dispatch=prec.dispatch_bytes(cand.precision))
 
     @staticmethod
     def reduction(k: int, objective: str) -> Reduction:

@@ -269,16 +269,16 @@ def test_cross_vendor_rows_name_their_source_and_stack_and_take_whole_tables() -
 
 
 def test_argonne_rows_are_the_declared_grid_whole() -> None:
-    """The LLM-Inference-Bench rows are exactly the grid the section names before any prediction (four Llama models,
-    1 and 8 MI300X, batch 1 and 64, lengths 128 and 2048): 32 rows, none dropped, each a static batch's time to last
-    token in fp16 with TP over all its GPUs; its H100 and Gaudi2 rows are not taken."""
+    """The LLM-Inference-Bench rows are exactly the grid the sections name before any prediction (four Llama models and,
+    since 2026-12-05, Mixtral-8x7B; 1 and 8 MI300X, batch 1 and 64, lengths 128 and 2048): 40 rows, none dropped, each a
+    static batch's time to last token in fp16 with TP over all its GPUs; its H100 and Gaudi2 rows are not taken."""
     from tcobench.perf.validate import load_rows, stack_of
 
     rows = [r for r in load_rows() if r.id.startswith("anlbench24-")]
     grid = {(r.model, r.chips, r.batch, r.input_len) for r in rows}
-    expected = {(m, n, b, length) for m in ("llama-2-7b", "llama-2-70b", "llama-3.1-8b", "llama-3.1-70b")
+    expected = {(m, n, b, length) for m in ("llama-2-7b", "llama-2-70b", "llama-3.1-8b", "llama-3.1-70b", "mixtral-8x7b")
                 for n in (1, 8) for b in (1, 64) for length in (128, 2048)}
-    assert len(rows) == 32 and grid == expected
+    assert len(rows) == 40 and grid == expected
     for r in rows:
         assert r.hardware == "mi300x" and r.tp == r.chips and r.precision == "fp16", r.id
         assert r.input_len == r.output_len and r.metric == "batch_e2e_s" and r.phase == "decode", r.id
