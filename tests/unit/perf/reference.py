@@ -103,7 +103,8 @@ def forward(s: Shape, c: dict, T: float, groups: float, pairs: float, kv_read: f
         t += 2 * L * (min(ring, one_shot) if one_shot == one_shot else ring)
     if ep > 1 and s.moe_layers:
         sent = T * s.top_k * s.hidden * ab * most_loaded(s, T * ep, ep)
-        t += 2 * s.moe_layers * ((ep - 1) / ep * sent / bw + (ep - 1) * c["alpha"])
+        # dispatch and combine, each one kernel to every peer at once: one latency, not a ring's ep - 1
+        t += 2 * s.moe_layers * ((ep - 1) / ep * sent / bw + c["alpha"])
     return t
 
 
