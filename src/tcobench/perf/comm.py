@@ -36,6 +36,27 @@ def tier_bandwidth(chip: Chip, group: Vec, slice_chips: Vec | None = None) -> Ve
     return where(inside, up_bandwidth(chip, group, slice_chips), chip.out_bw)
 
 
+def ring_bandwidth(chip: Chip, group: Vec, stride: Vec, slice_chips: Vec | None = None) -> Vec:
+    """Per-direction B/s a ring collective (all-reduce, all-gather, reduce-scatter) over ``group`` chips gets when its
+    members sit ``stride`` chips apart (a data-parallel group strides over the tensor-parallel ranks between them).
+
+    Inside one scale-up domain it is ``up_bandwidth``. Across domains NCCL runs one ring per NIC, so the members that
+    share a domain pool their NICs: the ring's bus bandwidth is ``min(scale-up, members per domain x out_bw)``. With one
+    member per domain (stride at least the domain) that is one chip's NIC, as ``tier_bandwidth`` gives every
+    collective. Sources: NCCL's maintainers, NVIDIA/nccl-tests#175 (8 A100s and 4 x 200 Gb/s per node: 86 GB/s of
+    bus bandwidth across two nodes against the 100 GB/s of the node's NICs) and #290 (46-48 GB/s per NDR NIC);
+    NVIDIA/nccl#1168 (4 nodes: about 45 GB/s with 4 GPUs per node, 90 GB/s with 8). An all-to-all cannot pool NICs
+    (nccl-tests#267: 'the performance you should see is the performance of a single NIC'): it keeps
+    ``tier_bandwidth``. Only switched domains pool (one NIC per chip, as in DGX/HGX nodes): a torus pod's scale-out
+    figure (TPU v4's DCN) is a measured aggregate burst, and no source says how a ring across pods shares it."""
+    span = group * stride  # the chips the group's members lie among (on a torus, the links it can use)
+    inside = (span <= chip.up_domain) & isfinite(chip.up_bw)
+    local = minimum(maximum(np.floor(chip.up_domain / maximum(stride, 1.0)), 1.0), group)  # members per domain
+    up = up_bandwidth(chip, minimum(span, chip.up_domain), slice_chips)
+    pooled = where(isfinite(chip.up_bw) & (chip.up_dims == 0), minimum(up, local * chip.out_bw), chip.out_bw)
+    return where(inside, up, where(local > 1, pooled, chip.out_bw))
+
+
 def up_bandwidth(chip: Chip, group: Vec, slice_chips: Vec | None = None) -> Vec:
     """Per-direction B/s a collective over ``group`` chips, inside a slice of ``slice_chips``, gets on the scale-up tier.
 

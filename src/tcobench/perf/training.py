@@ -254,13 +254,15 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
     dense_p = (s.total_params - s.expert_total) / (tp * pp)
     expert_p = s.expert_total / (tp * pp * ep)
     n_d, n_e = dp * cp, dp * cp / ep
-    bw_dp = comm.tier_bandwidth(chip, chips / pp, chips)
+    # rings over the data-parallel ranks (tp apart) pool the NICs of the ranks that share a scale-up domain
+    bw_dp = comm.ring_bandwidth(chip, dp * cp, tp, chips)
     a = chip.alpha
     # Hybrid sharding: ZeRO shards over g of the dp ranks (x cp; the experts' share of them), r = dp / g replicas.
     g = where((zg > 0.0) & (zg < dp), zg, dp)
     r = dp / g
     n_s, n_se = g * cp, maximum(n_e / r, 1.0)
-    bw_s = comm.tier_bandwidth(chip, tp * cp * g, chips)  # the shard group: tp x cp x g neighbouring chips
+    bw_s = comm.ring_bandwidth(chip, g * cp, tp, chips)  # the shard group: g x cp ranks, tp apart
+    bw_r = comm.ring_bandwidth(chip, r, tp * cp * g, chips)  # the replicas of one shard, a shard group apart
 
     def gather(nbytes_per_param: float | Vec, n1: Vec, n2: Vec, bw: Vec) -> Vec:  # all-gather (or reduce-scatter)
         return (comm.all_gather(dense_p * nbytes_per_param, n1, bw, a)
@@ -269,8 +271,8 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
     t_rs = gather(fw.grad_reduce_bytes, n_d, n_e, bw_dp)  # over the whole data-parallel group
     t_rs_s = gather(fw.grad_reduce_bytes, n_s, n_se, bw_s)  # within the shard group
     # each chip's gradient shard all-reduced with its peers in the other replicas (0 without hybrid sharding)
-    t_rep = (comm.all_reduce(dense_p / n_s * fw.grad_reduce_bytes, r, bw_dp, a)
-             + comm.all_reduce(expert_p / n_se * fw.grad_reduce_bytes, n_e / n_se, bw_dp, a))
+    t_rep = (comm.all_reduce(dense_p / n_s * fw.grad_reduce_bytes, r, bw_r, a)
+             + comm.all_reduce(expert_p / n_se * fw.grad_reduce_bytes, n_e / n_se, bw_r, a))
     t_ag = gather(fw.param_gather_bytes, n_s, n_se, bw_s)
     t_grad = where(zero >= 1, t_rs_s + t_rep, 2.0 * t_rs)  # ZeRO-0: all-reduce (reduce-scatter + all-gather)
     t_params = where(zero >= 1, t_ag, 0.0)
