@@ -264,15 +264,18 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
     bw_s = comm.ring_bandwidth(chip, g * cp, tp, chips)  # the shard group: g x cp ranks, tp apart
     bw_r = comm.ring_bandwidth(chip, r, tp * cp * g, chips)  # the replicas of one shard, a shard group apart
 
+    has_experts = s.expert_total > 0  # a dense model runs no expert collectives (nor pays their latency)
+
     def gather(nbytes_per_param: float | Vec, n1: Vec, n2: Vec, bw: Vec) -> Vec:  # all-gather (or reduce-scatter)
-        return (comm.all_gather(dense_p * nbytes_per_param, n1, bw, a)
-                + comm.all_gather(expert_p * nbytes_per_param, n2, bw, a))
+        experts = comm.all_gather(expert_p * nbytes_per_param, n2, bw, a) if has_experts else 0.0
+        return comm.all_gather(dense_p * nbytes_per_param, n1, bw, a) + experts
 
     t_rs = gather(fw.grad_reduce_bytes, n_d, n_e, bw_dp)  # over the whole data-parallel group
     t_rs_s = gather(fw.grad_reduce_bytes, n_s, n_se, bw_s)  # within the shard group
     # each chip's gradient shard all-reduced with its peers in the other replicas (0 without hybrid sharding)
-    t_rep = (comm.all_reduce(dense_p / n_s * fw.grad_reduce_bytes, r, bw_r, a)
-             + comm.all_reduce(expert_p / n_se * fw.grad_reduce_bytes, n_e / n_se, bw_r, a))
+    t_rep = comm.all_reduce(dense_p / n_s * fw.grad_reduce_bytes, r, bw_r, a)
+    if has_experts:
+        t_rep = t_rep + comm.all_reduce(expert_p / n_se * fw.grad_reduce_bytes, n_e / n_se, bw_r, a)
     t_ag = gather(fw.param_gather_bytes, n_s, n_se, bw_s)
     t_grad = where(zero >= 1, t_rs_s + t_rep, 2.0 * t_rs)  # ZeRO-0: all-reduce (reduce-scatter + all-gather)
     t_params = where(zero >= 1, t_ag, 0.0)
