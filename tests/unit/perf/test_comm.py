@@ -51,6 +51,26 @@ def test_deepspeed_inference_keeps_the_ring_and_a_gpu_without_scale_up_link_too(
     assert math.isnan(float(predict_chip_ar("l40s")))  # PCIe-only: no peer-memory kernel
 
 
+def test_upstream_vllm_on_rocm_reduces_through_rccl_and_amds_builds_do_not() -> None:
+    """Upstream vLLM turned its custom all-reduce off on ROCm until PR #14125 (2025): its 0.6 builds ring through RCCL
+    at every TP all-reduce, AMD's fork (vllm-0.6 rows) runs the one-shot kernel; one GPU has nothing to reduce."""
+    upstream = _decode_all_reduce("mi300x", 8, runtime="vllm-0.6-rocm")
+    assert upstream == pytest.approx(_decode_all_reduce("mi300x", 8, runtime="deepspeed-inference"))
+    assert upstream > 5 * _decode_all_reduce("mi300x", 8, runtime="vllm-0.6")
+    assert CAT.get_runtime("vllm-0.6-rocm").allreduce == "ring" and CAT.get_runtime("vllm-0.6").allreduce == "one-shot"
+    assert CAT.get_runtime("vllm-0.6-rocm").max_num_seqs == CAT.get_runtime("vllm-0.6").max_num_seqs
+    assert _decode_all_reduce("mi300x", 1, runtime="vllm-0.6-rocm") == 0.0
+
+
+def test_argonne_rows_name_the_upstream_rocm_build() -> None:
+    """Argonne's LLM-Inference-Bench built vLLM v0.6.1 from vllm-project/vllm (vLLM/MI300X/README.md): every one of its
+    rows, dense and Mixtral, names that runtime; no other row does (AMD's images carry the custom all-reduce)."""
+    from tcobench.perf.validate import load_rows
+
+    rows = load_rows()
+    assert {r.id for r in rows if r.runtime == "vllm-0.6-rocm"} == {r.id for r in rows if r.id.startswith("anlbench24-")}
+
+
 def predict_chip_ar(hardware: str) -> float:
     from tcobench.perf.chip import Chip
     from tcobench.perf.efficiency import resolve
