@@ -86,6 +86,9 @@ class Link(Record):
     torus_dims: Count | None = None
     links: Count | None = None
     wrap_from: Count | None = None
+    # A full mesh (every pair of chips in the domain has its own links: MI300X's xGMI, Gaudi's RoCE ports) instead of a
+    # switch: a group of k chips reaches only its k - 1 peers' links, (k - 1) / (domain - 1) of ``bandwidth``.
+    mesh: bool = False
 
 
 class Power(Record):

@@ -48,6 +48,7 @@ class Chip:
     up_dims: Array | float = 0.0  # torus dimensions of the scale-up tier (0: a switch, every link in every collective)
     up_links: Array | float = float("nan")  # links per chip sharing up_bw on a torus
     up_wrap: Array | float = float("inf")  # chips from which a torus slice has wraparound links
+    up_mesh: Array | float = 0.0  # 1: the scale-up tier is a full mesh (a group reaches its peers' links only)
     gg_full: Array | float = 1.0  # tokens per expert from which an MoE grouped GEMM runs at compute_eff (Efficiencies)
     gg_loss: Array | float = 0.0  # ... the fraction of that rate it loses per halving of tokens per expert
     gg_least: Array | float = 1.0  # ... and the fewest tokens per expert the curve holds to
@@ -91,6 +92,7 @@ class Chip:
             up_dims=up.torus_dims.value if up.torus_dims else 0.0,
             up_links=up.links.value if up.links else nan,
             up_wrap=up.wrap_from.value if up.wrap_from else float("inf"),
+            up_mesh=1.0 if up.mesh else 0.0,
             gg_full=eff.grouped_gemm_full, gg_loss=eff.grouped_gemm_loss, gg_least=eff.grouped_gemm_least,
             stream_bw=_stream_bw(hw),
         )

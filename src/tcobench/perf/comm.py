@@ -60,18 +60,23 @@ def ring_bandwidth(chip: Chip, group: Vec, stride: Vec, slice_chips: Vec | None 
 def up_bandwidth(chip: Chip, group: Vec, slice_chips: Vec | None = None) -> Vec:
     """Per-direction B/s a collective over ``group`` chips, inside a slice of ``slice_chips``, gets on the scale-up tier.
 
-    A switch gives it the chip's whole ``up_bw``. A torus of ``d`` dimensions and ``L`` links per chip gives it
-    ``up_bw / L`` per link, on 2 links per axis it spans where the slice wraps round and 1 where it does not (a line
+    A switch gives it the chip's whole ``up_bw``; a full mesh ``(group - 1) / (domain - 1)`` of it (its peers' links:
+    MI300X at TP 2 gets one of its seven xGMI links, Gaudi 2 three of its 21 ports). A torus of ``d`` dimensions and
+    ``L`` links per chip gives it ``up_bw / L`` per link, on 2 links per axis it spans where the slice wraps round and 1 where it does not (a line
     is a ring at half speed). The group is taken to fill the smallest slice of its size, every axis at least 2 long:
     ``min(d, floor(log2 group))`` axes (4 chips: 2x2, 8: 2x4 or 2x2x2, 64: 4x4x4). A torus's full ring (every axis,
     wrapped) gives back ``up_bw``. Whether the axes wrap round is the slice's: a 32-chip group inside a 256-chip
     TPU v4 slice (whole 4x4x4 cubes) has wraparound links, a 32-chip slice has none."""
+    # a full mesh: a group of k chips has k - 1 of each chip's domain - 1 peer links (a ring per link, as RCCL and
+    # HCCL run them); the rest of the links go to chips outside the group
+    share = (minimum(maximum(group, 2.0), chip.up_domain) - 1.0) / maximum(chip.up_domain - 1.0, 1.0)
+    switch = where(chip.up_mesh > 0, chip.up_bw * minimum(share, 1.0), chip.up_bw)
     if isinstance(chip.up_dims, float) and chip.up_dims == 0.0:
-        return chip.up_bw
+        return switch
     axes = minimum(chip.up_dims, cast(Vec, np.floor(np.log2(maximum(group, 2.0)))))
     around = group if slice_chips is None else maximum(group, slice_chips)
     per_axis = where(around >= chip.up_wrap, 2.0, 1.0)
-    return where(chip.up_dims > 0, chip.up_bw / chip.up_links * axes * per_axis, chip.up_bw)
+    return where(chip.up_dims > 0, chip.up_bw / chip.up_links * axes * per_axis, switch)
 
 
 def all_reduce(nbytes: Vec, n: Vec, bw: Vec, alpha: Vec, one_shot: tuple[Vec, Vec] = (float("nan"), float("nan"))) -> Vec:

@@ -110,3 +110,24 @@ def test_a_collective_bandwidth_above_the_link_is_refused() -> None:
 
     with pytest.raises(ValueError, match="collective_bandwidth"):
         Efficiency.model_validate({"collective_bandwidth": {"value": 1.2, "source": "x"}})
+
+
+@pytest.mark.parametrize("hw, peer_links", [("mi300x", 1), ("gaudi2", 3)])
+def test_a_group_on_a_full_mesh_reaches_only_its_peers_links(hw: str, peer_links: int) -> None:
+    """MI300X's 7 xGMI links and Gaudi 2's 21 scale-up ports each go to one peer (1 and 3 per peer): a ring over k of
+    the 8 chips runs on the k - 1 peers' links, (k - 1) / 7 of the chip's aggregate; a switch (H100) gives any group
+    all of it."""
+    from tcobench.perf.chip import Chip
+    from tcobench.perf.efficiency import resolve
+
+    cat = load_catalog()
+    h = cat.get_hardware(hw)
+    chip = Chip.of(h, "bf16", resolve(h, cat.efficiency))
+    full = float(comm.tier_bandwidth(chip, 8.0))
+    for k in (2.0, 4.0):
+        assert float(comm.tier_bandwidth(chip, k)) == pytest.approx(full * (k - 1.0) / 7.0)
+    links = 7 if hw == "mi300x" else 21
+    assert float(comm.tier_bandwidth(chip, 2.0)) == pytest.approx(full * peer_links / links)
+    nv = cat.get_hardware("h100-sxm")
+    h100 = Chip.of(nv, "bf16", resolve(nv, cat.efficiency))
+    assert float(comm.tier_bandwidth(h100, 2.0)) == float(comm.tier_bandwidth(h100, 8.0))
