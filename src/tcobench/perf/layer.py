@@ -149,6 +149,11 @@ def layer_ops(ph: Phase, s: Shape, p: Pass, lay: Layout, fmt: Formats, split: Sp
               rate=rate, memory_eff=mm)
         width = per_chip * s.expert_width / moe_tp + T * s.shared_width / tp  # routed and shared experts' intermediates
         ph.op("moe_activation", s.moe_layers, 4.0 * width, act_io * width * ab)
+        # the tokens are copied into expert order before the grouped GEMMs and their k outputs summed back into token
+        # order after them, two passes over the routed hidden states (``moe_routing_bytes``)
+        permute, unpermute = moe_routing_bytes(T, per_chip, h, ab)
+        ph.op("moe_permute", s.moe_layers, 0.0, permute)
+        ph.op("moe_unpermute", s.moe_layers, 2.0 * per_chip * h, unpermute)
     # norms and residual adds: memory-bound streams of the hidden state
     ph.op("elementwise", L, 20.0 * T * h_ew, 8.0 * T * h_ew * ab)
     ph.op("lm_head", 1, 2.0 * lm_tokens * s.lm_head_params / tp, s.lm_head_params / tp * hb + lm_tokens * (s.hidden + 2.0 * s.vocab / tp) * ab,
@@ -179,6 +184,19 @@ def kv_read_per_chip(s: Shape, tp: Vec, kv_per_chip: Vec, per_query_head: Vec | 
         return kv_per_chip
     per_query = 2.0 * s.heads * s.head_dim / tp
     return where(truthy(per_query_head), maximum(kv_per_chip, per_query), kv_per_chip)
+
+
+def moe_routing_bytes(tokens: Vec, assignments: Vec, h: Vec, ab: Vec) -> tuple[Vec, Vec]:
+    """Bytes of the two memory passes around an MoE layer's grouped GEMMs on one chip, for ``tokens`` tokens whose
+    ``assignments`` (token, expert) pairs the chip computes, ``h`` hidden elements each at ``ab`` bytes: the permute
+    reads the tokens and writes one copy per assignment, grouped by expert; the unpermute reads the assignments'
+    outputs and writes each token's weighted sum. As the engines run them: TensorRT-LLM's expandInputRowsKernel and
+    finalizeMoeRoutingKernel (cpp/tensorrt_llm/kernels/mixtureOfExperts/moe_kernels.cu), vLLM's moe_permute and
+    moe_unpermute (CUTLASS path), SGLang's ep_scatter / ep_gather around DeepGEMM (DeepEP path). Every stack is
+    charged both: vLLM's Triton fused_moe reads its rows by index inside the GEMM and runs only the unpermute
+    (moe_sum), so there the permute is one pass too many. Returns (permute, unpermute) bytes."""
+    moved = (tokens + assignments) * h * ab
+    return moved, moved
 
 
 def expected_experts(s: Shape, tokens: Vec) -> Vec:

@@ -83,6 +83,8 @@ def forward(s: Shape, c: dict, T: float, groups: float, pairs: float, kv_read: f
                   touched * s.expert_params / tp * wb + per_chip * (2 * h_mm + 3 * s.expert_width / tp) * ab, grouped)
         width = per_chip * s.expert_width / tp + T * s.shared_width / tp
         t += roof(4 * width, act * width * ab, c)
+        moved = (T + per_chip) * h_mm * ab  # tokens into expert order, and the k outputs summed back
+        t += roof(0.0, moved, c) + roof(2 * per_chip * h_mm, moved, c)
     head = dict(c, peak=c["head_rate"], ce=1.0, me=c["head_me"])
     t += roof(2 * lm * s.lm_head_params / tp, s.lm_head_params / tp * max(wb, 2) + lm * (s.hidden + 2 * s.vocab / tp) * ab, head)
     bw = c["up_bw"] if tp * ep <= c["domain"] else c["out_bw"]

@@ -24,12 +24,45 @@ DEEPSEEK = shape(CAT.get_model("deepseek-v3"))  # 256 experts, top 8
 
 # DeepGEMM README @55ab91f7 (H800): TFLOP/s by tokens per expert at N x K = 4096 x 7168 and 7168 x 2048
 DEEPGEMM = {256: (932, 815), 512: (1040, 916), 1024: (1233, 925), 4096: (1346, 1214), 8192: (1346, 1214)}
+LOSS = float(resolve(H100, CAT.efficiency).grouped_gemm_loss)
 
 
 @pytest.mark.parametrize("m", [256, 512, 1024, 4096, 8192])
-def test_the_grouped_gemm_curve_follows_deepgemms_table(m: int) -> None:
+def test_the_grouped_gemm_curve_stays_near_deepgemms_table(m: int) -> None:
+    # the line is fitted to DeepGEMM's table and vLLM's fused-MoE layer together: DeepGEMM's rates sit above it by at
+    # most 0.01 per halving below 4096 (its own slope is 0.08)
     measured = np.mean([DEEPGEMM[m][i] / DEEPGEMM[4096][i] for i in range(2)])
-    assert float(grouped_gemm_share(FP8, m)) == pytest.approx(measured, abs=0.01)
+    halvings = max(math.log2(4096 / m), 0.0)
+    assert 0.0 <= measured - float(grouped_gemm_share(FP8, m)) <= 0.011 * halvings + 0.01
+
+
+# vllm-project/vllm PR #24700 ('Benchmarks on H100', Mixtral BF16 -tp=2, tuned config): benchmark_moe.py's time of a
+# whole fused_moe call (top-k, align, both grouped GEMMs, SiLU-and-mul, moe_sum) in us, by tokens; 8 experts of
+# 4096 x 7168 x 3 on the chip (Mixtral at TP 2), top 2, random routing
+VLLM_MIXTRAL_TP2 = {64: 483.14, 256: 536.77, 512: 662.33, 1024: 833.72, 1536: 1122.93}
+
+
+def _moe_layer_s(tokens: float) -> float:
+    """tcobench's time for one Mixtral MoE layer (router, experts, activation, permute, unpermute) at TP 2, bf16."""
+    from tcobench.perf.deployment import Formats, Layout
+    from tcobench.perf.layer import Pass, Split, layer_ops
+    from tcobench.perf.roofline import Phase
+    chip = Chip.of(H100, "bf16", resolve(H100, CAT.efficiency))
+    lay = Layout(tp=2.0)
+    ph = Phase(chip, detail=True)
+    layer_ops(ph, MIXTRAL, Pass(tokens=tokens, groups=1.0, pairs=0.0, kv_read=0.0, lm_tokens=0.0, write_kv=0.0,
+                                kv_per_chip=0.0), lay, Formats.of("bf16"), Split.of(MIXTRAL, chip, lay))
+    return sum(float(t) for name, _, _, _, t, _ in ph.ops if name.startswith("moe")) / MIXTRAL.moe_layers
+
+
+@pytest.mark.parametrize(("tokens", "low", "high"), [(64, 1.0, 1.1), (256, 0.95, 1.05), (1024, 0.9, 1.0),
+                                                     (1536, 0.9, 1.0), (512, 0.8, 0.9)])
+def test_a_mixtral_moe_layer_against_vllms_fused_moe_on_h100(tokens: int, low: float, high: float) -> None:
+    # weight-streaming (<= 64 tokens per expert): within 7 %; 256 and 384 tokens per expert, where the curve's loss comes
+    # from: within 10 % below (the line through both tables runs above vLLM's points); 128 per expert, next to the ridge,
+    # where the layer is neither weight- nor compute-bound: 15 % too fast, a roofline limit the model keeps
+    ratio = _moe_layer_s(float(tokens)) / (VLLM_MIXTRAL_TP2[tokens] * 1e-6)
+    assert low <= ratio <= high
 
 
 def test_the_curve_holds_below_the_fewest_tokens_measured_and_never_passes_one() -> None:
@@ -80,12 +113,12 @@ def test_the_imbalance_shrinks_with_more_tokens_and_stays_within_its_bounds(toke
 
 
 def test_a_compute_bound_prefill_runs_its_experts_at_the_curves_rate() -> None:
-    # 8192 prompt tokens, top 2 of 8 experts: 2048 tokens per expert, 0.08 below the large-GEMM rate
+    # 8192 prompt tokens, top 2 of 8 experts: 2048 tokens per expert, one halving below the large-GEMM rate
     p = predict(CAT.get_model("mixtral-8x7b"), H100, batch=1, input_len=8192, output_len=2, precision="fp8", catalog=CAT,
                 explain=True)
     op = next(o for o in p.ops if o.phase == "prefill" and o.name == "moe_experts")
     assert op.bound == "compute"
-    share = 1.0 - 0.08 * math.log2(4096 / 2048)
+    share = 1.0 - LOSS * math.log2(4096 / 2048)
     per_op = op.flops / op.count / (FP8.peak * FP8.compute_eff * share) + FP8.overhead
     assert op.time_s == pytest.approx(per_op * op.count, rel=1e-9)
 
@@ -126,7 +159,7 @@ def test_the_exchange_is_within_a_quarter_of_deepeps_measured_kernels_and_does_n
 def test_only_moe_predictions_carry_the_grouped_gemm_curve_and_its_source() -> None:
     moe = predict(CAT.get_model("mixtral-8x7b"), H100, precision="fp8", catalog=CAT)
     dense = predict(CAT.get_model("llama-2-7b"), H100, precision="fp8", catalog=CAT)
-    assert moe.efficiency["grouped_gemm"] == {"full_tokens_per_expert": 4096, "loss_per_halving": 0.08,
+    assert moe.efficiency["grouped_gemm"] == {"full_tokens_per_expert": 4096, "loss_per_halving": 0.09,
                                               "least_tokens_per_expert": 256}
     assert "deepgemm-performance-2025-03" in moe.efficiency_sources["grouped_gemm_loss"]
     assert "grouped_gemm" not in dense.efficiency
@@ -140,3 +173,19 @@ def test_tokens_are_dispatched_in_the_format_the_expert_gemms_read_and_never_wid
     from tcobench.perf.precision import activation_bytes, dispatch_bytes
     assert dispatch_bytes(activations) == expected
     assert dispatch_bytes(activations) <= activation_bytes(activations)
+
+
+def test_the_routed_tokens_are_permuted_into_expert_order_and_summed_back() -> None:
+    # one TP=1 decode step of 896 Mixtral sequences: each pass moves the 896 tokens' hidden states and their 1,792
+    # assignments' (top 2), 16-bit between the operators; the unpermute's k-way weighted sum is 2 FLOPs an element
+    p = predict(CAT.get_model("mixtral-8x7b"), H100, batch=896, input_len=427, output_len=146, precision="fp8",
+                catalog=CAT, explain=True)
+    moved = (896 + 896 * 2) * MIXTRAL.hidden * 2.0
+    for name, flops in (("moe_permute", 0.0), ("moe_unpermute", 2.0 * 896 * 2 * MIXTRAL.hidden)):
+        op = next(o for o in p.ops if o.phase == "decode" and o.name == name)
+        assert op.count == MIXTRAL.moe_layers
+        assert op.bytes / op.count == pytest.approx(moved)
+        assert op.flops / op.count == pytest.approx(flops)
+        assert op.bound == "memory"
+    dense = predict(CAT.get_model("llama-2-7b"), H100, precision="fp8", catalog=CAT, explain=True)
+    assert not any(o.name.startswith("moe_") for o in dense.ops)
