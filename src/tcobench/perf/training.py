@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import functools
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Any
 
@@ -105,18 +105,67 @@ class Framework:
     unfused_forward_bytes: float = 0.0  # unfused: bytes moved per score element in the forward pass, and backward
     unfused_backward_bytes: float = 0.0
     unfused_stored_bytes: float = 0.0  # unfused: bytes per score element kept for the backward pass (no recomputation)
+    attention_kernel: str = ""  # the flash kernel the stack runs ([kernel.<id>]); "": the chip's attention rate
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """Measured forward and backward FLOP/s of one attention kernel on some chips, by sequence length
+    (``perf/data/training.toml`` [kernel.<id>]; FLOPs as the kernel benchmarks count them: causal pairs only)."""
+
+    id: str
+    title: str
+    source: str
+    rates: dict[str, tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...]]]  # hardware id -> (seq, fwd, bwd)
+
+
+@functools.cache
+def _data() -> dict[str, Any]:
+    return tomllib.loads(resources.files("tcobench.perf").joinpath("data/training.toml").read_text(encoding="utf-8"))
 
 
 @functools.cache
 def frameworks() -> dict[str, Framework]:
-    data = tomllib.loads(resources.files("tcobench.perf").joinpath("data/training.toml").read_text(encoding="utf-8"))
     out: dict[str, Framework] = {}
-    for fid, t in data.get("framework", {}).items():
+    for fid, t in _data().get("framework", {}).items():
         try:
             out[fid] = Framework(id=fid, **t)
         except TypeError as e:  # a key missing or unknown: the file is ours, so this is a packaging error
             raise CatalogError(f"perf/data/training.toml [framework.{fid}]: {e}") from None
+        if out[fid].attention_kernel and out[fid].attention_kernel not in kernels():
+            raise CatalogError(f"perf/data/training.toml [framework.{fid}]: attention_kernel "
+                               f"{out[fid].attention_kernel!r} has no [kernel.{out[fid].attention_kernel}]")
     return out
+
+
+@functools.cache
+def kernels() -> dict[str, Kernel]:
+    out: dict[str, Kernel] = {}
+    for kid, t in _data().get("kernel", {}).items():
+        rates = {}
+        for hw, r in t.get("rates", {}).items():
+            seq, fwd, bwd = (tuple(float(x) * 1e12 for x in r[k]) if k != "seq" else tuple(float(x) for x in r[k])
+                             for k in ("seq", "forward", "backward"))
+            if not (len(seq) == len(fwd) == len(bwd) >= 1) or list(seq) != sorted(seq):
+                raise CatalogError(f"perf/data/training.toml [kernel.{kid}.rates.{hw}]: expected seq, forward and backward "
+                                   "lists of one length, seq ascending")
+            rates[hw] = (seq, fwd, bwd)
+        out[kid] = Kernel(id=kid, title=t["title"], source=t["source"], rates=rates)
+    return out
+
+
+def attention_rates(fw: Framework, hardware_id: str, seq: float) -> tuple[float, float] | None:
+    """(forward, backward) FLOP/s of the framework's attention kernel on ``hardware_id`` at ``seq`` tokens per
+    sequence: the measured figures interpolated over log2(seq), held at the ends; None where the framework names no
+    kernel or the kernel has no figures for that chip (the chip's attention rate then applies)."""
+    if not fw.attention_kernel:
+        return None
+    r = kernels()[fw.attention_kernel].rates.get(hardware_id)
+    if r is None:
+        return None
+    x = np.log2(np.asarray(r[0]))
+    at = float(np.log2(max(seq, 1.0)))
+    return float(np.interp(at, x, r[1])), float(np.interp(at, x, r[2]))
 
 
 def framework(fid: str) -> Framework:
@@ -177,16 +226,20 @@ def activation_elems(s: Shape) -> tuple[float, float]:
 
 
 def step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, fw: Framework, *,
-         recompute: Vec = 1.0, detail: bool = False) -> TrainResult:
+         recompute: Vec = 1.0, detail: bool = False, attention: tuple[float, float] | None = None) -> TrainResult:
     """One optimizer step of every configuration the records describe (their fields broadcast together).
     ``recompute``: 0 none, 1 selective, 2 full (``RECOMPUTE``). ``fmt``: the compute format's bytes in
-    ``weights`` (bf16: 2, fp8: 1) and the activations' in ``activations``."""
+    ``weights`` (bf16: 2, fp8: 1) and the activations' in ``activations``. ``attention``: the (forward, backward)
+    FLOP/s of the framework's attention kernel on this chip (``attention_rates``); None: the chip's attention rate."""
+    if attention is not None:  # the attention core's forward (and its recomputation) at the kernel's forward rate
+        chip = replace(chip, attn_rate=attention[0])
+    bwd_ratio = 1.0 if attention is None else attention[0] / attention[1]
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        return _step(s, chip, par, batch, fmt, fw, scalar(recompute), detail)
+        return _step(s, chip, par, batch, fmt, fw, scalar(recompute), detail, bwd_ratio)
 
 
 def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, fw: Framework, rc: Vec,
-          detail: bool) -> TrainResult:
+          detail: bool, bwd_ratio: float = 1.0) -> TrainResult:
     tp, pp, dp, cp, ep, vpp, zero, zg = (scalar(x) for x in (par.tp, par.pp, par.dp, par.cp, par.ep, par.vpp, par.zero,
                                                              par.zero_group))
     mb, gb, seq = (scalar(x) for x in (batch.micro_batch, batch.global_batch, batch.seq_len))
@@ -214,7 +267,8 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
     t_head = 2.0 * T * s.lm_head_params / tp / chip.head_rate  # the LM head's forward (on the last stage)
 
     # Backward, recomputation, and the collectives each repeats.
-    t_bc = 2.0 * (t_fc - t_attn) + fw.attention_backward * t_attn
+    # the attention core's backward: attention_backward x its forward FLOPs, at the kernel's backward rate
+    t_bc = 2.0 * (t_fc - t_attn) + fw.attention_backward * t_attn * bwd_ratio
     t_core = t_attn  # the attention core's forward, as recomputed by selective recomputation
     scores: Vec = 0.0
     if fw.attention == "unfused":
