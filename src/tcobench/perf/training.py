@@ -106,6 +106,14 @@ class Framework:
     unfused_backward_bytes: float = 0.0
     unfused_stored_bytes: float = 0.0  # unfused: bytes per score element kept for the backward pass (no recomputation)
     attention_kernel: str = ""  # the flash kernel the stack runs ([kernel.<id>]); "": the chip's attention rate
+    # eager-mode elementwise kernels the stack's model code runs beyond those ``layer.layer_ops`` charges (norms,
+    # residual adds and the FFN activation at one read and one write each): forward bytes per token per layer, per
+    # hidden element, per query and key element (rotary embeddings computed in fp32 by separate kernels), per FFN
+    # intermediate element; ``eager_repeat_kv``: grouped K and V copied out to every query head before the kernel
+    eager_hidden_bytes: float = 0.0
+    eager_qk_bytes: float = 0.0
+    eager_ffn_bytes: float = 0.0
+    eager_repeat_kv: bool = False
 
 
 @dataclass(frozen=True)
@@ -259,6 +267,7 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
     lpairs = mb * causal_pairs(s, seq, True) / cp if local else None
     fwd = Phase(chip, detail)
     layer_ops(fwd, s, Pass(T, ep, pairs, T, T, 0.0, kvc, None, lpairs, T if local else None), lay, fmt, split)
+    _eager_ops(fwd, s, T, tp, kvc, split, fw, ab)
     collectives(fwd, s, T, lay, fmt, split)
     t_fc = fwd.by_bound[COMPUTE] + fwd.by_bound[MEMORY]  # forward operators
     t_fcomm = fwd.by_bound[COMM]  # forward tp all-reduces and expert all-to-alls
@@ -393,6 +402,18 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
                        microbatches=m, bubble_share=bubble / step_time, weights_bytes=weights, grads_bytes=grads,
                        optimizer_bytes=opt, activation_bytes=acts, capacity_bytes=capacity, fits=fits, code=code,
                        parts=parts, forward=fwd if detail else None, comm_bytes=comm_bytes)
+
+
+def _eager_ops(ph: Phase, s: Shape, T: Vec, tp: Vec, kvc: Vec, split: Split, fw: Framework, ab: float | Vec) -> None:
+    """The framework's eager elementwise kernels beyond ``layer_ops``'s (``Framework.eager_*``), one forward pass over
+    every layer: memory-bound streams; the backward pass costs them twice, as every memory-bound operator."""
+    q, k = s.heads * s.head_dim / tp, kvc / 2.0  # query and key elements per token on one chip
+    ffn = s.dense_layers * s.ffn_width / tp / max(s.layers, 1)  # dense FFN intermediates, averaged over the layers
+    nbytes = fw.eager_hidden_bytes * split.h_ew + fw.eager_qk_bytes * (q + k) + fw.eager_ffn_bytes * ffn
+    if fw.eager_repeat_kv and not s.kv_replicated and s.kv_heads < s.heads:  # read K and V, write them per query head
+        nbytes = nbytes + (kvc + 2.0 * q) * ab
+    if fw.eager_hidden_bytes or fw.eager_qk_bytes or fw.eager_ffn_bytes or fw.eager_repeat_kv:
+        ph.op("eager_elementwise", s.layers, 0.0, T * nbytes)
 
 
 def _ep_time(s: Shape, T: Vec, ep: Vec, split: Split, chip: Chip, ab: float | Vec) -> Vec:
