@@ -63,7 +63,8 @@ for rid in [k for k in d if k.startswith(("MLP30-NV", "MLP30-CW", "MLP31-NV", "M
     row(rid.lower(), ref=rid, source=r["source"] + "; " + r.get("source_verified_in", ""), model="gpt-3-175b",
         hardware="h100-sxm", chips=r["chips"], tp=L["tp"], pp=L["pp"], vpp=L["vpp"], zero=1, sequence_parallel=True,
         micro_batch=r["micro_batch"], global_batch=r["global_batch"], seq_len=2048, recompute="none", precision="fp8",
-        framework="nemo", metric="tokens_per_s", published=round(tps, 1), eval_every=24576, eval_sequences=5660,
+        framework="nemo-mlperf30" if rid.startswith("MLP30") else "nemo", metric="tokens_per_s", published=round(tps, 1),
+        eval_every=24576, eval_sequences=5660,
         group="MLPerf Training GPT-3",
         note=f"{r['tokens_trained']:,} tokens in {r['time_to_train_min']} min (olympic mean); TP communication overlap (userbuffers) was on and is not modelled (tp_comm_overlap 0)")
 
