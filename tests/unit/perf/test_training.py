@@ -365,6 +365,12 @@ def test_nemo_reduces_gradients_in_bf16() -> None:
     fmt = Formats(1.0, 2.0, 2.0)
     nemo, mega = framework("nemo"), framework("megatron")
     assert (nemo.grad_reduce_bytes, mega.grad_reduce_bytes) == (2, 4)
+    # v3.0's stack differs from v3.1's only in the attention kernel it installs (flash_attn 1.0.5 against 2.0.8)
+    import dataclasses
+
+    v30 = framework("nemo-mlperf30")
+    assert (v30.attention_kernel, nemo.attention_kernel) == ("fa1", "fa2")
+    assert dataclasses.replace(v30, id=nemo.id, title=nemo.title, source=nemo.source, attention_kernel="fa2") == nemo
     a = step(s, chip, par, batch, fmt, nemo, recompute=0.0, detail=True)
     b = step(s, chip, par, batch, fmt, mega, recompute=0.0, detail=True)
     assert a.comm_bytes is not None and b.comm_bytes is not None
