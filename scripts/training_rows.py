@@ -63,7 +63,8 @@ for rid in [k for k in d if k.startswith(("MLP30-NV", "MLP30-CW", "MLP31-NV", "M
     row(rid.lower(), ref=rid, source=r["source"] + "; " + r.get("source_verified_in", ""), model="gpt-3-175b",
         hardware="h100-sxm", chips=r["chips"], tp=L["tp"], pp=L["pp"], vpp=L["vpp"], zero=1, sequence_parallel=True,
         micro_batch=r["micro_batch"], global_batch=r["global_batch"], seq_len=2048, recompute="none", precision="fp8",
-        framework="nemo", metric="tokens_per_s", published=round(tps, 1), eval_every=24576, eval_sequences=5660,
+        framework="nemo-mlperf30" if rid.startswith("MLP30") else "nemo", metric="tokens_per_s", published=round(tps, 1),
+        eval_every=24576, eval_sequences=5660,
         group="MLPerf Training GPT-3",
         note=f"{r['tokens_trained']:,} tokens in {r['time_to_train_min']} min (olympic mean); TP communication overlap (userbuffers) was on and is not modelled (tp_comm_overlap 0)")
 
@@ -140,7 +141,7 @@ for line in LF_TABLE.splitlines():
     row(f"lf-mpt-{m}-h100-{g}", ref=f"LF-MPT-{m.upper()}-H100x{g}", source=LF_SOURCE,
         arch={"layers": nl, "hidden": h, "heads": nh, "vocab": 50368}, hardware="h100-sxm", chips=int(g), tp=1, pp=1, vpp=1,
         zero=3, sequence_parallel=False, micro_batch=int(mb), global_batch=int(gb), seq_len=int(s),
-        recompute="full" if ac == "True" else "none", precision="bf16", framework="fsdp", metric="tokens_per_s",
+        recompute="full" if ac == "True" else "none", precision="bf16", framework="composer-fsdp", metric="tokens_per_s",
         published=float(tps), group="llm-foundry FSDP",
         note=f"grad accumulation {ga}; the table's MFU {mfu}% (6N + attention FLOPs over 989 TFLOP/s); Composer FSDP1, "
              "Triton FlashAttention; heads for sizes other than 7b are d_model / 128 (they change no FLOP count)")
@@ -168,7 +169,7 @@ for rid, model, mb, gb, s, rc, wps, mfu, extra in (
             metric="tokens_per_s", published=float(wps * 64), note=f"{wps} WPS per GPU, MFU {mfu}%")
         continue
     row(rid, ref=rid.upper(), source=TT_SOURCE, model=model, hardware="a100-sxm-80gb", chips=64, tp=1, pp=1, vpp=1, zero=3,
-        sequence_parallel=False, micro_batch=mb, global_batch=gb, seq_len=s, recompute=rc, precision="bf16", framework="fsdp",
+        sequence_parallel=False, micro_batch=mb, global_batch=gb, seq_len=s, recompute=rc, precision="bf16", framework="torchtitan-fsdp2",
         metric="tokens_per_s", published=float(wps * 64), group="torchtitan FSDP2",
         note=f"{extra}{wps} WPS per GPU x 64; the docs' MFU {mfu}%; no torch.compile")
 

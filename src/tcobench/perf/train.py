@@ -26,7 +26,8 @@ from tcobench.perf.deployment import Formats
 from tcobench.perf.efficiency import resolve
 from tcobench.perf.predict import OpCost
 from tcobench.perf.roofline import BOUND_NAMES
-from tcobench.perf.training import PARTS, RECOMPUTE, ZERO_STAGES, Parallel, TrainBatch, TrainResult, framework, step
+from tcobench.perf.training import (PARTS, RECOMPUTE, ZERO_STAGES, Parallel, TrainBatch, TrainResult, attention_rates,
+                                   framework, step)
 from tcobench.perf.transformer import shape
 from tcobench.records import Tabular
 
@@ -165,7 +166,8 @@ def train(model: Model, hardware: Hardware, *, chips: int, seq_len: int | None =
     gb = _global_batch(global_batch, grid, seq)
     r = step(s, chip, Parallel(grid["tp"], grid["pp"], grid["dp"], grid["cp"], grid["ep"], grid["vpp"], grid["zero"],
                                sequence_parallel, zg),
-             TrainBatch(grid["micro_batch"], gb, float(seq)), fmt, fw, recompute=grid["rc"])
+             TrainBatch(grid["micro_batch"], gb, float(seq)), fmt, fw, recompute=grid["rc"],
+             attention=attention_rates(fw, hardware.id, seq))
     code = np.broadcast_to(np.asarray(r.code), (n,))
     ok = _near_recipe(code == 0, global_batch, gb, seq)
     invalid = (code & int(reasons.Reason.INVALID)) != 0
@@ -191,7 +193,8 @@ def train(model: Model, hardware: Hardware, *, chips: int, seq_len: int | None =
     gb_i = float(np.ravel(np.asarray(gb, dtype=float))[i if np.size(gb) > 1 else 0])
     one = step(s, chip, Parallel(pick["tp"], pick["pp"], pick["dp"], pick["cp"], pick["ep"], pick["vpp"], pick["zero"],
                                  sequence_parallel, zg),
-               TrainBatch(pick["micro_batch"], gb_i, float(seq)), fmt, fw, recompute=pick["rc"], detail=explain)
+               TrainBatch(pick["micro_batch"], gb_i, float(seq)), fmt, fw, recompute=pick["rc"], detail=explain,
+               attention=attention_rates(fw, hardware.id, seq))
     closest = None if ok.any() else suggest(s, hardware, chips, fixed, global_batch, seq, fmt, fw, chip)
     if zero_group is not None:
         pick["zero_group"] = float(zero_group)
@@ -280,7 +283,8 @@ def suggest(s: Any, hw: Hardware, chips: int, fixed: Mapping[str, Any], global_b
             continue
         gb = _global_batch(global_batch, free, seq)
         r = step(s, chip, Parallel(free["tp"], free["pp"], free["dp"], free["cp"], free["ep"], free["vpp"], free["zero"]),
-                 TrainBatch(free["micro_batch"], gb, float(seq)), fmt, fw, recompute=free["rc"])
+                 TrainBatch(free["micro_batch"], gb, float(seq)), fmt, fw, recompute=free["rc"],
+                 attention=attention_rates(fw, hw.id, seq))
         size = free["tp"].size
         ok = _near_recipe(np.broadcast_to(np.asarray(r.code), (size,)) == 0, global_batch, gb, seq)
         if not ok.any():

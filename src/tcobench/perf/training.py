@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import functools
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Any
 
@@ -105,18 +105,75 @@ class Framework:
     unfused_forward_bytes: float = 0.0  # unfused: bytes moved per score element in the forward pass, and backward
     unfused_backward_bytes: float = 0.0
     unfused_stored_bytes: float = 0.0  # unfused: bytes per score element kept for the backward pass (no recomputation)
+    attention_kernel: str = ""  # the flash kernel the stack runs ([kernel.<id>]); "": the chip's attention rate
+    # eager-mode elementwise kernels the stack's model code runs beyond those ``layer.layer_ops`` charges (norms,
+    # residual adds and the FFN activation at one read and one write each): forward bytes per token per layer, per
+    # hidden element, per query and key element (rotary embeddings computed in fp32 by separate kernels), per FFN
+    # intermediate element; ``eager_repeat_kv``: grouped K and V copied out to every query head before the kernel
+    eager_hidden_bytes: float = 0.0
+    eager_qk_bytes: float = 0.0
+    eager_ffn_bytes: float = 0.0
+    eager_repeat_kv: bool = False
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """Measured forward and backward FLOP/s of one attention kernel on some chips, by sequence length
+    (``perf/data/training.toml`` [kernel.<id>]; FLOPs as the kernel benchmarks count them: causal pairs only)."""
+
+    id: str
+    title: str
+    source: str
+    rates: dict[str, tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...]]]  # hardware id -> (seq, fwd, bwd)
+
+
+@functools.cache
+def _data() -> dict[str, Any]:
+    return tomllib.loads(resources.files("tcobench.perf").joinpath("data/training.toml").read_text(encoding="utf-8"))
 
 
 @functools.cache
 def frameworks() -> dict[str, Framework]:
-    data = tomllib.loads(resources.files("tcobench.perf").joinpath("data/training.toml").read_text(encoding="utf-8"))
     out: dict[str, Framework] = {}
-    for fid, t in data.get("framework", {}).items():
+    for fid, t in _data().get("framework", {}).items():
         try:
             out[fid] = Framework(id=fid, **t)
         except TypeError as e:  # a key missing or unknown: the file is ours, so this is a packaging error
             raise CatalogError(f"perf/data/training.toml [framework.{fid}]: {e}") from None
+        if out[fid].attention_kernel and out[fid].attention_kernel not in kernels():
+            raise CatalogError(f"perf/data/training.toml [framework.{fid}]: attention_kernel "
+                               f"{out[fid].attention_kernel!r} has no [kernel.{out[fid].attention_kernel}]")
     return out
+
+
+@functools.cache
+def kernels() -> dict[str, Kernel]:
+    out: dict[str, Kernel] = {}
+    for kid, t in _data().get("kernel", {}).items():
+        rates = {}
+        for hw, r in t.get("rates", {}).items():
+            seq, fwd, bwd = (tuple(float(x) * 1e12 for x in r[k]) if k != "seq" else tuple(float(x) for x in r[k])
+                             for k in ("seq", "forward", "backward"))
+            if not (len(seq) == len(fwd) == len(bwd) >= 1) or list(seq) != sorted(seq):
+                raise CatalogError(f"perf/data/training.toml [kernel.{kid}.rates.{hw}]: expected seq, forward and backward "
+                                   "lists of one length, seq ascending")
+            rates[hw] = (seq, fwd, bwd)
+        out[kid] = Kernel(id=kid, title=t["title"], source=t["source"], rates=rates)
+    return out
+
+
+def attention_rates(fw: Framework, hardware_id: str, seq: float) -> tuple[float, float] | None:
+    """(forward, backward) FLOP/s of the framework's attention kernel on ``hardware_id`` at ``seq`` tokens per
+    sequence: the measured figures interpolated over log2(seq), held at the ends; None where the framework names no
+    kernel or the kernel has no figures for that chip (the chip's attention rate then applies)."""
+    if not fw.attention_kernel:
+        return None
+    r = kernels()[fw.attention_kernel].rates.get(hardware_id)
+    if r is None:
+        return None
+    x = np.log2(np.asarray(r[0]))
+    at = float(np.log2(max(seq, 1.0)))
+    return float(np.interp(at, x, r[1])), float(np.interp(at, x, r[2]))
 
 
 def framework(fid: str) -> Framework:
@@ -177,16 +234,20 @@ def activation_elems(s: Shape) -> tuple[float, float]:
 
 
 def step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, fw: Framework, *,
-         recompute: Vec = 1.0, detail: bool = False) -> TrainResult:
+         recompute: Vec = 1.0, detail: bool = False, attention: tuple[float, float] | None = None) -> TrainResult:
     """One optimizer step of every configuration the records describe (their fields broadcast together).
     ``recompute``: 0 none, 1 selective, 2 full (``RECOMPUTE``). ``fmt``: the compute format's bytes in
-    ``weights`` (bf16: 2, fp8: 1) and the activations' in ``activations``."""
+    ``weights`` (bf16: 2, fp8: 1) and the activations' in ``activations``. ``attention``: the (forward, backward)
+    FLOP/s of the framework's attention kernel on this chip (``attention_rates``); None: the chip's attention rate."""
+    if attention is not None:  # the attention core's forward (and its recomputation) at the kernel's forward rate
+        chip = replace(chip, attn_rate=attention[0])
+    bwd_ratio = 1.0 if attention is None else attention[0] / attention[1]
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        return _step(s, chip, par, batch, fmt, fw, scalar(recompute), detail)
+        return _step(s, chip, par, batch, fmt, fw, scalar(recompute), detail, bwd_ratio)
 
 
 def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, fw: Framework, rc: Vec,
-          detail: bool) -> TrainResult:
+          detail: bool, bwd_ratio: float = 1.0) -> TrainResult:
     tp, pp, dp, cp, ep, vpp, zero, zg = (scalar(x) for x in (par.tp, par.pp, par.dp, par.cp, par.ep, par.vpp, par.zero,
                                                              par.zero_group))
     mb, gb, seq = (scalar(x) for x in (batch.micro_batch, batch.global_batch, batch.seq_len))
@@ -206,6 +267,7 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
     lpairs = mb * causal_pairs(s, seq, True) / cp if local else None
     fwd = Phase(chip, detail)
     layer_ops(fwd, s, Pass(T, ep, pairs, T, T, 0.0, kvc, None, lpairs, T if local else None), lay, fmt, split)
+    _eager_ops(fwd, s, T, tp, kvc, split, fw, ab)
     collectives(fwd, s, T, lay, fmt, split)
     t_fc = fwd.by_bound[COMPUTE] + fwd.by_bound[MEMORY]  # forward operators
     t_fcomm = fwd.by_bound[COMM]  # forward tp all-reduces and expert all-to-alls
@@ -214,7 +276,8 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
     t_head = 2.0 * T * s.lm_head_params / tp / chip.head_rate  # the LM head's forward (on the last stage)
 
     # Backward, recomputation, and the collectives each repeats.
-    t_bc = 2.0 * (t_fc - t_attn) + fw.attention_backward * t_attn
+    # the attention core's backward: attention_backward x its forward FLOPs, at the kernel's backward rate
+    t_bc = 2.0 * (t_fc - t_attn) + fw.attention_backward * t_attn * bwd_ratio
     t_core = t_attn  # the attention core's forward, as recomputed by selective recomputation
     scores: Vec = 0.0
     if fw.attention == "unfused":
@@ -344,6 +407,18 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
                        microbatches=m, bubble_share=bubble / step_time, weights_bytes=weights, grads_bytes=grads,
                        optimizer_bytes=opt, activation_bytes=acts, capacity_bytes=capacity, fits=fits, code=code,
                        parts=parts, forward=fwd if detail else None, comm_bytes=comm_bytes)
+
+
+def _eager_ops(ph: Phase, s: Shape, T: Vec, tp: Vec, kvc: Vec, split: Split, fw: Framework, ab: float | Vec) -> None:
+    """The framework's eager elementwise kernels beyond ``layer_ops``'s (``Framework.eager_*``), one forward pass over
+    every layer: memory-bound streams; the backward pass costs them twice, as every memory-bound operator."""
+    q, k = s.heads * s.head_dim / tp, kvc / 2.0  # query and key elements per token on one chip
+    ffn = s.dense_layers * s.ffn_width / tp / max(s.layers, 1)  # dense FFN intermediates, averaged over the layers
+    nbytes = fw.eager_hidden_bytes * split.h_ew + fw.eager_qk_bytes * (q + k) + fw.eager_ffn_bytes * ffn
+    if fw.eager_repeat_kv and not s.kv_replicated and s.kv_heads < s.heads:  # read K and V, write them per query head
+        nbytes = nbytes + (kvc + 2.0 * q) * ab
+    if fw.eager_hidden_bytes or fw.eager_qk_bytes or fw.eager_ffn_bytes or fw.eager_repeat_kv:
+        ph.op("eager_elementwise", s.layers, 0.0, T * nbytes)
 
 
 def _ep_time(s: Shape, T: Vec, ep: Vec, split: Split, chip: Chip, ab: float | Vec) -> Vec:

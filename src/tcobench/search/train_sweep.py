@@ -31,7 +31,7 @@ from tcobench.perf.deployment import Formats
 from tcobench.perf.efficiency import resolve
 from tcobench.perf.reasons import Reason
 from tcobench.perf.train import DEFAULT_TOKENS_PER_STEP
-from tcobench.perf.training import RECOMPUTE, Framework, Parallel, TrainBatch, step
+from tcobench.perf.training import RECOMPUTE, Framework, Parallel, TrainBatch, attention_rates, step
 from tcobench.perf.transformer import shape
 from tcobench.search.sweep import MAX_CHUNK, MAX_POINTS, Reduction
 
@@ -134,7 +134,8 @@ class TrainGrid:
             gb = (np.maximum(np.round(DEFAULT_TOKENS_PER_STEP / self.seq / unit), 1.0) * unit
                   if self.global_batch is None else np.full(n, float(self.global_batch)))
             r = step(self.shape, plane.chip, Parallel(c["tp"], c["pp"], dp, c["cp"], c["ep"], c["vpp"], c["zero"]),
-                     TrainBatch(c["micro_batch"], gb, self.seq), plane.formats, self.fw, recompute=c["recompute"])
+                     TrainBatch(c["micro_batch"], gb, self.seq), plane.formats, self.fw, recompute=c["recompute"],
+                     attention=attention_rates(self.fw, plane.hardware, float(self.seq)))
             code = np.broadcast_to(np.asarray(r.code), (n,)) | np.where(whole, 0, _CHIPS_LAYOUT)
             step_s = np.broadcast_to(np.asarray(r.step_time_s, dtype=float), (n,))
             steps = np.maximum(np.ceil(self.tokens / (gb * self.seq)), 1.0)

@@ -365,6 +365,12 @@ def test_nemo_reduces_gradients_in_bf16() -> None:
     fmt = Formats(1.0, 2.0, 2.0)
     nemo, mega = framework("nemo"), framework("megatron")
     assert (nemo.grad_reduce_bytes, mega.grad_reduce_bytes) == (2, 4)
+    # v3.0's stack differs from v3.1's only in the attention kernel it installs (flash_attn 1.0.5 against 2.0.8)
+    import dataclasses
+
+    v30 = framework("nemo-mlperf30")
+    assert (v30.attention_kernel, nemo.attention_kernel) == ("fa1", "fa2")
+    assert dataclasses.replace(v30, id=nemo.id, title=nemo.title, source=nemo.source, attention_kernel="fa2") == nemo
     a = step(s, chip, par, batch, fmt, nemo, recompute=0.0, detail=True)
     b = step(s, chip, par, batch, fmt, mega, recompute=0.0, detail=True)
     assert a.comm_bytes is not None and b.comm_bytes is not None
@@ -374,9 +380,15 @@ def test_nemo_reduces_gradients_in_bf16() -> None:
 def test_fsdp_rows_run_as_zero3_data_parallelism_and_each_is_compared_or_says_why() -> None:
     from tcobench.perf import validate_training
 
-    fw = framework("fsdp")  # torchtitan / Composer defaults: bf16 weights gathered, fp32 gradients reduce-scattered
-    assert (fw.param_gather_bytes, fw.grad_reduce_bytes, fw.overlap_grad_reduce, fw.overlap_param_gather) == (2, 4, True, True)
-    rows = [r for r in validate_training.load_rows() if r.framework == "fsdp" and not r.skip]
+    # torchtitan / Composer defaults: bf16 weights gathered, fp32 gradients reduce-scattered; the two stacks share fsdp's
+    # byte counts and differ in their attention kernel and eager kernels
+    stacks = ("fsdp", "composer-fsdp", "torchtitan-fsdp2")
+    for fid in stacks:
+        fw = framework(fid)
+        assert (fw.param_gather_bytes, fw.grad_reduce_bytes, fw.overlap_grad_reduce, fw.overlap_param_gather) == (2, 4, True, True)
+    rows = [r for r in validate_training.load_rows() if r.framework in stacks and not r.skip]
+    assert {r.framework for r in rows if r.group == "llm-foundry FSDP"} == {"composer-fsdp"}
+    assert {r.framework for r in rows if r.group == "torchtitan FSDP2"} == {"torchtitan-fsdp2"}
     assert {r.group for r in rows} == {"torchtitan FSDP2", "llm-foundry FSDP"}
     assert all(r.zero == 3 and r.tp == r.pp == 1 for r in rows)
     outcomes = [o for o in validate_training.run(load_catalog()) if o.row.id.startswith(("tt-", "lf-"))]
@@ -413,3 +425,48 @@ def test_fsdp_on_one_node_and_on_eight_moves_the_same_bytes_per_chip_at_pooled_b
         return float(r.tokens_per_s) / n
 
     assert per_chip(64.0) > 0.95 * per_chip(8.0)
+
+def test_attention_kernel_rates_interpolate_over_log_seq_and_hold_at_the_ends() -> None:
+    from tcobench.perf.training import attention_rates, kernels
+
+    fw = framework("torchtitan-fsdp2")
+    seq, fwd, bwd = kernels()["fa2"].rates["h100-sxm"]
+    at_2k = attention_rates(fw, "h100-sxm", 2048)
+    assert at_2k == (fwd[seq.index(2048.0)], bwd[seq.index(2048.0)])
+    mid = attention_rates(fw, "h100-sxm", 2048 * 2 ** 0.5)  # halfway between 2k and 4k on log2(seq)
+    assert mid is not None and mid[0] == pytest.approx((fwd[2] + fwd[3]) / 2.0)
+    assert attention_rates(fw, "h100-sxm", 10 ** 6) == (fwd[-1], bwd[-1])
+    assert attention_rates(fw, "tpu-v4", 2048) is None  # no figures for that chip: the catalog's rate
+    assert attention_rates(framework("megatron"), "h100-sxm", 2048) is None  # no kernel named
+
+
+def test_a_slower_attention_kernel_and_eager_kernels_lengthen_forward_and_backward() -> None:
+    import dataclasses
+
+    cat = load_catalog()
+    hw = cat.hardware["h100-sxm"]
+    chip = Chip.of(hw, "bf16", resolve(hw, cat.efficiency), kv="bf16", attention_16bit=True)
+    s, fmt = shape(cat.models["llama-2-7b"]), Formats(2.0, 2.0, 2.0)
+    par, batch = Parallel(1.0, 1.0, 8.0, zero=3.0, sequence_parallel=False), TrainBatch(4.0, 32.0, 4096.0)
+    base = framework("fsdp")
+    plain = step(s, chip, par, batch, fmt, base, recompute=0.0, detail=True)
+    assert plain.forward is not None
+    rate = float(chip.attn_rate)
+    t_attn = sum(float(c) * float(f) for name, c, f, _, _, _ in plain.forward.ops if name == "attention") / rate
+    m = float(plain.microbatches)
+    slow = step(s, chip, par, batch, fmt, base, recompute=0.0, attention=(rate / 2.0, rate / 4.0))
+    # at half the rate the attention core's forward takes twice as long; its backward (2.5 x the forward FLOPs) at a
+    # quarter of the rate four times as long
+    assert float(slow.parts["forward"]) - float(plain.parts["forward"]) == pytest.approx(m * t_attn, rel=1e-6)
+    assert float(slow.parts["backward"]) - float(plain.parts["backward"]) == pytest.approx(m * 3.0 * 2.5 * t_attn, rel=1e-6)
+    eager = dataclasses.replace(base, eager_hidden_bytes=8.0, eager_qk_bytes=20.0)
+    e = step(s, chip, par, batch, fmt, eager, recompute=0.0, detail=True)
+    assert e.forward is not None
+    added = [t for name, _, _, nbytes, t, _ in e.forward.ops if name == "eager_elementwise"]
+    T = 4.0 * 4096.0
+    assert len(added) == 1
+    ops = [o for o in e.forward.ops if o[0] == "eager_elementwise"][0]
+    assert float(ops[3]) == pytest.approx(T * (8.0 * s.hidden + 20.0 * (s.heads * s.head_dim + s.kv_elems / 2.0)))
+    d_fwd = float(e.parts["forward"]) - float(plain.parts["forward"])
+    assert d_fwd == pytest.approx(m * float(added[0]), rel=1e-6)
+    assert float(e.parts["backward"]) - float(plain.parts["backward"]) == pytest.approx(2.0 * d_fwd, rel=1e-6)
