@@ -1,5 +1,6 @@
 """TPU7x's efficiency figures reconcile with the measurements they cite (catalog efficiency.toml, [efficiency.tpu-v7])."""
 
+import numpy as np
 import pytest
 
 from tcobench.catalog import load_catalog
@@ -34,3 +35,25 @@ def test_tpu7x_memory_is_the_measured_hbm_copy_and_v6e_keeps_the_default() -> No
     default = CAT.efficiency["default"].memory
     assert default is not None
     assert resolve(v6e, CAT.efficiency).memory == default.value
+
+
+def test_tpu7x_collective_step_is_the_all_gather_intercept_over_its_ring_steps() -> None:
+    # all_gather.md @00fa7b2, 2x2x1: time = transferred GB / achieved GB/s for gathered tensors of 1-256 MB over 4 chips;
+    # the straight line through them meets zero size at the fixed cost, spread over the ring's 3 steps
+    transferred = np.array([0.001572864, 0.006291456, 0.025165824, 0.100663296, 0.402653184])
+    achieved = np.array([71.7703034, 129.1869148, 161.9040742, 174.765465, 178.7714158])
+    t = transferred / achieved  # s
+    gathered = np.array([1.0, 4.0, 16.0, 64.0, 256.0]) * 2**20
+    a = np.vstack([np.ones_like(gathered), gathered]).T / t[:, None]  # weighted by 1/t: relative error
+    intercept, slope = np.linalg.lstsq(a, np.ones_like(t), rcond=None)[0]
+    assert slope > 0
+    eff = resolve(CAT.get_hardware("tpu-v7"), CAT.efficiency)
+    assert eff.collective_latency == pytest.approx(intercept / 3, rel=0.02)
+
+
+def test_measured_tpu_collective_steps_are_above_the_per_hop_default() -> None:
+    default = CAT.efficiency["tpu"].collective_latency
+    assert default is not None
+    for hw in ("tpu-v5e", "tpu-v7"):
+        assert resolve(CAT.get_hardware(hw), CAT.efficiency).collective_latency > default.value
+    assert resolve(CAT.get_hardware("tpu-v6e"), CAT.efficiency).collective_latency == default.value
