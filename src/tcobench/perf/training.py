@@ -114,6 +114,9 @@ class Framework:
     eager_qk_bytes: float = 0.0
     eager_ffn_bytes: float = 0.0
     eager_repeat_kv: bool = False
+    # bytes per logit (token x vocabulary entry on the last stage) the loss holds when the backward pass starts: fp32
+    # logits and their fp32 gradient (8) unless the stack's loss is stated to keep less
+    logits_bytes: float = 8.0
 
 
 @dataclass(frozen=True)
@@ -376,7 +379,7 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
     full_layer = T * (split_e / tp + repl_e / where(sp, tp, 1.0)) * ab
     kept = where(rc >= 2, T * s.hidden / where(sp, tp, 1.0) * ab, full_layer)  # full recompute keeps each layer's input
     held = L / pp * minimum(m, pp) * where(vpp > 1, 1.0 + (pp - 1.0) / (pp * vpp), 1.0)  # layers' activations in flight
-    logits = 2.0 * T * s.vocab / tp * 4.0  # fp32 logits and their gradient, on the last stage
+    logits = T * s.vocab / tp * fw.logits_bytes  # the loss's logits and their gradient, on the last stage
     if fw.attention == "unfused":  # without recomputation the softmax output, dropout mask and output stay (Korthikanti)
         kept = kept + where(rc >= 1, 0.0, scores / L * fw.unfused_stored_bytes)
     acts = held * kept + where(rc >= 2, full_layer, 0.0) + logits

@@ -394,6 +394,10 @@ def test_fsdp_rows_run_as_zero3_data_parallelism_and_each_is_compared_or_says_wh
     outcomes = [o for o in validate_training.run(load_catalog()) if o.row.id.startswith(("tt-", "lf-"))]
     assert len([o for o in outcomes if o.error is not None]) == len(rows) >= 20
     assert all(o.error is not None or (o.problem or "").startswith("skipped:") for o in outcomes)
+    # every published run ran, so each fits: llm-foundry's fused cross-entropy keeps bf16 logits and a bf16 gradient
+    # (logits_bytes 4), which is what lets MPT-760M and 1B at 20-24 sequences per micro-batch fit in 80 GB
+    assert framework("composer-fsdp").logits_bytes == 4.0 and framework("fsdp").logits_bytes == 8.0
+    assert not [o.row.id for o in outcomes if o.error is not None and o.problem is not None]
 
 
 def test_a_data_parallel_ring_across_nodes_pools_the_nics_of_its_ranks_in_a_node() -> None:
