@@ -133,6 +133,9 @@ class Efficiency(WithFigures):
     # per-precision overrides of `memory` for the matmuls of that compute precision (their weight streaming)
     memory_at: dict[Precision, Number] = Field(default_factory=dict)
     overhead: Seconds | None = None  # fixed cost per operator (kernel launch / dispatch), seconds
+    # fixed cost per operator of a pass launched kernel by kernel from the host (no CUDA graph): engines capture
+    # graphs for decode steps only, so a prefill pays this instead of `overhead` (perf/roofline.py Phase.eager)
+    eager_overhead: Seconds | None = None
     collective_latency: Seconds | None = None  # alpha of the alpha-beta collective model, seconds
     # fraction of the scale-up link's per-direction bandwidth the collective library's ring reaches on large messages
     # (its bus bandwidth over the link's): the beta of the alpha-beta model is link bandwidth x this

@@ -271,7 +271,8 @@ def _factors(e: dict[str, Any]) -> str:
         g = e["grouped_gemm"]
         parts.append(f"MoE expert GEMMs: -{g['loss_per_halving']:g} of that rate per halving below "
                      f"{g['full_tokens_per_expert']:g} tokens per expert (held at {g['least_tokens_per_expert']:g})")
-    parts.append(f"other memory reads {e['memory']:g}; {units.human(e['overhead_s'], 's')} per operator, "
+    eager = f" ({units.human(e['eager_overhead_s'], 's')} in a prefill, launched eagerly)" if "eager_overhead_s" in e else ""
+    parts.append(f"other memory reads {e['memory']:g}; {units.human(e['overhead_s'], 's')} per operator{eager}, "
                  f"{units.human(e['collective_latency_s'], 's')} per collective step"
                  + (f" at {e['collective_bandwidth']:g} of the scale-up link's bandwidth" if "collective_bandwidth" in e else ""))
     return "; ".join(parts)

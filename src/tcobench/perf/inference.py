@@ -101,7 +101,7 @@ def _evaluate(s: Shape, chip: Chip, batch: Batch, lay: Layout, fmt: Formats, lim
     kv_per_chip = kv_share(s, tp, two_d) if split.any_2d else kv_prompt  # the batch's cache, in decode and in batched prefill
 
     # Prefill: one request of S_in tokens (causal attention: S_in^2 / 2 query-key pairs).
-    pre = Phase(chip, detail)
+    pre = Phase(chip, detail, eager=True)  # engines capture CUDA graphs for decode steps only: a prefill runs eagerly
     local = bool(s.window_layers)  # the model has local-attention layers: their context is capped at its window
     layer_ops(pre, s, Pass(S_in, 1.0, S_in * S_in / 2.0, S_in, 1.0, S_in, kv_prompt,
                            local_pairs=causal_pairs(s, S_in, True) if local else None), lay, fmt, split)
@@ -130,7 +130,7 @@ def _evaluate(s: Shape, chip: Chip, batch: Batch, lay: Layout, fmt: Formats, lim
     # pp > 1 the chunks flow through the stages as a pipeline (fill + drain of pp - 1 chunks).
     chunk = minimum(chip.prefill_chunk, B * S_in / ep)
     rounds = B * S_in / (chunk * ep)
-    pch = Phase(chip, False)
+    pch = Phase(chip, False, eager=True)
     layer_ops(pch, s, Pass(chunk, ep, chunk * S_in / 2.0, chunk + maximum(S_in - chunk, 0.0) / 2.0, chunk / S_in,
                            chunk, kv_per_chip, None,
                            chunk * windowed(s, S_in / 2.0) if local else None,

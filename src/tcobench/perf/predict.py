@@ -292,7 +292,9 @@ def factors_used(eff: Efficiencies, rates: dict[str, str], moe: bool = False) ->
         if part in rates:
             p = rates[part]
             out[part] = {"precision": p, "compute": eff.compute_for(p), **({"weight_streaming": eff.memory_for(p)} if streams else {})}
-    return {**out, "memory": eff.memory, "overhead_s": eff.overhead, "collective_latency_s": eff.collective_latency,
+    return {**out, "memory": eff.memory, "overhead_s": eff.overhead,
+            **({"eager_overhead_s": max(eff.eager_overhead, eff.overhead)} if eff.eager_overhead == eff.eager_overhead else {}),
+            "collective_latency_s": eff.collective_latency,
             **({"collective_bandwidth": eff.collective_bandwidth} if eff.collective_bandwidth != 1.0 else {}),
             **({"allreduce_latency_s": eff.allreduce_latency, "allreduce_bandwidth_bytes_per_s": eff.allreduce_bandwidth}
                if eff.allreduce_latency == eff.allreduce_latency else {}),

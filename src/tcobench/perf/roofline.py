@@ -2,6 +2,9 @@
 
     time = max(FLOPs / (peak x compute_eff), bytes / (bandwidth x memory_eff)) + overhead
 
+``overhead`` is the chip's per-operator cost as serving engines run decode steps (replayed from CUDA graphs); a phase
+marked ``eager`` (a prefill: engines launch its kernels one by one from the host) pays ``eager_overhead`` instead.
+
 Williams, Waterman and Patterson, "Roofline: an insightful visual performance model" (CACM 2009).
 Collectives are costed separately (comm.py) and add without overlap.
 """
@@ -27,6 +30,7 @@ class Phase:
 
     chip: Chip
     detail: bool = False
+    eager: bool = False  # launched kernel by kernel from the host (a prefill): ``chip.eager_overhead`` per operator
     time: Vec = 0.0  # s
     flops: Vec = 0.0  # per chip
     bytes: Vec = 0.0  # per chip, memory traffic
@@ -41,7 +45,7 @@ class Phase:
         t_c = flops / (c.peak * c.compute_eff if rate is None else rate)
         t_m = nbytes / (c.mem_bw * (c.memory_eff if memory_eff is None else memory_eff))
         compute_bound = t_c >= t_m
-        t = (maximum(t_c, t_m) + c.overhead) * count
+        t = (maximum(t_c, t_m) + self.launch_cost()) * count
         self.time = self.time + t
         self.flops = self.flops + flops * count
         self.bytes = self.bytes + nbytes * count
@@ -49,6 +53,16 @@ class Phase:
         self.by_bound[MEMORY] = self.by_bound[MEMORY] + where(compute_bound, 0.0, t)
         if self.detail:
             self.ops.append((name, count, flops, nbytes, t, where(compute_bound, COMPUTE, MEMORY)))
+
+    def launch_cost(self) -> Vec:
+        """Seconds per operator: the chip's ``overhead`` (kernels replayed from a CUDA graph, or a compiled program),
+        or in an eager pass its ``eager_overhead`` where the chip has one (never less than ``overhead``)."""
+        c = self.chip
+        if not self.eager:
+            return c.overhead
+        if isinstance(c.eager_overhead, float) and isinstance(c.overhead, float):
+            return c.overhead if c.eager_overhead != c.eager_overhead else max(c.eager_overhead, c.overhead)
+        return np.fmax(c.eager_overhead, c.overhead)
 
     def comm(self, name: str, count: Vec, t_one: Vec, nbytes: Vec) -> None:
         t = t_one * count

@@ -12,7 +12,11 @@ simulator (``serving.py``) asks for the time of thousands of such steps, so the 
                      prefill_attn[n, c] attention of a chunk of n prompt tokens after c cached ones (log grids)
                    step = dense[p + b] + head[l] + decode_attn(b, mean context) + sum over chunks prefill_attn(n, c),
                    attention interpolated linearly between grid points (it is affine in the context, so the
-                   interpolation is exact away from the roofline's corner).
+                   interpolation is exact away from the roofline's corner). A step that holds a prompt chunk runs
+                   eagerly (engines replay CUDA graphs for decode-only steps), so its operators pay the chip's
+                   ``eager_overhead``: dense, head and decode_attn have an eager twin for such steps. The prompt
+                   tables hold each chunk's attention without its launches, which a step adds once however many
+                   chunks it holds (one varlen attention kernel per layer serves them all).
     LinearSteps    a measured profile: step = a + b x decoding sequences + c x prompt tokens + d x context tokens,
                    fitted by least squares to measured levels (``fit_linear``), for a stack the catalog has no chip for.
 
@@ -69,6 +73,10 @@ class ModelSteps:
     fresh_attn: Floats  # [max_tokens + 1]: a whole chunk with nothing cached before it (a prompt's first), exact
     max_tokens: int
     max_seqs: int
+    dense_eager: Floats  # [max_tokens + 1]: dense, head and decode_attn of a step that holds a prompt chunk (eager)
+    head_eager: Floats  # [max_seqs + 1]
+    decode_attn_eager: Floats  # [max_seqs + 1, C]
+    prompt_launch: float = 0.0  # s: the launches of the prompt attention kernels, once per step that holds chunks
 
     def __post_init__(self) -> None:  # plain lists for the scalar path (NumPy's per-call cost is most of a step)
         object.__setattr__(self, "_dense", self.dense.tolist())
@@ -79,6 +87,9 @@ class ModelSteps:
         object.__setattr__(self, "_n", self.chunk_grid.tolist())
         object.__setattr__(self, "_cached", self.cached_grid.tolist())
         object.__setattr__(self, "_pre", self.prefill_attn.tolist())
+        object.__setattr__(self, "_dense_e", self.dense_eager.tolist())
+        object.__setattr__(self, "_head_e", self.head_eager.tolist())
+        object.__setattr__(self, "_dec_e", self.decode_attn_eager.tolist())
 
     @classmethod
     def build(cls, s: Shape, chip: Chip, layout: Layout, formats: Formats, engine: Engine, *, max_tokens: int,
@@ -103,31 +114,37 @@ class ModelSteps:
             # as evaluate's decode step: min(tokens, pp) micro-batches, each split over ep attention groups
             return tokens / (np.minimum(tokens, pp) * ep)
 
-        # every operator but attention and the LM head, at T tokens (T = 0 costs nothing: no step)
-        T = np.arange(max_tokens + 1, dtype=float)
-        t = per_group(np.maximum(T, 1.0))
-        ph = Phase(chip, True)
-        layer_ops(ph, s, Pass(t, ep, 0.0, 0.0, 0.0, t, kv_chip, kv_read), lay, fmt, split)
-        collectives(ph, s, t, lay, fmt, split, split.two_d)
-        dense = _without(ph, ATTENTION_OPS + ("lm_head",))
-        dense[0] = 0.0
-
-        # the LM head at l tokens (the step's other operators at one token, taken out by name)
-        lm = np.arange(max_seqs + 1, dtype=float)
-        ph = Phase(chip, True)
-        layer_ops(ph, s, Pass(1.0, ep, 0.0, 0.0, per_group(np.maximum(lm, 1.0)), 1.0, kv_chip, kv_read), lay, fmt, split)
-        head = _only(ph, ("lm_head",), lm.shape)
-        head[0] = 0.0
-
-        # decode attention: b sequences of mean context c -> b c pairs and b c positions read
         ctx = np.unique(np.round(np.geomspace(1.0, max(float(max_context), 2.0), 96)))
-        b = np.arange(max_seqs + 1, dtype=float)[:, None]
-        g = per_group(np.maximum(b, 1.0))
-        near = g * windowed(s, ctx) if local else None
-        ph = Phase(chip, True)
-        layer_ops(ph, s, Pass(g, ep, g * ctx, g * ctx, 0.0, g, kv_chip, kv_read, near, near), lay, fmt, split)
-        decode_attn = _only(ph, ATTENTION_OPS, (b.size, ctx.size))
-        decode_attn[0] = 0.0
+
+        def decode_tables(eager: bool) -> tuple[Floats, Floats, Floats]:
+            # every operator but attention and the LM head, at T tokens (T = 0 costs nothing: no step)
+            T = np.arange(max_tokens + 1, dtype=float)
+            t = per_group(np.maximum(T, 1.0))
+            ph = Phase(chip, True, eager)
+            layer_ops(ph, s, Pass(t, ep, 0.0, 0.0, 0.0, t, kv_chip, kv_read), lay, fmt, split)
+            collectives(ph, s, t, lay, fmt, split, split.two_d)
+            dense = _without(ph, ATTENTION_OPS + ("lm_head",))
+            dense[0] = 0.0
+
+            # the LM head at l tokens (the step's other operators at one token, taken out by name)
+            lm = np.arange(max_seqs + 1, dtype=float)
+            ph = Phase(chip, True, eager)
+            layer_ops(ph, s, Pass(1.0, ep, 0.0, 0.0, per_group(np.maximum(lm, 1.0)), 1.0, kv_chip, kv_read), lay, fmt, split)
+            head = _only(ph, ("lm_head",), lm.shape)
+            head[0] = 0.0
+
+            # decode attention: b sequences of mean context c -> b c pairs and b c positions read
+            b = np.arange(max_seqs + 1, dtype=float)[:, None]
+            g = per_group(np.maximum(b, 1.0))
+            near = g * windowed(s, ctx) if local else None
+            ph = Phase(chip, True, eager)
+            layer_ops(ph, s, Pass(g, ep, g * ctx, g * ctx, 0.0, g, kv_chip, kv_read, near, near), lay, fmt, split)
+            decode_attn = _only(ph, ATTENTION_OPS, (b.size, ctx.size))
+            decode_attn[0] = 0.0
+            return dense, head, decode_attn
+
+        dense, head, decode_attn = decode_tables(False)  # decode-only steps: replayed from CUDA graphs
+        dense_e, head_e, decode_attn_e = decode_tables(True)  # steps with a prompt chunk: launched eagerly
 
         # a prompt chunk of n tokens after c cached: n c + n^2 / 2 pairs, the c + n positions read once
         n = np.unique(np.round(np.geomspace(1.0, max(float(max_tokens), 2.0), 96)))[:, None]
@@ -135,28 +152,36 @@ class ModelSteps:
         pairs = n * cached + n * n / 2.0
         lp = n * windowed(s, cached + n / 2.0) if local else None
         lr = windowed(s, cached + n) if local else None
-        ph = Phase(chip, True)
+        ph = Phase(chip, True, True)
         layer_ops(ph, s, Pass(n, 1.0, pairs, cached + n, 0.0, n, kv_chip, None, lp, lr), lay, fmt, split)
-        prefill_attn = _only(ph, ATTENTION_OPS, (n.size, cached.size))
+        # one attention kernel per layer serves every prompt chunk of a step (varlen attention), so the tables hold
+        # each chunk's work without the launches, and a step with chunks adds them once (``prompt_launch``)
+        launches = sum(float(np.max(count)) for name, count, _f, _b, _t, _bound in ph.ops if name in ATTENTION_OPS)
+        prompt_launch = launches * float(np.max(ph.launch_cost()))
+        prefill_attn = _only(ph, ATTENTION_OPS, (n.size, cached.size)) - prompt_launch
 
         # the first chunk of a prompt (nothing cached), at every whole chunk size
         f = np.arange(max_tokens + 1, dtype=float)
-        ph = Phase(chip, True)
+        ph = Phase(chip, True, True)
         layer_ops(ph, s, Pass(f, 1.0, f * f / 2.0, f, 0.0, f, kv_chip, None, f * windowed(s, f / 2.0) if local else None,
                               windowed(s, f) if local else None), lay, fmt, split)
-        fresh = _only(ph, ATTENTION_OPS, f.shape)
+        fresh = _only(ph, ATTENTION_OPS, f.shape) - prompt_launch
         fresh[0] = 0.0
-        return cls(dense, head, ctx, decode_attn, n[:, 0], cached, prefill_attn, fresh, max_tokens, max_seqs)
+        return cls(dense, head, ctx, decode_attn, n[:, 0], cached, prefill_attn, fresh, max_tokens, max_seqs, dense_e, head_e,
+                   decode_attn_e, prompt_launch)
 
     def step(self, decodes: int, context: float, chunks: Sequence[tuple[int, int]], ending: int) -> float:
+        eager = bool(chunks)  # a step with a prompt chunk runs eagerly, a decode-only one from a CUDA graph
+        dense, head, dec = ((self._dense_e, self._head_e, self._dec_e) if eager  # type: ignore[attr-defined]
+                            else (self._dense, self._head, self._dec))  # type: ignore[attr-defined]
         tokens = decodes
-        t = self._head[decodes + ending]  # type: ignore[attr-defined]
+        t = head[decodes + ending] + (self.prompt_launch if eager else 0.0)
         for n, cached in chunks:
             tokens += n
             t += self._fresh[n] if cached == 0 else _bilinear(self._n, self._cached, self._pre, n, cached)  # type: ignore[attr-defined]
-        t += self._dense[tokens]  # type: ignore[attr-defined]
+        t += dense[tokens]
         if decodes:
-            t += _interp(self._ctx, self._dec[decodes], context / decodes)  # type: ignore[attr-defined]
+            t += _interp(self._ctx, dec[decodes], context / decodes)  # type: ignore[attr-defined]
         return float(t)
 
     def decode_run(self, decodes: int, contexts: Floats) -> Floats:
