@@ -1,7 +1,8 @@
 """Predicted vs published for the workloads known by their FLOPs per sample: the MLPerf Training v1.0 BERT-large and
 ResNet-50 rows of ``perf/data/workload_validation.toml``, each run through ``perf.samples`` with the layout its
 submission states. The comparison is on MLPerf's time to train: the samples the runs trained, in whole steps, plus
-their evaluations (forward passes at the same rate). Error = published / predicted - 1, so + means the model is too
+their evaluations (forward passes at the same rate; or, where a row states ``eval_batch``, whole training steps of that
+many evaluation samples each, as PopART's BERT evaluates on its training graph). Error = published / predicted - 1, so + means the model is too
 fast, as for the LLM training rows."""
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class WorkloadRow(BaseModel):
     samples: float = Field(gt=0)
     evals: float = Field(ge=0)
     eval_samples: float = Field(ge=0)
+    eval_batch: int | None = Field(default=None, ge=1)  # set: each evaluation runs ceil(eval_samples / eval_batch) training steps
     published_min: float = Field(gt=0)
     group: str
     note: str | None = None
@@ -65,12 +67,20 @@ def load_rows() -> list[WorkloadRow]:
     return rows
 
 
+def eval_steps(row: WorkloadRow) -> float:
+    """Training steps the evaluations take where they run on the training graph (``eval_batch``), else 0."""
+    return row.evals * math.ceil(row.eval_samples / row.eval_batch) if row.eval_batch is not None else 0.0
+
+
 def command(row: WorkloadRow) -> str:
-    """The ``tcobench train`` command that makes this row's prediction."""
+    """The ``tcobench train`` command that makes this row's prediction (evaluations on the training graph are
+    whole steps, so they ride in ``--samples`` as that many more global batches)."""
     extra = f" --recompute {row.recompute}" if row.recompute != "none" else ""
+    samples = row.samples + eval_steps(row) * row.global_batch
+    evals = 0.0 if row.eval_batch is not None else row.evals * row.eval_samples
     return (f"tcobench train --workload {row.workload} --hardware {row.hardware} --chips {row.chips} --pp {row.pp} "
             f"--accumulation {row.accumulation} --global-batch {row.global_batch} --precision {row.precision}{extra} "
-            f"--samples {row.samples:.0f} --eval-samples {row.evals * row.eval_samples:.0f}")
+            f"--samples {samples:.0f} --eval-samples {evals:.0f}")
 
 
 def predict(row: WorkloadRow, catalog: Catalog) -> tuple[SampleTraining, float]:
@@ -82,6 +92,8 @@ def predict(row: WorkloadRow, catalog: Catalog) -> tuple[SampleTraining, float]:
     if t.dp != row.dp:
         raise CatalogError(f"row {row.id}: dp {row.dp} but chips / pp = {t.dp}")
     steps = math.ceil(row.samples / t.global_batch)
+    if row.eval_batch is not None:  # the evaluation runs the training graph (optimizer zeroed), padded to whole steps
+        return t, (steps + eval_steps(row)) * t.step_time_s
     return t, steps * t.step_time_s + eval_time(p, t, row.evals * row.eval_samples)
 
 
@@ -116,4 +128,4 @@ def summary(outcomes: list[WorkloadOutcome]) -> dict[str, Any]:
                        for k, v in sorted(groups.items())}}
 
 
-__all__ = ["WorkloadOutcome", "WorkloadRow", "command", "load_rows", "predict", "run", "summary"]
+__all__ = ["WorkloadOutcome", "WorkloadRow", "command", "eval_steps", "load_rows", "predict", "run", "summary"]

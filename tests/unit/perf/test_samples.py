@@ -252,3 +252,23 @@ def test_validate_reports_the_workload_rows_apart_with_their_mlperf_sources(cli)
     assert "vendor x workload: Graphcore bert-large" in doc["summary"]["groups"]
     text = cli("validate", "--training").out
     assert "workloads that are not LLMs" in text and "mlp10-rn50-dgxa100" in text
+
+
+def test_an_evaluation_on_the_training_graph_costs_whole_training_steps(cat) -> None:  # type: ignore[no-untyped-def]
+    """PopART's BERT evaluates on its training graph, one sequence per pack, padded to whole batches: a row with
+    ``eval_batch`` pays evals x ceil(eval_samples / eval_batch) training steps; without it, forward passes."""
+    from tcobench.perf.validate_workloads import command, eval_steps, load_rows, predict
+
+    rows = {r.id: r for r in load_rows()}
+    pod16 = rows["mlp10-bert-ipu-pod16"]
+    assert pod16.eval_batch == 1536 and pod16.recompute == "full"
+    t, seconds = predict(pod16, cat)
+    steps = math.ceil(pod16.samples / t.global_batch) + pod16.evals * math.ceil(10000 / 1536)  # 7 steps per evaluation
+    assert eval_steps(pod16) == pytest.approx(15.5 * 7)
+    assert seconds == pytest.approx(steps * t.step_time_s, rel=1e-12)
+    forward = pod16.model_copy(update={"eval_batch": None})
+    t2, seconds2 = predict(forward, cat)
+    assert seconds2 == pytest.approx(math.ceil(pod16.samples / t2.global_batch) * t2.step_time_s
+                                     + eval_time(profile("bert-large"), t2, pod16.evals * pod16.eval_samples), rel=1e-12)
+    assert seconds > seconds2  # a training step per 1536 sequences costs more than their forward passes
+    assert "--eval-samples 0" in command(pod16) and f"--samples {pod16.samples + 15.5 * 7 * 3072:.0f}" in command(pod16)

@@ -23,7 +23,7 @@ from tcobench.claims.trace import DERIVED, Value
 from tcobench.claims.work import Work
 from tcobench.errors import InputError, MissingInputError
 
-RUN = ("samples", "eval_samples", "global_batch", "pp", "accumulation", "imbalance", "recompute_forward")
+RUN = ("samples", "eval_samples", "eval_steps", "global_batch", "pp", "accumulation", "imbalance", "recompute_forward")
 WHOLE = ("global_batch", "pp", "accumulation")
 
 
@@ -63,11 +63,16 @@ def predicted_time(w: Work, hw: Hardware, chips: Value, prefix: str = "") -> Val
                   note=f"samples / global batch {t.global_batch}, rounded up")
     train = w.step("training time = steps x step time", f"{hw.id} training time", steps.value * step.value, "s",
                    steps, step, samples)
-    if not w.has(prefix + "eval_samples"):
+    if w.has(prefix + "eval_steps"):  # the implementation evaluates on its training graph: whole training steps
+        n = w.input(prefix + "eval_steps", "1", what="training steps the evaluations take")
+        ev = w.step("evaluation = eval steps x step time (evaluated on the training graph)", f"{hw.id} evaluation time",
+                    n.value * step.value, "s", n, step)
+    elif not w.has(prefix + "eval_samples"):
         return train
-    evals = w.input(prefix + "eval_samples", "1")
-    ev = w.step("evaluation = eval samples x forward FLOP at the training rate", f"{hw.id} evaluation time",
-                eval_time(p, t, evals.value), "s", evals)
+    else:
+        evals = w.input(prefix + "eval_samples", "1")
+        ev = w.step("evaluation = eval samples x forward FLOP at the training rate", f"{hw.id} evaluation time",
+                    eval_time(p, t, evals.value), "s", evals)
     return w.step("time to train = training + evaluation", f"{hw.id} time to train", train.value + ev.value, "s", train, ev)
 
 
