@@ -202,7 +202,7 @@ for rid in [k for k in d if k.startswith("NEMO2407-")]:
         recompute=r["recompute"].split(" ")[0], precision=r["precision"], framework="megatron", metric="tokens_per_s",
         published=published, group="NeMo performance summary",
         note=f"{r['tokens_per_s_per_gpu']} tokens/s/GPU x {gpus} GPUs; the page's model TFLOP/s/GPU {r['model_tflops_per_gpu']}; "
-             + (r["note"] + "; " if "note" in r else "") + "TP communication overlap (ub_tp_comm_overlap in the launcher configs with TP > 1) not modelled (tp_comm_overlap 0)")
+             + (r["note"] + "; " if "note" in r else "") + "TP communication overlap (the launcher sets ub_tp_comm_overlap true for gpt3 20b, llama2_70b, llama3_70b) not modelled (tp_comm_overlap 0)")
 
 open("src/tcobench/perf/data/training_validation.toml", "w").write("\n".join(out))
 print(len(out) - 1, "rows")
