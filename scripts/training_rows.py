@@ -175,10 +175,9 @@ for rid, model, mb, gb, s, rc, wps, mfu, extra in (
 
 # NeMo's performance summary (NeMo 24.07 container, DGX-H100, fp8): the pretraining table at NVIDIA/NeMo tag v2.1.0.
 # Settings the page does not state (sequence parallelism, recomputation, optimizer) are the NeMo-Framework-Launcher
-# 24.07 training configs' for the model (research notes). Framework megatron: Apex DistributedFusedAdam with
-# overlapped gradient and parameter sync and no grad_sync_dtype set (fp32 reduction, as megatron's traits); the attention
-# core is Transformer Engine's (its backend at that version not read; no cuDNN-attention kernel record exists), so
-# the catalog's attention rate stands.
+# 24.07 training configs' for the model (research notes). Framework nemo-2407 (perf/data/training.toml): megatron's
+# byte counts and overlaps (Apex DistributedFusedAdam, fp32 gradient sync by default) with the launcher's
+# NVTE_FUSED_ATTN=0, i.e. flash-attn 2 under Transformer Engine (kernel fa2).
 out.append("# NeMo performance summary (NeMo 24.07, DGX-H100, fp8): NVIDIA/NeMo v2.1.0 docs/source/performance/performance_summary.md,\n"
            "# pretraining table, every row; unstated settings from NeMo-Framework-Launcher 24.07's configs (docs/research/training-rows.toml).")
 NEMO_MODEL = {"NEMO2407-GPT3-175B-128": "gpt-3-175b", "NEMO2407-LLAMA2-7B": "llama-2-7b", "NEMO2407-LLAMA2-13B": "llama-2-13b",
@@ -199,7 +198,7 @@ for rid in [k for k in d if k.startswith("NEMO2407-")]:
         model=NEMO_MODEL.get(rid), arch={k: a[k] for k in ("layers", "hidden", "heads", "vocab")} if a else None,
         hardware="h100-sxm", chips=gpus, tp=L["tp"], pp=L["pp"], vpp=L["vpp"], cp=L["cp"], zero=1, sequence_parallel=L["sp"],
         micro_batch=r["micro_batch"], global_batch=r["global_batch"], seq_len=r["seq_len"],
-        recompute=r["recompute"].split(" ")[0], precision=r["precision"], framework="megatron", metric="tokens_per_s",
+        recompute=r["recompute"].split(" ")[0], precision=r["precision"], framework="nemo-2407", metric="tokens_per_s",
         published=published, group="NeMo performance summary",
         note=f"{r['tokens_per_s_per_gpu']} tokens/s/GPU x {gpus} GPUs; the page's model TFLOP/s/GPU {r['model_tflops_per_gpu']}; "
              + (r["note"] + "; " if "note" in r else "") + "TP communication overlap (the launcher sets ub_tp_comm_overlap true for gpt3 20b, llama2_70b, llama3_70b) not modelled (tp_comm_overlap 0)")
