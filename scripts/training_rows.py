@@ -185,6 +185,9 @@ NEMO_MODEL = {"NEMO2407-GPT3-175B-128": "gpt-3-175b", "NEMO2407-LLAMA2-7B": "lla
 NEMO_SKIP = {"NEMO2407-GPT3-175B-512": "its TFLOP/s links to MLCommons' training results: likely an MLPerf Training v4.0 run (kept aside)",
              "NEMO2407-NEMOTRON-8B": "vocabulary not stated (the launcher config names a sentencepiece tokenizer, no model file); not in the catalog",
              "NEMO2407-NEMOTRON-22B": "vocabulary not stated (as Nemotron-8B); no published model",
+             **{k: ("LoRA fine-tuning: the frozen base weights (no weight gradients, no optimizer state for them) are not modelled"
+                    if "-LORA-" in k else "supervised fine-tuning on packed sequences: the fine-tuning recipe's recomputation, "
+                    "sequence parallelism and optimizer not read") for k in d if k.startswith("NEMO2407-FT-")},
              "NEMO2407-NEMOTRON-340B": "not in the catalog; the launcher's config (PP 12, VP 8, selective recomputation) is not the table's layout (PP 8, VP 12), so its recomputation is not stated for this run"}
 for rid in [k for k in d if k.startswith("NEMO2407-")]:
     r = d[rid]; L = r["layout"]; gpus = r["chips"]
