@@ -173,5 +173,38 @@ for rid, model, mb, gb, s, rc, wps, mfu, extra in (
         metric="tokens_per_s", published=float(wps * 64), group="torchtitan FSDP2",
         note=f"{extra}{wps} WPS per GPU x 64; the docs' MFU {mfu}%; no torch.compile")
 
+# NeMo's performance summary (NeMo 24.07 container, DGX-H100, fp8): the pretraining table at NVIDIA/NeMo tag v2.1.0.
+# Settings the page does not state (sequence parallelism, recomputation, optimizer) are the NeMo-Framework-Launcher
+# 24.07 training configs' for the model (research notes). Framework nemo-2407 (perf/data/training.toml): megatron's
+# byte counts and overlaps (Apex DistributedFusedAdam, fp32 gradient sync by default) with the launcher's
+# NVTE_FUSED_ATTN=0, i.e. flash-attn 2 under Transformer Engine (kernel fa2).
+out.append("# NeMo performance summary (NeMo 24.07, DGX-H100, fp8): NVIDIA/NeMo v2.1.0 docs/source/performance/performance_summary.md,\n"
+           "# pretraining table, every row; unstated settings from NeMo-Framework-Launcher 24.07's configs (docs/research/training-rows.toml).")
+NEMO_MODEL = {"NEMO2407-GPT3-175B-128": "gpt-3-175b", "NEMO2407-LLAMA2-7B": "llama-2-7b", "NEMO2407-LLAMA2-13B": "llama-2-13b",
+              "NEMO2407-LLAMA2-70B": "llama-2-70b", "NEMO2407-LLAMA3-8B": "llama-3.1-8b", "NEMO2407-LLAMA3-70B": "llama-3.1-70b"}
+NEMO_SKIP = {"NEMO2407-GPT3-175B-512": "its TFLOP/s links to MLCommons' training results: likely an MLPerf Training v4.0 run (kept aside)",
+             "NEMO2407-NEMOTRON-8B": "vocabulary not stated (the launcher config names a sentencepiece tokenizer, no model file); not in the catalog",
+             "NEMO2407-NEMOTRON-22B": "vocabulary not stated (as Nemotron-8B); no published model",
+             **{k: ("LoRA fine-tuning: the frozen base weights (no weight gradients, no optimizer state for them) are not modelled"
+                    if "-LORA-" in k else "supervised fine-tuning on packed sequences: the fine-tuning recipe's recomputation, "
+                    "sequence parallelism and optimizer not read") for k in d if k.startswith("NEMO2407-FT-")},
+             "NEMO2407-NEMOTRON-340B": "not in the catalog; the launcher's config (PP 12, VP 8, selective recomputation) is not the table's layout (PP 8, VP 12), so its recomputation is not stated for this run"}
+for rid in [k for k in d if k.startswith("NEMO2407-")]:
+    r = d[rid]; L = r["layout"]; gpus = r["chips"]
+    published = float(r["tokens_per_s_per_gpu"] * gpus)
+    if rid in NEMO_SKIP:
+        row(rid.lower().replace("-", "_"), ref=rid, source=r["source"], skip=NEMO_SKIP[rid], metric="tokens_per_s", published=published,
+            note=f"{r['tokens_per_s_per_gpu']} tokens/s/GPU x {gpus}")
+        continue
+    a = r.get("arch")
+    row(rid.lower().replace("-", "_"), ref=rid, source=r["source"] + "; configuration: " + r["source_verified_in"],
+        model=NEMO_MODEL.get(rid), arch={k: a[k] for k in ("layers", "hidden", "heads", "vocab")} if a else None,
+        hardware="h100-sxm", chips=gpus, tp=L["tp"], pp=L["pp"], vpp=L["vpp"], cp=L["cp"], zero=1, sequence_parallel=L["sp"],
+        micro_batch=r["micro_batch"], global_batch=r["global_batch"], seq_len=r["seq_len"],
+        recompute=r["recompute"].split(" ")[0], precision=r["precision"], framework="nemo-2407", metric="tokens_per_s",
+        published=published, group="NeMo performance summary",
+        note=f"{r['tokens_per_s_per_gpu']} tokens/s/GPU x {gpus} GPUs; the page's model TFLOP/s/GPU {r['model_tflops_per_gpu']}; "
+             + (r["note"] + "; " if "note" in r else "") + "TP communication overlap (the launcher sets ub_tp_comm_overlap true for gpt3 20b, llama2_70b, llama3_70b) not modelled (tp_comm_overlap 0)")
+
 open("src/tcobench/perf/data/training_validation.toml", "w").write("\n".join(out))
 print(len(out) - 1, "rows")
