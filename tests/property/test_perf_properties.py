@@ -23,7 +23,7 @@ def as_dict(c: Chip) -> dict:
     return dict(peak=c.peak, bw=c.mem_bw, ce=c.compute_eff, me=c.memory_eff, ovh=c.overhead, alpha=c.alpha, up_bw=c.up_bw,
                 out_bw=c.out_bw, domain=c.up_domain, chunk=c.prefill_chunk, head_rate=c.head_rate,
                 attn_rate=c.attn_rate, mm_me=c.matmul_memory_eff, head_me=c.head_memory_eff, ar_lat=c.ar_latency, ar_bw=c.ar_bw,
-                gg_full=c.gg_full, gg_loss=c.gg_loss, gg_least=c.gg_least)
+                gg_full=c.gg_full, gg_loss=c.gg_loss, gg_least=c.gg_least, eager=c.eager_overhead)
 
 
 def run(s, chip: Chip, *, batch, input_len, output_len, tp=1, ep=1, weight_bytes=2.0, kv_bytes=2.0, two_d=False,

@@ -117,14 +117,18 @@ def ttft_tpot_throughput(s: Shape, c: dict, B: float, S_in: float, S_out: float,
     tp chips (decode and batched prefill); one request's prefill keeps its KV heads split over tp.
     ``graph_batches``: decode steps with no prefill round beside them run at the next of these sizes up
     (padding sequences without context); TPOT is the mean over the steps."""
-    ttft = forward(s, c, S_in, 1, S_in * S_in / 2, S_in, 1, tp, ep, wb, kvb, ab, two_d=two_d)
+    # a prefill (one request's, or a batched chunk) launches its kernels eagerly: eager_overhead per operator where the
+    # chip has one (never less than the graph-replay overhead); decode steps replay graphs
+    eager = c.get("eager", math.nan)
+    pc = dict(c, ovh=max(eager, c["ovh"])) if eager == eager else c
+    ttft = forward(s, pc, S_in, 1, S_in * S_in / 2, S_in, 1, tp, ep, wb, kvb, ab, two_d=two_d)
     t_group = B / ep
     ctx = S_in + S_out / 2
     tpot = forward(s, c, t_group, ep, t_group * ctx, t_group * ctx, t_group, tp, ep, wb, kvb, ab, per_query_head,
                    two_d=two_d, batch_sharded=two_d)
     chunk = min(c["chunk"], B * S_in / ep)  # prompts of all B requests, prefilled together in chunks
     rounds = B * S_in / (chunk * ep)
-    t_chunk = forward(s, c, chunk, ep, chunk * S_in / 2, chunk + max(S_in - chunk, 0) / 2, chunk / S_in, tp, ep, wb, kvb, ab,
+    t_chunk = forward(s, pc, chunk, ep, chunk * S_in / 2, chunk + max(S_in - chunk, 0) / 2, chunk / S_in, tp, ep, wb, kvb, ab,
                       two_d=two_d, batch_sharded=two_d)
     if graph_batches:
         padded = min((g for g in graph_batches if g >= B), default=B)
