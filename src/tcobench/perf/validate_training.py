@@ -153,7 +153,7 @@ def summary(outcomes: list[TrainOutcome]) -> dict[str, Any]:
     groups: dict[str, list[float]] = {}
     for o in outcomes:
         if o.error is not None:
-            for key in (f"vendor: {o.vendor}", f"source: {o.row.group}"):
+            for key in (f"vendor: {o.vendor}", f"source: {o.row.group}", f"hardware: {o.row.hardware}"):
                 groups.setdefault(key, []).append(o.error)
     return {"rows": len(outcomes), "compared": len(errs), "skipped": sum(o.error is None for o in outcomes),
             "median_abs_error": statistics.median(map(abs, errs)) if errs else None,

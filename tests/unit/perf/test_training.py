@@ -256,6 +256,8 @@ def test_validate_reports_the_training_rows_apart(cli) -> None:
     doc = json.loads(cli("validate", "--json").out)["training"]
     errs = [row["error"] for row in doc["rows"] if row["error"] is not None]
     assert doc["summary"]["compared"] == len(errs) >= 30
+    # grouped by chip too: the A100 and H100 rows are far apart (docs/training.md, 'By chip')
+    assert {"hardware: a100-sxm-80gb", "hardware: h100-sxm"} <= set(doc["summary"]["groups"])
     for row in doc["rows"]:
         assert row["error"] is not None or row["problem"]  # a row without a comparison says why
 
