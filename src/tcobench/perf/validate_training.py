@@ -34,6 +34,7 @@ class TrainRow(BaseModel):
     pp: int = 1
     vpp: int = 1
     cp: int = 1
+    ep: int = 1  # expert parallelism (MoE rows); the model checks it divides the data-parallel ranks
     zero: int = 1
     zero_group: int | None = None  # hybrid sharding: ZeRO over this many dp ranks, replicated across the rest
     sequence_parallel: bool = True
@@ -134,7 +135,7 @@ def run(catalog: Catalog) -> list[TrainOutcome]:
         try:
             model = catalog.get_model(row.model) if row.model else gpt_model(row.id, row.arch or {}, row.seq_len)
             hw = catalog.get_hardware(row.hardware)
-            fixed: dict[str, Any] = {"tp": row.tp, "pp": row.pp, "vpp": row.vpp, "cp": row.cp, "ep": 1, "zero": row.zero,
+            fixed: dict[str, Any] = {"tp": row.tp, "pp": row.pp, "vpp": row.vpp, "cp": row.cp, "ep": row.ep, "zero": row.zero,
                                      "micro_batch": row.micro_batch, "recompute": row.recompute}
             t = train(model, hw, chips=row.chips, seq_len=row.seq_len, global_batch=row.global_batch, precision=row.precision,
                       framework_id=row.framework, fixed=fixed, catalog=catalog, sequence_parallel=row.sequence_parallel,

@@ -476,3 +476,18 @@ def test_a_slower_attention_kernel_and_eager_kernels_lengthen_forward_and_backwa
     d_fwd = float(e.parts["forward"]) - float(plain.parts["forward"])
     assert d_fwd == pytest.approx(m * float(added[0]), rel=1e-6)
     assert float(e.parts["backward"]) - float(plain.parts["backward"]) == pytest.approx(2.0 * d_fwd, rel=1e-6)
+
+
+def test_training_rows_state_expert_parallelism(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A row's ``ep`` reaches the model (MoE rows state it); rows that leave it out keep ep = 1."""
+    from tcobench.perf import validate_training as v
+
+    base = {"ref": "X", "model": "mixtral-8x7b", "hardware": "h100-sxm", "chips": 64, "tp": 2, "pp": 4,
+            "micro_batch": 1, "global_batch": 256, "seq_len": 4096, "precision": "bf16", "published": 1.0}
+    rows = [v.TrainRow(id="ep1", **base), v.TrainRow(id="ep8", ep=8, **base)]
+    assert rows[0].ep == 1
+    monkeypatch.setattr(v, "load_rows", lambda: rows)
+    out = {o.row.id: o for o in v.run(CAT)}
+    assert all(o.training is not None for o in out.values()), [o.problem for o in out.values()]
+    t1, t8 = out["ep1"].training, out["ep8"].training
+    assert t1 is not None and t8 is not None and t1.step_time_s != t8.step_time_s
