@@ -9,11 +9,12 @@ from __future__ import annotations
 import math
 import re
 from pathlib import Path
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tcobench import checks, units
 from tcobench.catalog import Catalog, Hardware, Model, load_catalog
+from tcobench.catalog.schema import Runtime
 from tcobench.cost import DEFAULT_BASIS, OwnParameters
 from tcobench.errors import InputError, close_matches, quote
 from tcobench.perf.traffic import Traffic, is_process, parse_process
@@ -65,6 +66,40 @@ def names(spec: str | Sequence[str] | None, param: str = "", expected: str = "co
         where = "{" + param + "}" if param else "a list"
         raise InputError(f"{where} {quote(spec)} names nothing; expected {expected}", params=(param,) if param else ())
     return items
+
+
+def runtimes_of(cat: Catalog, spec: str | Mapping[str, str] | None, hardware: Sequence[Hardware]) -> dict[str, Runtime]:
+    """The serving stack per hardware id of a compare, plan or sweep: ``spec`` is one catalog runtime id for every
+    chip ('vllm-0.6'), ``HW=ID`` pairs for some ('mi300x=vllm-0.6-rocm,h100-sxm=trtllm'), or both (the bare id for
+    the chips no pair names), or a mapping {hardware id: runtime id}. A chip named nowhere runs the default stack."""
+    if spec is None:
+        return {}
+    pairs: list[tuple[str | None, str]] = []
+    if isinstance(spec, Mapping):
+        pairs = [(str(k), str(v)) for k, v in spec.items()]
+    else:
+        for item in names(spec, "runtime", "a runtime id, or HW=RUNTIME pairs") or []:
+            hw, eq, rt = item.partition("=")
+            if eq and not (hw.strip() and rt.strip()):
+                raise InputError(f"{{runtime}} {quote(item)}: expected HW=RUNTIME, e.g. 'mi300x=vllm-0.6-rocm'",
+                                 params=("runtime",))
+            pairs.append((hw.strip(), rt.strip()) if eq else (None, item))
+    ids = [h.id for h in hardware]
+    everywhere = [rt for hw, rt in pairs if hw is None]
+    if len(everywhere) > 1:
+        raise InputError(f"{{runtime}} names {len(everywhere)} runtimes for every chip ({', '.join(everywhere)}); give one, "
+                         "and HW=RUNTIME pairs for the others", params=("runtime",))
+    out = {h: cat.get_runtime(everywhere[0], where="{runtime}") for h in ids} if everywhere else {}
+    for chip, stack in pairs:
+        if chip is None:
+            continue
+        if chip.lower() not in ids:
+            near = close_matches(chip, ids)
+            hint = f"; did you mean {' or '.join(map(quote, near))}?" if near else f" (compared: {', '.join(ids)})"
+            raise InputError(f"{{runtime}} {quote(f'{chip}={stack}')}: {quote(chip)} is not among the hardware{hint}",
+                             params=("runtime",))
+        out[chip.lower()] = cat.get_runtime(stack, where="{runtime}")
+    return out
 
 
 def workload_lengths(cat: Catalog, workload: str | None, input_len: int | None, output_len: int | None) -> tuple[int, int, str]:

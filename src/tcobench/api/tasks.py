@@ -7,7 +7,7 @@ document ``--json`` prints. docs/api.md has examples (the tests run them).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -25,6 +25,7 @@ from tcobench.api.inputs import (
     own_parameters,
     positive_numbers,
     positive_seconds,
+    runtimes_of,
     traffic_of,
     usd,
     whole,
@@ -120,7 +121,8 @@ def compare(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, 
             slo_tpot: float | str | None = None, precision: str | Sequence[str] | None = None, max_chips: int = 64,
             basis: Basis = "both", price_hour: float | None = None, price_chip: float | None = None, pareto: bool = False,
             rate: float | str | None = None, rank: str = "cost", catalog: Catalog | None = None,
-            workers: int | None = None, scheduler: str | None = None, **cost: Any) -> CompareResult:
+            workers: int | None = None, scheduler: str | None = None, runtime: str | Mapping[str, str] | None = None,
+            **cost: Any) -> CompareResult:
     """``tcobench compare``: per hardware (default: every catalog chip), the cheapest deployment that fits and meets
     the SLOs, with $/1M tokens own and/or rent as (low, likely, high). ``cost``: overrides of the cost basis
     (``cost_basis``, ``amortisation_years``, ``cost_of_capital``, ``utilisation``, ``pue``, ``electricity``,
@@ -128,6 +130,9 @@ def compare(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, 
     row's replica is also simulated at that load (``row.at_rate``: goodput under the SLOs, p99s, $/1M good output
     tokens; search/goodput.py), and ``rank`` orders the rows: "cost" (steady-state $/1M output tokens), "goodput"
     (most good tokens/s first) or "good-cost" ($/1M good tokens, cheapest first; these two need ``rate``).
+    ``runtime``: the serving stack each chip runs (api.inputs.runtimes_of: one catalog runtime id for all, or
+    'HW=ID' pairs; default: the catalog's ``default`` stack): its kernels' traits and its default cap on running
+    sequences apply, and each row's deployment names it.
 
     ``workers``: run on a local Dask cluster of that many processes; ``scheduler``: on a running Dask cluster
     ('tcp://host:8786'; default ``TCOBENCH_SCHEDULER``): each hardware's search, and each row's simulation at
@@ -148,7 +153,8 @@ def compare(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, 
     with cluster(workers, address) as executor:
         rows, evaluated = _compare(m, hw, input_len=n_in, output_len=n_out, catalog=cat, params=params, basis=basis,
                                    precisions=precisions, slo_ttft=ttft, slo_tpot=tpot, max_chips=chips, price_hour=hour,
-                                   price_chip=chip_price, pareto=pareto, executor=executor)
+                                   price_chip=chip_price, pareto=pareto, executor=executor,
+                                   runtimes=runtimes_of(cat, runtime, hw))
         if offered is not None:
             rows = rows_at_rate(rows, m, hw, cat, rate=offered, slo=Slo(ttft, tpot), input_len=n_in, output_len=n_out,
                                 executor=executor)
@@ -164,12 +170,13 @@ def plan(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, qps
          slo_tpot: float | str | None = None, precision: str | Sequence[str] | None = None, max_chips: int = 64,
          peak_factor: float = 1.0, basis: Literal["own", "rent"] = "own", price_hour: float | None = None,
          price_chip: float | None = None, catalog: Catalog | None = None, workers: int | None = None,
-         scheduler: str | None = None, **cost: Any) -> PlanResult:
+         scheduler: str | None = None, runtime: str | Mapping[str, str] | None = None, **cost: Any) -> PlanResult:
     """``tcobench plan``: replicas and chips per hardware to serve ``qps`` requests/s (times ``peak_factor``), with
     utilisation, $/month and $/1M output tokens as (low, likely, high).
 
     ``workers`` / ``scheduler``: on a Dask cluster, as ``compare`` (each hardware's search and each row's sizing,
-    with an SLO its serving simulations, is a task); the rows are the single process's."""
+    with an SLO its serving simulations, is a task); the rows are the single process's. ``runtime``: the serving
+    stack per chip, as ``compare``."""
     address = cluster_address(workers, scheduler)
     cat = catalog_or_default(catalog)
     m = model_of(cat, model)
@@ -180,8 +187,9 @@ def plan(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, qps
     params, precisions = own_parameters(cat, **cost), names(precision, "precision")
     ttft, tpot, chips = positive_seconds(slo_ttft, "slo_ttft"), positive_seconds(slo_tpot, "slo_tpot"), whole(max_chips, "max_chips", 1)
     hour, chip_price = usd(price_hour, "USD/h", "price_hour"), usd(price_chip, "USD", "price_chip")
+    runtimes = runtimes_of(cat, runtime, hw)
     with cluster(workers, address) as executor:
-        rows, evaluated = _plan(m, hw, qps=qps, input_len=n_in, output_len=n_out, catalog=cat, params=params, basis=basis,
+        rows, evaluated = _plan(m, hw, runtimes=runtimes, qps=qps, input_len=n_in, output_len=n_out, catalog=cat, params=params, basis=basis,
                                 peak_factor=peak_factor, precisions=precisions, slo_ttft=ttft, slo_tpot=tpot,
                                 max_chips=chips, price_hour=hour, price_chip=chip_price, executor=executor)
         used = None if executor is None else executor.workers
@@ -198,7 +206,8 @@ def sweep(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, tp
           price_chip: float | None = None, yes: bool = False, on_estimate: Callable[[Estimate], None] | None = None,
           progress: Callable[[int, int], None] | None = None, catalog: Catalog | None = None,
           workers: int | None = None, scheduler: str | None = None, rate: float | str | None = None, rank: str = "cost",
-          vary: str | Sequence[str] | None = None, **cost: Any) -> SweepSummary:
+          vary: str | Sequence[str] | None = None, runtime: str | Mapping[str, str] | None = None,
+          **cost: Any) -> SweepSummary:
     """``tcobench sweep``: every combination of the axes (each '1,2,4', '1:4096' or '128:32768:x2'), evaluated in
     memory-bounded chunks of ``chunk`` points; the ``top`` points by ``objective`` and, with ``pareto``, the front
     of tokens/s per chip vs interactivity. ``output``: write every point to .csv or .parquet.
@@ -207,6 +216,7 @@ def sweep(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, tp
     should take (``Estimate.text()``). A grid of more than CONFIRM_POINTS (100 million) points runs only with
     ``yes=True``; otherwise InputError says how long it would take. ``progress(n, total)`` is called after each
     chunk with the points it held and the grid's size.
+    ``runtime``: the serving stack per chip, as ``compare`` (each row names it; batches above its cap are not ok).
 
     ``workers``: run on a local Dask cluster of that many processes; ``scheduler``: on a running Dask cluster
     ('tcp://host:8786'; default ``TCOBENCH_SCHEDULER``). Either needs ``pip install 'tcobench[distributed]'``; the
@@ -237,7 +247,7 @@ def sweep(model: Ref, hardware: str | Sequence[HardwareRef] | None = None, *, tp
     if vary:
         refs = names(hardware, "hardware") if isinstance(hardware, str) else [str(h) for h in hardware or []]
         hws, skipped = varied_hardware(cat, hws, refs or [], vary)
-    cands = candidates(hws, names(precision, "precision"))
+    cands = candidates(hws, names(precision, "precision"), runtimes_of(cat, runtime, hws))
     est = estimate(m, cands, axes, catalog=cat, chunk=chunk)
     if on_estimate is not None:
         on_estimate(est)

@@ -16,6 +16,7 @@ from tcobench.api.inputs import COST_RANGES
 from tcobench.cost import DEFAULT_BASIS
 from tcobench.perf.validate import Trust
 from tcobench.records import Provenance, Run
+from tcobench.search.compare import Deployment
 from tcobench.search.goodput import RANKS, SIM_REQUESTS
 
 
@@ -39,6 +40,11 @@ def cost_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
+RUNTIME_OPTION = click.option(
+    "--runtime", help="Serving stack from the catalog (tcobench catalog list runtimes): one id for every chip, or "
+                      "HW=ID pairs, e.g. 'mi300x=vllm-0.6-rocm,h100-sxm=trtllm' [default: default].")
+
+
 def search_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     opts = [
         click.option("--model", "model_ref", required=True, help="Model id, catalog file, or config.json path."),
@@ -50,10 +56,19 @@ def search_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--slo-tpot", type=DURATION, help="Largest TPOT allowed, e.g. 50ms."),
         click.option("--precision", "precisions", help="Pin precisions, e.g. 'fp8' or 'bf16,fp8' [default: what each chip supports]."),
         click.option("--max-chips", type=COUNT, default=64, show_default=True, help="Largest replica tried."),
+        RUNTIME_OPTION,
     ]
     for opt in reversed(opts):
         fn = opt(fn)
     return fn
+
+
+def deployment_text(d: Deployment | None) -> str:
+    """'8x tp8 pp1 b256 fp8', the serving stack after it when not the default ('... fp8 vllm-0.6-rocm')."""
+    if d is None:
+        return "-"
+    return (f"{d.chips}x tp{d.tp} pp{d.pp}" + (f" ep{d.ep}" if d.ep > 1 else "") + f" b{d.batch} {d.precision}"
+            + (f" {d.runtime}" if d.runtime != "default" else ""))
 
 
 def _span(s: tuple[float, float, float] | None, fmt: Callable[[float], str]) -> str:
@@ -193,6 +208,9 @@ def compare(ctx: Context, /, model_ref: str, hw_spec: str | None, workload: str 
     if claims_file is not None:
         raise click.UsageError("--claims goes with --measured RUN (the claims that cite that run)")
     if train:
+        if kw.pop("runtime") is not None:
+            raise click.UsageError("--runtime is a serving stack; with --train the frameworks are training's "
+                                   "(docs/training.md)")
         if rate is not None or rank != "cost":
             raise click.UsageError("--rate and --rank describe serving; with --train give --tokens and --deadline")
         train_table(ctx, "compare", model_ref, hw_spec, precisions, basis, tokens, deadline, as_json, save, kw)
@@ -218,7 +236,7 @@ def compare(ctx: Context, /, model_ref: str, hw_spec: str | None, workload: str 
     body = []
     for r in rows:
         d = r.deployment
-        dep = f"{d.chips}x tp{d.tp} pp{d.pp}" + (f" ep{d.ep}" if d.ep > 1 else "") + f" b{d.batch} {d.precision}" if d else "-"
+        dep = deployment_text(d)
         cells = [r.hardware, dep, units.human(r.ttft_s, "s") if r.ttft_s else "-", units.human(r.tpot_s, "s") if r.tpot_s else "-",
                  f"{r.interactivity_tokens_per_s:.1f}" if r.tpot_s else "-",
                  per_s(r.output_tokens_per_s_per_chip) if r.output_tokens_per_s_per_chip else "-"]

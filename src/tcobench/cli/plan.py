@@ -9,7 +9,7 @@ import click
 from tcobench import checks, units
 from tcobench import api
 from tcobench.cli.compare import (
-    _span, _widened, cost_options, money, on_workers, search_options, train_options, train_table,
+    _span, _widened, cost_options, deployment_text, money, on_workers, search_options, train_options, train_table,
 )
 from tcobench.cli.context import Context, pass_context
 from tcobench.cli.options import Choice, Number, cluster_options
@@ -35,6 +35,9 @@ def plan(ctx: Context, /, model_ref: str, hw_spec: str | None, workload: str | N
     fewest chips per hardware that train the model on --tokens within --deadline."""
     train, tokens, deadline = kw.pop("train"), kw.pop("tokens"), kw.pop("deadline")
     if train:
+        if kw.pop("runtime") is not None:
+            raise click.UsageError("--runtime is a serving stack; with --train the frameworks are training's "
+                                   "(docs/training.md)")
         if qps is not None:
             raise click.UsageError("--qps describes serving; with --train give --tokens and --deadline")
         train_table(ctx, "plan", model_ref, hw_spec, precisions, basis, tokens, deadline, as_json, False,
@@ -59,7 +62,7 @@ def plan(ctx: Context, /, model_ref: str, hw_spec: str | None, workload: str | N
     body = []
     for r in rows:
         d = r.deployment
-        dep = f"{d.chips}x tp{d.tp} pp{d.pp} b{d.batch} {d.precision}" if d else "-"
+        dep = deployment_text(d)
         body.append([r.hardware, dep, r.replicas or "-", r.chips or "-", f"{r.utilisation:.0%}" if r.utilisation else "-",
                      units.human(r.tpot_s, "s") if r.tpot_s else "-",
                      _span(_widened(r.usd_per_month, res.trust.get(r.hardware)), money),

@@ -20,7 +20,7 @@ from rich.progress import (
 )
 
 from tcobench import api, units
-from tcobench.cli.compare import cost_options, money
+from tcobench.cli.compare import RUNTIME_OPTION, cost_options, money
 from tcobench.cli.context import Context, pass_context
 from tcobench.cli.options import DURATION, Choice, Count, Number, cluster_options
 from tcobench.cli.render import console, per_s, print_json, print_trusts, table
@@ -102,6 +102,7 @@ class Report:
 @click.option("--framework", type=Choice(list(frameworks())), help="With --train: training stack [default: megatron].")
 @click.option("--slo-ttft", type=DURATION)
 @click.option("--slo-tpot", type=DURATION)
+@RUNTIME_OPTION
 @click.option("--basis", type=Choice(["own", "rent"]), default="own", show_default=True, help="Prices the cost objective.")
 @cost_options
 @click.option("--objective", type=Choice(["cost", "throughput", "latency", "time", "energy"]), default="cost", show_default=True,
@@ -144,7 +145,8 @@ def sweep(ctx: Context, /, model_ref: str, hw_spec: str | None, precisions: str,
     train_only = [k for k in TRAIN_ONLY if given.pop(k, None) is not None]
     if train:
         serving = [k for k, v in (("--batch", kw["batch"]), ("--input-len", kw["input_len"]), ("--output-len", kw["output_len"]),
-                                  ("--slo-ttft", slo_ttft), ("--slo-tpot", slo_tpot), ("--rate", rate)) if v is not None]
+                                  ("--slo-ttft", slo_ttft), ("--slo-tpot", slo_tpot), ("--rate", rate),
+                                  ("--runtime", kw.pop("runtime"))) if v is not None]
         if vary:
             raise click.UsageError("--vary goes with a serving sweep; a training sweep takes catalog hardware (or a "
                                    "hardware file) in --hardware")
@@ -175,11 +177,14 @@ def sweep(ctx: Context, /, model_ref: str, hw_spec: str | None, precisions: str,
     on = "" if res.workers is None else f" on {res.workers} Dask worker{'s' if res.workers > 1 else ''}"
     out.print(f"evaluated {res.evaluated:,} configurations ({res.feasible:,} feasible) in {wall:.2f} s{on} "
               f"({res.evaluated / max(wall, 1e-9):,.0f}/s)" + (f"; all points written to {output}" if output else ""))
-    cols = ["hardware", "precision", "tp", "pp", "ep", "batch", "in", "out", "TTFT", "TPOT", "tok/s/chip", f"$/1M out ({basis})"]
+    stacks = "runtime" in kw  # a column for the serving stacks when they were chosen
+    cols = ["hardware", "precision", *(["runtime"] if stacks else []), "tp", "pp", "ep", "batch", "in", "out", "TTFT", "TPOT",
+            "tok/s/chip", f"$/1M out ({basis})"]
 
     def cells(r: dict[str, Any]) -> list[Any]:
         cost = r["usd_per_1m_output_tokens"]
-        return [r["hardware"], r["precision"], *(int(r[a]) for a in AXES), units.human(r["ttft_s"], "s"),
+        return [r["hardware"], r["precision"], *([r["runtime"]] if stacks else []), *(int(r[a]) for a in AXES),
+                units.human(r["ttft_s"], "s"),
                 units.human(r["tpot_s"], "s"), per_s(r["output_tokens_per_s_per_chip"]),
                 money(cost) if np.isfinite(cost) else "no price"]
     out.print(table(f"top {top_k} by {objective}", cols, (cells(r) for r in doc["top"])))

@@ -134,6 +134,23 @@ def engine_cap(runtime: Runtime | None) -> int | None:
     return None if runtime is None or runtime.max_num_seqs is None else int(runtime.max_num_seqs.value)
 
 
+def stack_chip(hardware: Hardware, compute: str, efficiencies: Efficiencies, stack: Runtime | None, *,
+               kv: str | None = None, strict: bool = True) -> Chip:
+    """``Chip.of`` as ``stack`` runs it: attention in 16 bits for a stack whose context attention has no narrower
+    kernel (``context_attention = "16-bit"``), and every tensor-parallel all-reduce on the collective library's ring
+    for a stack without a one-shot kernel (``allreduce = "ring"``). None: the catalog's ``default`` stack's traits."""
+    chip = Chip.of(hardware, compute, efficiencies, kv=kv, strict=strict,
+                   attention_16bit=stack is not None and stack.context_attention == "16-bit")
+    if stack is not None and stack.allreduce == "ring":  # the stack reduces through its collective library only
+        chip = replace(chip, ar_latency=float("nan"), ar_bw=float("nan"))
+    return chip
+
+
+def stack_engine(stack: Runtime | None) -> Engine:
+    """The engine traits ``stack`` gives every deployment (no CUDA-graph padding, no speculative decoding)."""
+    return Engine(stack is not None and stack.decode_attention == "per-query-head")
+
+
 def auto_batches(runtime: Runtime | None) -> np.ndarray:
     """The batches ``batch="auto"`` chooses among: AUTO_BATCHES, up to and including the stack's ``engine_cap``."""
     cap = engine_cap(runtime)
@@ -216,9 +233,7 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
         efficiencies = resolve(hardware, catalog.efficiency)
     stack = runtime if isinstance(runtime, Runtime) else catalog.get_runtime(runtime or "default", where="{runtime}")
     attention_16bit = stack.context_attention == "16-bit"
-    chip = Chip.of(hardware, prec.compute_precision(w, a), efficiencies, kv=k, attention_16bit=attention_16bit)
-    if stack.allreduce == "ring":  # the stack reduces through its collective library only (no one-shot kernel)
-        chip = replace(chip, ar_latency=float("nan"), ar_bw=float("nan"))
+    chip = stack_chip(hardware, prec.compute_precision(w, a), efficiencies, stack, kv=k)
     s = shape(model)
     chips = chips or tp * pp * ep
     if chips % (tp * pp * ep):

@@ -29,8 +29,10 @@ class Reason(IntFlag):
     LAYOUT_2D = 2048
     BATCH = 4096
     SEQUENCE = 8192
+    ENGINE_CAP = 16384
 
-    INVALID = TP_HEADS | TP_KV_HEADS | CHIPS_LAYOUT | PP_LAYERS | EP_EXPERTS | NO_PEAK | NO_LINK | CONTEXT | LAYOUT_2D | BATCH | SEQUENCE
+    INVALID = (TP_HEADS | TP_KV_HEADS | CHIPS_LAYOUT | PP_LAYERS | EP_EXPERTS | NO_PEAK | NO_LINK | CONTEXT | LAYOUT_2D | BATCH
+               | SEQUENCE | ENGINE_CAP)
     SLO = TTFT_SLO | TPOT_SLO
 
 
@@ -50,6 +52,7 @@ TEXT = {
     Reason.LAYOUT_2D: "the 2d layout needs a dense model and tp = x * yz with yz dividing the attention heads",
     Reason.BATCH: "the global batch is not a multiple of micro-batch x dp",
     Reason.SEQUENCE: "the sequence length is not a multiple of 2 x cp (context parallelism's load balancing)",
+    Reason.ENGINE_CAP: "the batch is above the serving stack's default cap on running sequences (its max_num_seqs)",
 }
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from tcobench.catalog import Catalog, Hardware, Model
+from tcobench.catalog.schema import Runtime
 from tcobench.cost import Basis, ChipPrice, OwnParameters, price_hardware, token_costs, token_energy
 from tcobench.cost.span import Span
 from tcobench.search.executor import Executor
@@ -26,6 +27,7 @@ class Deployment:
     ep: int
     batch: int
     precision: str
+    runtime: str = "default"  # the serving stack (catalog runtime id) the deployment was evaluated under
 
 
 @dataclass(frozen=True)
@@ -85,8 +87,9 @@ def compare(model: Model, hardware: Sequence[Hardware], *, input_len: int, outpu
             params: OwnParameters, basis: Basis = "both", precisions: Sequence[str] | None = None,
             slo_ttft: float | None = None, slo_tpot: float | None = None, max_chips: int = 64,
             price_hour: float | None = None, price_chip: float | None = None, pareto: bool = False,
-            executor: Executor | None = None) -> tuple[list[CompareRow], int]:
-    """Rows sorted by cost (servable first), and how many configurations were evaluated.
+            executor: Executor | None = None, runtimes: Mapping[str, Runtime] | None = None) -> tuple[list[CompareRow], int]:
+    """Rows sorted by cost (servable first), and how many configurations were evaluated. ``runtimes``: the serving
+    stack per hardware id (search.grid.candidates; a hardware not in it runs the catalog's default stack).
 
     In this process (``executor`` None) every candidate is evaluated by one vectorised call. On an ``executor``
     (search.executor: Dask) each hardware is one task: its candidates' rows of the same grid, priced, reduced to its
@@ -94,12 +97,12 @@ def compare(model: Model, hardware: Sequence[Hardware], *, input_len: int, outpu
     on rows of the same layouts), so the rows equal the single call's (tests/integration/test_distributed.py)."""
     layouts = Layouts.grid(model, max_chips=max_chips)
     job = _Job(model, layouts, input_len, output_len, catalog, params, basis, precisions, slo_ttft, slo_tpot,
-               price_hour, price_chip, pareto)
+               price_hour, price_chip, pareto, dict(runtimes or {}))
     if executor is not None:
         done = list(executor.map(_hardware_row, hardware, job))
         rows, evaluated = [r for r, _ in done], sum(n for _, n in done)
     else:
-        cands = candidates(hardware, precisions)
+        cands = candidates(hardware, precisions, runtimes)
         outcome = search(model, cands, layouts, input_len=input_len, output_len=output_len, catalog=catalog,
                          slo_ttft=slo_ttft, slo_tpot=slo_tpot)
         rows = [job.row(hw, [i for i, c in enumerate(cands) if c.hardware.id == hw.id], outcome) for hw in hardware]
@@ -126,6 +129,7 @@ class _Job:
     price_hour: float | None
     price_chip: float | None
     pareto: bool
+    runtimes: dict[str, Runtime]
 
     def row(self, hw: Hardware, mine: list[int], outcome: Outcome) -> CompareRow:
         """``hw``'s row from its candidates' rows ``mine`` of ``outcome``, priced."""
@@ -136,7 +140,7 @@ class _Job:
 
 def _hardware_row(job: _Job, hw: Hardware) -> tuple[CompareRow, int]:
     """One task of a compare on an executor: ``hw``'s candidates over the grid, its row, and the points evaluated."""
-    cands = candidates([hw], job.precisions)
+    cands = candidates([hw], job.precisions, job.runtimes)
     outcome = search(job.model, cands, job.layouts, input_len=job.input_len, output_len=job.output_len,
                      catalog=job.catalog, slo_ttft=job.slo_ttft, slo_tpot=job.slo_tpot)
     return job.row(hw, list(range(len(cands))), outcome), outcome.evaluated
@@ -150,7 +154,8 @@ def _row(hw: Hardware, mine: list[int], o: Outcome, pricing: ChipPrice, params: 
         return CompareRow(hw.id, None, excluded_reason=o.why_not(mine), price_notes=notes)
     r, k = best
     res, lay = o.result, o.layouts
-    dep = Deployment(int(lay.chips[k]), int(lay.tp[k]), int(lay.pp[k]), int(lay.ep[k]), int(lay.batch[k]), o.candidates[r].precision)
+    dep = Deployment(int(lay.chips[k]), int(lay.tp[k]), int(lay.pp[k]), int(lay.ep[k]), int(lay.batch[k]), o.candidates[r].precision,
+                     o.candidates[r].runtime_id)
     out_tps, pre_tps = float(res.output_tokens_per_s[r, k]), float(res.prefill_tokens_per_s[r, k])
     costs = {name: token_costs(span, dep.chips, out_tps, pre_tps) for name, span in (("own", pricing.own), ("rent", pricing.rent))
              if span is not None}

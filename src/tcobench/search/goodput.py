@@ -19,10 +19,10 @@ from typing import Any
 
 from tcobench.catalog import Catalog, Hardware, Model
 from tcobench.perf import precision as prec
-from tcobench.perf.chip import Chip
-from tcobench.perf.deployment import Engine, Formats, Layout
+from tcobench.perf.deployment import Formats, Layout
 from tcobench.perf.efficiency import resolve
 from tcobench.perf.precision import compute_precision
+from tcobench.perf.predict import stack_chip, stack_engine
 from tcobench.perf.serving import Scheduler, ServingResult, Slo, serve
 from tcobench.perf.steps import ModelSteps, kv_capacity
 from tcobench.perf.traffic import Traffic
@@ -44,14 +44,15 @@ class Replica:
     def of(cls, d: Deployment, model: Model, hw: Hardware, catalog: Catalog, longest: int) -> Replica:
         """The replica of ``d`` (its batch as the running-sequence limit, a step budget of the efficiency data's
         prefill chunk or the batch if larger), tabulated to contexts of ``longest`` tokens."""
-        chip = Chip.of(hw, compute_precision(d.precision, d.precision), resolve(hw, catalog.efficiency), strict=False)
+        stack = None if d.runtime == "default" else catalog.get_runtime(d.runtime, where="{runtime}")
+        chip = stack_chip(hw, compute_precision(d.precision, d.precision), resolve(hw, catalog.efficiency), stack, strict=False)
         fmt = Formats(prec.BYTES[d.precision], prec.BYTES[d.precision], prec.activation_bytes(d.precision),
                       dispatch=prec.dispatch_bytes(d.precision))
         lay = Layout(float(d.tp), float(d.pp), float(d.ep), float(d.tp * d.pp * d.ep))
         s = shape(model)
         max_tokens = max(int(chip.prefill_chunk), d.batch)
         sched = Scheduler(max_tokens, d.batch, kv_capacity(s, chip, lay, fmt, max_tokens, d.batch))
-        steps = ModelSteps.build(s, chip, lay, fmt, Engine(), max_tokens=max_tokens, max_seqs=d.batch, max_context=longest)
+        steps = ModelSteps.build(s, chip, lay, fmt, stack_engine(stack), max_tokens=max_tokens, max_seqs=d.batch, max_context=longest)
         return cls(steps, sched)
 
 
@@ -154,7 +155,8 @@ def sweep_row_at_rate(row: dict[str, Any], model: Model, hw: Hardware, catalog: 
     """A sweep's top row (its axes, chips, tok/s per chip, $/1M output tokens) served at ``rate``: the fields
     ``at_rate`` adds to it. Its $/1M good tokens is its steady-state $/1M output tokens times the steady-state
     output tokens/s over the goodput (the same $/hour, fewer tokens that count)."""
-    d = Deployment(int(row["chips"]), int(row["tp"]), int(row["pp"]), int(row["ep"]), int(row["batch"]), str(row["precision"]))
+    d = Deployment(int(row["chips"]), int(row["tp"]), int(row["pp"]), int(row["ep"]), int(row["batch"]), str(row["precision"]),
+                   str(row.get("runtime", "default")))
     n_in, n_out = int(row["input_len"]), int(row["output_len"])
     r, good = _served(Replica.of(d, model, hw, catalog, n_in + n_out), rate, slo, n_in, n_out, requests)
     steady = float(row["output_tokens_per_s_per_chip"]) * d.chips

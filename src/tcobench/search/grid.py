@@ -10,22 +10,22 @@ because a chip's rate ($/chip-second) is the same for all of its deployments.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from tcobench.catalog import Catalog, Hardware, Model
+from tcobench.catalog.schema import Runtime
 from tcobench.perf import chip_arrays, compute_precision
 from tcobench.perf import precision as prec
-from tcobench.perf.chip import Chip
-from tcobench.perf.deployment import Batch, Formats, Layout, Limits
+from tcobench.perf.deployment import Batch, Engine, Formats, Layout, Limits
 from tcobench.perf.efficiency import resolve
 from tcobench.perf.inference import Result, evaluate
 from tcobench.perf.reasons import Reason, text
-from tcobench.perf.predict import AUTO_BATCHES
+from tcobench.perf.predict import AUTO_BATCHES, engine_cap, stack_chip
 from tcobench.perf.transformer import shape
 
 DEFAULT_PRECISIONS = ("bf16", "fp8", "fp4")  # tried when a chip has a dense peak at them, unless pinned
@@ -34,10 +34,15 @@ POWERS_OF_TWO = (1, 2, 4, 8, 16, 32, 64)
 
 @dataclass(frozen=True)
 class Candidate:
-    """One (hardware, precision) row of the search."""
+    """One (hardware, precision) row of the search, run by ``runtime`` (None: the catalog's default stack)."""
 
     hardware: Hardware
     precision: str
+    runtime: Runtime | None = None
+
+    @property
+    def runtime_id(self) -> str:
+        return "default" if self.runtime is None else self.runtime.id
 
 
 @dataclass(frozen=True)
@@ -159,21 +164,25 @@ class Outcome:
         return [(list(rows)[int(where[i][0])], int(where[i][1])) for i in order[front]]
 
 
-def candidates(hardware: Sequence[Hardware], precisions: Sequence[str] | None = None) -> list[Candidate]:
-    """(hardware, precision) pairs: pinned precisions as given, else the defaults the chip has a peak at."""
+def candidates(hardware: Sequence[Hardware], precisions: Sequence[str] | None = None,
+               runtimes: Mapping[str, Runtime] | None = None) -> list[Candidate]:
+    """(hardware, precision) pairs: pinned precisions as given, else the defaults the chip has a peak at; each run by
+    ``runtimes[hardware id]`` where given (else the default stack)."""
     out: list[Candidate] = []
     for hw in hardware:
         wanted = [prec.check(p, "precision") for p in precisions] if precisions else list(DEFAULT_PRECISIONS)
         have = [p for p in wanted if hw.peak(compute_precision(p, p)) is not None] if not precisions else wanted
-        out.extend(Candidate(hw, p) for p in (have or wanted[:1]))  # keep one row so the chip gets a reason
+        stack = (runtimes or {}).get(hw.id)
+        out.extend(Candidate(hw, p, stack) for p in (have or wanted[:1]))  # keep one row so the chip gets a reason
     return out
 
 
 def search(model: Model, cands: Sequence[Candidate], layouts: Layouts, *, input_len: float, output_len: float,
            catalog: Catalog, slo_ttft: float | None = None, slo_tpot: float | None = None) -> Outcome:
-    """Evaluate every candidate at every layout in one vectorised call."""
-    chips = [Chip.of(c.hardware, compute_precision(c.precision, c.precision), resolve(c.hardware, catalog.efficiency),
-                     strict=False) for c in cands]
+    """Evaluate every candidate at every layout in one vectorised call, each as its serving stack runs it (its
+    kernels' traits, and no batch above the stack's default cap on running sequences: ``Reason.ENGINE_CAP``)."""
+    chips = [stack_chip(c.hardware, compute_precision(c.precision, c.precision), resolve(c.hardware, catalog.efficiency),
+                        c.runtime, strict=False) for c in cands]
     stacked = chip_arrays(chips)
     wb = np.array([prec.BYTES[c.precision] for c in cands])[:, None]  # (n, 1)
     ab = np.array([prec.activation_bytes(c.precision) for c in cands])[:, None]
@@ -184,5 +193,12 @@ def search(model: Model, cands: Sequence[Candidate], layouts: Layouts, *, input_
     result = evaluate(shape(model), stacked, Batch(row(layouts.batch), input_len, output_len),
                       Layout(row(layouts.tp), row(layouts.pp), row(layouts.ep), row(layouts.chips)), Formats(wb, wb, ab, dispatch=db),
                       limits=Limits(model.max_context, np.inf if slo_ttft is None else slo_ttft,
-                                    np.inf if slo_tpot is None else slo_tpot))
-    return Outcome(tuple(cands), layouts, Grid.of(result, (len(cands), len(layouts))))
+                                    np.inf if slo_tpot is None else slo_tpot),
+                      engine=Engine(np.array([c.runtime is not None and c.runtime.decode_attention == "per-query-head"
+                                              for c in cands])[:, None]))
+    grid = Grid.of(result, (len(cands), len(layouts)))
+    caps = np.array([engine_cap(c.runtime) or np.inf for c in cands], dtype=float)[:, None]
+    if np.isfinite(caps).any():
+        over = row(layouts.batch) > caps
+        grid = replace(grid, ok=grid.ok & ~over, code=np.where(over, grid.code | int(Reason.ENGINE_CAP), grid.code))
+    return Outcome(tuple(cands), layouts, grid)

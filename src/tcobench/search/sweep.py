@@ -32,16 +32,17 @@ from tcobench.errors import InputError, quote
 from tcobench.perf import compute_precision
 from tcobench.perf import precision as prec
 from tcobench.perf.chip import Chip
-from tcobench.perf.deployment import Batch, Formats, Layout, Limits
+from tcobench.perf.deployment import Batch, Engine, Formats, Layout, Limits
 from tcobench.perf.efficiency import resolve
-from tcobench.perf.inference import evaluate
+from tcobench.perf.inference import PLAIN_ENGINE, evaluate
+from tcobench.perf.predict import engine_cap, stack_chip, stack_engine
 from tcobench.perf.transformer import shape
 from tcobench.search.executor import Executor
 from tcobench.search.grid import Candidate
 
 Objective = Literal["cost", "throughput", "latency"]
 AXES = ("tp", "pp", "ep", "batch", "input_len", "output_len")
-COLUMNS = ("hardware", "precision", *AXES, "chips", "ttft_s", "tpot_s", "output_tokens_per_s_per_chip",
+COLUMNS = ("hardware", "precision", "runtime", *AXES, "chips", "ttft_s", "tpot_s", "output_tokens_per_s_per_chip",
            "usd_per_1m_output_tokens", "ok")
 _RANGE = re.compile(r"^([0-9]+):([0-9]+)(?::(x?)([0-9]+(?:\.[0-9]+)?))?$", re.ASCII)
 _WHOLE = re.compile(r"^[0-9]+$", re.ASCII)
@@ -256,8 +257,8 @@ class _Grid:
 
     @staticmethod
     def chip(cand: Candidate, catalog: Catalog) -> tuple[Chip, Formats]:
-        chip = Chip.of(cand.hardware, compute_precision(cand.precision, cand.precision),
-                       resolve(cand.hardware, catalog.efficiency), strict=False)
+        chip = stack_chip(cand.hardware, compute_precision(cand.precision, cand.precision),
+                          resolve(cand.hardware, catalog.efficiency), cand.runtime, strict=False)
         nbytes = prec.BYTES[cand.precision]
         return chip, Formats(nbytes, nbytes, prec.activation_bytes(cand.precision), dispatch=prec.dispatch_bytes(cand.precision))
 
@@ -271,14 +272,17 @@ class _Grid:
                           strict=True))
         chips = coords["tp"] * coords["pp"] * coords["ep"]
         r = evaluate(self.shape, plane.chip, Batch(coords["batch"], coords["input_len"], coords["output_len"]),
-                     Layout(coords["tp"], coords["pp"], coords["ep"], chips), plane.formats, limits=self.limits)
+                     Layout(coords["tp"], coords["pp"], coords["ep"], chips), plane.formats, limits=self.limits,
+                     engine=plane.engine)
         per_chip = r.output_tokens_per_s_per_chip
+        ok = r.ok if plane.max_seqs is None else r.ok & (coords["batch"] <= plane.max_seqs)  # the stack's cap
         with np.errstate(divide="ignore", invalid="ignore"):
             cost = plane.usd_per_chip_s / per_chip * 1e6
         n = flat.size
         rows = {"hardware": np.full(n, plane.hardware, dtype=object), "precision": np.full(n, plane.precision, dtype=object),
+                "runtime": np.full(n, plane.runtime, dtype=object),
                 **coords, "chips": chips, "ttft_s": r.ttft_s, "tpot_s": r.tpot_s,
-                "output_tokens_per_s_per_chip": per_chip, "usd_per_1m_output_tokens": cost, "ok": r.ok}
+                "output_tokens_per_s_per_chip": per_chip, "usd_per_1m_output_tokens": cost, "ok": ok}
         return {k: np.broadcast_to(v, (n,)) for k, v in rows.items()}
 
 
@@ -291,6 +295,14 @@ class _Plane:
     chip: Chip
     formats: Formats
     usd_per_chip_s: float
+    runtime: str = "default"  # the serving stack's catalog id
+    engine: Engine = PLAIN_ENGINE
+    max_seqs: int | None = None  # the stack's default cap on running sequences (batches above it are not ok)
+
+    @classmethod
+    def of(cls, cand: Candidate, chip: Chip, formats: Formats, usd_per_chip_s: float) -> _Plane:
+        return cls(cand.hardware.id, cand.precision, chip, formats, usd_per_chip_s, cand.runtime_id,
+                   stack_engine(cand.runtime), engine_cap(cand.runtime))
 
 
 @dataclass(frozen=True)
@@ -368,7 +380,7 @@ def estimate(model: Model, cands: Sequence[Candidate], axes: dict[str, np.ndarra
         return Estimate(total, math.inf, 0)
     grid = _Grid(model, axes, None, None)
     chip, formats = grid.chip(cands[0], catalog)
-    return time_grid(grid, _Plane(cands[0].hardware.id, cands[0].precision, chip, formats, 1.0), total, chunk)
+    return time_grid(grid, _Plane.of(cands[0], chip, formats, 1.0), total, chunk)
 
 
 def time_grid(grid: Grid, plane: Any, total: int, chunk: int) -> Estimate:
@@ -408,7 +420,7 @@ def sweep(model: Model, cands: Sequence[Candidate], axes: dict[str, np.ndarray],
         raise InputError(f"{{top}} {top_k}: expected a positive integer", params=("top",))
     check_size(cands, axes, chunk)
     grid = _Grid(model, axes, slo_ttft, slo_tpot)
-    planes = [_Plane(c.hardware.id, c.precision, *grid.chip(c, catalog), usd_per_chip_s[i]) for i, c in enumerate(cands)]
+    planes = [_Plane.of(c, *grid.chip(c, catalog), usd_per_chip_s[i]) for i, c in enumerate(cands)]
     return run_grid(grid, planes, objective=objective, top_k=top_k, chunk=chunk, sink=sink, progress=progress,
                     executor=executor, parts=parts)
 
