@@ -230,7 +230,7 @@ for rid in [k for k in d if k.startswith("SA24-")]:
         note=f"{r['tflops_per_gpu']} TFLOP/s per GPU x 8 / 54.62 GFLOP per token (the script's 6N + 12 L H hd T); the script "
              "times each micro-batch iteration and FSDP1 reduce-scatters the gradients after every micro-batch (no no_sync), so a "
              f"step here is one micro-batch on each of the 8 ranks (global batch {mb * 8}; grad accumulation 8 only defers the "
-             "optimizer, which runs in the last, displayed iteration); the figure is the progress bar's last reading ('preliminary')")
+             "optimizer, which runs in the last, displayed iteration); the figure is a reading of the progress bar, which shows the latest iteration's rate ('preliminary')")
 
 open("src/tcobench/perf/data/training_validation.toml", "w").write("\n".join(out))
 print(len(out) - 1, "rows")
