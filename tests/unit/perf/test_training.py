@@ -419,6 +419,31 @@ def test_a_data_parallel_ring_across_nodes_pools_the_nics_of_its_ranks_in_a_node
     assert float(comm.ring_bandwidth(tpu, 512.0, 12.0)) == float(tpu.out_bw)  # a torus pod's DCN is not pooled
 
 
+def test_the_mi300x_rows_invert_the_scripts_flop_count_and_reduce_bf16_gradients() -> None:
+    """SemiAnalysis's FSDP reproducer (ROCm/TransformerEngine #79): the issue's TFLOP/s per GPU count 6N + 12 L H hd T
+    FLOPs per token (N = 8,030,261,248 for Llama 3.1 8B as the script builds it); each row's tokens/s is that count
+    inverted over 8 GPUs, and its stack reduce-scatters bf16 gradients (2 bytes) where framework fsdp reduces fp32."""
+    import re
+
+    from tcobench.perf import validate_training
+
+    flops_per_token = 6 * 8_030_261_248 + 12 * 32 * 32 * 128 * 4096
+    assert float(shape(load_catalog().models["llama-3.1-8b"]).total_params) == pytest.approx(8_030_261_248, rel=1e-3)
+    rows = [r for r in validate_training.load_rows() if r.group == "SemiAnalysis FSDP reproducer"]
+    assert len(rows) == 3
+    for r in rows:
+        m = re.match(r"([\d.]+) TFLOP/s per GPU", r.note or "")
+        assert m is not None, r.id
+        assert r.published * flops_per_token / 8 / 1e12 == pytest.approx(float(m.group(1)), abs=0.01)
+        assert (r.hardware, r.chips, r.zero, r.global_batch, r.framework) == ("mi300x", 8, 3, 8 * r.micro_batch,
+                                                                              "fsdp1-bf16-reduce")
+    fw, base = framework("fsdp1-bf16-reduce"), framework("fsdp")
+    assert (fw.grad_reduce_bytes, base.grad_reduce_bytes, fw.param_gather_bytes) == (2, 4, 2)
+    outcomes = [o for o in validate_training.run(load_catalog()) if o.row.id.startswith("sa24_")]
+    assert len([o for o in outcomes if o.error is not None]) == 3
+    assert all(o.error is not None or (o.problem or "").startswith("skipped:") for o in outcomes)
+
+
 def test_fsdp_on_one_node_and_on_eight_moves_the_same_bytes_per_chip_at_pooled_bandwidth() -> None:
     """MPT-13B-shaped FSDP at micro-batch 2 (llm-foundry's H100 table runs it at 4,792 tokens/s per GPU on 8 GPUs and
     4,800 on 64): the weight gathers and reduce-scatters hide under compute on 8 nodes as on one, so throughput per
