@@ -232,5 +232,32 @@ for rid in [k for k in d if k.startswith("SA24-")]:
              f"step here is one micro-batch on each of the 8 ranks (global batch {mb * 8}; grad accumulation 8 only defers the "
              "optimizer, which runs in the last, displayed iteration); the figure is a reading of the progress bar, which shows the latest iteration's rate ('preliminary')")
 
+# NeMo's performance summary on the docs site, version 'Container: NeMo 25.04', DGX-GB200 pre-training table (fp8,
+# per-tensor current scaling), every row the stored text holds; unstated settings from NVIDIA/NeMo v2.3.0's
+# scripts/performance (model_configs_gb200.csv, utils.py) as the research notes quote them. Framework nemo-2504
+# (nemo-2504-fsdp where the page states FSDP 1): perf/data/training.toml.
+out.append("# NeMo performance summary (docs.nvidia.com, Container NeMo 25.04, DGX-GB200, fp8): the pre-training table's rows as stored;\n"
+           "# unstated settings from NVIDIA/NeMo v2.3.0 scripts/performance (docs/research/training-rows.toml).")
+NEMO25_MODEL = {"NEMO2504-GB200-GPT3-175B": "gpt-3-175b", "NEMO2504-GB200-LLAMA3-8B": "llama-3.1-8b",
+                "NEMO2504-GB200-LLAMA3-70B": "llama-3.1-70b", "NEMO2504-GB200-LLAMA3-405B": "llama-3.1-405b",
+                "NEMO2504-GB200-MIXTRAL-8X7B": "mixtral-8x7b"}
+for rid in [k for k in d if k.startswith("NEMO2504-")]:
+    r = d[rid]; L = r["layout"]; gpus = r["chips"]
+    published = float(r["tokens_per_s_per_gpu"] * gpus)
+    if rid not in NEMO25_MODEL:
+        row(rid.lower().replace("-", "_"), ref=rid, source=r["source"], skip=r["note"], metric="tokens_per_s", published=published,
+            note=f"{r['tokens_per_s_per_gpu']} tokens/s/GPU x {gpus}")
+        continue
+    fsdp = L["fsdp"] == 1
+    row(rid.lower().replace("-", "_"), ref=rid, source=r["source"] + "; configuration: " + r["source_verified_in"],
+        model=NEMO25_MODEL[rid], hardware="gb200", chips=gpus, tp=L["tp"], pp=L["pp"], vpp=L["vpp"], cp=L["cp"], ep=L["ep"],
+        zero=3 if fsdp else 1, sequence_parallel=L["sp"], micro_batch=r["micro_batch"], global_batch=r["global_batch"],
+        seq_len=r["seq_len"], recompute=r["recompute"].split(" ")[0], precision=r["precision"],
+        framework="nemo-2504-fsdp" if fsdp else "nemo-2504", metric="tokens_per_s", published=published,
+        group="NeMo performance summary 25.04",
+        note=f"{r['tokens_per_s_per_gpu']} tokens/s/GPU x {gpus} GPUs; the page's model TFLOP/s/GPU {r['model_tflops_per_gpu']}; "
+             + (r["note"] + "; " if "note" in r else "") + "sequence parallelism = (TP > 1) (utils); CUDA graphs and TP "
+             "communication overlap, where the scripts turn them on, not modelled")
+
 open("src/tcobench/perf/data/training_validation.toml", "w").write("\n".join(out))
 print(len(out) - 1, "rows")

@@ -516,3 +516,20 @@ def test_training_rows_state_expert_parallelism(monkeypatch: pytest.MonkeyPatch)
     assert all(o.training is not None for o in out.values()), [o.problem for o in out.values()]
     t1, t8 = out["ep1"].training, out["ep8"].training
     assert t1 is not None and t8 is not None and t1.step_time_s != t8.step_time_s
+
+
+def test_nemo_2504_frameworks_differ_only_in_the_fsdp_weight_gather() -> None:
+    """NeMo 25.04's scripts reduce fp8 runs' gradients in bf16 and gather the weights in fp8, except under Megatron
+    FSDP, which gathers them in bf16 (scripts/performance/utils.py at NeMo v2.3.0): the two frameworks differ in that
+    byte count alone, and every 25.04 row that states FSDP (zero 3) takes the FSDP one."""
+    from dataclasses import asdict
+
+    from tcobench.perf import validate_training as v
+    from tcobench.perf.training import frameworks
+
+    fw = frameworks()
+    a, b = asdict(fw["nemo-2504"]), asdict(fw["nemo-2504-fsdp"])
+    assert (a["grad_reduce_bytes"], a["param_gather_bytes"], b["param_gather_bytes"]) == (2, 1, 2)
+    assert {k for k in a if a[k] != b[k]} == {"id", "title", "source", "param_gather_bytes"}
+    rows = [r for r in v.load_rows() if r.framework.startswith("nemo-2504")]
+    assert rows and all((r.zero == 3) == (r.framework == "nemo-2504-fsdp") for r in rows)
