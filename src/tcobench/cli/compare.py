@@ -14,6 +14,7 @@ from tcobench.cli.render import console, count, per_s, print_json, print_trusts,
 from tcobench.api.confidence import with_model_error
 from tcobench.api.inputs import COST_RANGES
 from tcobench.cost import DEFAULT_BASIS
+from tcobench.perf.training import frameworks
 from tcobench.perf.validate import Trust
 from tcobench.records import Provenance, Run
 from tcobench.search.compare import Deployment
@@ -100,10 +101,18 @@ def train_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--train", is_flag=True, help="A training workload: --tokens within --deadline (docs/training.md)."),
         click.option("--tokens", default="1e12", show_default=True, help="With --train: training tokens."),
         click.option("--deadline", type=DURATION, help="With --train: the longest the run may take, e.g. '14 days'."),
+        click.option("--framework", type=Choice(list(frameworks())),
+                     help="With --train: training stack (docs/training.md) [default: megatron]."),
     ]
     for opt in reversed(opts):
         fn = opt(fn)
     return fn
+
+
+def serving_only(train: bool, kw: dict[str, Any]) -> None:
+    """--framework belongs to --train: without it, a UsageError; with it, nothing to do (train_table reads it)."""
+    if not train and kw.pop("framework") is not None:
+        raise click.UsageError("--framework names a training stack: add --train (a serving stack is --runtime)")
 
 
 def train_table(ctx: Context, command: str, model_ref: str, hw_spec: str | None, precisions: str | None, basis: str,
@@ -120,6 +129,7 @@ def train_table(ctx: Context, command: str, model_ref: str, hw_spec: str | None,
     precision = (precisions or "bf16").split(",")[0].strip().lower()
     hw = None if hw_spec in (None, "all") else hw_spec
     max_chips = kw.pop("max_chips")
+    kw["framework"] = kw.get("framework") or "megatron"
     res = compare_training(model_ref, hw, tokens=tokens, deadline=deadline, precision=precision, basis=basis,  # type: ignore[arg-type]
                            objective="cost" if command == "compare" else "chips",
                            max_chips=max_chips if max_chips != 64 else 16384, catalog=ctx.catalog, **kw)
@@ -196,6 +206,7 @@ def compare(ctx: Context, /, model_ref: str, hw_spec: str | None, workload: str 
     measured on one row for each measurement of a saved run."""
     cat = ctx.catalog
     train, tokens, deadline = kw.pop("train"), kw.pop("tokens"), kw.pop("deadline")
+    serving_only(train, kw)
     measured_run, claims_file = kw.pop("measured_run"), kw.pop("claims_file")
     if measured_run is not None:
         if kw["workers"] is not None or kw["scheduler"] is not None:

@@ -9,7 +9,8 @@ import click
 from tcobench import checks, units
 from tcobench import api
 from tcobench.cli.compare import (
-    _span, _widened, cost_options, deployment_text, money, on_workers, search_options, train_options, train_table,
+    _span, _widened, cost_options, deployment_text, money, on_workers, search_options, serving_only, train_options,
+    train_table,
 )
 from tcobench.cli.context import Context, pass_context
 from tcobench.cli.options import Choice, Number, cluster_options
@@ -34,6 +35,7 @@ def plan(ctx: Context, /, model_ref: str, hw_spec: str | None, workload: str | N
     """Replicas and chips per hardware to serve --qps, utilisation, $/month and $/1M output tokens; with --train, the
     fewest chips per hardware that train the model on --tokens within --deadline."""
     train, tokens, deadline = kw.pop("train"), kw.pop("tokens"), kw.pop("deadline")
+    serving_only(train, kw)
     if train:
         if kw.pop("runtime") is not None:
             raise click.UsageError("--runtime is a serving stack; with --train the frameworks are training's "

@@ -230,6 +230,29 @@ def test_compare_train_ranks_hardware_by_cost_within_the_deadline(cli) -> None:
     assert by["mi300x"]["meets_deadline"] is True and by["mi300x"]["chips"] > 8
 
 
+def test_compare_and_plan_train_take_the_framework(cli) -> None:
+    """--framework reaches the training comparison (each row is tcobench.train under that framework) and is refused
+    without --train, where the serving stack is --runtime."""
+    import tcobench
+
+    steps = []
+    for fw in ("megatron", "composer-fsdp"):
+        r = cli("compare", "--model", "llama-2-7b", "--hardware", "h100-sxm", "--train", "--tokens", "1e11", "--framework", fw,
+                "--json")
+        assert r.code == 0, r.err
+        (row,) = json.loads(r.out)["rows"]
+        lay = row["layout"]
+        t = tcobench.train("llama-2-7b", "h100-sxm", chips=row["chips"], tokens=1e11, framework=fw, tp=lay["tp"],
+                           pp=lay["pp"], dp=lay["dp"], zero=lay["zero"], recompute=lay["recompute"],
+                           micro_batch=lay["micro_batch"], layout="fixed").to_dict()
+        assert t["framework"] == fw and row["step_time_s"] == pytest.approx(t["step_time_s"])
+        steps.append(row["step_time_s"])
+    assert steps[0] != pytest.approx(steps[1])  # the framework changed the run
+    for command in (("compare",), ("plan", "--qps", "1")):
+        r = cli(*command, "--model", "llama-2-7b", "--hardware", "h100-sxm", "--framework", "fsdp")
+        assert r.code == 2 and "--framework" in r.err and "--train" in r.err
+
+
 def test_plan_train_picks_the_fewest_chips_and_refuses_serving_flags(cli) -> None:
     r = cli("plan", "--model", "llama-2-7b", "--hardware", "h100-sxm", "--train", "--tokens", "1e11", "--deadline", "1 day",
             "--json")
