@@ -42,7 +42,7 @@ def test_the_chips_with_no_price_at_all_are_the_gaps_docs_cost_md_lists() -> Non
     system_priced = {s.accelerator for s in CAT.systems.values() if s.price is not None}
     unpriced = {hw for hw in HARDWARE
                 if not CAT.get_hardware(hw).price.purchase and not CAT.get_hardware(hw).cloud and hw not in system_priced}
-    assert unpriced == {"cs-3", "gaudi2", "gb200", "gb300", "groq-lpu", "h100-pcie", "mi355x", "tpu-v7", "trainium2"}
+    assert unpriced == {"cs-3", "gaudi2", "groq-lpu", "tpu-v7"}
 
 
 @pytest.mark.parametrize("hw", ["tpu-v5e", "tpu-v5p", "tpu-v6e", "tpu-v7"])
@@ -63,6 +63,14 @@ def test_google_tpus_have_no_purchase_price_and_say_why(hw: str) -> None:
         ("inferentia2", "Hugging Face Inference Endpoints, aws inf2 x12", 12 / 12),
         ("rtx-4090", "Runpod Serverless, 4090 PRO flex worker", 0.00031 * 3600),
         ("b200", "Runpod Serverless, B200 flex worker", 0.00240 * 3600),
+        ("gb200", "CoreWeave GB200 NVL72 on-demand", 42.00 / 4),
+        ("gb200", "AWS u-p6e-gb200x72 EC2 Capacity Block", 761.904 / 72),
+        ("gb200", "Oracle OCI BM.GPU.GB200.4 pay-as-you-go", 16.00),
+        ("gb300", "Oracle OCI BM.GPU.GB300.4 pay-as-you-go", 18.00),
+        ("mi355x", "Oracle OCI BM.GPU.MI355X.8 pay-as-you-go", 8.60),
+        ("h100-pcie", "Lambda 1x H100 PCIe on-demand", 3.29),
+        ("h100-pcie", "RunPod H100 PCIe, Secure Cloud", 2.89),
+        ("trainium2", "AWS trn2.48xlarge on-demand", 35.76 / 16),
     ],
 )
 def test_added_rates_load_as_their_sources_per_chip_hour(hw: str, provider: str, per_chip_hour: float) -> None:
