@@ -146,6 +146,88 @@ for line in LF_TABLE.splitlines():
         note=f"grad accumulation {ga}; the table's MFU {mfu}% (6N + attention FLOPs over 989 TFLOP/s); Composer FSDP1, "
              "Triton FlashAttention; heads for sizes other than 7b are d_model / 128 (they change no FLOP count)")
 
+# The same README's A100 tables, 'A100 80GB with 1600 Gbps node-node interconnect (RoCE)' and 'A100 40GB with 1600 Gbps
+# node-node interconnect (RoCE)', by the H100 rows' rule (every row at sequence length 2048), transcribed: model | seq |
+# GPUs | GPU memory | MicroBatchSize | GradAccum | GlobalBatchSize | Throughput (T/s) | Activation Checkpointing | MFU (%) |
+# Precision | MP Mode. 1600 Gbps per 8-GPU node is 8 x 200 Gb/s, the catalog A100s' scale-out (one 200 Gb/s HDR NIC per GPU).
+LF_A100_TABLE = """70b | 2048 | 64 | 80gb | 8 | 4 | 2048 | 26274 | True | 53.33 | bf16 | PURE
+70b | 2048 | 32 | 80gb | 2 | 16 | 1024 | 11962 | True | 48.56 | bf16 | PURE
+30b | 2048 | 8 | 80gb | 3 | 21 | 504 | 7330 | True | 55.3 | amp_bf16 | DEFAULT
+13b | 2048 | 8 | 80gb | 2 | 3 | 48 | 18097 | False | 59.57 | amp_bf16 | DEFAULT
+7b | 2048 | 8 | 80gb | 6 | 2 | 96 | 37130 | False | 64.23 | amp_bf16 | DEFAULT
+3b | 2048 | 8 | 80gb | 10 | 2 | 160 | 86491 | False | 62.11 | amp_bf16 | DEFAULT
+1b | 2048 | 8 | 80gb | 14 | 4 | 448 | 164109 | False | 59.86 | amp_bf16 | DEFAULT
+760m | 2048 | 8 | 80gb | 24 | 2 | 384 | 259472 | False | 56.85 | amp_bf16 | DEFAULT
+350m | 2048 | 8 | 80gb | 32 | 2 | 512 | 470263 | False | 51.62 | amp_bf16 | DEFAULT
+125m | 2048 | 8 | 80gb | 40 | 2 | 640 | 1142641 | False | 44.79 | amp_bf16 | DEFAULT
+125m | 2048 | 8 | 80gb | 32 | 2 | 512 | 1133901 | False | 44.45 | amp_bf16 | DEFAULT
+70b | 2048 | 128 | 40gb | 4 | 1 | 512 | 48194 | True | 48.91 | bf16 | PURE
+70b | 2048 | 64 | 40gb | 2 | 1 | 128 | 17672 | True | 35.87 | bf16 | PURE
+30b | 2048 | 128 | 40gb | 6 | 1 | 768 | 110803 | True | 52.25 | bf16 | PURE
+30b | 2048 | 32 | 40gb | 4 | 1 | 128 | 27431 | True | 51.74 | bf16 | PURE
+13b | 2048 | 128 | 40gb | 16 | 1 | 2048 | 252444 | True | 51.93 | bf16 | PURE
+13b | 2048 | 64 | 40gb | 16 | 1 | 1024 | 126479 | True | 52.04 | bf16 | PURE
+13b | 2048 | 32 | 40gb | 14 | 1 | 448 | 63946 | True | 52.62 | bf16 | PURE
+13b | 2048 | 16 | 40gb | 10 | 1 | 160 | 31900 | True | 52.5 | bf16 | PURE
+13b | 2048 | 8 | 40gb | 4 | 16 | 512 | 13347 | True | 43.94 | bf16 | PURE
+7b | 2048 | 128 | 40gb | 18 | 1 | 2304 | 463749 | True | 50.14 | bf16 | PURE
+7b | 2048 | 64 | 40gb | 18 | 1 | 1152 | 234614 | True | 50.73 | bf16 | PURE
+7b | 2048 | 32 | 40gb | 18 | 1 | 576 | 119202 | True | 51.55 | bf16 | PURE
+7b | 2048 | 16 | 40gb | 16 | 1 | 256 | 58322 | True | 50.44 | bf16 | PURE
+7b | 2048 | 8 | 40gb | 12 | 4 | 384 | 29436 | True | 50.92 | bf16 | PURE
+3b | 2048 | 128 | 40gb | 6 | 1 | 768 | 1220885 | False | 54.8 | bf16 | PURE
+3b | 2048 | 64 | 40gb | 6 | 1 | 384 | 623167 | False | 55.94 | bf16 | PURE
+3b | 2048 | 32 | 40gb | 6 | 1 | 192 | 317261 | False | 56.96 | bf16 | PURE
+3b | 2048 | 16 | 40gb | 5 | 1 | 80 | 156013 | False | 56.02 | bf16 | PURE
+3b | 2048 | 8 | 40gb | 5 | 8 | 320 | 80520 | False | 57.82 | bf16 | PURE
+1b | 2048 | 128 | 40gb | 10 | 1 | 1280 | 2386897 | False | 54.41 | bf16 | PURE
+1b | 2048 | 64 | 40gb | 10 | 1 | 640 | 1216104 | False | 55.44 | bf16 | PURE
+1b | 2048 | 32 | 40gb | 10 | 1 | 320 | 497782 | False | 45.39 | bf16 | PURE
+1b | 2048 | 16 | 40gb | 8 | 1 | 128 | 305372 | False | 55.69 | bf16 | PURE
+1b | 2048 | 8 | 40gb | 8 | 8 | 512 | 154171 | False | 56.23 | bf16 | PURE
+760m | 2048 | 128 | 40gb | 12 | 1 | 1536 | 3704382 | False | 50.73 | bf16 | PURE
+760m | 2048 | 64 | 40gb | 12 | 1 | 768 | 1878030 | False | 51.44 | bf16 | PURE
+760m | 2048 | 32 | 40gb | 12 | 1 | 384 | 948745 | False | 51.97 | bf16 | PURE
+760m | 2048 | 16 | 40gb | 12 | 1 | 192 | 473723 | False | 51.9 | bf16 | PURE
+760m | 2048 | 8 | 40gb | 12 | 4 | 384 | 241389 | False | 52.89 | bf16 | PURE
+350m | 2048 | 128 | 40gb | 18 | 1 | 2304 | 6647647 | False | 45.61 | bf16 | PURE
+350m | 2048 | 64 | 40gb | 18 | 1 | 1152 | 3372118 | False | 46.27 | bf16 | PURE
+350m | 2048 | 32 | 40gb | 18 | 1 | 576 | 1721978 | False | 47.26 | bf16 | PURE
+350m | 2048 | 16 | 40gb | 18 | 1 | 288 | 886622 | False | 48.66 | bf16 | PURE
+350m | 2048 | 8 | 40gb | 16 | 4 | 512 | 447963 | False | 49.17 | bf16 | PURE
+125m | 2048 | 128 | 40gb | 26 | 1 | 3328 | 15863837 | False | 38.86 | bf16 | PURE
+125m | 2048 | 64 | 40gb | 26 | 1 | 1664 | 8015010 | False | 39.27 | bf16 | PURE
+125m | 2048 | 32 | 40gb | 26 | 1 | 832 | 4067922 | False | 39.86 | bf16 | PURE
+125m | 2048 | 16 | 40gb | 26 | 1 | 416 | 2088560 | False | 40.93 | bf16 | PURE
+125m | 2048 | 8 | 40gb | 26 | 3 | 624 | 1090678 | False | 42.75 | bf16 | PURE"""
+MPT_SHAPE.update({"350m": (24, 1024, 16), "125m": (12, 768, 12)})  # mpt-350m.yaml, mpt-125m.yaml at 061f2c7
+LF_A100_SOURCE = ("mosaicml/llm-foundry scripts/train/benchmarking/README.md at commit 061f2c7ce64e655100286584a7629e2a09f827ba, "
+                  "tables 'A100 80GB with 1600 Gbps node-node interconnect (RoCE)' and 'A100 40GB with 1600 Gbps node-node "
+                  "interconnect (RoCE)' (MicroBatchSize, GradAccum, GlobalBatchSize, Throughput (T/s), Activation Checkpointing, "
+                  "Precision, MP Mode, FULL_SHARD); shapes: scripts/train/yamls/pretrain/mpt-<size>.yaml (mpt-125m.yaml: d_model 768, "
+                  "12 heads, 12 layers; mpt-350m.yaml: d_model 1024, 16 heads, 24 layers; expansion 4, vocab 50368, attn_impl triton)")
+out.append("# The same README's A100 80GB and A100 40GB tables (1600 Gbps RoCE between 8-GPU nodes), every row at sequence length\n"
+           "# 2048 (the H100 rows' rule, chosen before the model ran on them); same MPT shapes as `arch`.")
+seen = set()
+for line in LF_A100_TABLE.splitlines():
+    m, s, g, mem, mb, ga, gb, tps, ac, mfu, prec, mp = [x.strip() for x in line.split("|")]
+    nl, h, nh = MPT_SHAPE[m]
+    rid = f"lf-mpt-{m}-a100-{mem}-{g}"
+    rid = rid if rid not in seen else f"{rid}-gb{gb}"  # the 80GB table has two 125m rows on 8 GPUs (global batch 640, 512)
+    seen.add(rid)
+    pure = ("; MP Mode PURE with precision bf16: Composer casts parameters, gradient reduction and buffers to bf16 "
+            "(Composer's FSDP helper get_mixed_precision, read in the code index's stored Composer versions (find_string id 910204089), not at the benchmark's Composer release: PURE sets param_dtype = reduce_dtype = buffer_dtype "
+            "= the precision's dtype), so the gradients are reduce-scattered in bf16 where framework composer-fsdp (DEFAULT) "
+            "counts fp32: the model charges this row twice the reduce-scatter bytes (only slower)") if mp == "PURE" else ""
+    row(rid, ref=rid.upper(), source=LF_A100_SOURCE,
+        arch={"layers": nl, "hidden": h, "heads": nh, "vocab": 50368}, hardware=f"a100-sxm-{mem}", chips=int(g), tp=1, pp=1, vpp=1,
+        zero=3, sequence_parallel=False, micro_batch=int(mb), global_batch=int(gb), seq_len=int(s),
+        recompute="full" if ac == "True" else "none", precision="bf16", framework="composer-fsdp", metric="tokens_per_s",
+        published=float(tps), group="llm-foundry FSDP",
+        note=f"grad accumulation {ga}; the table's MFU {mfu}% (6N + attention FLOPs over 312 TFLOP/s); precision {prec}, MP Mode {mp}; "
+             "Composer FSDP1, Triton FlashAttention; heads for sizes other than 7b are d_model / 128 except 125m and 350m "
+             "(from their yamls; they change no FLOP count)" + pure)
+
 # torchtitan FSDP2 on 64 A100 80GB (docs/performance.md): WPS per GPU x 64. 'selective' checkpointing rows are skipped.
 TT_SOURCE = ("pytorch/torchtitan docs/performance.md at commit 041336434916bdc0f88c1f89fda176fd3c2092e4 (64 A100 80GB, FSDP2 1D, "
              "WPS per GPU x 64); seq_len and batch: the text ('local batch size 1 (global 64)', 'local batch size 2 (global batch "
