@@ -414,8 +414,9 @@ def test_fsdp_rows_run_as_zero3_data_parallelism_and_each_is_compared_or_says_wh
     rows = [r for r in validate_training.load_rows() if r.framework in stacks and not r.skip]
     assert {r.framework for r in rows if r.group == "llm-foundry FSDP"} == {"composer-fsdp"}
     assert {r.framework for r in rows if r.group == "torchtitan FSDP2"} == {"torchtitan-fsdp2"}
-    assert {r.group for r in rows} == {"torchtitan FSDP2", "llm-foundry FSDP"}
+    assert {r.group for r in rows} == {"torchtitan FSDP2", "llm-foundry FSDP", "MaxText TPU"}
     assert all(r.zero == 3 and r.tp == r.pp == 1 for r in rows)
+    rows = [r for r in rows if r.group != "MaxText TPU"]
     outcomes = [o for o in validate_training.run(load_catalog()) if o.row.id.startswith(("tt-", "lf-"))]
     assert len([o for o in outcomes if o.error is not None]) == len(rows) >= 20
     assert all(o.error is not None or (o.problem or "").startswith("skipped:") for o in outcomes)
@@ -556,3 +557,16 @@ def test_nemo_2504_frameworks_differ_only_in_the_fsdp_weight_gather() -> None:
     assert {k for k in a if a[k] != b[k]} == {"id", "title", "source", "param_gather_bytes"}
     rows = [r for r in v.load_rows() if r.framework.startswith("nemo-2504")]
     assert rows and all((r.zero == 3) == (r.framework == "nemo-2504-fsdp") for r in rows)
+
+
+def test_maxtext_tpu_rows_are_fsdp_over_every_chip_without_accumulation() -> None:
+    from tcobench.perf import validate_training
+
+    # MaxText's recipes shard by FSDP over the whole slice (ici_fsdp_parallelism -1) and log one step of
+    # per_device_batch_size x devices sequences: ZeRO-3, dp = chips, the global batch in one micro-batch per chip
+    rows = [r for r in validate_training.load_rows() if r.group == "MaxText TPU"]
+    assert len(rows) == 13
+    assert {r.hardware for r in rows} == {"tpu-v6e", "tpu-v7"}
+    assert all(r.framework == "fsdp" and r.zero == 3 and r.tp == r.pp == 1 and r.zero_group is None for r in rows)
+    assert all(r.micro_batch * r.chips == r.global_batch and r.seq_len == 8192 for r in rows)
+    assert all(r.metric == "step_time_s" and r.published > 0 for r in rows)
