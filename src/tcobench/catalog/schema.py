@@ -132,6 +132,10 @@ class Efficiency(WithFigures):
     memory: Number | None = None  # fraction of peak memory bandwidth reached by streaming reads
     # per-precision overrides of `memory` for the matmuls of that compute precision (their weight streaming)
     memory_at: dict[Precision, Number] = Field(default_factory=dict)
+    # per-precision fraction of dense peak FLOP/s large matmuls hold under a sustained, power-saturated load (the
+    # clock settled at the power limit, as in a training run): the training step uses it in place of `compute` /
+    # `compute_at`; a chip without it trains at `compute` (whose source then must be a sustained measurement)
+    sustained_at: dict[Precision, Number] = Field(default_factory=dict)
     overhead: Seconds | None = None  # fixed cost per operator (kernel launch / dispatch), seconds
     # fixed cost per operator of a pass launched kernel by kernel from the host (no CUDA graph): engines capture
     # graphs for decode steps only, so a prefill pays this instead of `overhead` (perf/roofline.py Phase.eager)
@@ -162,7 +166,8 @@ class Efficiency(WithFigures):
                      "collective_bandwidth": self.collective_bandwidth,
                      "grouped_gemm_loss": self.grouped_gemm_loss,
                      **{f"compute_at.{k}": v for k, v in self.compute_at.items()},
-                     **{f"memory_at.{k}": v for k, v in self.memory_at.items()}}
+                     **{f"memory_at.{k}": v for k, v in self.memory_at.items()},
+                     **{f"sustained_at.{k}": v for k, v in self.sustained_at.items()}}
         for name, fig in fractions.items():
             if fig is not None and any(not 0 < v <= 1 for v in fig.range):
                 raise ValueError(f"{name} = {fig.text}: a fraction of the peak reached; expected more than 0 and at "

@@ -7,7 +7,7 @@ Resolution, field by field: the hardware record's own ``[hardware.<id>.efficienc
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from tcobench.catalog.schema import Efficiency, Hardware
 from tcobench.errors import MissingInputError
@@ -34,6 +34,7 @@ class Efficiencies:
     sources: Mapping[str, str]  # field -> "efficiency.<id>" it came from
     compute_at: Mapping[str, float] = field(default_factory=dict)  # precision -> compute efficiency
     memory_at: Mapping[str, float] = field(default_factory=dict)  # precision -> weight streaming of its matmuls
+    sustained_at: Mapping[str, float] = field(default_factory=dict)  # precision -> compute efficiency, power-saturated
     allreduce_latency: float = float("nan")  # s, a one-shot all-reduce inside the scale-up domain (NaN: ring only)
     allreduce_bandwidth: float = float("nan")  # B/s, ... and how its time grows with the message (NaN: ring only)
     collective_bandwidth: float = 1.0  # fraction of the scale-up link's per-direction bandwidth collectives reach
@@ -41,6 +42,15 @@ class Efficiencies:
 
     def compute_for(self, precision: str) -> float:
         return self.compute_at.get(precision, self.compute)
+
+    def sustained(self) -> Efficiencies:
+        """These efficiencies with the matmul rates a sustained, power-saturated load holds (``sustained_at``) in
+        place of ``compute_at`` where the catalog states them: what a training step runs at, every chip busy for
+        minutes with its clock settled at the power limit (docs/training.md, 'By chip')."""
+        if not self.sustained_at:
+            return self
+        sources = {**self.sources, **{f"compute_at.{p}": self.sources[f"sustained_at.{p}"] for p in self.sustained_at}}
+        return replace(self, compute_at={**self.compute_at, **self.sustained_at}, sources=sources)
 
     def memory_for(self, precision: str) -> float:
         """Fraction of the memory bandwidth a matmul at ``precision`` reaches streaming its weights."""
@@ -67,11 +77,12 @@ def resolve(hw: Hardware, tables: Mapping[str, Efficiency]) -> Efficiencies:
                 values[name], sources[name] = fig.value, f"{where} ({fig.source})"
                 break
     compute_at, memory_at = _per_precision("compute_at", chain, sources), _per_precision("memory_at", chain, sources)
-    return Efficiencies(**values, sources=sources, compute_at=compute_at, memory_at=memory_at)
+    sustained_at = _per_precision("sustained_at", chain, sources)
+    return Efficiencies(**values, sources=sources, compute_at=compute_at, memory_at=memory_at, sustained_at=sustained_at)
 
 
 def _per_precision(name: str, chain: list[tuple[str, Efficiency | None]], sources: dict[str, str]) -> dict[str, float]:
-    """The per-precision overrides ``name`` (compute_at, memory_at), most specific table winning; records sources."""
+    """The per-precision overrides ``name`` (compute_at, memory_at, sustained_at), most specific table winning; records sources."""
     found: dict[str, float] = {}
     for where, table in reversed(chain):  # most specific last, so it wins
         for p, fig in (getattr(table, name, None) or {}).items():

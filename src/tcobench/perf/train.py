@@ -132,7 +132,9 @@ def train(model: Model, hardware: Hardware, *, chips: int, seq_len: int | None =
         from tcobench.catalog import load_catalog
 
         catalog = load_catalog()
-    eff = resolve(hardware, catalog.efficiency)
+    # a training step keeps every chip busy for minutes: its matmuls run at the rate the clock settles to at the power
+    # limit where the catalog states it (sustained_at), not at a short burst's
+    eff = resolve(hardware, catalog.efficiency).sustained()
     # training keeps attention in 16 bits whatever the matmuls' format (Transformer Engine's fp8 recipes cast the
     # inputs of Linear layers only): the attention core runs at the 16-bit rate
     chip = Chip.of(hardware, precision, eff, kv="bf16", attention_16bit=True)

@@ -117,8 +117,10 @@ class TrainGrid:
 
     @staticmethod
     def plane(hw: Hardware, precision: str, catalog: Catalog, usd_per_chip_s: float, watts: float) -> TrainPlane:
-        # as ``perf.train.train``: attention in 16 bits whatever the matmuls' format; a missing peak is a reason
-        chip = Chip.of(hw, precision, resolve(hw, catalog.efficiency), kv="bf16", attention_16bit=True, strict=False)
+        # as ``perf.train.train``: sustained matmul rates, attention in 16 bits whatever the matmuls' format; a
+        # missing peak is a reason
+        chip = Chip.of(hw, precision, resolve(hw, catalog.efficiency).sustained(), kv="bf16", attention_16bit=True,
+                       strict=False)
         return TrainPlane(hw.id, precision, chip, Formats(prec.BYTES[precision], 2.0, 2.0), usd_per_chip_s, watts)
 
     def rows(self, plane: TrainPlane, flat: np.ndarray) -> dict[str, np.ndarray]:
