@@ -117,6 +117,25 @@ class Framework:
     # bytes per logit (token x vocabulary entry on the last stage) the loss holds when the backward pass starts: fp32
     # logits and their fp32 gradient (8) unless the stack's loss is stated to keep less
     logits_bytes: float = 8.0
+    # the fp8 recipe the stack's Linear layers run with precision fp8 ([fp8_recipe.<id>]); "": none read
+    fp8_recipe: str = ""
+
+
+@dataclass(frozen=True)
+class Fp8Recipe:
+    """What an fp8 training recipe's Linear layers do beside the GEMMs (``perf/data/training.toml``
+    [fp8_recipe.<id>]), in bytes per element: a separate cast, a fused cast and transpose, an fp8 transpose, the
+    weights' cast once per step and the fp8 copies kept beside them, a Linear input kept for the backward pass."""
+
+    id: str
+    title: str
+    cast_bytes: float
+    cast_transpose_bytes: float
+    transpose_bytes: float
+    weight_cast_bytes: float
+    weight_copy_bytes: float
+    saved_input_bytes: float
+    source: str
 
 
 @dataclass(frozen=True)
@@ -146,6 +165,20 @@ def frameworks() -> dict[str, Framework]:
         if out[fid].attention_kernel and out[fid].attention_kernel not in kernels():
             raise CatalogError(f"perf/data/training.toml [framework.{fid}]: attention_kernel "
                                f"{out[fid].attention_kernel!r} has no [kernel.{out[fid].attention_kernel}]")
+        if out[fid].fp8_recipe and out[fid].fp8_recipe not in fp8_recipes():
+            raise CatalogError(f"perf/data/training.toml [framework.{fid}]: fp8_recipe {out[fid].fp8_recipe!r} has no "
+                               f"[fp8_recipe.{out[fid].fp8_recipe}]; expected one of {', '.join(fp8_recipes())}")
+    return out
+
+
+@functools.cache
+def fp8_recipes() -> dict[str, Fp8Recipe]:
+    out: dict[str, Fp8Recipe] = {}
+    for rid, t in _data().get("fp8_recipe", {}).items():
+        try:
+            out[rid] = Fp8Recipe(id=rid, **t)
+        except TypeError as e:
+            raise CatalogError(f"perf/data/training.toml [fp8_recipe.{rid}]: {e}") from None
     return out
 
 
@@ -271,6 +304,11 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
     fwd = Phase(chip, detail)
     layer_ops(fwd, s, Pass(T, ep, pairs, T, T, 0.0, kvc, None, lpairs, T if local else None), lay, fmt, split)
     _eager_ops(fwd, s, T, tp, kvc, split, fw, ab)
+    recipe = fp8_recipes()[fw.fp8_recipe] if fw.fp8_recipe else None
+    fp8 = where(fmt.weights < 2.0, 1.0, 0.0) if recipe is not None else 0.0  # the recipe runs in fp8 training only
+    t_before = fwd.time
+    f8_bwd_bytes = _fp8_ops(fwd, s, T, tp, sp, recipe, fp8)
+    t_f8f = fwd.time - t_before  # the forward pass's separate casts (all layers)
     collectives(fwd, s, T, lay, fmt, split)
     t_fc = fwd.by_bound[COMPUTE] + fwd.by_bound[MEMORY]  # forward operators
     t_fcomm = fwd.by_bound[COMM]  # forward tp all-reduces and expert all-to-alls
@@ -280,7 +318,10 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
 
     # Backward, recomputation, and the collectives each repeats.
     # the attention core's backward: attention_backward x its forward FLOPs, at the kernel's backward rate
-    t_bc = 2.0 * (t_fc - t_attn) + fw.attention_backward * t_attn * bwd_ratio
+    # the fp8 recipe's casts and transposes: the backward pass's own (``_fp8_ops``), not 2 x the forward's
+    bw_mem = chip.mem_bw * chip.memory_eff
+    t_f8b = L * f8_bwd_bytes / bw_mem
+    t_bc = 2.0 * (t_fc - t_attn - t_f8f) + fw.attention_backward * t_attn * bwd_ratio + t_f8b
     t_core = t_attn  # the attention core's forward, as recomputed by selective recomputation
     scores: Vec = 0.0
     if fw.attention == "unfused":
@@ -291,7 +332,7 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
         bw = chip.mem_bw * chip.memory_eff
         t_fc = t_fc + t_attn + scores * fw.unfused_forward_bytes / bw
         t_core = 2.0 * t_attn + scores * fw.unfused_forward_bytes / bw
-        t_bc = 2.0 * (t_fc - t_core) + 4.0 * t_attn + scores * fw.unfused_backward_bytes / bw
+        t_bc = 2.0 * (t_fc - t_core - t_f8f) + 4.0 * t_attn + scores * fw.unfused_backward_bytes / bw + t_f8b
     t_rc = where(rc >= 2, t_fc, where(rc >= 1, t_core, 0.0))
     comm_passes = 2.0 + where(rc >= 2, 1.0, 0.0)
     t_ep_fwd = _ep_time(s, T, ep, split, chip, ab)
@@ -358,7 +399,10 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
     rw = 2.0 * fw.optimizer_bytes + fw.grad_bytes + 2.0
     t_opt = (dense_p / shard_d + expert_p / shard_e) * rw / (chip.mem_bw * chip.memory_eff)
 
-    step_time = t_pipe + t_dp + t_opt
+    # the fp8 recipe casts each weight to its fp8 copy and transpose once per step (before the first micro-batch)
+    t_wcast = fp8 * (dense_p + expert_p) * (recipe.weight_cast_bytes if recipe is not None else 0.0) / bw_mem
+
+    step_time = t_pipe + t_dp + t_opt + t_wcast
     tokens = gb * seq
     fwd_flops = model_flops(s, tokens, gb * causal_pairs(s, seq), tokens, gb * causal_pairs(s, seq, True) if local else None)
     model_step = 3.0 * fwd_flops
@@ -370,13 +414,17 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
     hfu = (model_step + recomputed) / (step_time * peak_all)
 
     # Memory per chip.
-    w_bytes = 2.0 + where(fmt.weights < 2.0, fmt.weights, 0.0)  # 16-bit weights, plus an 8-bit copy in fp8 training
+    # 16-bit weights, plus an 8-bit copy in fp8 training (the recipe's fp8 copies where the framework names one)
+    w_bytes = 2.0 + where(fmt.weights < 2.0, recipe.weight_copy_bytes if recipe is not None else fmt.weights, 0.0)
     zero_w, zero_g = where(zero >= 3, 1.0, 0.0), where(zero >= 2, 1.0, 0.0)
     weights = dense_p * w_bytes / where(zero_w > 0, n_s, 1.0) + expert_p * w_bytes / where(zero_w > 0, n_se, 1.0)
     grads = dense_p * fw.grad_bytes / where(zero_g > 0, n_s, 1.0) + expert_p * fw.grad_bytes / where(zero_g > 0, n_se, 1.0)
     opt = dense_p * fw.optimizer_bytes / shard_d + expert_p * fw.optimizer_bytes / shard_e
     split_e, repl_e = activation_elems(s)
     full_layer = T * (split_e / tp + repl_e / where(sp, tp, 1.0)) * ab
+    if recipe is not None:  # the recipe's Linear layers keep their inputs in fp8, not in 16 bits
+        split_8, repl_8 = fp8_saved_elems(s)
+        full_layer = full_layer - fp8 * T * (split_8 / tp + repl_8 / where(sp, tp, 1.0)) * (ab - recipe.saved_input_bytes)
     kept = where(rc >= 2, T * s.hidden / where(sp, tp, 1.0) * ab, full_layer)  # full recompute keeps each layer's input
     held = L / pp * minimum(m, pp) * where(vpp > 1, 1.0 + (pp - 1.0) / (pp * vpp), 1.0)  # layers' activations in flight
     logits = T * s.vocab / tp * fw.logits_bytes  # the loss's logits and their gradient, on the last stage
@@ -387,7 +435,7 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
     fits = (weights + grads + opt + acts) <= capacity
 
     code = _reasons(s, chip, tp, pp, dp, cp, ep, vpp, mb, gb, seq, split, bw_dp, bw_pp, bw_cp, fits)
-    parts = {"forward": m * (t_fc / pp), "backward": m * (t_bc / pp), "recompute": m * (t_rc / pp),
+    parts = {"forward": m * (t_fc / pp) + t_wcast, "backward": m * (t_bc / pp), "recompute": m * (t_rc / pp),
              "tp_comm": m * t_tp / pp, "ep_comm": m * t_ep / pp, "cp_comm": m * t_cp / pp, "pp_bubble": bubble,
              "pp_send_recv": t_p2p, "dp_comm": t_dp, "optimizer": t_opt}
     # the LM head runs on the last stage only: the pipeline's share of it goes with the forward and backward parts
@@ -422,6 +470,41 @@ def _eager_ops(ph: Phase, s: Shape, T: Vec, tp: Vec, kvc: Vec, split: Split, fw:
         nbytes = nbytes + (kvc + 2.0 * q) * ab
     if fw.eager_hidden_bytes or fw.eager_qk_bytes or fw.eager_ffn_bytes or fw.eager_repeat_kv:
         ph.op("eager_elementwise", s.layers, 0.0, T * nbytes)
+
+
+def fp8_saved_elems(s: Shape) -> tuple[float, float]:
+    """Of ``activation_elems``, the elements that are inputs of Linear layers, which an fp8 recipe keeps in fp8:
+    (split by tensor parallelism: the attention output, the dense FFN's activation output; replicated without
+    sequence parallelism: the two norms' outputs, the QKV and FC1 inputs). The norms' inputs, q, k, v and FC1's
+    output stay 16-bit; an MoE layer's experts are not counted (their grouped GEMMs were not read)."""
+    ffn = s.dense_layers * s.ffn_width / max(s.layers, 1)
+    return s.heads * s.head_dim + ffn, 2.0 * s.hidden
+
+
+def _fp8_ops(ph: Phase, s: Shape, T: Vec, tp: Vec, sp: Mask, recipe: Fp8Recipe | None, fp8: Vec) -> Vec:
+    """The fp8 recipe's separate casts and transposes of one micro-batch (perf/data/training.toml [fp8_recipe]):
+    the forward pass's are added to ``ph`` as one memory-bound operator per layer; returns the backward pass's bytes
+    per layer on one chip. Forward: the attention projection's input cast (with its transpose without sequence
+    parallelism); the QKV, FC1 and FC2 inputs are cast inside the norm and the activation. Backward: each Linear's
+    output gradient cast and transposed (row-parallel ones under sequence parallelism cast on the chip's share, and
+    transposed after the all-gather; FC1's fused into the GELU backward, separate after a gated activation's), and
+    the fp8 transposes of the weight gradients' inputs (the gathered QKV and FC1 inputs, FC2's, and the projection's
+    under sequence parallelism)."""
+    if recipe is None or (isinstance(fp8, float) and fp8 == 0.0):  # no recipe, or not an fp8 run: no operator at all
+        return 0.0
+    c, ct, tr = recipe.cast_bytes, recipe.cast_transpose_bytes, recipe.transpose_bytes
+    sp = sp & (tp > 1)  # Megatron turns sequence parallelism off without tensor parallelism (arguments.py)
+    h = float(s.hidden)
+    hs = h / where(sp, tp, 1.0)  # a row-parallel output's gradient on one chip before the all-gather
+    a = s.heads * s.head_dim / tp  # the attention output per token: the projection's input
+    q = s.qkv_width / tp
+    f = s.dense_layers * s.ffn_width / tp / max(s.layers, 1)  # dense FFN intermediates, averaged over the layers
+    fwd = a * where(sp, c, ct)
+    row_grad = where(sp, hs * c + h * tr, h * ct)  # the projection's and FC2's output gradients
+    fc1_grad = 2.0 * f * ct if s.ffn_gated else 0.0
+    bwd = q * ct + 2.0 * row_grad + fc1_grad + 2.0 * h * tr + where(sp, a * tr, 0.0) + f * tr
+    ph.op("fp8_cast", s.layers * fp8, 0.0, T * fwd)  # fp8 (0 or 1) as the count: bf16 configurations pay no launch
+    return fp8 * T * bwd
 
 
 def _ep_time(s: Shape, T: Vec, ep: Vec, split: Split, chip: Chip, ab: float | Vec) -> Vec:

@@ -570,3 +570,89 @@ def test_maxtext_tpu_rows_are_fsdp_over_every_chip_without_accumulation() -> Non
     assert all(r.framework == "fsdp" and r.zero == 3 and r.tp == r.pp == 1 and r.zero_group is None for r in rows)
     assert all(r.micro_batch * r.chips == r.global_batch and r.seq_len == 8192 for r in rows)
     assert all(r.metric == "step_time_s" and r.published > 0 for r in rows)
+
+
+def _te_step(s, chip, fmt: Formats, fw, sp: bool = True, detail: bool = False):
+    return step(s, chip, Parallel(tp=8.0, pp=1.0, dp=4.0, zero=1.0, sequence_parallel=sp), TrainBatch(1.0, 32.0, 2048.0),
+                fmt, fw, recompute=0.0, detail=detail)
+
+
+@pytest.mark.parametrize("fid", ["megatron", "nemo", "nemo-mlperf30", "nemo-2407", "nemo-2504", "nemo-2504-fsdp",
+                                 "fsdp1-bf16-reduce"])
+def test_fp8_transformer_engine_rows_pay_the_cast_passes_and_bf16_rows_do_not(fid: str) -> None:
+    """Transformer Engine v1.4's fp8 Linear layers run separate cast and transpose kernels (perf/data/training.toml
+    [fp8_recipe."te-1.4"]): fp8 runs of a TE stack pay them as memory-bound work in the forward and backward parts and
+    once per step for the weights; the same stack's bf16 runs pay nothing."""
+    import dataclasses
+
+    s, chip8 = setup("gpt-3-175b", "h100-sxm", "fp8")
+    _, chip16 = setup("gpt-3-175b", "h100-sxm", "bf16")
+    fw = framework(fid)
+    assert fw.fp8_recipe == "te-1.4"
+    bare = dataclasses.replace(fw, fp8_recipe="")
+    for chip, fmt, pays in ((chip8, Formats(1.0, 2.0, 2.0), True), (chip16, Formats(2.0, 2.0, 2.0), False)):
+        te, no = _te_step(s, chip, fmt, fw, detail=True), _te_step(s, chip, fmt, bare)
+        assert te.forward is not None
+        names = [op[0] for op in te.forward.ops]
+        assert ("fp8_cast" in names) is pays
+        for part in ("forward", "backward"):
+            assert (float(te.parts[part]) > float(no.parts[part])) is pays
+            if not pays:
+                assert float(te.parts[part]) == float(no.parts[part])
+        assert float(te.parts["optimizer"]) == float(no.parts["optimizer"])
+
+
+def test_the_fp8_cast_bytes_follow_the_te_modules() -> None:
+    """The per-token bytes of one layer, counted by hand from Transformer Engine v1.4's modules for GPT-3 175B
+    (h = 12288, MHA, FFN 4h, GELU) at tp 8 with sequence parallelism: forward, the projection's input cast (3 bytes
+    per element); backward, QKV's output gradient cast and transposed (4), the projection's and FC2's output gradients
+    cast on the chip's share (3) and transposed after the all-gather (2), FC1's cast fused into the GELU backward, and
+    the weight gradients' inputs transposed (QKV and FC1: the gathered h, the projection's, FC2's)."""
+    s, chip = setup("gpt-3-175b", "h100-sxm", "fp8")
+    h, tp, T = 12288.0, 8.0, 2048.0
+    r = _te_step(s, chip, Formats(1.0, 2.0, 2.0), framework("megatron"), detail=True)
+    assert r.forward is not None
+    cast = next(op for op in r.forward.ops if op[0] == "fp8_cast")
+    assert float(cast[3]) == pytest.approx(T * 3.0 * h / tp)
+    bwd = 4.0 * 3 * h / tp + 2.0 * (3.0 * h / tp + 2.0 * h) + 2.0 * 2.0 * h + 2.0 * h / tp + 2.0 * 4 * h / tp
+    import dataclasses
+
+    bare = _te_step(s, chip, Formats(1.0, 2.0, 2.0), dataclasses.replace(framework("megatron"), fp8_recipe=""))
+    bw = chip.mem_bw * chip.memory_eff
+    m = 32.0 / 4.0  # micro-batches per step: the global batch over dp x micro-batch
+    # the backward pass pays its own casts, not twice the forward's
+    extra_bwd = float(r.parts["backward"]) - float(bare.parts["backward"])
+    assert extra_bwd == pytest.approx(m * s.layers * T * bwd / bw, rel=1e-9)
+    # the forward: the projection's cast per micro-batch, and each weight cast and transposed once per step (4 bytes)
+    extra_fwd = float(r.parts["forward"]) - float(bare.parts["forward"])
+    assert extra_fwd == pytest.approx(m * float(cast[4]) + s.total_params / tp * 4.0 / bw, rel=1e-9)
+
+
+def test_fp8_linear_layers_keep_their_inputs_in_fp8_and_two_fp8_weight_copies() -> None:
+    """TE v1.4 saves the Linear layers' inputs in fp8 (the norms' outputs, the attention output, the GELU output)
+    and keeps weight_fp8 and weight_t_fp8 beside each 16-bit weight: fp8 activations are smaller than bf16's by
+    exactly those elements, and the weights take 4 bytes per parameter (3 without the recipe)."""
+    import dataclasses
+
+    from tcobench.perf.training import activation_elems, fp8_saved_elems
+
+    s, chip = setup("gpt-3-175b", "h100-sxm", "fp8")
+    fw = framework("megatron")
+    bare = dataclasses.replace(fw, fp8_recipe="")
+    fmt = Formats(1.0, 2.0, 2.0)
+    te, no = _te_step(s, chip, fmt, fw), _te_step(s, chip, fmt, bare)
+    split8, repl8 = fp8_saved_elems(s)
+    split, repl = activation_elems(s)
+    assert (split8, repl8) == (s.heads * s.head_dim + s.ffn_width, 2.0 * s.hidden)
+    assert split8 < split and repl8 < repl
+    layers_held = float(s.layers)  # pp 1: every layer's activations are held for the one micro-batch
+    saved = layers_held * 2048.0 * (split8 / 8.0 + repl8 / 8.0) * (2.0 - 1.0)
+    assert float(no.activation_bytes) - float(te.activation_bytes) == pytest.approx(saved)
+    dense = s.total_params / 8.0
+    assert float(te.weights_bytes) == pytest.approx(dense * 4.0)
+    assert float(no.weights_bytes) == pytest.approx(dense * 3.0)
+    # bf16 runs keep 16-bit inputs and 2-byte weights whatever the recipe
+    _, chip16 = setup("gpt-3-175b", "h100-sxm", "bf16")
+    b16, b16_no = _te_step(s, chip16, Formats(2.0, 2.0, 2.0), fw), _te_step(s, chip16, Formats(2.0, 2.0, 2.0), bare)
+    assert float(b16.activation_bytes) == float(b16_no.activation_bytes)
+    assert float(b16.weights_bytes) == pytest.approx(dense * 2.0)
