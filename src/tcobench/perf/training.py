@@ -20,6 +20,9 @@ per chip) and so are the efficiency factors and the collectives' alpha-beta cost
   an all-reduce of each chip's shard across the ``dp / zero_group`` replicas, on the tier they span), hidden under the last micro-batch's backward and the first one's forward
   where the framework overlaps them (``Framework``);
 - the optimizer step: memory-bound, over the parameters (or the shard) a chip updates;
+- fp8 training with a framework naming an fp8 recipe (Transformer Engine's): the recipe's separate casts and
+  transposes as memory-bound work (``_fp8_ops``), each weight cast once per step, its Linear inputs saved in fp8 and
+  its fp8 weight copies in memory;
 - memory: weights, gradients, optimizer state (sharded by ZeRO stage), activations held by the schedule
   (Korthikanti et al. 2022), fp32 logits.
 
