@@ -361,7 +361,7 @@ for rid in [k for k in d if k.startswith("TPUR-")]:
         note=f"{r['tokens_per_s_per_chip']} tokens/s/chip, MaxText's {r['maxtext_tflops_per_chip']} TFLOP/s/chip; "
              f"{rc_note}; precision: {r['precision']}")
 for rid, why in (("TPUR-V6E-L31-405B-2x256", "chip count differs between MaxText's tiering table (256) and its config and recipe (512, 2 slices); FSDP across the DCN with a 64x4 hybrid-ring ICI mesh not expressed"),
-                 ("MAXTEXT-TIER-V5P-L2-70B-512", "config named for v5p-128 but the table says 512 chips; recompute policy save_dot_except_mlpwi (only the MLP input matmuls recomputed) is no tcobench mode")):
+                 ("MAXTEXT-TIER-V5P-L2-70B-512", "config named for v5p-128 but the table says 512 chips (its recompute policy save_dot_except_mlpwi would run as recompute custom with query_proj, key_proj, value_proj, out_proj and mlpwo at device)")):
     r = d[rid]
     row(rid.lower().replace(".", "_"), ref=rid, source=r["source"], skip=why, metric="tokens_per_s", published=0.0)
 

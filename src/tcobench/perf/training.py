@@ -49,6 +49,7 @@ from tcobench.perf.transformer import Shape
 from tcobench.perf.vec import Mask, Vec, isfinite, maximum, minimum, scalar, where
 
 RECOMPUTE = ("none", "selective", "full", "custom")  # index = the code ``step`` takes; custom: a ``Remat`` policy
+UNIFORM_RECOMPUTE = RECOMPUTE[:3]  # the modes that need no per-tensor policy: those a search or a sweep takes
 ZERO_STAGES = (0, 1, 2, 3)  # 3 is FSDP's full sharding
 
 
