@@ -343,8 +343,9 @@ for rid in [k for k in d if k.startswith("NEMO2504-")]:
 
 # Google TPU: MaxText's published recipes (AI-Hypercomputer/tpu-recipes), every Llama 3.1 bf16 pre-training recipe on one
 # slice (trillium: 8B and 70B; ironwood: the README table's 8192-token bf16 rows). MaxText shards by FSDP over every
-# chip (ici_fsdp_parallelism -1): ZeRO-3, dp = chips. Framework fsdp (bf16 weights gathered, fp32 gradients
-# reduce-scattered, both overlapped): MaxText's own traits were not read far enough to state a framework of its own.
+# chip (ici_fsdp_parallelism -1): ZeRO-3, dp = chips. Framework maxtext (perf/data/training.toml, read from MaxText's
+# code at 9f1820b); remat_policy custom with each recipe's per-tensor placement (the row's remat, transcribed from its
+# config): tcobench's recompute "custom" (perf/remat.py).
 out.append("# Google TPU: MaxText recipes (AI-Hypercomputer/tpu-recipes), Llama 3.1 bf16, one slice, FSDP over every chip.")
 TPU_HW = {"tpu-recipes-trillium-maxtext": "tpu-v6e", "tpu-recipes-ironwood-maxtext": "tpu-v7"}
 for rid in [k for k in d if k.startswith("TPUR-")]:
@@ -354,13 +355,13 @@ for rid in [k for k in d if k.startswith("TPUR-")]:
     rc_note = r["recompute"]
     row(rid.lower(), ref=rid, source=r["source"], model="llama-3.1-" + r["model"].split()[2].lower(),
         hardware=TPU_HW[r["group"]], chips=r["chips"], tp=1, pp=1, vpp=1, zero=3, sequence_parallel=False,
-        micro_batch=r["micro_batch"], global_batch=r["global_batch"], seq_len=r["seq_len"], recompute="full",
-        precision="bf16", framework="fsdp", metric="step_time_s", published=r["step_time_s"], group="MaxText TPU",
+        micro_batch=r["micro_batch"], global_batch=r["global_batch"], seq_len=r["seq_len"], recompute="custom",
+        remat=r["remat"], precision="bf16", framework="maxtext", metric="step_time_s", published=r["step_time_s"],
+        group="MaxText TPU",
         note=f"{r['tokens_per_s_per_chip']} tokens/s/chip, MaxText's {r['maxtext_tflops_per_chip']} TFLOP/s/chip; "
-             f"recomputation modelled as full: {rc_note} (full also recomputes what was kept, so it overstates the "
-             "recomputed FLOPs); host offload traffic not modelled")
+             f"{rc_note}; precision: {r['precision']}")
 for rid, why in (("TPUR-V6E-L31-405B-2x256", "chip count differs between MaxText's tiering table (256) and its config and recipe (512, 2 slices); FSDP across the DCN with a 64x4 hybrid-ring ICI mesh not expressed"),
-                 ("MAXTEXT-TIER-V5P-L2-70B-512", "config named for v5p-128 but the table says 512 chips; recompute policy save_dot_except_mlpwi (only the MLP input matmuls recomputed) is no tcobench mode")):
+                 ("MAXTEXT-TIER-V5P-L2-70B-512", "config named for v5p-128 but the table says 512 chips (its recompute policy save_dot_except_mlpwi would run as recompute custom with query_proj, key_proj, value_proj, out_proj and mlpwo at device)")):
     r = d[rid]
     row(rid.lower().replace(".", "_"), ref=rid, source=r["source"], skip=why, metric="tokens_per_s", published=0.0)
 

@@ -20,7 +20,7 @@ from tcobench.catalog import Catalog
 from tcobench.cost import price_hardware
 from tcobench.errors import DeploymentError, InputError, MissingInputError, close_matches
 from tcobench.perf.train import DEFAULT_SEQ_LEN
-from tcobench.perf.training import RECOMPUTE, framework as framework_of, frameworks
+from tcobench.perf.training import UNIFORM_RECOMPUTE, framework as framework_of, frameworks
 from tcobench.records import Tabular
 from tcobench.search.executor import check_target, connect, scheduler_from_env
 from tcobench.search.sweep import CONFIRM_POINTS, DEFAULT_CHUNK, Estimate, open_parts, open_sink, parse_axis, run_grid, time_grid
@@ -31,7 +31,7 @@ from tcobench.search.train_sweep import (
 # The axes' defaults: the layouts ``tcobench train --layout auto`` searches, less context parallelism and the
 # interleaved schedule (give --cp and --vpp to add them).
 DEFAULTS = {"tp": "1,2,4,8", "pp": "1,2,4,8,16", "cp": "1", "ep": "1", "vpp": "1", "zero": "1,3",
-            "micro_batch": "1,2,4,8", "recompute": ",".join(RECOMPUTE)}
+            "micro_batch": "1,2,4,8", "recompute": ",".join(UNIFORM_RECOMPUTE)}
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ def sweep_training(model: Ref, hardware: str | Sequence[HardwareRef] | None = No
     axes.update({a: parse_axis(str(v if v is not None else DEFAULTS[a]), a) for a, v in given.items()})
     axes["zero"] = parse_choices(str(zero if zero is not None else DEFAULTS["zero"]), "zero", ZERO_NAMES)
     axes["recompute"] = parse_choices(str(recompute if recompute is not None else DEFAULTS["recompute"]), "recompute",
-                                      RECOMPUTE)
+                                      UNIFORM_RECOMPUTE)
     axes = {a: axes[a] for a in AXES}
     objective = one_of(objective, OBJECTIVES, "objective")
     whole(top, "top", 1, 10_000)

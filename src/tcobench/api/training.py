@@ -14,7 +14,7 @@ it saves (``TrainingResult.cheapest``).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -26,6 +26,8 @@ from tcobench.catalog import Catalog, Hardware, Model
 from tcobench.cost import ChipPrice, OwnParameters, Span, price_hardware
 from tcobench.cost.tokens import J_PER_KWH
 from tcobench.errors import InputError
+from tcobench.perf import remat as remat_policy
+from tcobench.perf.remat import Remat
 from tcobench.perf.train import LAYOUT_KEYS, Training
 from tcobench.perf.train import train as _train
 from tcobench.perf.training import RECOMPUTE, frameworks
@@ -85,8 +87,8 @@ class TrainingResult(Tabular):
 def train(model: Ref, hardware: HardwareRef, *, chips: int, tokens: float | str = 1e12, seq_len: int | None = None,
           global_batch: int | None = None, micro_batch: int | None = None, tp: int | None = None, pp: int | None = None,
           dp: int | None = None, cp: int | None = None, ep: int | None = None, vpp: int | None = None,
-          zero: int | None = None, zero_group: int | None = None, recompute: str | None = None, precision: str = "bf16",
-          framework: str = "megatron",
+          zero: int | None = None, zero_group: int | None = None, recompute: str | None = None,
+          remat: str | Mapping[str, str] | None = None, precision: str = "bf16", framework: str = "megatron",
           layout: Literal["auto", "fixed"] | None = None, basis: Basis = "both", price_hour: float | str | None = None,
           price_chip: float | str | None = None, explain: bool = False, catalog: Catalog | None = None,
           **cost: Any) -> TrainingResult:
@@ -94,7 +96,10 @@ def train(model: Ref, hardware: HardwareRef, *, chips: int, tokens: float | str 
     of ``hardware``, and the time, dollars (own and/or rent, low / likely / high) and energy to train on ``tokens``
     tokens. Layout dimensions given (tp, pp, dp, cp, ep, vpp, zero, micro_batch, recompute) are kept; the others
     are searched for the fastest layout that fits. ``zero_group``: hybrid sharding, the ZeRO stage sharding over
-    that many data-parallel ranks, replicated across the ``dp / zero_group`` groups (default: over all of dp). ``layout="fixed"`` takes the dimensions not given at 1 (ZeRO-1,
+    that many data-parallel ranks, replicated across the ``dp / zero_group`` groups (default: over all of dp).
+    ``remat``: with ``recompute="custom"``, where each named tensor of a layer lives between the passes, as
+    'decoder_layer_input=offload,query_proj=device,...' or a mapping (``perf.remat``: remat, device or offload; MaxText's
+    remat_policy custom). ``layout="fixed"`` takes the dimensions not given at 1 (ZeRO-1,
     selective recomputation, micro-batch 1); ``"auto"`` (the default when none is given) also reports the
     cheapest layout on at most ``chips`` chips. ``cost``: cost-basis overrides, as ``compare``."""
     cat = catalog_or_default(catalog)
@@ -111,6 +116,7 @@ def train(model: Ref, hardware: HardwareRef, *, chips: int, tokens: float | str 
         fixed["recompute"] = one_of(recompute, RECOMPUTE, "recompute")
     if zero_group is not None:
         zero_group = whole(zero_group, "zero_group", 1, checks.MAX_COUNT)
+    policy = remat_policy.parse(remat) if remat is not None else None
     one_of(framework, list(frameworks()), "framework")
     if layout is None:
         layout = "fixed" if fixed else "auto"
@@ -127,12 +133,12 @@ def train(model: Ref, hardware: HardwareRef, *, chips: int, tokens: float | str 
     price = price_hardware(hw, cat, params, basis, price_hour=usd(price_hour, "USD/h", "price_hour"),
                            price_chip=usd(price_chip, "USD", "price_chip"))
     t = _train(m, hw, chips=chips, seq_len=seq_len, global_batch=global_batch, precision=precision, framework_id=framework,
-               fixed=fixed, catalog=cat, explain=explain, zero_group=zero_group)
+               fixed=fixed, catalog=cat, explain=explain, zero_group=zero_group, remat=policy)
     c = run_cost(t, n_tokens, price, basis, params.utilisation)
     cheapest = why = None
     if layout == "auto" and t.fits:
         cheapest, why = _cheapest(m, hw, t, c, n_tokens, price, basis, params.utilisation, seq_len, global_batch,
-                                  precision, framework, fixed, cat, zero_group)
+                                  precision, framework, fixed, cat, zero_group, policy)
     return TrainingResult(t, c, basis, layout == "auto", cheapest, why)
 
 
@@ -169,7 +175,8 @@ def run_cost(t: Training, tokens: float, price: ChipPrice, basis: str, utilisati
 
 def _cheapest(m: Any, hw: Hardware, best: Training, best_cost: TrainCost, tokens: float, price: ChipPrice, basis: str,
               utilisation: Span, seq_len: int | None, global_batch: int | None, precision: str, framework: str,
-              fixed: dict[str, Any], cat: Catalog, zero_group: int | None = None) -> tuple[tuple[Training, TrainCost] | None, str | None]:
+              fixed: dict[str, Any], cat: Catalog, zero_group: int | None = None,
+              policy: Remat | None = None) -> tuple[tuple[Training, TrainCost] | None, str | None]:
     """The layout on chips, chips/2, chips/4, ... that costs least (the basis's likely figure; rent first when both),
     if cheaper than the fastest; with why."""
     key = "rent" if basis in ("rent", "both") and best_cost.usd_to_train.get("rent") else "own"
@@ -180,7 +187,8 @@ def _cheapest(m: Any, hw: Hardware, best: Training, best_cost: TrainCost, tokens
     while n >= 1 and best.chips % n == 0:
         try:
             t = _train(m, hw, chips=n, seq_len=seq_len, global_batch=global_batch, precision=precision, framework_id=framework,
-                       fixed={k: v for k, v in fixed.items() if k != "dp"}, catalog=cat, zero_group=zero_group)
+                       fixed={k: v for k, v in fixed.items() if k != "dp"}, catalog=cat, zero_group=zero_group,
+                       remat=policy)
         except InputError:
             break
         if not t.fits:

@@ -19,7 +19,8 @@ from tcobench.errors import DeploymentError
 from tcobench.perf.training import PARTS, RECOMPUTE, frameworks
 from tcobench.records import Provenance, Run
 
-PART_NAMES = {"forward": "forward", "backward": "backward", "recompute": "recomputation", "tp_comm": "tensor-parallel collectives",
+PART_NAMES = {"forward": "forward", "backward": "backward", "recompute": "recomputation",
+              "host_offload": "host offload transfers (exposed)", "tp_comm": "tensor-parallel collectives",
               "ep_comm": "expert all-to-all", "cp_comm": "context-parallel K/V exchange (exposed)",
               "pp_bubble": "pipeline bubble", "pp_send_recv": "pipeline sends (fill, drain)",
               "dp_comm": "data-parallel reduction (exposed)", "optimizer": "optimizer step"}
@@ -56,7 +57,12 @@ COMM_NAMES = {"tp_comm": "tensor-parallel all-reduces (or reduce-scatter + all-g
 @click.option("--zero-group", type=COUNT, help="Hybrid sharding: the data-parallel ranks the ZeRO stage shards over (a "
                                                 "divisor of dp); the dp / N groups replicate each other, their gradient "
                                                 "shards all-reduced between them [default: all of dp].")
-@click.option("--recompute", type=Choice(list(RECOMPUTE)), help="Activation recomputation [default: searched].")
+@click.option("--recompute", type=Choice(list(RECOMPUTE)), help="Activation recomputation; custom: per tensor, by --remat "
+                                                                  "[default: searched among none, selective, full].")
+@click.option("--remat", help="With --recompute custom: where each named tensor of a layer lives between the passes, "
+                              "NAME=remat|device|offload,... (MaxText's names: decoder_layer_input, query_proj, key_proj, "
+                              "value_proj, context, out_proj, mlpwi, mlpwo); unnamed ones are rematerialised, the layer "
+                              "input kept on device; offloaded ones cross the chip's host link.")
 @click.option("--precision", type=Choice(["bf16", "fp16", "fp8"], case_sensitive=False),
               help="The matmuls' format (fp8: Transformer Engine style, bf16 weights kept) [default: bf16; with --workload "
                    "fp16 on a chip without bf16].")
@@ -142,7 +148,9 @@ def _layout(t: Any) -> str:
     if lay.get("zero_group", lay["dp"]) < lay["dp"]:
         zero += f" sharded over {lay['zero_group']} of dp (x{lay['dp'] // lay['zero_group']} replicas)"
     return (f"tp={lay['tp']} pp={lay['pp']}{vpp} cp={lay['cp']} dp={lay['dp']} ep={lay['ep']}, {zero}, "
-            f"{'no' if lay['recompute'] == 'none' else lay['recompute']} recomputation, micro-batch {lay['micro_batch']}")
+            f"{'no' if lay['recompute'] == 'none' else lay['recompute']} recomputation"
+            + (f" ({lay['remat'] or 'every tensor rematerialised'})" if lay["recompute"] == "custom" else "")
+            + f", micro-batch {lay['micro_batch']}")
 
 
 def _span(s: tuple[float, float, float] | None, fmt: Any) -> str:

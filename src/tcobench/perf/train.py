@@ -26,6 +26,7 @@ from tcobench.perf.deployment import Formats
 from tcobench.perf.efficiency import resolve
 from tcobench.perf.predict import OpCost
 from tcobench.perf.roofline import BOUND_NAMES
+from tcobench.perf.remat import Remat, host_links
 from tcobench.perf.training import (PARTS, RECOMPUTE, ZERO_STAGES, Parallel, TrainBatch, TrainResult, attention_rates,
                                    framework, step)
 from tcobench.perf.transformer import shape
@@ -92,13 +93,15 @@ class Training(Tabular):
 def train(model: Model, hardware: Hardware, *, chips: int, seq_len: int | None = None, global_batch: int | None = None,
           precision: str = "bf16", framework_id: str = "megatron", fixed: Mapping[str, Any] | None = None,
           catalog: Catalog | None = None, explain: bool = False, sequence_parallel: bool = True,
-          zero_group: int | None = None) -> Training:
+          zero_group: int | None = None, remat: Remat | None = None) -> Training:
     """The fastest valid layout (the most tokens per second) of ``chips`` chips that fits, with every dimension in
     ``fixed`` (``LAYOUT_KEYS``: tp, pp, dp, cp, ep, vpp, zero, micro_batch as ints, recompute as a name) kept as
     given. ``global_batch`` defaults to the multiple of micro-batch x dp nearest 4M tokens per step; a layout whose
     multiple overshoots 1.5x that is taken only when no layout gets closer. ``zero_group``: hybrid sharding, the
     ZeRO stage sharding over that many data-parallel ranks and the ``dp / zero_group`` groups replicating each
-    other (None: over all of dp); the layouts searched are those whose dp it divides.
+    other (None: over all of dp); the layouts searched are those whose dp it divides. ``remat``: with recompute
+    "custom", where each named tensor of a layer lives (``perf.remat``; None: its defaults); offloaded tensors travel
+    over the chip's host link (``perf/data/training.toml`` [host_link]; not charged where the chip has none).
 
     Raises DeploymentError naming the parameter when the fixed dimensions allow no valid layout, with the
     closest one that would work. A layout that is valid but does not fit comes back with ``fits=False`` and a
@@ -113,6 +116,10 @@ def train(model: Model, hardware: Hardware, *, chips: int, seq_len: int | None =
         hint = close_matches(str(fixed["recompute"]), RECOMPUTE)
         raise InputError(f"{{recompute}} {fixed['recompute']!r}: expected one of {', '.join(RECOMPUTE)}"
                          + (f"; did you mean {hint[0]!r}?" if hint else ""), params=("recompute",))
+    if remat is not None and fixed.get("recompute") != "custom":
+        raise InputError(f"{{remat}} {remat.spec()!r} places tensors for recompute 'custom'; got {{recompute}} "
+                         f"{fixed.get('recompute')!r}: give recompute custom, or leave {{remat}} out",
+                         params=("remat", "recompute"))
     if "zero" in fixed and fixed["zero"] not in ZERO_STAGES:
         raise InputError(f"{{zero}} {fixed['zero']!r}: expected a ZeRO stage, one of 0, 1, 2, 3", params=("zero",))
     if zero_group is not None:
@@ -158,6 +165,8 @@ def train(model: Model, hardware: Hardware, *, chips: int, seq_len: int | None =
                              params=("zero_group", "dp"))
         grid = {k: v[keep] for k, v in grid.items()}
     zg = float(zero_group or 0)
+    link = host_links().get(hardware.id)
+    host_bw = link.bandwidth if link is not None else None
     if grid is None:
         msg = _no_layout(chips, fixed) + suggestion_text(chips, suggest(s, hardware, chips, fixed, global_batch, seq, fmt, fw, chip))
         raise DeploymentError(msg, params=tuple(dict.fromkeys(params_in(msg))))
@@ -169,7 +178,7 @@ def train(model: Model, hardware: Hardware, *, chips: int, seq_len: int | None =
     r = step(s, chip, Parallel(grid["tp"], grid["pp"], grid["dp"], grid["cp"], grid["ep"], grid["vpp"], grid["zero"],
                                sequence_parallel, zg),
              TrainBatch(grid["micro_batch"], gb, float(seq)), fmt, fw, recompute=grid["rc"],
-             attention=attention_rates(fw, hardware.id, seq))
+             attention=attention_rates(fw, hardware.id, seq), remat=remat, host_bw=host_bw)
     code = np.broadcast_to(np.asarray(r.code), (n,))
     ok = _near_recipe(code == 0, global_batch, gb, seq)
     invalid = (code & int(reasons.Reason.INVALID)) != 0
@@ -196,12 +205,15 @@ def train(model: Model, hardware: Hardware, *, chips: int, seq_len: int | None =
     one = step(s, chip, Parallel(pick["tp"], pick["pp"], pick["dp"], pick["cp"], pick["ep"], pick["vpp"], pick["zero"],
                                  sequence_parallel, zg),
                TrainBatch(pick["micro_batch"], gb_i, float(seq)), fmt, fw, recompute=pick["rc"], detail=explain,
-               attention=attention_rates(fw, hardware.id, seq))
+               attention=attention_rates(fw, hardware.id, seq), remat=remat, host_bw=host_bw)
     closest = None if ok.any() else suggest(s, hardware, chips, fixed, global_batch, seq, fmt, fw, chip)
     if zero_group is not None:
         pick["zero_group"] = float(zero_group)
-    return _to_training(model, hardware, chips, precision, fw.id, seq, int(gb_i), pick, one, n, int(ok.sum()), eff.sources,
-                        closest)
+    out = _to_training(model, hardware, chips, precision, fw.id, seq, int(gb_i), pick, one, n, int(ok.sum()), eff.sources,
+                       closest)
+    if out.layout["recompute"] == "custom":
+        out.layout["remat"] = (remat or Remat()).spec()
+    return out
 
 
 def _divisors(n: int, limit: int) -> list[int]:

@@ -46,11 +46,13 @@ from tcobench.perf.chip import Chip
 from tcobench.perf.deployment import Formats, Layout
 from tcobench.perf.layer import Pass, Split, causal_pairs, collectives, kv_share, layer_ops, model_flops
 from tcobench.perf.reasons import Reason
+from tcobench.perf.remat import Remat, elements, saved_share
 from tcobench.perf.roofline import COMM, COMPUTE, MEMORY, Phase
 from tcobench.perf.transformer import Shape
 from tcobench.perf.vec import Mask, Vec, isfinite, maximum, minimum, scalar, where
 
-RECOMPUTE = ("none", "selective", "full")  # index = the code ``step`` takes
+RECOMPUTE = ("none", "selective", "full", "custom")  # index = the code ``step`` takes; custom: a ``Remat`` policy
+UNIFORM_RECOMPUTE = RECOMPUTE[:3]  # the modes that need no per-tensor policy: those a search or a sweep takes
 ZERO_STAGES = (0, 1, 2, 3)  # 3 is FSDP's full sharding
 
 
@@ -122,6 +124,13 @@ class Framework:
     logits_bytes: float = 8.0
     # the fp8 recipe the stack's Linear layers run with precision fp8 ([fp8_recipe.<id>]); "": none read
     fp8_recipe: str = ""
+    # bytes per parameter of the weights the stack keeps between steps (16-bit copies: 2); ``master_weights``: a
+    # separate fp32 master copy counted in ``optimizer_bytes`` (False: the parameters are themselves the fp32 copy the
+    # optimizer updates, and ``optimizer_bytes`` counts only its moments)
+    weight_bytes: float = 2.0
+    master_weights: bool = True
+    # transfers of offloaded activations to and from host memory run under the pass that writes (reads) them
+    overlap_offload: bool = False
 
 
 @dataclass(frozen=True)
@@ -225,8 +234,8 @@ def framework(fid: str) -> Framework:
 
 
 # Names of the parts of a step (``TrainResult.parts``), in the order the breakdown prints them.
-PARTS = ("forward", "backward", "recompute", "tp_comm", "ep_comm", "cp_comm", "pp_bubble", "pp_send_recv", "dp_comm",
-         "optimizer")
+PARTS = ("forward", "backward", "recompute", "host_offload", "tp_comm", "ep_comm", "cp_comm", "pp_bubble", "pp_send_recv",
+         "dp_comm", "optimizer")
 
 
 @dataclass(frozen=True)
@@ -273,20 +282,24 @@ def activation_elems(s: Shape) -> tuple[float, float]:
 
 
 def step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, fw: Framework, *,
-         recompute: Vec = 1.0, detail: bool = False, attention: tuple[float, float] | None = None) -> TrainResult:
+         recompute: Vec = 1.0, detail: bool = False, attention: tuple[float, float] | None = None,
+         remat: Remat | None = None, host_bw: float | None = None) -> TrainResult:
     """One optimizer step of every configuration the records describe (their fields broadcast together).
-    ``recompute``: 0 none, 1 selective, 2 full (``RECOMPUTE``). ``fmt``: the compute format's bytes in
-    ``weights`` (bf16: 2, fp8: 1) and the activations' in ``activations``. ``attention``: the (forward, backward)
-    FLOP/s of the framework's attention kernel on this chip (``attention_rates``); None: the chip's attention rate."""
+    ``recompute``: 0 none, 1 selective, 2 full, 3 custom (``RECOMPUTE``): per-tensor placement by ``remat``
+    (``perf.remat``; None: its defaults, every tensor rematerialised). ``host_bw``: bytes/s each way between a chip
+    and its host's memory, over which offloaded tensors travel (None: no figure, the transfers are not charged).
+    ``fmt``: the compute format's bytes in ``weights`` (bf16: 2, fp8: 1) and the activations' in ``activations``.
+    ``attention``: the (forward, backward) FLOP/s of the framework's attention kernel on this chip
+    (``attention_rates``); None: the chip's attention rate."""
     if attention is not None:  # the attention core's forward (and its recomputation) at the kernel's forward rate
         chip = replace(chip, attn_rate=attention[0])
     bwd_ratio = 1.0 if attention is None else attention[0] / attention[1]
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        return _step(s, chip, par, batch, fmt, fw, scalar(recompute), detail, bwd_ratio)
+        return _step(s, chip, par, batch, fmt, fw, scalar(recompute), detail, bwd_ratio, remat or Remat(), host_bw)
 
 
 def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, fw: Framework, rc: Vec,
-          detail: bool, bwd_ratio: float = 1.0) -> TrainResult:
+          detail: bool, bwd_ratio: float, policy: Remat, host_bw: float | None) -> TrainResult:
     tp, pp, dp, cp, ep, vpp, zero, zg = (scalar(x) for x in (par.tp, par.pp, par.dp, par.cp, par.ep, par.vpp, par.zero,
                                                              par.zero_group))
     mb, gb, seq = (scalar(x) for x in (batch.micro_batch, batch.global_batch, batch.seq_len))
@@ -304,7 +317,9 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
     local = bool(s.window_layers)
     pairs = mb * causal_pairs(s, seq) / cp
     lpairs = mb * causal_pairs(s, seq, True) / cp if local else None
-    fwd = Phase(chip, detail)
+    custom = bool(np.any(np.asarray(rc) >= 3))
+    full = (rc >= 2) & (rc < 3)  # full recomputation (custom: the policy's share of it)
+    fwd = Phase(chip, detail or custom)  # custom: the operators' own times, to leave out those whose outputs are kept
     layer_ops(fwd, s, Pass(T, ep, pairs, T, T, 0.0, kvc, None, lpairs, T if local else None), lay, fmt, split)
     _eager_ops(fwd, s, T, tp, kvc, split, fw, ab)
     recipe = fp8_recipes()[fw.fp8_recipe] if fw.fp8_recipe else None
@@ -336,7 +351,12 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
         t_fc = t_fc + t_attn + scores * fw.unfused_forward_bytes / bw
         t_core = 2.0 * t_attn + scores * fw.unfused_forward_bytes / bw
         t_bc = 2.0 * (t_fc - t_core - t_f8f) + 4.0 * t_attn + scores * fw.unfused_backward_bytes / bw + t_f8b
-    t_rc = where(rc >= 2, t_fc, where(rc >= 1, t_core, 0.0))
+    t_kept: Vec = 0.0  # custom: forward time and FLOPs of the operators whose outputs the policy keeps
+    f_kept: Vec = 0.0
+    for name, count, flops, _nbytes, t_op, _bound in fwd.ops if custom else ():
+        share = saved_share(s, policy, name)
+        t_kept, f_kept = t_kept + share * t_op, f_kept + share * flops * count
+    t_rc = where(rc >= 3, t_fc - t_kept, where(rc >= 2, t_fc, where(rc >= 1, t_core, 0.0)))
     comm_passes = 2.0 + where(rc >= 2, 1.0, 0.0)
     t_ep_fwd = _ep_time(s, T, ep, split, chip, ab)
     t_tp = (t_fcomm - t_ep_fwd) * comm_passes * (1.0 - fw.tp_comm_overlap)
@@ -348,11 +368,26 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
     t_cp_layer = comm.all_gather(kv_msg, cp, bw_cp, chip.alpha)
     t_cp = L * (maximum(t_cp_layer - t_attn / L, 0.0) + maximum(t_cp_layer - fw.attention_backward * t_attn / L, 0.0))
     t_cp = where(cp > 1, t_cp, 0.0)
-    t_mb = t_fc + t_bc + t_rc + t_tp + t_ep + t_cp  # one micro-batch, all layers, on one chip
+    # custom: tensors offloaded to host memory leave in the forward pass and come back in the backward pass, over the
+    # chip's host link; where the framework overlaps the transfers, only what outlasts the pass is exposed
+    def per_chip(names: tuple[str, ...]) -> Vec:  # elements per token per layer on one chip
+        out: Vec = 0.0
+        for n in names:
+            e, split_tp = elements(s, n)
+            out = out + e / (tp if split_tp else where(sp, tp, 1.0))
+        return out
+
+    t_off: Vec = 0.0
+    offloaded = policy.named("offload")
+    if custom and offloaded and host_bw is not None:
+        one_way = L * T * per_chip(offloaded) * ab / host_bw
+        t_off = (maximum(one_way - t_fc, 0.0) + maximum(one_way - t_bc - t_rc, 0.0)) if fw.overlap_offload else 2.0 * one_way
+        t_off = where(rc >= 3, t_off, 0.0)
+    t_mb = t_fc + t_bc + t_rc + t_off + t_tp + t_ep + t_cp  # one micro-batch, all layers, on one chip
 
     # Pipeline: the layers split over pp stages (the last also runs the LM head), m micro-batches, 1F1B or
     # interleaved over vpp virtual stages.
-    head = (3.0 + where(rc >= 2, 1.0, 0.0)) * t_head
+    head = (3.0 + where(full, 1.0, 0.0)) * t_head
     t_stage = where(pp > 1, (t_mb - head) / pp + head, t_mb)
     bubble = (pp - 1.0) / vpp * t_stage
     bw_pp = comm.tier_bandwidth(chip, chips)
@@ -399,7 +434,7 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
 
     # Optimizer: read the fp32 master weights, moments and main gradients, write the first three and the weights.
     shard_d, shard_e = where(zero >= 1, n_s, 1.0), where(zero >= 1, n_se, 1.0)
-    rw = 2.0 * fw.optimizer_bytes + fw.grad_bytes + 2.0
+    rw = 2.0 * fw.optimizer_bytes + fw.grad_bytes + (fw.weight_bytes if fw.master_weights else 2.0 * fw.weight_bytes)
     t_opt = (dense_p / shard_d + expert_p / shard_e) * rw / (chip.mem_bw * chip.memory_eff)
 
     # the fp8 recipe casts each weight to its fp8 copy and transpose once per step (before the first micro-batch)
@@ -411,14 +446,16 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
     model_step = 3.0 * fwd_flops
     attn_all = s.attn_flops_per_pair * gb * (causal_pairs(s, seq) * (L - s.window_layers)
                                              + (causal_pairs(s, seq, True) if local else 0.0) * s.window_layers)
-    recomputed = where(rc >= 2, fwd_flops, where(rc >= 1, attn_all, 0.0))
+    recomputed = where(rc >= 3, fwd_flops * (1.0 - f_kept / where(fwd.flops > 0, fwd.flops, 1.0)),
+                       where(rc >= 2, fwd_flops, where(rc >= 1, attn_all, 0.0)))
     peak_all = chips * chip.peak
     mfu = model_step / (step_time * peak_all)
     hfu = (model_step + recomputed) / (step_time * peak_all)
 
     # Memory per chip.
-    # 16-bit weights, plus an 8-bit copy in fp8 training (the recipe's fp8 copies where the framework names one)
-    w_bytes = 2.0 + where(fmt.weights < 2.0, recipe.weight_copy_bytes if recipe is not None else fmt.weights, 0.0)
+    # 16-bit weights (the stack's weight_bytes), plus an 8-bit copy in fp8 training (the recipe's fp8 copies where the
+    # framework names one)
+    w_bytes = fw.weight_bytes + where(fmt.weights < 2.0, recipe.weight_copy_bytes if recipe is not None else fmt.weights, 0.0)
     zero_w, zero_g = where(zero >= 3, 1.0, 0.0), where(zero >= 2, 1.0, 0.0)
     weights = dense_p * w_bytes / where(zero_w > 0, n_s, 1.0) + expert_p * w_bytes / where(zero_w > 0, n_se, 1.0)
     grads = dense_p * fw.grad_bytes / where(zero_g > 0, n_s, 1.0) + expert_p * fw.grad_bytes / where(zero_g > 0, n_se, 1.0)
@@ -429,6 +466,8 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
         split_8, repl_8 = fp8_saved_elems(s)
         full_layer = full_layer - fp8 * T * (split_8 / tp + repl_8 / where(sp, tp, 1.0)) * (ab - recipe.saved_input_bytes)
     kept = where(rc >= 2, T * s.hidden / where(sp, tp, 1.0) * ab, full_layer)  # full recompute keeps each layer's input
+    if custom:  # the tensors the policy keeps on device (the layer input among them, unless offloaded)
+        kept = where(rc >= 3, T * per_chip(policy.named("device")) * ab, kept)
     held = L / pp * minimum(m, pp) * where(vpp > 1, 1.0 + (pp - 1.0) / (pp * vpp), 1.0)  # layers' activations in flight
     logits = T * s.vocab / tp * fw.logits_bytes  # the loss's logits and their gradient, on the last stage
     if fw.attention == "unfused":  # without recomputation the softmax output, dropout mask and output stay (Korthikanti)
@@ -439,13 +478,14 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
 
     code = _reasons(s, chip, tp, pp, dp, cp, ep, vpp, mb, gb, seq, split, bw_dp, bw_pp, bw_cp, fits)
     parts = {"forward": m * (t_fc / pp) + t_wcast, "backward": m * (t_bc / pp), "recompute": m * (t_rc / pp),
-             "tp_comm": m * t_tp / pp, "ep_comm": m * t_ep / pp, "cp_comm": m * t_cp / pp, "pp_bubble": bubble,
+             "host_offload": m * t_off / pp, "tp_comm": m * t_tp / pp, "ep_comm": m * t_ep / pp, "cp_comm": m * t_cp / pp,
+             "pp_bubble": bubble,
              "pp_send_recv": t_p2p, "dp_comm": t_dp, "optimizer": t_opt}
     # the LM head runs on the last stage only: the pipeline's share of it goes with the forward and backward parts
     head_extra = where(pp > 1, m * head * (1.0 - 1.0 / pp), 0.0)
-    parts["forward"] = parts["forward"] + head_extra / (3.0 + where(rc >= 2, 1.0, 0.0))
-    parts["backward"] = parts["backward"] + head_extra * 2.0 / (3.0 + where(rc >= 2, 1.0, 0.0))
-    parts["recompute"] = parts["recompute"] + where(rc >= 2, head_extra / 4.0, 0.0)
+    parts["forward"] = parts["forward"] + head_extra / (3.0 + where(full, 1.0, 0.0))
+    parts["backward"] = parts["backward"] + head_extra * 2.0 / (3.0 + where(full, 1.0, 0.0))
+    parts["recompute"] = parts["recompute"] + where(full, head_extra / 4.0, 0.0)
     comm_bytes = None
     if detail:
         msg = T * s.hidden * ab

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from tcobench.catalog import Catalog, Model
 from tcobench.errors import CatalogError, TcobenchError
+from tcobench.perf import remat
 from tcobench.perf.train import Training, train
 
 TrainMetric = Literal["tokens_per_s", "step_time_s", "tflops_megatron2021", "tflops_8n"]
@@ -41,7 +42,8 @@ class TrainRow(BaseModel):
     micro_batch: int = 1
     global_batch: int = 1
     seq_len: int = 2048
-    recompute: Literal["none", "selective", "full"] = "selective"
+    recompute: Literal["none", "selective", "full", "custom"] = "selective"
+    remat: dict[str, str] | None = None  # recompute custom: tensor name -> remat, device or offload (perf.remat)
     precision: str = "bf16"
     framework: str = "megatron"
     metric: TrainMetric = "tokens_per_s"
@@ -94,7 +96,9 @@ def command(row: TrainRow) -> str:
             f"--vpp {row.vpp} --cp {row.cp} --zero {row.zero} "
             + (f"--zero-group {row.zero_group} " if row.zero_group else "")
             + f"--micro-batch {row.micro_batch} --global-batch {row.global_batch} "
-            f"--seq-len {row.seq_len} --recompute {row.recompute} --precision {row.precision} --framework {row.framework}")
+            f"--seq-len {row.seq_len} --recompute {row.recompute} "
+            + (f"--remat {remat.parse(row.remat).spec()} " if row.remat else "")
+            + f"--precision {row.precision} --framework {row.framework}")
 
 
 def eval_time_per_step(t: Training, every: int, sequences: int) -> float:
@@ -139,7 +143,8 @@ def run(catalog: Catalog) -> list[TrainOutcome]:
                                      "micro_batch": row.micro_batch, "recompute": row.recompute}
             t = train(model, hw, chips=row.chips, seq_len=row.seq_len, global_batch=row.global_batch, precision=row.precision,
                       framework_id=row.framework, fixed=fixed, catalog=catalog, sequence_parallel=row.sequence_parallel,
-                      zero_group=row.zero_group)
+                      zero_group=row.zero_group,
+                      remat=remat.parse(row.remat, f"row {row.id} remat") if row.remat else None)
             value = metric_of(t, row, model)
         except TcobenchError as err:
             out.append(TrainOutcome(row, None, None, f"{type(err).__name__}: {err.render({})}", None, vendor))
