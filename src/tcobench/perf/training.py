@@ -20,6 +20,8 @@ per chip) and so are the efficiency factors and the collectives' alpha-beta cost
   an all-reduce of each chip's shard across the ``dp / zero_group`` replicas, on the tier they span), hidden under the last micro-batch's backward and the first one's forward
   where the framework overlaps them (``Framework``);
 - the optimizer step: memory-bound, over the parameters (or the shard) a chip updates;
+- an eager stack (``Framework.eager_kernels_*``): each pass takes at least its kernel launches x the chip's
+  ``eager_overhead`` (the host queues kernels ahead of the GPU; ``_host_floor``);
 - fp8 training with a framework naming an fp8 recipe (Transformer Engine's): the recipe's separate casts and
   transposes as memory-bound work (``_fp8_ops``), each weight cast once per step, its Linear inputs saved in fp8 and
   its fp8 weight copies in memory;
@@ -119,6 +121,12 @@ class Framework:
     eager_qk_bytes: float = 0.0
     eager_ffn_bytes: float = 0.0
     eager_repeat_kv: bool = False
+    # kernels the host launches one by one (no CUDA graph, no compiler) per layer and micro-batch, in the forward and
+    # the backward pass, counted from the stack's model and sharding code; 0: not an eager stack, or not counted. The
+    # host queues them ahead of the GPU at the chip's ``eager_overhead`` each, so a pass takes the longer of the two
+    # (``_host_floor``)
+    eager_kernels_forward: float = 0.0
+    eager_kernels_backward: float = 0.0
     # bytes per logit (token x vocabulary entry on the last stage) the loss holds when the backward pass starts: fp32
     # logits and their fp32 gradient (8) unless the stack's loss is stated to keep less
     logits_bytes: float = 8.0
@@ -383,6 +391,12 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
         one_way = L * T * per_chip(offloaded) * ab / host_bw
         t_off = (maximum(one_way - t_fc, 0.0) + maximum(one_way - t_bc - t_rc, 0.0)) if fw.overlap_offload else 2.0 * one_way
         t_off = where(rc >= 3, t_off, 0.0)
+    # an eager stack's host issues each pass's kernels at eager_overhead apiece, queued ahead of the GPU: a pass whose
+    # kernels are shorter than their launches takes the host's time instead (a recomputed forward launches its own)
+    if fw.eager_kernels_forward or fw.eager_kernels_backward:
+        host_f, host_b = _host_floor(chip, L, fw)
+        t_rc = where(full, maximum(t_rc, host_f), t_rc)
+        t_fc, t_bc = maximum(t_fc, host_f), maximum(t_bc, host_b)
     t_mb = t_fc + t_bc + t_rc + t_off + t_tp + t_ep + t_cp  # one micro-batch, all layers, on one chip
 
     # Pipeline: the layers split over pp stages (the last also runs the LM head), m micro-batches, 1F1B or
@@ -513,6 +527,15 @@ def _eager_ops(ph: Phase, s: Shape, T: Vec, tp: Vec, kvc: Vec, split: Split, fw:
         nbytes = nbytes + (kvc + 2.0 * q) * ab
     if fw.eager_hidden_bytes or fw.eager_qk_bytes or fw.eager_ffn_bytes or fw.eager_repeat_kv:
         ph.op("eager_elementwise", s.layers, 0.0, T * nbytes)
+
+
+def _host_floor(chip: Chip, layers: float, fw: Framework) -> tuple[Vec, Vec]:
+    """Seconds the host spends launching one micro-batch's forward and backward kernels, all layers, where the
+    framework runs eagerly (``Framework.eager_kernels_*``). PyTorch queues CUDA kernels asynchronously
+    (docs/notes/cuda.rst, 'Asynchronous execution'), so the host's launches overlap the GPU's work and a pass takes
+    the longer of the two; the rate is the chip's measured ``eager_overhead`` per tiny kernel launched back to back."""
+    per = Phase(chip, eager=True).launch_cost()
+    return layers * fw.eager_kernels_forward * per, layers * fw.eager_kernels_backward * per
 
 
 def fp8_saved_elems(s: Shape) -> tuple[float, float]:

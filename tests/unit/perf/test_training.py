@@ -659,3 +659,38 @@ def test_fp8_linear_layers_keep_their_inputs_in_fp8_and_two_fp8_weight_copies() 
     b16, b16_no = _te_step(s, chip16, Formats(2.0, 2.0, 2.0), fw), _te_step(s, chip16, Formats(2.0, 2.0, 2.0), bare)
     assert float(b16.activation_bytes) == float(b16_no.activation_bytes)
     assert float(b16.weights_bytes) == pytest.approx(dense * 2.0)
+
+
+def test_an_eager_stack_waits_for_its_host_where_the_kernels_are_shorter_than_their_launches() -> None:
+    """composer-fsdp counts the kernels its host launches per layer; a pass takes at least that many x the chip's
+    eager_overhead, and no longer where the GPU's kernels outlast their launches (the llm-foundry rows)."""
+    import dataclasses
+
+    from tcobench.perf.roofline import Phase
+    from tcobench.perf.validate_training import gpt_model
+
+    hw = CAT.hardware["a100-sxm-80gb"]
+    chip = Chip.of(hw, "bf16", resolve(hw, CAT.efficiency))
+    eager = framework("composer-fsdp")
+    counted = (eager.eager_kernels_forward, eager.eager_kernels_backward)
+    assert counted[0] > 0 and counted[1] > counted[0]
+    uncounted = dataclasses.replace(eager, eager_kernels_forward=0.0, eager_kernels_backward=0.0)
+    fmt, par = Formats(2.0, 2.0, 2.0), Parallel(1.0, 1.0, 8.0, zero=3.0, sequence_parallel=False)
+    per = float(Phase(chip, eager=True).launch_cost())
+    assert per == pytest.approx(10.3e-6, rel=0.01)  # efficiency.toml [efficiency.gpu] eager_overhead
+
+    small = shape(gpt_model("t", {"layers": 12, "hidden": 768, "heads": 12, "vocab": 50368}, 128))
+    batch = TrainBatch(1.0, 16.0, 128.0)  # one 128-token sequence per pass: kernels of a few microseconds
+    host = step(small, chip, par, batch, fmt, eager, recompute=0.0)
+    gpu = step(small, chip, par, batch, fmt, uncounted, recompute=0.0)
+    m = float(host.microbatches)
+    assert float(gpu.parts["forward"]) < m * 12.0 * counted[0] * per
+    assert float(host.parts["forward"]) == pytest.approx(m * 12.0 * counted[0] * per, rel=1e-9)
+    assert float(host.parts["backward"]) == pytest.approx(m * 12.0 * counted[1] * per, rel=1e-9)
+    assert float(host.step_time_s) > float(gpu.step_time_s)
+
+    big = shape(CAT.get_model("llama-2-7b"))
+    batch = TrainBatch(4.0, 32.0, 4096.0)  # milliseconds per kernel: the host runs ahead, nothing changes
+    assert float(step(big, chip, par, batch, fmt, eager, recompute=0.0).step_time_s) == \
+        float(step(big, chip, par, batch, fmt, uncounted, recompute=0.0).step_time_s)
+    assert framework("megatron").eager_kernels_forward == 0.0  # a stack whose launches were not counted pays none
