@@ -18,7 +18,7 @@ def test_compare_json_has_the_row_keys_and_ranges(cli) -> None:
     assert doc["evaluated"] > 1000 and len(doc["rows"]) == 6
     for row in doc["rows"]:
         assert ROW_KEYS <= set(row), ROW_KEYS - set(row)
-        assert set(row["deployment"]) == {"chips", "tp", "pp", "ep", "batch", "precision"}
+        assert set(row["deployment"]) == {"chips", "tp", "pp", "ep", "batch", "precision", "runtime"}
         assert row["tpot_s"] <= 0.05
         for key in COSTS:
             if row[key] is not None:
