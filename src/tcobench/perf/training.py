@@ -130,6 +130,10 @@ class Framework:
     # bytes per logit (token x vocabulary entry on the last stage) the loss holds when the backward pass starts: fp32
     # logits and their fp32 gradient (8) unless the stack's loss is stated to keep less
     logits_bytes: float = 8.0
+    # bytes read and written per logit on the last stage, per micro-batch, by passes over the logits that the stack
+    # runs beside the loss and its gradient (train metrics computed from every micro-batch's logits), memory-bound;
+    # 0: none read in the stack's code
+    logit_passes_bytes: float = 0.0
     # the fp8 recipe the stack's Linear layers run with precision fp8 ([fp8_recipe.<id>]); "": none read
     fp8_recipe: str = ""
     # bytes per parameter of the weights the stack keeps between steps (16-bit copies: 2); ``master_weights``: a
@@ -397,12 +401,15 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
         host_f, host_b = _host_floor(chip, L, fw)
         t_rc = where(full, maximum(t_rc, host_f), t_rc)
         t_fc, t_bc = maximum(t_fc, host_f), maximum(t_bc, host_b)
-    t_mb = t_fc + t_bc + t_rc + t_off + t_tp + t_ep + t_cp  # one micro-batch, all layers, on one chip
+    # passes over the logits beside the loss (the last stage's, after the backward pass: outside the forward and
+    # backward passes that FSDP's gathers hide under)
+    t_lp = T * s.vocab / tp * fw.logit_passes_bytes / bw_mem
+    t_mb = t_fc + t_bc + t_rc + t_off + t_tp + t_ep + t_cp + t_lp  # one micro-batch, all layers, on one chip
 
     # Pipeline: the layers split over pp stages (the last also runs the LM head), m micro-batches, 1F1B or
     # interleaved over vpp virtual stages.
     head = (3.0 + where(full, 1.0, 0.0)) * t_head
-    t_stage = where(pp > 1, (t_mb - head) / pp + head, t_mb)
+    t_stage = where(pp > 1, (t_mb - head - t_lp) / pp + head + t_lp, t_mb)
     bubble = (pp - 1.0) / vpp * t_stage
     bw_pp = comm.tier_bandwidth(chip, chips)
     p2p_msg = T * s.hidden * ab / where(sp, tp, 1.0)
@@ -491,7 +498,7 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
     fits = (weights + grads + opt + acts) <= capacity
 
     code = _reasons(s, chip, tp, pp, dp, cp, ep, vpp, mb, gb, seq, split, bw_dp, bw_pp, bw_cp, fits)
-    parts = {"forward": m * (t_fc / pp) + t_wcast, "backward": m * (t_bc / pp), "recompute": m * (t_rc / pp),
+    parts = {"forward": m * (t_fc / pp + t_lp) + t_wcast, "backward": m * (t_bc / pp), "recompute": m * (t_rc / pp),
              "host_offload": m * t_off / pp, "tp_comm": m * t_tp / pp, "ep_comm": m * t_ep / pp, "cp_comm": m * t_cp / pp,
              "pp_bubble": bubble,
              "pp_send_recv": t_p2p, "dp_comm": t_dp, "optimizer": t_opt}

@@ -671,7 +671,7 @@ def test_an_eager_stack_waits_for_its_host_where_the_kernels_are_shorter_than_th
 
     hw = CAT.hardware["a100-sxm-80gb"]
     chip = Chip.of(hw, "bf16", resolve(hw, CAT.efficiency))
-    eager = framework("composer-fsdp")
+    eager = dataclasses.replace(framework("composer-fsdp"), logit_passes_bytes=0.0)  # the launches alone
     counted = (eager.eager_kernels_forward, eager.eager_kernels_backward)
     assert counted[0] > 0 and counted[1] > counted[0]
     uncounted = dataclasses.replace(eager, eager_kernels_forward=0.0, eager_kernels_backward=0.0)
@@ -694,3 +694,31 @@ def test_an_eager_stack_waits_for_its_host_where_the_kernels_are_shorter_than_th
     assert float(step(big, chip, par, batch, fmt, eager, recompute=0.0).step_time_s) == \
         float(step(big, chip, par, batch, fmt, uncounted, recompute=0.0).step_time_s)
     assert framework("megatron").eager_kernels_forward == 0.0  # a stack whose launches were not counted pays none
+
+
+def test_the_train_metrics_passes_over_the_logits_cost_their_bytes_on_every_micro_batch() -> None:
+    # composer-fsdp's train metrics read and write logit_passes_bytes per logit per micro-batch at the memory rate,
+    # outside the passes FSDP's gathers hide under: the step grows by exactly that time, more for a small model
+    import dataclasses
+
+    from tcobench.perf.validate_training import gpt_model
+
+    hw = CAT.hardware["a100-sxm-80gb"]
+    chip = Chip.of(hw, "bf16", resolve(hw, CAT.efficiency))
+    fw = framework("composer-fsdp")
+    assert fw.logit_passes_bytes == 28.0  # two metrics x (fp32 cast 2 + 4, log_softmax 4 + 4), training.toml
+    none = dataclasses.replace(fw, logit_passes_bytes=0.0)
+    fmt, par = Formats(2.0, 2.0, 2.0), Parallel(1.0, 1.0, 8.0, zero=3.0, sequence_parallel=False)
+    batch = TrainBatch(16.0, 256.0, 2048.0)
+    shares = []
+    for cfg in ({"layers": 12, "hidden": 768, "heads": 12}, {"layers": 32, "hidden": 4096, "heads": 32}):
+        s = shape(gpt_model("t", {**cfg, "vocab": 50368}, 2048))
+        with_, without = step(s, chip, par, batch, fmt, fw, recompute=0.0), step(s, chip, par, batch, fmt, none, recompute=0.0)
+        m = float(with_.microbatches)
+        t_lp = 16.0 * 2048.0 * 50368.0 * 28.0 / (chip.mem_bw * chip.memory_eff)
+        assert float(with_.parts["forward"]) - float(without.parts["forward"]) == pytest.approx(m * t_lp, rel=1e-9)
+        grown = float(with_.step_time_s) - float(without.step_time_s)
+        assert grown >= m * t_lp * (1.0 - 1e-9)
+        shares.append(grown / float(without.step_time_s))
+    assert shares[0] > 3.0 * shares[1]  # the vocabulary's share falls as d_model grows
+    assert framework("megatron").logit_passes_bytes == 0.0  # a stack whose code was not read for them pays none
