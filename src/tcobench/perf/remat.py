@@ -17,13 +17,10 @@ head, outside the layers' checkpoint, is not.
 
 from __future__ import annotations
 
-import functools
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from importlib import resources
 
-from tcobench.errors import CatalogError, InputError, close_matches, params_in
+from tcobench.errors import InputError, close_matches, params_in
 from tcobench.perf.transformer import Shape
 
 TENSORS = ("decoder_layer_input", "query_proj", "key_proj", "value_proj", "context", "out_proj", "mlpwi", "mlpwo")
@@ -119,25 +116,3 @@ def saved_share(s: Shape, r: Remat, op: str) -> float:
     if op == "lm_head":  # outside the layers' checkpoint: never recomputed
         return 1.0
     return 0.0
-
-
-@dataclass(frozen=True)
-class HostLink:
-    """A chip's link to its host's memory: bytes/s each way, and where the figure comes from."""
-
-    hardware: str
-    bandwidth: float
-    source: str
-
-
-@functools.cache
-def host_links() -> dict[str, HostLink]:
-    """``perf/data/training.toml`` [host_link.<hardware id>]."""
-    raw = tomllib.loads(resources.files("tcobench.perf").joinpath("data/training.toml").read_text(encoding="utf-8"))
-    out = {}
-    for hw, t in raw.get("host_link", {}).items():
-        try:
-            out[hw] = HostLink(hw, float(t["gb_per_s"]) * 1e9, str(t["source"]))
-        except (KeyError, TypeError, ValueError) as e:
-            raise CatalogError(f"perf/data/training.toml [host_link.{hw}]: expected gb_per_s (a number) and source: {e}") from None
-    return out

@@ -26,9 +26,9 @@ from tcobench.perf.deployment import Formats
 from tcobench.perf.efficiency import resolve
 from tcobench.perf.predict import OpCost
 from tcobench.perf.roofline import BOUND_NAMES
-from tcobench.perf.remat import Remat, host_links
+from tcobench.perf.remat import Remat
 from tcobench.perf.training import (PARTS, RECOMPUTE, ZERO_STAGES, Parallel, TrainBatch, TrainResult, attention_rates,
-                                   framework, step)
+                                   framework, host_links, step)
 from tcobench.perf.transformer import shape
 from tcobench.records import Tabular
 

@@ -35,9 +35,10 @@ from __future__ import annotations
 
 import functools
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -52,6 +53,8 @@ from tcobench.perf.remat import Remat, elements, saved_share
 from tcobench.perf.roofline import COMM, COMPUTE, MEMORY, Phase
 from tcobench.perf.transformer import Shape
 from tcobench.perf.vec import Mask, Vec, isfinite, maximum, minimum, scalar, where
+
+R = TypeVar("R")
 
 RECOMPUTE = ("none", "selective", "full", "custom")  # index = the code ``step`` takes; custom: a ``Remat`` policy
 UNIFORM_RECOMPUTE = RECOMPUTE[:3]  # the modes that need no per-tensor policy: those a search or a sweep takes
@@ -178,14 +181,23 @@ def _data() -> dict[str, Any]:
     return tomllib.loads(resources.files("tcobench.perf").joinpath("data/training.toml").read_text(encoding="utf-8"))
 
 
+def _records(kind: str, build: Callable[[str, dict[str, Any]], R]) -> dict[str, R]:
+    """``perf/data/training.toml``'s [kind.<id>] tables, each built by ``build(id, table)``; a key missing or unknown
+    (TypeError) or a value of the wrong kind (KeyError, ValueError) is a CatalogError naming the table: the file is
+    ours, so it is a packaging error."""
+    out: dict[str, R] = {}
+    for rid, t in _data().get(kind, {}).items():
+        try:
+            out[rid] = build(rid, t)
+        except (KeyError, TypeError, ValueError) as e:
+            raise CatalogError(f"perf/data/training.toml [{kind}.{rid}]: {e}") from None
+    return out
+
+
 @functools.cache
 def frameworks() -> dict[str, Framework]:
-    out: dict[str, Framework] = {}
-    for fid, t in _data().get("framework", {}).items():
-        try:
-            out[fid] = Framework(id=fid, **t)
-        except TypeError as e:  # a key missing or unknown: the file is ours, so this is a packaging error
-            raise CatalogError(f"perf/data/training.toml [framework.{fid}]: {e}") from None
+    out = _records("framework", lambda fid, t: Framework(id=fid, **t))
+    for fid in out:
         if out[fid].attention_kernel and out[fid].attention_kernel not in kernels():
             raise CatalogError(f"perf/data/training.toml [framework.{fid}]: attention_kernel "
                                f"{out[fid].attention_kernel!r} has no [kernel.{out[fid].attention_kernel}]")
@@ -197,13 +209,7 @@ def frameworks() -> dict[str, Framework]:
 
 @functools.cache
 def fp8_recipes() -> dict[str, Fp8Recipe]:
-    out: dict[str, Fp8Recipe] = {}
-    for rid, t in _data().get("fp8_recipe", {}).items():
-        try:
-            out[rid] = Fp8Recipe(id=rid, **t)
-        except TypeError as e:
-            raise CatalogError(f"perf/data/training.toml [fp8_recipe.{rid}]: {e}") from None
-    return out
+    return _records("fp8_recipe", lambda rid, t: Fp8Recipe(id=rid, **t))
 
 
 @functools.cache
@@ -612,3 +618,18 @@ def _reasons(s: Shape, chip: Chip, tp: Vec, pp: Vec, dp: Vec, cp: Vec, ep: Vec, 
     code |= where((cp > 1) & (seq % (2 * cp) != 0), _SEQUENCE, 0)
     code |= where(fits, 0, _MEMORY)
     return code if scalar_case else np.asarray(code, dtype=np.int32)
+
+
+@dataclass(frozen=True)
+class HostLink:
+    """A chip's link to its host's memory: bytes/s each way, and where the figure comes from."""
+
+    hardware: str
+    bandwidth: float
+    source: str
+
+
+@functools.cache
+def host_links() -> dict[str, HostLink]:
+    """``perf/data/training.toml`` [host_link.<hardware id>]."""
+    return _records("host_link", lambda hw, t: HostLink(hw, float(t["gb_per_s"]) * 1e9, str(t["source"])))

@@ -1,30 +1,20 @@
 """scripts/attention_sensitivity.py's what-if slows only the attention operators, by the factor given, and
 leaves the model as it was afterwards (docs/model.md, "Decode attention's KV read")."""
 
-import functools
-import importlib.util
-import sys
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 from tcobench.catalog import load_catalog
 from tcobench.perf import validate
+from tests.unit.perf.scripts import load_script
 from tcobench.perf.roofline import Phase
 
-SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "attention_sensitivity.py"
 ROW = "mlperf41-h100x8-offline"
 
 
-@functools.cache
 def script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("attention_sensitivity", SCRIPT)
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod  # its dataclass looks its module up
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("attention_sensitivity")
 
 
 def decode_times(factor: float | None) -> dict[str, float]:

@@ -1,27 +1,17 @@
 """scripts/compute_share.py (issue 18's diagnosis): the compute-bound share of a throughput row's modelled cycle."""
 
-import functools
-import importlib.util
-import sys
-from pathlib import Path
 from types import ModuleType
 
 from tcobench.catalog import load_catalog
 from tcobench.perf import validate
+from tests.unit.perf.scripts import load_script
 
-SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "compute_share.py"
 LARGE_BATCH = "mlperf41-h100x8-offline"  # batch 896 at TP2, fp8: its decode GEMMs are compute-bound
 LONG_OUTPUT = "trtllm10-llama-31-8b-h100-sxm-tp1-128-4096"  # batch 259 of an 8B model: decode streams weights and KV
 
 
-@functools.cache
 def script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("compute_share", SCRIPT)
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod  # its dataclass looks its module up
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("compute_share")
 
 
 def shares() -> dict[str, object]:
