@@ -55,7 +55,10 @@ class Split:
     h_mm / h_ew: hidden-state elements per token that a matmul reads or writes / that the elementwise ops touch
     on one chip (the whole hidden state in 1D tensor parallelism, which replicates it; the 2D layout shards it:
     d_model / x and d_model / tp). x, yz: the 2D split of tp (``split_2d``). bw_group / bw_pp: per-direction
-    bandwidth of the link tier the tp x ep group / the whole replica crosses.
+    bandwidth of the link tier the tp x ep group (the expert exchange) / the whole replica crosses. bw_tp: what a
+    ring collective over one tensor-parallel group gets (its tp chips are adjacent: inside a scale-up domain, that
+    domain's share for tp chips; across domains, the chips of a domain pool their NICs, ``comm.ring_bandwidth``);
+    bw_tp_a2a: an all-to-all over the tp group, which cannot pool NICs (``comm.tier_bandwidth``).
     """
 
     two_d: Mask
@@ -66,6 +69,8 @@ class Split:
     h_ew: Vec
     bw_group: Vec
     bw_pp: Vec
+    bw_tp: Vec
+    bw_tp_a2a: Vec
 
     @classmethod
     def of(cls, s: Shape, chip: Chip, lay: Layout) -> Split:
@@ -75,7 +80,8 @@ class Split:
         h_mm = np.where(two_d, s.hidden / x, s.hidden) if any_2d else s.hidden
         h_ew = np.where(two_d, s.hidden / lay.tp, s.hidden) if any_2d else s.hidden
         return cls(two_d, any_2d, x, yz, h_mm, h_ew, comm.tier_bandwidth(chip, lay.tp * lay.ep, lay.replica),
-                   comm.tier_bandwidth(chip, lay.replica))
+                   comm.tier_bandwidth(chip, lay.replica), comm.ring_bandwidth(chip, lay.tp, 1.0, lay.replica),
+                   comm.tier_bandwidth(chip, lay.tp, lay.replica))
 
 
 def split_2d(s: Shape, tp: Vec) -> tuple[Vec, Vec]:
@@ -268,10 +274,10 @@ def collectives(ph: Phase, s: Shape, tokens: Vec, lay: Layout, fmt: Formats, spl
     the block's output over yz; with ``batch_sharded`` attention (decode), q/k/v go to the chip that holds the
     sequence's KV and the attention output comes back, two all-to-alls per layer."""
     tp, pp, ep, ab = lay.tp, lay.pp, lay.ep, fmt.activations
-    chip, two_d, bw_group, bw_pp = ph.chip, split.two_d, split.bw_group, split.bw_pp
+    chip, two_d, bw_group, bw_pp, bw_tp = ph.chip, split.two_d, split.bw_group, split.bw_pp, split.bw_tp
     msg = tokens * s.hidden * ab
     one = np.where(two_d, 0.0, 1.0) if split.any_2d else 1.0
-    ph.comm("tp_all_reduce", 2 * s.layers, one * comm.all_reduce(msg, tp, bw_group, chip.alpha, comm.one_shot(chip, tp)),
+    ph.comm("tp_all_reduce", 2 * s.layers, one * comm.all_reduce(msg, tp, bw_tp, chip.alpha, comm.one_shot(chip, tp)),
             one * msg)
     if split.any_2d:
         x, yz = split.x, split.yz
@@ -280,15 +286,15 @@ def collectives(ph: Phase, s: Shape, tokens: Vec, lay: Layout, fmt: Formats, spl
         gated = 2.0 if s.ffn_gated else 1.0  # gate and up: both partial sums are reduced before the activation
         attn_in, attn_mid = s.qkv_width / yz * tokens * ab, s.heads * s.head_dim / yz * tokens * ab
         ffn_in, ffn_mid = gated * s.ffn_width / yz * tokens * ab, s.ffn_width / yz * tokens * ab
-        ag_yz = comm.all_gather(d_in, yz, bw_group, chip.alpha)
+        ag_yz = comm.all_gather(d_in, yz, bw_tp, chip.alpha)
         ph.comm("tp2d_all_gather_yz", 2 * s.layers, on * ag_yz, on * d_in)
         ph.comm("tp2d_reduce_scatter_yz", 2 * s.layers, on * ag_yz, on * d_in)
         for name, m_in, m_mid in (("attn", attn_in, attn_mid), ("ffn", ffn_in, ffn_mid)):
-            t = comm.all_gather(m_in, x, bw_group, chip.alpha) + comm.all_gather(m_mid, x, bw_group, chip.alpha)
+            t = comm.all_gather(m_in, x, bw_tp, chip.alpha) + comm.all_gather(m_mid, x, bw_tp, chip.alpha)
             ph.comm(f"tp2d_{name}_x", s.layers, on * t, on * (m_in + m_mid))
         a2a = on * where(batch_sharded, 1.0, 0.0)
         qkv, out = s.qkv_width / tp * tokens * ab, s.heads * s.head_dim / tp * tokens * ab  # each chip's share
-        t = comm.all_to_all(qkv, tp, bw_group, chip.alpha) + comm.all_to_all(out, tp, bw_group, chip.alpha)
+        t = comm.all_to_all(qkv, tp, split.bw_tp_a2a, chip.alpha) + comm.all_to_all(out, tp, split.bw_tp_a2a, chip.alpha)
         ph.comm("attn_all_to_all", s.layers, a2a * t, a2a * (qkv + out))
     if s.moe_layers:  # the group that receives the most-loaded experts' tokens ends the exchange between the ep groups
         # each token goes to its top-k experts in the format their GEMMs read (fp8 for an fp8 model) and comes back

@@ -6,6 +6,8 @@ import pytest
 
 from tcobench.catalog import load_catalog
 from tcobench.perf import comm
+from tcobench.perf.chip import Chip
+from tcobench.perf.efficiency import resolve
 from tcobench.perf.predict import predict
 
 CAT = load_catalog()
@@ -72,9 +74,6 @@ def test_argonne_rows_name_the_upstream_rocm_build() -> None:
 
 
 def predict_chip_ar(hardware: str) -> float:
-    from tcobench.perf.chip import Chip
-    from tcobench.perf.efficiency import resolve
-
     hw = CAT.get_hardware(hardware)
     return float(Chip.of(hw, "fp8", resolve(hw, CAT.efficiency)).ar_latency)
 
@@ -90,9 +89,6 @@ def _large_all_reduce(hardware: str) -> float:
 def test_mi300x_rings_run_at_the_bus_bandwidth_rccl_reached() -> None:
     """MI300X's large all-reduces run at the bus bandwidth Azure's RCCL table levels off at (317 GB/s, 0.71 of the
     xGMI links' 448 GB/s); chips without a measured fraction keep the link's rate."""
-    from tcobench.perf.chip import Chip
-    from tcobench.perf.efficiency import resolve
-
     hw = CAT.get_hardware("mi300x")
     eff = resolve(hw, CAT.efficiency)
     assert eff.collective_bandwidth == pytest.approx(0.71)
@@ -131,3 +127,27 @@ def test_a_group_on_a_full_mesh_reaches_only_its_peers_links(hw: str, peer_links
     nv = cat.get_hardware("h100-sxm")
     h100 = Chip.of(nv, "bf16", resolve(nv, cat.efficiency))
     assert float(comm.tier_bandwidth(h100, 2.0)) == float(comm.tier_bandwidth(h100, 8.0))
+
+
+def _prefill_all_reduce(hardware: str, tp: int, ep: int = 1) -> float:
+    """Seconds per prefill all-reduce of DeepSeek-V3's hidden state over a tp group, with ep attention groups."""
+    p = predict(CAT.get_model("deepseek-v3"), CAT.get_hardware(hardware), chips=tp * ep, tp=tp, ep=ep, batch=1,
+                input_len=4096, output_len=16, precision="fp8", catalog=CAT, explain=True)
+    op = next(o for o in p.ops if o.phase == "prefill" and o.name == "tp_all_reduce")
+    return op.time_s / op.count
+
+
+def test_the_tensor_parallel_all_reduce_crosses_only_its_own_group() -> None:
+    """The tp ranks of one attention group are adjacent: on 64 H100s as tp 8 x ep 8 each group's all-reduce stays on
+    its node's NVLink (the expert exchange over all 64 is what crosses the NICs); a tp group of 16 spans two nodes,
+    whose 8 ranks each pool their NICs (comm.ring_bandwidth), as in training's data-parallel rings."""
+    inside = _prefill_all_reduce("h100-sxm", 8)
+    assert _prefill_all_reduce("h100-sxm", 8, ep=8) == pytest.approx(inside)
+    hw = CAT.get_hardware("h100-sxm")
+    chip = Chip.of(hw, "fp8", resolve(hw, CAT.efficiency))
+    across = _prefill_all_reduce("h100-sxm", 16)
+    msg = 4096 * 7168 * 2.0  # the prompt's hidden state in 16 bits
+    pooled = comm.ring_bandwidth(chip, 16.0, 1.0)
+    assert float(pooled) == pytest.approx(min(float(chip.up_bw), 8 * float(chip.out_bw)))
+    assert across == pytest.approx(float(comm.all_reduce(msg, 16.0, pooled, chip.alpha)))
+    assert across > float(comm.all_reduce(msg, 16.0, chip.up_bw, chip.alpha))  # slower than one NVLink domain's ring
