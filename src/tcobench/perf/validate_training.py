@@ -65,6 +65,7 @@ class TrainOutcome:
     problem: str | None
     training: Training | None
     vendor: str = ""
+    moe: bool = False  # the model is a mixture of experts (GPT-shaped `arch` rows are dense)
 
 
 def load_rows() -> list[TrainRow]:
@@ -133,8 +134,9 @@ def run(catalog: Catalog) -> list[TrainOutcome]:
     out = []
     for row in load_rows():
         vendor = catalog.hardware[row.hardware].vendor if row.hardware in catalog.hardware else ""
+        moe = row.model is not None and row.model in catalog.models and catalog.models[row.model].moe is not None
         if row.skip:
-            out.append(TrainOutcome(row, None, None, f"skipped: {row.skip}", None, vendor))
+            out.append(TrainOutcome(row, None, None, f"skipped: {row.skip}", None, vendor, moe))
             continue
         try:
             model = catalog.get_model(row.model) if row.model else gpt_model(row.id, row.arch or {}, row.seq_len)
@@ -147,10 +149,10 @@ def run(catalog: Catalog) -> list[TrainOutcome]:
                       remat=remat.parse(row.remat, f"row {row.id} remat") if row.remat else None)
             value = metric_of(t, row, model)
         except TcobenchError as err:
-            out.append(TrainOutcome(row, None, None, f"{type(err).__name__}: {err.render({})}", None, vendor))
+            out.append(TrainOutcome(row, None, None, f"{type(err).__name__}: {err.render({})}", None, vendor, moe))
             continue
         error = row.published / value - 1.0 if row.metric == "step_time_s" else value / row.published - 1.0
-        out.append(TrainOutcome(row, value, error, None if t.fits else t.reason, t, vendor))
+        out.append(TrainOutcome(row, value, error, None if t.fits else t.reason, t, vendor, moe))
     return out
 
 
@@ -159,7 +161,8 @@ def summary(outcomes: list[TrainOutcome]) -> dict[str, Any]:
     groups: dict[str, list[float]] = {}
     for o in outcomes:
         if o.error is not None:
-            for key in (f"vendor: {o.vendor}", f"source: {o.row.group}", f"hardware: {o.row.hardware}"):
+            for key in (f"vendor: {o.vendor}", f"source: {o.row.group}", f"hardware: {o.row.hardware}",
+                        f"kind: {'MoE' if o.moe else 'dense'}"):
                 groups.setdefault(key, []).append(o.error)
     return {"rows": len(outcomes), "compared": len(errs), "skipped": sum(o.error is None for o in outcomes),
             "median_abs_error": statistics.median(map(abs, errs)) if errs else None,

@@ -281,6 +281,9 @@ def test_validate_reports_the_training_rows_apart(cli) -> None:
     assert doc["summary"]["compared"] == len(errs) >= 30
     # grouped by chip too: the A100 and H100 rows are far apart (docs/training.md, 'By chip')
     assert {"hardware: a100-sxm-80gb", "hardware: h100-sxm"} <= set(doc["summary"]["groups"])
+    # and dense apart from MoE: the Mixtral rows are MoE, the GPT-shaped `arch` rows dense
+    kinds = {k: v["rows"] for k, v in doc["summary"]["groups"].items() if k.startswith("kind: ")}
+    assert set(kinds) == {"kind: dense", "kind: MoE"} and sum(kinds.values()) == doc["summary"]["compared"]
     for row in doc["rows"]:
         assert row["error"] is not None or row["problem"]  # a row without a comparison says why
 
