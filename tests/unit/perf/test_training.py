@@ -513,6 +513,20 @@ def test_attention_kernel_takes_the_figures_at_the_nearest_head_dim_on_log2(head
     assert k.on("z", head_dim) is None
 
 
+def test_attention_kernel_rates_depend_on_head_dim_where_the_source_measures_both() -> None:
+    """Every kernel table a framework reaches is sorted and sourced; on A100 the Triton kernel llm-foundry runs has
+    figures at head dims 64 and 128 (the FlashAttention-2 paper's Figure 4), and they differ."""
+    from tcobench.perf.training import attention_rates, kernels
+
+    for k in kernels().values():
+        for r in k.rates:
+            assert r.source and list(r.seq) == sorted(r.seq) and all(x > 0 for x in r.forward + r.backward)
+    fw = framework("composer-fsdp")
+    for hw in ("a100-sxm-80gb", "a100-sxm-40gb"):
+        d64, d128 = attention_rates(fw, hw, 2048, 64), attention_rates(fw, hw, 2048, 128)
+        assert d64 is not None and d128 is not None and d64 != d128
+
+
 def test_kernel_rate_tables_name_catalog_chips() -> None:
     from tcobench.perf.training import kernels
 
