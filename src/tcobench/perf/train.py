@@ -178,7 +178,7 @@ def train(model: Model, hardware: Hardware, *, chips: int, seq_len: int | None =
     r = step(s, chip, Parallel(grid["tp"], grid["pp"], grid["dp"], grid["cp"], grid["ep"], grid["vpp"], grid["zero"],
                                sequence_parallel, zg),
              TrainBatch(grid["micro_batch"], gb, float(seq)), fmt, fw, recompute=grid["rc"],
-             attention=attention_rates(fw, hardware.id, seq), remat=remat, host_bw=host_bw)
+             attention=attention_rates(fw, hardware.id, seq, s.head_dim), remat=remat, host_bw=host_bw)
     code = np.broadcast_to(np.asarray(r.code), (n,))
     ok = _near_recipe(code == 0, global_batch, gb, seq)
     invalid = (code & int(reasons.Reason.INVALID)) != 0
@@ -205,7 +205,7 @@ def train(model: Model, hardware: Hardware, *, chips: int, seq_len: int | None =
     one = step(s, chip, Parallel(pick["tp"], pick["pp"], pick["dp"], pick["cp"], pick["ep"], pick["vpp"], pick["zero"],
                                  sequence_parallel, zg),
                TrainBatch(pick["micro_batch"], gb_i, float(seq)), fmt, fw, recompute=pick["rc"], detail=explain,
-               attention=attention_rates(fw, hardware.id, seq), remat=remat, host_bw=host_bw)
+               attention=attention_rates(fw, hardware.id, seq, s.head_dim), remat=remat, host_bw=host_bw)
     closest = None if ok.any() else suggest(s, hardware, chips, fixed, global_batch, seq, fmt, fw, chip)
     if zero_group is not None:
         pick["zero_group"] = float(zero_group)
@@ -298,7 +298,7 @@ def suggest(s: Any, hw: Hardware, chips: int, fixed: Mapping[str, Any], global_b
         gb = _global_batch(global_batch, free, seq)
         r = step(s, chip, Parallel(free["tp"], free["pp"], free["dp"], free["cp"], free["ep"], free["vpp"], free["zero"]),
                  TrainBatch(free["micro_batch"], gb, float(seq)), fmt, fw, recompute=free["rc"],
-                 attention=attention_rates(fw, hw.id, seq))
+                 attention=attention_rates(fw, hw.id, seq, s.head_dim))
         size = free["tp"].size
         ok = _near_recipe(np.broadcast_to(np.asarray(r.code), (size,)) == 0, global_batch, gb, seq)
         if not ok.any():

@@ -166,14 +166,38 @@ class Fp8Recipe:
 
 
 @dataclass(frozen=True)
+class KernelRates:
+    """One attention kernel's measured forward and backward FLOP/s at one head dim, by tokens per sequence, on the
+    chips it applies to (``perf/data/training.toml`` [[kernel.<id>.rates]]). Where a source gives only the
+    forward+backward rate (``forward_backward``: 3.5 x the forward FLOPs over both passes' time), both passes take it,
+    which reproduces the measured time of the pair for a stack whose ``attention_backward`` is 2.5, as the kernel
+    benchmarks count."""
+
+    hardware: tuple[str, ...]
+    head_dim: float
+    seq: tuple[float, ...]
+    forward: tuple[float, ...]  # FLOP/s, one per seq
+    backward: tuple[float, ...]  # FLOP/s, one per seq
+    source: str
+
+
+@dataclass(frozen=True)
 class Kernel:
-    """Measured forward and backward FLOP/s of one attention kernel on some chips, by sequence length
+    """Measured forward and backward FLOP/s of one attention kernel, by chip, head dim and sequence length
     (``perf/data/training.toml`` [kernel.<id>]; FLOPs as the kernel benchmarks count them: causal pairs only)."""
 
     id: str
     title: str
     source: str
-    rates: dict[str, tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...]]]  # hardware id -> (seq, fwd, bwd)
+    rates: tuple[KernelRates, ...]
+
+    def on(self, hardware_id: str, head_dim: float) -> KernelRates | None:
+        """The figures for ``hardware_id`` at the head dim nearest ``head_dim`` (nearest on log2: the tile's work per
+        byte scales with it; a tie takes the larger); None where the kernel has no figures for that chip."""
+        sets = [r for r in self.rates if hardware_id in r.hardware]
+        if not sets:
+            return None
+        return min(sets, key=lambda r: (abs(float(np.log2(r.head_dim / max(head_dim, 1.0)))), -r.head_dim))
 
 
 @functools.cache
@@ -212,34 +236,64 @@ def fp8_recipes() -> dict[str, Fp8Recipe]:
     return _records("fp8_recipe", lambda rid, t: Fp8Recipe(id=rid, **t))
 
 
+def _kernel_rates(where: str, t: dict[str, Any]) -> KernelRates:
+    """One [[kernel.<id>.rates]] table: ``hardware`` (chip ids), ``head_dim``, ``seq`` ascending, and either
+    ``forward`` and ``backward`` or ``forward_backward`` (TFLOP/s, one per seq), and its ``source``."""
+    known = {"hardware", "head_dim", "seq", "forward", "backward", "forward_backward", "source"}
+    extra = sorted(set(t) - known)
+    if extra:
+        hint = close_matches(extra[0], known)
+        raise CatalogError(f"{where}: unknown key {extra[0]!r}; expected {', '.join(sorted(known))}"
+                           + (f"; did you mean {hint[0]!r}?" if hint else ""))
+    split = "forward" in t or "backward" in t
+    if split == ("forward_backward" in t) or (split and not ("forward" in t and "backward" in t)):
+        raise CatalogError(f"{where}: expected forward and backward lists, or one forward_backward list; got "
+                           f"{', '.join(k for k in ('forward', 'backward', 'forward_backward') if k in t) or 'none'}")
+    try:
+        hw = tuple(str(h) for h in t["hardware"])
+        head_dim = float(t["head_dim"])
+        seq = tuple(float(x) for x in t["seq"])
+        fwd, bwd = ((t["forward"], t["backward"]) if split else (t["forward_backward"], t["forward_backward"]))
+        fwd, bwd = tuple(float(x) * 1e12 for x in fwd), tuple(float(x) * 1e12 for x in bwd)
+        source = str(t["source"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise CatalogError(f"{where}: {e!r}; expected hardware, head_dim, seq, the rates and source") from None
+    if not hw or head_dim <= 0 or not (len(seq) == len(fwd) == len(bwd) >= 1) or list(seq) != sorted(seq):
+        raise CatalogError(f"{where}: expected a non-empty hardware list, head_dim > 0, and seq and the rates as lists "
+                           "of one length, seq ascending")
+    return KernelRates(hw, head_dim, seq, fwd, bwd, source)
+
+
 @functools.cache
 def kernels() -> dict[str, Kernel]:
     out: dict[str, Kernel] = {}
     for kid, t in _data().get("kernel", {}).items():
-        rates = {}
-        for hw, r in t.get("rates", {}).items():
-            seq, fwd, bwd = (tuple(float(x) * 1e12 for x in r[k]) if k != "seq" else tuple(float(x) for x in r[k])
-                             for k in ("seq", "forward", "backward"))
-            if not (len(seq) == len(fwd) == len(bwd) >= 1) or list(seq) != sorted(seq):
-                raise CatalogError(f"perf/data/training.toml [kernel.{kid}.rates.{hw}]: expected seq, forward and backward "
-                                   "lists of one length, seq ascending")
-            rates[hw] = (seq, fwd, bwd)
-        out[kid] = Kernel(id=kid, title=t["title"], source=t["source"], rates=rates)
+        sets = tuple(_kernel_rates(f"perf/data/training.toml [[kernel.{kid}.rates]] #{i + 1}", r)
+                     for i, r in enumerate(t.get("rates", [])))
+        seen: set[tuple[str, float]] = set()
+        for r in sets:
+            for hw in r.hardware:
+                if (hw, r.head_dim) in seen:
+                    raise CatalogError(f"perf/data/training.toml [kernel.{kid}]: two rate tables for {hw} at head dim "
+                                       f"{r.head_dim:g}; expected one")
+                seen.add((hw, r.head_dim))
+        out[kid] = Kernel(id=kid, title=t["title"], source=t["source"], rates=sets)
     return out
 
 
-def attention_rates(fw: Framework, hardware_id: str, seq: float) -> tuple[float, float] | None:
+def attention_rates(fw: Framework, hardware_id: str, seq: float, head_dim: float) -> tuple[float, float] | None:
     """(forward, backward) FLOP/s of the framework's attention kernel on ``hardware_id`` at ``seq`` tokens per
-    sequence: the measured figures interpolated over log2(seq), held at the ends; None where the framework names no
-    kernel or the kernel has no figures for that chip (the chip's attention rate then applies)."""
+    sequence and ``head_dim`` (the figures at the nearest measured head dim, ``Kernel.on``): interpolated over
+    log2(seq), held at the ends; None where the framework names no kernel or the kernel has no figures for that chip
+    (the chip's attention rate then applies)."""
     if not fw.attention_kernel:
         return None
-    r = kernels()[fw.attention_kernel].rates.get(hardware_id)
+    r = kernels()[fw.attention_kernel].on(hardware_id, head_dim)
     if r is None:
         return None
-    x = np.log2(np.asarray(r[0]))
+    x = np.log2(np.asarray(r.seq))
     at = float(np.log2(max(seq, 1.0)))
-    return float(np.interp(at, x, r[1])), float(np.interp(at, x, r[2]))
+    return float(np.interp(at, x, r.forward)), float(np.interp(at, x, r.backward))
 
 
 def framework(fid: str) -> Framework:

@@ -137,7 +137,7 @@ class TrainGrid:
                   if self.global_batch is None else np.full(n, float(self.global_batch)))
             r = step(self.shape, plane.chip, Parallel(c["tp"], c["pp"], dp, c["cp"], c["ep"], c["vpp"], c["zero"]),
                      TrainBatch(c["micro_batch"], gb, self.seq), plane.formats, self.fw, recompute=c["recompute"],
-                     attention=attention_rates(self.fw, plane.hardware, float(self.seq)))
+                     attention=attention_rates(self.fw, plane.hardware, float(self.seq), self.shape.head_dim))
             code = np.broadcast_to(np.asarray(r.code), (n,)) | np.where(whole, 0, _CHIPS_LAYOUT)
             step_s = np.broadcast_to(np.asarray(r.step_time_s, dtype=float), (n,))
             steps = np.maximum(np.ceil(self.tokens / (gb * self.seq)), 1.0)

@@ -487,14 +487,69 @@ def test_attention_kernel_rates_interpolate_over_log_seq_and_hold_at_the_ends() 
     from tcobench.perf.training import attention_rates, kernels
 
     fw = framework("torchtitan-fsdp2")
-    seq, fwd, bwd = kernels()["fa2"].rates["h100-sxm"]
-    at_2k = attention_rates(fw, "h100-sxm", 2048)
+    r = kernels()["fa2"].on("h100-sxm", 128)
+    assert r is not None and r.head_dim == 128.0
+    seq, fwd, bwd = r.seq, r.forward, r.backward
+    at_2k = attention_rates(fw, "h100-sxm", 2048, 128)
     assert at_2k == (fwd[seq.index(2048.0)], bwd[seq.index(2048.0)])
-    mid = attention_rates(fw, "h100-sxm", 2048 * 2 ** 0.5)  # halfway between 2k and 4k on log2(seq)
+    mid = attention_rates(fw, "h100-sxm", 2048 * 2 ** 0.5, 128)  # halfway between 2k and 4k on log2(seq)
     assert mid is not None and mid[0] == pytest.approx((fwd[2] + fwd[3]) / 2.0)
-    assert attention_rates(fw, "h100-sxm", 10 ** 6) == (fwd[-1], bwd[-1])
-    assert attention_rates(fw, "tpu-v4", 2048) is None  # no figures for that chip: the catalog's rate
-    assert attention_rates(framework("megatron"), "h100-sxm", 2048) is None  # no kernel named
+    assert attention_rates(fw, "h100-sxm", 10 ** 6, 128) == (fwd[-1], bwd[-1])
+    assert attention_rates(fw, "tpu-v4", 2048, 128) is None  # no figures for that chip: the catalog's rate
+    assert attention_rates(framework("megatron"), "h100-sxm", 2048, 128) is None  # no kernel named
+
+
+@pytest.mark.parametrize(("head_dim", "expected"), [(32, 64.0), (64, 64.0), (80, 64.0), (90, 64.0), (91, 128.0),
+                                                    (96, 128.0), (128, 128.0), (256, 128.0)])
+def test_attention_kernel_takes_the_figures_at_the_nearest_head_dim_on_log2(head_dim: int, expected: float) -> None:
+    """Two tables, head dims 64 and 128: the nearest on log2 wins (the boundary is sqrt(64 x 128) = 90.5), and the
+    rates returned are that table's."""
+    from tcobench.perf.training import Kernel, KernelRates
+
+    seq = (1024.0, 4096.0)
+    k = Kernel("k", "k", "test", (KernelRates(("x",), 64.0, seq, (1e14, 2e14), (5e13, 1e14), "a"),
+                                  KernelRates(("x", "y"), 128.0, seq, (3e14, 4e14), (2e14, 3e14), "b")))
+    got = k.on("x", head_dim)
+    assert got is not None and got.head_dim == expected
+    only = k.on("y", head_dim)  # one table for chip y: whatever the head dim
+    assert only is not None and only.head_dim == 128.0
+    assert k.on("z", head_dim) is None
+
+
+def test_attention_kernel_rates_depend_on_head_dim_where_the_source_measures_both() -> None:
+    """Every kernel table a framework reaches is sorted and sourced; on A100 the Triton kernel llm-foundry runs has
+    figures at head dims 64 and 128 (the FlashAttention-2 paper's Figure 4), and they differ."""
+    from tcobench.perf.training import attention_rates, kernels
+
+    for k in kernels().values():
+        for r in k.rates:
+            assert r.source and list(r.seq) == sorted(r.seq) and all(x > 0 for x in r.forward + r.backward)
+    fw = framework("composer-fsdp")
+    for hw in ("a100-sxm-80gb", "a100-sxm-40gb"):
+        d64, d128 = attention_rates(fw, hw, 2048, 64), attention_rates(fw, hw, 2048, 128)
+        assert d64 is not None and d128 is not None and d64 != d128
+
+
+def test_kernel_rate_tables_name_catalog_chips() -> None:
+    from tcobench.perf.training import kernels
+
+    known = set(CAT.hardware)
+    for k in kernels().values():
+        for r in k.rates:
+            assert set(r.hardware) <= known, (k.id, r.hardware)
+
+
+def test_a_kernel_rate_table_with_both_rate_forms_is_a_catalog_error() -> None:
+    from tcobench.errors import CatalogError
+    from tcobench.perf.training import _kernel_rates
+
+    good = {"hardware": ["h100-sxm"], "head_dim": 64, "seq": [1024, 2048], "source": "s"}
+    assert _kernel_rates("w", {**good, "forward_backward": [100, 120]}).backward == (1e14, 1.2e14)
+    for bad in ({**good, "forward": [1, 2], "forward_backward": [1, 2]}, {**good, "forward": [1, 2]}, good,
+                {**good, "forward_backward": [1, 2], "head_dims": 64}, {**good, "seq": [2048, 1024],
+                                                                        "forward_backward": [1, 2]}):
+        with pytest.raises(CatalogError, match="w"):
+            _kernel_rates("w", bad)
 
 
 def test_a_slower_attention_kernel_and_eager_kernels_lengthen_forward_and_backward() -> None:
