@@ -140,6 +140,10 @@ class Efficiency(WithFigures):
     # fixed cost per operator of a pass launched kernel by kernel from the host (no CUDA graph): engines capture
     # graphs for decode steps only, so a prefill pays this instead of `overhead` (perf/roofline.py Phase.eager)
     eager_overhead: Seconds | None = None
+    # fraction of peak memory bandwidth PyTorch's own normalization kernels (F.layer_norm, nn.RMSNorm) reach run
+    # eagerly at training shapes, bytes as the kernel moves them: the norms of a training stack that calls them
+    # (perf/training.py Framework.eager_norm) run at this instead of `memory`
+    eager_norm: Number | None = None
     collective_latency: Seconds | None = None  # alpha of the alpha-beta collective model, seconds
     # fraction of the scale-up link's per-direction bandwidth the collective library's ring reaches on large messages
     # (its bus bandwidth over the link's): the beta of the alpha-beta model is link bandwidth x this

@@ -54,6 +54,7 @@ class Chip:
     gg_least: Array | float = 1.0  # ... and the fewest tokens per expert the curve holds to
     stream_bw: Array | float = float("nan")  # B/s per direction weights can stream in from external memory (wafer-scale: MemoryX); NaN: none
     eager_overhead: Array | float = float("nan")  # s per operator of a pass launched kernel by kernel (prefill); NaN: `overhead`
+    eager_norm_eff: Array | float = float("nan")  # bandwidth fraction of PyTorch's eager norm kernels (training); NaN: memory_eff
 
     @classmethod
     def of(cls, hw: Hardware, precision: str, eff: Efficiencies, *, kv: str | None = None, attention_16bit: bool = False,
@@ -97,6 +98,7 @@ class Chip:
             gg_full=eff.grouped_gemm_full, gg_loss=eff.grouped_gemm_loss, gg_least=eff.grouped_gemm_least,
             stream_bw=_stream_bw(hw),
             eager_overhead=eff.eager_overhead,
+            eager_norm_eff=eff.eager_norm,
         )
 
 

@@ -16,8 +16,9 @@ FIELDS = ("compute", "memory", "overhead", "collective_latency", "memory_utiliza
           "grouped_gemm_full", "grouped_gemm_loss", "grouped_gemm_least")
 # fields no table need set: the dataclass default (NaN for the one-shot all-reduce: the ring only; 1.0 for
 # collective_bandwidth: collectives at the scale-up link's full rate; NaN for eager_overhead: a prefill pays `overhead`
-# as a decode step does, for chips that run compiled programs rather than launching kernels one by one) applies then
-OPTIONAL = ("allreduce_latency", "allreduce_bandwidth", "collective_bandwidth", "eager_overhead")
+# as a decode step does, for chips that run compiled programs rather than launching kernels one by one; NaN for
+# eager_norm: no measured figure, a stack's eager norms run at `memory`) applies then
+OPTIONAL = ("allreduce_latency", "allreduce_bandwidth", "collective_bandwidth", "eager_overhead", "eager_norm")
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class Efficiencies:
     allreduce_bandwidth: float = float("nan")  # B/s, ... and how its time grows with the message (NaN: ring only)
     collective_bandwidth: float = 1.0  # fraction of the scale-up link's per-direction bandwidth collectives reach
     eager_overhead: float = float("nan")  # s per operator launched from the host, outside a CUDA graph (NaN: `overhead`)
+    eager_norm: float = float("nan")  # fraction of the bandwidth PyTorch's eager norm kernels reach (NaN: `memory`)
 
     def compute_for(self, precision: str) -> float:
         return self.compute_at.get(precision, self.compute)

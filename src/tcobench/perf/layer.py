@@ -93,10 +93,13 @@ def split_2d(s: Shape, tp: Vec) -> tuple[Vec, Vec]:
     return x, tp / x
 
 
-def layer_ops(ph: Phase, s: Shape, p: Pass, lay: Layout, fmt: Formats, split: Split) -> None:
+def layer_ops(ph: Phase, s: Shape, p: Pass, lay: Layout, fmt: Formats, split: Split,
+              norm_memory_eff: Vec | None = None) -> None:
     """Add one forward pass ``p`` over every layer, per chip, to ``ph``: the attention block, the FFN (dense or
     MoE), norms and residual adds, and the LM head. The embedding and LM head weights run at
     ``fmt.head_bytes`` and the chip's ``head_rate`` (16-bit when the body is quantised: ``precision.head_bytes``).
+    ``norm_memory_eff``: the fraction of the bandwidth the two norms' kernels reach, when not the chip's
+    ``memory_eff`` (a training stack running PyTorch's eager norm kernels: perf/training.py).
     """
     tp, ep = lay.tp, lay.ep
     wb, kvb, ab, hb = fmt.weights, fmt.kv, fmt.activations, fmt.head_bytes
@@ -160,8 +163,10 @@ def layer_ops(ph: Phase, s: Shape, p: Pass, lay: Layout, fmt: Formats, split: Sp
         permute, unpermute = moe_routing_bytes(T, per_chip, h, ab)
         ph.op("moe_permute", s.moe_layers, 0.0, permute)
         ph.op("moe_unpermute", s.moe_layers, 2.0 * per_chip * h, unpermute)
-    # norms and residual adds: memory-bound streams of the hidden state
-    ph.op("elementwise", L, 20.0 * T * h_ew, 8.0 * T * h_ew * ab)
+    # norms and residual adds: memory-bound streams of the hidden state, 8 elements per hidden element: each norm reads
+    # and writes it (4), each residual add likewise (4); the norms' half at ``norm_memory_eff`` where one is given
+    ew = None if norm_memory_eff is None else 8.0 / (4.0 / norm_memory_eff + 4.0 / ph.chip.memory_eff)
+    ph.op("elementwise", L, 20.0 * T * h_ew, 8.0 * T * h_ew * ab, memory_eff=ew)
     ph.op("lm_head", 1, 2.0 * lm_tokens * s.lm_head_params / tp, s.lm_head_params / tp * hb + lm_tokens * (s.hidden + 2.0 * s.vocab / tp) * ab,
           rate=ph.chip.head_rate, memory_eff=ph.chip.head_memory_eff)
 

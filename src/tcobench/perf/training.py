@@ -124,6 +124,11 @@ class Framework:
     eager_qk_bytes: float = 0.0
     eager_ffn_bytes: float = 0.0
     eager_repeat_kv: bool = False
+    # the stack's two norms per layer are PyTorch's own normalization kernels (F.layer_norm, nn.RMSNorm), launched
+    # eagerly: they run at the chip's measured ``eager_norm`` fraction of the memory bandwidth (catalog efficiency),
+    # not at ``memory`` (docs/training.md, 'Eager norm kernels'); False: fused or compiled norms (Transformer Engine,
+    # Apex, Triton), or not read
+    eager_norm: bool = False
     # kernels the host launches one by one (no CUDA graph, no compiler) per layer and micro-batch, in the forward and
     # the backward pass, counted from the stack's model and sharding code; 0: not an eager stack, or not counted. The
     # host queues them ahead of the GPU at the chip's ``eager_overhead`` each, so a pass takes the longer of the two
@@ -392,7 +397,8 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
     custom = bool(np.any(np.asarray(rc) >= 3))
     full = (rc >= 2) & (rc < 3)  # full recomputation (custom: the policy's share of it)
     fwd = Phase(chip, detail or custom)  # custom: the operators' own times, to leave out those whose outputs are kept
-    layer_ops(fwd, s, Pass(T, ep, pairs, T, T, 0.0, kvc, None, lpairs, T if local else None), lay, fmt, split)
+    layer_ops(fwd, s, Pass(T, ep, pairs, T, T, 0.0, kvc, None, lpairs, T if local else None), lay, fmt, split,
+              norm_memory_eff=_norm_eff(chip, fw))
     _eager_ops(fwd, s, T, tp, kvc, split, fw, ab)
     recipe = fp8_recipes()[fw.fp8_recipe] if fw.fp8_recipe else None
     fp8 = where(fmt.weights < 2.0, 1.0, 0.0) if recipe is not None else 0.0  # the recipe runs in fp8 training only
@@ -594,6 +600,15 @@ def _eager_ops(ph: Phase, s: Shape, T: Vec, tp: Vec, kvc: Vec, split: Split, fw:
         nbytes = nbytes + (kvc + 2.0 * q) * ab
     if fw.eager_hidden_bytes or fw.eager_qk_bytes or fw.eager_ffn_bytes or fw.eager_repeat_kv:
         ph.op("eager_elementwise", s.layers, 0.0, T * nbytes)
+
+
+def _norm_eff(chip: Chip, fw: Framework) -> Vec | None:
+    """The fraction of the memory bandwidth the stack's norms reach: the chip's measured ``eager_norm_eff`` where the
+    stack runs PyTorch's eager norm kernels (``Framework.eager_norm``) and the chip has that figure (else its
+    ``memory_eff``); None for any other stack, whose norms stream at ``memory_eff`` as every elementwise operator."""
+    if not fw.eager_norm:
+        return None
+    return where(isfinite(chip.eager_norm_eff), chip.eager_norm_eff, chip.memory_eff)
 
 
 def _host_floor(chip: Chip, layers: float, fw: Framework) -> tuple[Vec, Vec]:
