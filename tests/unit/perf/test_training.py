@@ -458,13 +458,40 @@ def test_the_mi300x_rows_invert_the_scripts_flop_count_and_reduce_bf16_gradients
         m = re.match(r"([\d.]+) TFLOP/s per GPU", r.note or "")
         assert m is not None, r.id
         assert r.published * flops_per_token / 8 / 1e12 == pytest.approx(float(m.group(1)), abs=0.01)
+        # SemiAnalysis's own run was on ROCm TE's dev branch before pull request #81 (unfused attention under fp8)
+        expected = "fsdp1-bf16-reduce-unfused-attn" if r.id.endswith("_rocm62") else "fsdp1-bf16-reduce"
         assert (r.hardware, r.chips, r.zero, r.global_batch, r.framework) == ("mi300x", 8, 3, 8 * r.micro_batch,
-                                                                              "fsdp1-bf16-reduce")
+                                                                              expected)
     fw, base = framework("fsdp1-bf16-reduce"), framework("fsdp")
     assert (fw.grad_reduce_bytes, base.grad_reduce_bytes, fw.param_gather_bytes) == (2, 4, 2)
     outcomes = [o for o in validate_training.run(load_catalog()) if o.row.id.startswith("sa24_")]
     assert len([o for o in outcomes if o.error is not None]) == 3
     assert all(o.error is not None or (o.problem or "").startswith("skipped:") for o in outcomes)
+
+
+def test_rocm_te_dev_branch_runs_unfused_attention_and_pays_its_score_traffic() -> None:
+    """ROCm/TransformerEngine's dev branch before pull request #81 (2024-10-17) filtered out its fused and flash
+    attention backends under fp8_autocast, so TE's UnfusedDotProductAttention ran: the framework for that state is
+    fsdp1-bf16-reduce with the s x s scores materialised (8 bytes per score element forward, 14 backward, 2 kept,
+    counted from the kernels). Its step is slower than the flash one by at least that traffic at the chip's streaming
+    rate, its activations hold the kept probabilities, and the traits it shares with fsdp1-bf16-reduce are equal."""
+    import dataclasses
+
+    fw, base = framework("fsdp1-bf16-reduce-unfused-attn"), framework("fsdp1-bf16-reduce")
+    assert (fw.attention, fw.unfused_forward_bytes, fw.unfused_backward_bytes, fw.unfused_stored_bytes) == (
+        "unfused", 8, 14, 2)
+    assert base.attention == "flash"
+    skip = {"id", "title", "source", "attention", "unfused_forward_bytes", "unfused_backward_bytes",
+            "unfused_stored_bytes"}
+    assert all(getattr(fw, f.name) == getattr(base, f.name) for f in dataclasses.fields(fw) if f.name not in skip)
+
+    s, chip = setup("llama-3.1-8b", "mi300x", "fp8")
+    par, batch, fmt = Parallel(dp=8.0, zero=3.0), TrainBatch(2.0, 16.0, 4096.0), Formats(1.0, 2.0, 2.0)
+    unfused, flash = (step(s, chip, par, batch, fmt, f, recompute=0.0) for f in (fw, base))
+    scores = s.layers * s.heads * 2 * 4096.0**2  # score elements of one micro-batch on one chip, all layers
+    traffic = scores * (8 + 14) / (float(chip.mem_bw) * float(chip.memory_eff))
+    assert float(unfused.step_time_s) - float(flash.step_time_s) > traffic
+    assert float(unfused.activation_bytes) - float(flash.activation_bytes) >= scores * 2
 
 
 def test_fsdp_on_one_node_and_on_eight_moves_the_same_bytes_per_chip_at_pooled_bandwidth() -> None:
