@@ -482,7 +482,7 @@ def test_rocm_te_dev_branch_runs_unfused_attention_and_pays_its_score_traffic() 
         "unfused", 8, 14, 2)
     assert base.attention == "flash"
     skip = {"id", "title", "source", "attention", "unfused_forward_bytes", "unfused_backward_bytes",
-            "unfused_stored_bytes"}
+            "unfused_stored_bytes", "attention_kernel"}
     assert all(getattr(fw, f.name) == getattr(base, f.name) for f in dataclasses.fields(fw) if f.name not in skip)
 
     s, chip = setup("llama-3.1-8b", "mi300x", "fp8")
@@ -492,6 +492,31 @@ def test_rocm_te_dev_branch_runs_unfused_attention_and_pays_its_score_traffic() 
     traffic = scores * (8 + 14) / (float(chip.mem_bw) * float(chip.memory_eff))
     assert float(unfused.step_time_s) - float(flash.step_time_s) > traffic
     assert float(unfused.activation_bytes) - float(flash.activation_bytes) >= scores * 2
+
+
+def test_rocm_te_fused_attention_runs_at_the_ck_kernel_rates_on_mi300x_only() -> None:
+    """With fused attention allowed (ROCm TE pull requests #66 / #81), the SemiAnalysis stack's attention core runs at
+    the te-ck-fused-attn figures for MI300X (aiter's causal GQA 32/8 rows, batch 4: 486.73 forward and 416.54 backward
+    TFLOP/s at 4,096 tokens, interpolated over log2(seq) between the measured lengths and held past them); a chip with
+    no figures keeps its own attention rate, and the unfused state names no kernel."""
+    from tcobench.perf.training import attention_rates
+
+    fw = framework("fsdp1-bf16-reduce")
+    assert fw.attention_kernel == "te-ck-fused-attn"
+    assert attention_rates(fw, "mi300x", 4096.0) == pytest.approx((486.73e12, 416.54e12))
+    fwd, bwd = attention_rates(fw, "mi300x", 2896.3) or (0.0, 0.0)  # halfway between 2048 and 4096 in log2
+    assert fwd == pytest.approx((419.435e12 + 486.73e12) / 2, rel=1e-3)
+    assert bwd == pytest.approx((330.23e12 + 416.54e12) / 2, rel=1e-3)
+    assert attention_rates(fw, "mi300x", 65536.0) == pytest.approx((527.705e12, 432.545e12))
+    assert attention_rates(fw, "h100-sxm", 4096.0) is None
+    assert attention_rates(framework("fsdp1-bf16-reduce-unfused-attn"), "mi300x", 4096.0) is None
+    # below the chip's bf16 GEMM rate, so the step with the kernel is the slower one
+    s, chip = setup("llama-3.1-8b", "mi300x", "fp8")
+    assert float(chip.attn_rate) > 486.73e12
+    par, batch, fmt = Parallel(dp=8.0, zero=3.0), TrainBatch(2.0, 16.0, 4096.0), Formats(1.0, 2.0, 2.0)
+    with_kernel = step(s, chip, par, batch, fmt, fw, recompute=0.0, attention=attention_rates(fw, "mi300x", 4096.0))
+    without = step(s, chip, par, batch, fmt, fw, recompute=0.0)
+    assert float(with_kernel.step_time_s) > float(without.step_time_s)
 
 
 def test_fsdp_on_one_node_and_on_eight_moves_the_same_bytes_per_chip_at_pooled_bandwidth() -> None:
