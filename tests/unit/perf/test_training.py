@@ -633,7 +633,7 @@ def _te_step(s, chip, fmt: Formats, fw, sp: bool = True, detail: bool = False):
 
 
 @pytest.mark.parametrize("fid", ["megatron", "nemo", "nemo-mlperf30", "nemo-2407", "nemo-2504", "nemo-2504-fsdp",
-                                 "fsdp1-bf16-reduce"])
+                                 "fsdp1-bf16-reduce", "fsdp1-bf16-reduce-unfused-attn"])
 def test_fp8_transformer_engine_rows_pay_the_cast_passes_and_bf16_rows_do_not(fid: str) -> None:
     """Transformer Engine v1.4's fp8 Linear layers run separate cast and transpose kernels (perf/data/training.toml
     [fp8_recipe."te-1.4"]): fp8 runs of a TE stack pay them as memory-bound work in the forward and backward parts and
