@@ -461,13 +461,65 @@ def test_the_mi300x_rows_invert_the_scripts_flop_count_and_reduce_bf16_gradients
         m = re.match(r"([\d.]+) TFLOP/s per GPU", r.note or "")
         assert m is not None, r.id
         assert r.published * flops_per_token / 8 / 1e12 == pytest.approx(float(m.group(1)), abs=0.01)
+        # SemiAnalysis's own run was on ROCm TE's dev branch before pull request #81 (unfused attention under fp8)
+        expected = "fsdp1-bf16-reduce-unfused-attn" if r.id.endswith("_rocm62") else "fsdp1-bf16-reduce"
         assert (r.hardware, r.chips, r.zero, r.global_batch, r.framework) == ("mi300x", 8, 3, 8 * r.micro_batch,
-                                                                              "fsdp1-bf16-reduce")
+                                                                              expected)
     fw, base = framework("fsdp1-bf16-reduce"), framework("fsdp")
     assert (fw.grad_reduce_bytes, base.grad_reduce_bytes, fw.param_gather_bytes) == (2, 4, 2)
     outcomes = [o for o in validate_training.run(load_catalog()) if o.row.id.startswith("sa24_")]
     assert len([o for o in outcomes if o.error is not None]) == 3
     assert all(o.error is not None or (o.problem or "").startswith("skipped:") for o in outcomes)
+
+
+def test_rocm_te_dev_branch_runs_unfused_attention_and_pays_its_score_traffic() -> None:
+    """ROCm/TransformerEngine's dev branch before pull request #81 (2024-10-17) filtered out its fused and flash
+    attention backends under fp8_autocast, so TE's UnfusedDotProductAttention ran: the framework for that state is
+    fsdp1-bf16-reduce with the s x s scores materialised (8 bytes per score element forward, 14 backward, 2 kept,
+    counted from the kernels). Its step is slower than the flash one by at least that traffic at the chip's streaming
+    rate, its activations hold the kept probabilities, and the traits it shares with fsdp1-bf16-reduce are equal."""
+    import dataclasses
+
+    fw, base = framework("fsdp1-bf16-reduce-unfused-attn"), framework("fsdp1-bf16-reduce")
+    assert (fw.attention, fw.unfused_forward_bytes, fw.unfused_backward_bytes, fw.unfused_stored_bytes) == (
+        "unfused", 8, 14, 2)
+    assert base.attention == "flash"
+    skip = {"id", "title", "source", "attention", "unfused_forward_bytes", "unfused_backward_bytes",
+            "unfused_stored_bytes", "attention_kernel"}
+    assert all(getattr(fw, f.name) == getattr(base, f.name) for f in dataclasses.fields(fw) if f.name not in skip)
+
+    s, chip = setup("llama-3.1-8b", "mi300x", "fp8")
+    par, batch, fmt = Parallel(dp=8.0, zero=3.0), TrainBatch(2.0, 16.0, 4096.0), Formats(1.0, 2.0, 2.0)
+    unfused, flash = (step(s, chip, par, batch, fmt, f, recompute=0.0) for f in (fw, base))
+    scores = s.layers * s.heads * 2 * 4096.0**2  # score elements of one micro-batch on one chip, all layers
+    traffic = scores * (8 + 14) / (float(chip.mem_bw) * float(chip.memory_eff))
+    assert float(unfused.step_time_s) - float(flash.step_time_s) > traffic
+    assert float(unfused.activation_bytes) - float(flash.activation_bytes) >= scores * 2
+
+
+def test_rocm_te_fused_attention_runs_at_the_ck_kernel_rates_on_mi300x_only() -> None:
+    """With fused attention allowed (ROCm TE pull requests #66 / #81), the SemiAnalysis stack's attention core runs at
+    the te-ck-fused-attn figures for MI300X (aiter's causal GQA 32/8 rows, batch 4: 486.73 forward and 416.54 backward
+    TFLOP/s at 4,096 tokens, interpolated over log2(seq) between the measured lengths and held past them); a chip with
+    no figures keeps its own attention rate, and the unfused state names no kernel."""
+    from tcobench.perf.training import attention_rates
+
+    fw = framework("fsdp1-bf16-reduce")
+    assert fw.attention_kernel == "te-ck-fused-attn"
+    assert attention_rates(fw, "mi300x", 4096.0, 128.0) == pytest.approx((486.73e12, 416.54e12))
+    fwd, bwd = attention_rates(fw, "mi300x", 2896.3, 128.0) or (0.0, 0.0)  # halfway between 2048 and 4096 in log2
+    assert fwd == pytest.approx((419.435e12 + 486.73e12) / 2, rel=1e-3)
+    assert bwd == pytest.approx((330.23e12 + 416.54e12) / 2, rel=1e-3)
+    assert attention_rates(fw, "mi300x", 65536.0, 128.0) == pytest.approx((527.705e12, 432.545e12))
+    assert attention_rates(fw, "h100-sxm", 4096.0, 128.0) is None
+    assert attention_rates(framework("fsdp1-bf16-reduce-unfused-attn"), "mi300x", 4096.0, 128.0) is None
+    # below the chip's bf16 GEMM rate, so the step with the kernel is the slower one
+    s, chip = setup("llama-3.1-8b", "mi300x", "fp8")
+    assert float(chip.attn_rate) > 486.73e12
+    par, batch, fmt = Parallel(dp=8.0, zero=3.0), TrainBatch(2.0, 16.0, 4096.0), Formats(1.0, 2.0, 2.0)
+    with_kernel = step(s, chip, par, batch, fmt, fw, recompute=0.0, attention=attention_rates(fw, "mi300x", 4096.0, 128.0))
+    without = step(s, chip, par, batch, fmt, fw, recompute=0.0)
+    assert float(with_kernel.step_time_s) > float(without.step_time_s)
 
 
 def test_fsdp_on_one_node_and_on_eight_moves_the_same_bytes_per_chip_at_pooled_bandwidth() -> None:
@@ -639,7 +691,7 @@ def _te_step(s, chip, fmt: Formats, fw, sp: bool = True, detail: bool = False):
 
 
 @pytest.mark.parametrize("fid", ["megatron", "nemo", "nemo-mlperf30", "nemo-2407", "nemo-2504", "nemo-2504-fsdp",
-                                 "fsdp1-bf16-reduce"])
+                                 "fsdp1-bf16-reduce", "fsdp1-bf16-reduce-unfused-attn"])
 def test_fp8_transformer_engine_rows_pay_the_cast_passes_and_bf16_rows_do_not(fid: str) -> None:
     """Transformer Engine v1.4's fp8 Linear layers run separate cast and transpose kernels (perf/data/training.toml
     [fp8_recipe."te-1.4"]): fp8 runs of a TE stack pay them as memory-bound work in the forward and backward parts and
