@@ -341,6 +341,28 @@ for rid in [k for k in d if k.startswith("NEMO2504-")]:
              + (r["note"] + "; " if "note" in r else "") + "sequence parallelism = (TP > 1) (utils); CUDA graphs and TP "
              "communication overlap, where the scripts turn them on, not modelled")
 
+# NeMo's performance summary, MoE rows of the other containers' tables as stored (helper moetrain): 25.02 DGX-B200 (NeMo
+# 2.2; the traits of framework nemo-2504 read again at v2.2.1, research notes) and 25.07 DGX-GB200 (its one MoE row
+# with figures, a model not in the catalog: skipped).
+out.append("# NeMo performance summary, MoE rows of the 25.02 (DGX-B200, fp8) and 25.07 (DGX-GB200) tables as stored;\n"
+           "# unstated settings from NVIDIA/NeMo v2.2.1 scripts/llm/performance (docs/research/training-rows.toml).")
+NEMO_MOE_MODEL = {"NEMO2502-B200-MIXTRAL-8X7B": "mixtral-8x7b"}
+for rid in [k for k in d if k.startswith(("NEMO2502-", "NEMO2507-"))]:
+    r = d[rid]; L = r["layout"]; gpus = r["chips"]
+    published = float(r["tokens_per_s_per_gpu"] * gpus)
+    if rid not in NEMO_MOE_MODEL:
+        row(rid.lower().replace("-", "_"), ref=rid, source=r["source"], skip=r["note"], metric="tokens_per_s", published=published,
+            note=f"{r['tokens_per_s_per_gpu']} tokens/s/GPU x {gpus}")
+        continue
+    row(rid.lower().replace("-", "_"), ref=rid, source=r["source"] + "; configuration: " + r["source_verified_in"],
+        model=NEMO_MOE_MODEL[rid], hardware="b200", chips=gpus, tp=L["tp"], pp=L["pp"], vpp=L["vpp"], cp=L["cp"], ep=L["ep"],
+        zero=1, sequence_parallel=L["sp"], micro_batch=r["micro_batch"], global_batch=r["global_batch"],
+        seq_len=r["seq_len"], recompute=r["recompute"].split(" ")[0], precision=r["precision"],
+        framework="nemo-2504", metric="tokens_per_s", published=published, group="NeMo performance summary 25.02",
+        note=f"{r['tokens_per_s_per_gpu']} tokens/s/GPU x {gpus} GPUs; the page's model TFLOP/s/GPU {r['model_tflops_per_gpu']}; "
+             "framework nemo-2504's traits hold at v2.2.1 (bf16 gradient reduction, fp8 weight gather, cuDNN fused attention); "
+             "CUDA graphs (on for B200) and MegatronTokenDropCallback not modelled")
+
 # Google TPU: MaxText's published recipes (AI-Hypercomputer/tpu-recipes), every Llama 3.1 bf16 pre-training recipe on one
 # slice (trillium: 8B and 70B; ironwood: the README table's 8192-token bf16 rows). MaxText shards by FSDP over every
 # chip (ici_fsdp_parallelism -1): ZeRO-3, dp = chips. Framework maxtext (perf/data/training.toml, read from MaxText's
@@ -352,8 +374,13 @@ for rid in [k for k in d if k.startswith("TPUR-")]:
     r = d[rid]
     if not isinstance(r["chips"], int):
         continue
+    if "skip_reason" in r:  # the table's MoE rows that cannot run (helper moetrain)
+        row(rid.lower(), ref=rid, source=r["source"], skip=r["skip_reason"], metric="step_time_s", published=r["step_time_s"],
+            note=f"MaxText's {r['maxtext_tflops_per_chip']} TFLOP/s/chip; {r['chips']} chips, global batch {r['global_batch']} x {r['seq_len']}")
+        continue
     rc_note = r["recompute"]
-    row(rid.lower(), ref=rid, source=r["source"], model="llama-3.1-" + r["model"].split()[2].lower(),
+    model = "deepseek-v3" if r["model"].startswith("DeepSeek-V3") else "llama-3.1-" + r["model"].split()[2].lower()
+    row(rid.lower(), ref=rid, source=r["source"], model=model,
         hardware=TPU_HW[r["group"]], chips=r["chips"], tp=1, pp=1, vpp=1, zero=3, sequence_parallel=False,
         micro_batch=r["micro_batch"], global_batch=r["global_batch"], seq_len=r["seq_len"], recompute="custom",
         remat=r["remat"], precision="bf16", framework="maxtext", metric="step_time_s", published=r["step_time_s"],

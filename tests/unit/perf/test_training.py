@@ -674,14 +674,18 @@ def test_maxtext_tpu_rows_are_fsdp_over_every_chip_without_accumulation() -> Non
     # MaxText's recipes shard by FSDP over the whole slice (ici_fsdp_parallelism -1) and log one step of
     # per_device_batch_size x devices sequences: ZeRO-3, dp = chips, the global batch in one micro-batch per chip
     rows = [r for r in validate_training.load_rows() if r.group == "MaxText TPU"]
-    assert len(rows) == 13
+    assert len(rows) == 15
     assert {r.hardware for r in rows} == {"tpu-v6e", "tpu-v7"}
     assert all(r.framework == "maxtext" and r.zero == 3 and r.tp == r.pp == 1 and r.zero_group is None for r in rows)
     # remat_policy custom with each recipe's placement: the layer input offloaded on v6e and kept on device on TPU7x 70B
+    # (the TPU7x DeepSeek-V3 recipes offload it, as v6e's do)
     assert all(r.recompute == "custom" and r.remat for r in rows)
-    assert all((r.remat or {}).get("decoder_layer_input") == ("offload" if r.hardware == "tpu-v6e" else "device")
-               for r in rows if "405b" not in r.id)
-    assert all(r.micro_batch * r.chips == r.global_batch and r.seq_len == 8192 for r in rows)
+    assert all((r.remat or {}).get("decoder_layer_input") == ("offload" if r.hardware == "tpu-v6e" or r.model == "deepseek-v3"
+                                                              else "device") for r in rows if "405b" not in r.id)
+    # the Llama 3.1 recipes at 8192 tokens, the DeepSeek-V3 (MoE) ones at 4096
+    assert all(r.micro_batch * r.chips == r.global_batch and r.seq_len == (4096 if r.model == "deepseek-v3" else 8192)
+               for r in rows)
+    assert sum(r.model == "deepseek-v3" for r in rows) == 2
     assert all(r.metric == "step_time_s" and r.published > 0 for r in rows)
 
 
