@@ -305,14 +305,22 @@ for rid in [k for k in d if k.startswith("SA24-")]:
     mb = r["micro_batch"]
     tps = r["tflops_per_gpu"] * 1e12 * 8 / SA_FLOPS_PER_TOKEN
     assert abs(tps - r["derived_tokens_per_s"]) < 1.0, rid
+    # ROCm TE's dev branch of the ROCm 6.2 run ran the attention unfused under fp8_autocast (ROCm/TransformerEngine@d64aa5e,
+    # fixed by pull request #81 on 2024-10-17), read from the code after the model had run on the row
+    unfused = rid == "SA24-L8B-FP8-FSDP-B2-ROCM62"
     row(rid.lower().replace("-", "_"), ref=rid, source=r["source"] + "; script: OrenLeung/nanoGPT-amd@8e786b99d073aeefd6a9cb3e6d6acf1bd6c2ad7a train_fsdp_llama_8b.py",
         model="llama-3.1-8b", hardware="mi300x", chips=8, tp=1, pp=1, vpp=1, zero=3, sequence_parallel=False,
-        micro_batch=mb, global_batch=mb * 8, seq_len=4096, recompute="none", precision="fp8", framework="fsdp1-bf16-reduce",
+        micro_batch=mb, global_batch=mb * 8, seq_len=4096, recompute="none", precision="fp8",
+        framework="fsdp1-bf16-reduce-unfused-attn" if unfused else "fsdp1-bf16-reduce",
         metric="tokens_per_s", published=round(tps, 1), group="SemiAnalysis FSDP reproducer",
         note=f"{r['tflops_per_gpu']} TFLOP/s per GPU x 8 / 54.62 GFLOP per token (the script's 6N + 12 L H hd T); the script "
              "times each micro-batch iteration and FSDP1 reduce-scatters the gradients after every micro-batch (no no_sync), so a "
              f"step here is one micro-batch on each of the 8 ranks (global batch {mb * 8}; grad accumulation 8 only defers the "
-             "optimizer, which runs in the last, displayed iteration); the figure is a reading of the progress bar, which shows the latest iteration's rate ('preliminary')")
+             "optimizer, which runs in the last, displayed iteration); the figure is a reading of the progress bar, which shows the latest iteration's rate ('preliminary')"
+             + ("; framework fsdp1-bf16-reduce-unfused-attn since 2026-12-06: the dev branch of that date ran the attention unfused "
+                "under fp8_autocast (ROCm/TransformerEngine@d64aa5e attention.py, fixed by pull request #81 on 2024-10-17; "
+                "perf/data/training.toml), read from the code after the model had run on this row with fsdp1-bf16-reduce (+189 %)"
+                if unfused else ""))
 
 # NeMo's performance summary on the docs site, version 'Container: NeMo 25.04', DGX-GB200 pre-training table (fp8,
 # per-tensor current scaling), every row the stored text holds; unstated settings from NVIDIA/NeMo v2.3.0's
