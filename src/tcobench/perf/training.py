@@ -144,6 +144,9 @@ class Framework:
     # optimizer updates, and ``optimizer_bytes`` counts only its moments)
     weight_bytes: float = 2.0
     master_weights: bool = True
+    # in fp8 runs the Linear layers' weights are themselves fp8 (Transformer Engine's fp8_model_init): no 16-bit copy is
+    # kept beside them, the fp8 recipe's copies (``weight_copy_bytes``) are the weights; bf16 runs keep ``weight_bytes``
+    fp8_params: bool = False
     # transfers of offloaded activations to and from host memory run under the pass that writes (reads) them
     overlap_offload: bool = False
 
@@ -481,8 +484,9 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
 
     # Memory per chip.
     # 16-bit weights (the stack's weight_bytes), plus an 8-bit copy in fp8 training (the recipe's fp8 copies where the
-    # framework names one)
-    w_bytes = fw.weight_bytes + where(fmt.weights < 2.0, recipe.weight_copy_bytes if recipe is not None else fmt.weights, 0.0)
+    # framework names one); a stack with fp8 parameters keeps only the fp8 copies in fp8 training
+    copies = recipe.weight_copy_bytes if recipe is not None else fmt.weights
+    w_bytes = where(fmt.weights < 2.0, copies + (0.0 if fw.fp8_params else fw.weight_bytes), fw.weight_bytes)
     zero_w, zero_g = where(zero >= 3, 1.0, 0.0), where(zero >= 2, 1.0, 0.0)
     weights = dense_p * w_bytes / where(zero_w > 0, n_s, 1.0) + expert_p * w_bytes / where(zero_w > 0, n_se, 1.0)
     grads = dense_p * fw.grad_bytes / where(zero_g > 0, n_s, 1.0) + expert_p * fw.grad_bytes / where(zero_g > 0, n_se, 1.0)
