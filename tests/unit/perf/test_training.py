@@ -543,8 +543,10 @@ def test_training_rows_state_expert_parallelism(monkeypatch: pytest.MonkeyPatch)
 
 def test_nemo_2504_frameworks_differ_only_in_the_fsdp_weight_gather() -> None:
     """NeMo 25.04's scripts reduce fp8 runs' gradients in bf16 and gather the weights in fp8, except under Megatron
-    FSDP, which gathers them in bf16 (scripts/performance/utils.py at NeMo v2.3.0): the two frameworks differ in that
-    byte count alone, and every 25.04 row that states FSDP (zero 3) takes the FSDP one."""
+    FSDP, which gathers them in bf16 (scripts/performance/utils.py at NeMo v2.3.0, fp8_param_gather False, which also
+    leaves the parameters 16-bit: fp8_param = fp8_param_gather); nemo-2504's bf16 gradient buffer is read from
+    Megatron-Core's DistributedDataParallel, Megatron FSDP's is not: the two frameworks differ in those alone, and
+    every 25.04 row that states FSDP (zero 3) takes the FSDP one."""
     from dataclasses import asdict
 
     from tcobench.perf import validate_training as v
@@ -553,7 +555,8 @@ def test_nemo_2504_frameworks_differ_only_in_the_fsdp_weight_gather() -> None:
     fw = frameworks()
     a, b = asdict(fw["nemo-2504"]), asdict(fw["nemo-2504-fsdp"])
     assert (a["grad_reduce_bytes"], a["param_gather_bytes"], b["param_gather_bytes"]) == (2, 1, 2)
-    assert {k for k in a if a[k] != b[k]} == {"id", "title", "source", "param_gather_bytes"}
+    assert (a["fp8_params"], b["fp8_params"], a["grad_bytes"], b["grad_bytes"]) == (True, False, 2, 4)
+    assert {k for k in a if a[k] != b[k]} == {"id", "title", "source", "param_gather_bytes", "fp8_params", "grad_bytes"}
     rows = [r for r in v.load_rows() if r.framework.startswith("nemo-2504")]
     assert rows and all((r.zero == 3) == (r.framework == "nemo-2504-fsdp") for r in rows)
 
@@ -659,6 +662,43 @@ def test_fp8_linear_layers_keep_their_inputs_in_fp8_and_two_fp8_weight_copies() 
     b16, b16_no = _te_step(s, chip16, Formats(2.0, 2.0, 2.0), fw), _te_step(s, chip16, Formats(2.0, 2.0, 2.0), bare)
     assert float(b16.activation_bytes) == float(b16_no.activation_bytes)
     assert float(b16.weights_bytes) == pytest.approx(dense * 2.0)
+
+
+def test_fp8_parameters_drop_the_16_bit_weights_in_fp8_runs_only() -> None:
+    """A stack built under Transformer Engine's fp8_model_init (nemo-2504: Megatron-Core's fp8_param) keeps its Linear
+    weights as the recipe's fp8 copies alone, 2 bytes per parameter against 4 beside a 16-bit weight; bf16 runs of the
+    same stack keep 2-byte weights. Its bf16 gradient buffer (grad_reduce_in_fp32 False) halves the gradients; the
+    optimizer state, activations and step are untouched by the weights' storage."""
+    import dataclasses
+
+    s, chip = setup("gpt-3-175b", "h100-sxm", "fp8")
+    fw = framework("nemo-2504")
+    assert fw.fp8_params and fw.grad_bytes == 2.0 and framework("megatron").fp8_params is False
+    beside = dataclasses.replace(fw, fp8_params=False)
+    fmt = Formats(1.0, 2.0, 2.0)
+    own, kept = _te_step(s, chip, fmt, fw), _te_step(s, chip, fmt, beside)
+    dense = s.total_params / 8.0
+    assert float(own.weights_bytes) == pytest.approx(dense * 2.0)
+    assert float(kept.weights_bytes) == pytest.approx(dense * 4.0)
+    assert float(own.grads_bytes) == pytest.approx(dense * 2.0)
+    assert float(own.optimizer_bytes) == float(kept.optimizer_bytes)
+    assert float(own.activation_bytes) == float(kept.activation_bytes)
+    assert float(own.step_time_s) == float(kept.step_time_s)
+    _, chip16 = setup("gpt-3-175b", "h100-sxm", "bf16")
+    b16 = _te_step(s, chip16, Formats(2.0, 2.0, 2.0), fw)
+    assert float(b16.weights_bytes) == pytest.approx(dense * 2.0)
+
+
+def test_apex_distributed_adam_keeps_16_bit_master_remainders() -> None:
+    """nemo-2407 runs Apex DistributedFusedAdam with store_param_remainders (NeMo's megatron_base_model.py for a bf16
+    model and an fp32 optimizer): 2 + 4 + 4 bytes of optimizer state per parameter, sharded over the data-parallel
+    ranks, against Megatron's distributed optimizer's 12."""
+    s, chip = setup()
+    d = 8.0
+    opt = {fid: float(step(s, chip, Parallel(dp=d, zero=1.0), TrainBatch(1.0, 8.0, 4096.0), Formats(2.0, 2.0, 2.0),
+                           framework(fid), recompute=0.0).optimizer_bytes) / s.total_params for fid in ("nemo-2407", "megatron")}
+    assert opt["nemo-2407"] == pytest.approx(10.0 / d)
+    assert opt["megatron"] == pytest.approx(12.0 / d)
 
 
 def test_an_eager_stack_waits_for_its_host_where_the_kernels_are_shorter_than_their_launches() -> None:
