@@ -701,6 +701,34 @@ def test_apex_distributed_adam_keeps_16_bit_master_remainders() -> None:
     assert opt["megatron"] == pytest.approx(12.0 / d)
 
 
+def test_deepspeeds_bf16_optimizer_shards_its_state_at_zero_stage_0() -> None:
+    """DeepSpeed with bf16 and ZeRO off wraps the optimizer in BF16_Optimizer, which keeps the fp32 master and moments
+    of one data-parallel partition (12 / d bytes per parameter, against 12 replicated), steps only that partition, and
+    all-gathers the updated bf16 weights; the fp32 gradients stay whole. A stack without the trait replicates them."""
+    import dataclasses
+
+    s, chip = setup()
+    d = 8.0
+    ds = framework("deepspeed")
+    plain = dataclasses.replace(ds, optimizer_sharded=False)
+    assert ds.optimizer_sharded and not framework("megatron").optimizer_sharded
+
+    def run(fw, zero):
+        return step(s, chip, Parallel(dp=d, zero=zero), TrainBatch(1.0, 8.0, 4096.0), Formats(2.0, 2.0, 2.0), fw,
+                    recompute=0.0, detail=True)
+
+    own, rep, z1 = run(ds, 0.0), run(plain, 0.0), run(plain, 1.0)
+    n = s.total_params
+    assert float(own.optimizer_bytes) == pytest.approx(n * 12.0 / d)
+    assert float(rep.optimizer_bytes) == pytest.approx(n * 12.0)
+    assert float(own.grads_bytes) == float(rep.grads_bytes) == pytest.approx(n * 4.0)
+    assert float(own.parts["optimizer"]) == pytest.approx(float(rep.parts["optimizer"]) / d)
+    assert float(own.parts["optimizer"]) == pytest.approx(float(z1.parts["optimizer"]))
+    # the all-reduce of the gradients (stage 0) plus the all-gather of the updated weights
+    assert float(own.comm_bytes["dp_comm"]) == pytest.approx(n * (2.0 * ds.grad_reduce_bytes + ds.param_gather_bytes))
+    assert float(own.parts["dp_comm"]) > float(rep.parts["dp_comm"])
+
+
 def test_an_eager_stack_waits_for_its_host_where_the_kernels_are_shorter_than_their_launches() -> None:
     """composer-fsdp counts the kernels its host launches per layer; a pass takes at least that many x the chip's
     eager_overhead, and no longer where the GPU's kernels outlast their launches (the llm-foundry rows)."""
