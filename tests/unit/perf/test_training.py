@@ -729,6 +729,23 @@ def test_deepspeeds_bf16_optimizer_shards_its_state_at_zero_stage_0() -> None:
     assert float(own.parts["dp_comm"]) > float(rep.parts["dp_comm"])
 
 
+@pytest.mark.parametrize("fid", ["nemo-2407", "nemo-2504", "nemo-2504-fsdp"])
+def test_megatron_core_losses_hold_an_fp32_softmax_and_a_bf16_gradient(fid: str) -> None:
+    """Megatron-Core's vocab-parallel cross entropy keeps the fp32 softmax (4 bytes per logit) and returns a bf16
+    gradient (2): 6 bytes per logit on the last stage, 2 fewer than an fp32 copy with an fp32 gradient; the step's
+    time does not move."""
+    import dataclasses
+
+    s, chip = setup()
+    fw = framework(fid)
+    assert fw.logits_bytes == 6.0
+    eight = dataclasses.replace(fw, logits_bytes=8.0)
+    par, batch = Parallel(tp=2.0, dp=4.0), TrainBatch(1.0, 8.0, 4096.0)
+    own, ref = (step(s, chip, par, batch, Formats(2.0, 2.0, 2.0), f, recompute=0.0) for f in (fw, eight))
+    assert float(ref.activation_bytes) - float(own.activation_bytes) == pytest.approx(4096.0 * s.vocab / 2.0 * 2.0)
+    assert float(own.step_time_s) == float(ref.step_time_s)
+
+
 def test_an_eager_stack_waits_for_its_host_where_the_kernels_are_shorter_than_their_launches() -> None:
     """composer-fsdp counts the kernels its host launches per layer; a pass takes at least that many x the chip's
     eager_overhead, and no longer where the GPU's kernels outlast their launches (the llm-foundry rows)."""
