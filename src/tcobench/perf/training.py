@@ -149,6 +149,12 @@ class Framework:
     # optimizer updates, and ``optimizer_bytes`` counts only its moments)
     weight_bytes: float = 2.0
     master_weights: bool = True
+    # in fp8 runs the Linear layers' weights are themselves fp8 (Transformer Engine's fp8_model_init): no 16-bit copy is
+    # kept beside them, the fp8 recipe's copies (``weight_copy_bytes``) are the weights; bf16 runs keep ``weight_bytes``
+    fp8_params: bool = False
+    # the optimizer shards its fp32 master weights and moments over the data-parallel ranks at ZeRO stage 0 too, and
+    # all-gathers the updated 16-bit weights after the step (DeepSpeed's BF16_Optimizer)
+    optimizer_sharded: bool = False
     # transfers of offloaded activations to and from host memory run under the pass that writes (reads) them
     overlap_offload: bool = False
 
@@ -510,7 +516,8 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
         t_rep = t_rep + comm.all_reduce(expert_p / n_se * fw.grad_reduce_bytes, n_e / n_se, bw_r, a)
     t_ag = gather(fw.param_gather_bytes, n_s, n_se, bw_s)
     t_grad = where(zero >= 1, t_rs_s + t_rep, 2.0 * t_rs)  # ZeRO-0: all-reduce (reduce-scatter + all-gather)
-    t_params = where(zero >= 1, t_ag, 0.0)
+    sharded = (zero >= 1) | fw.optimizer_sharded  # the optimizer state sharded over the data-parallel ranks
+    t_params = where(sharded, t_ag, 0.0)
     fwd_stage = (t_fc + t_tp / comm_passes) / pp
     bwd_stage = (t_bc + t_tp / comm_passes) / pp
     exposed_grad = maximum(t_grad - bwd_stage, 0.0) if fw.overlap_grad_reduce else t_grad
@@ -520,7 +527,7 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
     t_dp = exposed_grad + exposed_params + z3
 
     # Optimizer: read the fp32 master weights, moments and main gradients, write the first three and the weights.
-    shard_d, shard_e = where(zero >= 1, n_s, 1.0), where(zero >= 1, n_se, 1.0)
+    shard_d, shard_e = where(sharded, n_s, 1.0), where(sharded, n_se, 1.0)
     rw = 2.0 * fw.optimizer_bytes + fw.grad_bytes + (fw.weight_bytes if fw.master_weights else 2.0 * fw.weight_bytes)
     t_opt = (dense_p / shard_d + expert_p / shard_e) * rw / (chip.mem_bw * chip.memory_eff)
 
@@ -541,8 +548,9 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
 
     # Memory per chip.
     # 16-bit weights (the stack's weight_bytes), plus an 8-bit copy in fp8 training (the recipe's fp8 copies where the
-    # framework names one)
-    w_bytes = fw.weight_bytes + where(fmt.weights < 2.0, recipe.weight_copy_bytes if recipe is not None else fmt.weights, 0.0)
+    # framework names one); a stack with fp8 parameters keeps only the fp8 copies in fp8 training
+    copies = recipe.weight_copy_bytes if recipe is not None else fmt.weights
+    w_bytes = where(fmt.weights < 2.0, copies + (0.0 if fw.fp8_params else fw.weight_bytes), fw.weight_bytes)
     zero_w, zero_g = where(zero >= 3, 1.0, 0.0), where(zero >= 2, 1.0, 0.0)
     weights = dense_p * w_bytes / where(zero_w > 0, n_s, 1.0) + expert_p * w_bytes / where(zero_w > 0, n_se, 1.0)
     grads = dense_p * fw.grad_bytes / where(zero_g > 0, n_s, 1.0) + expert_p * fw.grad_bytes / where(zero_g > 0, n_se, 1.0)
@@ -580,7 +588,8 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
                       "cp_comm": where(cp > 1, m * 2.0 * L * kv_msg, 0.0),
                       "pp_send_recv": where(pp > 1, 2.0 * m * p2p_msg, 0.0),
                       "dp_comm": (dense_p + expert_p) * (where(zero >= 1, fw.grad_reduce_bytes + fw.param_gather_bytes,
-                                                                  2.0 * fw.grad_reduce_bytes))
+                                                                  2.0 * fw.grad_reduce_bytes
+                                                                  + where(sharded, fw.param_gather_bytes, 0.0)))
                       + where((zero >= 1) & (r > 1), 2.0 * (dense_p / n_s + expert_p / n_se) * fw.grad_reduce_bytes, 0.0)}
         if s.moe_layers:
             comm_bytes["ep_comm"] = where(ep > 1, m * 2.0 * s.moe_layers * T * s.top_k * s.hidden * ab * comm_passes, 0.0)

@@ -653,8 +653,10 @@ def test_training_rows_state_expert_parallelism(monkeypatch: pytest.MonkeyPatch)
 
 def test_nemo_2504_frameworks_differ_only_in_the_fsdp_weight_gather() -> None:
     """NeMo 25.04's scripts reduce fp8 runs' gradients in bf16 and gather the weights in fp8, except under Megatron
-    FSDP, which gathers them in bf16 (scripts/performance/utils.py at NeMo v2.3.0): the two frameworks differ in that
-    byte count alone, and every 25.04 row that states FSDP (zero 3) takes the FSDP one."""
+    FSDP, which gathers them in bf16 (scripts/performance/utils.py at NeMo v2.3.0, fp8_param_gather False, which also
+    leaves the parameters 16-bit: fp8_param = fp8_param_gather); nemo-2504's bf16 gradient buffer is read from
+    Megatron-Core's DistributedDataParallel, Megatron FSDP's is not: the two frameworks differ in those alone, and
+    every 25.04 row that states FSDP (zero 3) takes the FSDP one."""
     from dataclasses import asdict
 
     from tcobench.perf import validate_training as v
@@ -663,7 +665,8 @@ def test_nemo_2504_frameworks_differ_only_in_the_fsdp_weight_gather() -> None:
     fw = frameworks()
     a, b = asdict(fw["nemo-2504"]), asdict(fw["nemo-2504-fsdp"])
     assert (a["grad_reduce_bytes"], a["param_gather_bytes"], b["param_gather_bytes"]) == (2, 1, 2)
-    assert {k for k in a if a[k] != b[k]} == {"id", "title", "source", "param_gather_bytes"}
+    assert (a["fp8_params"], b["fp8_params"], a["grad_bytes"], b["grad_bytes"]) == (True, False, 2, 4)
+    assert {k for k in a if a[k] != b[k]} == {"id", "title", "source", "param_gather_bytes", "fp8_params", "grad_bytes"}
     rows = [r for r in v.load_rows() if r.framework.startswith("nemo-2504")]
     assert rows and all((r.zero == 3) == (r.framework == "nemo-2504-fsdp") for r in rows)
 
@@ -773,6 +776,88 @@ def test_fp8_linear_layers_keep_their_inputs_in_fp8_and_two_fp8_weight_copies() 
     b16, b16_no = _te_step(s, chip16, Formats(2.0, 2.0, 2.0), fw), _te_step(s, chip16, Formats(2.0, 2.0, 2.0), bare)
     assert float(b16.activation_bytes) == float(b16_no.activation_bytes)
     assert float(b16.weights_bytes) == pytest.approx(dense * 2.0)
+
+
+def test_fp8_parameters_drop_the_16_bit_weights_in_fp8_runs_only() -> None:
+    """A stack built under Transformer Engine's fp8_model_init (nemo-2504: Megatron-Core's fp8_param) keeps its Linear
+    weights as the recipe's fp8 copies alone, 2 bytes per parameter against 4 beside a 16-bit weight; bf16 runs of the
+    same stack keep 2-byte weights. Its bf16 gradient buffer (grad_reduce_in_fp32 False) halves the gradients; the
+    optimizer state, activations and step are untouched by the weights' storage."""
+    import dataclasses
+
+    s, chip = setup("gpt-3-175b", "h100-sxm", "fp8")
+    fw = framework("nemo-2504")
+    assert fw.fp8_params and fw.grad_bytes == 2.0 and framework("megatron").fp8_params is False
+    beside = dataclasses.replace(fw, fp8_params=False)
+    fmt = Formats(1.0, 2.0, 2.0)
+    own, kept = _te_step(s, chip, fmt, fw), _te_step(s, chip, fmt, beside)
+    dense = s.total_params / 8.0
+    assert float(own.weights_bytes) == pytest.approx(dense * 2.0)
+    assert float(kept.weights_bytes) == pytest.approx(dense * 4.0)
+    assert float(own.grads_bytes) == pytest.approx(dense * 2.0)
+    assert float(own.optimizer_bytes) == float(kept.optimizer_bytes)
+    assert float(own.activation_bytes) == float(kept.activation_bytes)
+    assert float(own.step_time_s) == float(kept.step_time_s)
+    _, chip16 = setup("gpt-3-175b", "h100-sxm", "bf16")
+    b16 = _te_step(s, chip16, Formats(2.0, 2.0, 2.0), fw)
+    assert float(b16.weights_bytes) == pytest.approx(dense * 2.0)
+
+
+def test_apex_distributed_adam_keeps_16_bit_master_remainders() -> None:
+    """nemo-2407 runs Apex DistributedFusedAdam with store_param_remainders (NeMo's megatron_base_model.py for a bf16
+    model and an fp32 optimizer): 2 + 4 + 4 bytes of optimizer state per parameter, sharded over the data-parallel
+    ranks, against Megatron's distributed optimizer's 12."""
+    s, chip = setup()
+    d = 8.0
+    opt = {fid: float(step(s, chip, Parallel(dp=d, zero=1.0), TrainBatch(1.0, 8.0, 4096.0), Formats(2.0, 2.0, 2.0),
+                           framework(fid), recompute=0.0).optimizer_bytes) / s.total_params for fid in ("nemo-2407", "megatron")}
+    assert opt["nemo-2407"] == pytest.approx(10.0 / d)
+    assert opt["megatron"] == pytest.approx(12.0 / d)
+
+
+def test_deepspeeds_bf16_optimizer_shards_its_state_at_zero_stage_0() -> None:
+    """DeepSpeed with bf16 and ZeRO off wraps the optimizer in BF16_Optimizer, which keeps the fp32 master and moments
+    of one data-parallel partition (12 / d bytes per parameter, against 12 replicated), steps only that partition, and
+    all-gathers the updated bf16 weights; the fp32 gradients stay whole. A stack without the trait replicates them."""
+    import dataclasses
+
+    s, chip = setup()
+    d = 8.0
+    ds = framework("deepspeed")
+    plain = dataclasses.replace(ds, optimizer_sharded=False)
+    assert ds.optimizer_sharded and not framework("megatron").optimizer_sharded
+
+    def run(fw, zero):
+        return step(s, chip, Parallel(dp=d, zero=zero), TrainBatch(1.0, 8.0, 4096.0), Formats(2.0, 2.0, 2.0), fw,
+                    recompute=0.0, detail=True)
+
+    own, rep, z1 = run(ds, 0.0), run(plain, 0.0), run(plain, 1.0)
+    n = s.total_params
+    assert float(own.optimizer_bytes) == pytest.approx(n * 12.0 / d)
+    assert float(rep.optimizer_bytes) == pytest.approx(n * 12.0)
+    assert float(own.grads_bytes) == float(rep.grads_bytes) == pytest.approx(n * 4.0)
+    assert float(own.parts["optimizer"]) == pytest.approx(float(rep.parts["optimizer"]) / d)
+    assert float(own.parts["optimizer"]) == pytest.approx(float(z1.parts["optimizer"]))
+    # the all-reduce of the gradients (stage 0) plus the all-gather of the updated weights
+    assert float(own.comm_bytes["dp_comm"]) == pytest.approx(n * (2.0 * ds.grad_reduce_bytes + ds.param_gather_bytes))
+    assert float(own.parts["dp_comm"]) > float(rep.parts["dp_comm"])
+
+
+@pytest.mark.parametrize("fid", ["nemo-2407", "nemo-2504", "nemo-2504-fsdp"])
+def test_megatron_core_losses_hold_an_fp32_softmax_and_a_bf16_gradient(fid: str) -> None:
+    """Megatron-Core's vocab-parallel cross entropy keeps the fp32 softmax (4 bytes per logit) and returns a bf16
+    gradient (2): 6 bytes per logit on the last stage, 2 fewer than an fp32 copy with an fp32 gradient; the step's
+    time does not move."""
+    import dataclasses
+
+    s, chip = setup()
+    fw = framework(fid)
+    assert fw.logits_bytes == 6.0
+    eight = dataclasses.replace(fw, logits_bytes=8.0)
+    par, batch = Parallel(tp=2.0, dp=4.0), TrainBatch(1.0, 8.0, 4096.0)
+    own, ref = (step(s, chip, par, batch, Formats(2.0, 2.0, 2.0), f, recompute=0.0) for f in (fw, eight))
+    assert float(ref.activation_bytes) - float(own.activation_bytes) == pytest.approx(4096.0 * s.vocab / 2.0 * 2.0)
+    assert float(own.step_time_s) == float(ref.step_time_s)
 
 
 def test_an_eager_stack_waits_for_its_host_where_the_kernels_are_shorter_than_their_launches() -> None:
