@@ -400,8 +400,8 @@ def _serve(s: Shape, chip: Chip, layout: Layout, formats: Formats, engine: Engin
     if graph_batches is not None:
         notes.append("CUDA-graph padding is not simulated: steps run at the real batch")
     if engine.padding is not None:
-        notes.append(f"runtime {stack.id if stack is not None else ''}: its static-shape padding (buckets, allocated KV) "
-                     "is not simulated: steps run at the real batch and contexts")
+        notes.append(f"runtime {stack.id if stack is not None else ''}: decode steps run at its padded batch and read its "
+                     "padded KV (static shapes); prompts are not padded in the simulation")
     if replicas > 1:
         notes.append(f"{replicas} replicas behind a round-robin balancer, each simulated on its share")
     if traffic.prefix_len:
