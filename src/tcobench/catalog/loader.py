@@ -293,6 +293,11 @@ def _check_references(tables: dict[str, dict[str, Any]], problems: list[str]) ->
                              if (fig := getattr(rec, name)) is not None})
             if kind == "runtime" and rec.allreduce_source is not None:
                 refs["allreduce_source"] = rec.allreduce_source
+            if kind == "runtime":
+                refs.update({name: b.source for name in ("decode_batch_bucket", "prompt_bucket", "kv_block_bucket")
+                             if (b := getattr(rec, name)) is not None})
+                if rec.decode_kv_source is not None:
+                    refs["decode_kv_source"] = rec.decode_kv_source
             if kind == "model":
                 refs["source"] = rec.source
                 for name in ("published_params", "published_active_params"):

@@ -179,6 +179,19 @@ class Efficiency(WithFigures):
         return self
 
 
+class Bucket(Record):
+    """One padded dimension of a static-shape engine (HPU graphs over a few shapes): a value v runs at the smallest
+    bucket >= v, the buckets being ``min``, 2 ``min``, 4 ``min``, ... below ``step`` and the multiples of ``step``
+    from there, so v pads to max(min, min(round_up(v, step), the next power of two from min)) (vllm-hpu-extension's
+    ``find_bucket``); ``min`` = ``step`` gives plain multiples of ``step`` (TGI on Gaudi's ``round_up``). Units:
+    sequences for a batch, tokens for a prompt, KV-cache blocks for ``kv_block_bucket``."""
+
+    min: Annotated[int, Field(strict=True, ge=1, le=1_000_000)]
+    step: Annotated[int, Field(strict=True, ge=1, le=1_000_000)]
+    source: str  # a [source.<id>] that shows the default (engine code at the version the stack ran)
+    note: str | None = None
+
+
 class Runtime(Record):
     """A serving stack's kernel traits that change operator costs, independent of the chip.
 
@@ -192,6 +205,12 @@ class Runtime(Record):
     ``context_attention``: the format attention's matmuls run in. ``kv-format``: the wider of the activations'
     and the KV cache's, at least fp8 (FP8 context attention for fp8/fp4 models). ``16-bit``: the engine's
     fp16/bf16 type whatever the cache (TensorRT-LLM's context FMHA before it had an FP8 kernel).
+    Static shapes (Gaudi's HPU graphs): ``decode_batch_bucket`` pads the running batch of a decode step,
+    ``prompt_bucket`` a prompt's length; ``decode_kv`` says which KV positions a decode step's attention reads:
+    ``paged``, each sequence's own context, in ``block_size``-token blocks whose total over the batch is padded to
+    ``kv_block_bucket`` where one is given (vllm-fork's flat paged attention); ``allocated``, the whole cache the
+    engine allocated for every sequence of the padded batch, ``max_total_tokens`` each (None: the padded prompt +
+    the output length), masked but read (TGI on Gaudi and optimum-habana's static-shape generation).
     """
 
     id: str = ""
@@ -214,7 +233,33 @@ class Runtime(Record):
     # the engine's cap on the sequences it runs at once when the deployment does not set one (vLLM's max_num_seqs
     # default): ``batch="auto"`` and a finite run's waves stop there instead of at as many as fit in memory
     max_num_seqs: Number | None = None
+    decode_batch_bucket: Bucket | None = None
+    prompt_bucket: Bucket | None = None
+    kv_block_bucket: Bucket | None = None
+    block_size: Tokens | None = None  # tokens per KV-cache block, with kv_block_bucket
+    decode_kv: Literal["paged", "allocated"] = "paged"
+    decode_kv_source: str | None = None  # a [source.<id>] for decode_kv "allocated"
+    max_total_tokens: Tokens | None = None  # with decode_kv "allocated": the length every sequence's cache is padded to
     origin: str = ""
+
+    @model_validator(mode="after")
+    def _static_shapes(self) -> Runtime:
+        """The static-shape fields that go together: blocks with a block size, an allocated cache with its source."""
+        if (self.kv_block_bucket is None) != (self.block_size is None):
+            raise ValueError("kv_block_bucket and block_size go together (the bucket counts blocks of block_size tokens)")
+        if self.kv_block_bucket is not None and self.decode_kv != "paged":
+            raise ValueError("kv_block_bucket pads a paged cache's blocks; decode_kv 'allocated' reads the whole cache")
+        if self.decode_kv == "allocated" and self.decode_kv_source is None:
+            raise ValueError("decode_kv = 'allocated' needs decode_kv_source (a [source.<id>] showing the engine reads "
+                             "its whole allocated cache)")
+        if self.max_total_tokens is not None and self.decode_kv != "allocated":
+            raise ValueError("max_total_tokens is the allocated cache's length: give it with decode_kv = 'allocated'")
+        return self
+
+    def static_shapes(self) -> bool:
+        """Whether the stack pads any shape (a bucket or an allocated cache)."""
+        return (self.decode_batch_bucket is not None or self.prompt_bucket is not None
+                or self.kv_block_bucket is not None or self.decode_kv == "allocated")
 
 
 class Hardware(WithFigures):

@@ -97,11 +97,76 @@ class Limits:
     slo_tpot: Vec = np.inf
 
 
+# Decode steps over which a paged cache's padded block count is averaged (the context grows by one token a step and
+# the padding jumps at every bucket boundary): midpoints of this many equal slices of the generation.
+PAD_SAMPLES = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Padding:
+    """Static shapes (Gaudi's HPU graphs run a few padded shapes; catalog runtime buckets, docs/model.md 'Runtimes').
+
+    Each bucket is (min, step) and pads a value v to max(min, min(round_up(v, step), the next power of two from
+    min)); a step of 0 pads nothing (``bucket``). ``batch_*``: the running batch of a decode step (sequences);
+    ``prompt_*``: a prompt's length (tokens); ``block_*``: the KV-cache blocks of ``block_size`` tokens that a decode
+    step's paged attention reads, totalled over the batch. ``allocated``: the attention reads, for every sequence of
+    the padded batch, the whole cache the engine allocated for it, ``total_len`` tokens (NaN: the padded prompt plus
+    the output length). Fields may be arrays (one value per candidate stack in a search)."""
+
+    batch_min: Vec = 1.0
+    batch_step: Vec = 0.0
+    prompt_min: Vec = 1.0
+    prompt_step: Vec = 0.0
+    block_min: Vec = 1.0
+    block_step: Vec = 0.0
+    block_size: Vec = 1.0
+    allocated: Mask = False
+    total_len: Vec = np.nan
+
+    def batch(self, b: Vec) -> Vec:
+        return bucket(b, self.batch_min, self.batch_step)
+
+    def prompt(self, n: Vec) -> Vec:
+        return bucket(n, self.prompt_min, self.prompt_step)
+
+    def decode_positions(self, seqs: Vec, padded_seqs: Vec, input_len: Vec, output_len: Vec) -> Vec:
+        """KV positions a decode step's attention reads for ``seqs`` sequences (``padded_seqs`` after the batch
+        bucket), averaged over the generation's steps: the allocated cache of every padded sequence, or each
+        sequence's context in whole blocks with the batch's total padded to the block bucket; where nothing pads,
+        the mean context (input_len + output_len / 2) of each real sequence, as without padding."""
+        seqs, padded_seqs, input_len, output_len = (np.asarray(x, dtype=float) for x in (seqs, padded_seqs, input_len, output_len))
+        frac = (np.arange(PAD_SAMPLES) + 0.5) / PAD_SAMPLES  # (K,): where in the generation each sampled step is
+        ctx = input_len[..., None] + output_len[..., None] * frac  # (..., K)
+        size = np.asarray(self.block_size, dtype=float)[..., None]
+        blocks = seqs[..., None] * np.ceil(ctx / size)
+        paged = (bucket(blocks, np.asarray(self.block_min, dtype=float)[..., None],
+                        np.asarray(self.block_step, dtype=float)[..., None]) * size).mean(axis=-1)
+        plain = seqs * (input_len + output_len / 2.0)
+        paged = np.where(np.asarray(self.block_step) > 0, paged, plain)
+        total = np.where(np.isnan(self.total_len), self.prompt(input_len) + output_len, self.total_len)
+        out = np.where(self.allocated, padded_seqs * total, paged)
+        return float(out) if out.ndim == 0 else out
+
+
+def bucket(v: Vec, lo: Vec, step: Vec) -> Vec:
+    """``v`` padded up to its bucket: max(lo, min(round_up(v, step), lo x 2^ceil(log2(v / lo)))), as
+    vllm-hpu-extension's ``find_bucket`` (linear bucketing); ``v`` itself where ``step`` is 0 (no bucket)."""
+    v, lo, step = (np.asarray(x, dtype=float) for x in (v, lo, step))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        multiple = np.ceil(v / step) * step
+        power = lo * np.exp2(np.ceil(np.log2(np.maximum(v, lo) / lo)))
+    padded = np.maximum(lo, np.minimum(multiple, power))
+    out = np.where(step > 0, padded, v)
+    return float(out) if out.ndim == 0 else out
+
+
 @dataclass(frozen=True, slots=True)
 class Engine:
     """Serving-stack traits. ``kv_per_query_head``: decode attention reads a KV head once per query head
     (catalog runtime ``decode_attention = "per-query-head"``). ``graph_batches``: the batch sizes (per replica)
     decode CUDA graphs were captured at, the running batch padded up to the next (None: no padding).
+    ``padding``: a static-shape engine's buckets (``Padding``): prompts prefill at their padded length and every
+    decode step runs at the padded batch and reads the padded KV positions.
 
     Speculative decoding: ``spec_tokens`` draft tokens per step, each accepted with probability ``acceptance``
     (an input: it depends on the model, the draft and the text), drafted by ``draft`` (a smaller model on the same
@@ -113,6 +178,7 @@ class Engine:
     spec_tokens: int = 0
     acceptance: float = 0.0
     draft: Shape | None = None
+    padding: Padding | None = None  # static shapes (HPU graphs over padded buckets); None: nothing padded
 
     def tokens_per_step(self) -> float:
         """Tokens a verification step yields on average: (1 - a^(k+1)) / (1 - a) for k drafts accepted with

@@ -16,6 +16,10 @@ Conventions (docs/model.md has the reasoning):
   Only steps with no prompt in their iteration run from a graph; the model counts the decode steps of a cycle
   that its prefill rounds do not share, and charges those at the padded batch (the padding sequences have no
   context, so attention is the real batch's). TPOT is the mean step.
+- Static shapes (``engine.padding``, Gaudi's HPU graphs): a prompt prefills at its padded length (alone for TTFT,
+  batched under load), and every decode step runs its matmuls at the padded batch and its attention over the padded
+  KV positions (``Padding.decode_positions``: a paged cache's blocks padded to the block bucket, or the whole
+  allocated cache of every padded sequence). Throughput, MFU and MBU count the real tokens.
 """
 
 from __future__ import annotations
@@ -101,11 +105,13 @@ def _evaluate(s: Shape, chip: Chip, batch: Batch, lay: Layout, fmt: Formats, lim
     kv_per_chip = kv_share(s, tp, two_d) if split.any_2d else kv_prompt  # the batch's cache, in decode and in batched prefill
 
     # Prefill: one request of S_in tokens (causal attention: S_in^2 / 2 query-key pairs).
+    pad = engine.padding
+    S_pre = S_in if pad is None else pad.prompt(S_in)  # the length a prompt prefills at (padded to its bucket)
     pre = Phase(chip, detail, eager=True)  # engines capture CUDA graphs for decode steps only: a prefill runs eagerly
     local = bool(s.window_layers)  # the model has local-attention layers: their context is capped at its window
-    layer_ops(pre, s, Pass(S_in, 1.0, S_in * S_in / 2.0, S_in, 1.0, S_in, kv_prompt,
-                           local_pairs=causal_pairs(s, S_in, True) if local else None), lay, fmt, split)
-    collectives(pre, s, S_in, lay, fmt, split)
+    layer_ops(pre, s, Pass(S_pre, 1.0, S_pre * S_pre / 2.0, S_pre, 1.0, S_pre, kv_prompt,
+                           local_pairs=causal_pairs(s, S_pre, True) if local else None), lay, fmt, split)
+    collectives(pre, s, S_pre, lay, fmt, split)
     ttft = pre.time
 
     # Decode: one step at B sequences, split into m micro-batches; per attention group B/(m ep) tokens.
@@ -118,9 +124,13 @@ def _evaluate(s: Shape, chip: Chip, batch: Batch, lay: Layout, fmt: Formats, lim
         dec = _speculative_step(s, chip, t_group, ctx, kv_per_chip, kv_read_elems, lay, fmt, split, engine, detail)
     else:
         near = t_group * windowed(s, ctx) if local else None
-        layer_ops(dec, s, Pass(t_group, ep, t_group * ctx, t_group * ctx, t_group, t_group, kv_per_chip, kv_read_elems,
+        t_run, positions = t_group, t_group * ctx  # tokens the step's matmuls run; KV positions its attention reads
+        if pad is not None:  # static shapes: the padded batch, and the padded KV positions
+            t_run = pad.batch(B) / (m * ep)
+            positions = pad.decode_positions(t_group, t_run, S_in, S_out)
+        layer_ops(dec, s, Pass(t_run, ep, positions, positions, t_run, t_run, kv_per_chip, kv_read_elems,
                                near, near), lay, fmt, split)
-        collectives(dec, s, t_group, lay, fmt, split, two_d)
+        collectives(dec, s, t_run, lay, fmt, split, two_d)
     # Each stage runs its L/pp layers for m micro-batches per step (m x L/pp layer-times), and a micro-batch
     # crosses pp stages (pp x L/pp): with m <= pp the step takes L layer-times of one micro-batch.
     tpot = dec.time / engine.tokens_per_step()
@@ -128,13 +138,13 @@ def _evaluate(s: Shape, chip: Chip, batch: Batch, lay: Layout, fmt: Formats, lim
     # Prefill under load: engines batch the prompts of many requests into chunks of up to `prefill_chunk`
     # tokens (vLLM's max_num_batched_tokens); each attention group takes one chunk at a time, and with
     # pp > 1 the chunks flow through the stages as a pipeline (fill + drain of pp - 1 chunks).
-    chunk = minimum(chip.prefill_chunk, B * S_in / ep)
-    rounds = B * S_in / (chunk * ep)
+    chunk = minimum(chip.prefill_chunk, B * S_pre / ep)
+    rounds = B * S_pre / (chunk * ep)
     pch = Phase(chip, False, eager=True)
-    layer_ops(pch, s, Pass(chunk, ep, chunk * S_in / 2.0, chunk + maximum(S_in - chunk, 0.0) / 2.0, chunk / S_in,
+    layer_ops(pch, s, Pass(chunk, ep, chunk * S_pre / 2.0, chunk + maximum(S_pre - chunk, 0.0) / 2.0, chunk / S_pre,
                            chunk, kv_per_chip, None,
-                           chunk * windowed(s, S_in / 2.0) if local else None,
-                           chunk + windowed(s, maximum(S_in - chunk, 0.0) / 2.0) if local else None), lay, fmt, split)
+                           chunk * windowed(s, S_pre / 2.0) if local else None,
+                           chunk + windowed(s, maximum(S_pre - chunk, 0.0) / 2.0) if local else None), lay, fmt, split)
     collectives(pch, s, chunk, lay, fmt, split, two_d)
     prefill_batch = pch.time * (rounds + pp - 1.0) / pp
 

@@ -16,7 +16,7 @@ from tcobench.errors import DeploymentError, InputError, close_matches
 from tcobench.perf import precision as prec
 from tcobench.perf import reasons
 from tcobench.perf.chip import Chip
-from tcobench.perf.deployment import TP_LAYOUTS, Batch, Engine, Formats, Layout, Limits
+from tcobench.perf.deployment import TP_LAYOUTS, Batch, Engine, Formats, Layout, Limits, Padding
 from tcobench.perf.efficiency import Efficiencies, resolve
 from tcobench.perf.inference import Result, evaluate
 from tcobench.perf.layer import kv_share, split_2d
@@ -148,7 +148,33 @@ def stack_chip(hardware: Hardware, compute: str, efficiencies: Efficiencies, sta
 
 def stack_engine(stack: Runtime | None) -> Engine:
     """The engine traits ``stack`` gives every deployment (no CUDA-graph padding, no speculative decoding)."""
-    return Engine(stack is not None and stack.decode_attention == "per-query-head")
+    return Engine(stack is not None and stack.decode_attention == "per-query-head", padding=stack_padding(stack))
+
+
+def stack_padding(stack: Runtime | None) -> Padding | None:
+    """The static shapes ``stack`` runs (its catalog buckets and decode KV reads), or None for a stack that pads
+    nothing."""
+    if stack is None or not stack.static_shapes():
+        return None
+    return stacks_padding([stack])
+
+
+def stacks_padding(stacks: Sequence[Runtime | None]) -> Padding:
+    """``Padding`` for several stacks at once, one entry per stack (shape (len(stacks), 1), a search's candidate
+    axis; a single stack gives floats): a stack without a bucket pads nothing on that dimension."""
+    def part_of(name: str, part: str, none: float) -> Any:
+        values = [float(getattr(b, part)) if (b := getattr(st, name, None)) is not None else none for st in stacks]
+        return values[0] if len(stacks) == 1 else np.array(values)[:, None]
+
+    def plain(values: list[Any]) -> Any:
+        return values[0] if len(stacks) == 1 else np.array(values)[:, None]
+
+    return Padding(part_of("decode_batch_bucket", "min", 1.0), part_of("decode_batch_bucket", "step", 0.0),
+                   part_of("prompt_bucket", "min", 1.0), part_of("prompt_bucket", "step", 0.0),
+                   part_of("kv_block_bucket", "min", 1.0), part_of("kv_block_bucket", "step", 0.0),
+                   plain([float(st.block_size) if st is not None and st.block_size else 1.0 for st in stacks]),
+                   plain([st is not None and st.decode_kv == "allocated" for st in stacks]),
+                   plain([float(st.max_total_tokens) if st is not None and st.max_total_tokens else np.nan for st in stacks]))
 
 
 def auto_batches(runtime: Runtime | None) -> np.ndarray:
@@ -255,7 +281,7 @@ def predict(model: Model, hardware: Hardware, *, chips: int | None = None, tp: i
     formats = Formats.of(w, k, a)
     limits = Limits(limit, np.inf if slo_ttft is None else slo_ttft, np.inf if slo_tpot is None else slo_tpot)
     engine = Engine(stack.decode_attention == "per-query-head", graph_batches, int(spec_tokens), float(acceptance or 0.0),
-                    shape(draft) if isinstance(draft, Model) else None)
+                    shape(draft) if isinstance(draft, Model) else None, stack_padding(stack))
     candidates = auto_batches(stack)
     work = Batch(candidates if auto else float(batch), float(input_len), float(output_len))
     r = evaluate(s, chip, work, layout, formats, limits=limits, engine=engine, detail=explain and not auto)
@@ -373,6 +399,9 @@ def _serve(s: Shape, chip: Chip, layout: Layout, formats: Formats, engine: Engin
              "no preemption: a request is admitted when the KV cache holds its whole context (input + output)"]
     if graph_batches is not None:
         notes.append("CUDA-graph padding is not simulated: steps run at the real batch")
+    if engine.padding is not None:
+        notes.append(f"runtime {stack.id if stack is not None else ''}: decode steps run at its padded batch and read its "
+                     "padded KV (static shapes); prompts are not padded in the simulation")
     if replicas > 1:
         notes.append(f"{replicas} replicas behind a round-robin balancer, each simulated on its share")
     if traffic.prefix_len:

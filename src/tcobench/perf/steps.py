@@ -35,7 +35,7 @@ from numpy.typing import NDArray
 
 from tcobench.errors import InputError
 from tcobench.perf.chip import Chip
-from tcobench.perf.deployment import Engine, Formats, Layout
+from tcobench.perf.deployment import Engine, Formats, Layout, Padding, bucket
 from tcobench.perf.layer import Pass, Split, collectives, kv_read_per_chip, kv_share, layer_ops, windowed
 from tcobench.perf.memory import memory_per_chip
 from tcobench.perf.roofline import Phase
@@ -77,6 +77,7 @@ class ModelSteps:
     head_eager: Floats  # [max_seqs + 1]
     decode_attn_eager: Floats  # [max_seqs + 1, C]
     prompt_launch: float = 0.0  # s: the launches of the prompt attention kernels, once per step that holds chunks
+    padding: Padding | None = None  # a static-shape stack's decode buckets (``Padding``), applied to every decode
 
     def __post_init__(self) -> None:  # plain lists for the scalar path (NumPy's per-call cost is most of a step)
         object.__setattr__(self, "_dense", self.dense.tolist())
@@ -109,16 +110,24 @@ class ModelSteps:
         kv_chip = kv_share(s, tp, split.two_d) if split.any_2d else kv_share(s, tp)
         kv_read = kv_read_per_chip(s, tp, kv_chip, engine.kv_per_query_head)
         local = bool(s.window_layers)
+        # a static-shape stack decodes at its padded batch and reads its padded KV: the tables reach that far
+        pad = engine.padding
+        seqs_top = max_seqs if pad is None else int(bucket(max_seqs, pad.batch_min, pad.batch_step))
+        ctx_top = float(max_context)
+        if pad is not None and bool(pad.allocated) and np.isfinite(pad.total_len):
+            ctx_top = max(ctx_top, float(pad.total_len))
+        if pad is not None and float(pad.block_step) > 0:  # one bucket step of blocks more, spread over one sequence
+            ctx_top += float(pad.block_step) * float(pad.block_size)
 
         def per_group(tokens: Floats) -> Floats:
             # as evaluate's decode step: min(tokens, pp) micro-batches, each split over ep attention groups
             return tokens / (np.minimum(tokens, pp) * ep)
 
-        ctx = np.unique(np.round(np.geomspace(1.0, max(float(max_context), 2.0), 96)))
+        ctx = np.unique(np.round(np.geomspace(1.0, max(ctx_top, 2.0), 96)))
 
         def decode_tables(eager: bool) -> tuple[Floats, Floats, Floats]:
             # every operator but attention and the LM head, at T tokens (T = 0 costs nothing: no step)
-            T = np.arange(max_tokens + 1, dtype=float)
+            T = np.arange(max_tokens + (0 if pad is None else seqs_top) + 1, dtype=float)  # + what a bucket adds
             t = per_group(np.maximum(T, 1.0))
             ph = Phase(chip, True, eager)
             layer_ops(ph, s, Pass(t, ep, 0.0, 0.0, 0.0, t, kv_chip, kv_read), lay, fmt, split)
@@ -127,14 +136,14 @@ class ModelSteps:
             dense[0] = 0.0
 
             # the LM head at l tokens (the step's other operators at one token, taken out by name)
-            lm = np.arange(max_seqs + 1, dtype=float)
+            lm = np.arange(max_seqs + (0 if pad is None else seqs_top) + 1, dtype=float)
             ph = Phase(chip, True, eager)
             layer_ops(ph, s, Pass(1.0, ep, 0.0, 0.0, per_group(np.maximum(lm, 1.0)), 1.0, kv_chip, kv_read), lay, fmt, split)
             head = _only(ph, ("lm_head",), lm.shape)
             head[0] = 0.0
 
             # decode attention: b sequences of mean context c -> b c pairs and b c positions read
-            b = np.arange(max_seqs + 1, dtype=float)[:, None]
+            b = np.arange(seqs_top + 1, dtype=float)[:, None]
             g = per_group(np.maximum(b, 1.0))
             near = g * windowed(s, ctx) if local else None
             ph = Phase(chip, True, eager)
@@ -168,25 +177,49 @@ class ModelSteps:
         fresh = _only(ph, ATTENTION_OPS, f.shape) - prompt_launch
         fresh[0] = 0.0
         return cls(dense, head, ctx, decode_attn, n[:, 0], cached, prefill_attn, fresh, max_tokens, max_seqs, dense_e, head_e,
-                   decode_attn_e, prompt_launch)
+                   decode_attn_e, prompt_launch, pad)
+
+    def padded(self, decodes: int, context: Floats) -> tuple[int, int, Floats]:
+        """A decode of ``decodes`` sequences holding ``context`` tokens in all, as the stack runs it: the sequences
+        its matmuls run (the batch bucket), those its attention reads, and their mean context (the allocated cache,
+        or the batch's blocks padded to the block bucket); unchanged for a stack that pads nothing. Prompts are
+        not padded here (``padding.prompt`` applies in the steady state only)."""
+        pad = self.padding
+        mean = context / decodes
+        if pad is None:
+            return decodes, decodes, mean
+        run = int(bucket(decodes, pad.batch_min, pad.batch_step))
+        if bool(pad.allocated):
+            total = float(pad.total_len)
+            return (run, run, np.full_like(mean, total)) if np.isfinite(total) else (run, decodes, mean)
+        if float(pad.block_step) > 0:
+            size = float(pad.block_size)
+            blocks = decodes * np.ceil(mean / size)
+            return run, decodes, np.asarray(bucket(blocks, pad.block_min, pad.block_step)) * size / decodes
+        return run, decodes, mean
 
     def step(self, decodes: int, context: float, chunks: Sequence[tuple[int, int]], ending: int) -> float:
         eager = bool(chunks)  # a step with a prompt chunk runs eagerly, a decode-only one from a CUDA graph
         dense, head, dec = ((self._dense_e, self._head_e, self._dec_e) if eager  # type: ignore[attr-defined]
                             else (self._dense, self._head, self._dec))  # type: ignore[attr-defined]
-        tokens = decodes
-        t = head[decodes + ending] + (self.prompt_launch if eager else 0.0)
+        run, attending, mean = decodes, decodes, context / decodes if decodes else 0.0
+        if decodes and self.padding is not None:
+            run, attending, padded_mean = self.padded(decodes, np.asarray(context, dtype=float))
+            mean = float(padded_mean)
+        tokens = run
+        t = head[run + ending] + (self.prompt_launch if eager else 0.0)
         for n, cached in chunks:
             tokens += n
             t += self._fresh[n] if cached == 0 else _bilinear(self._n, self._cached, self._pre, n, cached)  # type: ignore[attr-defined]
         t += dense[tokens]
         if decodes:
-            t += _interp(self._ctx, dec[decodes], context / decodes)  # type: ignore[attr-defined]
+            t += _interp(self._ctx, dec[attending], mean)  # type: ignore[attr-defined]
         return float(t)
 
     def decode_run(self, decodes: int, contexts: Floats) -> Floats:
-        fixed = float(self.dense[decodes]) + float(self.head[decodes])
-        out: Floats = fixed + np.interp(contexts / decodes, self.context_grid, self.decode_attn[decodes])
+        run, attending, mean = self.padded(decodes, contexts)
+        fixed = float(self.dense[run]) + float(self.head[run])
+        out: Floats = fixed + np.interp(mean, self.context_grid, self.decode_attn[attending])
         return out
 
 

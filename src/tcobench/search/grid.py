@@ -25,7 +25,7 @@ from tcobench.perf.deployment import Batch, Engine, Formats, Layout, Limits
 from tcobench.perf.efficiency import resolve
 from tcobench.perf.inference import Result, evaluate
 from tcobench.perf.reasons import Reason, text
-from tcobench.perf.predict import AUTO_BATCHES, engine_cap, stack_chip
+from tcobench.perf.predict import AUTO_BATCHES, engine_cap, stack_chip, stacks_padding
 from tcobench.perf.transformer import shape
 
 DEFAULT_PRECISIONS = ("bf16", "fp8", "fp4")  # tried when a chip has a dense peak at them, unless pinned
@@ -195,7 +195,9 @@ def search(model: Model, cands: Sequence[Candidate], layouts: Layouts, *, input_
                       limits=Limits(model.max_context, np.inf if slo_ttft is None else slo_ttft,
                                     np.inf if slo_tpot is None else slo_tpot),
                       engine=Engine(np.array([c.runtime is not None and c.runtime.decode_attention == "per-query-head"
-                                              for c in cands])[:, None]))
+                                              for c in cands])[:, None],
+                                    padding=stacks_padding([c.runtime for c in cands])
+                                    if any(c.runtime is not None and c.runtime.static_shapes() for c in cands) else None))
     grid = Grid.of(result, (len(cands), len(layouts)))
     caps = np.array([engine_cap(c.runtime) or np.inf for c in cands], dtype=float)[:, None]
     if np.isfinite(caps).any():

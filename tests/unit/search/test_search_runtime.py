@@ -16,12 +16,14 @@ PARAMS = OwnParameters.from_basis(CAT.get_cost("default"))
 H100, MI300X = CAT.get_hardware("h100-sxm"), CAT.get_hardware("mi300x")
 
 
-@pytest.mark.parametrize("stack", ["trtllm-0.6", "vllm-0.6-rocm"])
+@pytest.mark.parametrize("stack", ["trtllm-0.6", "vllm-0.6-rocm", "tgi-gaudi-1.2", "vllm-gaudi-1.21"])
 def test_compare_row_under_a_stack_equals_predict_under_it(stack: str) -> None:
     """The row compare picks with a stack is the one predict gives for that deployment and stack, figure for figure
-    (per-query-head decode attention and 16-bit context attention for trtllm-0.6, RCCL's ring for vllm-0.6-rocm)."""
+    (per-query-head decode attention and 16-bit context attention for trtllm-0.6, RCCL's ring for vllm-0.6-rocm,
+    static-shape buckets for the Gaudi stacks)."""
     model = CAT.get_model("llama-3.1-70b")
-    hw = H100 if stack == "trtllm-0.6" else MI300X
+    hw = {"trtllm-0.6": H100, "vllm-0.6-rocm": MI300X, "tgi-gaudi-1.2": CAT.get_hardware("gaudi2"),
+          "vllm-gaudi-1.21": CAT.get_hardware("gaudi3")}[stack]
     rows, _ = compare(model, [hw], input_len=1000, output_len=1000, catalog=CAT, params=PARAMS, slo_tpot=0.05,
                       runtimes={hw.id: CAT.get_runtime(stack)})
     (row,) = rows
