@@ -133,8 +133,9 @@ LF_SOURCE = ("mosaicml/llm-foundry scripts/train/benchmarking/README.md at commi
              "amp_bf16, MP Mode DEFAULT, FULL_SHARD); shapes: scripts/train/yamls/pretrain/mpt-<size>.yaml (mpt-7b.yaml read: "
              "d_model 4096, 32 heads, 32 layers, expansion 4, vocab 50368, attn_impl triton)")
 out.append("# FSDP (ZeRO-3) data parallelism: llm-foundry's MPT benchmark table, H100 bf16, every row at the MPT yamls' sequence\n"
-           "# length 2048 (chosen by that rule before the model ran on them). MPT: LayerNorm, GELU 4h FFN, tied embeddings, no\n"
-           "# biases, ALiBi; expressed as `arch` (the GPT-3 shape); the NumParams column matches 12 L h^2 + V h + 2048 h.")
+           "# length 2048 (chosen by that rule before the model ran on them). MPT: LayerNorm, GELU 4h FFN, tied embeddings;\n"
+           "# expressed as `arch` (the GPT-3 shape): the NumParams column is 12 L h^2 + V h + seq h + 13 L h + 2 h, learned\n"
+           "# positions (it grows by seq x d_model with the sequence length) and biases, MPT's defaults (the yamls set no alibi).")
 for line in LF_TABLE.splitlines():
     m, s, g, mb, ga, gb, tps, ac, mfu = [x.strip() for x in line.split("|")]
     nl, h, nh = MPT_SHAPE[m]
@@ -144,7 +145,11 @@ for line in LF_TABLE.splitlines():
         recompute="full" if ac == "True" else "none", precision="bf16", framework="composer-fsdp", metric="tokens_per_s",
         published=float(tps), group="llm-foundry FSDP",
         note=f"grad accumulation {ga}; the table's MFU {mfu}% (6N + attention FLOPs over 989 TFLOP/s); Composer FSDP1, "
-             "Triton FlashAttention; heads for sizes other than 7b are d_model / 128 (they change no FLOP count)")
+             "Triton FlashAttention (attn_impl triton: llm-foundry's flash_attn_triton.py on triton_pre_mlir, the sm90 build of "
+             "Triton 2.0.0.dev20221202, setup.py @061f2c7); software: the sweep's image mosaicml/pytorch:2.1.0_cu121-nightly20230827 "
+             "(scripts/train/benchmarking/h100new.csv at llm-foundry@803e6718~1, these runs' figures with an Image column), the "
+             "image of the A100 80GB table's 13b, 7b, 1b and 760m rows, listed in the same file; heads for sizes other than 7b "
+             "are d_model / 128 (they change no FLOP count)")
 
 # The same README's A100 tables, 'A100 80GB with 1600 Gbps node-node interconnect (RoCE)' and 'A100 40GB with 1600 Gbps
 # node-node interconnect (RoCE)', by the H100 rows' rule (every row at sequence length 2048), transcribed: model | seq |

@@ -582,6 +582,22 @@ def test_attention_kernel_rates_depend_on_head_dim_where_the_source_measures_bot
         assert d64 is not None and d128 is not None and d64 != d128
 
 
+@pytest.mark.parametrize("head_dim", [64, 128])
+def test_llm_foundry_triton_attention_on_h100_runs_at_flashattention_1s_rate_not_a_hopper_kernels(head_dim: int) -> None:
+    """llm-foundry's Triton port runs on triton_pre_mlir's sm90 build (A100-era code generation): on H100 it takes
+    FlashAttention 1's measured bars, below FlashAttention-2's (which the FlashAttention-3 paper's Triton bars exceed)
+    at every sequence length."""
+    from tcobench.perf.training import attention_rates, kernels
+
+    triton, fa1, fa2 = (kernels()[k].on("h100-sxm", head_dim) for k in ("triton-flash", "fa1", "fa2"))
+    assert triton is not None and fa1 is not None and fa2 is not None and triton.head_dim == head_dim
+    assert (triton.seq, triton.forward, triton.backward) == (fa1.seq, fa1.forward, fa1.backward)
+    got = attention_rates(framework("composer-fsdp"), "h100-sxm", 2048, head_dim)
+    fa2_2k = attention_rates(framework("torchtitan-fsdp2"), "h100-sxm", 2048, head_dim)
+    assert got is not None and fa2_2k is not None
+    assert got[0] < fa2_2k[0] and got[1] < fa2_2k[1]
+
+
 def test_kernel_rate_tables_name_catalog_chips() -> None:
     from tcobench.perf.training import kernels
 
