@@ -293,6 +293,8 @@ def _check_references(tables: dict[str, dict[str, Any]], problems: list[str]) ->
                              if (fig := getattr(rec, name)) is not None})
             if kind == "runtime" and rec.allreduce_source is not None:
                 refs["allreduce_source"] = rec.allreduce_source
+            if kind == "runtime" and rec.tensor_parallel_source is not None:
+                refs["tensor_parallel_source"] = rec.tensor_parallel_source
             if kind == "model":
                 refs["source"] = rec.source
                 for name in ("published_params", "published_active_params"):
