@@ -298,6 +298,8 @@ def _check_references(tables: dict[str, dict[str, Any]], problems: list[str]) ->
                              if (b := getattr(rec, name)) is not None})
                 if rec.decode_kv_source is not None:
                     refs["decode_kv_source"] = rec.decode_kv_source
+            if kind == "runtime" and rec.tensor_parallel_source is not None:
+                refs["tensor_parallel_source"] = rec.tensor_parallel_source
             if kind == "model":
                 refs["source"] = rec.source
                 for name in ("published_params", "published_active_params"):

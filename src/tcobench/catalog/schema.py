@@ -91,6 +91,16 @@ class Link(Record):
     mesh: bool = False
 
 
+class Cores(Record):
+    """TensorCores a chip exposes as separate devices (TPU7x: two, each its own JAX device, no megacore) and the
+    die-to-die link between them. A stack whose tensor parallelism counts cores (``Runtime.tensor_parallel``) adds an
+    intra-chip reduce-scatter and all-gather over ``bandwidth`` to every tensor-parallel all-reduce (perf/comm.py,
+    ``core_all_reduce``). Unset: one device per chip (megacore chips such as TPU v4 and v5p are one device)."""
+
+    count: Count | None = None
+    bandwidth: LinkBandwidth | None = None  # per direction, between the chip's cores
+
+
 class Power(Record):
     tdp: Watts | None = None
 
@@ -222,6 +232,11 @@ class Runtime(Record):
     # small messages, the ring for large: vLLM, SGLang, TensorRT-LLM) or "ring" (the collective library's ring only)
     allreduce: Literal["one-shot", "ring"] = "one-shot"
     allreduce_source: str | None = None  # a [source.<id>] for an allreduce other than the default
+    # what a deployment's tensor parallelism counts: "chips" (one rank per chip) or "cores" (every core of a chip that
+    # exposes its cores as devices, ``Hardware.cores``, is a rank: vLLM TPU on TPU7x runs --tensor-parallel-size 2 on
+    # one chip); a layout's tp stays in chips and the all-reduce adds the intra-chip stage
+    tensor_parallel: Literal["chips", "cores"] = "chips"
+    tensor_parallel_source: str | None = None  # a [source.<id>] for a tensor_parallel other than the default
     source: str  # a [source.<id>] that shows the kernel's behaviour
     note: str | None = None
     # the stack's own time outside its engine steps, measured against a real server (benchmarks/vllm_frontend.py),
@@ -261,6 +276,12 @@ class Runtime(Record):
         return (self.decode_batch_bucket is not None or self.prompt_bucket is not None
                 or self.kv_block_bucket is not None or self.decode_kv == "allocated")
 
+    @model_validator(mode="after")
+    def _sourced_traits(self) -> Runtime:
+        if self.tensor_parallel != "chips" and self.tensor_parallel_source is None:
+            raise ValueError(f"tensor_parallel = {self.tensor_parallel!r} needs tensor_parallel_source (a [source.<id>] "
+                             "showing that the engine's tensor-parallel ranks are the chip's cores)")
+        return self
 
 class Hardware(WithFigures):
     id: str
@@ -275,6 +296,7 @@ class Hardware(WithFigures):
     scale_up: Link = Link()
     scale_out: Link = Link()
     external_io: Link = Link()
+    cores: Cores = Cores()
     power: Power = Power()
     price: Price = Price()
     cloud: tuple[CloudRate, ...] = ()

@@ -55,6 +55,10 @@ class Chip:
     stream_bw: Array | float = float("nan")  # B/s per direction weights can stream in from external memory (wafer-scale: MemoryX); NaN: none
     eager_overhead: Array | float = float("nan")  # s per operator of a pass launched kernel by kernel (prefill); NaN: `overhead`
     eager_norm_eff: Array | float = float("nan")  # bandwidth fraction of PyTorch's eager norm kernels (training); NaN: memory_eff
+    # tensor-parallel ranks per chip: 1, or the chip's cores where the stack's tensor parallelism counts cores
+    # (``Runtime.tensor_parallel``, set by perf/predict.py ``stack_chip``), and the B/s per direction between them
+    cores: Array | float = 1.0
+    core_bw: Array | float = float("nan")
 
     @classmethod
     def of(cls, hw: Hardware, precision: str, eff: Efficiencies, *, kv: str | None = None, attention_16bit: bool = False,

@@ -86,6 +86,17 @@ def all_reduce(nbytes: Vec, n: Vec, bw: Vec, alpha: Vec, one_shot: tuple[Vec, Ve
     return where(n > 1, np.fmin(ring, latency + nbytes / bw1), 0.0)  # fmin: NaN (no one-shot kernel) leaves the ring
 
 
+def core_all_reduce(nbytes: Vec, cores: Vec, bw: Vec, alpha: Vec) -> Vec:
+    """The intra-chip stage of a tensor-parallel all-reduce whose ranks are a chip's ``cores`` (TPU7x: two
+    TensorCores, each its own device): a reduce-scatter and an all-gather of the ``nbytes`` message over the cores
+    on their die-to-die link (``bw`` per direction), 2 (c - 1) / c x M / B + 2 (c - 1) alpha. The chips' all-reduce of
+    the scattered shares, where tp spans chips, moves the same bytes per chip as a chip-level one and is charged as
+    such (``all_reduce``): the hierarchical order of tpu-inference's reduce-scatter kernels (vllm-project/tpu-inference
+    tpu_inference/kernels/collectives/hierrs_sc/kernel.py @b8692ff: an intra-chip D2D phase, then the inter-chip
+    phase)."""
+    return where(cores > 1, 2.0 * (cores - 1) / cores * nbytes / bw + 2.0 * (cores - 1) * alpha, 0.0)
+
+
 def one_shot(chip: Chip, group: Vec) -> tuple[Vec, Vec]:
     """The one-shot all-reduce figures where ``group`` chips fit in the scale-up domain (the kernels work over
     peer-to-peer memory access, not across nodes); NaN elsewhere."""

@@ -284,6 +284,9 @@ def collectives(ph: Phase, s: Shape, tokens: Vec, lay: Layout, fmt: Formats, spl
     one = np.where(two_d, 0.0, 1.0) if split.any_2d else 1.0
     ph.comm("tp_all_reduce", 2 * s.layers, one * comm.all_reduce(msg, tp, bw_tp, chip.alpha, comm.one_shot(chip, tp)),
             one * msg)
+    if np.any(np.asarray(chip.cores) > 1):  # tensor parallelism over a chip's cores: their die-to-die stage as well
+        ph.comm("tp_core_all_reduce", 2 * s.layers, one * comm.core_all_reduce(msg, chip.cores, chip.core_bw, chip.alpha),
+                one * msg)
     if split.any_2d:
         x, yz = split.x, split.yz
         on = np.where(two_d, 1.0, 0.0)

@@ -12,7 +12,7 @@ import numpy as np
 
 from tcobench.catalog import Catalog, Hardware, Model
 from tcobench.catalog.schema import Runtime
-from tcobench.errors import DeploymentError, InputError, close_matches
+from tcobench.errors import DeploymentError, InputError, MissingInputError, close_matches
 from tcobench.perf import precision as prec
 from tcobench.perf import reasons
 from tcobench.perf.chip import Chip
@@ -143,6 +143,14 @@ def stack_chip(hardware: Hardware, compute: str, efficiencies: Efficiencies, sta
                    attention_16bit=stack is not None and stack.context_attention == "16-bit")
     if stack is not None and stack.allreduce == "ring":  # the stack reduces through its collective library only
         chip = replace(chip, ar_latency=float("nan"), ar_bw=float("nan"))
+    cores = hardware.cores
+    if stack is not None and stack.tensor_parallel == "cores" and cores.count is not None and cores.count.value > 1:
+        if cores.bandwidth is None:
+            raise MissingInputError(f"{hardware.id} has cores.count = {cores.count.text} but no cores.bandwidth in the "
+                                    f"catalog ({hardware.origin}), which stack {stack.id!r} (tensor_parallel = 'cores') "
+                                    "needs for its intra-chip all-reduce; add it with a source")
+        chip = replace(chip, cores=float(cores.count.value),
+                       core_bw=cores.bandwidth.value * efficiencies.collective_bandwidth)
     return chip
 
 
