@@ -25,6 +25,9 @@ per chip) and so are the efficiency factors and the collectives' alpha-beta cost
 - fp8 training with a framework naming an fp8 recipe (Transformer Engine's): the recipe's separate casts and
   transposes as memory-bound work (``_fp8_ops``), each weight cast once per step, its Linear inputs saved in fp8 and
   its fp8 weight copies in memory;
+- MoE layers on a Megatron-Core stack: the token permutation as the eager ops it runs unfused (``_permute_ops``) and
+  the experts' inputs padded to a capacity (``Framework.moe_permute_fused``, ``moe_capacity``); in fp8, the routed
+  experts' Linear layers' casts (``_fp8_ops``);
 - memory: weights, gradients, optimizer state (sharded by ZeRO stage), activations held by the schedule
   (Korthikanti et al. 2022), fp32 logits.
 
