@@ -109,3 +109,13 @@ def test_padding_to_capacity_gives_every_chip_exactly_that_share_of_the_assignme
     assert float(experts0[2]) == pytest.approx(2.0 * T * 2.0 * skew * s.expert_params)
     dispatch = [op for op in padded.forward.ops if op[0] == "ep_dispatch"][0]
     assert float(dispatch[3]) == pytest.approx(T * 2.0 * s.hidden * capacity * FP8.dispatch_bytes)
+
+
+def test_a_moe_rows_reproducing_command_states_its_expert_parallelism() -> None:
+    """``validate --explain``'s command for an MoE row carries the row's ep (without it ``tcobench train`` searches
+    one); dense rows print none."""
+    from tcobench.perf import validate_training as v
+
+    rows = {r.id: r for r in v.load_rows()}
+    assert " --ep 8 " in v.command(rows["nemo2504_gb200_mixtral_8x7b"])
+    assert "--ep" not in v.command(rows["nemo2504_gb200_llama3_8b"])
