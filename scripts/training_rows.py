@@ -374,7 +374,7 @@ for rid in [k for k in d if k.startswith(("NEMO2502-", "NEMO2507-"))]:
         framework="nemo-2504", metric="tokens_per_s", published=published, group="NeMo performance summary 25.02",
         note=f"{r['tokens_per_s_per_gpu']} tokens/s/GPU x {gpus} GPUs; the page's model TFLOP/s/GPU {r['model_tflops_per_gpu']}; "
              "framework nemo-2504's traits hold at v2.2.1 (bf16 gradient reduction, fp8 weight gather, cuDNN fused attention); "
-             "CUDA graphs (on for B200) and MegatronTokenDropCallback not modelled")
+             "CUDA graphs (on for B200) not modelled; MegatronTokenDropCallback (capacity 1.0, padded) and the unfused token permutation are nemo-2504 traits (Megatron-Core core_r0.11 at v2.2.1)")
 
 # Google TPU: MaxText's published recipes (AI-Hypercomputer/tpu-recipes), every Llama 3.1 bf16 pre-training recipe on one
 # slice (trillium: 8B and 70B; ironwood: the README table's 8192-token bf16 rows). MaxText shards by FSDP over every

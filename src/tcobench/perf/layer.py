@@ -94,12 +94,15 @@ def split_2d(s: Shape, tp: Vec) -> tuple[Vec, Vec]:
 
 
 def layer_ops(ph: Phase, s: Shape, p: Pass, lay: Layout, fmt: Formats, split: Split,
-              norm_memory_eff: Vec | None = None) -> None:
+              norm_memory_eff: Vec | None = None, capacity: float | None = None) -> None:
     """Add one forward pass ``p`` over every layer, per chip, to ``ph``: the attention block, the FFN (dense or
     MoE), norms and residual adds, and the LM head. The embedding and LM head weights run at
     ``fmt.head_bytes`` and the chip's ``head_rate`` (16-bit when the body is quantised: ``precision.head_bytes``).
     ``norm_memory_eff``: the fraction of the bandwidth the two norms' kernels reach, when not the chip's
     ``memory_eff`` (a training stack running PyTorch's eager norm kernels: perf/training.py).
+    ``capacity``: the routed experts' inputs dropped and padded to ``capacity`` x their balanced share of the
+    assignments (Megatron-Core's ``moe_pad_expert_input_to_capacity``): every chip computes exactly that share, so it
+    replaces ``routing_imbalance``; None: dropless routing.
     """
     tp, ep = lay.tp, lay.ep
     wb, kvb, ab, hb = fmt.weights, fmt.kv, fmt.activations, fmt.head_bytes
@@ -148,10 +151,12 @@ def layer_ops(ph: Phase, s: Shape, p: Pass, lay: Layout, fmt: Formats, split: Sp
         # over its copies, so the copies read and the tokens per copy follow the physical count (EPLB's replicas)
         held = (s.experts + lay.redundant) / moe_ep
         copies = distinct * (1.0 + lay.redundant / max(s.experts, 1))  # the physical experts the pass reads
-        busiest = routing_imbalance(s, routed, moe_ep)
+        busiest = routing_imbalance(s, routed, moe_ep) if capacity is None else capacity
         touched = minimum(copies / moe_ep * busiest, held)  # expert copies the busiest chip reads
         per_chip = routed * s.top_k / moe_ep * busiest
         per_expert = where(copies > 0, routed * s.top_k / maximum(copies, 1e-30), 0.0)  # an empty pass: no work
+        if capacity is not None:  # padded: every expert holds capacity x its balanced share, routed or not
+            per_expert, touched = routed * s.top_k / max(s.experts, 1) * capacity, held
         rate = ph.chip.peak * ph.chip.compute_eff * grouped_gemm_share(ph.chip, per_expert)
         ph.op("moe_experts", s.moe_layers, 2.0 * per_chip * s.expert_params / moe_tp,
               touched * s.expert_params / moe_tp * wb + per_chip * (2.0 * h + 3.0 * s.expert_width / moe_tp) * ab,
@@ -272,12 +277,14 @@ def causal_pairs(s: Shape, n: Vec, window: bool = False) -> Vec:
     return where(n <= s.window, full, s.window * n - s.window * s.window / 2.0)
 
 
-def collectives(ph: Phase, s: Shape, tokens: Vec, lay: Layout, fmt: Formats, split: Split, batch_sharded: Mask = False) -> None:
+def collectives(ph: Phase, s: Shape, tokens: Vec, lay: Layout, fmt: Formats, split: Split, batch_sharded: Mask = False,
+                capacity: float | None = None) -> None:
     """Collectives of one pass of ``tokens`` tokens per attention group, per chip. 1D: an all-reduce of the hidden
     state after attention and after the FFN. 2D (``split.two_d``): per block, all-gather the input over yz,
     reduce-scatter the projection's partial sums over x, all-gather its activated output over x, reduce-scatter
     the block's output over yz; with ``batch_sharded`` attention (decode), q/k/v go to the chip that holds the
-    sequence's KV and the attention output comes back, two all-to-alls per layer."""
+    sequence's KV and the attention output comes back, two all-to-alls per layer. ``capacity``: as ``layer_ops``'s
+    (each chip sends capacity x its balanced share to every expert, so every group receives the same)."""
     tp, pp, ep, ab = lay.tp, lay.pp, lay.ep, fmt.activations
     chip, two_d, bw_group, bw_pp, bw_tp = ph.chip, split.two_d, split.bw_group, split.bw_pp, split.bw_tp
     msg = tokens * s.hidden * ab
@@ -307,7 +314,8 @@ def collectives(ph: Phase, s: Shape, tokens: Vec, lay: Layout, fmt: Formats, spl
     if s.moe_layers:  # the group that receives the most-loaded experts' tokens ends the exchange between the ep groups
         # each token goes to its top-k experts in the format their GEMMs read (fp8 for an fp8 model) and comes back
         # from them in 16 bits (``precision.dispatch_bytes``); both exchanges send to every peer at once
-        load = tokens * s.top_k * s.hidden * routing_imbalance(s, tokens * ep, ep)  # elements the busiest group gets
+        skew = routing_imbalance(s, tokens * ep, ep) if capacity is None else capacity
+        load = tokens * s.top_k * s.hidden * skew  # elements the busiest group gets
         sent, back = load * fmt.dispatch_bytes, load * ab
         ph.comm("ep_dispatch", s.moe_layers, comm.exchange(sent, ep, bw_group, chip.alpha), sent)
         ph.comm("ep_combine", s.moe_layers, comm.exchange(back, ep, bw_group, chip.alpha), back)

@@ -25,6 +25,9 @@ per chip) and so are the efficiency factors and the collectives' alpha-beta cost
 - fp8 training with a framework naming an fp8 recipe (Transformer Engine's): the recipe's separate casts and
   transposes as memory-bound work (``_fp8_ops``), each weight cast once per step, its Linear inputs saved in fp8 and
   its fp8 weight copies in memory;
+- MoE layers on a Megatron-Core stack: the token permutation as the eager ops it runs unfused (``_permute_ops``) and
+  the experts' inputs padded to a capacity (``Framework.moe_permute_fused``, ``moe_capacity``); in fp8, the routed
+  experts' Linear layers' casts (``_fp8_ops``);
 - memory: weights, gradients, optimizer state (sharded by ZeRO stage), activations held by the schedule
   (Korthikanti et al. 2022), fp32 logits.
 
@@ -47,7 +50,8 @@ from tcobench.errors import CatalogError, InputError, close_matches
 from tcobench.perf import comm
 from tcobench.perf.chip import Chip
 from tcobench.perf.deployment import Formats, Layout
-from tcobench.perf.layer import Pass, Split, causal_pairs, collectives, kv_share, layer_ops, model_flops
+from tcobench.perf.layer import (Pass, Split, causal_pairs, collectives, kv_share, layer_ops, model_flops,
+                                 routing_imbalance)
 from tcobench.perf.reasons import Reason
 from tcobench.perf.remat import Remat, elements, saved_share
 from tcobench.perf.roofline import COMM, COMPUTE, MEMORY, Phase
@@ -157,6 +161,12 @@ class Framework:
     optimizer_sharded: bool = False
     # transfers of offloaded activations to and from host memory run under the pass that writes (reads) them
     overlap_offload: bool = False
+    # MoE layers. ``moe_permute_fused``: the token permutation around the experts runs as one fused pass each way (the
+    # engines' kernels, ``layer.moe_routing_bytes``); False: as Megatron-Core's eager PyTorch ops when
+    # ``moe_permute_fusion`` is off (``_permute_ops``). ``moe_capacity``: the experts' inputs dropped and padded to this
+    # capacity factor x their balanced share (Megatron-Core's ``moe_pad_expert_input_to_capacity``); 0: dropless
+    moe_permute_fused: bool = True
+    moe_capacity: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -403,15 +413,17 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
     custom = bool(np.any(np.asarray(rc) >= 3))
     full = (rc >= 2) & (rc < 3)  # full recomputation (custom: the policy's share of it)
     fwd = Phase(chip, detail or custom)  # custom: the operators' own times, to leave out those whose outputs are kept
+    moe_cap = fw.moe_capacity if fw.moe_capacity > 0 else None  # padded experts (None: dropless)
     layer_ops(fwd, s, Pass(T, ep, pairs, T, T, 0.0, kvc, None, lpairs, T if local else None), lay, fmt, split,
-              norm_memory_eff=_norm_eff(chip, fw))
+              norm_memory_eff=_norm_eff(chip, fw), capacity=moe_cap)
     _eager_ops(fwd, s, T, tp, kvc, split, fw, ab)
+    _permute_ops(fwd, s, T, ep, split, fw, ab)
     recipe = fp8_recipes()[fw.fp8_recipe] if fw.fp8_recipe else None
     fp8 = where(fmt.weights < 2.0, 1.0, 0.0) if recipe is not None else 0.0  # the recipe runs in fp8 training only
     t_before = fwd.time
-    f8_bwd_bytes = _fp8_ops(fwd, s, T, tp, sp, recipe, fp8)
+    f8_bwd_bytes = _fp8_ops(fwd, s, T, tp, sp, recipe, fp8, _assignments(s, T, ep, fw))
     t_f8f = fwd.time - t_before  # the forward pass's separate casts (all layers)
-    collectives(fwd, s, T, lay, fmt, split)
+    collectives(fwd, s, T, lay, fmt, split, capacity=moe_cap)
     t_fc = fwd.by_bound[COMPUTE] + fwd.by_bound[MEMORY]  # forward operators
     t_fcomm = fwd.by_bound[COMM]  # forward tp all-reduces and expert all-to-alls
     attn_flops = s.attn_flops_per_pair * (pairs * (L - s.window_layers) + (lpairs if lpairs is not None else 0.0) * s.window_layers) / tp
@@ -611,6 +623,29 @@ def _eager_ops(ph: Phase, s: Shape, T: Vec, tp: Vec, kvc: Vec, split: Split, fw:
         ph.op("eager_elementwise", s.layers, 0.0, T * nbytes)
 
 
+def _assignments(s: Shape, T: Vec, ep: Vec, fw: Framework) -> Vec:
+    """(token, expert) pairs the busiest chip computes per MoE layer, for ``T`` tokens per chip routed over ``ep``
+    chips, as ``layer.layer_ops`` counts them: top-k per token, times the routing skew or the padded capacity."""
+    if not s.moe_layers:
+        return 0.0
+    return T * s.top_k * (fw.moe_capacity if fw.moe_capacity > 0 else routing_imbalance(s, T * ep, ep))
+
+
+def _permute_ops(ph: Phase, s: Shape, T: Vec, ep: Vec, split: Split, fw: Framework, ab: float | Vec) -> None:
+    """Megatron-Core's unfused token permutation (``Framework.moe_permute_fused`` False: moe_utils.permute and
+    unpermute, core_r0.11 / core_r0.12), beyond the one pass each way ``layer.moe_routing_bytes`` charges, one forward
+    pass over the MoE layers (the backward pass costs it twice, as every memory-bound operator). With ``A``
+    assignments and ``T`` tokens of ``h`` elements: the permute's ``index_select`` reads and writes A rows (2A, against
+    T + A); the unpermute multiplies the A outputs by their routing weights (2A), zero-fills a T-row output (T) and
+    ``scatter_add_``s the A rows into it (A + 2T): 3A + 3T against T + A. With more than one local expert the received
+    rows are also regrouped by local expert after the dispatch and before the combine (a copy each: 4A)."""
+    if not s.moe_layers or fw.moe_permute_fused:
+        return
+    a = _assignments(s, T, ep, fw)
+    extra = 3.0 * a + T + where(s.experts / ep > 1.0, 4.0 * a, 0.0)
+    ph.op("moe_permute_eager", s.moe_layers, 0.0, extra * split.h_mm * ab)
+
+
 def _norm_eff(chip: Chip, fw: Framework) -> Vec | None:
     """The fraction of the memory bandwidth the stack's norms reach: the chip's measured ``eager_norm_eff`` where the
     stack runs PyTorch's eager norm kernels (``Framework.eager_norm``) and the chip has that figure (else its
@@ -633,12 +668,14 @@ def fp8_saved_elems(s: Shape) -> tuple[float, float]:
     """Of ``activation_elems``, the elements that are inputs of Linear layers, which an fp8 recipe keeps in fp8:
     (split by tensor parallelism: the attention output, the dense FFN's activation output; replicated without
     sequence parallelism: the two norms' outputs, the QKV and FC1 inputs). The norms' inputs, q, k, v and FC1's
-    output stay 16-bit; an MoE layer's experts are not counted (their grouped GEMMs were not read)."""
-    ffn = s.dense_layers * s.ffn_width / max(s.layers, 1)
+    output stay 16-bit. In an MoE layer the routed experts' FC1 and FC2 are TE Linear layers (Megatron-Core's
+    SequentialMLP): each keeps its input, the routed copy of the token and the activation output, in fp8."""
+    ffn = (s.dense_layers * s.ffn_width + s.moe_layers * s.top_k * (s.hidden + s.expert_width)) / max(s.layers, 1)
     return s.heads * s.head_dim + ffn, 2.0 * s.hidden
 
 
-def _fp8_ops(ph: Phase, s: Shape, T: Vec, tp: Vec, sp: Mask, recipe: Fp8Recipe | None, fp8: Vec) -> Vec:
+def _fp8_ops(ph: Phase, s: Shape, T: Vec, tp: Vec, sp: Mask, recipe: Fp8Recipe | None, fp8: Vec,
+             assignments: Vec = 0.0) -> Vec:
     """The fp8 recipe's separate casts and transposes of one micro-batch (perf/data/training.toml [fp8_recipe]):
     the forward pass's are added to ``ph`` as one memory-bound operator per layer; returns the backward pass's bytes
     per layer on one chip. Forward: the attention projection's input cast (with its transpose without sequence
@@ -646,7 +683,11 @@ def _fp8_ops(ph: Phase, s: Shape, T: Vec, tp: Vec, sp: Mask, recipe: Fp8Recipe |
     output gradient cast and transposed (row-parallel ones under sequence parallelism cast on the chip's share, and
     transposed after the all-gather; FC1's fused into the GELU backward, separate after a gated activation's), and
     the fp8 transposes of the weight gradients' inputs (the gathered QKV and FC1 inputs, FC2's, and the projection's
-    under sequence parallelism)."""
+    under sequence parallelism). The routed experts' FC1 and FC2 (Megatron-Core's SequentialMLP of TE Linear
+    modules, or TE's GroupedLinear) are plain Linear layers on the ``assignments`` rows: no norm or activation casts
+    their inputs, so each Linear casts and transposes its input in the forward pass (fp8_cast_transpose_fused: the
+    fp8 input and its transpose saved, none transposed again) and its output gradient in the backward pass; the
+    dense FC1's and FC2's terms above count the dense layers only."""
     if recipe is None or (isinstance(fp8, float) and fp8 == 0.0):  # no recipe, or not an fp8 run: no operator at all
         return 0.0
     c, ct, tr = recipe.cast_bytes, recipe.cast_transpose_bytes, recipe.transpose_bytes
@@ -659,9 +700,15 @@ def _fp8_ops(ph: Phase, s: Shape, T: Vec, tp: Vec, sp: Mask, recipe: Fp8Recipe |
     fwd = a * where(sp, c, ct)
     row_grad = where(sp, hs * c + h * tr, h * ct)  # the projection's and FC2's output gradients
     fc1_grad = 2.0 * f * ct if s.ffn_gated else 0.0
-    bwd = q * ct + 2.0 * row_grad + fc1_grad + 2.0 * h * tr + where(sp, a * tr, 0.0) + f * tr
+    dense = s.dense_layers / max(s.layers, 1)  # the layers whose FC1 and FC2 are the dense FFN's (the rest: experts')
+    bwd = q * ct + (1.0 + dense) * row_grad + fc1_grad + (1.0 + dense) * h * tr + where(sp, a * tr, 0.0) + f * tr
     ph.op("fp8_cast", s.layers * fp8, 0.0, T * fwd)  # fp8 (0 or 1) as the count: bf16 configurations pay no launch
-    return fp8 * T * bwd
+    if not s.moe_layers:
+        return fp8 * T * bwd
+    fe = s.expert_width / tp  # an expert's intermediates per assignment on one chip (experts tensor-parallel over tp)
+    ph.op("fp8_cast_experts", s.moe_layers * fp8, 0.0, assignments * (h + fe) * ct)
+    gate = 2.0 if s.ffn_gated else 1.0
+    return fp8 * (T * bwd + s.moe_layers / max(s.layers, 1) * assignments * (h + gate * fe) * ct)
 
 
 def _ep_time(s: Shape, T: Vec, ep: Vec, split: Split, chip: Chip, ab: float | Vec) -> Vec:

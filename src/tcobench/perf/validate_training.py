@@ -94,7 +94,7 @@ def command(row: TrainRow) -> str:
     """The ``tcobench train`` command that makes this row's prediction (for catalog models)."""
     model = row.model or f"(a GPT of {row.arch})"
     return (f"tcobench train --model {model} --hardware {row.hardware} --chips {row.chips} --tp {row.tp} --pp {row.pp} "
-            f"--vpp {row.vpp} --cp {row.cp} --zero {row.zero} "
+            f"--vpp {row.vpp} --cp {row.cp} " + (f"--ep {row.ep} " if row.ep > 1 else "") + f"--zero {row.zero} "
             + (f"--zero-group {row.zero_group} " if row.zero_group else "")
             + f"--micro-batch {row.micro_batch} --global-batch {row.global_batch} "
             f"--seq-len {row.seq_len} --recompute {row.recompute} "
