@@ -87,7 +87,12 @@ def forward(s: Shape, c: dict, T: float, groups: float, pairs: float, kv_read: f
         t += roof(0.0, moved, c) + roof(2 * per_chip * h_mm, moved, c)
     head = dict(c, peak=c["head_rate"], ce=1.0, me=c["head_me"])
     t += roof(2 * lm * s.lm_head_params / tp, s.lm_head_params / tp * max(wb, 2) + lm * (s.hidden + 2 * s.vocab / tp) * ab, head)
-    bw = c["up_bw"] if tp * ep <= c["domain"] else c["out_bw"]
+    # the tp group's ranks are adjacent: inside one switched domain its collectives get the scale-up link; a tp group
+    # wider than the domain rings across domains with each domain's ranks pooling their NICs. An all-to-all cannot
+    # pool (one NIC), and the expert exchange spans all tp x ep chips.
+    bw = c["up_bw"] if tp <= c["domain"] else min(c["up_bw"], min(c["domain"], tp) * c["out_bw"])
+    bw_a2a = c["up_bw"] if tp <= c["domain"] else c["out_bw"]
+    bw_ep = c["up_bw"] if tp * ep <= c["domain"] else c["out_bw"]
     c = dict(c, bw_tp=bw)
     msg = T * s.hidden * ab
     if two_d:
@@ -97,7 +102,7 @@ def forward(s: Shape, c: dict, T: float, groups: float, pairs: float, kv_read: f
                       + gather(T * f_in / yz * ab, x, c) + gather(T * f_mid / yz * ab, x, c))
         if batch_sharded:
             for m in (T * s.qkv_width / tp * ab, T * s.heads * s.head_dim / tp * ab):
-                t += L * ((tp - 1) / tp * m / bw + (tp - 1) * c["alpha"]) if tp > 1 else 0.0
+                t += L * ((tp - 1) / tp * m / bw_a2a + (tp - 1) * c["alpha"]) if tp > 1 else 0.0
     elif tp > 1:
         ring = 2 * (tp - 1) / tp * msg / bw + 2 * (tp - 1) * c["alpha"]
         # inside the scale-up domain a serving engine's one-shot kernel takes L + M / B1 where that is less
@@ -106,7 +111,7 @@ def forward(s: Shape, c: dict, T: float, groups: float, pairs: float, kv_read: f
     if ep > 1 and s.moe_layers:
         sent = T * s.top_k * s.hidden * ab * most_loaded(s, T * ep, ep)
         # dispatch and combine, each one kernel to every peer at once: one latency, not a ring's ep - 1
-        t += 2 * s.moe_layers * ((ep - 1) / ep * sent / bw + c["alpha"])
+        t += 2 * s.moe_layers * ((ep - 1) / ep * sent / bw_ep + c["alpha"])
     return t
 
 
