@@ -148,6 +148,11 @@ class Framework:
     logit_passes_bytes: float = 0.0
     # the fp8 recipe the stack's Linear layers run with precision fp8 ([fp8_recipe.<id>]); "": none read
     fp8_recipe: str = ""
+    # the dense FFN the stack builds in fp8 runs (``FP8_MLPS``): "te-layernorm-mlp", Transformer Engine's LayerNormMLP
+    # (te.TransformerLayer), which casts FC2's input inside its activation and FC1's output gradient inside the GELU
+    # backward; "mcore-mlp", Megatron-Core's MLP (TELayerNormColumnParallelLinear, Megatron's own bias-activation
+    # fusion, TERowParallelLinear), whose FC2 casts its 16-bit input and FC1 its output gradient in separate kernels
+    fp8_mlp: str = "te-layernorm-mlp"
     # bytes per parameter of the weights the stack keeps between steps (16-bit copies: 2); ``master_weights``: a
     # separate fp32 master copy counted in ``optimizer_bytes`` (False: the parameters are themselves the fp32 copy the
     # optimizer updates, and ``optimizer_bytes`` counts only its moments)
@@ -167,6 +172,9 @@ class Framework:
     # capacity factor x their balanced share (Megatron-Core's ``moe_pad_expert_input_to_capacity``); 0: dropless
     moe_permute_fused: bool = True
     moe_capacity: float = 0.0
+
+
+FP8_MLPS = ("te-layernorm-mlp", "mcore-mlp")  # ``Framework.fp8_mlp``'s values
 
 
 @dataclass(frozen=True)
@@ -246,6 +254,11 @@ def frameworks() -> dict[str, Framework]:
         if out[fid].attention_kernel and out[fid].attention_kernel not in kernels():
             raise CatalogError(f"perf/data/training.toml [framework.{fid}]: attention_kernel "
                                f"{out[fid].attention_kernel!r} has no [kernel.{out[fid].attention_kernel}]")
+        if out[fid].fp8_mlp not in FP8_MLPS:
+            near = close_matches(out[fid].fp8_mlp, FP8_MLPS)
+            raise CatalogError(f"perf/data/training.toml [framework.{fid}]: fp8_mlp {out[fid].fp8_mlp!r} is not a known "
+                               f"fp8 MLP; expected one of {', '.join(FP8_MLPS)}"
+                               + (f"; did you mean {near[0]!r}?" if near else ""))
         if out[fid].fp8_recipe and out[fid].fp8_recipe not in fp8_recipes():
             raise CatalogError(f"perf/data/training.toml [framework.{fid}]: fp8_recipe {out[fid].fp8_recipe!r} has no "
                                f"[fp8_recipe.{out[fid].fp8_recipe}]; expected one of {', '.join(fp8_recipes())}")
@@ -421,7 +434,7 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
     recipe = fp8_recipes()[fw.fp8_recipe] if fw.fp8_recipe else None
     fp8 = where(fmt.weights < 2.0, 1.0, 0.0) if recipe is not None else 0.0  # the recipe runs in fp8 training only
     t_before = fwd.time
-    f8_bwd_bytes = _fp8_ops(fwd, s, T, tp, sp, recipe, fp8, _assignments(s, T, ep, fw))
+    f8_bwd_bytes = _fp8_ops(fwd, s, T, tp, sp, recipe, fp8, _assignments(s, T, ep, fw), fw.fp8_mlp)
     t_f8f = fwd.time - t_before  # the forward pass's separate casts (all layers)
     collectives(fwd, s, T, lay, fmt, split, capacity=moe_cap)
     t_fc = fwd.by_bound[COMPUTE] + fwd.by_bound[MEMORY]  # forward operators
@@ -675,19 +688,23 @@ def fp8_saved_elems(s: Shape) -> tuple[float, float]:
 
 
 def _fp8_ops(ph: Phase, s: Shape, T: Vec, tp: Vec, sp: Mask, recipe: Fp8Recipe | None, fp8: Vec,
-             assignments: Vec = 0.0) -> Vec:
+             assignments: Vec = 0.0, mlp: str = "te-layernorm-mlp") -> Vec:
     """The fp8 recipe's separate casts and transposes of one micro-batch (perf/data/training.toml [fp8_recipe]):
     the forward pass's are added to ``ph`` as one memory-bound operator per layer; returns the backward pass's bytes
     per layer on one chip. Forward: the attention projection's input cast (with its transpose without sequence
-    parallelism); the QKV, FC1 and FC2 inputs are cast inside the norm and the activation. Backward: each Linear's
-    output gradient cast and transposed (row-parallel ones under sequence parallelism cast on the chip's share, and
-    transposed after the all-gather; FC1's fused into the GELU backward, separate after a gated activation's), and
-    the fp8 transposes of the weight gradients' inputs (the gathered QKV and FC1 inputs, FC2's, and the projection's
-    under sequence parallelism). The routed experts' FC1 and FC2 (Megatron-Core's SequentialMLP of TE Linear
-    modules, or TE's GroupedLinear) are plain Linear layers on the ``assignments`` rows: no norm or activation casts
-    their inputs, so each Linear casts and transposes its input in the forward pass (fp8_cast_transpose_fused: the
-    fp8 input and its transpose saved, none transposed again) and its output gradient in the backward pass; the
-    dense FC1's and FC2's terms above count the dense layers only."""
+    parallelism); the QKV and FC1 inputs are cast inside the norm. Backward: each Linear's output gradient cast and
+    transposed (row-parallel ones under sequence parallelism cast on the chip's share, and transposed after the
+    all-gather), and the fp8 transposes of the weight gradients' inputs (the gathered QKV and FC1 inputs, and the
+    projection's under sequence parallelism). The dense FFN depends on the stack's ``mlp`` (``Framework.fp8_mlp``):
+    Transformer Engine's LayerNormMLP casts FC2's input inside the activation (its transpose made in the backward
+    pass) and FC1's output gradient inside the GELU backward (separate after a gated activation's); Megatron-Core's
+    MLP runs its own activation in 16 bits, so FC2, a TE Linear, casts its input as the projection does (one more
+    operator, ``fp8_cast_fc2``, on the dense layers) and FC1 casts and transposes its output gradient after any
+    activation. The routed experts' FC1 and FC2 (Megatron-Core's SequentialMLP of TE Linear modules, or TE's
+    GroupedLinear) are plain Linear layers on the ``assignments`` rows: no norm or activation casts their inputs, so
+    each Linear casts and transposes its input in the forward pass (fp8_cast_transpose_fused: the fp8 input and its
+    transpose saved, none transposed again) and its output gradient in the backward pass; the dense FC1's and FC2's
+    terms above count the dense layers only."""
     if recipe is None or (isinstance(fp8, float) and fp8 == 0.0):  # no recipe, or not an fp8 run: no operator at all
         return 0.0
     c, ct, tr = recipe.cast_bytes, recipe.cast_transpose_bytes, recipe.transpose_bytes
@@ -697,17 +714,24 @@ def _fp8_ops(ph: Phase, s: Shape, T: Vec, tp: Vec, sp: Mask, recipe: Fp8Recipe |
     a = s.heads * s.head_dim / tp  # the attention output per token: the projection's input
     q = s.qkv_width / tp
     f = s.dense_layers * s.ffn_width / tp / max(s.layers, 1)  # dense FFN intermediates, averaged over the layers
+    gate = 2.0 if s.ffn_gated else 1.0  # FC1's output per intermediate element
     fwd = a * where(sp, c, ct)
     row_grad = where(sp, hs * c + h * tr, h * ct)  # the projection's and FC2's output gradients
-    fc1_grad = 2.0 * f * ct if s.ffn_gated else 0.0
     dense = s.dense_layers / max(s.layers, 1)  # the layers whose FC1 and FC2 are the dense FFN's (the rest: experts')
-    bwd = q * ct + (1.0 + dense) * row_grad + fc1_grad + (1.0 + dense) * h * tr + where(sp, a * tr, 0.0) + f * tr
+    if mlp == "mcore-mlp":  # FC2's input: cast (and transposed without sequence parallelism) by FC2 itself
+        fc1_grad = gate * f * ct
+        fc2_in_t = where(sp, f * tr, 0.0)
+    else:  # LayerNormMLP: FC2's input cast inside the activation, transposed for the weight gradient
+        fc1_grad = 2.0 * f * ct if s.ffn_gated else 0.0
+        fc2_in_t = f * tr
+    bwd = q * ct + (1.0 + dense) * row_grad + fc1_grad + (1.0 + dense) * h * tr + where(sp, a * tr, 0.0) + fc2_in_t
     ph.op("fp8_cast", s.layers * fp8, 0.0, T * fwd)  # fp8 (0 or 1) as the count: bf16 configurations pay no launch
+    if mlp == "mcore-mlp" and s.dense_layers:
+        ph.op("fp8_cast_fc2", s.dense_layers * fp8, 0.0, T * s.ffn_width / tp * where(sp, c, ct))
     if not s.moe_layers:
         return fp8 * T * bwd
     fe = s.expert_width / tp  # an expert's intermediates per assignment on one chip (experts tensor-parallel over tp)
     ph.op("fp8_cast_experts", s.moe_layers * fp8, 0.0, assignments * (h + fe) * ct)
-    gate = 2.0 if s.ffn_gated else 1.0
     return fp8 * (T * bwd + s.moe_layers / max(s.layers, 1) * assignments * (h + gate * fe) * ct)
 
 

@@ -400,7 +400,8 @@ def test_nemo_reduces_gradients_in_bf16() -> None:
     assert (v30.attention_kernel, nemo.attention_kernel) == ("fa1", "fa2")
     assert dataclasses.replace(v30, id=nemo.id, title=nemo.title, source=nemo.source, attention_kernel="fa2") == nemo
     a = step(s, chip, par, batch, fmt, nemo, recompute=0.0, detail=True)
-    b = step(s, chip, par, batch, fmt, mega, recompute=0.0, detail=True)
+    # the same fp8 MLP for both (Megatron-LM builds Megatron-Core's, MLPerf's NeMo TE's LayerNormMLP: fp8_mlp)
+    b = step(s, chip, par, batch, fmt, dataclasses.replace(mega, fp8_mlp=nemo.fp8_mlp), recompute=0.0, detail=True)
     assert a.comm_bytes is not None and b.comm_bytes is not None
     assert float(a.comm_bytes["dp_comm"]) == pytest.approx(float(b.comm_bytes["dp_comm"]) * 4.0 / 6.0)
     assert float(a.parts["dp_comm"]) < float(b.parts["dp_comm"])
@@ -740,20 +741,24 @@ def test_fp8_transformer_engine_rows_pay_the_cast_passes_and_bf16_rows_do_not(fi
 
 def test_the_fp8_cast_bytes_follow_the_te_modules() -> None:
     """The per-token bytes of one layer, counted by hand from Transformer Engine v1.4's modules for GPT-3 175B
-    (h = 12288, MHA, FFN 4h, GELU) at tp 8 with sequence parallelism: forward, the projection's input cast (3 bytes
-    per element); backward, QKV's output gradient cast and transposed (4), the projection's and FC2's output gradients
-    cast on the chip's share (3) and transposed after the all-gather (2), FC1's cast fused into the GELU backward, and
-    the weight gradients' inputs transposed (QKV and FC1: the gathered h, the projection's, FC2's)."""
+    (h = 12288, MHA, FFN 4h, GELU) at tp 8 with sequence parallelism, on a stack of te.TransformerLayer (LayerNormMLP:
+    framework nemo, MLPerf's NeMo 1.20): forward, the projection's input cast (3 bytes per element); backward, QKV's
+    output gradient cast and transposed (4), the projection's and FC2's output gradients cast on the chip's share (3)
+    and transposed after the all-gather (2), FC1's cast fused into the GELU backward, and the weight gradients' inputs
+    transposed (QKV and FC1: the gathered h, the projection's, FC2's)."""
     s, chip = setup("gpt-3-175b", "h100-sxm", "fp8")
     h, tp, T = 12288.0, 8.0, 2048.0
-    r = _te_step(s, chip, Formats(1.0, 2.0, 2.0), framework("megatron"), detail=True)
+    fw = framework("nemo")
+    assert fw.fp8_mlp == "te-layernorm-mlp" and not fw.fp8_params
+    r = _te_step(s, chip, Formats(1.0, 2.0, 2.0), fw, detail=True)
     assert r.forward is not None
     cast = next(op for op in r.forward.ops if op[0] == "fp8_cast")
     assert float(cast[3]) == pytest.approx(T * 3.0 * h / tp)
+    assert "fp8_cast_fc2" not in [op[0] for op in r.forward.ops]  # FC2's input is cast inside the GELU
     bwd = 4.0 * 3 * h / tp + 2.0 * (3.0 * h / tp + 2.0 * h) + 2.0 * 2.0 * h + 2.0 * h / tp + 2.0 * 4 * h / tp
     import dataclasses
 
-    bare = _te_step(s, chip, Formats(1.0, 2.0, 2.0), dataclasses.replace(framework("megatron"), fp8_recipe=""))
+    bare = _te_step(s, chip, Formats(1.0, 2.0, 2.0), dataclasses.replace(fw, fp8_recipe=""))
     bw = chip.mem_bw * chip.memory_eff
     m = 32.0 / 4.0  # micro-batches per step: the global batch over dp x micro-batch
     # the backward pass pays its own casts, not twice the forward's
@@ -762,6 +767,62 @@ def test_the_fp8_cast_bytes_follow_the_te_modules() -> None:
     # the forward: the projection's cast per micro-batch, and each weight cast and transposed once per step (4 bytes)
     extra_fwd = float(r.parts["forward"]) - float(bare.parts["forward"])
     assert extra_fwd == pytest.approx(m * float(cast[4]) + s.total_params / tp * 4.0 / bw, rel=1e-9)
+
+
+@pytest.mark.parametrize("sp", [True, False])
+def test_megatron_cores_mlp_casts_fc2s_input_and_fc1s_gradient_in_separate_kernels(sp: bool) -> None:
+    """Megatron-Core's dense MLP with the TE spec (core_r0.8.0 / core_r0.12.0 gpt_layer_specs.py, mlp.py): FC1 a
+    TELayerNormColumnParallelLinear, Megatron's own bias_gelu between, FC2 a TERowParallelLinear. Against
+    LayerNormMLP, per token and layer for GPT-3 175B (h = 12288, f = 4h, GELU) at tp 8, counted by hand from TE v1.4
+    linear.py and base.py: FC2 casts its 16-bit input, 4h / tp elements (with sequence parallelism cast_to_fp8, 3
+    bytes, and fp8_transpose'd in the backward as LayerNormMLP does; without, fp8_cast_transpose_fused, 4 bytes, its
+    transpose saved, so the backward's 2-byte transpose goes); FC1's output gradient is cast and transposed by
+    grad_output_preprocess (4 bytes per element), no longer inside the GELU backward."""
+    import dataclasses
+
+    s, chip = setup("gpt-3-175b", "h100-sxm", "fp8")
+    h, tp, T, m = 12288.0, 8.0, 2048.0, 32.0 / 4.0
+    f = 4.0 * h / tp
+    mc = framework("megatron")
+    assert mc.fp8_mlp == "mcore-mlp" and all(framework(k).fp8_mlp == "mcore-mlp"
+                                             for k in ("nemo-2407", "nemo-2504", "nemo-2504-fsdp"))
+    ln = dataclasses.replace(mc, fp8_mlp="te-layernorm-mlp")
+    fmt = Formats(1.0, 2.0, 2.0)
+    r, b = _te_step(s, chip, fmt, mc, sp=sp, detail=True), _te_step(s, chip, fmt, ln, sp=sp, detail=True)
+    assert r.forward is not None and b.forward is not None
+    fc2 = next(op for op in r.forward.ops if op[0] == "fp8_cast_fc2")
+    assert float(fc2[3]) == pytest.approx(T * f * (3.0 if sp else 4.0))
+    assert float(fc2[4]) >= s.layers * float(fc2[3]) / (chip.mem_bw * chip.memory_eff)  # streamed, plus its launches
+    # the other forward casts are the same ops, bytes alike
+    assert [op for op in b.forward.ops if op[0] == "fp8_cast"] == [op for op in r.forward.ops if op[0] == "fp8_cast"]
+    bw = chip.mem_bw * chip.memory_eff
+    extra_bwd = float(r.parts["backward"]) - float(b.parts["backward"])
+    assert extra_bwd == pytest.approx(m * s.layers * T * (4.0 * f - (0.0 if sp else 2.0 * f)) / bw, rel=1e-9)
+    extra_fwd = float(r.parts["forward"]) - float(b.parts["forward"])
+    assert extra_fwd == pytest.approx(m * float(fc2[4]), rel=1e-9)
+    # bf16 runs of the same stack pay none of it
+    _, chip16 = setup("gpt-3-175b", "h100-sxm", "bf16")
+    b16 = (_te_step(s, chip16, Formats(2.0, 2.0, 2.0), mc, sp=sp), _te_step(s, chip16, Formats(2.0, 2.0, 2.0), ln, sp=sp))
+    assert float(b16[0].step_time_s) == float(b16[1].step_time_s)
+
+
+def test_an_unknown_fp8_mlp_is_a_catalog_error_naming_the_framework_and_a_close_match(monkeypatch) -> None:
+    import copy
+
+    from tcobench.errors import CatalogError
+    from tcobench.perf import training
+
+    data = copy.deepcopy(training._data())
+    data["framework"]["nemo-2407"]["fp8_mlp"] = "mcore_mlp"
+    monkeypatch.setattr(training, "_data", lambda: data)
+    training.frameworks.cache_clear()
+    try:
+        with pytest.raises(CatalogError, match=r"\[framework.nemo-2407\]: fp8_mlp 'mcore_mlp'.*te-layernorm-mlp, "
+                                               r"mcore-mlp; did you mean 'mcore-mlp'"):
+            training.frameworks()
+    finally:
+        monkeypatch.undo()
+        training.frameworks.cache_clear()
 
 
 def test_fp8_linear_layers_keep_their_inputs_in_fp8_and_two_fp8_weight_copies() -> None:
