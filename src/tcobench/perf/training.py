@@ -25,6 +25,9 @@ per chip) and so are the efficiency factors and the collectives' alpha-beta cost
 - fp8 training with a framework naming an fp8 recipe (Transformer Engine's): the recipe's separate casts and
   transposes as memory-bound work (``_fp8_ops``), each weight cast once per step, its Linear inputs saved in fp8 and
   its fp8 weight copies in memory;
+- PyTorch FSDP (``Framework.fsdp_*_bytes``): its own passes over the full weights (each all-gather's output, any
+  copy out of it) and gradients (assembly, cast to the reduce dtype, divides, the reduce-scatter's read) every
+  micro-batch, as memory-bound work in the forward and backward passes (``_fsdp_time``);
 - MoE layers on a Megatron-Core stack: the token permutation as the eager ops it runs unfused (``_permute_ops``) and
   the experts' inputs padded to a capacity (``Framework.moe_permute_fused``, ``moe_capacity``); in fp8, the routed
   experts' Linear layers' casts (``_fp8_ops``);
@@ -172,6 +175,15 @@ class Framework:
     # capacity factor x their balanced share (Megatron-Core's ``moe_pad_expert_input_to_capacity``); 0: dropless
     moe_permute_fused: bool = True
     moe_capacity: float = 0.0
+    # PyTorch FSDP's own passes over the full (unsharded) weights and gradients, every micro-batch, at ZeRO stage 2 and
+    # 3 (FSDP's sharded strategies): bytes per parameter read and written in the chip's memory beside the collectives'
+    # network time. ``fsdp_gather_bytes``: per all-gather of the weights (the forward's; ZeRO-3 gathers them again
+    # before the backward), the collective's write of the gathered weights and any copy out of its buffer;
+    # ``fsdp_reduce_bytes``: per reduction of the gradients (their assembly into one buffer, the cast to the reduce
+    # dtype, the divides, the reduce-scatter's read of its input). Memory-bound kernels, charged on the compute stream
+    # (``_fsdp_time``); 0: not read
+    fsdp_gather_bytes: float = 0.0
+    fsdp_reduce_bytes: float = 0.0
 
 
 FP8_MLPS = ("te-layernorm-mlp", "mcore-mlp")  # ``Framework.fp8_mlp``'s values
@@ -492,6 +504,9 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
         one_way = L * T * per_chip(offloaded) * ab / host_bw
         t_off = (maximum(one_way - t_fc, 0.0) + maximum(one_way - t_bc - t_rc, 0.0)) if fw.overlap_offload else 2.0 * one_way
         t_off = where(rc >= 3, t_off, 0.0)
+    # FSDP's passes over the full weights (forward and backward) and gradients (backward), memory-bound, all layers
+    t_fsdp_f, t_fsdp_b = _fsdp_time(s, tp, ep, zero, fw, bw_mem)
+    t_fc, t_bc = t_fc + t_fsdp_f, t_bc + t_fsdp_b
     # an eager stack's host issues each pass's kernels at eager_overhead apiece, queued ahead of the GPU: a pass whose
     # kernels are shorter than their launches takes the host's time instead (a recomputed forward launches its own)
     if fw.eager_kernels_forward or fw.eager_kernels_backward:
@@ -634,6 +649,22 @@ def _eager_ops(ph: Phase, s: Shape, T: Vec, tp: Vec, kvc: Vec, split: Split, fw:
         nbytes = nbytes + (kvc + 2.0 * q) * ab
     if fw.eager_hidden_bytes or fw.eager_qk_bytes or fw.eager_ffn_bytes or fw.eager_repeat_kv:
         ph.op("eager_elementwise", s.layers, 0.0, T * nbytes)
+
+
+def _fsdp_time(s: Shape, tp: Vec, ep: Vec, zero: Vec, fw: Framework, bw: Vec) -> tuple[Vec, Vec]:
+    """Seconds of one micro-batch's forward and backward pass, all layers on one chip, that PyTorch FSDP's own passes
+    over the full (unsharded) weights and gradients take (``Framework.fsdp_gather_bytes``, ``fsdp_reduce_bytes``),
+    streamed at ``bw`` bytes/s. At ZeRO-2 and 3 (FSDP's SHARD_GRAD_OP and FULL_SHARD) every micro-batch gathers the
+    weights for its forward pass and reduces its gradients; ZeRO-3 gathers them again before the backward pass. The
+    weights a chip gathers are a pipeline-stage-sized share of ``params / tp`` (the routed experts' ``/ ep``), counted
+    here over all the layers as ``t_fc`` and ``t_bc`` are; below ZeRO-2 nothing is charged (not read)."""
+    if not (fw.fsdp_gather_bytes or fw.fsdp_reduce_bytes):
+        return 0.0, 0.0
+    params = (s.total_params - s.expert_total) / tp + s.expert_total / (tp * ep)
+    sharded = where(zero >= 2, 1.0, 0.0)
+    gather = params * fw.fsdp_gather_bytes / bw
+    reduce = params * fw.fsdp_reduce_bytes / bw
+    return sharded * gather, sharded * (where(zero >= 3, gather, 0.0) + reduce)
 
 
 def _assignments(s: Shape, T: Vec, ep: Vec, fw: Framework) -> Vec:
