@@ -23,8 +23,9 @@ per chip) and so are the efficiency factors and the collectives' alpha-beta cost
 - an eager stack (``Framework.eager_kernels_*``): each pass takes at least its kernel launches x the chip's
   ``eager_overhead`` (the host queues kernels ahead of the GPU; ``_host_floor``);
 - fp8 training with a framework naming an fp8 recipe (Transformer Engine's): the recipe's separate casts and
-  transposes as memory-bound work (``_fp8_ops``), each weight cast once per step, its Linear inputs saved in fp8 and
-  its fp8 weight copies in memory;
+  transposes as memory-bound work (``_fp8_ops``; the cast-transposes at the chip's measured ``fp8_cast_transpose``
+  rate where it has one), each weight cast once per step, its Linear inputs saved in fp8 and its fp8 weight copies in
+  memory;
 - MoE layers on a Megatron-Core stack: the token permutation as the eager ops it runs unfused (``_permute_ops``) and
   the experts' inputs padded to a capacity (``Framework.moe_permute_fused``, ``moe_capacity``); in fp8, the routed
   experts' Linear layers' casts (``_fp8_ops``);
