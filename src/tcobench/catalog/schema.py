@@ -154,6 +154,10 @@ class Efficiency(WithFigures):
     # eagerly at training shapes, bytes as the kernel moves them: the norms of a training stack that calls them
     # (perf/training.py Framework.eager_norm) run at this instead of `memory`
     eager_norm: Number | None = None
+    # fraction of peak memory bandwidth Transformer Engine's fp8 cast-transpose kernel (16-bit in, the fp8 tensor and
+    # its fp8 transpose out: 4 bytes per element) reaches on tensors larger than the L2 cache: the fp8 recipe's
+    # cast-transposes (perf/training.py _fp8_ops) run at this instead of `memory`
+    fp8_cast_transpose: Number | None = None
     collective_latency: Seconds | None = None  # alpha of the alpha-beta collective model, seconds
     # fraction of the scale-up link's per-direction bandwidth the collective library's ring reaches on large messages
     # (its bus bandwidth over the link's): the beta of the alpha-beta model is link bandwidth x this

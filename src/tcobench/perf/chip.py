@@ -55,6 +55,7 @@ class Chip:
     stream_bw: Array | float = float("nan")  # B/s per direction weights can stream in from external memory (wafer-scale: MemoryX); NaN: none
     eager_overhead: Array | float = float("nan")  # s per operator of a pass launched kernel by kernel (prefill); NaN: `overhead`
     eager_norm_eff: Array | float = float("nan")  # bandwidth fraction of PyTorch's eager norm kernels (training); NaN: memory_eff
+    fp8_cast_transpose_eff: Array | float = float("nan")  # ... of TE's fp8 cast-transpose kernel (training); NaN: memory_eff
     # tensor-parallel ranks per chip: 1, or the chip's cores where the stack's tensor parallelism counts cores
     # (``Runtime.tensor_parallel``, set by perf/predict.py ``stack_chip``), and the B/s per direction between them
     cores: Array | float = 1.0
@@ -103,6 +104,7 @@ class Chip:
             stream_bw=_stream_bw(hw),
             eager_overhead=eff.eager_overhead,
             eager_norm_eff=eff.eager_norm,
+            fp8_cast_transpose_eff=eff.fp8_cast_transpose,
         )
 
 

@@ -17,8 +17,9 @@ FIELDS = ("compute", "memory", "overhead", "collective_latency", "memory_utiliza
 # fields no table need set: the dataclass default (NaN for the one-shot all-reduce: the ring only; 1.0 for
 # collective_bandwidth: collectives at the scale-up link's full rate; NaN for eager_overhead: a prefill pays `overhead`
 # as a decode step does, for chips that run compiled programs rather than launching kernels one by one; NaN for
-# eager_norm: no measured figure, a stack's eager norms run at `memory`) applies then
-OPTIONAL = ("allreduce_latency", "allreduce_bandwidth", "collective_bandwidth", "eager_overhead", "eager_norm")
+# eager_norm and fp8_cast_transpose: no measured figure, those kernels run at `memory`) applies then
+OPTIONAL = ("allreduce_latency", "allreduce_bandwidth", "collective_bandwidth", "eager_overhead", "eager_norm",
+            "fp8_cast_transpose")
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class Efficiencies:
     collective_bandwidth: float = 1.0  # fraction of the scale-up link's per-direction bandwidth collectives reach
     eager_overhead: float = float("nan")  # s per operator launched from the host, outside a CUDA graph (NaN: `overhead`)
     eager_norm: float = float("nan")  # fraction of the bandwidth PyTorch's eager norm kernels reach (NaN: `memory`)
+    fp8_cast_transpose: float = float("nan")  # ... and Transformer Engine's fp8 cast-transpose kernel (NaN: `memory`)
 
     def compute_for(self, precision: str) -> float:
         return self.compute_at.get(precision, self.compute)

@@ -23,8 +23,9 @@ per chip) and so are the efficiency factors and the collectives' alpha-beta cost
 - an eager stack (``Framework.eager_kernels_*``): each pass takes at least its kernel launches x the chip's
   ``eager_overhead`` (the host queues kernels ahead of the GPU; ``_host_floor``);
 - fp8 training with a framework naming an fp8 recipe (Transformer Engine's): the recipe's separate casts and
-  transposes as memory-bound work (``_fp8_ops``), each weight cast once per step, its Linear inputs saved in fp8 and
-  its fp8 weight copies in memory;
+  transposes as memory-bound work (``_fp8_ops``; the cast-transposes at the chip's measured ``fp8_cast_transpose``
+  rate where it has one), each weight cast once per step, its Linear inputs saved in fp8 and its fp8 weight copies in
+  memory;
 - PyTorch FSDP (``Framework.fsdp_*_bytes``): its own passes over the full weights (each all-gather's output, any
   copy out of it) and gradients (assembly, cast to the reduce dtype, divides, the reduce-scatter's read) every
   micro-batch, as memory-bound work in the forward and backward passes (``_fsdp_time``);
@@ -446,7 +447,7 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
     recipe = fp8_recipes()[fw.fp8_recipe] if fw.fp8_recipe else None
     fp8 = where(fmt.weights < 2.0, 1.0, 0.0) if recipe is not None else 0.0  # the recipe runs in fp8 training only
     t_before = fwd.time
-    f8_bwd_bytes = _fp8_ops(fwd, s, T, tp, sp, recipe, fp8, _assignments(s, T, ep, fw), fw.fp8_mlp)
+    t_f8b_layer = _fp8_ops(fwd, s, T, tp, sp, recipe, fp8, _assignments(s, T, ep, fw), fw.fp8_mlp)
     t_f8f = fwd.time - t_before  # the forward pass's separate casts (all layers)
     collectives(fwd, s, T, lay, fmt, split, capacity=moe_cap)
     t_fc = fwd.by_bound[COMPUTE] + fwd.by_bound[MEMORY]  # forward operators
@@ -459,7 +460,7 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
     # the attention core's backward: attention_backward x its forward FLOPs, at the kernel's backward rate
     # the fp8 recipe's casts and transposes: the backward pass's own (``_fp8_ops``), not 2 x the forward's
     bw_mem = chip.mem_bw * chip.memory_eff
-    t_f8b = L * f8_bwd_bytes / bw_mem
+    t_f8b = L * t_f8b_layer
     t_bc = 2.0 * (t_fc - t_attn - t_f8f) + fw.attention_backward * t_attn * bwd_ratio + t_f8b
     t_core = t_attn  # the attention core's forward, as recomputed by selective recomputation
     scores: Vec = 0.0
@@ -721,8 +722,11 @@ def fp8_saved_elems(s: Shape) -> tuple[float, float]:
 def _fp8_ops(ph: Phase, s: Shape, T: Vec, tp: Vec, sp: Mask, recipe: Fp8Recipe | None, fp8: Vec,
              assignments: Vec = 0.0, mlp: str = "te-layernorm-mlp") -> Vec:
     """The fp8 recipe's separate casts and transposes of one micro-batch (perf/data/training.toml [fp8_recipe]):
-    the forward pass's are added to ``ph`` as one memory-bound operator per layer; returns the backward pass's bytes
-    per layer on one chip. Forward: the attention projection's input cast (with its transpose without sequence
+    the forward pass's are added to ``ph`` as one memory-bound operator per layer; returns the backward pass's seconds
+    per layer on one chip. The cast-transposes (fp8_cast_transpose_fused and its bgrad / dgelu variants: 16 bits in,
+    the fp8 tensor and its fp8 transpose out) run at the chip's measured ``fp8_cast_transpose_eff`` fraction of the
+    bandwidth where it has one (catalog efficiency; docs/training.md, 'Transformer Engine's fused memory-bound
+    kernels'), the plain casts and the fp8 transposes at ``memory_eff``. Forward: the attention projection's input cast (with its transpose without sequence
     parallelism); the QKV and FC1 inputs are cast inside the norm. Backward: each Linear's output gradient cast and
     transposed (row-parallel ones under sequence parallelism cast on the chip's share, and transposed after the
     all-gather), and the fp8 transposes of the weight gradients' inputs (the gathered QKV and FC1 inputs, and the
@@ -738,7 +742,29 @@ def _fp8_ops(ph: Phase, s: Shape, T: Vec, tp: Vec, sp: Mask, recipe: Fp8Recipe |
     terms above count the dense layers only."""
     if recipe is None or (isinstance(fp8, float) and fp8 == 0.0):  # no recipe, or not an fp8 run: no operator at all
         return 0.0
-    c, ct, tr = recipe.cast_bytes, recipe.cast_transpose_bytes, recipe.transpose_bytes
+    chip = ph.chip
+    mem, cte = chip.memory_eff, where(isfinite(chip.fp8_cast_transpose_eff), chip.fp8_cast_transpose_eff, chip.memory_eff)
+
+    def eff(total: Vec, ct_part: Vec) -> Vec:
+        """One operator's bandwidth fraction: its cast-transpose bytes at ``cte``, the rest at ``memory_eff``."""
+        return where(total > 0.0, total / ((total - ct_part) / mem + ct_part / cte + where(total > 0.0, 0.0, 1.0)), mem)
+
+    full = _fp8_bytes(s, T, tp, sp, recipe.cast_bytes, recipe.cast_transpose_bytes, recipe.transpose_bytes, assignments, mlp)
+    ctp = _fp8_bytes(s, T, tp, sp, 0.0, recipe.cast_transpose_bytes, 0.0, assignments, mlp)  # bytes linear in c, ct, tr
+    (fwd, fc2, exp_fwd, bwd), (fwd_ct, fc2_ct, exp_ct, bwd_ct) = full, ctp
+    ph.op("fp8_cast", s.layers * fp8, 0.0, fwd, memory_eff=eff(fwd, fwd_ct))  # fp8 (0 or 1) as the count: bf16 pays none
+    if mlp == "mcore-mlp" and s.dense_layers:
+        ph.op("fp8_cast_fc2", s.dense_layers * fp8, 0.0, fc2, memory_eff=eff(fc2, fc2_ct))
+    if s.moe_layers:
+        ph.op("fp8_cast_experts", s.moe_layers * fp8, 0.0, exp_fwd, memory_eff=eff(exp_fwd, exp_ct))
+    return fp8 * ((bwd - bwd_ct) / mem + bwd_ct / cte) / chip.mem_bw
+
+
+def _fp8_bytes(s: Shape, T: Vec, tp: Vec, sp: Mask, c: float, ct: float, tr: float, assignments: Vec,
+               mlp: str) -> tuple[Vec, Vec, Vec, Vec]:
+    """The bytes ``_fp8_ops`` counts, for cast, cast-transpose and transpose costs of ``c``, ``ct`` and ``tr`` bytes per
+    element: the forward ``fp8_cast`` operator's, ``fp8_cast_fc2``'s and ``fp8_cast_experts``' (per layer they run
+    on), and the backward pass's per layer averaged over the layers."""
     sp = sp & (tp > 1)  # Megatron turns sequence parallelism off without tensor parallelism (arguments.py)
     h = float(s.hidden)
     hs = h / where(sp, tp, 1.0)  # a row-parallel output's gradient on one chip before the all-gather
@@ -756,14 +782,12 @@ def _fp8_ops(ph: Phase, s: Shape, T: Vec, tp: Vec, sp: Mask, recipe: Fp8Recipe |
         fc1_grad = 2.0 * f * ct if s.ffn_gated else 0.0
         fc2_in_t = f * tr
     bwd = q * ct + (1.0 + dense) * row_grad + fc1_grad + (1.0 + dense) * h * tr + where(sp, a * tr, 0.0) + fc2_in_t
-    ph.op("fp8_cast", s.layers * fp8, 0.0, T * fwd)  # fp8 (0 or 1) as the count: bf16 configurations pay no launch
-    if mlp == "mcore-mlp" and s.dense_layers:
-        ph.op("fp8_cast_fc2", s.dense_layers * fp8, 0.0, T * s.ffn_width / tp * where(sp, c, ct))
+    fc2 = T * s.ffn_width / tp * where(sp, c, ct)
     if not s.moe_layers:
-        return fp8 * T * bwd
+        return T * fwd, fc2, 0.0, T * bwd
     fe = s.expert_width / tp  # an expert's intermediates per assignment on one chip (experts tensor-parallel over tp)
-    ph.op("fp8_cast_experts", s.moe_layers * fp8, 0.0, assignments * (h + fe) * ct)
-    return fp8 * (T * bwd + s.moe_layers / max(s.layers, 1) * assignments * (h + gate * fe) * ct)
+    return (T * fwd, fc2, assignments * (h + fe) * ct,
+            T * bwd + s.moe_layers / max(s.layers, 1) * assignments * (h + gate * fe) * ct)
 
 
 def _ep_time(s: Shape, T: Vec, ep: Vec, split: Split, chip: Chip, ab: float | Vec) -> Vec:
