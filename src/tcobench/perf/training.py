@@ -572,8 +572,10 @@ def _step(s: Shape, chip: Chip, par: Parallel, batch: TrainBatch, fmt: Formats, 
     rw = 2.0 * fw.optimizer_bytes + fw.grad_bytes + (fw.weight_bytes if fw.master_weights else 2.0 * fw.weight_bytes)
     t_opt = (dense_p / shard_d + expert_p / shard_e) * rw / (chip.mem_bw * chip.memory_eff)
 
-    # the fp8 recipe casts each weight to its fp8 copy and transpose once per step (before the first micro-batch)
-    t_wcast = fp8 * (dense_p + expert_p) * (recipe.weight_cast_bytes if recipe is not None else 0.0) / bw_mem
+    # the fp8 recipe casts each weight to its fp8 copy and transpose once per step (before the first micro-batch), with
+    # the same fp8_cast_transpose_fused kernel as the inputs: at the chip's measured cast-transpose rate where it has one
+    bw_wcast = chip.mem_bw * where(isfinite(chip.fp8_cast_transpose_eff), chip.fp8_cast_transpose_eff, chip.memory_eff)
+    t_wcast = fp8 * (dense_p + expert_p) * (recipe.weight_cast_bytes if recipe is not None else 0.0) / bw_wcast
 
     step_time = t_pipe + t_dp + t_opt + t_wcast
     tokens = gb * seq
