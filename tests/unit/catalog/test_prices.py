@@ -42,7 +42,15 @@ def test_the_chips_with_no_price_at_all_are_the_gaps_docs_cost_md_lists() -> Non
     system_priced = {s.accelerator for s in CAT.systems.values() if s.price is not None}
     unpriced = {hw for hw in HARDWARE
                 if not CAT.get_hardware(hw).price.purchase and not CAT.get_hardware(hw).cloud and hw not in system_priced}
-    assert unpriced == {"cs-3", "gaudi2", "groq-lpu", "tpu-v7"}
+    assert unpriced == {"cs-3", "groq-lpu", "tpu-v7"}
+
+
+@pytest.mark.parametrize(("hw", "kit_usd"), [("gaudi2", 65_000), ("gaudi3", 125_000)])
+def test_gaudi_prices_are_intels_computex_2024_kit_list_prices_per_accelerator(hw: str, kit_usd: int) -> None:
+    price = CAT.get_hardware(hw).price.purchase
+    assert price is not None and price.source == "intel-computex-2024-gaudi-kit-prices"
+    assert price.value == pytest.approx(kit_usd / 8)
+    assert f"${kit_usd:,}" in (price.note or "") and f"${kit_usd:,}" in (CAT.sources[price.source].locator or "")
 
 
 @pytest.mark.parametrize("hw", ["tpu-v5e", "tpu-v5p", "tpu-v6e", "tpu-v7"])
