@@ -4,7 +4,10 @@ docs/serving.md, "Against vLLM's CPU build"). About 40 s with the server already
 
 Tolerances, stated (loose, because the measurement is: the server, its API process and the client share two
 cores with other work, and a level's latencies move by 2x between runs):
-- TPOT p50 and E2E p50 simulated within a factor of 3 and of 2 of bench's measured p50s at each rate;
+- TPOT p50 and E2E p50 simulated within a factor of 3 and of 2 of bench's measured p50s at each rate; where the
+  median stream arrived in one burst (bench's TPOT p50 is 0: the API process held it whole, so the client measured
+  no decode time at all), the TPOT is held instead to the server's own inter-token latency (engine timestamps),
+  which is held within a factor of 3 at every rate anyway;
 - TTFT simulated within a factor of 3 of the server's own mean TTFT (``vllm:time_to_first_token_seconds``, from
   the engine's timestamps) at each rate. Bench's client-side TTFT p50 is printed beside it but not held to a
   tolerance: on this machine it adds the delivery delay of an API process starved of CPU, which sends a stream's
@@ -32,7 +35,9 @@ def test_simulated_latencies_at_three_rates_are_near_the_measured_ones(vllm_serv
     print(table)
     for row in doc["rates"]:
         where = f"rate {row['rate']}\n{table}"
-        assert within(row["tpot_s"]["simulated_p50"], row["tpot_s"]["measured_p50"], 3.0), where
+        if row["tpot_s"]["measured_p50"] != 0:  # 0: the median stream was delivered in one burst (see the docstring)
+            assert within(row["tpot_s"]["simulated_p50"], row["tpot_s"]["measured_p50"], 3.0), where
+        assert within(row["server"]["simulated_itl_mean_s"], row["server"]["itl_mean_s"], 3.0), where
         assert within(row["e2e_s"]["simulated_p50"], row["e2e_s"]["measured_p50"], 2.0), where
         assert within(row["server"]["simulated_ttft_mean_s"], row["server"]["ttft_mean_s"], 3.0), where
     ttft = [row["ttft_s"]["simulated_p50"] for row in doc["rates"]]
