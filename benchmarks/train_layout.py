@@ -19,7 +19,8 @@ from tcobench.perf.chip import Chip  # noqa: E402
 from tcobench.perf.deployment import Formats  # noqa: E402
 from tcobench.perf.efficiency import resolve  # noqa: E402
 from tcobench.perf.train import _grid, train  # noqa: E402
-from tcobench.perf.training import Parallel, TrainBatch, framework, step  # noqa: E402
+from tcobench.perf.training import Parallel, TrainBatch, step  # noqa: E402
+from tcobench.perf.stacks import framework
 from tcobench.perf.transformer import shape  # noqa: E402
 
 

@@ -19,7 +19,8 @@ import numpy as np  # noqa: E402
 import tcobench  # noqa: E402
 from tcobench.catalog import load_catalog  # noqa: E402
 from tcobench.perf.train import DEFAULT_TOKENS_PER_STEP  # noqa: E402
-from tcobench.perf.training import Parallel, TrainBatch, framework, step  # noqa: E402
+from tcobench.perf.training import Parallel, TrainBatch, step  # noqa: E402
+from tcobench.perf.stacks import framework
 from tcobench.search.sweep import parse_axis  # noqa: E402
 from tcobench.search.train_sweep import AXES, ZERO_NAMES, TrainGrid, parse_choices  # noqa: E402
 

@@ -20,7 +20,8 @@ from tcobench.catalog import Catalog
 from tcobench.cost import price_hardware
 from tcobench.errors import DeploymentError, InputError, MissingInputError, close_matches
 from tcobench.perf.train import DEFAULT_SEQ_LEN
-from tcobench.perf.training import UNIFORM_RECOMPUTE, framework as framework_of, frameworks
+from tcobench.perf.training import UNIFORM_RECOMPUTE
+from tcobench.perf.stacks import framework as framework_of, frameworks
 from tcobench.records import Tabular
 from tcobench.search.executor import check_target, connect, scheduler_from_env
 from tcobench.search.sweep import CONFIRM_POINTS, DEFAULT_CHUNK, Estimate, open_parts, open_sink, parse_axis, run_grid, time_grid

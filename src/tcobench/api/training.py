@@ -30,7 +30,8 @@ from tcobench.perf import remat as remat_policy
 from tcobench.perf.remat import Remat
 from tcobench.perf.train import LAYOUT_KEYS, Training
 from tcobench.perf.train import train as _train
-from tcobench.perf.training import RECOMPUTE, frameworks
+from tcobench.perf.training import RECOMPUTE
+from tcobench.perf.stacks import frameworks
 from tcobench.records import Tabular
 from tcobench.search.executor import InProcess, cluster, cluster_address
 

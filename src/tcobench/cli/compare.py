@@ -14,7 +14,7 @@ from tcobench.cli.render import console, count, per_s, print_json, print_trusts,
 from tcobench.api.confidence import with_model_error
 from tcobench.api.inputs import COST_RANGES
 from tcobench.cost import DEFAULT_BASIS
-from tcobench.perf.training import frameworks
+from tcobench.perf.stacks import frameworks
 from tcobench.perf.validate import Trust
 from tcobench.records import Provenance, Run
 from tcobench.search.compare import Deployment

@@ -25,7 +25,7 @@ from tcobench.cli.context import Context, pass_context
 from tcobench.cli.options import DURATION, Choice, Count, Number, cluster_options
 from tcobench.cli.render import console, per_s, print_json, print_trusts, table
 from tcobench.search.goodput import RANKS, SIM_REQUESTS
-from tcobench.perf.training import frameworks
+from tcobench.perf.stacks import frameworks
 from tcobench.search.sweep import AXES, CONFIRM_POINTS, DEFAULT_CHUNK, MAX_CHUNK, Estimate, duration
 
 TRAIN_ONLY = ("chips", "cp", "vpp", "zero", "micro_batch", "recompute", "seq_len", "global_batch", "tokens", "deadline",

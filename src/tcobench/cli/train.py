@@ -16,7 +16,8 @@ from tcobench.cli.main import error_message
 from tcobench.cli.options import COUNT, Choice, Count, Number
 from tcobench.cli.render import console, per_s, print_json, table
 from tcobench.errors import DeploymentError
-from tcobench.perf.training import PARTS, RECOMPUTE, frameworks
+from tcobench.perf.training import PARTS, RECOMPUTE
+from tcobench.perf.stacks import frameworks
 from tcobench.records import Provenance, Run
 
 PART_NAMES = {"forward": "forward", "backward": "backward", "recompute": "recomputation",

@@ -27,8 +27,8 @@ from tcobench.perf.efficiency import resolve
 from tcobench.perf.predict import OpCost
 from tcobench.perf.roofline import BOUND_NAMES
 from tcobench.perf.remat import Remat
-from tcobench.perf.training import (PARTS, RECOMPUTE, ZERO_STAGES, Parallel, TrainBatch, TrainResult, attention_rates,
-                                   framework, host_links, step)
+from tcobench.perf.training import PARTS, RECOMPUTE, ZERO_STAGES, Parallel, TrainBatch, TrainResult, step
+from tcobench.perf.stacks import attention_rates, framework, host_links
 from tcobench.perf.transformer import shape
 from tcobench.records import Tabular
 

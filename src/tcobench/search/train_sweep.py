@@ -31,7 +31,8 @@ from tcobench.perf.deployment import Formats
 from tcobench.perf.efficiency import resolve
 from tcobench.perf.reasons import Reason
 from tcobench.perf.train import DEFAULT_TOKENS_PER_STEP
-from tcobench.perf.training import RECOMPUTE, Framework, Parallel, TrainBatch, attention_rates, step
+from tcobench.perf.training import RECOMPUTE, Parallel, TrainBatch, step
+from tcobench.perf.stacks import Framework, attention_rates
 from tcobench.perf.transformer import shape
 from tcobench.search.sweep import MAX_CHUNK, MAX_POINTS, Reduction
 

@@ -11,7 +11,8 @@ from tcobench.catalog import load_catalog
 from tcobench.perf.chip import Chip, chip_arrays
 from tcobench.perf.deployment import Formats
 from tcobench.perf.efficiency import resolve
-from tcobench.perf.training import Parallel, TrainBatch, framework, step
+from tcobench.perf.training import Parallel, TrainBatch, step
+from tcobench.perf.stacks import framework
 from tcobench.perf.transformer import shape
 
 CAT = load_catalog()

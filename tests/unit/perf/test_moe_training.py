@@ -12,7 +12,8 @@ from tcobench.perf.chip import Chip
 from tcobench.perf.deployment import Formats
 from tcobench.perf.efficiency import resolve
 from tcobench.perf.layer import routing_imbalance
-from tcobench.perf.training import Framework, Parallel, TrainBatch, TrainResult, framework, frameworks, step
+from tcobench.perf.training import Parallel, TrainBatch, TrainResult, step
+from tcobench.perf.stacks import Framework, framework, frameworks
 from tcobench.perf.transformer import shape
 
 CAT = load_catalog()

@@ -11,8 +11,8 @@ from tcobench.perf.chip import Chip
 from tcobench.perf.deployment import Formats
 from tcobench.perf.efficiency import resolve
 from tcobench.perf.remat import Remat, elements, parse
-from tcobench.perf.training import host_links
-from tcobench.perf.training import Parallel, TrainBatch, framework, step
+from tcobench.perf.stacks import framework, host_links
+from tcobench.perf.training import Parallel, TrainBatch, step
 from tcobench.perf.transformer import shape
 
 CAT = load_catalog()

@@ -10,7 +10,8 @@ from tcobench.catalog import load_catalog
 from tcobench.perf.chip import Chip
 from tcobench.perf.deployment import Formats
 from tcobench.perf.efficiency import resolve
-from tcobench.perf.training import Parallel, TrainBatch, framework, step
+from tcobench.perf.training import Parallel, TrainBatch, step
+from tcobench.perf.stacks import framework
 from tcobench.perf.transformer import shape
 
 CAT = load_catalog()
@@ -503,7 +504,7 @@ def test_rocm_te_fused_attention_runs_at_the_ck_kernel_rates_on_mi300x_only() ->
     the te-ck-fused-attn figures for MI300X (aiter's causal GQA 32/8 rows, batch 4: 486.73 forward and 416.54 backward
     TFLOP/s at 4,096 tokens, interpolated over log2(seq) between the measured lengths and held past them); a chip with
     no figures keeps its own attention rate, and the unfused state names no kernel."""
-    from tcobench.perf.training import attention_rates
+    from tcobench.perf.stacks import attention_rates
 
     fw = framework("fsdp1-bf16-reduce")
     assert fw.attention_kernel == "te-ck-fused-attn"
@@ -537,7 +538,7 @@ def test_fsdp_on_one_node_and_on_eight_moves_the_same_bytes_per_chip_at_pooled_b
     assert per_chip(64.0) > 0.95 * per_chip(8.0)
 
 def test_attention_kernel_rates_interpolate_over_log_seq_and_hold_at_the_ends() -> None:
-    from tcobench.perf.training import attention_rates, kernels
+    from tcobench.perf.stacks import attention_rates, kernels
 
     fw = framework("torchtitan-fsdp2")
     r = kernels()["fa2"].on("h100-sxm", 128)
@@ -557,7 +558,7 @@ def test_attention_kernel_rates_interpolate_over_log_seq_and_hold_at_the_ends() 
 def test_attention_kernel_takes_the_figures_at_the_nearest_head_dim_on_log2(head_dim: int, expected: float) -> None:
     """Two tables, head dims 64 and 128: the nearest on log2 wins (the boundary is sqrt(64 x 128) = 90.5), and the
     rates returned are that table's."""
-    from tcobench.perf.training import Kernel, KernelRates
+    from tcobench.perf.stacks import Kernel, KernelRates
 
     seq = (1024.0, 4096.0)
     k = Kernel("k", "k", "test", (KernelRates(("x",), 64.0, seq, (1e14, 2e14), (5e13, 1e14), "a"),
@@ -572,7 +573,7 @@ def test_attention_kernel_takes_the_figures_at_the_nearest_head_dim_on_log2(head
 def test_attention_kernel_rates_depend_on_head_dim_where_the_source_measures_both() -> None:
     """Every kernel table a framework reaches is sorted and sourced; on A100 the Triton kernel llm-foundry runs has
     figures at head dims 64 and 128 (the FlashAttention-2 paper's Figure 4), and they differ."""
-    from tcobench.perf.training import attention_rates, kernels
+    from tcobench.perf.stacks import attention_rates, kernels
 
     for k in kernels().values():
         for r in k.rates:
@@ -588,7 +589,7 @@ def test_llm_foundry_triton_attention_on_h100_runs_at_flashattention_1s_rate_not
     """llm-foundry's Triton port runs on triton_pre_mlir's sm90 build (A100-era code generation): on H100 it takes
     FlashAttention 1's measured bars, below FlashAttention-2's (which the FlashAttention-3 paper's Triton bars exceed)
     at every sequence length."""
-    from tcobench.perf.training import attention_rates, kernels
+    from tcobench.perf.stacks import attention_rates, kernels
 
     triton, fa1, fa2 = (kernels()[k].on("h100-sxm", head_dim) for k in ("triton-flash", "fa1", "fa2"))
     assert triton is not None and fa1 is not None and fa2 is not None and triton.head_dim == head_dim
@@ -600,7 +601,7 @@ def test_llm_foundry_triton_attention_on_h100_runs_at_flashattention_1s_rate_not
 
 
 def test_kernel_rate_tables_name_catalog_chips() -> None:
-    from tcobench.perf.training import kernels
+    from tcobench.perf.stacks import kernels
 
     known = set(CAT.hardware)
     for k in kernels().values():
@@ -610,7 +611,7 @@ def test_kernel_rate_tables_name_catalog_chips() -> None:
 
 def test_a_kernel_rate_table_with_both_rate_forms_is_a_catalog_error() -> None:
     from tcobench.errors import CatalogError
-    from tcobench.perf.training import _kernel_rates
+    from tcobench.perf.stacks import _kernel_rates
 
     good = {"hardware": ["h100-sxm"], "head_dim": 64, "seq": [1024, 2048], "source": "s"}
     assert _kernel_rates("w", {**good, "forward_backward": [100, 120]}).backward == (1e14, 1.2e14)
@@ -677,7 +678,7 @@ def test_nemo_2504_frameworks_differ_only_in_the_fsdp_weight_gather() -> None:
     from dataclasses import asdict
 
     from tcobench.perf import validate_training as v
-    from tcobench.perf.training import frameworks
+    from tcobench.perf.stacks import frameworks
 
     fw = frameworks()
     a, b = asdict(fw["nemo-2504"]), asdict(fw["nemo-2504-fsdp"])
@@ -813,19 +814,19 @@ def test_an_unknown_fp8_mlp_is_a_catalog_error_naming_the_framework_and_a_close_
     import copy
 
     from tcobench.errors import CatalogError
-    from tcobench.perf import training
+    from tcobench.perf import stacks
 
-    data = copy.deepcopy(training._data())
+    data = copy.deepcopy(stacks._data())
     data["framework"]["nemo-2407"]["fp8_mlp"] = "mcore_mlp"
-    monkeypatch.setattr(training, "_data", lambda: data)
-    training.frameworks.cache_clear()
+    monkeypatch.setattr(stacks, "_data", lambda: data)
+    stacks.frameworks.cache_clear()
     try:
         with pytest.raises(CatalogError, match=r"\[framework.nemo-2407\]: fp8_mlp 'mcore_mlp'.*te-layernorm-mlp, "
                                                r"mcore-mlp; did you mean 'mcore-mlp'"):
-            training.frameworks()
+            stacks.frameworks()
     finally:
         monkeypatch.undo()
-        training.frameworks.cache_clear()
+        stacks.frameworks.cache_clear()
 
 
 def test_fp8_linear_layers_keep_their_inputs_in_fp8_and_two_fp8_weight_copies() -> None:

@@ -15,7 +15,7 @@ import pytest
 import tcobench
 from tcobench.catalog import load_catalog
 from tcobench.errors import InputError, MissingInputError
-from tcobench.perf.training import framework
+from tcobench.perf.stacks import framework
 from tcobench.search.executor import InProcess
 from tcobench.search.sweep import run_grid
 from tcobench.search.train_sweep import AXES, TrainGrid, listed, parse_choices
