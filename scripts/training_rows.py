@@ -333,6 +333,11 @@ for rid in [k for k in d if k.startswith("SA24-")]:
 # (nemo-2504-fsdp where the page states FSDP 1): perf/data/training.toml.
 out.append("# NeMo performance summary (docs.nvidia.com, Container NeMo 25.04, DGX-GB200, fp8): the pre-training table's rows as stored;\n"
            "# unstated settings from NVIDIA/NeMo v2.3.0 scripts/performance (docs/research/training-rows.toml).")
+def nemo_skipped(rid, r, published):
+    """A NeMo performance-summary row the model cannot run (its research note says why), listed with its figure."""
+    row(rid.lower().replace("-", "_"), ref=rid, source=r["source"], skip=r["note"], metric="tokens_per_s", published=published,
+        note=f"{r['tokens_per_s_per_gpu']} tokens/s/GPU x {r['chips']}")
+
 NEMO25_MODEL = {"NEMO2504-GB200-GPT3-175B": "gpt-3-175b", "NEMO2504-GB200-LLAMA3-8B": "llama-3.1-8b",
                 "NEMO2504-GB200-LLAMA3-70B": "llama-3.1-70b", "NEMO2504-GB200-LLAMA3-405B": "llama-3.1-405b",
                 "NEMO2504-GB200-MIXTRAL-8X7B": "mixtral-8x7b"}
@@ -340,8 +345,7 @@ for rid in [k for k in d if k.startswith("NEMO2504-")]:
     r = d[rid]; L = r["layout"]; gpus = r["chips"]
     published = float(r["tokens_per_s_per_gpu"] * gpus)
     if rid not in NEMO25_MODEL:
-        row(rid.lower().replace("-", "_"), ref=rid, source=r["source"], skip=r["note"], metric="tokens_per_s", published=published,
-            note=f"{r['tokens_per_s_per_gpu']} tokens/s/GPU x {gpus}")
+        nemo_skipped(rid, r, published)
         continue
     fsdp = L["fsdp"] == 1
     row(rid.lower().replace("-", "_"), ref=rid, source=r["source"] + "; configuration: " + r["source_verified_in"],
@@ -364,8 +368,7 @@ for rid in [k for k in d if k.startswith(("NEMO2502-", "NEMO2507-"))]:
     r = d[rid]; L = r["layout"]; gpus = r["chips"]
     published = float(r["tokens_per_s_per_gpu"] * gpus)
     if rid not in NEMO_MOE_MODEL:
-        row(rid.lower().replace("-", "_"), ref=rid, source=r["source"], skip=r["note"], metric="tokens_per_s", published=published,
-            note=f"{r['tokens_per_s_per_gpu']} tokens/s/GPU x {gpus}")
+        nemo_skipped(rid, r, published)
         continue
     row(rid.lower().replace("-", "_"), ref=rid, source=r["source"] + "; configuration: " + r["source_verified_in"],
         model=NEMO_MOE_MODEL[rid], hardware="b200", chips=gpus, tp=L["tp"], pp=L["pp"], vpp=L["vpp"], cp=L["cp"], ep=L["ep"],
